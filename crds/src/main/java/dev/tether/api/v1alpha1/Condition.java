@@ -1,0 +1,84 @@
+package dev.tether.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Objects;
+
+/** A condition in the standard Kubernetes shape (metav1.Condition). */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class Condition {
+    public static final String TRUE = "True";
+    public static final String FALSE = "False";
+    public static final String UNKNOWN = "Unknown";
+
+    @Required
+    @Pattern("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$")
+    public String type;
+
+    @Required
+    @Pattern("^(True|False|Unknown)$")
+    public String status;
+
+    @Required
+    @Pattern("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
+    public String reason;
+
+    public String message;
+
+    @Required
+    public String lastTransitionTime;
+
+    public Long observedGeneration;
+
+    public Condition() {}
+
+    public Condition(String type, boolean status, String reason, String message, Long observedGeneration) {
+        this.type = type;
+        this.status = status ? TRUE : FALSE;
+        this.reason = reason;
+        this.message = message;
+        this.observedGeneration = observedGeneration;
+        this.lastTransitionTime = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    @JsonIgnore
+    public boolean isTrue() {
+        return TRUE.equals(status);
+    }
+
+    /**
+     * Returns {@code conditions} with {@code next} in place of the condition of the same type. The
+     * transition time is kept when the status did not change, as Kubernetes conventions ask.
+     */
+    public static List<Condition> upsert(List<Condition> conditions, Condition next) {
+        var result = new java.util.ArrayList<Condition>();
+        boolean replaced = false;
+        for (Condition existing : conditions == null ? List.<Condition>of() : conditions) {
+            if (Objects.equals(existing.type, next.type)) {
+                if (Objects.equals(existing.status, next.status)) {
+                    next.lastTransitionTime = existing.lastTransitionTime;
+                }
+                result.add(next);
+                replaced = true;
+            } else {
+                result.add(existing);
+            }
+        }
+        if (!replaced) {
+            result.add(next);
+        }
+        return result;
+    }
+
+    public static Condition find(List<Condition> conditions, String type) {
+        if (conditions == null) {
+            return null;
+        }
+        return conditions.stream().filter(c -> Objects.equals(c.type, type)).findFirst().orElse(null);
+    }
+}

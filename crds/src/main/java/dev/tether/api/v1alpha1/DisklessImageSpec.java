@@ -1,0 +1,158 @@
+package dev.tether.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** What to build. Every change to it builds a new, immutable image version. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "self.distribution == 'oci' ? has(self.rootfsUrl) : has(self.release)",
+        message = "debian, ubuntu and rhel-family images need a release; oci images need rootfsUrl")
+@ValidationRule(value = "!has(self.rootfsUrl) || self.distribution == 'oci'",
+        message = "rootfsUrl is only used with distribution: oci")
+@ValidationRule(value = "!has(self.steps) || self.steps.all(a, self.steps.exists_one(b, b.name == a.name))",
+        message = "step names must be unique")
+public class DisklessImageSpec {
+    @Required
+    public Distribution distribution;
+
+    /** Distribution release: a Debian/Ubuntu suite (bookworm, noble) or a RHEL-family version (9). */
+    @Pattern("^[a-z0-9][a-z0-9._-]*$")
+    @Size(max = 63)
+    public String release;
+
+    /** For distribution oci: an http(s) URL of a root filesystem tarball. */
+    @Pattern("^https?://[^\\s]+$")
+    @Size(max = 2048)
+    public String rootfsUrl;
+
+    @Default("amd64")
+    public Architecture architecture = Architecture.AMD64;
+
+    /** Packages installed on top of the minimal system. A kernel and the initramfs tools always are. */
+    @Size(max = 1000)
+    public List<@Pattern("^[a-zA-Z0-9][a-zA-Z0-9+.:~_-]*$") String> packages = new ArrayList<>();
+
+    @Size(max = 32)
+    public List<Repository> repositories = new ArrayList<>();
+
+    /** Commands run in order inside the image, each in fresh mount, PID and UTS namespaces. */
+    @Size(max = 100)
+    public List<Step> steps = new ArrayList<>();
+
+    /** Files written into the image before the steps run. */
+    @Size(max = 200)
+    public List<ImageFile> files = new ArrayList<>();
+
+    @Default("zstd")
+    public Compression compression = Compression.ZSTD;
+
+    /** Encrypt the root image (AES-256-GCM per chunk); the key stays in a Secret. */
+    @Default("enabled")
+    public Encryption encryption = Encryption.ENABLED;
+
+    /** Chunk size of the root image container: the unit nodes fetch and verify. */
+    @Default("1Mi")
+    @Pattern("^(64|128|256|512)Ki$|^(1|2|4|8|16)Mi$")
+    public String chunkSize = "1Mi";
+
+    /** How many published versions to keep beyond those still pinned or booted by nodes. */
+    @Default("3")
+    @Min(1)
+    @Max(100)
+    public Integer retainVersions = 3;
+
+    public Builder builder;
+
+    public enum Architecture {
+        @com.fasterxml.jackson.annotation.JsonProperty("amd64") AMD64,
+        @com.fasterxml.jackson.annotation.JsonProperty("arm64") ARM64
+    }
+
+    public enum Compression {
+        @com.fasterxml.jackson.annotation.JsonProperty("zstd") ZSTD,
+        @com.fasterxml.jackson.annotation.JsonProperty("xz") XZ,
+        @com.fasterxml.jackson.annotation.JsonProperty("lz4") LZ4
+    }
+
+    public enum Encryption {
+        @com.fasterxml.jackson.annotation.JsonProperty("enabled") ENABLED,
+        @com.fasterxml.jackson.annotation.JsonProperty("disabled") DISABLED
+    }
+
+    /** An extra package repository. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Repository {
+        @Required
+        @Pattern("^https?://[^\\s]+$")
+        @Size(max = 2048)
+        public String url;
+
+        /** Debian/Ubuntu suite of the repository; defaults to the image's release. */
+        @Pattern("^[a-z0-9][a-z0-9._/-]*$")
+        public String suite;
+
+        @Size(max = 16)
+        public List<@Pattern("^[a-z0-9][a-z0-9._-]*$") String> components = new ArrayList<>();
+    }
+
+    /** One customisation step, run as {@code imgutil exec} runs it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Step {
+        @Required
+        @Pattern(Patterns.DNS_LABEL)
+        @Size(max = 63)
+        public String name;
+
+        /** A shell script, run with /bin/sh -e inside the image. */
+        @Required
+        @Size(min = 1, max = 65536)
+        public String run;
+
+        public Step() {}
+
+        public Step(String name, String run) {
+            this.name = name;
+            this.run = run;
+        }
+    }
+
+    /** A file put into the image. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class ImageFile {
+        @Required
+        @Pattern(Patterns.ABSOLUTE_PATH)
+        @Size(max = 4096)
+        public String path;
+
+        @Required
+        @Size(max = 262144)
+        public String content;
+
+        /** Octal permission bits. */
+        @Default("0644")
+        @Pattern("^0?[0-7]{3}$")
+        public String mode = "0644";
+    }
+
+    /** Where and how the builder Job runs. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Builder {
+        public ResourceRequirements resources;
+        public Map<String, String> nodeSelector;
+
+        /** Give up on a build that runs longer than this. */
+        @Default("2h")
+        @Pattern(Patterns.DURATION)
+        public String timeout = "2h";
+    }
+}

@@ -1,0 +1,25 @@
+package dev.tether.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** One bare-metal node: who it is, whether it may fetch a new API key, and how it last booted. */
+@Group(DisklessImage.GROUP)
+@Version(DisklessImage.VERSION)
+@ShortNames("nc")
+@Categories("tether")
+@AdditionalPrinterColumn(name = "Profile", jsonPath = ".spec.profile", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Armed", jsonPath = ".status.armed", type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(name = "Key", jsonPath = ".status.apiKey.issuedVia", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Last Boot", jsonPath = ".status.lastBoot.bootedAt", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Digest", jsonPath = ".status.lastBoot.shortDigest", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE, priority = 1)
+public class NodeCredential extends CustomResource<NodeCredentialSpec, NodeCredentialStatus> implements Namespaced {
+    /** Set this annotation to a new value to arm a credential again after its {@code once} key was taken. */
+    public static final String REARM_ANNOTATION = "tether.dev/rearm";
+}

@@ -1,0 +1,62 @@
+package dev.tether.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The node's key state, its last boot and its host certificates. The key itself is never here. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class NodeCredentialStatus {
+    public static final String READY = "Ready";
+    public static final String KEY_ISSUED = "KeyIssued";
+
+    public Long observedGeneration;
+    public List<Condition> conditions = new ArrayList<>();
+
+    /** Whether a key may be fetched over the network now. */
+    public Boolean armed;
+    /** The value of the rearm annotation that was last honoured. */
+    public String rearmedBy;
+
+    public ApiKey apiKey;
+    public LastBoot lastBoot;
+    public List<HostCertificate> hostCertificates = new ArrayList<>();
+
+    public enum KeySource {
+        @JsonProperty("network") NETWORK,
+        @JsonProperty("tpm") TPM
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class ApiKey {
+        /** The Secret holding the salted hash of the key. */
+        public String secretName;
+        public String issuedAt;
+        /** How the node got the key it used last: fetched over the network, or unsealed from its TPM. */
+        public KeySource issuedVia;
+        /** How many keys have been issued for this credential. */
+        public Integer issueCount;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class LastBoot {
+        public String bootedAt;
+        public String digest;
+        public String shortDigest;
+        public KeySource keySource;
+        /** Wall time of each boot phase in milliseconds, in the order they ran. */
+        public Map<String, Long> phaseMillis = new LinkedHashMap<>();
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class HostCertificate {
+        public Long serial;
+        public String keyType;
+        public List<String> principals = new ArrayList<>();
+        public String validAfter;
+        public String validBefore;
+    }
+}

@@ -1,0 +1,110 @@
+package dev.tether.api;
+
+import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeProfile;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.crdv2.generator.CRDGenerator;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Generates the CRD YAML of the Tether resources with Fabric8's CRD generator. The generator sorts
+ * printer columns by JSON path; we put them back in the order the classes declare them, so
+ * {@code kubectl get} shows Phase before Age.
+ */
+public final class CrdManifests {
+    public static final List<Class<? extends HasMetadata>> RESOURCES =
+            List.of(DisklessImage.class, NodeProfile.class, NodeCredential.class);
+
+    /** Where the committed YAML lives, relative to the repository root. */
+    public static final String COMMITTED_DIR = "crds";
+
+    private CrdManifests() {}
+
+    /** File name to YAML text, one entry per resource, e.g. {@code disklessimages.tether.dev-v1.yml}. */
+    public static Map<String, String> generate() {
+        var output = new InMemoryOutput();
+        new CRDGenerator()
+                .customResourceClasses(RESOURCES)
+                .forCRDVersions("v1")
+                .withPostProcessor(new DeclaredColumnOrder())
+                .withOutput(output)
+                .generate();
+        var files = new TreeMap<String, String>();
+        output.streams().forEach((name, bytes) -> files.put(name + ".yml", bytes.toString(StandardCharsets.UTF_8)));
+        return files;
+    }
+
+    /** The repository root, found from the module directory that Maven runs tests in. */
+    public static Path repositoryRoot() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.exists(dir.resolve("mvnw"))) {
+            dir = dir.getParent();
+        }
+        if (dir == null) {
+            throw new IllegalStateException("cannot find the repository root (no mvnw above " + Path.of("").toAbsolutePath() + ")");
+        }
+        return dir;
+    }
+
+    /** Writes the generated YAML over the committed copy: {@code ./mvnw -pl crds test -Dtether.writeCrds}. */
+    public static void write(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            for (var file : generate().entrySet()) {
+                Files.writeString(dir.resolve(file.getKey()), file.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static final class DeclaredColumnOrder implements io.fabric8.crdv2.generator.CRDPostProcessor {
+        @Override
+        public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
+            var definition = (CustomResourceDefinition) crd;
+            var kind = definition.getSpec().getNames().getKind();
+            var declared = RESOURCES.stream()
+                    .filter(type -> type.getSimpleName().equals(kind))
+                    .findFirst()
+                    .map(type -> Arrays.stream(type.getAnnotationsByType(AdditionalPrinterColumn.class))
+                            .map(AdditionalPrinterColumn::name)
+                            .toList())
+                    .orElse(List.of());
+            for (var version : definition.getSpec().getVersions()) {
+                var columns = new java.util.ArrayList<>(version.getAdditionalPrinterColumns());
+                columns.sort(Comparator.comparingInt((CustomResourceColumnDefinition column) -> declared.indexOf(column.getName())));
+                version.setAdditionalPrinterColumns(columns);
+            }
+            return crd;
+        }
+    }
+
+    private static final class InMemoryOutput extends CRDGenerator.AbstractCRDOutput<ByteArrayOutputStream> {
+        private final Map<String, ByteArrayOutputStream> streams = new TreeMap<>();
+
+        @Override
+        protected ByteArrayOutputStream createStreamFor(String crdName) {
+            var stream = new ByteArrayOutputStream();
+            streams.put(crdName, stream);
+            return stream;
+        }
+
+        Map<String, ByteArrayOutputStream> streams() {
+            return streams;
+        }
+    }
+}
