@@ -44,7 +44,8 @@ public final class CrdManifests {
                 .withOutput(output)
                 .generate();
         var files = new TreeMap<String, String>();
-        output.streams().forEach((name, bytes) -> files.put(name + ".yml", bytes.toString(StandardCharsets.UTF_8)));
+        // Each file starts a YAML document, so that concatenations of them (helm show crds) stay valid.
+        output.streams().forEach((name, bytes) -> files.put(name + ".yml", "---\n" + bytes.toString(StandardCharsets.UTF_8)));
         return files;
     }
 

@@ -30,8 +30,8 @@ public class DisklessImageStatus {
     /** Wall time of the newest finished build, in seconds. */
     public Long buildSeconds;
 
-    /** The build in progress, if any. */
-    public Build currentBuild;
+    /** The newest build: in progress, or how it ended. */
+    public Build build;
 
     /** Published versions still kept, newest first. */
     public List<ImageVersion> versions = new ArrayList<>();
@@ -56,10 +56,20 @@ public class DisklessImageStatus {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Build {
         public Long generation;
+        public BuildState state;
         public String jobName;
         /** The Secret with this build's image key (absent for unencrypted images). */
         public String keySecret;
         public String startedAt;
+        public String finishedAt;
+        /** Why the build failed, with the last lines the builder printed. */
+        public String failure;
+    }
+
+    public enum BuildState {
+        @JsonProperty("Running") RUNNING,
+        @JsonProperty("Succeeded") SUCCEEDED,
+        @JsonProperty("Failed") FAILED
     }
 
     /** One immutable, published version of the image. */

@@ -20,6 +20,8 @@ public class NodeCredentialStatus {
     public Boolean armed;
     /** The value of the rearm annotation that was last honoured. */
     public String rearmedBy;
+    /** The arming mode the {@link #armed} state was computed for: a new mode starts afresh. */
+    public NodeCredentialSpec.Arming observedArming;
 
     public ApiKey apiKey;
     public LastBoot lastBoot;
