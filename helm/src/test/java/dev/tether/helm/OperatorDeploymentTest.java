@@ -1,0 +1,247 @@
+package dev.tether.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The operator Deployment: what the operator reads from its environment and how it runs. */
+class OperatorDeploymentTest {
+    private static final String DEPLOYMENT = "tether-operator";
+
+    @Test
+    void oneReplicaRunningTheOperatorImageOfThisChartVersion() {
+        Deployment deployment = TetherChart.render().one(Deployment.class, DEPLOYMENT);
+        Container operator = operatorContainer(deployment);
+
+        assertThat(deployment.getSpec().getReplicas()).isEqualTo(1);
+        assertThat(deployment.getMetadata().getNamespace()).isEqualTo(TetherChart.NAMESPACE);
+        assertThat(operator.getImage())
+                .isEqualTo(ChartDefaults.text("/operator/image/repository") + ":" + ChartDefaults.appVersion());
+        assertThat(operator.getImagePullPolicy()).isEqualTo(ChartDefaults.text("/operator/image/pullPolicy"));
+    }
+
+    @Test
+    void imageRepositoryTagAndPullPolicyAreOverridable() {
+        Container operator = operatorContainer(TetherChart.render("""
+                operator:
+                  image:
+                    repository: registry.example/hpc/tether-operator
+                    tag: 0.2.0-rc.1
+                    pullPolicy: Always
+                """).one(Deployment.class, DEPLOYMENT));
+
+        assertThat(operator.getImage()).isEqualTo("registry.example/hpc/tether-operator:0.2.0-rc.1");
+        assertThat(operator.getImagePullPolicy()).isEqualTo("Always");
+    }
+
+    @Test
+    void environmentTellsTheOperatorWhereEverythingIs() {
+        Map<String, EnvVar> env = env(operatorContainer(TetherChart.render().one(Deployment.class, DEPLOYMENT)));
+
+        assertThat(valuesOf(env)).contains(
+                entry("TETHER_BUILDER_IMAGE", ChartDefaults.image("/builder/image")),
+                entry("TETHER_BUILDER_PRIVILEGED", "true"),
+                entry("TETHER_CONTENT_SERVER_IMAGE", ChartDefaults.image("/contentServer/image")),
+                entry("TETHER_ORIGIN_URL", "http://tether-origin.tether-system.svc:" + ChartDefaults.text("/origin/port")),
+                entry("TETHER_ORIGIN_TOKEN_SECRET", "tether-origin-token"),
+                entry("TETHER_NODE_API_SERVICE", "tether-node-api.tether-system.svc:8443"),
+                entry("TETHER_WATCH_NAMESPACES", ""));
+        assertThat(env.get("TETHER_OPERATOR_NAMESPACE").getValueFrom().getFieldRef().getFieldPath())
+                .isEqualTo("metadata.namespace");
+    }
+
+    @Test
+    void defaultResourcesOfBuildersAndEdgesAreHandedOverAsJson() throws Exception {
+        Map<String, String> env = valuesOf(env(operatorContainer(TetherChart.render("""
+                builder:
+                  resources:
+                    requests: {cpu: "4", memory: 6Gi}
+                    limits: {memory: 16Gi}
+                """).one(Deployment.class, DEPLOYMENT))));
+
+        ObjectMapper json = new ObjectMapper();
+        ResourceRequirements builder = json.readValue(env.get("TETHER_BUILDER_RESOURCES"), ResourceRequirements.class);
+        assertThat(builder.getRequests().get("cpu").toString()).isEqualTo("4");
+        assertThat(builder.getLimits().get("memory").toString()).isEqualTo("16Gi");
+        ResourceRequirements edge = json.readValue(env.get("TETHER_EDGE_RESOURCES"), ResourceRequirements.class);
+        assertThat(edge.getRequests().get("memory").toString()).isEqualTo(ChartDefaults.text("/edge/resources/requests/memory"));
+    }
+
+    @Test
+    void namesAndImagesFollowValuesAndTheReleaseName() {
+        Map<String, String> env = valuesOf(env(operatorContainer(TetherChart.render("""
+                fullnameOverride: hpc
+                watchNamespaces: [cluster-a, cluster-b]
+                origin:
+                  port: 9000
+                builder:
+                  privileged: false
+                  image:
+                    repository: registry.example/imgutil
+                    tag: nightly
+                contentServer:
+                  image:
+                    repository: registry.example/content-server
+                """).one(Deployment.class, "hpc-operator"))));
+
+        assertThat(env).contains(
+                entry("TETHER_BUILDER_IMAGE", "registry.example/imgutil:nightly"),
+                entry("TETHER_BUILDER_PRIVILEGED", "false"),
+                entry("TETHER_CONTENT_SERVER_IMAGE", "registry.example/content-server:" + ChartDefaults.appVersion()),
+                entry("TETHER_ORIGIN_URL", "http://hpc-origin.tether-system.svc:9000"),
+                entry("TETHER_ORIGIN_TOKEN_SECRET", "hpc-origin-token"),
+                entry("TETHER_NODE_API_SERVICE", "hpc-node-api.tether-system.svc:8443"),
+                entry("TETHER_WATCH_NAMESPACES", "cluster-a,cluster-b"));
+    }
+
+    @Test
+    void portsAndProbes() {
+        Container operator = operatorContainer(TetherChart.render().one(Deployment.class, DEPLOYMENT));
+
+        assertThat(operator.getPorts().stream().collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort)))
+                .containsOnly(entry("node-api", 8443), entry("health", 8081), entry("metrics", 8082));
+        assertThat(operator.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+        assertThat(operator.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("health");
+        assertThat(operator.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+        assertThat(operator.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("health");
+    }
+
+    @Test
+    void runsAsNonRootOnAReadOnlyRootWithoutCapabilities() {
+        Deployment deployment = TetherChart.render().one(Deployment.class, DEPLOYMENT);
+        Container operator = operatorContainer(deployment);
+
+        assertThat(deployment.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(operator.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(operator.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(operator.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(operator.getSecurityContext().getPrivileged()).isNotEqualTo(Boolean.TRUE);
+        assertThat(operator.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(operator.getSecurityContext().getCapabilities().getAdd()).isNullOrEmpty();
+        assertThat(operator.getVolumeMounts()).as("a writable /tmp on the read-only root")
+                .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
+    }
+
+    @Test
+    void resourcesAndPlacementComeFromValues() {
+        Deployment deployment = TetherChart.render("""
+                operator:
+                  resources:
+                    requests: {cpu: 300m, memory: 1Gi}
+                    limits: {memory: 2Gi}
+                  nodeSelector:
+                    node-role.kubernetes.io/control-plane: ""
+                  tolerations:
+                    - {key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}
+                  podAnnotations:
+                    prometheus.io/scrape: "true"
+                """).one(Deployment.class, DEPLOYMENT);
+        PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+        ResourceRequirements resources = pod.getContainers().get(0).getResources();
+
+        assertThat(resources.getRequests().get("cpu").toString()).isEqualTo("300m");
+        assertThat(resources.getLimits().get("memory").toString()).isEqualTo("2Gi");
+        assertThat(pod.getNodeSelector()).containsOnlyKeys("node-role.kubernetes.io/control-plane");
+        assertThat(pod.getTolerations()).singleElement()
+                .satisfies(t -> assertThat(t.getEffect()).isEqualTo("NoSchedule"));
+        assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
+                .containsEntry("prometheus.io/scrape", "true");
+    }
+
+    @Test
+    void defaultResourcesAreSetSoTheSchedulerCanPlaceTheOperator() {
+        ResourceRequirements resources = operatorContainer(TetherChart.render().one(Deployment.class, DEPLOYMENT)).getResources();
+
+        assertThat(resources.getRequests().get("memory").toString()).isEqualTo(ChartDefaults.text("/operator/resources/requests/memory"));
+        assertThat(resources.getLimits()).containsKey("memory");
+    }
+
+    @Test
+    void imagePullSecretsReachTheOperatorPodAndThePodsItCreates() {
+        Deployment deployment = TetherChart.render("""
+                imagePullSecrets:
+                  - name: regcred
+                  - name: mirror
+                """).one(Deployment.class, DEPLOYMENT);
+
+        assertThat(deployment.getSpec().getTemplate().getSpec().getImagePullSecrets())
+                .extracting(LocalObjectReference::getName).containsExactly("regcred", "mirror");
+        assertThat(valuesOf(env(operatorContainer(deployment)))).containsEntry("TETHER_IMAGE_PULL_SECRETS", "regcred,mirror");
+    }
+
+    @Test
+    void runsAsItsOwnServiceAccountOrAGivenOne() {
+        RenderedChart defaults = TetherChart.render();
+        assertThat(defaults.one(Deployment.class, DEPLOYMENT).getSpec().getTemplate().getSpec().getServiceAccountName())
+                .isEqualTo(defaults.all(ServiceAccount.class).get(0).getMetadata().getName());
+
+        RenderedChart own = TetherChart.render("""
+                serviceAccount:
+                  create: false
+                  name: platform-tether
+                """);
+        assertThat(own.all(ServiceAccount.class)).isEmpty();
+        assertThat(own.one(Deployment.class, DEPLOYMENT).getSpec().getTemplate().getSpec().getServiceAccountName())
+                .isEqualTo("platform-tether");
+    }
+
+    @Test
+    void nodeApiServiceForwardsToTheOperatorsNodeApiPort() {
+        RenderedChart chart = TetherChart.render();
+        Service nodeApi = chart.one(Service.class, "tether-node-api");
+        Deployment deployment = chart.one(Deployment.class, DEPLOYMENT);
+
+        assertThat(nodeApi.getSpec().getPorts()).singleElement().satisfies(port -> {
+            assertThat(port.getPort()).isEqualTo(8443);
+            assertThat(port.getTargetPort().getStrVal()).isEqualTo("node-api");
+        });
+        assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels())
+                .containsAllEntriesOf(nodeApi.getSpec().getSelector());
+        assertThat(nodeApi.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "operator");
+    }
+
+    @Test
+    void metricsServiceOnlyWhenAsked() {
+        assertThat(TetherChart.render().all(Service.class))
+                .noneMatch(s -> s.getMetadata().getName().endsWith("-metrics"));
+
+        Service metrics = TetherChart.render("""
+                operator:
+                  metrics:
+                    service:
+                      enabled: true
+                """).one(Service.class, "tether-operator-metrics");
+        assertThat(metrics.getSpec().getPorts()).singleElement()
+                .satisfies(port -> assertThat(port.getTargetPort().getStrVal()).isEqualTo("metrics"));
+    }
+
+    private static Container operatorContainer(Deployment deployment) {
+        return deployment.getSpec().getTemplate().getSpec().getContainers().stream()
+                .filter(c -> c.getName().equals("operator"))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    private static Map<String, EnvVar> env(Container container) {
+        return container.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+    }
+
+    private static Map<String, String> valuesOf(Map<String, EnvVar> env) {
+        return env.values().stream()
+                .filter(e -> e.getValue() != null)
+                .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+    }
+}
