@@ -1,0 +1,59 @@
+package dev.tether.operator;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records Kubernetes events on Tether resources: what an administrator should know without reading
+ * the operator's log ({@code kubectl describe di bookworm}). Messages never contain secrets.
+ */
+public final class EventRecorder {
+    private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
+    private static final DateTimeFormatter MICRO_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX");
+
+    public enum Type { Normal, Warning }
+
+    private final KubernetesClient client;
+
+    public EventRecorder(KubernetesClient client) {
+        this.client = client;
+    }
+
+    public void record(HasMetadata regarding, Type type, String reason, String note) {
+        var metadata = regarding.getMetadata();
+        var event = new EventBuilder()
+                .withNewMetadata()
+                .withName(metadata.getName() + "." + UUID.randomUUID().toString().substring(0, 8))
+                .withNamespace(metadata.getNamespace())
+                .endMetadata()
+                .withRegarding(new ObjectReferenceBuilder()
+                        .withApiVersion(regarding.getApiVersion())
+                        .withKind(regarding.getKind())
+                        .withName(metadata.getName())
+                        .withNamespace(metadata.getNamespace())
+                        .withUid(metadata.getUid())
+                        .build())
+                .withType(type.name())
+                .withReason(reason)
+                .withAction(reason)
+                .withNote(note.length() > 1024 ? note.substring(0, 1021) + "..." : note)
+                .withEventTime(new io.fabric8.kubernetes.api.model.MicroTime(ZonedDateTime.now().format(MICRO_TIME)))
+                .withReportingController("tether.dev/operator")
+                .withReportingInstance(System.getenv().getOrDefault("HOSTNAME", "tether-operator"))
+                .build();
+        try {
+            client.resource(event).create();
+        } catch (KubernetesClientException e) {
+            // An event is a courtesy; failing to record one must not fail a reconciliation.
+            LOG.warn("could not record event {} on {}/{}: {}", reason, metadata.getNamespace(), metadata.getName(), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.tether.operator;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.tether.operator.credential.NodeCredentialReconciler;
+import dev.tether.operator.image.DisklessImageReconciler;
+import dev.tether.operator.image.ImageUsage;
+import dev.tether.operator.image.OriginClient;
+import dev.tether.operator.image.UploadToken;
+import dev.tether.operator.profile.NodeProfileReconciler;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs the Tether operator: the three reconcilers and the health endpoints. */
+public final class TetherOperator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TetherOperator.class);
+
+    private final Operator operator;
+
+    public TetherOperator(KubernetesClient client, OperatorConfig config) {
+        UploadToken.ensure(client, config);
+        var origin = new OriginClient(config.originUrl(), () -> UploadToken.read(client, config));
+        // One write path everywhere: JSON patches and plain create/update, not server-side apply,
+        // so what the tests exercise against the mock API server is what runs in a cluster.
+        this.operator = new Operator(o -> o.withKubernetesClient(client)
+                .withCloseClientOnStop(false)
+                .withUseSSAToPatchPrimaryResource(false)
+                .withSSABasedCreateUpdateMatchForDependentResources(false));
+        Consumer<ControllerConfigurationOverrider<?>> namespaces = o -> {
+            if (!config.watchNamespaces().isEmpty()) {
+                o.settingNamespaces(config.watchNamespaces());
+            }
+        };
+        operator.register(new DisklessImageReconciler(config, new ImageUsage(), origin), namespaces::accept);
+        operator.register(new NodeProfileReconciler(config), namespaces::accept);
+        operator.register(new NodeCredentialReconciler(), namespaces::accept);
+    }
+
+    public void start() {
+        operator.start();
+    }
+
+    public boolean healthy() {
+        return operator.getRuntimeInfo().allEventSourcesAreHealthy();
+    }
+
+    @Override
+    public void close() {
+        operator.stop();
+    }
+
+    public static void main(String[] args) throws IOException {
+        var config = OperatorConfig.fromEnvironment(System.getenv());
+        var client = new KubernetesClientBuilder().build();
+        var tether = new TetherOperator(client, config);
+        tether.start();
+        serveHealth(tether, Integer.parseInt(System.getenv().getOrDefault("TETHER_HEALTH_PORT", "8081")));
+        LOG.info("Tether operator started (builder image {}, origin {})", config.builderImage(), config.originUrl());
+    }
+
+    private static void serveHealth(TetherOperator tether, int port) throws IOException {
+        var server = HttpServer.create(new InetSocketAddress(port), 16);
+        server.createContext("/healthz", exchange -> respond(exchange, 200, "ok\n"));
+        server.createContext("/readyz", exchange -> {
+            boolean ready = tether.healthy();
+            respond(exchange, ready ? 200 : 503, ready ? "ready\n" : "informers are not healthy\n");
+        });
+        server.start();
+    }
+
+    private static void respond(com.sun.net.httpserver.HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (var out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}

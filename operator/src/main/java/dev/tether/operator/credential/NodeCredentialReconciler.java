@@ -1,0 +1,58 @@
+package dev.tether.operator.credential;
+
+import dev.tether.api.v1alpha1.Condition;
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeCredentialStatus;
+import dev.tether.api.v1alpha1.NodeProfile;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+
+/**
+ * Keeps a NodeCredential's status true: whether it is armed, whether a key was issued, and whether
+ * the profile it names exists. Keys are issued by the node API through {@link ApiKeyStore}.
+ */
+@ControllerConfiguration(name = "nodecredential", generationAwareEventProcessing = false)
+public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
+
+    @Override
+    public UpdateControl<NodeCredential> reconcile(NodeCredential credential, Context<NodeCredential> context) {
+        var status = credential.getStatus() == null ? new NodeCredentialStatus() : credential.getStatus();
+        credential.setStatus(status);
+        // This controller also sees annotation changes (re-arming), so it must not answer its own
+        // status patches with another patch.
+        String before = context.getClient().getKubernetesSerialization().asJson(status);
+        long generation = credential.getMetadata().getGeneration();
+        ArmingState.refresh(credential, status);
+
+        String ns = credential.getMetadata().getNamespace();
+        String profile = credential.getSpec().profile;
+        boolean profileExists = context.getClient().resources(NodeProfile.class).inNamespace(ns).withName(profile).get() != null;
+        status.conditions = Condition.upsert(status.conditions, profileExists
+                ? new Condition(NodeCredentialStatus.READY, true, "ProfileFound", "Boots with NodeProfile " + profile + ".", generation)
+                : new Condition(NodeCredentialStatus.READY, false, "ProfileNotFound",
+                        "NodeProfile " + profile + " does not exist in namespace " + ns + "; create it or fix spec.profile.", generation));
+        if (Condition.find(status.conditions, NodeCredentialStatus.KEY_ISSUED) == null) {
+            status.conditions = Condition.upsert(status.conditions, new Condition(NodeCredentialStatus.KEY_ISSUED, false,
+                    status.armed ? "AwaitingFirstBoot" : "NotArmed",
+                    status.armed ? "The node may fetch its key over the network at its next boot."
+                            : "No key was issued and the credential is not armed: arm it so the node can fetch one.",
+                    generation));
+        }
+        status.observedGeneration = generation;
+        boolean changed = !before.equals(context.getClient().getKubernetesSerialization().asJson(status));
+        return changed ? UpdateControl.patchStatus(credential) : UpdateControl.noUpdate();
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<NodeCredential> updateErrorStatus(NodeCredential credential, Context<NodeCredential> context, Exception e) {
+        var status = credential.getStatus() == null ? new NodeCredentialStatus() : credential.getStatus();
+        credential.setStatus(status);
+        status.conditions = Condition.upsert(status.conditions, new Condition(NodeCredentialStatus.READY, false,
+                "ReconcileError", "The operator could not act on this credential (will retry): " + e.getMessage(),
+                credential.getMetadata().getGeneration()));
+        return ErrorStatusUpdateControl.patchStatus(credential);
+    }
+}

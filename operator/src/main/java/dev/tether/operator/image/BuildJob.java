@@ -1,0 +1,153 @@
+package dev.tether.operator.image;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.DisklessImageSpec;
+import dev.tether.operator.Names;
+import dev.tether.operator.OperatorConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The builder Job of one spec generation: {@code imgutil run-spec} builds, customises, packs,
+ * encrypts and publishes the image, then reports its result as the pod's termination message.
+ */
+public final class BuildJob {
+    public static final String CONTAINER = "builder";
+    /** Per namespace copy of the origin's upload token, for builders to publish with. */
+    public static final String UPLOAD_TOKEN_SECRET = "tether-origin-upload";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SPEC_DIR = "/etc/tether/spec";
+    private static final String KEY_DIR = "/etc/tether/key";
+    private static final String TOKEN_DIR = "/etc/tether/origin-token";
+
+    private BuildJob() {}
+
+    public static ConfigMap specConfigMap(DisklessImage image, long generation) {
+        var metadata = image.getMetadata();
+        try {
+            return new ConfigMapBuilder()
+                    .withNewMetadata()
+                    .withName(Names.buildJob(metadata.getName(), generation) + "-spec")
+                    .withNamespace(metadata.getNamespace())
+                    .addToLabels(labels(image, generation))
+                    .endMetadata()
+                    .withData(Map.of("spec.json", JSON.writeValueAsString(image.getSpec())))
+                    .build();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the image spec as JSON", e);
+        }
+    }
+
+    public static Job desired(DisklessImage image, long generation, String keySecret, OperatorConfig config) {
+        var metadata = image.getMetadata();
+        var spec = image.getSpec();
+        String jobName = Names.buildJob(metadata.getName(), generation);
+        var builder = spec.builder == null ? new DisklessImageSpec.Builder() : spec.builder;
+
+        var command = new ArrayList<>(List.of(
+                "imgutil", "run-spec",
+                "--spec", SPEC_DIR + "/spec.json",
+                "--work", "/work/root",
+                "--out", "/work/out",
+                "--result-file", "/dev/termination-log",
+                "--origin", config.originUrl(),
+                "--token-file", TOKEN_DIR + "/" + OperatorConfig.ORIGIN_TOKEN_KEY));
+        var volumes = new ArrayList<Volume>();
+        var mounts = new ArrayList<VolumeMount>();
+        volumes.add(new VolumeBuilder().withName("spec").withNewConfigMap().withName(jobName + "-spec").endConfigMap().build());
+        mounts.add(mount("spec", SPEC_DIR));
+        volumes.add(new VolumeBuilder().withName("origin-token").withNewSecret()
+                .withSecretName(UPLOAD_TOKEN_SECRET).withDefaultMode(0400).endSecret().build());
+        mounts.add(mount("origin-token", TOKEN_DIR));
+        volumes.add(new VolumeBuilder().withName("work").withNewEmptyDir().endEmptyDir().build());
+        mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("work").withMountPath("/work").build());
+        if (keySecret != null) {
+            command.addAll(List.of("--key-file", KEY_DIR + "/" + ImageKeySecret.KEY));
+            volumes.add(new VolumeBuilder().withName("key").withNewSecret()
+                    .withSecretName(keySecret).withDefaultMode(0400).endSecret().build());
+            mounts.add(mount("key", KEY_DIR));
+        } else {
+            command.add("--unencrypted");
+        }
+
+        return new JobBuilder()
+                .withNewMetadata()
+                .withName(jobName)
+                .withNamespace(metadata.getNamespace())
+                .addToLabels(labels(image, generation))
+                .endMetadata()
+                .withNewSpec()
+                // A build is long and its failure is reported, not retried blindly: a new spec retries.
+                .withBackoffLimit(0)
+                .withActiveDeadlineSeconds(parseDuration(builder.timeout).toSeconds())
+                .withNewTemplate()
+                .withNewMetadata()
+                .addToLabels(labels(image, generation))
+                .endMetadata()
+                .withNewSpec()
+                .withRestartPolicy("Never")
+                .withAutomountServiceAccountToken(false)
+                .withNodeSelector(builder.nodeSelector)
+                .withImagePullSecrets(config.imagePullSecrets().stream()
+                        .map(name -> new io.fabric8.kubernetes.api.model.LocalObjectReference(name)).toList())
+                .addNewContainer()
+                .withName(CONTAINER)
+                .withImage(config.builderImage())
+                .withImagePullPolicy(config.builderPullPolicy())
+                .withCommand(command)
+                // When imgutil dies before it can report, the log's last lines become the message.
+                .withTerminationMessagePolicy("FallbackToLogsOnError")
+                .withResources(builder.resources != null ? builder.resources : config.builderResources())
+                .withNewSecurityContext()
+                .withPrivileged(config.builderPrivileged())
+                .endSecurityContext()
+                .withVolumeMounts(mounts)
+                .endContainer()
+                .withVolumes(volumes)
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    static Map<String, String> labels(DisklessImage image, long generation) {
+        var labels = new java.util.HashMap<>(Names.managedLabels("builder"));
+        labels.put(Names.IMAGE_LABEL, image.getMetadata().getName());
+        labels.put(Names.GENERATION_LABEL, Long.toString(generation));
+        return labels;
+    }
+
+    private static VolumeMount mount(String name, String path) {
+        return new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(true).build();
+    }
+
+    /** {@code 2h}, {@code 90m}, {@code 1h30m}: the schema's duration pattern. */
+    static Duration parseDuration(String text) {
+        if (text == null || text.isEmpty()) {
+            return Duration.ofHours(2);
+        }
+        var matcher = java.util.regex.Pattern.compile("(\\d+)([hms])").matcher(text);
+        Duration total = Duration.ZERO;
+        while (matcher.find()) {
+            long amount = Long.parseLong(matcher.group(1));
+            total = total.plus(switch (matcher.group(2)) {
+                case "h" -> Duration.ofHours(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                default -> Duration.ofSeconds(amount);
+            });
+        }
+        return total.isZero() ? Duration.ofHours(2) : total;
+    }
+}

@@ -1,0 +1,278 @@
+package dev.tether.operator.image;
+
+import dev.tether.api.v1alpha1.Condition;
+import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.DisklessImageSpec;
+import dev.tether.api.v1alpha1.DisklessImageStatus;
+import dev.tether.api.v1alpha1.DisklessImageStatus.Build;
+import dev.tether.api.v1alpha1.DisklessImageStatus.BuildState;
+import dev.tether.api.v1alpha1.DisklessImageStatus.ImageVersion;
+import dev.tether.api.v1alpha1.DisklessImageStatus.Phase;
+import dev.tether.operator.EventRecorder;
+import dev.tether.operator.EventRecorder.Type;
+import dev.tether.operator.Names;
+import dev.tether.operator.OperatorConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a DisklessImage into published, immutable image versions: one builder Job per spec
+ * generation, an encryption key per build, the result recorded in status, old versions removed once
+ * no node needs them. The previous version stays served until a new one is published.
+ *
+ * <p>The finalizer is there for the origin: deleting an image must also delete its blobs there,
+ * which owner references cannot do.
+ */
+@ControllerConfiguration(
+        name = "disklessimage",
+        maxReconciliationInterval = @MaxReconciliationInterval(interval = 10, timeUnit = TimeUnit.MINUTES))
+public class DisklessImageReconciler implements Reconciler<DisklessImage>, Cleaner<DisklessImage> {
+    private static final Logger LOG = LoggerFactory.getLogger(DisklessImageReconciler.class);
+
+    private final OperatorConfig config;
+    private final ImageUsage usage;
+    private final OriginClient origin;
+
+    public DisklessImageReconciler(OperatorConfig config, ImageUsage usage, OriginClient origin) {
+        this.config = config;
+        this.usage = usage;
+        this.origin = origin;
+    }
+
+    @Override
+    public List<EventSource<?, DisklessImage>> prepareEventSources(EventSourceContext<DisklessImage> context) {
+        var jobs = InformerEventSourceConfiguration.from(Job.class, DisklessImage.class)
+                .withLabelSelector(Names.COMPONENT + "=builder")
+                .build();
+        return List.of(new InformerEventSource<>(jobs, context));
+    }
+
+    @Override
+    public UpdateControl<DisklessImage> reconcile(DisklessImage image, Context<DisklessImage> context) {
+        var client = context.getClient();
+        var events = new EventRecorder(client);
+        var status = image.getStatus() == null ? new DisklessImageStatus() : image.getStatus();
+        image.setStatus(status);
+        long generation = image.getMetadata().getGeneration();
+        Build build = status.build;
+
+        if (build == null || build.generation < generation) {
+            if (build != null && build.state == BuildState.RUNNING) {
+                client.batch().v1().jobs().inNamespace(namespace(image)).withName(build.jobName).delete();
+                events.record(image, Type.Normal, "BuildSuperseded",
+                        "The spec changed: stopped the build of generation " + build.generation + ".");
+            }
+            status.build = startBuild(image, generation, client);
+            status.phase = Phase.BUILDING;
+            setCondition(status, DisklessImageStatus.BUILT, false, "Building",
+                    "Building generation " + generation + " in Job " + status.build.jobName + ".", generation);
+            events.record(image, Type.Normal, "BuildStarted", "Started builder Job " + status.build.jobName + ".");
+        } else if (build.state == BuildState.RUNNING) {
+            observeBuild(image, build, client, events);
+        }
+        if (status.phase == null) {
+            status.phase = Phase.PENDING;
+        }
+        collectGarbage(image, client, events);
+        status.observedGeneration = generation;
+        return UpdateControl.patchStatus(image);
+    }
+
+    private Build startBuild(DisklessImage image, long generation, KubernetesClient client) {
+        String ns = namespace(image);
+        String keySecret = null;
+        if (image.getSpec().encryption != DisklessImageSpec.Encryption.DISABLED) {
+            keySecret = Names.imageKeySecret(image.getMetadata().getName(), generation);
+            // Never regenerate a key that exists: a build of this generation may already have used it.
+            if (client.secrets().inNamespace(ns).withName(keySecret).get() == null) {
+                client.resource(owned(ImageKeySecret.desired(image, generation), image)).create();
+            }
+        }
+        UploadToken.copyInto(client, config, ns);
+        client.resource(owned(BuildJob.specConfigMap(image, generation), image)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+        var job = owned(BuildJob.desired(image, generation, keySecret, config), image);
+        if (client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get() == null) {
+            client.resource(job).create();
+        }
+        var build = new Build();
+        build.generation = generation;
+        build.state = BuildState.RUNNING;
+        build.jobName = job.getMetadata().getName();
+        build.keySecret = keySecret;
+        build.startedAt = now();
+        return build;
+    }
+
+    private void observeBuild(DisklessImage image, Build build, KubernetesClient client, EventRecorder events) {
+        var status = image.getStatus();
+        String ns = namespace(image);
+        Job job = client.batch().v1().jobs().inNamespace(ns).withName(build.jobName).get();
+        BuildOutcome outcome = job == null
+                ? new BuildOutcome.Failed("the builder Job " + build.jobName + " was deleted before it finished")
+                : BuildOutcome.of(job, client.pods().inNamespace(ns).withLabel("job-name", build.jobName).list().getItems());
+        switch (outcome) {
+            case BuildOutcome.Running running -> status.phase = Phase.BUILDING;
+            case BuildOutcome.Succeeded succeeded -> publish(image, build, succeeded.result(), events);
+            case BuildOutcome.Failed failed -> {
+                build.state = BuildState.FAILED;
+                build.finishedAt = now();
+                build.failure = failed.reason();
+                status.phase = Phase.FAILED;
+                status.buildLog = "kubectl logs -n " + ns + " job/" + build.jobName;
+                setCondition(status, DisklessImageStatus.BUILT, false, "BuildFailed", failed.reason(), build.generation);
+                events.record(image, Type.Warning, "BuildFailed", "Build of generation " + build.generation + " failed: " + failed.reason());
+            }
+        }
+    }
+
+    private void publish(DisklessImage image, Build build, BuildResult result, EventRecorder events) {
+        var status = image.getStatus();
+        var version = new ImageVersion();
+        version.digest = result.digest();
+        version.generation = build.generation;
+        version.publishedAt = now();
+        version.kernelVersion = result.kernelVersion();
+        version.rootImageBytes = result.rootImageBytes();
+        version.encrypted = build.keySecret != null;
+        version.keyId = result.keyId();
+        version.keySecret = build.keySecret;
+        version.artifacts = new DisklessImageStatus.Artifacts();
+        version.artifacts.manifest = blobPath(result.digest());
+        version.artifacts.kernel = blobPath(result.kernelDigest());
+        version.artifacts.initramfs = blobPath(result.initramfsDigest());
+        version.artifacts.rootImage = blobPath(result.rootImageDigest());
+
+        var versions = new ArrayList<ImageVersion>();
+        versions.add(version);
+        status.versions.stream().filter(v -> !v.digest.equals(version.digest)).forEach(versions::add);
+        status.versions = versions;
+
+        build.state = BuildState.SUCCEEDED;
+        build.finishedAt = now();
+        status.phase = Phase.PUBLISHED;
+        status.digest = version.digest;
+        status.shortDigest = Names.shortDigest(version.digest);
+        status.rootImageBytes = result.rootImageBytes();
+        status.squashfsBytes = result.squashfsBytes();
+        status.size = Names.humanSize(result.rootImageBytes());
+        status.kernelVersion = result.kernelVersion();
+        status.artifacts = version.artifacts;
+        status.buildLog = "kubectl logs -n " + namespace(image) + " job/" + build.jobName;
+        status.buildSeconds = result.buildSeconds() != null
+                ? result.buildSeconds()
+                : Duration.between(Instant.parse(build.startedAt), Instant.now()).toSeconds();
+        setCondition(status, DisklessImageStatus.BUILT, true, "BuildSucceeded",
+                "Generation " + build.generation + " built in " + status.buildSeconds + "s.", build.generation);
+        setCondition(status, DisklessImageStatus.PUBLISHED, true, "Published",
+                "Version " + status.shortDigest + " is on the origin.", build.generation);
+        events.record(image, Type.Normal, "Published",
+                "Published version " + version.digest + " (" + status.size + ", kernel " + result.kernelVersion() + ").");
+    }
+
+    /** Removes versions beyond the retained count that no profile pins and no node last booted. */
+    private void collectGarbage(DisklessImage image, KubernetesClient client, EventRecorder events) {
+        var status = image.getStatus();
+        int retain = image.getSpec().retainVersions == null ? 3 : image.getSpec().retainVersions;
+        var inUse = usage.digestsInUse(client, image);
+        var removable = VersionRetention.removable(status.versions, retain, inUse);
+        if (removable.isEmpty()) {
+            return;
+        }
+        var keptBlobs = usage.blobsReferenced(client, image, removable);
+        for (ImageVersion version : removable) {
+            try {
+                for (String blob : ImageUsage.blobs(version)) {
+                    if (!keptBlobs.contains(blob)) {
+                        origin.delete(blob);
+                    }
+                }
+                if (version.keySecret != null) {
+                    client.secrets().inNamespace(namespace(image)).withName(version.keySecret).delete();
+                }
+                status.versions.remove(version);
+                events.record(image, Type.Normal, "VersionRemoved",
+                        "Removed version " + version.digest + ": no profile pins it and no node booted it.");
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("could not remove version {} of {}/{}: {}", version.digest, namespace(image), image.getMetadata().getName(), e.getMessage());
+                events.record(image, Type.Warning, "VersionRemovalFailed",
+                        "Could not remove version " + version.digest + " yet (will retry): " + e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public DeleteControl cleanup(DisklessImage image, Context<DisklessImage> context) {
+        var status = image.getStatus();
+        if (status == null || status.versions.isEmpty()) {
+            return DeleteControl.defaultDelete();
+        }
+        var client = context.getClient();
+        var keptBlobs = usage.blobsReferenced(client, image, status.versions);
+        try {
+            for (ImageVersion version : status.versions) {
+                for (String blob : ImageUsage.blobs(version)) {
+                    if (!keptBlobs.contains(blob)) {
+                        origin.delete(blob);
+                    }
+                }
+            }
+            return DeleteControl.defaultDelete();
+        } catch (IOException e) {
+            new EventRecorder(client).record(image, Type.Warning, "OriginCleanupFailed",
+                    "Could not delete the image's blobs from the origin (will retry): " + e.getMessage());
+            return DeleteControl.noFinalizerRemoval().rescheduleAfter(Duration.ofSeconds(30));
+        }
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<DisklessImage> updateErrorStatus(DisklessImage image, Context<DisklessImage> context, Exception e) {
+        var status = image.getStatus() == null ? new DisklessImageStatus() : image.getStatus();
+        image.setStatus(status);
+        setCondition(status, DisklessImageStatus.BUILT, false, "ReconcileError",
+                "The operator could not act on this image (will retry): " + e.getMessage(), image.getMetadata().getGeneration());
+        return ErrorStatusUpdateControl.patchStatus(image);
+    }
+
+    private static void setCondition(DisklessImageStatus status, String type, boolean value, String reason, String message, Long generation) {
+        status.conditions = Condition.upsert(status.conditions, new Condition(type, value, reason, message, generation));
+    }
+
+    private static <T extends HasMetadata> T owned(T resource, DisklessImage image) {
+        resource.addOwnerReference(image);
+        return resource;
+    }
+
+    static String blobPath(String digest) {
+        return "/blobs/sha256/" + digest.substring("sha256:".length());
+    }
+
+    private static String namespace(DisklessImage image) {
+        return image.getMetadata().getNamespace();
+    }
+
+    private static String now() {
+        return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+}

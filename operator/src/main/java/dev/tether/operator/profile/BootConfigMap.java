@@ -1,0 +1,46 @@
+package dev.tether.operator.profile;
+
+import dev.tether.api.v1alpha1.NodeProfile;
+import dev.tether.operator.Names;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * The boot files of a profile, mounted into its edges: the boot config (which node is which MAC,
+ * which digests to boot) and the addon archive. Public data only; no key is ever in here.
+ */
+public class BootConfigMap extends CRUDKubernetesDependentResource<ConfigMap, NodeProfile> {
+    public static final String BOOT_JSON = "boot.json";
+
+    public BootConfigMap() {
+        super(ConfigMap.class);
+    }
+
+    @Override
+    protected ConfigMap desired(NodeProfile profile, Context<NodeProfile> context) {
+        var inputs = ProfileInputs.of(profile, context);
+        return build(profile, inputs.image(), inputs.credentials(), inputs.edgeUrls(), inputs.nodeApiUrls());
+    }
+
+    public static ConfigMap build(NodeProfile profile, ResolvedImage image, java.util.List<dev.tether.api.v1alpha1.NodeCredential> credentials,
+                                  java.util.List<String> edgeUrls, java.util.List<String> nodeApiUrls) {
+        String name = profile.getMetadata().getName();
+        var labels = new java.util.HashMap<>(Names.managedLabels("boot-files"));
+        labels.put(Names.PROFILE_LABEL, name);
+        byte[] addon = AddonArchive.build(profile.getMetadata().getNamespace(), name, BootConfig.method(profile),
+                image.ok() ? image.version().digest : null, edgeUrls, nodeApiUrls, null);
+        return new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName(Names.bootConfigMap(name))
+                .withNamespace(profile.getMetadata().getNamespace())
+                .withLabels(labels)
+                .endMetadata()
+                .withData(Map.of(BOOT_JSON, BootConfig.json(profile, image, credentials, edgeUrls)))
+                .withBinaryData(Map.of(BootConfig.addonFile(name), Base64.getEncoder().encodeToString(addon)))
+                .build();
+    }
+}

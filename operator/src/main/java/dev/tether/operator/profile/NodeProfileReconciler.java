@@ -1,0 +1,148 @@
+package dev.tether.operator.profile;
+
+import dev.tether.api.v1alpha1.Condition;
+import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeProfile;
+import dev.tether.api.v1alpha1.NodeProfileStatus;
+import dev.tether.operator.Names;
+import dev.tether.operator.OperatorConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceUtils;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfigBuilder;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Workflow;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.WorkflowBuilder;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Makes a NodeProfile bootable: its edge DaemonSet and Service, and the boot files its edges serve
+ * (boot config and addon archive). Status says which digest new boots get, which edges are ready,
+ * and how many nodes run each digest; a missing or unpublished image makes the profile not Ready.
+ */
+@ControllerConfiguration(name = "nodeprofile")
+public class NodeProfileReconciler implements Reconciler<NodeProfile> {
+    private static final String IMAGE_INDEX = "image-name";
+
+    private final Workflow<NodeProfile> workflow;
+
+    public NodeProfileReconciler(OperatorConfig config) {
+        var daemonSet = labelled(new EdgeDaemonSet(config), EdgeDaemonSet.COMPONENT);
+        var service = labelled(new EdgeService(), EdgeDaemonSet.COMPONENT);
+        var bootFiles = labelled(new BootConfigMap(), "boot-files");
+        this.workflow = new WorkflowBuilder<NodeProfile>()
+                .addDependentResource(bootFiles)
+                .addDependentResource(daemonSet)
+                .addDependentResource(service)
+                .build();
+    }
+
+    @Override
+    public List<EventSource<?, NodeProfile>> prepareEventSources(EventSourceContext<NodeProfile> context) {
+        context.getPrimaryCache().addIndexer(IMAGE_INDEX, p -> p.getSpec() == null || p.getSpec().image == null
+                ? List.of()
+                : List.of(p.getMetadata().getNamespace() + "/" + p.getSpec().image.name));
+        // A published image, a new credential or an edge pod becoming ready all change what the
+        // profile's edges must serve.
+        var images = InformerEventSourceConfiguration.from(DisklessImage.class, NodeProfile.class)
+                .withSecondaryToPrimaryMapper(image -> context.getPrimaryCache()
+                        .byIndex(IMAGE_INDEX, image.getMetadata().getNamespace() + "/" + image.getMetadata().getName())
+                        .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .withPrimaryToSecondaryMapper((NodeProfile p) -> Set.of(new ResourceID(p.getSpec().image.name, p.getMetadata().getNamespace())))
+                .build();
+        var credentials = InformerEventSourceConfiguration.from(NodeCredential.class, NodeProfile.class)
+                .withSecondaryToPrimaryMapper(c -> c.getSpec() == null ? Set.of()
+                        : Set.of(new ResourceID(c.getSpec().profile, c.getMetadata().getNamespace())))
+                .build();
+        var edgePods = InformerEventSourceConfiguration.from(Pod.class, NodeProfile.class)
+                .withLabelSelector(Names.COMPONENT + "=" + EdgeDaemonSet.COMPONENT)
+                .withSecondaryToPrimaryMapper(pod -> {
+                    String profile = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(Names.PROFILE_LABEL);
+                    return profile == null ? Set.of() : Set.of(new ResourceID(profile, pod.getMetadata().getNamespace()));
+                })
+                .build();
+        var sources = new ArrayList<EventSource<?, NodeProfile>>(EventSourceUtils.eventSourcesFromWorkflow(context, workflow));
+        sources.add(new InformerEventSource<>(images, context));
+        sources.add(new InformerEventSource<>(credentials, context));
+        sources.add(new InformerEventSource<>(edgePods, context));
+        return sources;
+    }
+
+    @Override
+    public UpdateControl<NodeProfile> reconcile(NodeProfile profile, Context<NodeProfile> context) {
+        workflow.reconcile(profile, context);
+        var inputs = ProfileInputs.of(profile, context);
+        var status = profile.getStatus() == null ? new NodeProfileStatus() : profile.getStatus();
+        profile.setStatus(status);
+        long generation = profile.getMetadata().getGeneration();
+
+        var daemonSet = context.getSecondaryResource(DaemonSet.class).orElse(null);
+        var dsStatus = daemonSet == null ? null : daemonSet.getStatus();
+        status.desiredEdges = dsStatus == null ? 0 : Objects.requireNonNullElse(dsStatus.getDesiredNumberScheduled(), 0);
+        status.readyEdges = inputs.readyEdgePods().size();
+        status.edgeUrls = inputs.edgeUrls();
+        status.digest = inputs.image().ok() ? inputs.image().version().digest : null;
+        status.shortDigest = Names.shortDigest(status.digest);
+        status.nodesByDigest = nodesByDigest(inputs.credentials());
+
+        Condition ready;
+        if (!inputs.image().ok()) {
+            ready = new Condition(NodeProfileStatus.READY, false, inputs.image().problemReason(), inputs.image().problem(), generation);
+        } else if (status.readyEdges == 0) {
+            ready = new Condition(NodeProfileStatus.READY, false, "NoReadyEdges", status.desiredEdges == 0
+                    ? "No cluster node matches spec.edges.nodeSelector, so no edge runs; label nodes or change the selector."
+                    : "Edges are starting (0 of " + status.desiredEdges + " ready).", generation);
+        } else {
+            ready = new Condition(NodeProfileStatus.READY, true, "Serving", "Serving " + status.shortDigest + " from "
+                    + status.readyEdges + " of " + status.desiredEdges + " edges.", generation);
+        }
+        status.conditions = Condition.upsert(status.conditions, ready);
+        status.observedGeneration = generation;
+        return UpdateControl.patchStatus(profile);
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<NodeProfile> updateErrorStatus(NodeProfile profile, Context<NodeProfile> context, Exception e) {
+        var status = profile.getStatus() == null ? new NodeProfileStatus() : profile.getStatus();
+        profile.setStatus(status);
+        status.conditions = Condition.upsert(status.conditions, new Condition(NodeProfileStatus.READY, false, "ReconcileError",
+                "The operator could not act on this profile (will retry): " + e.getMessage(), profile.getMetadata().getGeneration()));
+        return ErrorStatusUpdateControl.patchStatus(profile);
+    }
+
+    static List<NodeProfileStatus.DigestCount> nodesByDigest(List<NodeCredential> credentials) {
+        Map<String, Long> counts = credentials.stream()
+                .filter(c -> c.getStatus() != null && c.getStatus().lastBoot != null && c.getStatus().lastBoot.digest != null)
+                .collect(Collectors.groupingBy(c -> c.getStatus().lastBoot.digest, java.util.TreeMap::new, Collectors.counting()));
+        return counts.entrySet().stream().map(e -> new NodeProfileStatus.DigestCount(e.getKey(), e.getValue().intValue())).toList();
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static <R extends HasMetadata> CRUDKubernetesDependentResource<R, NodeProfile> labelled(
+            CRUDKubernetesDependentResource<R, NodeProfile> dependent, String component) {
+        dependent.configureWith(new KubernetesDependentResourceConfigBuilder()
+                .withKubernetesDependentInformerConfig(InformerConfiguration.builder(dependent.resourceType())
+                        .withLabelSelector(Names.COMPONENT + "=" + component)
+                        .build())
+                .build());
+        return dependent;
+    }
+}

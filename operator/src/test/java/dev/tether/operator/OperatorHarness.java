@@ -1,0 +1,78 @@
+package dev.tether.operator;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The operator running against the Fabric8 mock API server in CRUD mode, with the CRDs that the
+ * build generated registered in it. The mock server validates nothing and runs no controllers (no
+ * Job runs, no garbage collector): tests play those parts themselves.
+ */
+public final class OperatorHarness implements AutoCloseable {
+    public static final String OPERATOR_NAMESPACE = "tether-system";
+    public static final String NAMESPACE = "hpc";
+
+    public final KubernetesMockServer server;
+    public final KubernetesClient client;
+    public final OperatorConfig config;
+    private final TetherOperator operator;
+
+    public OperatorHarness(String originUrl) {
+        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
+                new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
+        server.init();
+        client = server.createClient();
+        registerCrds(client);
+        config = OperatorConfig.of("registry.example/tether/builder:test", "registry.example/tether/content-server:test",
+                originUrl, OPERATOR_NAMESPACE);
+        operator = new TetherOperator(client, config);
+        operator.start();
+    }
+
+    public static <T> T eventually(java.util.concurrent.Callable<T> probe) {
+        return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(probe, v -> v != null);
+    }
+
+    public static void eventually(Runnable assertion) {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).untilAsserted(assertion::run);
+    }
+
+    private static void registerCrds(KubernetesClient client) {
+        Path crds = repositoryRoot().resolve("crds");
+        for (String file : new String[] {"disklessimages.tether.dev-v1.yml", "nodeprofiles.tether.dev-v1.yml", "nodecredentials.tether.dev-v1.yml"}) {
+            try (var in = Files.newInputStream(crds.resolve(file))) {
+                client.resource(client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class)).create();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    static Path repositoryRoot() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.exists(dir.resolve("mvnw"))) {
+            dir = dir.getParent();
+        }
+        return dir;
+    }
+
+    public Map<String, String> labels(String component) {
+        return Names.managedLabels(component);
+    }
+
+    @Override
+    public void close() {
+        operator.close();
+        client.close();
+        server.destroy();
+    }
+}

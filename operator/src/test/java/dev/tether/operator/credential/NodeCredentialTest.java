@@ -1,0 +1,185 @@
+package dev.tether.operator.credential;
+
+import static dev.tether.operator.OperatorHarness.NAMESPACE;
+import static dev.tether.operator.OperatorHarness.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tether.api.v1alpha1.Condition;
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeCredentialSpec;
+import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
+import dev.tether.api.v1alpha1.NodeCredentialStatus;
+import dev.tether.api.v1alpha1.NodeCredentialStatus.KeySource;
+import dev.tether.operator.OperatorHarness;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The API-key lifecycle: arming modes, the salted hash in a Secret, and what status shows. */
+class NodeCredentialTest {
+    OperatorHarness harness;
+    ApiKeyStore keys;
+
+    @BeforeEach
+    void start() {
+        harness = new OperatorHarness("http://127.0.0.1:9");
+        keys = new ApiKeyStore(harness.client);
+    }
+
+    @AfterEach
+    void stop() {
+        harness.close();
+    }
+
+    @Test
+    void aOnceCredentialIssuesOneKeyThenDisarms() throws Exception {
+        create("node-001", Arming.ONCE);
+        eventually(() -> assertThat(status("node-001").armed).isTrue());
+
+        String key = keys.issueByNetwork(NAMESPACE, "node-001");
+
+        assertThat(key).startsWith("tk_").hasSizeGreaterThan(40);
+        assertThat(keys.verify(NAMESPACE, "node-001", key)).isTrue();
+        assertThat(keys.verify(NAMESPACE, "node-001", key + "x")).isFalse();
+        var status = status("node-001");
+        assertThat(status.armed).isFalse();
+        assertThat(status.apiKey.issuedVia).isEqualTo(KeySource.NETWORK);
+        assertThat(status.apiKey.issuedAt).isNotBlank();
+        assertThat(status.apiKey.issueCount).isEqualTo(1);
+        assertThat(Condition.find(status.conditions, NodeCredentialStatus.KEY_ISSUED).isTrue()).isTrue();
+        assertThatThrownBy(() -> keys.issueByNetwork(NAMESPACE, "node-001"))
+                .isInstanceOf(ApiKeyStore.NotArmedException.class)
+                .hasMessageContaining("not armed").hasMessageContaining("kubectl annotate");
+    }
+
+    @Test
+    void theKeyIsStoredOnlyAsASaltedHashInASecretOwnedByTheCredential() throws Exception {
+        create("node-001", Arming.ONCE);
+        eventually(() -> assertThat(status("node-001").armed).isTrue());
+        String key = keys.issueByNetwork(NAMESPACE, "node-001");
+
+        var secret = harness.client.secrets().inNamespace(NAMESPACE).withName("node-001-api-key").get();
+        assertThat(secret.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getKind()).isEqualTo("NodeCredential"));
+        Map<String, String> data = secret.getData() != null ? secret.getData() : Map.of();
+        var values = new StringBuilder();
+        data.values().forEach(v -> values.append(new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)).append('\n'));
+        if (secret.getStringData() != null) {
+            secret.getStringData().values().forEach(v -> values.append(v).append('\n'));
+        }
+        assertThat(values.toString()).doesNotContain(key).doesNotContain(key.substring(3));
+        var credential = harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName("node-001").get();
+        assertThat(harness.client.getKubernetesSerialization().asJson(credential)).doesNotContain(key.substring(3));
+    }
+
+    @Test
+    void twoConcurrentFetchesOfAOnceKeyGiveOneKey() throws Exception {
+        create("node-001", Arming.ONCE);
+        eventually(() -> assertThat(status("node-001").armed).isTrue());
+        Callable<String> fetch = () -> {
+            try {
+                return keys.issueByNetwork(NAMESPACE, "node-001");
+            } catch (ApiKeyStore.NotArmedException e) {
+                return null;
+            }
+        };
+        try (var pool = Executors.newFixedThreadPool(2)) {
+            var results = pool.invokeAll(List.of(fetch, fetch));
+            long issued = 0;
+            for (var result : results) {
+                if (result.get() != null) {
+                    issued++;
+                }
+            }
+            assertThat(issued).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aDisarmedCredentialRefusesAndRearmingAllowsOneMoreKey() throws Exception {
+        create("node-002", Arming.DISARMED);
+        eventually(() -> assertThat(status("node-002").armed).isFalse());
+        assertThatThrownBy(() -> keys.issueByNetwork(NAMESPACE, "node-002")).isInstanceOf(ApiKeyStore.NotArmedException.class)
+                .hasMessageContaining("arming: DISARMED");
+
+        harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName("node-002").edit(c -> {
+            c.getSpec().arming = Arming.ONCE;
+            return c;
+        });
+        eventually(() -> assertThat(status("node-002").armed).isTrue());
+        keys.issueByNetwork(NAMESPACE, "node-002");
+        assertThat(status("node-002").armed).isFalse();
+
+        harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName("node-002").edit(c -> {
+            c.getMetadata().getAnnotations().put(NodeCredential.REARM_ANNOTATION, "2026-11-24T21:00:00Z");
+            return c;
+        });
+        eventually(() -> assertThat(status("node-002").armed).isTrue());
+        String second = keys.issueByNetwork(NAMESPACE, "node-002");
+        assertThat(keys.verify(NAMESPACE, "node-002", second)).isTrue();
+        assertThat(status("node-002").apiKey.issueCount).isEqualTo(2);
+    }
+
+    @Test
+    void aContinuousCredentialStaysArmed() throws Exception {
+        create("node-003", Arming.CONTINUOUS);
+        eventually(() -> assertThat(status("node-003").armed).isTrue());
+        String first = keys.issueByNetwork(NAMESPACE, "node-003");
+        String second = keys.issueByNetwork(NAMESPACE, "node-003");
+        assertThat(status("node-003").armed).isTrue();
+        assertThat(keys.verify(NAMESPACE, "node-003", first)).as("a new key replaces the old").isFalse();
+        assertThat(keys.verify(NAMESPACE, "node-003", second)).isTrue();
+    }
+
+    @Test
+    void aCredentialForAMissingProfileIsNotReady() {
+        create("node-004", Arming.ONCE);
+        eventually(() -> assertThat(Condition.find(status("node-004").conditions, NodeCredentialStatus.READY).reason).isEqualTo("ProfileNotFound"));
+    }
+
+    @Test
+    void armingIsAPureFunctionOfModeRearmAndHistory() {
+        var credential = credential("n", Arming.ONCE);
+        var status = new NodeCredentialStatus();
+        ArmingState.refresh(credential, status);
+        assertThat(status.armed).isTrue();
+        ArmingState.afterNetworkIssue(credential, status);
+        ArmingState.refresh(credential, status);
+        assertThat(status.armed).as("stays disarmed on the next reconciliation").isFalse();
+        credential.getMetadata().setAnnotations(new java.util.HashMap<>(Map.of(NodeCredential.REARM_ANNOTATION, "1")));
+        ArmingState.refresh(credential, status);
+        assertThat(status.armed).isTrue();
+        ArmingState.afterNetworkIssue(credential, status);
+        ArmingState.refresh(credential, status);
+        assertThat(status.armed).as("the same rearm value does not arm twice").isFalse();
+    }
+
+    private void create(String name, Arming arming) {
+        harness.client.resource(credential(name, arming)).create();
+    }
+
+    static NodeCredential credential(String name, Arming arming) {
+        var credential = new NodeCredential();
+        credential.getMetadata().setName(name);
+        credential.getMetadata().setNamespace(NAMESPACE);
+        credential.getMetadata().setAnnotations(new java.util.HashMap<>());
+        credential.setSpec(new NodeCredentialSpec());
+        credential.getSpec().nodeName = name;
+        credential.getSpec().profile = "compute";
+        credential.getSpec().arming = arming;
+        credential.getSpec().hardware = new NodeCredentialSpec.Hardware();
+        credential.getSpec().hardware.macs = List.of("52:54:00:12:34:56");
+        return credential;
+    }
+
+    private NodeCredentialStatus status(String name) {
+        var credential = harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName(name).get();
+        return credential == null || credential.getStatus() == null ? new NodeCredentialStatus() : credential.getStatus();
+    }
+}

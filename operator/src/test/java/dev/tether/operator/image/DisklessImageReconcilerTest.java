@@ -1,0 +1,212 @@
+package dev.tether.operator.image;
+
+import static dev.tether.operator.OperatorHarness.NAMESPACE;
+import static dev.tether.operator.OperatorHarness.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.api.v1alpha1.Condition;
+import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.DisklessImageSpec;
+import dev.tether.api.v1alpha1.DisklessImageStatus;
+import dev.tether.api.v1alpha1.Distribution;
+import dev.tether.operator.OperatorHarness;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The image build flow against the mock API server; the test plays the Job controller and the builder. */
+class DisklessImageReconcilerTest {
+    static final String DIGEST_A = "sha256:" + "a".repeat(64);
+    static final String DIGEST_B = "sha256:" + "b".repeat(64);
+
+    OperatorHarness harness;
+
+    @BeforeEach
+    void start() {
+        harness = new OperatorHarness("http://127.0.0.1:9");
+    }
+
+    @AfterEach
+    void stop() {
+        harness.close();
+    }
+
+    @Test
+    void anImageGetsAKeyAndABuilderJobThatRunsImgutil() {
+        create("bookworm", List.of("openssh-server"));
+
+        Job job = eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("bookworm-build-g1").get());
+        var keySecret = eventually(() -> harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-key-g1").get());
+        assertThat(Base64.getDecoder().decode(keySecret.getData().get("key"))).hasSize(32);
+        assertThat(keySecret.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getKind()).isEqualTo("DisklessImage"));
+        assertThat(job.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getName()).isEqualTo("bookworm"));
+
+        var container = job.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        assertThat(container.getImage()).isEqualTo("registry.example/tether/builder:test");
+        assertThat(container.getCommand()).containsSequence("imgutil", "run-spec")
+                .containsSequence("--key-file", "/etc/tether/key/key")
+                .containsSequence("--origin", "http://127.0.0.1:9")
+                .containsSequence("--result-file", "/dev/termination-log");
+        assertThat(container.getSecurityContext().getPrivileged()).isTrue();
+        assertThat(job.getSpec().getTemplate().getSpec().getVolumes())
+                .anySatisfy(v -> assertThat(v.getSecret() != null && "bookworm-key-g1".equals(v.getSecret().getSecretName())).isTrue());
+        assertThat(harness.client.configMaps().inNamespace(NAMESPACE).withName("bookworm-build-g1-spec").get().getData().get("spec.json"))
+                .contains("\"openssh-server\"").contains("\"bookworm\"");
+        assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName(BuildJob.UPLOAD_TOKEN_SECRET).get()).isNotNull();
+
+        eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.BUILDING));
+    }
+
+    @Test
+    void aSucceedingBuildPublishesTheDigestItReported() {
+        create("bookworm", List.of());
+        eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("bookworm-build-g1").get());
+
+        builderSucceeds("bookworm-build-g1", DIGEST_A, "6.1.0-28-amd64", 853_123_072L);
+
+        eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.PUBLISHED));
+        var status = image("bookworm").getStatus();
+        assertThat(status.digest).isEqualTo(DIGEST_A);
+        assertThat(status.shortDigest).isEqualTo("aaaaaaaaaaaa");
+        assertThat(status.size).isEqualTo("813.6Mi");
+        assertThat(status.kernelVersion).isEqualTo("6.1.0-28-amd64");
+        assertThat(status.artifacts.rootImage).isEqualTo("/blobs/sha256/" + "d".repeat(64));
+        assertThat(status.versions).singleElement().satisfies(v -> {
+            assertThat(v.digest).isEqualTo(DIGEST_A);
+            assertThat(v.keySecret).isEqualTo("bookworm-key-g1");
+            assertThat(v.encrypted).isTrue();
+        });
+        assertThat(Condition.find(status.conditions, "Built").isTrue()).isTrue();
+        assertThat(Condition.find(status.conditions, "Published").isTrue()).isTrue();
+        assertThat(status.observedGeneration).isEqualTo(1L);
+        assertThat(events("bookworm")).anySatisfy(note -> assertThat(note).contains("Published version " + DIGEST_A));
+    }
+
+    @Test
+    void aFailingBuildSaysWhyWithTheBuildersLastLines() {
+        create("broken", List.of());
+        eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("broken-build-g1").get());
+
+        builderFails("broken-build-g1", "E: Unable to locate package no-such-package\nimgutil: build failed: debootstrap exited with 100");
+
+        eventually(() -> assertThat(image("broken").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.FAILED));
+        var status = image("broken").getStatus();
+        var built = Condition.find(status.conditions, "Built");
+        assertThat(built.isTrue()).isFalse();
+        assertThat(built.reason).isEqualTo("BuildFailed");
+        assertThat(built.message).contains("BackoffLimitExceeded").contains("debootstrap exited with 100");
+        assertThat(status.build.failure).contains("Unable to locate package no-such-package");
+        assertThat(status.digest).isNull();
+        assertThat(events("broken")).anySatisfy(note -> assertThat(note).contains("failed"));
+    }
+
+    @Test
+    void aSpecChangeBuildsANewVersionWhileTheOldOneStaysPublished() {
+        create("bookworm", List.of());
+        eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("bookworm-build-g1").get());
+        builderSucceeds("bookworm-build-g1", DIGEST_A, "6.1.0-28-amd64", 100_000_000L);
+        eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.PUBLISHED));
+
+        harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName("bookworm")
+                .edit(i -> {
+                    i.getSpec().packages = List.of("htop");
+                    return i;
+                });
+
+        eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("bookworm-build-g2").get());
+        eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.BUILDING));
+        var building = image("bookworm").getStatus();
+        assertThat(building.digest).as("the old version is still served while the new one builds").isEqualTo(DIGEST_A);
+        assertThat(Condition.find(building.conditions, "Published").isTrue()).isTrue();
+        assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-key-g2").get())
+                .as("a new build gets a new key").isNotNull();
+        var firstKey = harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-key-g1").get();
+        assertThat(firstKey).as("the published version's key is kept").isNotNull();
+
+        builderSucceeds("bookworm-build-g2", DIGEST_B, "6.1.0-29-amd64", 110_000_000L);
+        eventually(() -> assertThat(image("bookworm").getStatus().digest).isEqualTo(DIGEST_B));
+        assertThat(image("bookworm").getStatus().versions).extracting(v -> v.digest).containsExactly(DIGEST_B, DIGEST_A);
+    }
+
+    @Test
+    void anUnencryptedImageHasNoKey() {
+        var image = newImage("plain", List.of());
+        image.getSpec().encryption = DisklessImageSpec.Encryption.DISABLED;
+        harness.client.resource(image).create();
+
+        Job job = eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("plain-build-g1").get());
+        assertThat(job.getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand()).contains("--unencrypted").doesNotContain("--key-file");
+        assertThat(harness.client.secrets().inNamespace(NAMESPACE).withLabel("tether.dev/image", "plain").list().getItems()).isEmpty();
+    }
+
+    private void create(String name, List<String> packages) {
+        harness.client.resource(newImage(name, packages)).create();
+    }
+
+    static DisklessImage newImage(String name, List<String> packages) {
+        var image = new DisklessImage();
+        image.getMetadata().setName(name);
+        image.getMetadata().setNamespace(NAMESPACE);
+        var spec = new DisklessImageSpec();
+        spec.distribution = Distribution.DEBIAN;
+        spec.release = "bookworm";
+        spec.packages = packages;
+        image.setSpec(spec);
+        return image;
+    }
+
+    private DisklessImage image(String name) {
+        return harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName(name).get();
+    }
+
+    private List<String> events(String name) {
+        return harness.client.events().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+                .filter(e -> name.equals(e.getRegarding().getName()))
+                .map(e -> e.getNote())
+                .toList();
+    }
+
+    /** Plays the builder (its termination message) and the Job controller (the Complete condition). */
+    void builderSucceeds(String jobName, String digest, String kernel, long bytes) {
+        String result = "{\"digest\":\"" + digest + "\",\"kernelVersion\":\"" + kernel + "\",\"rootImageBytes\":" + bytes
+                + ",\"squashfsBytes\":" + (bytes - 4096) + ",\"kernelDigest\":\"sha256:" + "c".repeat(64)
+                + "\",\"initramfsDigest\":\"sha256:" + "e".repeat(64) + "\",\"rootImageDigest\":\"sha256:" + "d".repeat(64)
+                + "\",\"encrypted\":true,\"keyId\":\"k1\",\"buildSeconds\":312}";
+        finishJob(jobName, "Complete", "Completed", "", result, 0);
+    }
+
+    void builderFails(String jobName, String output) {
+        finishJob(jobName, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit", output, 1);
+    }
+
+    private void finishJob(String jobName, String condition, String reason, String message, String terminationMessage, int exitCode) {
+        harness.client.pods().inNamespace(NAMESPACE).resource(new PodBuilder()
+                .withNewMetadata().withName(jobName + "-x1").withNamespace(NAMESPACE).addToLabels("job-name", jobName).endMetadata()
+                .withNewSpec().addNewContainer().withName("builder").withImage("builder").endContainer().endSpec()
+                .withNewStatus().withPhase(exitCode == 0 ? "Succeeded" : "Failed")
+                .withContainerStatuses(new ContainerStatusBuilder().withName("builder")
+                        .withNewState().withNewTerminated().withExitCode(exitCode).withMessage(terminationMessage).endTerminated().endState()
+                        .build())
+                .endStatus()
+                .build()).create();
+        harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName(jobName).editStatus(job -> {
+            job.setStatus(new io.fabric8.kubernetes.api.model.batch.v1.JobStatus());
+            job.getStatus().setConditions(List.of(new JobConditionBuilder()
+                    .withType(condition).withStatus("True").withReason(reason).withMessage(message).build()));
+            if (exitCode == 0) {
+                job.getStatus().setSucceeded(1);
+            } else {
+                job.getStatus().setFailed(1);
+            }
+            return job;
+        });
+    }
+}

@@ -1,0 +1,233 @@
+package dev.tether.operator.profile;
+
+import static dev.tether.operator.OperatorHarness.NAMESPACE;
+import static dev.tether.operator.OperatorHarness.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.api.v1alpha1.Condition;
+import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.DisklessImageSpec;
+import dev.tether.api.v1alpha1.DisklessImageStatus;
+import dev.tether.api.v1alpha1.Distribution;
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeCredentialSpec;
+import dev.tether.api.v1alpha1.NodeProfile;
+import dev.tether.api.v1alpha1.NodeProfileSpec;
+import dev.tether.api.v1alpha1.NodeProfileStatus;
+import dev.tether.operator.OperatorHarness;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A profile's edges and boot files against the mock API server. */
+class NodeProfileReconcilerTest {
+    static final String DIGEST = "sha256:" + "a".repeat(64);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    OperatorHarness harness;
+
+    @BeforeEach
+    void start() {
+        harness = new OperatorHarness("http://127.0.0.1:9");
+    }
+
+    @AfterEach
+    void stop() {
+        harness.close();
+    }
+
+    @Test
+    void aProfileGetsAnEdgeDaemonSetAndService() {
+        var profile = profile("compute", "bookworm");
+        profile.getSpec().edges = new NodeProfileSpec.Edges();
+        profile.getSpec().edges.nodeSelector = Map.of("tether.dev/edge", "true");
+        profile.getSpec().edges.port = 8090;
+        harness.client.resource(profile).create();
+
+        DaemonSet daemonSet = eventually(() -> harness.client.apps().daemonSets().inNamespace(NAMESPACE).withName("compute-edge").get());
+        var pod = daemonSet.getSpec().getTemplate().getSpec();
+        assertThat(pod.getHostNetwork()).isTrue();
+        assertThat(pod.getNodeSelector()).containsEntry("tether.dev/edge", "true");
+        var container = pod.getContainers().getFirst();
+        assertThat(container.getImage()).isEqualTo("registry.example/tether/content-server:test");
+        assertThat(container.getArgs()).startsWith("edge").containsSequence("--port", "8090").containsSequence("--origin", "http://127.0.0.1:9")
+                .containsSequence("--node-api", "tether-node-api.tether-system.svc:8443");
+        assertThat(container.getPorts()).extracting(p -> p.getContainerPort()).containsExactly(8090, 8443);
+        assertThat(container.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getConfigMap() != null && "compute-boot".equals(v.getConfigMap().getName())).isTrue());
+        assertThat(daemonSet.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getName()).isEqualTo("compute"));
+
+        var service = eventually(() -> harness.client.services().inNamespace(NAMESPACE).withName("compute-edge").get());
+        assertThat(service.getSpec().getSelector()).containsEntry("tether.dev/profile", "compute");
+        assertThat(service.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getKind()).isEqualTo("NodeProfile"));
+    }
+
+    @Test
+    void aProfileWhoseImageIsMissingOrUnpublishedIsNotReady() {
+        harness.client.resource(profile("compute", "bookworm")).create();
+        eventually(() -> assertThat(ready("compute").reason).isEqualTo("ImageNotFound"));
+        assertThat(ready("compute").message).contains("DisklessImage bookworm does not exist");
+
+        harness.client.resource(image("bookworm")).create();
+        eventually(() -> assertThat(ready("compute").reason).isEqualTo("ImageNotPublished"));
+        assertThat(ready("compute").isTrue()).isFalse();
+    }
+
+    @Test
+    void bootFilesNameTheImageDigestsAndTheNodesByMac() throws Exception {
+        harness.client.resource(image("bookworm")).create();
+        publish("bookworm", DIGEST);
+        var profile = profile("compute", "bookworm");
+        profile.getSpec().kernelArgs = List.of("console=ttyS0,115200", "quiet");
+        harness.client.resource(profile).create();
+        harness.client.resource(credential("node-001", "compute", "52:54:00:12:34:56")).create();
+        harness.client.resource(credential("node-002", "other", "52:54:00:00:00:02")).create();
+
+        eventually(() -> assertThat(bootJson("compute").path("nodes").has("52:54:00:12:34:56")).isTrue());
+        JsonNode boot = bootJson("compute");
+        JsonNode entry = boot.path("profiles").path("compute");
+        assertThat(entry.path("image").asText()).isEqualTo(DIGEST);
+        assertThat(entry.path("kernel").asText()).isEqualTo("sha256:" + "c".repeat(64));
+        assertThat(entry.path("initramfs").asText()).isEqualTo("sha256:" + "e".repeat(64));
+        assertThat(entry.path("rootImage").asText()).isEqualTo("sha256:" + "d".repeat(64));
+        assertThat(entry.path("method").asText()).isEqualTo("tethered");
+        assertThat(entry.path("kernelArgs").asText()).isEqualTo("console=ttyS0,115200 quiet");
+        assertThat(boot.path("nodes").path("52:54:00:12:34:56").path("node").asText()).isEqualTo("node-001");
+        assertThat(boot.path("nodes").has("52:54:00:00:00:02")).as("another profile's node").isFalse();
+
+        var configMap = harness.client.configMaps().inNamespace(NAMESPACE).withName("compute-boot").get();
+        var addon = cpioFiles(Base64.getDecoder().decode(configMap.getBinaryData().get("addon-compute.cpio")));
+        JsonNode profileJson = JSON.readTree(addon.get("etc/tether/profile.json"));
+        assertThat(profileJson.path("profile").asText()).isEqualTo("compute");
+        assertThat(profileJson.path("image").asText()).isEqualTo(DIGEST);
+        assertThat(configMap.getData().get("boot.json")).doesNotContainIgnoringCase("key");
+    }
+
+    @Test
+    void readyEdgesAndTheServedDigestShowInStatus() {
+        harness.client.resource(image("bookworm")).create();
+        publish("bookworm", DIGEST);
+        harness.client.resource(profile("compute", "bookworm")).create();
+        eventually(() -> assertThat(ready("compute").reason).isEqualTo("NoReadyEdges"));
+
+        readyEdgePod("compute", "compute-edge-abcde", "192.168.10.11");
+        readyEdgePod("compute", "compute-edge-fghij", "192.168.10.12");
+
+        eventually(() -> assertThat(status("compute").readyEdges).isEqualTo(2));
+        var status = status("compute");
+        assertThat(status.edgeUrls).containsExactly("http://192.168.10.11:8080", "http://192.168.10.12:8080");
+        assertThat(status.digest).isEqualTo(DIGEST);
+        assertThat(status.shortDigest).isEqualTo("aaaaaaaaaaaa");
+        assertThat(ready("compute").isTrue()).isTrue();
+        eventually(() -> assertThat(bootJson("compute").path("edgeUrls")).hasSize(2));
+    }
+
+    @Test
+    void aPinnedDigestThatWasNeverPublishedIsReported() {
+        harness.client.resource(image("bookworm")).create();
+        publish("bookworm", DIGEST);
+        var profile = profile("compute", "bookworm");
+        profile.getSpec().image.digest = "sha256:" + "f".repeat(64);
+        harness.client.resource(profile).create();
+
+        eventually(() -> assertThat(ready("compute").reason).isEqualTo("PinnedVersionNotFound"));
+    }
+
+    static NodeProfile profile(String name, String image) {
+        var profile = new NodeProfile();
+        profile.getMetadata().setName(name);
+        profile.getMetadata().setNamespace(NAMESPACE);
+        profile.setSpec(new NodeProfileSpec());
+        profile.getSpec().image = new NodeProfileSpec.ImageRef(image, null);
+        return profile;
+    }
+
+    static DisklessImage image(String name) {
+        var image = new DisklessImage();
+        image.getMetadata().setName(name);
+        image.getMetadata().setNamespace(NAMESPACE);
+        image.setSpec(new DisklessImageSpec());
+        image.getSpec().distribution = Distribution.DEBIAN;
+        image.getSpec().release = "bookworm";
+        return image;
+    }
+
+    static NodeCredential credential(String name, String profile, String mac) {
+        var credential = new NodeCredential();
+        credential.getMetadata().setName(name);
+        credential.getMetadata().setNamespace(NAMESPACE);
+        credential.setSpec(new NodeCredentialSpec());
+        credential.getSpec().nodeName = name;
+        credential.getSpec().profile = profile;
+        credential.getSpec().hardware = new NodeCredentialSpec.Hardware();
+        credential.getSpec().hardware.macs = List.of(mac);
+        return credential;
+    }
+
+    /** Plays a finished build: what the image reconciler writes when a builder reports success. */
+    private void publish(String image, String digest) {
+        var version = new DisklessImageStatus.ImageVersion();
+        version.digest = digest;
+        version.artifacts = new DisklessImageStatus.Artifacts();
+        version.artifacts.manifest = "/blobs/sha256/" + digest.substring(7);
+        version.artifacts.kernel = "/blobs/sha256/" + "c".repeat(64);
+        version.artifacts.initramfs = "/blobs/sha256/" + "e".repeat(64);
+        version.artifacts.rootImage = "/blobs/sha256/" + "d".repeat(64);
+        // Wait for the image reconciler's first status, then publish on top of it.
+        eventually(() -> harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName(image).get().getStatus());
+        eventually(() -> harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName(image).editStatus(i -> {
+            i.getStatus().versions = List.of(version);
+            i.getStatus().digest = digest;
+            return i;
+        }));
+    }
+
+    private void readyEdgePod(String profile, String name, String hostIp) {
+        var labels = new HashMap<String, String>();
+        labels.put("tether.dev/profile", profile);
+        labels.put("app.kubernetes.io/component", "edge");
+        harness.client.pods().inNamespace(NAMESPACE).resource(new PodBuilder()
+                .withNewMetadata().withName(name).withNamespace(NAMESPACE).withLabels(labels).endMetadata()
+                .withNewSpec().addNewContainer().withName("edge").withImage("edge").endContainer().endSpec()
+                .withNewStatus().withPhase("Running").withHostIP(hostIp).withPodIP(hostIp)
+                .addNewCondition().withType("Ready").withStatus("True").endCondition()
+                .endStatus().build()).create();
+    }
+
+    private NodeProfileStatus status(String name) {
+        return harness.client.resources(NodeProfile.class).inNamespace(NAMESPACE).withName(name).get().getStatus();
+    }
+
+    private Condition ready(String name) {
+        var status = status(name);
+        return status == null ? null : Condition.find(status.conditions, "Ready");
+    }
+
+    private JsonNode bootJson(String profile) throws Exception {
+        var configMap = harness.client.configMaps().inNamespace(NAMESPACE).withName(profile + "-boot").get();
+        return JSON.readTree(configMap.getData().get("boot.json"));
+    }
+
+    private static Map<String, byte[]> cpioFiles(byte[] archive) throws Exception {
+        var files = new HashMap<String, byte[]>();
+        try (var in = new CpioArchiveInputStream(new ByteArrayInputStream(archive))) {
+            for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
+                if (entry.isRegularFile()) {
+                    files.put(entry.getName(), in.readAllBytes());
+                }
+            }
+        }
+        return files;
+    }
+}
