@@ -8,6 +8,11 @@ import dev.tether.operator.image.OriginClient;
 import dev.tether.operator.image.UploadToken;
 import dev.tether.operator.profile.NodeProfileReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
@@ -25,12 +30,17 @@ public final class TetherOperator implements AutoCloseable {
     private final Operator operator;
 
     public TetherOperator(KubernetesClient client, OperatorConfig config) {
+        this(client, config, new SimpleMeterRegistry());
+    }
+
+    public TetherOperator(KubernetesClient client, OperatorConfig config, MeterRegistry metrics) {
         UploadToken.ensure(client, config);
         var origin = new OriginClient(config.originUrl(), () -> UploadToken.read(client, config));
         // One write path everywhere: JSON patches and plain create/update, not server-side apply,
         // so what the tests exercise against the mock API server is what runs in a cluster.
         this.operator = new Operator(o -> o.withKubernetesClient(client)
                 .withCloseClientOnStop(false)
+                .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics))
                 .withUseSSAToPatchPrimaryResource(false)
                 .withSSABasedCreateUpdateMatchForDependentResources(false));
         Consumer<ControllerConfigurationOverrider<?>> namespaces = o -> {
@@ -59,9 +69,11 @@ public final class TetherOperator implements AutoCloseable {
     public static void main(String[] args) throws IOException {
         var config = OperatorConfig.fromEnvironment(System.getenv());
         var client = new KubernetesClientBuilder().build();
-        var tether = new TetherOperator(client, config);
+        var metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        var tether = new TetherOperator(client, config, metrics);
         tether.start();
         serveHealth(tether, Integer.parseInt(System.getenv().getOrDefault("TETHER_HEALTH_PORT", "8081")));
+        serveMetrics(metrics, Integer.parseInt(System.getenv().getOrDefault("TETHER_METRICS_PORT", "8082")));
         LOG.info("Tether operator started (builder image {}, origin {})", config.builderImage(), config.originUrl());
     }
 
@@ -71,6 +83,15 @@ public final class TetherOperator implements AutoCloseable {
         server.createContext("/readyz", exchange -> {
             boolean ready = tether.healthy();
             respond(exchange, ready ? 200 : 503, ready ? "ready\n" : "informers are not healthy\n");
+        });
+        server.start();
+    }
+
+    private static void serveMetrics(PrometheusMeterRegistry metrics, int port) throws IOException {
+        var server = HttpServer.create(new InetSocketAddress(port), 16);
+        server.createContext("/metrics", exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            respond(exchange, 200, metrics.scrape());
         });
         server.start();
     }

@@ -1,0 +1,55 @@
+package dev.tether.operator.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.api.v1alpha1.DisklessImageStatus.ImageVersion;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The pure pieces of the build flow, without a cluster. */
+class BuildPiecesTest {
+    static final String D = "sha256:" + "1".repeat(64);
+
+    @Test
+    void theBuilderResultIsTheLastJsonLineOfTheTerminationMessage() {
+        var result = BuildResult.parse("progress 99%\n{\"digest\":\"" + D + "\",\"kernelVersion\":\"6.1\",\"rootImageBytes\":10,"
+                + "\"kernelDigest\":\"" + D + "\",\"initramfsDigest\":\"" + D + "\",\"rootImageDigest\":\"" + D + "\",\"future\":1}\n");
+        assertThat(result).isPresent();
+        assertThat(result.get().kernelVersion()).isEqualTo("6.1");
+        assertThat(result.get().problem()).isEmpty();
+    }
+
+    @Test
+    void anIncompleteResultIsAProblemNotAPublication() {
+        assertThat(BuildResult.parse("{\"digest\":\"sha256:short\"}").orElseThrow().problem()).contains("the builder reported no valid digest");
+        assertThat(BuildResult.parse("{\"error\":\"debootstrap failed\"}").orElseThrow().problem()).contains("debootstrap failed");
+        assertThat(BuildResult.parse("Killed")).isEmpty();
+        assertThat(BuildResult.parse("{not json}")).isEmpty();
+    }
+
+    @Test
+    void timeoutsReadTheSchemasDurations() {
+        assertThat(BuildJob.parseDuration("2h")).isEqualTo(Duration.ofHours(2));
+        assertThat(BuildJob.parseDuration("1h30m")).isEqualTo(Duration.ofMinutes(90));
+        assertThat(BuildJob.parseDuration("45s")).isEqualTo(Duration.ofSeconds(45));
+        assertThat(BuildJob.parseDuration(null)).isEqualTo(Duration.ofHours(2));
+    }
+
+    @Test
+    void versionsBeyondTheRetainedCountGoUnlessSomethingUsesThem() {
+        var versions = List.of(version("a"), version("b"), version("c"), version("d"), version("e"));
+        assertThat(VersionRetention.removable(versions, 2, Set.of()))
+                .extracting(v -> v.digest).containsExactly("c", "d", "e");
+        assertThat(VersionRetention.removable(versions, 2, Set.of("d")))
+                .extracting(v -> v.digest).containsExactly("c", "e");
+        assertThat(VersionRetention.removable(versions, 5, Set.of())).isEmpty();
+    }
+
+    private static ImageVersion version(String digest) {
+        var version = new ImageVersion();
+        version.digest = digest;
+        return version;
+    }
+}
