@@ -1,0 +1,94 @@
+package dev.tether.content.origin;
+
+import dev.tether.content.http.BlobHandler;
+import dev.tether.content.http.ContentRoutes;
+import dev.tether.content.http.ContentServerInitializer;
+import dev.tether.content.http.HealthHandler;
+import dev.tether.content.http.HttpSettings;
+import dev.tether.content.http.StoreAdminHandler;
+import dev.tether.content.http.UploadHandler;
+import dev.tether.content.metrics.ServerMetrics;
+import dev.tether.content.server.ServerRuntime;
+import dev.tether.content.store.BearerToken;
+import dev.tether.content.store.BlobStore;
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The origin role: the store of record that builders upload to and edges fill from. */
+public final class OriginServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OriginServer.class);
+
+    /**
+     * @param tls null for plain HTTP
+     */
+    public record Config(Path storeDir, BearerToken token, InetSocketAddress bind, SslContext tls, HttpSettings http,
+                         int ioThreads) {
+    }
+
+    private final ServerRuntime runtime;
+    private final ServerMetrics metrics;
+    private final BlobStore store;
+    private final InetSocketAddress address;
+
+    private OriginServer(ServerRuntime runtime, ServerMetrics metrics, BlobStore store, InetSocketAddress address) {
+        this.runtime = runtime;
+        this.metrics = metrics;
+        this.store = store;
+        this.address = address;
+    }
+
+    public static OriginServer start(Config c) throws IOException {
+        BlobStore store = BlobStore.open(c.storeDir());
+        ServerMetrics metrics = new ServerMetrics();
+        ServerRuntime runtime = new ServerRuntime(c.ioThreads());
+        try {
+            ExecutorService commits = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("upload-commit-", 0).daemon().factory());
+            runtime.closeOnShutdown(commits::shutdown);
+            ContentRoutes routes = ContentRoutes.origin(
+                    new BlobHandler(store),
+                    new StoreAdminHandler(store, store, c.token()),
+                    new HealthHandler(metrics, () -> runtime.draining() ? "shutting down" : null),
+                    new UploadHandler(store, c.token(), c.http().maxUploadBytes(), commits));
+            InetSocketAddress bound = runtime.listen(c.bind(),
+                    new ContentServerInitializer(c.tls(), c.http(), routes, metrics, runtime.connections()));
+            log.info("origin serving {} on {} ({}, {})", store.directory(), bound, c.tls() != null ? "https" : "http",
+                    runtime.transport().describe());
+            return new OriginServer(runtime, metrics, store, bound);
+        } catch (IOException | RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return address.getPort();
+    }
+
+    public BlobStore store() {
+        return store;
+    }
+
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    public ServerRuntime runtime() {
+        return runtime;
+    }
+
+    public void shutdown(Duration grace) {
+        runtime.shutdown(grace);
+    }
+
+    @Override
+    public void close() {
+        runtime.shutdown(Duration.ofSeconds(1));
+    }
+}

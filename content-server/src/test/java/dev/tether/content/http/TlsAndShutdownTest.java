@@ -1,0 +1,117 @@
+package dev.tether.content.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tether.content.origin.OriginServer;
+import dev.tether.content.server.TlsContexts;
+import dev.tether.content.store.BearerToken;
+import dev.tether.content.store.Digest;
+import dev.tether.content.testing.Blobs;
+import dev.tether.content.testing.RawHttp;
+import dev.tether.content.testing.TestServers;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URL;
+import javax.net.ssl.HttpsURLConnection;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TlsAndShutdownTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    @SuppressWarnings("deprecation") // SelfSignedCertificate: the simplest certificate for a loopback test
+    void servesRangesOverTls() throws Exception {
+        byte[] content = Blobs.random(3 << 20, 51);
+        Digest d = Blobs.put(dir, content);
+        SelfSignedCertificate cert = new SelfSignedCertificate("localhost");
+        try (OriginServer origin = OriginServer.start(new OriginServer.Config(dir, BearerToken.of("t"), TestServers.loopback(),
+                TlsContexts.server(cert.certificate().toPath(), cert.privateKey().toPath()), TestServers.fastHttp(), 2))) {
+            URL url = URI.create("https://127.0.0.1:" + origin.port() + "/blobs/sha256/" + d.hex()).toURL();
+            HttpsURLConnection range = open(url);
+            range.setRequestProperty("Range", "bytes=1000-2000000");
+            assertThat(range.getResponseCode()).isEqualTo(206);
+            try (InputStream in = range.getInputStream()) {
+                assertThat(in.readAllBytes()).isEqualTo(Arrays.copyOfRange(content, 1000, 2_000_001));
+            }
+            HttpsURLConnection whole = open(url);
+            try (InputStream in = whole.getInputStream()) {
+                assertThat(in.readAllBytes()).isEqualTo(content);
+            }
+        } finally {
+            cert.delete();
+        }
+    }
+
+    @Test
+    void shutdownLetsAnInFlightDownloadFinishAndStopsAccepting() throws Exception {
+        byte[] content = Blobs.random(32 << 20, 52);
+        Digest d = Blobs.put(dir, content);
+        OriginServer origin = TestServers.origin(dir);
+        try (Socket s = new Socket("127.0.0.1", origin.port())) {
+            s.setReceiveBufferSize(64 * 1024);
+            s.getOutputStream().write(RawHttp.get("/blobs/sha256/" + d.hex()).getBytes());
+            InputStream in = s.getInputStream();
+            byte[] head = new byte[64];
+            assertThat(in.read(head)).isPositive();
+
+            CompletableFuture<Void> shutdown = CompletableFuture.runAsync(() -> origin.shutdown(Duration.ofSeconds(20)),
+                    java.util.concurrent.Executors.newSingleThreadExecutor());
+            Thread.sleep(200);
+            assertThat(shutdown).isNotDone();
+            assertThatThrownBy(() -> new Socket("127.0.0.1", origin.port()).close()).isInstanceOf(java.io.IOException.class);
+
+            // Read the rest slowly; the server must not cut it.
+            long total = 0;
+            byte[] buf = new byte[256 * 1024];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                total += n;
+                Thread.sleep(2);
+            }
+            assertThat(total).isGreaterThanOrEqualTo(content.length);
+            shutdown.get(10, TimeUnit.SECONDS);
+        } finally {
+            origin.close();
+        }
+    }
+
+    /** The self-signed test certificate names no IP address: trust it as it is. */
+    static HttpsURLConnection open(URL url) throws Exception {
+        HttpsURLConnection c = (HttpsURLConnection) url.openConnection();
+        c.setSSLSocketFactory(trustAll().getSocketFactory());
+        c.setHostnameVerifier((host, session) -> true);
+        return c;
+    }
+
+    static SSLContext trustAll() throws Exception {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, new TrustManager[] {new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        return ctx;
+    }
+}
