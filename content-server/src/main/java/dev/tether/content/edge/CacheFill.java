@@ -1,0 +1,214 @@
+package dev.tether.content.edge;
+
+import dev.tether.content.http.BlobHandler.BlobUnavailable;
+import dev.tether.content.metrics.ServerMetrics;
+import dev.tether.content.store.Digest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single fetch of one missing blob into the cache. Sources are tried in order; each one's bytes
+ * are verified at the end, and a source whose bytes do not match is discarded and the next one
+ * tried. Readers never start their own fetch: they read what the current attempt has written and
+ * {@link #await wait} for the rest.
+ */
+final class CacheFill {
+    private static final Logger log = LoggerFactory.getLogger(CacheFill.class);
+
+    private final Digest digest;
+    private final List<FillSource> sources;
+    private final FillClient client;
+    private final EdgeCache cache;
+    private final Path tempDir;
+    private final ServerMetrics metrics;
+    private final long started = System.nanoTime();
+    private final CompletableFuture<Long> sized = new CompletableFuture<>();
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final ConcurrentLinkedQueue<Runnable> waiters = new ConcurrentLinkedQueue<>();
+
+    private volatile FillAttempt attempt;
+    private volatile IOException failure;
+    private volatile boolean stored;
+    private long size = -1;
+    private int nextSource;
+    private boolean anyMissing;
+    private boolean anyBroken;
+
+    CacheFill(Digest digest, List<FillSource> sources, FillClient client, EdgeCache cache, Path tempDir, ServerMetrics metrics) {
+        this.digest = digest;
+        this.sources = sources;
+        this.client = client;
+        this.cache = cache;
+        this.tempDir = tempDir;
+        this.metrics = metrics;
+    }
+
+    Digest digest() {
+        return digest;
+    }
+
+    /** Completes with the blob's size once a source has answered with it. */
+    CompletableFuture<Long> sized() {
+        return sized;
+    }
+
+    /** Completes when the blob is stored, or exceptionally when no source had it intact. */
+    CompletableFuture<Void> done() {
+        return done;
+    }
+
+    FillAttempt attempt() {
+        return attempt;
+    }
+
+    IOException failure() {
+        return failure;
+    }
+
+    boolean stored() {
+        return stored;
+    }
+
+    Path storedPath() {
+        return cache.pathOf(digest);
+    }
+
+    /** Runs {@code wake} once, at the next progress: bytes written, a new attempt, the end. */
+    void await(Runnable wake) {
+        waiters.add(wake);
+    }
+
+    private void wakeAll() {
+        Runnable r;
+        while ((r = waiters.poll()) != null) {
+            r.run();
+        }
+    }
+
+    void start() {
+        tryNextSource();
+    }
+
+    private void tryNextSource() {
+        if (nextSource == sources.size()) {
+            giveUp();
+            return;
+        }
+        int number = nextSource++;
+        FillSource source = sources.get(number);
+        AttemptSink sink = new AttemptSink(number, source);
+        client.fetch(source.blobUri(digest), source.peer(), sink).whenComplete((ok, error) -> {
+            if (error == null) {
+                finishStored(sink.attempt);
+            } else {
+                attemptFailed(source, sink.attempt, error instanceof CompletionException ? error.getCause() : error);
+            }
+        });
+    }
+
+    private void finishStored(FillAttempt a) {
+        try {
+            cache.commit(digest, a.path, size);
+        } catch (IOException e) {
+            attemptFailed(a.source, a, e);
+            return;
+        }
+        stored = true;
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        metrics.fillStored(took, size);
+        log.info("filled {} ({} bytes) from {} in {} ms", digest, size, a.source, took.toMillis());
+        done.complete(null);
+        wakeAll();
+    }
+
+    private void attemptFailed(FillSource source, FillAttempt a, Throwable error) {
+        if (a != null) {
+            a.discard();
+            metrics.fillDiscarded();
+        }
+        if (error instanceof BlobUnavailable quota) {
+            // The cache cannot hold it; another source would not change that.
+            fail(quota.status(), quota.getMessage());
+            return;
+        }
+        if (error instanceof FillClient.SourceMissing) {
+            anyMissing = true;
+            log.debug("{} does not have {}", source, digest);
+        } else {
+            anyBroken = true;
+            log.warn("fill of {} from {} failed: {}", digest, source, error.getMessage() != null ? error.getMessage() : error.toString());
+        }
+        wakeAll();
+        tryNextSource();
+    }
+
+    private void giveUp() {
+        if (anyMissing && !anyBroken) {
+            fail(HttpResponseStatus.NOT_FOUND, "neither the origin nor any peer has " + digest);
+        } else {
+            fail(HttpResponseStatus.BAD_GATEWAY, "no source could provide " + digest + " intact; the edge log says why");
+        }
+    }
+
+    private void fail(HttpResponseStatus status, String message) {
+        synchronized (this) {
+            if (size >= 0) {
+                cache.release(size);
+            }
+        }
+        metrics.fillFailed();
+        failure = new IOException(message);
+        cache.fillEnded(this);
+        BlobUnavailable reason = new BlobUnavailable(status, message);
+        sized.completeExceptionally(reason);
+        done.completeExceptionally(reason);
+        wakeAll();
+    }
+
+    /** Receives one source's response into a new {@link FillAttempt}. */
+    private final class AttemptSink implements FillClient.Sink {
+        private final int number;
+        private final FillSource source;
+        private FillAttempt attempt;
+
+        AttemptSink(int number, FillSource source) {
+            this.number = number;
+            this.source = source;
+        }
+
+        @Override
+        public void begin(long contentLength) throws IOException {
+            synchronized (CacheFill.this) {
+                if (size < 0) {
+                    cache.reserve(contentLength);
+                    size = contentLength;
+                } else if (size != contentLength) {
+                    throw new IOException(source + " announces " + contentLength + " bytes; an earlier source announced " + size);
+                }
+            }
+            attempt = new FillAttempt(number, source, tempDir.resolve(digest.hex() + "." + number), contentLength);
+            CacheFill.this.attempt = attempt;
+            sized.complete(contentLength);
+            wakeAll();
+        }
+
+        @Override
+        public void accept(java.nio.ByteBuffer data) throws IOException {
+            attempt.write(data);
+            wakeAll();
+        }
+
+        @Override
+        public void end() throws IOException {
+            attempt.verify(digest);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.tether.content.edge;
+
+import dev.tether.content.boot.BootConfig;
+import dev.tether.content.boot.BootConfigWatcher;
+import dev.tether.content.boot.BootScriptHandler;
+import dev.tether.content.http.BlobHandler;
+import dev.tether.content.http.ContentRoutes;
+import dev.tether.content.http.ContentServerInitializer;
+import dev.tether.content.http.HealthHandler;
+import dev.tether.content.http.HttpSettings;
+import dev.tether.content.http.StoreAdminHandler;
+import dev.tether.content.metrics.ServerMetrics;
+import dev.tether.content.nodeapi.NodeApiPassThrough;
+import dev.tether.content.server.ServerRuntime;
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The edge role: a collective member that nodes boot from. Holds no secrets. */
+public final class EdgeServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EdgeServer.class);
+
+    /**
+     * @param originUrl  the origin's base URL
+     * @param peerUrls   other edges' base URLs, tried after the origin
+     * @param apiBind    where nodes reach the node API through this edge, or null for none
+     * @param nodeApi    the operator's node API Service that {@code apiBind} relays to
+     * @param bootConfig the operator's boot configuration file, or null to serve no boot scripts
+     */
+    public record Config(Path cacheDir, long quotaBytes, String originUrl, List<String> peerUrls, InetSocketAddress bind,
+                         InetSocketAddress apiBind, InetSocketAddress nodeApi, Path bootConfig, Duration bootConfigPoll,
+                         SslContext tls, HttpSettings http, FillSettings fill, Duration apiIdleTimeout, int ioThreads) {
+    }
+
+    private final ServerRuntime runtime;
+    private final ServerMetrics metrics;
+    private final EdgeCache cache;
+    private final InetSocketAddress address;
+    private final InetSocketAddress apiAddress;
+
+    private EdgeServer(ServerRuntime runtime, ServerMetrics metrics, EdgeCache cache, InetSocketAddress address,
+                       InetSocketAddress apiAddress) {
+        this.runtime = runtime;
+        this.metrics = metrics;
+        this.cache = cache;
+        this.address = address;
+        this.apiAddress = apiAddress;
+    }
+
+    public static EdgeServer start(Config c) throws IOException {
+        List<FillSource> sources = new ArrayList<>();
+        sources.add(new FillSource(c.originUrl(), false));
+        for (String peer : c.peerUrls()) {
+            sources.add(new FillSource(peer, true));
+        }
+        ServerMetrics metrics = new ServerMetrics();
+        EdgeCache cache = EdgeCache.open(c.cacheDir(), c.quotaBytes(), sources, c.fill(), metrics);
+        ServerRuntime runtime = new ServerRuntime(c.ioThreads());
+        try {
+            runtime.closeOnShutdown(cache);
+            Prefetcher prefetcher = new Prefetcher(cache, Duration.ofHours(1));
+            runtime.closeOnShutdown(prefetcher);
+
+            Supplier<BootConfig> bootConfig;
+            Supplier<String> notReady;
+            if (c.bootConfig() != null) {
+                BootConfigWatcher watcher = new BootConfigWatcher(c.bootConfig(), c.bootConfigPoll(), config -> {
+                    // What the profiles name is what nodes will fetch next: keep it, and fetch it now.
+                    cache.protect(config.referencedDigests());
+                    prefetcher.prefetch(config.referencedDigests());
+                });
+                runtime.closeOnShutdown(watcher);
+                bootConfig = watcher::current;
+                notReady = () -> runtime.draining() ? "shutting down"
+                        : watcher.loaded() ? null : "boot configuration " + c.bootConfig() + " not written yet";
+            } else {
+                BootConfig none = BootConfig.empty(c.cacheDir());
+                bootConfig = () -> none;
+                notReady = () -> runtime.draining() ? "shutting down" : null;
+            }
+
+            ContentRoutes routes = ContentRoutes.edge(
+                    new BlobHandler(cache),
+                    new StoreAdminHandler(cache, null, null),
+                    new HealthHandler(metrics, notReady),
+                    new PrefetchHandler(prefetcher),
+                    new BootScriptHandler(bootConfig));
+            InetSocketAddress bound = runtime.listen(c.bind(),
+                    new ContentServerInitializer(c.tls(), c.http(), routes, metrics, runtime.connections()));
+            InetSocketAddress apiBound = null;
+            if (c.apiBind() != null) {
+                apiBound = runtime.listen(c.apiBind(), new NodeApiPassThrough(c.nodeApi(), runtime.transport(),
+                        c.fill().connectTimeout(), c.apiIdleTimeout(), metrics, runtime.connections()));
+                log.info("relaying node API connections from {} to {}", apiBound, c.nodeApi());
+            }
+            log.info("edge serving on {} ({}, {}), cache {} with a quota of {} bytes, sources {}", bound,
+                    c.tls() != null ? "https" : "http", runtime.transport().describe(), c.cacheDir(), c.quotaBytes(), sources);
+            return new EdgeServer(runtime, metrics, cache, bound, apiBound);
+        } catch (IOException | RuntimeException e) {
+            runtime.close();
+            cache.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return address.getPort();
+    }
+
+    public int apiPort() {
+        return apiAddress == null ? -1 : apiAddress.getPort();
+    }
+
+    public EdgeCache cache() {
+        return cache;
+    }
+
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    public ServerRuntime runtime() {
+        return runtime;
+    }
+
+    public void shutdown(Duration grace) {
+        runtime.shutdown(grace);
+    }
+
+    @Override
+    public void close() {
+        runtime.shutdown(Duration.ofSeconds(1));
+    }
+}

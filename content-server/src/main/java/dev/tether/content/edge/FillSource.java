@@ -1,0 +1,25 @@
+package dev.tether.content.edge;
+
+import dev.tether.content.store.Digest;
+import java.net.URI;
+
+/** A server a fill may fetch from: the origin, or a peer edge (asked only for what it holds). */
+public record FillSource(String baseUrl, boolean peer) {
+
+    public FillSource {
+        URI u = URI.create(baseUrl);
+        if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+            throw new IllegalArgumentException("not an http(s) URL: " + baseUrl);
+        }
+        baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    }
+
+    public URI blobUri(Digest digest) {
+        return URI.create(baseUrl + "/blobs/sha256/" + digest.hex());
+    }
+
+    @Override
+    public String toString() {
+        return (peer ? "peer " : "origin ") + baseUrl;
+    }
+}
