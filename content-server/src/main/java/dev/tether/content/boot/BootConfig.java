@@ -1,0 +1,142 @@
+package dev.tether.content.boot;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.content.store.Digest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What an edge needs to boot nodes, as the operator writes it into a ConfigMap:
+ * <pre>{@code
+ * {"profiles":{"compute":{"kernel":"sha256:…","initramfs":"sha256:…","rootImage":"sha256:…",
+ *    "image":"sha256:<manifest>","method":"tethered","kernelArgs":"console=ttyS0",
+ *    "addonFile":"addon-compute.cpio"}},
+ *  "nodes":{"52:54:00:12:34:56":{"node":"n1","profile":"compute"}},
+ *  "edgeUrls":["http://10.0.0.5:8080"]}
+ * }</pre>
+ * Everything is validated when loaded, because it ends up in an iPXE script and a kernel command
+ * line: names are DNS-like, digests strict, and nothing may carry a line break or a space where the
+ * command line splits on them.
+ */
+public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntry> nodes, List<String> edgeUrls,
+                         Path directory) {
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+    private static final Pattern URL = Pattern.compile("https?://[A-Za-z0-9.\\-\\[\\]:]+(/[A-Za-z0-9._~/\\-]*)?");
+    private static final Pattern FILE = Pattern.compile("[A-Za-z0-9._-]{1,255}");
+
+    public record Profile(String name, Digest kernel, Digest initramfs, Digest rootImage, Digest image, String method,
+                          String kernelArgs, String addonFile) {
+    }
+
+    public record NodeEntry(String node, String profile) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record RawProfile(String kernel, String initramfs, String rootImage, String image, String method, String kernelArgs,
+                      String addonFile) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record RawConfig(Map<String, RawProfile> profiles, Map<String, NodeEntry> nodes, List<String> edgeUrls) {
+    }
+
+    public static BootConfig empty(Path directory) {
+        return new BootConfig(Map.of(), Map.of(), List.of(), directory);
+    }
+
+    public static BootConfig load(Path file) throws IOException {
+        RawConfig raw;
+        try {
+            raw = JSON.readValue(Files.readAllBytes(file), RawConfig.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new InvalidBootConfig(file + " is not valid boot configuration JSON: " + e.getOriginalMessage());
+        }
+        if (raw == null) {
+            throw new InvalidBootConfig(file + " is empty");
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        Map<String, Profile> profiles = new LinkedHashMap<>();
+        if (raw.profiles() != null) {
+            for (var e : raw.profiles().entrySet()) {
+                profiles.put(e.getKey(), profile(e.getKey(), e.getValue()));
+            }
+        }
+        Map<MacAddress, NodeEntry> nodes = new LinkedHashMap<>();
+        if (raw.nodes() != null) {
+            for (var e : raw.nodes().entrySet()) {
+                MacAddress mac = MacAddress.parseOrNull(e.getKey());
+                NodeEntry n = e.getValue();
+                require(mac != null, "nodes: \"" + e.getKey() + "\" is not a MAC address like 52:54:00:12:34:56");
+                require(n != null && n.node() != null && NAME.matcher(n.node()).matches(),
+                        "nodes." + mac + ".node must be a lowercase DNS name");
+                require(n.profile() != null && profiles.containsKey(n.profile()),
+                        "nodes." + mac + ".profile names a profile that is not in profiles: " + n.profile());
+                require(nodes.put(mac, n) == null, "nodes: " + mac + " is listed twice");
+            }
+        }
+        List<String> edges = raw.edgeUrls() == null ? List.of() : List.copyOf(raw.edgeUrls());
+        for (String u : edges) {
+            require(u != null && URL.matcher(u).matches(), "edgeUrls: not a plain http(s) URL: " + u);
+        }
+        return new BootConfig(Map.copyOf(profiles), Map.copyOf(nodes), edges, dir);
+    }
+
+    private static Profile profile(String name, RawProfile p) {
+        String where = "profiles." + name;
+        require(NAME.matcher(name).matches(), where + ": a profile name must be a lowercase DNS name");
+        require(p != null, where + " is empty");
+        String method = p.method() == null ? "tethered" : p.method();
+        require(method.equals("tethered") || method.equals("untethered"), where + ".method must be tethered or untethered");
+        String args = p.kernelArgs() == null ? "" : p.kernelArgs().strip();
+        require(args.length() <= 4096 && args.chars().allMatch(c -> c >= 0x20 && c < 0x7f),
+                where + ".kernelArgs must be printable ASCII on one line, at most 4096 characters");
+        require(p.addonFile() == null || FILE.matcher(p.addonFile()).matches() && !p.addonFile().startsWith("."),
+                where + ".addonFile must be a file name in the configuration's directory");
+        return new Profile(name, digest(where + ".kernel", p.kernel()), digest(where + ".initramfs", p.initramfs()),
+                digest(where + ".rootImage", p.rootImage()), digest(where + ".image", p.image()), method, args, p.addonFile());
+    }
+
+    private static Digest digest(String where, String value) {
+        try {
+            return Digest.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidBootConfig(where + ": " + e.getMessage());
+        }
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new InvalidBootConfig(message);
+        }
+    }
+
+    /** Every blob a node booting from this configuration will fetch: what to prefetch and keep. */
+    public Set<Digest> referencedDigests() {
+        Set<Digest> out = new HashSet<>();
+        for (Profile p : profiles.values()) {
+            out.add(p.kernel());
+            out.add(p.initramfs());
+            out.add(p.rootImage());
+            out.add(p.image());
+        }
+        return out;
+    }
+
+    public static final class InvalidBootConfig extends IllegalArgumentException {
+        public InvalidBootConfig(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.tether.content.boot;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the boot configuration current. Kubernetes updates a mounted ConfigMap by swapping a
+ * symlink, which file-watch APIs report unreliably, so this polls: the real path, size and
+ * modification time. A configuration that fails validation is logged and the previous one stays.
+ */
+public final class BootConfigWatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BootConfigWatcher.class);
+
+    private record Stamp(Path realPath, long size, long modified) {
+    }
+
+    private final Path file;
+    private final Consumer<BootConfig> onChange;
+    private final ScheduledExecutorService poller =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("boot-config").daemon().factory());
+    private volatile BootConfig current;
+    private Stamp stamp;
+
+    /**
+     * Loads the file now. A missing file is not an error (the operator may not have written it yet):
+     * the edge serves no boot scripts until it appears. An invalid one is, so a typo fails loudly.
+     */
+    public BootConfigWatcher(Path file, Duration interval, Consumer<BootConfig> onChange) throws IOException {
+        this.file = file;
+        this.onChange = onChange;
+        this.current = BootConfig.empty(file.toAbsolutePath().getParent());
+        Stamp s = stampOf(file);
+        if (s == null) {
+            log.warn("boot configuration {} does not exist yet; waiting for it", file);
+        } else {
+            current = BootConfig.load(file);
+            stamp = s;
+            log.info("boot configuration {}: {} profiles, {} nodes", file, current.profiles().size(), current.nodes().size());
+        }
+        onChange.accept(current);
+        long ms = interval.toMillis();
+        poller.scheduleWithFixedDelay(this::poll, ms, ms, TimeUnit.MILLISECONDS);
+    }
+
+    public BootConfig current() {
+        return current;
+    }
+
+    /** Whether a configuration has been loaded (readiness). */
+    public boolean loaded() {
+        return stamp != null;
+    }
+
+    private void poll() {
+        try {
+            Stamp s = stampOf(file);
+            if (s == null || Objects.equals(s, stamp)) {
+                return;
+            }
+            BootConfig next = BootConfig.load(file);
+            stamp = s;
+            current = next;
+            log.info("reloaded boot configuration {}: {} profiles, {} nodes", file, next.profiles().size(), next.nodes().size());
+            onChange.accept(next);
+        } catch (IOException | IllegalArgumentException e) {
+            log.error("ignoring the changed boot configuration {} and keeping the previous one: {}", file, e.getMessage());
+            try {
+                stamp = stampOf(file);
+            } catch (IOException ignored) {
+                // tried again at the next poll
+            }
+        } catch (RuntimeException e) {
+            log.error("reloading the boot configuration failed", e);
+        }
+    }
+
+    private static Stamp stampOf(Path file) throws IOException {
+        try {
+            Path real = file.toRealPath();
+            BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class);
+            return new Stamp(real, a.size(), a.lastModifiedTime().toMillis());
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        poller.shutdownNow();
+    }
+}
