@@ -1,0 +1,64 @@
+package dev.tether.content.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/** Configuration errors end in one line on stderr and a non-zero exit. */
+class ContentServerCliTest {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String err) {
+    }
+
+    Result run(String... args) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = ContentServerCli.run(args, new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, err.toString(StandardCharsets.UTF_8));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            ''                                                                  | name a role
+            origin                                                              | Missing required options
+            origin --store S --token-file missing-token                        | no such file
+            origin --store S --token-file TOKEN --port 99999                    | out of range
+            origin --store S --token-file TOKEN --grace-period soon             | not a duration
+            edge --cache C --quota lots --origin http://o                       | not a size
+            edge --cache C --quota 1G --origin ftp://o                          | not an http(s) URL
+            edge --cache C --quota 1G --origin http://o --api-port 0            | --node-api
+            origin --store S --token-file TOKEN --tls-cert TOKEN                | go together
+            """)
+    void aConfigurationErrorIsOneLineAndExitTwo(String args, String message) throws Exception {
+        Files.writeString(dir.resolve("token"), "secret\n");
+        String[] argv = args.isEmpty() ? new String[0] : args.replace("TOKEN", dir.resolve("token").toString())
+                .replace(" S ", " " + dir.resolve("s") + " ").replace(" C ", " " + dir.resolve("c") + " ")
+                .replace("missing-token", dir.resolve("missing").toString()).split(" ");
+        Result r = run(argv);
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("content-server: ").contains(message).doesNotContain("secret");
+        assertThat(r.err().strip().lines()).hasSize(1);
+    }
+
+    @Test
+    void aPortInUseFailsToStartWithOneLine() throws Exception {
+        Files.writeString(dir.resolve("token"), "secret\n");
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Result r = run("origin", "--store", dir.resolve("s").toString(), "--token-file", dir.resolve("token").toString(),
+                    "--bind", "127.0.0.1", "--port", Integer.toString(taken.getLocalPort()));
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.err()).startsWith("content-server: cannot listen on");
+            assertThat(r.err().strip().lines()).hasSize(1);
+        }
+    }
+}
