@@ -27,11 +27,22 @@ public final class OperatorHarness implements AutoCloseable {
     private final TetherOperator operator;
 
     public OperatorHarness(String originUrl) {
+        this(originUrl, null);
+    }
+
+    /** @param originToken the origin's upload token, as if the operator had made it before; null to let it make one */
+    public OperatorHarness(String originUrl, String originToken) {
         server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
                 new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
         server.init();
         client = server.createClient();
         registerCrds(client);
+        if (originToken != null) {
+            client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                    .withNewMetadata().withName("tether-origin-token").withNamespace(OPERATOR_NAMESPACE).endMetadata()
+                    .addToData(OperatorConfig.ORIGIN_TOKEN_KEY, java.util.Base64.getEncoder().encodeToString(originToken.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    .build()).create();
+        }
         config = OperatorConfig.of("registry.example/tether/builder:test", "registry.example/tether/content-server:test",
                 originUrl, OPERATOR_NAMESPACE);
         operator = new TetherOperator(client, config);

@@ -183,6 +183,11 @@ class DisklessImageReconcilerTest {
         finishJob(jobName, "Complete", "Completed", "", result, 0);
     }
 
+    /** For tests that make their own builder result. */
+    void finishJobForTest(String jobName, String result) {
+        finishJob(jobName, "Complete", "Completed", "", result, 0);
+    }
+
     void builderFails(String jobName, String output) {
         finishJob(jobName, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit", output, 1);
     }
