@@ -1,0 +1,161 @@
+package dev.tether.image.format;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Seals and opens the chunks of one container. Holds one {@link Cipher} or {@link MessageDigest} that it
+ * re-initialises per chunk, so it is not thread-safe: use one per thread.
+ *
+ * <p>Encrypted chunks: AES-256-GCM, nonce = first 12 bytes of SHA-256(salt || index), associated data =
+ * header digest || index. The salt is random per container, so a key reused across images still never
+ * repeats a nonce in practice; binding the index stops chunks being swapped or replayed at another
+ * offset, and binding the header digest stops the header (size, chunk size) being changed.
+ *
+ * <p>Unencrypted chunks: body followed by SHA-256(header digest || index || body), for the same binding.
+ */
+public final class ChunkSealer {
+    private static final int TAG_BITS = 128;
+    private static final int NONCE_LENGTH = 12;
+
+    private final ImageHeader header;
+    private final byte[] headerDigest;
+    private final byte[] salt;
+    private final Cipher cipher;
+    private final SecretKeySpec key;
+    private final MessageDigest sha256;
+    private final ByteBuffer indexBytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.BIG_ENDIAN);
+
+    /**
+     * @param key the image key; required for an encrypted header, ignored for an unencrypted one
+     * @throws KeyMismatchException when the key's id is not the header's
+     */
+    public ChunkSealer(ImageHeader header, ImageKey key) throws ImageFormatException {
+        this.header = header;
+        this.headerDigest = header.digest();
+        this.salt = header.salt();
+        this.sha256 = newSha256();
+        if (header.cipher().encrypted()) {
+            if (key == null) {
+                throw new ImageFormatException("the root image is encrypted (key id " + header.keyIdHex()
+                        + "); a key is needed to read it");
+            }
+            if (!MessageDigest.isEqual(key.keyId(), header.keyId())) {
+                throw new KeyMismatchException(header.keyIdHex(), key.keyIdHex());
+            }
+            this.key = new SecretKeySpec(key.rawBytes(), "AES");
+            this.cipher = newGcm();
+        } else {
+            this.key = null;
+            this.cipher = null;
+        }
+    }
+
+    public ImageHeader header() {
+        return header;
+    }
+
+    /**
+     * Seals the remaining bytes of {@code plaintext} (exactly the chunk's plaintext length) as chunk
+     * {@code index}, writing body and tag to {@code out}.
+     */
+    public void seal(long index, ByteBuffer plaintext, ByteBuffer out) {
+        checkLength(index, plaintext.remaining(), header.plaintextLength(index));
+        try {
+            if (cipher != null) {
+                cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce(index)));
+                cipher.updateAAD(headerDigest);
+                cipher.updateAAD(indexBytes(index));
+                cipher.doFinal(plaintext, out);
+            } else {
+                byte[] hash = hashChunk(index, plaintext.duplicate());
+                out.put(plaintext);
+                out.put(hash);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("sealing chunk " + index + " failed", e);
+        }
+    }
+
+    /**
+     * Checks and opens chunk {@code index}, writing its plaintext to {@code out}.
+     *
+     * @throws ChunkIntegrityException when the chunk is short, or its tag or hash does not match
+     */
+    public void open(long index, ByteBuffer sealed, ByteBuffer out) throws ChunkIntegrityException {
+        int expected = header.chunkLength(index);
+        if (sealed.remaining() != expected) {
+            throw new ChunkIntegrityException(index, "truncated: " + sealed.remaining() + " of " + expected
+                    + " bytes present");
+        }
+        if (cipher != null) {
+            try {
+                cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce(index)));
+                cipher.updateAAD(headerDigest);
+                cipher.updateAAD(indexBytes(index));
+                cipher.doFinal(sealed, out);
+            } catch (AEADBadTagException e) {
+                throw new ChunkIntegrityException(index, header.cipher().displayName() + " tag mismatch");
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("opening chunk " + index + " failed", e);
+            }
+        } else {
+            int bodyLength = expected - header.cipher().overhead();
+            ByteBuffer body = sealed.slice(sealed.position(), bodyLength);
+            byte[] stored = new byte[header.cipher().overhead()];
+            sealed.get(sealed.position() + bodyLength, stored);
+            if (!MessageDigest.isEqual(hashChunk(index, body.duplicate()), stored)) {
+                throw new ChunkIntegrityException(index, "SHA-256 mismatch");
+            }
+            out.put(body);
+            sealed.position(sealed.limit());
+        }
+    }
+
+    private byte[] hashChunk(long index, ByteBuffer body) {
+        sha256.update(headerDigest);
+        sha256.update(indexBytes(index));
+        sha256.update(body);
+        return sha256.digest();
+    }
+
+    private byte[] nonce(long index) {
+        sha256.update(salt);
+        sha256.update(indexBytes(index));
+        return Arrays.copyOf(sha256.digest(), NONCE_LENGTH);
+    }
+
+    private ByteBuffer indexBytes(long index) {
+        return indexBytes.clear().putLong(index).flip();
+    }
+
+    private static void checkLength(long index, int actual, int expected) {
+        if (actual != expected) {
+            throw new IllegalArgumentException("chunk " + index + " has " + expected + " plaintext bytes, not " + actual);
+        }
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this Java runtime has no SHA-256", e);
+        }
+    }
+
+    private static Cipher newGcm() {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this Java runtime has no AES/GCM", e);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.tether.image.format;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code manifest.json}: what one build produced. Its own sha256 is the image digest, so it names
+ * every artifact by digest and size and never holds a key. Unknown fields are ignored when reading,
+ * so a newer builder's manifest still reads.
+ *
+ * @param squashfs digest and size of the plaintext squashfs inside the root image (no file of its own)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonPropertyOrder({"formatVersion", "builder", "buildTime", "distribution", "release", "architecture",
+        "kernelVersion", "compression", "kernel", "initramfs", "rootImage", "squashfs", "encryption"})
+public record Manifest(
+        int formatVersion,
+        String builder,
+        String buildTime,
+        String distribution,
+        String release,
+        String architecture,
+        String kernelVersion,
+        String compression,
+        Artifact kernel,
+        Artifact initramfs,
+        Artifact rootImage,
+        Artifact squashfs,
+        Encryption encryption) {
+
+    public static final int FORMAT_VERSION = 1;
+    public static final String FILE_NAME = "manifest.json";
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** One file of the build, by name in the output directory, content digest and size. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonPropertyOrder({"file", "digest", "size"})
+    public record Artifact(String file, String digest, long size) {
+    }
+
+    /** How the root image is sealed: the cipher, the key id (never the key) and the chunk size. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonPropertyOrder({"cipher", "keyId", "chunkSize", "chunkCount"})
+    public record Encryption(String cipher, String keyId, int chunkSize, long chunkCount) {
+        @JsonIgnore
+        public boolean encrypted() {
+            return ImageCipher.AES_256_GCM.displayName().equals(cipher);
+        }
+    }
+
+    /** The published files by role, in upload order (the manifest itself goes after them). */
+    @JsonIgnore
+    public Map<String, Artifact> files() {
+        Map<String, Artifact> files = new LinkedHashMap<>();
+        files.put("kernel", kernel);
+        files.put("initramfs", initramfs);
+        files.put("rootImage", rootImage);
+        return files;
+    }
+
+    public byte[] toJson() {
+        try {
+            return (JSON.writeValueAsString(this) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("manifest did not serialise", e);
+        }
+    }
+
+    public static Manifest parse(byte[] json) throws ImageFormatException {
+        Manifest manifest;
+        try {
+            manifest = JSON.readValue(json, Manifest.class);
+        } catch (JsonProcessingException e) {
+            throw new ImageFormatException("manifest is not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new ImageFormatException("manifest could not be read: " + e.getMessage(), e);
+        }
+        if (manifest.formatVersion() != FORMAT_VERSION) {
+            throw new ImageFormatException("manifest format version " + manifest.formatVersion()
+                    + " is not supported (this reader knows " + FORMAT_VERSION + ")");
+        }
+        for (Map.Entry<String, Artifact> file : manifest.files().entrySet()) {
+            Artifact artifact = file.getValue();
+            if (artifact == null || !isPlainFileName(artifact.file()) || !ContentDigest.isValid(artifact.digest())) {
+                throw new ImageFormatException("manifest has no valid entry for " + file.getKey());
+            }
+        }
+        return manifest;
+    }
+
+    public static Manifest read(Path file) throws IOException {
+        return parse(Files.readAllBytes(file));
+    }
+
+    /** Artifact names are single names in the output directory; a path could point a reader elsewhere. */
+    private static boolean isPlainFileName(String name) {
+        return name != null && !name.isEmpty() && !name.contains("/") && !name.equals(".") && !name.equals("..");
+    }
+}
