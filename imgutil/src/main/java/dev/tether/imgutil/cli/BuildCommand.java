@@ -1,0 +1,100 @@
+package dev.tether.imgutil.cli;
+
+import dev.tether.imgutil.Imgutil;
+import dev.tether.imgutil.UserError;
+import dev.tether.imgutil.build.BuildRequest;
+import dev.tether.imgutil.build.Distribution;
+import dev.tether.imgutil.build.ImageTreeBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "build", sortOptions = false, usageHelpAutoWidth = true, mixinStandardHelpOptions = true,
+        description = {
+            "Build a root tree from distribution packages.",
+            "",
+            "Builds a root tree from distribution packages: debootstrap for Debian and Ubuntu, dnf --installroot "
+                    + "for the RHEL family. A kernel, the image's initramfs tool and what the boot agent needs "
+                    + "(util-linux, xfsprogs, fuse3, the TPM2 libraries, kmod) are always installed, then Tether's "
+                    + "initramfs integration (initramfs-tools hook and script, dracut module).",
+            "The tree is made beside DIR under a hidden .DIR.partial name and appears as DIR only when complete. "
+                    + "Needs root."})
+public final class BuildCommand implements Callable<Integer> {
+    @ParentCommand
+    Imgutil parent;
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "Where the tree goes: a new or empty directory.")
+    Path dir;
+
+    @Option(names = "--distro", required = true, paramLabel = "NAME",
+            description = "Distribution family: debian, ubuntu or rhel-family.")
+    String distro;
+
+    @Option(names = "--release", required = true, paramLabel = "R",
+            description = "Release: a codename such as bookworm or noble, or a version such as 9 for rhel-family.")
+    String release;
+
+    @Option(names = "--arch", paramLabel = "ARCH", defaultValue = "amd64",
+            description = "Architecture, in Debian's names (amd64, arm64). Default: ${DEFAULT-VALUE}.")
+    String architecture;
+
+    @Option(names = "--packages", paramLabel = "FILE|LIST",
+            description = "The image's packages: a file with one or more names per line (# starts a comment), "
+                    + "or a comma-separated list.")
+    String packages;
+
+    @Option(names = "--add-packages", paramLabel = "LIST", split = ",",
+            description = "More packages, comma-separated; may be repeated.")
+    List<String> addPackages = new ArrayList<>();
+
+    @Option(names = "--repo", paramLabel = "URL",
+            description = "An extra repository: a sources.list line or a URL (Debian, Ubuntu) or a baseurl "
+                    + "(rhel-family); may be repeated.")
+    List<String> repositories = new ArrayList<>();
+
+    @Option(names = "--mirror", paramLabel = "URL",
+            description = "Package mirror for debootstrap. Default: deb.debian.org for Debian, archive.ubuntu.com "
+                    + "(ports.ubuntu.com off x86) for Ubuntu.")
+    String mirror;
+
+    @Option(names = "--agent-bundle", paramLabel = "DIR",
+            description = "The boot agent bundle (bin/tether-agent and its Java runtime) to install at "
+                    + "/usr/lib/tether/agent. Without it the initramfs has no agent, and build says so.")
+    Path agentBundle;
+
+    @Override
+    public Integer call() {
+        Distribution distribution = Distribution.parse(distro);
+        List<String> all = new ArrayList<>(packages == null ? List.of() : readPackages(packages));
+        all.addAll(addPackages.stream().map(String::strip).filter(name -> !name.isEmpty()).toList());
+        new ImageTreeBuilder(parent.console(), parent.runner()).build(new BuildRequest(distribution, release,
+                architecture, all, repositories, mirror, agentBundle), dir);
+        return 0;
+    }
+
+    static List<String> readPackages(String fileOrList) {
+        Path file = Path.of(fileOrList);
+        String text;
+        if (Files.isRegularFile(file)) {
+            try {
+                text = String.join("\n", Files.readAllLines(file).stream().map(line -> line.replaceAll("#.*", ""))
+                        .toList());
+            } catch (IOException e) {
+                throw new UserError("cannot read package list " + file + ": " + e.getMessage());
+            }
+        } else if (fileOrList.contains("/")) {
+            throw new UserError("package list file " + file + " does not exist");
+        } else {
+            text = fileOrList;
+        }
+        return Arrays.stream(text.split("[,\\s]+")).filter(name -> !name.isEmpty()).toList();
+    }
+}

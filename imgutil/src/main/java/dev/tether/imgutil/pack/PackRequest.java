@@ -1,0 +1,14 @@
+package dev.tether.imgutil.pack;
+
+import java.nio.file.Path;
+
+/**
+ * What {@code imgutil pack} makes from a tree.
+ *
+ * @param keyFile where the key is read or written; {@code null} only for an unencrypted image
+ * @param regenerateInitramfs false to take the initramfs already in the tree as it is
+ * @param scratchDir where the plaintext squashfs is made before sealing (never the public output directory)
+ */
+public record PackRequest(Path root, Path outDir, Compression compression, boolean encrypted, int chunkSize,
+        Path keyFile, boolean regenerateInitramfs, Path scratchDir, ImageInfo info) {
+}

@@ -1,0 +1,9 @@
+#!/bin/sh
+# dracut mount hook: the Tether boot agent builds the root at $NEWROOT.
+type die >/dev/null 2>&1 || . /lib/dracut-lib.sh
+
+if [ "$root" = "tether" ]; then
+    agent=/usr/lib/tether/agent/bin/tether-agent
+    [ -x "$agent" ] || die "Tether: this initramfs has no boot agent ($agent); rebuild the image with imgutil build --agent-bundle"
+    "$agent" boot "$NEWROOT" || die "Tether: the boot agent failed with exit status $?; see the messages above"
+fi
