@@ -1,0 +1,27 @@
+package dev.tether.imgutil.pack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+/** What an initramfs made with the Tether integration must hold, as lsinitramfs lists it. */
+final class TetherInitramfs {
+    private TetherInitramfs() {
+    }
+
+    static void assertIntegrated(List<String> listing) {
+        assertThat(listing).contains("scripts/tether", "usr/lib/tether/agent/bin/tether-agent",
+                "usr/lib/tether/agent/bin/java");
+        for (String tool : List.of("/losetup", "/mkfs.xfs", "/fstrim", "/fusermount3", "/mount")) {
+            assertThat(listing).as("holds %s", tool).anyMatch(path -> path.endsWith("bin" + tool));
+        }
+        for (String library : List.of("libfuse3.so.3", "libtss2-esys.so.0", "libtss2-tctildr.so.0",
+                "libtss2-tcti-device.so.0")) {
+            assertThat(listing).as("holds %s", library).anyMatch(path -> path.endsWith("/" + library));
+        }
+        for (String module : List.of("fuse", "loop", "squashfs", "overlay", "zram", "xfs")) {
+            assertThat(listing).as("holds module %s", module)
+                    .anyMatch(path -> path.matches(".*/" + module + "\\.ko(\\.[a-z]+)?$"));
+        }
+    }
+}
