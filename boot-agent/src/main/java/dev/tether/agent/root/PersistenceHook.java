@@ -1,0 +1,15 @@
+package dev.tether.agent.root;
+
+import java.io.IOException;
+
+/**
+ * Runs once the overlay is up and before the image's init takes over. Selective persistence (paths kept
+ * across reboots) plugs in here: it restores the kept paths into the root before anything reads them.
+ * By default nothing is kept, as designed: the writable layer is lost at reboot.
+ */
+@FunctionalInterface
+public interface PersistenceHook {
+    PersistenceHook NONE = layout -> { };
+
+    void rootReady(RootLayout layout) throws IOException;
+}
