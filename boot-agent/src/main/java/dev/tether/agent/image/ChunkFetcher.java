@@ -1,0 +1,270 @@
+package dev.tether.agent.image;
+
+import dev.tether.image.format.ImageFormatException;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Fetches byte ranges of one root image container from a set of edges, and does not give up: each range
+ * goes to the least busy edge; if it has not answered within the hedge delay the same range goes to a
+ * second edge and the first verified answer wins; an edge that fails, stalls or sends bytes that fail
+ * verification is set aside and the range is asked of another; when no edge can serve, the caller waits
+ * (with a console message naming the edges) until one can. The only way out without an answer is
+ * {@link #close()}.
+ *
+ * <p>HTTP/1.1 with keep-alive through the JDK client: one pooled connection per request in flight, so
+ * parallel readers open parallel connections to each edge and reuse them.
+ *
+ * <p>Call {@link #fetch} from platform or virtual threads, not from the common fork-join pool: the JDK client
+ * completes some failures (a refused connection) on that pool, and with two cores its one worker would be
+ * the blocked caller itself.
+ */
+public final class ChunkFetcher implements Closeable {
+    /** Turns the bytes of a range into the caller's value, or rejects them as damaged. */
+    @FunctionalInterface
+    public interface Verifier<T> {
+        T verify(RangeBody body) throws ImageFormatException;
+    }
+
+    private static final long POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final HttpClient http;
+    private final ScheduledExecutorService timer;
+    private final EdgeSet edges;
+    private final String hex;
+    private final FetchSettings settings;
+    private final HedgePolicy hedge;
+    private final OutageReporter outages;
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder hedges = new LongAdder();
+    private final LongAdder edgeFailures = new LongAdder();
+    private final LongAdder integrityFailures = new LongAdder();
+    private final LongAdder bytes = new LongAdder();
+    private volatile boolean closed;
+
+    /** @param rootImageDigest {@code sha256:<hex>} of the container the edges serve */
+    public ChunkFetcher(EdgeSet edges, String rootImageDigest, FetchSettings settings) {
+        this.edges = edges;
+        this.hex = dev.tether.image.format.ContentDigest.hex(rootImageDigest);
+        this.settings = settings;
+        this.hedge = new HedgePolicy(settings.hedgeInitial(), settings.hedgeMin(), settings.hedgeMax());
+        this.outages = new OutageReporter(settings.console(), settings.consoleInterval(),
+                rootImageDigest.substring(0, Math.min(rootImageDigest.length(), 19)) + "…");
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(settings.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("chunk-fetch-timer").factory());
+    }
+
+    public EdgeSet edges() {
+        return edges;
+    }
+
+    public FetchStats stats() {
+        return new FetchStats(requests.sum(), hedges.sum(), edgeFailures.sum(), integrityFailures.sum(), bytes.sum());
+    }
+
+    /**
+     * Fetches {@code length} bytes at {@code offset} and returns what the verifier makes of them.
+     *
+     * @param spreadKey spreads ties between equally busy edges (the chunk index)
+     * @param what      names the range in console messages, e.g. "chunk 17"
+     * @throws IOException only when this fetcher is closed or the thread is interrupted
+     */
+    public <T> T fetch(long offset, int length, long spreadKey, String what, Verifier<T> verifier) throws IOException {
+        Set<Edge> failedHere = new HashSet<>();
+        List<Attempt> running = new ArrayList<>(2);
+        BlockingQueue<Attempt> finished = new LinkedBlockingQueue<>();
+        try {
+            while (true) {
+                checkOpen();
+                if (running.isEmpty()) {
+                    Edge edge = edges.pick(spreadKey, failedHere);
+                    if (edge == null && !failedHere.isEmpty()) {
+                        // Each edge has failed this range once; start another round with those whose backoff is over.
+                        failedHere.clear();
+                        edge = edges.pick(spreadKey, failedHere);
+                    }
+                    if (edge == null) {
+                        waitForAnEdge(what);
+                        continue;
+                    }
+                    running.add(start(edge, offset, length, finished));
+                }
+                Attempt done = finished.poll(waitNanos(running), TimeUnit.NANOSECONDS);
+                if (done == null) {
+                    maybeHedge(running, failedHere, spreadKey, offset, length, finished);
+                    continue;
+                }
+                running.remove(done);
+                T value = settle(done, what, verifier);
+                if (value != null) {
+                    return value;
+                }
+                failedHere.add(done.edge);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while fetching " + what + " of the root image", e);
+        } finally {
+            for (Attempt attempt : running) {
+                attempt.future.cancel(true);
+            }
+        }
+    }
+
+    private long waitNanos(List<Attempt> running) {
+        if (running.size() == 1 && !running.get(0).hedged) {
+            long elapsed = System.nanoTime() - running.get(0).startNanos;
+            return Math.max(0, Math.min(POLL_NANOS, hedge.delayNanos() - elapsed));
+        }
+        return POLL_NANOS;
+    }
+
+    private void maybeHedge(List<Attempt> running, Set<Edge> failedHere, long spreadKey, long offset, int length,
+                            BlockingQueue<Attempt> finished) {
+        if (running.size() != 1 || running.get(0).hedged) {
+            return;
+        }
+        Attempt first = running.get(0);
+        if (!hedge.shouldHedge(System.nanoTime() - first.startNanos)) {
+            return;
+        }
+        first.hedged = true;
+        Set<Edge> busy = new HashSet<>(failedHere);
+        busy.add(first.edge);
+        Edge other = edges.pick(spreadKey + 1, busy);
+        if (other != null) {
+            hedges.increment();
+            Attempt second = start(other, offset, length, finished);
+            second.hedged = true;
+            running.add(second);
+        }
+    }
+
+    /** The verified value, or null after recording why this attempt's edge failed. */
+    private <T> T settle(Attempt done, String what, Verifier<T> verifier) {
+        RangeBody body;
+        try {
+            body = done.future.get().body();
+        } catch (ExecutionException | CompletionException | CancellationException e) {
+            edgeFailures.increment();
+            edges.failed(done.edge, problem(done, e));
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+        try {
+            T value = verifier.verify(body);
+            hedge.record(System.nanoTime() - done.startNanos);
+            edges.succeeded(done.edge);
+            outages.served(done.edge);
+            bytes.add(body.bytes().capacity());
+            return value;
+        } catch (ImageFormatException e) {
+            integrityFailures.increment();
+            edges.failed(done.edge, "sent a damaged copy of " + what);
+            return null;
+        }
+    }
+
+    private String problem(Attempt attempt, Throwable e) {
+        if (attempt.timedOut) {
+            return "no answer within " + settings.requestTimeout().toMillis() + " ms";
+        }
+        Throwable cause = e;
+        while ((cause instanceof ExecutionException || cause instanceof CompletionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof ConnectException) {
+            return "connection refused";
+        }
+        if (cause instanceof HttpTimeoutException) {
+            return "timed out";
+        }
+        String message = cause.getMessage();
+        return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
+    }
+
+    private Attempt start(Edge edge, long offset, int length, BlockingQueue<Attempt> finished) {
+        HttpRequest request = HttpRequest.newBuilder(edge.blob(hex))
+                .header("Range", "bytes=" + offset + "-" + (offset + length - 1))
+                .timeout(settings.requestTimeout())
+                .GET()
+                .build();
+        requests.increment();
+        edge.started();
+        CompletableFuture<HttpResponse<RangeBody>> future;
+        try {
+            future = http.sendAsync(request, new RangeBodyHandler(offset, length));
+        } catch (RuntimeException e) {
+            future = CompletableFuture.failedFuture(e);
+        }
+        Attempt attempt = new Attempt(edge, System.nanoTime(), future);
+        var stall = timer.schedule(() -> {
+            attempt.timedOut = true;
+            attempt.future.cancel(true);
+        }, settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        future.whenComplete((response, error) -> {
+            stall.cancel(false);
+            edge.finished();
+            finished.add(attempt);
+        });
+        return attempt;
+    }
+
+    private void waitForAnEdge(String what) throws InterruptedException {
+        long pause = Math.clamp(edges.nanosUntilNextAvailable(), TimeUnit.MILLISECONDS.toNanos(10), POLL_NANOS);
+        outages.waiting(what, edges.describe(), pause);
+        TimeUnit.NANOSECONDS.sleep(pause);
+    }
+
+    private void checkOpen() throws IOException {
+        if (closed) {
+            throw new IOException("the root image reader is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        http.shutdownNow();
+    }
+
+    private static final class Attempt {
+        final Edge edge;
+        final long startNanos;
+        final CompletableFuture<HttpResponse<RangeBody>> future;
+        volatile boolean timedOut;
+        boolean hedged;
+
+        Attempt(Edge edge, long startNanos, CompletableFuture<HttpResponse<RangeBody>> future) {
+            this.edge = edge;
+            this.startNanos = startNanos;
+            this.future = future;
+        }
+    }
+}

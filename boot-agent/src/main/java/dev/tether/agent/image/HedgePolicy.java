@@ -1,0 +1,59 @@
+package dev.tether.agent.image;
+
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * When to send a second copy of a slow request to another edge: after the 95th percentile of recent
+ * successful latencies, so about one request in twenty is hedged while the edges are healthy, and a
+ * stalled edge costs a reader no more than that delay. Bounded below (to keep a burst of fast requests
+ * from hedging everything) and above (so a stall is always raced); a fixed start value until enough
+ * samples exist.
+ */
+public final class HedgePolicy {
+    static final int WINDOW = 128;
+    static final int MIN_SAMPLES = 16;
+
+    private final long initialNanos;
+    private final long minNanos;
+    private final long maxNanos;
+    private final long[] samples = new long[WINDOW];
+    private int count;
+    private int next;
+    private long cachedDelay;
+    private boolean stale = true;
+
+    public HedgePolicy(Duration initial, Duration min, Duration max) {
+        this.initialNanos = initial.toNanos();
+        this.minNanos = min.toNanos();
+        this.maxNanos = max.toNanos();
+    }
+
+    /** Records how long one successful request took. */
+    public synchronized void record(long nanos) {
+        samples[next] = nanos;
+        next = (next + 1) % WINDOW;
+        count = Math.min(count + 1, WINDOW);
+        stale = true;
+    }
+
+    /** How long to wait for the first answer before asking another edge. */
+    public synchronized long delayNanos() {
+        if (count < MIN_SAMPLES) {
+            return initialNanos;
+        }
+        if (stale) {
+            long[] sorted = Arrays.copyOf(samples, count);
+            Arrays.sort(sorted);
+            long p95 = sorted[Math.min(count - 1, (int) Math.ceil(count * 0.95) - 1)];
+            cachedDelay = Math.clamp(p95, minNanos, maxNanos);
+            stale = false;
+        }
+        return cachedDelay;
+    }
+
+    /** Whether a request that has waited {@code elapsedNanos} without an answer should be hedged. */
+    public boolean shouldHedge(long elapsedNanos) {
+        return elapsedNanos >= delayNanos();
+    }
+}

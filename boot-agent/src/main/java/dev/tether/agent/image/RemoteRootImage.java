@@ -1,0 +1,134 @@
+package dev.tether.agent.image;
+
+import dev.tether.agent.fuse.ReadOnlyFile;
+import dev.tether.image.format.ImageHeader;
+import dev.tether.image.format.ImageKey;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Random access to the plaintext of a root image that lives on the edges: each read takes its chunks from
+ * the cache, or has them fetched (from all edges, hedged, verified, retried) and decrypted once; sequential
+ * reading fetches ahead in parallel. A read never fails while the reader is open; it waits instead.
+ */
+public final class RemoteRootImage implements ReadOnlyFile, Closeable {
+    private final ChunkFetcher fetcher;
+    private final ChunkOpener opener;
+    private final ImageHeader header;
+    private final ChunkCache cache;
+    private final ReadAhead readAhead;
+    private final ExecutorService prefetchers;
+    private final Semaphore prefetchSlots;
+
+    private RemoteRootImage(ChunkFetcher fetcher, ChunkOpener opener, TetheredSettings settings) {
+        this.fetcher = fetcher;
+        this.opener = opener;
+        this.header = opener.header();
+        this.cache = new ChunkCache(this::loadChunk, settings.cacheBytes());
+        // Read-ahead must not push out what it fetched before it is read: at most half the cache ahead.
+        int window = (int) Math.min(settings.readAheadChunks(), settings.cacheBytes() / header.chunkSize() / 2);
+        this.prefetchSlots = new Semaphore(Math.max(1, window));
+        this.prefetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-prefetch-", 0).factory());
+        this.readAhead = new ReadAhead(window, header.chunkCount(), this::prefetch);
+    }
+
+    /**
+     * Reads the header from the edges (waiting for one if none answers) and checks the key against it.
+     *
+     * @param key the image key, or null for an unencrypted image
+     * @throws dev.tether.image.format.KeyMismatchException when the key is not this image's
+     */
+    public static RemoteRootImage open(List<URI> edges, String rootImageDigest, ImageKey key, TetheredSettings settings)
+            throws IOException {
+        EdgeSet edgeSet = new EdgeSet(edges, settings.fetch().backoff());
+        ChunkFetcher fetcher = new ChunkFetcher(edgeSet, rootImageDigest, settings.fetch());
+        try {
+            ImageHeader header = RemoteHeader.fetch(fetcher);
+            ChunkOpener opener = new ChunkOpener(header, key);
+            opener.warmUpInBackground();
+            return new RemoteRootImage(fetcher, opener, settings);
+        } catch (IOException | RuntimeException e) {
+            fetcher.close();
+            throw e;
+        }
+    }
+
+    public ImageHeader header() {
+        return header;
+    }
+
+    public ChunkFetcher fetcher() {
+        return fetcher;
+    }
+
+    public ChunkCache cache() {
+        return cache;
+    }
+
+    @Override
+    public long size() {
+        return header.plaintextSize();
+    }
+
+    @Override
+    public int read(long position, ByteBuffer dst) throws IOException {
+        long size = header.plaintextSize();
+        if (position < 0) {
+            throw new IllegalArgumentException("negative position " + position);
+        }
+        if (position >= size) {
+            return -1;
+        }
+        long end = Math.min(size, position + dst.remaining());
+        readAhead.onRead(header.chunkIndexAt(position), header.chunkIndexAt(end - 1));
+        int copied = 0;
+        while (position < end) {
+            long index = header.chunkIndexAt(position);
+            ByteBuffer chunk = cache.get(index);
+            int within = (int) (position - index * header.chunkSize());
+            int take = (int) Math.min(end - position, chunk.limit() - within);
+            dst.put(chunk.slice(within, take));
+            position += take;
+            copied += take;
+        }
+        return copied;
+    }
+
+    private ByteBuffer loadChunk(long index) throws IOException {
+        var location = header.locate(index);
+        return fetcher.fetch(location.offset(), location.length(), index, "chunk " + index,
+                body -> opener.open(index, body.bytes()));
+    }
+
+    private void prefetch(long index) {
+        if (cache.contains(index) || !prefetchSlots.tryAcquire()) {
+            return;
+        }
+        boolean started = false;
+        try {
+            started = cache.prefetch(index, task -> prefetchers.execute(() -> {
+                try {
+                    task.run();
+                } finally {
+                    prefetchSlots.release();
+                }
+            }));
+        } finally {
+            if (!started) {
+                prefetchSlots.release();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        fetcher.close();
+        prefetchers.shutdownNow();
+    }
+}

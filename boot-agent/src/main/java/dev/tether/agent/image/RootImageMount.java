@@ -1,0 +1,116 @@
+package dev.tether.agent.image;
+
+import dev.tether.agent.fuse.FuseMount;
+import dev.tether.image.format.ImageHeader;
+import dev.tether.image.format.ImageKey;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The root image as a plain squashfs file for the agent to loop-mount: either a FUSE file that reads from
+ * the edges on demand (tethered) or a file downloaded into RAM (untethered).
+ */
+public final class RootImageMount implements Closeable {
+    public static final String FILE_NAME = "root.sfs";
+
+    private final Path squashfsFile;
+    private final RemoteRootImage image;
+    private final FuseMount fuse;
+    private final ChunkFetcher fetcher;
+
+    private RootImageMount(Path squashfsFile, RemoteRootImage image, FuseMount fuse, ChunkFetcher fetcher) {
+        this.squashfsFile = squashfsFile;
+        this.image = image;
+        this.fuse = fuse;
+        this.fetcher = fetcher;
+    }
+
+    /**
+     * Mounts the image at {@code fuseDir} as {@code fuseDir/root.sfs}, read on demand from all edges.
+     *
+     * @param key null for an unencrypted image
+     */
+    public static RootImageMount tethered(List<URI> edges, String rootImageDigest, ImageKey key, Path fuseDir,
+                                          TetheredSettings settings) throws IOException {
+        Files.createDirectories(fuseDir);
+        RemoteRootImage image = RemoteRootImage.open(edges, rootImageDigest, key, settings);
+        try {
+            FuseMount fuse = FuseMount.mount(fuseDir, FILE_NAME, image);
+            return new RootImageMount(fuseDir.resolve(FILE_NAME), image, fuse, image.fetcher());
+        } catch (IOException | RuntimeException e) {
+            image.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Downloads the image into {@code ramDir/root.sfs} (a tmpfs: the memory it takes is the squashfs size),
+     * striped over all edges, reporting progress about twice a second.
+     *
+     * @param key null for an unencrypted image
+     */
+    public static RootImageMount untethered(List<URI> edges, String rootImageDigest, ImageKey key, Path ramDir,
+                                            Consumer<DownloadProgress> progress) throws IOException {
+        return untethered(edges, rootImageDigest, key, ramDir, progress, FetchSettings.defaults());
+    }
+
+    public static RootImageMount untethered(List<URI> edges, String rootImageDigest, ImageKey key, Path ramDir,
+                                            Consumer<DownloadProgress> progress, FetchSettings settings) throws IOException {
+        Files.createDirectories(ramDir);
+        Path target = ramDir.resolve(FILE_NAME);
+        ChunkFetcher fetcher = new ChunkFetcher(new EdgeSet(edges, settings.backoff()), rootImageDigest, settings);
+        try {
+            ImageHeader header = RemoteHeader.fetch(fetcher);
+            ChunkOpener opener = new ChunkOpener(header, key);
+            opener.warmUpInBackground();
+            new UntetheredDownload(fetcher, opener, UntetheredDownload.parallelismFor(edges.size()))
+                    .downloadTo(target, progress);
+        } catch (IOException | RuntimeException e) {
+            fetcher.close();
+            Files.deleteIfExists(target);
+            throw e;
+        }
+        fetcher.close();
+        return new RootImageMount(target, null, null, fetcher);
+    }
+
+    /** The plain squashfs: the FUSE file, or the downloaded file. */
+    public Path squashfsFile() {
+        return squashfsFile;
+    }
+
+    public boolean isTethered() {
+        return fuse != null;
+    }
+
+    /** Uses a refreshed list of edges (from the node API) from now on. */
+    public void updateEdges(List<URI> edges) {
+        fetcher.edges().replace(edges);
+    }
+
+    public FetchStats stats() {
+        return fetcher.stats();
+    }
+
+    /**
+     * Tethered: unmounts the FUSE file (unmount the squashfs on it first). Untethered: deletes the file,
+     * which gives the memory back once nothing has it open.
+     */
+    @Override
+    public void close() throws IOException {
+        if (fuse != null) {
+            try {
+                fuse.close();
+            } finally {
+                image.close();
+            }
+        } else {
+            Files.deleteIfExists(squashfsFile);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.tether.agent.image;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How a tethered root image is read.
+ *
+ * @param cacheBytes      bound of the decrypted chunk cache
+ * @param readAheadChunks most chunks fetched ahead of a sequential reader (0 turns read-ahead off)
+ * @param fetch           timeouts, hedging, backoff and the console
+ */
+public record TetheredSettings(long cacheBytes, int readAheadChunks, FetchSettings fetch) {
+    static final long MIN_CACHE = 16L << 20;
+    static final long MAX_CACHE = 256L << 20;
+
+    public TetheredSettings {
+        if (cacheBytes <= 0 || readAheadChunks < 0) {
+            throw new IllegalArgumentException("cache size must be positive and read-ahead not negative");
+        }
+    }
+
+    /** A cache of 1/32 of RAM (16 to 256 MiB) and up to 16 chunks of read-ahead. */
+    public static TetheredSettings defaults() {
+        long ram = physicalMemory();
+        long cache = ram > 0 ? Math.clamp(ram / 32, MIN_CACHE, MAX_CACHE) : 64L << 20;
+        return new TetheredSettings(cache, 16, FetchSettings.defaults());
+    }
+
+    public TetheredSettings withCacheBytes(long bytes) {
+        return new TetheredSettings(bytes, readAheadChunks, fetch);
+    }
+
+    public TetheredSettings withReadAheadChunks(int chunks) {
+        return new TetheredSettings(cacheBytes, chunks, fetch);
+    }
+
+    public TetheredSettings withFetch(FetchSettings settings) {
+        return new TetheredSettings(cacheBytes, readAheadChunks, settings);
+    }
+
+    /** MemTotal from /proc/meminfo in bytes, or -1 when it cannot be read. */
+    static long physicalMemory() {
+        try {
+            List<String> lines = Files.readAllLines(Path.of("/proc/meminfo"));
+            for (String line : lines) {
+                if (line.startsWith("MemTotal:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}

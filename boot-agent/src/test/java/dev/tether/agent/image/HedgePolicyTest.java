@@ -1,0 +1,58 @@
+package dev.tether.agent.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class HedgePolicyTest {
+    private static long ms(long millis) {
+        return TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    private final HedgePolicy policy = new HedgePolicy(Duration.ofMillis(200), Duration.ofMillis(10), Duration.ofSeconds(1));
+
+    @Test
+    void waitsTheInitialDelayUntilEnoughLatenciesAreKnown() {
+        for (int i = 0; i < HedgePolicy.MIN_SAMPLES - 1; i++) {
+            policy.record(ms(1));
+        }
+        assertThat(policy.delayNanos()).isEqualTo(ms(200));
+        assertThat(policy.shouldHedge(ms(199))).isFalse();
+        assertThat(policy.shouldHedge(ms(200))).isTrue();
+    }
+
+    @Test
+    void hedgesAfterTheNinetyFifthPercentileOfRecentLatencies() {
+        for (int i = 1; i <= 100; i++) {
+            policy.record(ms(i));
+        }
+        assertThat(policy.delayNanos()).isEqualTo(ms(95));
+        assertThat(policy.shouldHedge(ms(94))).isFalse();
+        assertThat(policy.shouldHedge(ms(95))).isTrue();
+    }
+
+    @Test
+    void onlyTheRecentWindowCounts() {
+        for (int i = 0; i < HedgePolicy.WINDOW; i++) {
+            policy.record(ms(500));
+        }
+        for (int i = 0; i < HedgePolicy.WINDOW; i++) {
+            policy.record(ms(40));
+        }
+        assertThat(policy.delayNanos()).isEqualTo(ms(40));
+    }
+
+    @Test
+    void theDelayStaysWithinItsBounds() {
+        for (int i = 0; i < 50; i++) {
+            policy.record(TimeUnit.MICROSECONDS.toNanos(300));
+        }
+        assertThat(policy.delayNanos()).as("fast answers must not hedge everything").isEqualTo(ms(10));
+        for (int i = 0; i < HedgePolicy.WINDOW; i++) {
+            policy.record(ms(5000));
+        }
+        assertThat(policy.delayNanos()).as("a stall is always raced").isEqualTo(ms(1000));
+    }
+}

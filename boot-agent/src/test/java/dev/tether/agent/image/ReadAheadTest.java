@@ -1,0 +1,46 @@
+package dev.tether.agent.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ReadAheadTest {
+    private final List<Long> prefetched = new ArrayList<>();
+    private final ReadAhead readAhead = new ReadAhead(8, 100, prefetched::add);
+
+    @Test
+    void sequentialReadsFetchAheadInAGrowingWindow() {
+        readAhead.onRead(10, 10);
+        readAhead.onRead(10, 10);
+        assertThat(prefetched).as("one chunk read twice is not yet a stream").isEmpty();
+        readAhead.onRead(11, 11);
+        assertThat(prefetched).containsExactly(12L, 13L);
+        readAhead.onRead(12, 12);
+        assertThat(prefetched).containsExactly(12L, 13L, 14L, 15L, 16L);
+        readAhead.onRead(13, 13);
+        assertThat(prefetched).hasSize(2 + 3 + 5).last().isEqualTo(21L);
+        readAhead.onRead(14, 14);
+        assertThat(prefetched.getLast()).as("the window stops at its maximum").isEqualTo(22L);
+    }
+
+    @Test
+    void randomReadsFetchNothingAhead() {
+        for (long index : new long[]{50, 3, 77, 20, 91, 8, 60, 33}) {
+            readAhead.onRead(index, index);
+        }
+        assertThat(prefetched).isEmpty();
+    }
+
+    @Test
+    void twoInterleavedStreamsAreBothFollowedAndTheEndIsRespected() {
+        readAhead.onRead(0, 0);
+        readAhead.onRead(96, 96);
+        readAhead.onRead(1, 1);
+        readAhead.onRead(97, 97);
+        assertThat(prefetched).containsExactly(2L, 3L, 98L, 99L);
+        readAhead.onRead(98, 98);
+        assertThat(prefetched).as("nothing past the last chunk").containsExactly(2L, 3L, 98L, 99L);
+    }
+}

@@ -1,0 +1,157 @@
+package dev.tether.agent.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tethered reader against three real edges in this JVM, without FUSE (so without root): whatever the
+ * edges do, every byte read equals the squashfs that was packed.
+ */
+class RemoteRootImageTest {
+    private static TestImage image;
+    private static byte[] expected;
+
+    @TempDir
+    Path dir;
+    private TestEdges edges;
+    private final List<String> console = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void buildImage() throws Exception {
+        Tools.assumeMksquashfs();
+        image = TestImage.shared();
+        expected = Files.readAllBytes(image.squashfs);
+    }
+
+    @BeforeEach
+    void startEdges() throws Exception {
+        edges = TestEdges.start(dir, image.container, 3);
+    }
+
+    @AfterEach
+    void stopEdges() {
+        edges.close();
+    }
+
+    private RemoteRootImage open(long cacheBytes) throws IOException {
+        FetchSettings fetch = FetchSettings.defaults()
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(3))
+                .withBackoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(500)))
+                .withConsoleInterval(Duration.ofMillis(500))
+                .withConsole(console::add);
+        return RemoteRootImage.open(edges.urls(), image.digest, image.key,
+                new TetheredSettings(cacheBytes, 8, fetch));
+    }
+
+    /** Reads [from, to) in pieces of varying size, as the kernel would, and returns what came back. */
+    private static void readRange(RemoteRootImage remote, byte[] into, int from, int to, long seed) throws IOException {
+        Random random = new Random(seed);
+        int position = from;
+        while (position < to) {
+            int length = Math.min(to - position, 1 + random.nextInt(300_000));
+            ByteBuffer buffer = ByteBuffer.wrap(into, position, length);
+            int n = remote.read(position, buffer);
+            assertThat(n).isPositive();
+            position += n;
+        }
+    }
+
+    @Test
+    void everyByteReadEqualsTheSquashfs() throws IOException {
+        try (RemoteRootImage remote = open(4L << 20)) {
+            assertThat(remote.size()).isEqualTo(expected.length);
+            byte[] got = new byte[expected.length];
+            readRange(remote, got, 0, got.length, 1);
+            assertThat(got).isEqualTo(expected);
+            assertThat(remote.read(expected.length, ByteBuffer.allocate(10))).isEqualTo(-1);
+
+            Random random = new Random(2);
+            for (int i = 0; i < 200; i++) {
+                int position = random.nextInt(expected.length - 4096);
+                ByteBuffer small = ByteBuffer.allocate(4096);
+                remote.read(position, small);
+                assertThat(small.array()).isEqualTo(java.util.Arrays.copyOfRange(expected, position, position + 4096));
+            }
+            FetchStats stats = remote.fetcher().stats();
+            assertThat(stats.edgeFailures()).isZero();
+            assertThat(stats.integrityFailures()).isZero();
+        }
+    }
+
+    @Test
+    void killingAnEdgeHalfWayCostsNoReadAndNoByte() throws IOException {
+        try (RemoteRootImage remote = open(2L << 20)) {
+            byte[] got = new byte[expected.length];
+            int third = expected.length / 3;
+            readRange(remote, got, 0, third, 3);
+            edges.kill(1);
+            readRange(remote, got, third, got.length, 4);
+            assertThat(got).isEqualTo(expected);
+            assertThat(remote.fetcher().edges().describe()).contains(edges.url(1) + " (connection refused)");
+        }
+    }
+
+    @Test
+    void aDamagedChunkOnOneEdgeIsDetectedAndServedByAnother() throws Exception {
+        edges.fillAll();
+        long chunk = 3;
+        edges.damage(0, image.header.chunkOffset(chunk) + 1000);
+        try (RemoteRootImage remote = open(4L << 20)) {
+            // Chunk 3 asked first, with nothing in flight: the spread sends it to edge 0, the damaged one.
+            ByteBuffer piece = ByteBuffer.allocate(4096);
+            long position = chunk * image.header.chunkSize();
+            remote.read(position, piece);
+            assertThat(piece.array()).isEqualTo(java.util.Arrays.copyOfRange(expected, (int) position, (int) position + 4096));
+            assertThat(remote.fetcher().stats().integrityFailures()).isEqualTo(1);
+
+            byte[] got = new byte[expected.length];
+            readRange(remote, got, 0, got.length, 5);
+            assertThat(got).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void withAllEdgesDownReadsWaitThenSucceedWhenTheyReturn() throws Exception {
+        try (RemoteRootImage remote = open(2L << 20)) {
+            byte[] got = new byte[expected.length];
+            int third = expected.length / 3;
+            readRange(remote, got, 0, third, 6);
+            for (int i = 0; i < 3; i++) {
+                edges.kill(i);
+            }
+            CompletableFuture<Void> rest = CompletableFuture.runAsync(() -> {
+                try {
+                    readRange(remote, got, third, got.length, 7);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, Executors.newVirtualThreadPerTaskExecutor());
+            Thread.sleep(2500);
+            assertThat(rest).as("reads block while no edge serves").isNotDone();
+            assertThat(console).anySatisfy(line -> assertThat(line).contains("no edge can serve it")
+                    .contains(edges.url(0).toString()).contains(edges.url(1).toString()).contains(edges.url(2).toString()));
+            for (int i = 0; i < 3; i++) {
+                edges.restart(i);
+            }
+            rest.get(30, TimeUnit.SECONDS);
+            assertThat(got).isEqualTo(expected);
+            assertThat(console.getLast()).contains("reads resumed");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package dev.tether.agent.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tethered root for real: FUSE through libfuse3, the squashfs loop-mounted on it, in a private mount
+ * namespace, against three real edges; every file of the source tree is compared while the edges misbehave.
+ * Needs root, /dev/fuse and loop devices; skips saying which is missing.
+ */
+class TetheredMountTest {
+    private static TestImage image;
+
+    @TempDir
+    Path dir;
+    private TestEdges edges;
+
+    @BeforeAll
+    static void buildImage() throws Exception {
+        Tools.assumeRealMounts();
+        image = TestImage.shared();
+    }
+
+    @BeforeEach
+    void startEdges() throws Exception {
+        edges = TestEdges.start(dir, image.container, 3);
+    }
+
+    @AfterEach
+    void stopEdges() {
+        if (edges != null) {
+            edges.close();
+        }
+    }
+
+    private MountCheckProcess check(Consumer<String> onLine, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("method=tethered",
+                "edges=" + edges.urls().stream().map(URI::toString).collect(Collectors.joining(",")),
+                "digest=" + image.digest, "key=" + image.keyHex(), "work=" + dir.resolve("work"), "tree=" + image.tree));
+        args.addAll(List.of(extra));
+        MountCheckProcess process = new MountCheckProcess();
+        process.run(args, onLine, 180);
+        return process;
+    }
+
+    private static int progress(String line) {
+        return line.startsWith("PROGRESS ") ? Integer.parseInt(line.split(" ")[1]) : -1;
+    }
+
+    @Test
+    void everyFileOfTheMountedRootEqualsTheSourceTree() throws Exception {
+        MountCheckProcess process = check(line -> { });
+        long[] result = process.result();
+        assertThat(result[0]).isGreaterThan(300);
+        assertThat(result[1]).as("mismatching files").isZero();
+        assertThat(result[2]).as("read errors").isZero();
+        assertThat(process.first("MOUNTED")).contains("Tether test image");
+    }
+
+    @Test
+    void killingAnEdgeWhileTheTreeIsReadCostsNoReadAndNoByte() throws Exception {
+        AtomicBoolean killed = new AtomicBoolean();
+        MountCheckProcess process = check(line -> {
+            if (progress(line) == 100 && killed.compareAndSet(false, true)) {
+                edges.kill(1);
+            }
+        });
+        assertThat(killed).isTrue();
+        long[] result = process.result();
+        assertThat(result[1]).as("mismatching files").isZero();
+        assertThat(result[2]).as("read errors").isZero();
+        assertThat(process.first("STATS")).doesNotContain("edgeFailures=0,");
+    }
+
+    @Test
+    void aDamagedChunkOnOneEdgeIsDetectedAndTheFileStillReadsRight() throws Exception {
+        edges.fillAll();
+        long chunk = 6;
+        edges.damage(0, image.header.chunkOffset(chunk) + 4321);
+        // The probe reads chunk 6 first, with nothing else in flight, so it goes to edge 0 (6 mod 3).
+        MountCheckProcess process = check(line -> { }, "probe=" + chunk * image.header.chunkSize());
+        long[] result = process.result();
+        assertThat(result[1]).as("mismatching files").isZero();
+        assertThat(result[2]).as("read errors").isZero();
+        // At least the probe's fetch; a later re-read of chunk 6 after eviction may meet edge 0 again.
+        assertThat(process.first("STATS")).containsPattern("integrityFailures=[1-9]");
+    }
+
+    @Test
+    void withAllEdgesDownReadsBlockThenSucceedAndTheConsoleNamesTheEdges() throws Exception {
+        AtomicBoolean down = new AtomicBoolean();
+        List<Long> progressAt = new ArrayList<>();
+        long[] outage = new long[2];
+        MountCheckProcess process = check(line -> {
+            int done = progress(line);
+            if (done > 0) {
+                progressAt.add(System.nanoTime());
+            }
+            if (done == 100 && down.compareAndSet(false, true)) {
+                for (int i = 0; i < 3; i++) {
+                    edges.kill(i);
+                }
+                outage[0] = System.nanoTime();
+                Thread.ofPlatform().start(() -> {
+                    try {
+                        Thread.sleep(4000);
+                        outage[1] = System.nanoTime();
+                        for (int i = 0; i < 3; i++) {
+                            edges.restart(i);
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+        });
+        long[] result = process.result();
+        assertThat(result[1]).as("mismatching files").isZero();
+        assertThat(result[2]).as("read errors").isZero();
+        assertThat(outage[1]).as("the edges came back").isPositive();
+        long beforeReturn = progressAt.stream().filter(t -> t > outage[0] + 2_000_000_000L && t < outage[1]).count();
+        assertThat(beforeReturn).as("files finished while every edge was down (after the cache ran dry)").isZero();
+        List<String> console = process.lines.stream().filter(l -> l.startsWith("CONSOLE ")).toList();
+        assertThat(console).anySatisfy(line -> assertThat(line).contains("no edge can serve it")
+                .contains(edges.url(0).toString()).contains(edges.url(1).toString()).contains(edges.url(2).toString()));
+        assertThat(console).anySatisfy(line -> assertThat(line).contains("reads resumed"));
+    }
+}
