@@ -1,0 +1,36 @@
+package dev.tether.agent;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Where the boot reads its inputs and builds the root. The defaults are the initramfs's; tests point them
+ * at temporary directories.
+ *
+ * @param target where the root is mounted for the image's init ({@code /sysroot}, dracut's {@code $NEWROOT})
+ * @param runDir the agent's mounts (image, lower, writable layer) and its timings file; under {@code /run} so
+ *     that the initramfs moves them into the booted system
+ * @param manifestPatience how long the edges may take to serve the manifest before the boot gives up
+ */
+public record BootOptions(Path target, Path cmdlineFile, Path addonFile, Path runDir, Duration manifestPatience) {
+    public static final Path DEFAULT_TARGET = Path.of("/sysroot");
+    public static final Path DEFAULT_CMDLINE = Path.of("/proc/cmdline");
+    public static final Path DEFAULT_RUN_DIR = Path.of("/run/tether");
+    public static final Duration DEFAULT_MANIFEST_PATIENCE = Duration.ofMinutes(2);
+
+    Path imageDir() {
+        return runDir.resolve("image");
+    }
+
+    Path lowerDir() {
+        return runDir.resolve("lower");
+    }
+
+    Path writableDir() {
+        return runDir.resolve("rw");
+    }
+
+    Path timingsFile() {
+        return runDir.resolve("boot-timings.json");
+    }
+}

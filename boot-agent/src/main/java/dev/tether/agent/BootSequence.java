@@ -1,0 +1,209 @@
+package dev.tether.agent;
+
+import dev.tether.agent.root.HostTools;
+import dev.tether.agent.root.MemoryInfo;
+import dev.tether.agent.root.Mounter;
+import dev.tether.agent.root.OverlayRoot;
+import dev.tether.agent.root.PersistenceHook;
+import dev.tether.agent.root.RamDisk;
+import dev.tether.agent.root.RootLayout;
+import dev.tether.agent.root.RootSetupException;
+import dev.tether.agent.root.SquashfsLower;
+import dev.tether.agent.root.WritableLayer;
+import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.Manifest;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The boot, step by step: read the kernel command line and the addon profile, check the tools, get the
+ * image key, resolve the root image from the manifest, mount the image, loop-mount its squashfs, build the
+ * zram writable layer, mount the overlay at the target, run the persistence hook. Each step is timed; a
+ * failing step undoes the ones before it and is reported as one line.
+ */
+public final class BootSequence {
+    /** What the root is built with; checked first, so a broken initramfs fails before any download. */
+    private static final List<String> TOOLS = List.of("mount", "umount", "mkfs.xfs");
+    /** Room beyond the squashfs in the untethered tmpfs, for the data plane's own files. */
+    private static final long RAM_DISK_SLACK = 16L << 20;
+
+    private final BootOptions options;
+    private final AgentConsole console;
+    private final HostTools tools;
+    private final ImageKeyProvider keys;
+    private final RootImageSource images;
+    private final PersistenceHook persistence;
+    private final HttpClient http;
+
+    public BootSequence(BootOptions options, AgentConsole console, HostTools tools, ImageKeyProvider keys,
+            RootImageSource images, PersistenceHook persistence, HttpClient http) {
+        this.options = options;
+        this.console = console;
+        this.tools = tools;
+        this.keys = keys;
+        this.images = images;
+        this.persistence = persistence;
+        this.http = http;
+    }
+
+    /** Builds the root; on failure everything set up so far is taken down again. */
+    public BootedRoot run() throws BootFailure {
+        BootTimeline timeline = new BootTimeline();
+        BootedRoot root = new BootedRoot();
+        try {
+            build(timeline, root);
+            return root;
+        } catch (BootFailure e) {
+            undo(root);
+            throw e;
+        } catch (RuntimeException e) {
+            undo(root);
+            throw new BootFailure("internal", "internal error: " + BootTimeline.oneLine(e)
+                    + " (boot with tether.debug for the stack trace, and report it)", e);
+        }
+    }
+
+    private void build(BootTimeline timeline, BootedRoot root) throws BootFailure {
+        KernelCommandLine cmdline = timeline.run("cmdline", () -> {
+            String text = Files.readString(options.cmdlineFile());
+            // tether.debug must apply to a command line that fails to parse, too.
+            console.configure(KernelCommandLine.parameters(text).containsKey("tether.debug"), true);
+            return KernelCommandLine.parse(text);
+        });
+        console.configure(cmdline.debug(), cmdline.console().orElse(ConsoleMode.KMSG) == ConsoleMode.KMSG);
+        if (!cmdline.unknownKeys().isEmpty()) {
+            console.info("ignoring unknown kernel parameters " + String.join(", ", cmdline.unknownKeys())
+                    + " (a newer operator's? update the image to get a newer agent)");
+        }
+        BootConfig config = timeline.run("addon", () -> BootConfig.merge(cmdline,
+                AddonProfile.read(options.addonFile()), options.addonFile()));
+        console.info("node " + config.node().orElse("(unnamed)") + ", profile " + config.profile().orElse("(none)")
+                + ", " + config.method().value() + " from " + config.edges().size() + " edge"
+                + (config.edges().size() == 1 ? "" : "s"));
+
+        Mounter mounter = timeline.run("preflight", () -> {
+            for (String tool : TOOLS) {
+                tools.require(tool);
+            }
+            return new Mounter(tools);
+        });
+        Optional<ImageKey> key = timeline.run("key", () -> keys.imageKey(config));
+        ResolvedImage resolved = timeline.run("manifest", () -> resolve(config, key));
+
+        Path imageDir = options.imageDir();
+        if (config.method() == ImageMethod.UNTETHERED) {
+            // Without a manifest the size is unknown; tmpfs only uses what is written, so half of RAM is a ceiling.
+            root.add(timeline.run("ramdisk", () -> RamDisk.mount(imageDir,
+                    resolved.squashfsBytes().orElse(MemoryInfo.memTotalBytes() / 2) + RAM_DISK_SLACK, mounter)));
+        }
+        RootImageSource.MountedImage image = root.add(timeline.run("image", () -> images.open(new RootImageSource.Request(
+                config.method(), config.edges(), resolved.rootImageDigest(), key, imageDir, console))));
+        console.info("mounted image " + Digests.shortForm(config.image().orElse(resolved.rootImageDigest())) + " "
+                + config.method().value() + " from " + config.edges().size() + " edge"
+                + (config.edges().size() == 1 ? "" : "s") + " in " + seconds(last(timeline)));
+
+        SquashfsLower lower = root.add(timeline.run("lower",
+                () -> SquashfsLower.mount(image.squashfsFile(), options.lowerDir(), mounter)));
+        WritableLayer writable = root.add(timeline.run("writable", () -> WritableLayer.create(config.zram(),
+                MemoryInfo.memTotalBytes(), options.writableDir(), mounter)));
+        console.info("writable layer: " + describe(writable) + ", xfs with discard at " + writable.mountPoint()
+                + " in " + seconds(last(timeline)));
+        root.add(timeline.run("overlay", () -> OverlayRoot.mount(lower, writable, options.target(), mounter)));
+
+        RootLayout layout = new RootLayout(options.target(), lower.mountPoint(), writable.upperDir());
+        timeline.run("persistence", () -> {
+            persistence.rootReady(layout);
+            return null;
+        });
+        root.finish(layout, timeline, image);
+        writeTimings(timeline);
+        console.info("root ready at " + options.target() + " in " + seconds(timeline.totalMillis()) + " ("
+                + timeline.steps().stream().map(step -> step.name() + " " + step.millis() + "ms")
+                        .collect(Collectors.joining(", ")) + ")");
+    }
+
+    private ResolvedImage resolve(BootConfig config, Optional<ImageKey> key) throws IOException, BootConfigException {
+        if (config.rootImage().isPresent()) {
+            return new ResolvedImage(config.rootImage().get(), Optional.empty());
+        }
+        String imageDigest = config.image().orElseThrow();
+        Manifest manifest = new ManifestResolver(http, options.manifestPatience(), console).fetch(config.edges(), imageDigest);
+        checkKey(imageDigest, manifest, key);
+        Manifest.Artifact squashfs = manifest.squashfs() != null ? manifest.squashfs() : manifest.rootImage();
+        console.info("image " + Digests.shortForm(imageDigest) + ": " + manifest.distribution() + " " + manifest.release()
+                + ", kernel " + manifest.kernelVersion() + ", root image " + Digests.shortForm(manifest.rootImage().digest())
+                + " (" + gib(squashfs.size()) + (isEncrypted(manifest) ? ", encrypted)" : ", not encrypted)"));
+        return new ResolvedImage(manifest.rootImage().digest(), Optional.of(squashfs.size()));
+    }
+
+    /** A missing or wrong key is known from the manifest; saying so now beats a failed read in the mount. */
+    private static void checkKey(String imageDigest, Manifest manifest, Optional<ImageKey> key) throws BootConfigException {
+        if (!isEncrypted(manifest)) {
+            return;
+        }
+        if (key.isEmpty()) {
+            throw new BootConfigException("the image " + Digests.shortForm(imageDigest) + " is encrypted and there is no"
+                    + " image key; give one with --key-file");
+        }
+        String wanted = manifest.encryption().keyId();
+        if (wanted != null && !wanted.equalsIgnoreCase(key.get().keyIdHex())) {
+            throw new BootConfigException("the image key (id " + key.get().keyIdHex() + ") is not this image's key (id "
+                    + wanted + "); check that the key belongs to the image the profile boots");
+        }
+    }
+
+    private static boolean isEncrypted(Manifest manifest) {
+        return manifest.encryption() != null && manifest.encryption().encrypted();
+    }
+
+    private void writeTimings(BootTimeline timeline) {
+        try {
+            Files.createDirectories(options.runDir());
+            Files.write(options.timingsFile(), timeline.toJson());
+        } catch (IOException e) {
+            console.info("cannot record the boot timings in " + options.timingsFile() + ": " + e.getMessage());
+        }
+    }
+
+    private void undo(BootedRoot root) {
+        try {
+            root.close();
+        } catch (IOException e) {
+            console.error("while undoing the partial root: " + BootTimeline.oneLine(e));
+        }
+    }
+
+    private static String describe(WritableLayer writable) {
+        try {
+            return writable.device().name() + ", " + gib(writable.device().disksize()) + " ("
+                    + writable.device().algorithm() + ")";
+        } catch (RootSetupException e) {
+            return writable.device().name();
+        }
+    }
+
+    private static long last(BootTimeline timeline) {
+        List<BootStep> steps = timeline.steps();
+        return steps.get(steps.size() - 1).millis();
+    }
+
+    static String seconds(long millis) {
+        return String.format(Locale.ROOT, "%.1fs", millis / 1000.0);
+    }
+
+    static String gib(long bytes) {
+        return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
+                : bytes >= 1L << 20 ? String.format(Locale.ROOT, "%d MiB", bytes >> 20)
+                : String.format(Locale.ROOT, "%d KiB", Math.max(1, bytes >> 10));
+    }
+
+    /** The root image to mount and, when the manifest said, its squashfs size (for the untethered tmpfs). */
+    private record ResolvedImage(String rootImageDigest, Optional<Long> squashfsBytes) {
+    }
+}

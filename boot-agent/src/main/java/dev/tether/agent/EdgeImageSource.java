@@ -1,0 +1,56 @@
+package dev.tether.agent;
+
+import dev.tether.agent.image.DownloadProgress;
+import dev.tether.agent.image.RootImageMount;
+import dev.tether.agent.image.TetheredSettings;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/** The root image from the edges, through the data plane ({@link RootImageMount}). */
+public final class EdgeImageSource implements RootImageSource {
+    /** A download's progress is printed this often; a console scrolled full of percentages helps no one. */
+    private static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
+
+    @Override
+    public MountedImage open(Request request) throws IOException {
+        AgentConsole console = request.console();
+        RootImageMount mount = switch (request.method()) {
+            case TETHERED -> {
+                TetheredSettings defaults = TetheredSettings.defaults();
+                yield RootImageMount.tethered(request.edges(), request.rootImageDigest(), request.key().orElse(null),
+                        request.workDir(), defaults.withFetch(defaults.fetch().withConsole(console::warn)));
+            }
+            case UNTETHERED -> RootImageMount.untethered(request.edges(), request.rootImageDigest(),
+                    request.key().orElse(null), request.workDir(), throttled(console));
+        };
+        return new MountedImage() {
+            @Override
+            public Path squashfsFile() {
+                return mount.squashfsFile();
+            }
+
+            @Override
+            public boolean servedByThisProcess() {
+                return mount.isTethered();
+            }
+
+            @Override
+            public void close() throws IOException {
+                mount.close();
+            }
+        };
+    }
+
+    private static Consumer<DownloadProgress> throttled(AgentConsole console) {
+        AtomicLong lastPrinted = new AtomicLong(System.nanoTime());
+        return progress -> {
+            long now = System.nanoTime();
+            long last = lastPrinted.get();
+            if (progress.done() || (now - last >= PROGRESS_INTERVAL_NANOS && lastPrinted.compareAndSet(last, now))) {
+                console.info(progress.describe());
+            }
+        };
+    }
+}

@@ -1,0 +1,39 @@
+package dev.tether.agent;
+
+import dev.tether.image.format.ImageKey;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Makes the root image available as a plain squashfs file: tethered (a FUSE file reading chunks on demand
+ * from the edges) or untethered (downloaded into RAM). The boot only needs the file; how it is served is
+ * the data plane's business.
+ */
+@FunctionalInterface
+public interface RootImageSource {
+
+    MountedImage open(Request request) throws IOException;
+
+    /**
+     * @param rootImageDigest the root image container's digest
+     * @param key the image key; empty for an unencrypted image
+     * @param workDir a directory for the FUSE mount point or the downloaded file; for untethered, on a tmpfs
+     */
+    record Request(ImageMethod method, List<URI> edges, String rootImageDigest, Optional<ImageKey> key,
+            Path workDir, AgentConsole console) {
+    }
+
+    /** The squashfs file while it is available; closing withdraws it (unmount it first). */
+    interface MountedImage extends Closeable {
+        Path squashfsFile();
+
+        /** True when this process serves the file (tethered FUSE): it must outlive the hand-over then. */
+        default boolean servedByThisProcess() {
+            return false;
+        }
+    }
+}

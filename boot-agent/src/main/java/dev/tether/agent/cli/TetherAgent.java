@@ -1,0 +1,72 @@
+package dev.tether.agent.cli;
+
+import dev.tether.agent.AgentConsole;
+import dev.tether.agent.AgentServices;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code tether-agent}: the node side of Tether, run from the initramfs. */
+@Command(name = "tether-agent",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "The Tether boot agent: builds a diskless node's root from the edges, inside the initramfs.",
+        footer = {"", "Exit status: 0 on success, 1 when the boot failed (one line says why), 2 on a usage error."})
+public final class TetherAgent implements Callable<Integer> {
+    static final int USAGE_ERROR = 2;
+    /** A bug in the agent itself (EX_SOFTWARE), kept apart from failures the administrator can fix. */
+    static final int INTERNAL_ERROR = 70;
+    private static final Path KERNEL_LOG = Path.of("/dev/kmsg");
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return USAGE_ERROR;
+    }
+
+    public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("boot") && !BootSupervisor.isSupervised()) {
+            System.exit(BootSupervisor.superviseThisCommand(args, System.out));
+        }
+        System.exit(run(args, System.out, AgentServices.production(), kernelLog()));
+    }
+
+    /** Runs one command line; every failure is one line and a non-zero status, never a bare stack trace. */
+    public static int run(String[] args, PrintStream out, AgentServices services, Optional<Path> kernelLog) {
+        AgentConsole console = new AgentConsole(out, kernelLog, false);
+        CommandLine commandLine = new CommandLine(new TetherAgent());
+        commandLine.addSubcommand(new CommandLine(new BootCommand(services, console)));
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(out, true));
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            console.error(oneLine(exception.getMessage()) + " (see '"
+                    + exception.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return USAGE_ERROR;
+        });
+        commandLine.setExecutionExceptionHandler((exception, failed, parseResult) -> {
+            console.error("internal error: " + oneLine(String.valueOf(exception))
+                    + " (boot with tether.debug or run with --debug for the stack trace, and report it)");
+            console.debug(exception);
+            return INTERNAL_ERROR;
+        });
+        return commandLine.execute(args);
+    }
+
+    private static Optional<Path> kernelLog() {
+        return Files.isWritable(KERNEL_LOG) ? Optional.of(KERNEL_LOG) : Optional.empty();
+    }
+
+    private static String oneLine(String message) {
+        return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", "; ");
+    }
+}
