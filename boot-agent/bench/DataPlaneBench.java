@@ -1,0 +1,237 @@
+import dev.tether.agent.fuse.FuseMount;
+import dev.tether.agent.image.FetchSettings;
+import dev.tether.agent.image.RootImageMount;
+import dev.tether.agent.image.TetheredSettings;
+import dev.tether.content.edge.EdgeServer;
+import dev.tether.content.edge.FillSettings;
+import dev.tether.content.http.HttpSettings;
+import dev.tether.content.origin.OriginServer;
+import dev.tether.content.store.BearerToken;
+import dev.tether.image.format.ContentDigest;
+import dev.tether.image.format.FileChunkSource;
+import dev.tether.image.format.ImageHeader;
+import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.ImageOptions;
+import dev.tether.image.format.RootImageReader;
+import dev.tether.image.format.RootImageWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Data-plane benchmark: the same image on the same three edges, read through the mounted squashfs by
+ * (1) the tethered reader, (2) a single-connection one-request-at-a-time reader (urlmount's way), (3) the
+ * plain squashfs on local disk; plus time to first file and the untethered download against one curl.
+ * Run inside a private mount namespace as root (bench/run.sh does both).
+ */
+public final class DataPlaneBench {
+    private static final String TOKEN = "bench-token";
+    private static final int BIG_FILES = 4;
+    private static final int BIG_FILE_MIB = 64;
+
+    public static void main(String[] args) throws Exception {
+        Path work = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "/tmp/tether-bench"));
+        Path tree = work.resolve("tree");
+        Path squashfs = work.resolve("root.sfs");
+        Path container = work.resolve("root.img");
+        ImageKey key = ImageKey.generate(new SecureRandom());
+        if (!Files.exists(tree)) {
+            generate(tree);
+        }
+        run(true, "mksquashfs", tree.toString(), squashfs.toString(), "-noappend", "-no-progress", "-quiet");
+        ImageHeader header = RootImageWriter.writeFile(squashfs, container, ImageOptions.encrypted(key));
+        String digest = ContentDigest.ofFile(container);
+        System.out.printf("image: squashfs %d MiB, container %d MiB, %d chunks of %d KiB%n", Files.size(squashfs) >> 20,
+                Files.size(container) >> 20, header.chunkCount(), header.chunkSize() >> 10);
+
+        OriginServer origin = OriginServer.start(new OriginServer.Config(work.resolve("origin"), BearerToken.of(TOKEN),
+                new InetSocketAddress("127.0.0.1", 0), null, HttpSettings.defaults(), 2));
+        upload(origin.port(), digest, container);
+        List<EdgeServer> edges = new ArrayList<>();
+        List<URI> urls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            EdgeServer edge = EdgeServer.start(new EdgeServer.Config(work.resolve("edge" + i), 8L << 30,
+                    "http://127.0.0.1:" + origin.port(), List.of(), new InetSocketAddress("127.0.0.1", 0), null, null, null,
+                    Duration.ofSeconds(1), null, HttpSettings.defaults(), FillSettings.defaults(), Duration.ofMinutes(1), 2));
+            edges.add(edge);
+            urls.add(URI.create("http://127.0.0.1:" + edge.port()));
+        }
+        String hex = ContentDigest.hex(digest);
+        for (URI url : urls) {
+            run(false, "curl", "-sf", "-o", "/dev/null", url + "/blobs/sha256/" + hex);
+        }
+        List<Path> big = new ArrayList<>();
+        for (int i = 0; i < BIG_FILES; i++) {
+            big.add(Path.of("big", "file" + i + ".bin"));
+        }
+        Path mnt = Files.createDirectories(work.resolve("mnt"));
+        Path fuseDir = Files.createDirectories(work.resolve("fuse"));
+        Path ram = Files.createDirectories(work.resolve("ram"));
+        run(false, "mount", "-t", "tmpfs", "-o", "size=2g", "tmpfs", ram.toString());
+
+        List<String> report = new ArrayList<>();
+        report.add(measure("local disk (the limit)", squashfs, mnt, big));
+
+        try (FuseMount single = FuseMount.mount(fuseDir, "root.sfs",
+                new SingleConnectionReader(URI.create(urls.get(0) + "/blobs/sha256/" + hex), header, key))) {
+            report.add(measure("single connection (urlmount-like)", fuseDir.resolve("root.sfs"), mnt, big));
+        }
+
+        TetheredSettings tethered = TetheredSettings.defaults()
+                .withFetch(FetchSettings.defaults().withConsole(line -> System.out.println("console: " + line)));
+        dropCaches();
+        long t0 = System.nanoTime();
+        try (RootImageMount mount = RootImageMount.tethered(urls, digest, key, fuseDir, tethered)) {
+            run(false, "mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
+            Files.readString(mnt.resolve("etc/os-release"));
+            long ttffTethered = System.nanoTime() - t0;
+            run(false, "umount", mnt.toString());
+            report.add(measure("tethered, 3 edges", mount.squashfsFile(), mnt, big));
+            report.add(String.format("time to first file (/etc/os-release), tethered: %d ms", ms(ttffTethered)));
+            System.out.println("tethered fetch stats: " + mount.stats());
+        }
+
+        dropCaches();
+        t0 = System.nanoTime();
+        try (RootImageMount mount = RootImageMount.untethered(urls, digest, key, ram, p -> { })) {
+            long download = System.nanoTime() - t0;
+            run(false, "mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
+            Files.readString(mnt.resolve("etc/os-release"));
+            long ttffUntethered = System.nanoTime() - t0;
+            run(false, "umount", mnt.toString());
+            report.add(String.format("time to first file (/etc/os-release), untethered: %d ms", ms(ttffUntethered)));
+            report.add(String.format("untethered download from 3 edges: %d ms, %.0f MiB/s", ms(download),
+                    mib(Files.size(container)) / (download / 1e9)));
+        }
+        dropCaches();
+        t0 = System.nanoTime();
+        run(false, "curl", "-sf", "-o", ram.resolve("curl.img").toString(), urls.get(0) + "/blobs/sha256/" + hex);
+        long curl = System.nanoTime() - t0;
+        Files.delete(ram.resolve("curl.img"));
+        report.add(String.format("single curl of the whole container: %d ms, %.0f MiB/s", ms(curl),
+                mib(Files.size(container)) / (curl / 1e9)));
+        run(false, "umount", ram.toString());
+
+        System.out.println();
+        System.out.println("=== results (" + Runtime.getRuntime().availableProcessors() + " cores, loopback) ===");
+        report.forEach(System.out::println);
+        for (EdgeServer edge : edges) {
+            edge.shutdown(Duration.ZERO);
+        }
+        origin.shutdown(Duration.ZERO);
+        System.exit(0);
+    }
+
+    /**
+     * Sequential read of the big files and random 4 KiB reads of the second, through the mounted squashfs,
+     * each from cold caches. The random reads are few (400) so that most of them miss the page cache and
+     * measure the reader, not memory.
+     */
+    private static String measure(String label, Path squashfsFile, Path mnt, List<Path> big) throws Exception {
+        dropCaches();
+        run(false, "mount", "-t", "squashfs", "-o", "ro,loop", squashfsFile.toString(), mnt.toString());
+        try {
+            long bytes = 0;
+            long t0 = System.nanoTime();
+            byte[] buffer = new byte[1 << 20];
+            for (Path file : big) {
+                try (InputStream in = Files.newInputStream(mnt.resolve(file))) {
+                    for (int n; (n = in.read(buffer)) > 0; ) {
+                        bytes += n;
+                    }
+                }
+            }
+            double sequential = mib(bytes) / ((System.nanoTime() - t0) / 1e9);
+            dropCaches();
+            String fio = run(false, "fio", "--name=rand", "--filename=" + mnt.resolve(big.get(1)), "--rw=randread",
+                    "--bs=4k", "--ioengine=psync", "--number_ios=400", "--randrepeat=0", "--readonly",
+                    "--output-format=json");
+            Matcher iops = Pattern.compile("\"iops\"\\s*:\\s*([0-9.]+)").matcher(fio);
+            double randomIops = iops.find() ? Double.parseDouble(iops.group(1)) : -1;
+            String line = String.format("%-36s sequential %7.1f MiB/s   random 4K %8.0f IOPS (%.2f MiB/s)", label,
+                    sequential, randomIops, randomIops * 4 / 1024);
+            System.out.println(line);
+            return line;
+        } finally {
+            run(false, "umount", mnt.toString());
+        }
+    }
+
+    private static void generate(Path tree) throws IOException {
+        Random random = new Random(1);
+        Files.createDirectories(tree.resolve("etc"));
+        Files.writeString(tree.resolve("etc/os-release"), "PRETTY_NAME=\"Tether bench image\"\n");
+        Files.createDirectories(tree.resolve("big"));
+        byte[] block = new byte[1 << 20];
+        for (int i = 0; i < BIG_FILES; i++) {
+            try (var out = Files.newOutputStream(tree.resolve("big/file" + i + ".bin"))) {
+                for (int m = 0; m < BIG_FILE_MIB; m++) {
+                    random.nextBytes(block);
+                    // Half random, half text: compressible like binaries and libraries are.
+                    for (int p = block.length / 2; p < block.length; p++) {
+                        block[p] = (byte) ('a' + (p % 23));
+                    }
+                    out.write(block);
+                }
+            }
+        }
+        for (int i = 0; i < 2000; i++) {
+            Path dir = Files.createDirectories(tree.resolve("usr/share/d" + (i % 40)));
+            byte[] small = new byte[random.nextInt(16_384)];
+            random.nextBytes(small);
+            Files.write(dir.resolve("f" + i), small);
+        }
+    }
+
+    private static void upload(int port, String digest, Path container) throws IOException, InterruptedException {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/blobs/sha256/" + ContentDigest.hex(digest)))
+                    .header("Authorization", "Bearer " + TOKEN).PUT(HttpRequest.BodyPublishers.ofFile(container)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() / 100 != 2) {
+                throw new IOException("upload failed: " + response.statusCode() + " " + response.body());
+            }
+        }
+    }
+
+    private static void dropCaches() throws IOException, InterruptedException {
+        run(false, "sync");
+        Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
+    }
+
+    private static String run(boolean inherit, String... command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        if (inherit) {
+            builder.inheritIO();
+        }
+        Process process = builder.start();
+        String output = inherit ? "" : new String(process.getInputStream().readAllBytes());
+        if (!process.waitFor(10, TimeUnit.MINUTES) || process.exitValue() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + output);
+        }
+        return output;
+    }
+
+    private static long ms(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+
+    private static double mib(long bytes) {
+        return bytes / (double) (1 << 20);
+    }
+}
