@@ -6,7 +6,10 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import dev.tether.api.v1alpha1.NodeCredential;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,10 +29,10 @@ public class BootConfigMap extends CRUDKubernetesDependentResource<ConfigMap, No
         return build(profile, inputs.image(), inputs.credentials(), inputs.edgeUrls(), inputs.nodeApiUrls());
     }
 
-    public static ConfigMap build(NodeProfile profile, ResolvedImage image, java.util.List<dev.tether.api.v1alpha1.NodeCredential> credentials,
-                                  java.util.List<String> edgeUrls, java.util.List<String> nodeApiUrls) {
+    public static ConfigMap build(NodeProfile profile, ResolvedImage image, List<NodeCredential> credentials,
+                                  List<String> edgeUrls, List<String> nodeApiUrls) {
         String name = profile.getMetadata().getName();
-        var labels = new java.util.HashMap<>(Names.managedLabels("boot-files"));
+        var labels = new HashMap<>(Names.managedLabels("boot-files"));
         labels.put(Names.PROFILE_LABEL, name);
         byte[] addon = AddonArchive.build(profile.getMetadata().getNamespace(), name, BootConfig.method(profile),
                 image.ok() ? image.version().digest : null, edgeUrls, nodeApiUrls, null);

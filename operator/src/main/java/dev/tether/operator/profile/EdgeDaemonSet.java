@@ -39,12 +39,23 @@ public class EdgeDaemonSet extends CRUDKubernetesDependentResource<DaemonSet, No
         return Map.of(Names.PROFILE_LABEL, profile.getMetadata().getName(), Names.COMPONENT, COMPONENT);
     }
 
-    /** The desired DaemonSet: a pure function of the profile and the installation's settings. */
-    public static DaemonSet build(NodeProfile profile, OperatorConfig config) {
-        var edges = profile.getSpec().edges == null ? new NodeProfileSpec.Edges() : profile.getSpec().edges;
-        boolean hostNetwork = !Boolean.FALSE.equals(edges.hostNetwork);
+    /** Labels of everything that makes up the profile's edges: managed-by, component and the selector. */
+    static Map<String, String> labels(NodeProfile profile) {
         var labels = new java.util.HashMap<>(Names.managedLabels(COMPONENT));
         labels.putAll(selector(profile));
+        return labels;
+    }
+
+    /** The profile's edge settings, with the schema's defaults when it gives none. */
+    static NodeProfileSpec.Edges settings(NodeProfile profile) {
+        return profile.getSpec().edges == null ? new NodeProfileSpec.Edges() : profile.getSpec().edges;
+    }
+
+    /** The desired DaemonSet: a pure function of the profile and the installation's settings. */
+    public static DaemonSet build(NodeProfile profile, OperatorConfig config) {
+        var edges = settings(profile);
+        boolean hostNetwork = !Boolean.FALSE.equals(edges.hostNetwork);
+        var labels = labels(profile);
         var resources = edges.resources != null ? edges.resources : config.edgeResources();
         return new DaemonSetBuilder()
                 .withNewMetadata()

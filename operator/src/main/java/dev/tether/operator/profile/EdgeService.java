@@ -1,7 +1,6 @@
 package dev.tether.operator.profile;
 
 import dev.tether.api.v1alpha1.NodeProfile;
-import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.operator.Names;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Service;
@@ -22,9 +21,8 @@ public class EdgeService extends CRUDKubernetesDependentResource<Service, NodePr
     }
 
     public static Service build(NodeProfile profile) {
-        var edges = profile.getSpec().edges == null ? new NodeProfileSpec.Edges() : profile.getSpec().edges;
-        var labels = new java.util.HashMap<>(Names.managedLabels(EdgeDaemonSet.COMPONENT));
-        labels.putAll(EdgeDaemonSet.selector(profile));
+        var edges = EdgeDaemonSet.settings(profile);
+        var labels = EdgeDaemonSet.labels(profile);
         return new ServiceBuilder()
                 .withNewMetadata()
                 .withName(Names.edgeDaemonSet(profile.getMetadata().getName()))

@@ -38,7 +38,7 @@ record ProfileInputs(ResolvedImage image, List<NodeCredential> credentials, List
                 .filter(ProfileInputs::ready)
                 .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
                 .toList();
-        var edges = profile.getSpec().edges == null ? new NodeProfileSpec.Edges() : profile.getSpec().edges;
+        var edges = EdgeDaemonSet.settings(profile);
         var edgeUrls = pods.stream().map(p -> "http://" + address(p, edges) + ":" + edges.port).toList();
         var apiUrls = pods.stream().map(p -> "https://" + address(p, edges) + ":" + edges.apiPort).toList();
         return new ProfileInputs(image, credentials, pods, edgeUrls, apiUrls);
