@@ -21,6 +21,9 @@ public final class OperatorHarness implements AutoCloseable {
     public static final String OPERATOR_NAMESPACE = "tether-system";
     public static final String NAMESPACE = "hpc";
 
+    /** The mock server logs every request through java.util.logging; keep CI output readable. */
+    private static final java.util.logging.Logger MOCK_SERVER_LOG = quiet("io.fabric8.mockwebserver");
+
     public final KubernetesMockServer server;
     public final KubernetesClient client;
     public final OperatorConfig config;
@@ -66,6 +69,12 @@ public final class OperatorHarness implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         }
+    }
+
+    private static java.util.logging.Logger quiet(String name) {
+        var logger = java.util.logging.Logger.getLogger(name);
+        logger.setLevel(java.util.logging.Level.WARNING);
+        return logger;
     }
 
     static Path repositoryRoot() {

@@ -9,11 +9,9 @@ import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.DisklessImageSpec;
 import dev.tether.api.v1alpha1.DisklessImageStatus;
 import dev.tether.api.v1alpha1.Distribution;
+import dev.tether.operator.BuilderJobs;
 import dev.tether.operator.OperatorHarness;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -174,44 +172,11 @@ class DisklessImageReconcilerTest {
                 .toList();
     }
 
-    /** Plays the builder (its termination message) and the Job controller (the Complete condition). */
     void builderSucceeds(String jobName, String digest, String kernel, long bytes) {
-        String result = "{\"digest\":\"" + digest + "\",\"kernelVersion\":\"" + kernel + "\",\"rootImageBytes\":" + bytes
-                + ",\"squashfsBytes\":" + (bytes - 4096) + ",\"kernelDigest\":\"sha256:" + "c".repeat(64)
-                + "\",\"initramfsDigest\":\"sha256:" + "e".repeat(64) + "\",\"rootImageDigest\":\"sha256:" + "d".repeat(64)
-                + "\",\"encrypted\":true,\"keyId\":\"k1\",\"buildSeconds\":312}";
-        finishJob(jobName, "Complete", "Completed", "", result, 0);
-    }
-
-    /** For tests that make their own builder result. */
-    void finishJobForTest(String jobName, String result) {
-        finishJob(jobName, "Complete", "Completed", "", result, 0);
+        BuilderJobs.succeed(harness, jobName, BuilderJobs.result(digest, kernel, bytes));
     }
 
     void builderFails(String jobName, String output) {
-        finishJob(jobName, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit", output, 1);
-    }
-
-    private void finishJob(String jobName, String condition, String reason, String message, String terminationMessage, int exitCode) {
-        harness.client.pods().inNamespace(NAMESPACE).resource(new PodBuilder()
-                .withNewMetadata().withName(jobName + "-x1").withNamespace(NAMESPACE).addToLabels("job-name", jobName).endMetadata()
-                .withNewSpec().addNewContainer().withName("builder").withImage("builder").endContainer().endSpec()
-                .withNewStatus().withPhase(exitCode == 0 ? "Succeeded" : "Failed")
-                .withContainerStatuses(new ContainerStatusBuilder().withName("builder")
-                        .withNewState().withNewTerminated().withExitCode(exitCode).withMessage(terminationMessage).endTerminated().endState()
-                        .build())
-                .endStatus()
-                .build()).create();
-        harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName(jobName).editStatus(job -> {
-            job.setStatus(new io.fabric8.kubernetes.api.model.batch.v1.JobStatus());
-            job.getStatus().setConditions(List.of(new JobConditionBuilder()
-                    .withType(condition).withStatus("True").withReason(reason).withMessage(message).build()));
-            if (exitCode == 0) {
-                job.getStatus().setSucceeded(1);
-            } else {
-                job.getStatus().setFailed(1);
-            }
-            return job;
-        });
+        BuilderJobs.fail(harness, jobName, output);
     }
 }

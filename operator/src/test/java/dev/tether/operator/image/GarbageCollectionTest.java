@@ -10,6 +10,7 @@ import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.content.http.HttpSettings;
 import dev.tether.content.origin.OriginServer;
 import dev.tether.content.store.BearerToken;
+import dev.tether.operator.BuilderJobs;
 import dev.tether.operator.OperatorHarness;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -39,7 +40,6 @@ class GarbageCollectionTest {
     OriginServer origin;
     OperatorHarness harness;
     String originUrl;
-    DisklessImageReconcilerTest builds;
 
     @BeforeEach
     void start() throws Exception {
@@ -47,8 +47,6 @@ class GarbageCollectionTest {
                 new InetSocketAddress("127.0.0.1", 0), null, HttpSettings.defaults(), 1));
         originUrl = "http://127.0.0.1:" + origin.port();
         harness = new OperatorHarness(originUrl, TOKEN);
-        builds = new DisklessImageReconcilerTest();
-        builds.harness = harness;
     }
 
     @AfterEach
@@ -105,10 +103,7 @@ class GarbageCollectionTest {
         String job = "bookworm-build-g" + generation;
         eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName(job).get());
         var version = new Version(upload("manifest " + generation), kernel, upload("initramfs " + generation), upload("root image " + generation));
-        String result = "{\"digest\":\"" + version.manifest + "\",\"kernelVersion\":\"6.1\",\"rootImageBytes\":100,"
-                + "\"kernelDigest\":\"" + version.kernel + "\",\"initramfsDigest\":\"" + version.initramfs
-                + "\",\"rootImageDigest\":\"" + version.rootImage + "\"}";
-        builds.finishJobForTest(job, result);
+        BuilderJobs.succeed(harness, job, BuilderJobs.result(version.manifest, version.kernel, version.initramfs, version.rootImage, "6.1", 100));
         eventually(() -> assertThat(image().getStatus().digest).isEqualTo(version.manifest));
         return version;
     }

@@ -9,13 +9,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.DisklessImageSpec;
-import dev.tether.api.v1alpha1.DisklessImageStatus;
 import dev.tether.api.v1alpha1.Distribution;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.api.v1alpha1.NodeProfileStatus;
+import dev.tether.operator.BuilderJobs;
 import dev.tether.operator.OperatorHarness;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -175,22 +175,13 @@ class NodeProfileReconcilerTest {
         return credential;
     }
 
-    /** Plays a finished build: what the image reconciler writes when a builder reports success. */
+    /** A build that succeeds: the image reconciler publishes {@code digest} itself. */
     private void publish(String image, String digest) {
-        var version = new DisklessImageStatus.ImageVersion();
-        version.digest = digest;
-        version.artifacts = new DisklessImageStatus.Artifacts();
-        version.artifacts.manifest = "/blobs/sha256/" + digest.substring(7);
-        version.artifacts.kernel = "/blobs/sha256/" + "c".repeat(64);
-        version.artifacts.initramfs = "/blobs/sha256/" + "e".repeat(64);
-        version.artifacts.rootImage = "/blobs/sha256/" + "d".repeat(64);
-        // Wait for the image reconciler's first status, then publish on top of it.
-        eventually(() -> harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName(image).get().getStatus());
-        eventually(() -> harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName(image).editStatus(i -> {
-            i.getStatus().versions = List.of(version);
-            i.getStatus().digest = digest;
-            return i;
-        }));
+        String job = image + "-build-g1";
+        eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName(job).get());
+        BuilderJobs.succeed(harness, job, BuilderJobs.result(digest, "6.1.0-28-amd64", 100_000_000L));
+        eventually(() -> assertThat(harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName(image).get()
+                .getStatus().digest).isEqualTo(digest));
     }
 
     private void readyEdgePod(String profile, String name, String hostIp) {
