@@ -18,6 +18,7 @@ import java.util.List;
  * {@code fusermount3} is installed (libfuse needs it for that), so a dead agent leaves no hung mount.
  */
 public final class FuseMount implements Closeable {
+    private static final int READ_AHEAD_KB = 4096;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final List<Path> FUSERMOUNT = List.of(Path.of("/usr/bin/fusermount3"), Path.of("/bin/fusermount3"));
 
@@ -59,7 +60,29 @@ public final class FuseMount implements Closeable {
         }
         FuseMount mount = new FuseMount(fuse3, fuse, mountPoint, filesystem);
         mount.loop.start();
+        raiseReadAhead(mountPoint);
         return mount;
+    }
+
+    /**
+     * The kernel reads a FUSE file ahead by only 128 KiB by default, one request at a time, and each
+     * request is a round trip through libfuse and JNA: the loop device reading the squashfs then waits on
+     * every one of them. A larger window lets the kernel send several requests of up to 1 MiB at once,
+     * which the file (read-ahead of its own, from all edges) answers in parallel. Best effort: without
+     * sysfs the mount works as before.
+     */
+    static void raiseReadAhead(Path mountPoint) {
+        try {
+            long dev = ((Number) Files.getAttribute(mountPoint, "unix:dev")).longValue();
+            long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+            long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+            Path readAhead = Path.of("/sys/class/bdi/" + major + ":" + minor + "/read_ahead_kb");
+            if (Files.isWritable(readAhead)) {
+                Files.writeString(readAhead, Integer.toString(READ_AHEAD_KB));
+            }
+        } catch (IOException | RuntimeException e) {
+            // Keep the kernel's default.
+        }
     }
 
     static boolean autoUnmountAvailable() {

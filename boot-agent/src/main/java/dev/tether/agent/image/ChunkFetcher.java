@@ -4,6 +4,7 @@ import dev.tether.image.format.ImageFormatException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -31,8 +32,9 @@ import java.util.concurrent.atomic.LongAdder;
  * (with a console message naming the edges) until one can. The only way out without an answer is
  * {@link #close()}.
  *
- * <p>HTTP/1.1 with keep-alive through the JDK client: one pooled connection per request in flight, so
- * parallel readers open parallel connections to each edge and reuse them.
+ * <p>HTTP/1.1 with keep-alive: one pooled connection per request in flight, so parallel readers open
+ * parallel connections to each edge and reuse them. Plain-HTTP edges are read by {@link PlainHttpRanges}
+ * (blocking, body straight into one array: cheap per byte); HTTPS edges through the JDK client.
  *
  * <p>Call {@link #fetch} from platform or virtual threads, not from the common fork-join pool: the JDK client
  * completes some failures (a refused connection) on that pool, and with two cores its one worker would be
@@ -48,6 +50,7 @@ public final class ChunkFetcher implements Closeable {
     private static final long POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final HttpClient http;
+    private final PlainHttpRanges plain;
     private final ScheduledExecutorService timer;
     private final EdgeSet edges;
     private final String hex;
@@ -74,6 +77,7 @@ public final class ChunkFetcher implements Closeable {
                 .connectTimeout(settings.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
+        this.plain = new PlainHttpRanges(settings.connectTimeout());
         this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("chunk-fetch-timer").factory());
     }
 
@@ -167,7 +171,7 @@ public final class ChunkFetcher implements Closeable {
     private <T> T settle(Attempt done, String what, Verifier<T> verifier) {
         RangeBody body;
         try {
-            body = done.future.get().body();
+            body = done.future.get();
         } catch (ExecutionException | CompletionException | CancellationException e) {
             edgeFailures.increment();
             edges.failed(done.edge, problem(done, e));
@@ -209,16 +213,12 @@ public final class ChunkFetcher implements Closeable {
     }
 
     private Attempt start(Edge edge, long offset, int length, BlockingQueue<Attempt> finished) {
-        HttpRequest request = HttpRequest.newBuilder(edge.blob(hex))
-                .header("Range", "bytes=" + offset + "-" + (offset + length - 1))
-                .timeout(settings.requestTimeout())
-                .GET()
-                .build();
+        URI blob = edge.blob(hex);
         requests.increment();
         edge.started();
-        CompletableFuture<HttpResponse<RangeBody>> future;
+        CompletableFuture<RangeBody> future;
         try {
-            future = http.sendAsync(request, new RangeBodyHandler(offset, length));
+            future = PlainHttpRanges.handles(blob) ? plain.fetch(blob, offset, length) : sendThroughJdkClient(blob, offset, length);
         } catch (RuntimeException e) {
             future = CompletableFuture.failedFuture(e);
         }
@@ -233,6 +233,22 @@ public final class ChunkFetcher implements Closeable {
             finished.add(attempt);
         });
         return attempt;
+    }
+
+    private CompletableFuture<RangeBody> sendThroughJdkClient(URI blob, long offset, int length) {
+        HttpRequest request = HttpRequest.newBuilder(blob)
+                .header("Range", "bytes=" + offset + "-" + (offset + length - 1))
+                .timeout(settings.requestTimeout())
+                .GET()
+                .build();
+        CompletableFuture<HttpResponse<RangeBody>> exchange = http.sendAsync(request, new RangeBodyHandler(offset, length));
+        CompletableFuture<RangeBody> body = exchange.thenApply(HttpResponse::body);
+        body.whenComplete((value, error) -> {
+            if (body.isCancelled()) {
+                exchange.cancel(true);
+            }
+        });
+        return body;
     }
 
     private void waitForAnEdge(String what) throws InterruptedException {
@@ -251,17 +267,18 @@ public final class ChunkFetcher implements Closeable {
     public void close() {
         closed = true;
         timer.shutdownNow();
+        plain.close();
         http.shutdownNow();
     }
 
     private static final class Attempt {
         final Edge edge;
         final long startNanos;
-        final CompletableFuture<HttpResponse<RangeBody>> future;
+        final CompletableFuture<RangeBody> future;
         volatile boolean timedOut;
         boolean hedged;
 
-        Attempt(Edge edge, long startNanos, CompletableFuture<HttpResponse<RangeBody>> future) {
+        Attempt(Edge edge, long startNanos, CompletableFuture<RangeBody> future) {
             this.edge = edge;
             this.startNanos = startNanos;
             this.future = future;

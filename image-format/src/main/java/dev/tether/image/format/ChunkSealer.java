@@ -98,10 +98,12 @@ public final class ChunkSealer {
         }
         if (cipher != null) {
             try {
+                long started = System.nanoTime();
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce(index)));
                 cipher.updateAAD(headerDigest);
                 cipher.updateAAD(indexBytes(index));
                 cipher.doFinal(sealed, out);
+                GcmWarmUp.slowChunk(expected, System.nanoTime() - started);
             } catch (AEADBadTagException e) {
                 throw new ChunkIntegrityException(index, header.cipher().displayName() + " tag mismatch");
             } catch (GeneralSecurityException e) {

@@ -12,11 +12,23 @@ import javax.crypto.spec.SecretKeySpec;
  * interpreted at some 60 MiB/s instead of gigabytes per second, and with 1 MiB chunks the JIT only
  * notices after hundreds of MiB. Many small operations on a throwaway key trigger compilation in about
  * a third of a second. Done once per JVM; worth it for images of more than a few tens of MiB.
+ *
+ * <p>The compiled code does not always stay: loading other classes later (an HTTP stack, FUSE) can
+ * invalidate it, and then 1 MiB chunks run at a few hundred MiB/s again until the JIT has seen enough of
+ * them, which takes a hundred or so. {@link #slowChunk} lets a reader report that and get a short
+ * decrypt-only warm-up in the background, at most once every few seconds.
  */
 public final class GcmWarmUp {
     private static final int ROUNDS = 20_000;
     private static final int SIZE = 1024;
+    private static final int AGAIN_ROUNDS = 6_000;
+    private static final long AGAIN_INTERVAL_NANOS = 3_000_000_000L;
+    /** A chunk opened slower than this per MiB ran through uncompiled code (compiled GCM: well under 1 ms). */
+    private static final long SLOW_NANOS_PER_MIB = 2_500_000;
+    private static final int SLOW_CHECK_MIN_BYTES = 256 << 10;
     private static final AtomicBoolean DONE = new AtomicBoolean();
+    private static final AtomicBoolean AGAIN_RUNNING = new AtomicBoolean();
+    private static volatile long lastAgainNanos = System.nanoTime() - AGAIN_INTERVAL_NANOS;
 
     private GcmWarmUp() {
     }
@@ -26,6 +38,34 @@ public final class GcmWarmUp {
         if (!DONE.compareAndSet(false, true)) {
             return;
         }
+        run(ROUNDS, true);
+    }
+
+    /**
+     * Tells the warm-up that opening {@code bytes} of sealed chunk took {@code nanos}; when that was slow
+     * enough to mean uncompiled GCM, warms decryption up again on a background thread (unless it ran a
+     * moment ago or is running).
+     */
+    public static void slowChunk(int bytes, long nanos) {
+        if (bytes < SLOW_CHECK_MIN_BYTES || nanos * (1L << 20) / bytes < SLOW_NANOS_PER_MIB) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - lastAgainNanos < AGAIN_INTERVAL_NANOS || !AGAIN_RUNNING.compareAndSet(false, true)) {
+            return;
+        }
+        lastAgainNanos = now;
+        Thread.ofPlatform().daemon().name("gcm-warm-up-again").start(() -> {
+            try {
+                run(AGAIN_ROUNDS, false);
+            } finally {
+                lastAgainNanos = System.nanoTime();
+                AGAIN_RUNNING.set(false);
+            }
+        });
+    }
+
+    private static void run(int rounds, boolean encryptToo) {
         try {
             SecretKeySpec key = new SecretKeySpec(new byte[32], "AES");
             Cipher encrypt = Cipher.getInstance("AES/GCM/NoPadding");
@@ -34,8 +74,24 @@ public final class GcmWarmUp {
             ByteBuffer plain = ByteBuffer.allocate(SIZE);
             ByteBuffer sealed = ByteBuffer.allocate(SIZE + 16);
             ByteBuffer associated = ByteBuffer.allocate(40);
+            byte[] headerDigest = new byte[32];
             byte[] nonce = new byte[12];
-            for (int round = 0; round < ROUNDS; round++) {
+            if (!encryptToo) {
+                // One sealed buffer to open over and over, with the AAD as ChunkSealer gives it.
+                encrypt.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, nonce.clone()));
+                encrypt.updateAAD(headerDigest);
+                encrypt.updateAAD(associated.clear().limit(8));
+                encrypt.doFinal(plain.clear(), sealed.clear());
+                sealed.flip();
+            }
+            for (int round = 0; round < rounds; round++) {
+                if (!encryptToo) {
+                    decrypt.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, nonce.clone()));
+                    decrypt.updateAAD(headerDigest);
+                    decrypt.updateAAD(associated.clear().limit(8));
+                    decrypt.doFinal(sealed.duplicate(), plain.clear());
+                    continue;
+                }
                 nonce[8] = (byte) (round >>> 24);
                 nonce[9] = (byte) (round >>> 16);
                 nonce[10] = (byte) (round >>> 8);
