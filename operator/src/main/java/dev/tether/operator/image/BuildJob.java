@@ -31,6 +31,8 @@ public final class BuildJob {
     private static final String SPEC_DIR = "/etc/tether/spec";
     private static final String KEY_DIR = "/etc/tether/key";
     private static final String TOKEN_DIR = "/etc/tether/origin-token";
+    /** Where the builder image keeps the boot agent that goes into every image's initramfs. */
+    static final String AGENT_BUNDLE = "/opt/tether/agent";
 
     private BuildJob() {}
 
@@ -57,8 +59,8 @@ public final class BuildJob {
         var builder = spec.builder == null ? new DisklessImageSpec.Builder() : spec.builder;
 
         var command = new ArrayList<>(List.of(
-                "imgutil", "run-spec",
-                "--spec", SPEC_DIR + "/spec.json",
+                "imgutil", "run-spec", SPEC_DIR + "/spec.json",
+                "--agent-bundle", AGENT_BUNDLE,
                 "--work", "/work/root",
                 "--out", "/work/out",
                 "--result-file", "/dev/termination-log",
@@ -78,8 +80,6 @@ public final class BuildJob {
             volumes.add(new VolumeBuilder().withName("key").withNewSecret()
                     .withSecretName(keySecret).withDefaultMode(0400).endSecret().build());
             mounts.add(mount("key", KEY_DIR));
-        } else {
-            command.add("--unencrypted");
         }
 
         return new JobBuilder()

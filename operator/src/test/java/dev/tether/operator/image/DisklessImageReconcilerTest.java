@@ -141,7 +141,9 @@ class DisklessImageReconcilerTest {
         harness.client.resource(image).create();
 
         Job job = eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("plain-build-g1").get());
-        assertThat(job.getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand()).contains("--unencrypted").doesNotContain("--key-file");
+        assertThat(job.getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand()).doesNotContain("--key-file");
+        assertThat(harness.client.configMaps().inNamespace(NAMESPACE).withName("plain-build-g1-spec").get().getData().get("spec.json"))
+                .contains("\"encryption\":\"disabled\"");
         assertThat(harness.client.secrets().inNamespace(NAMESPACE).withLabel("tether.dev/image", "plain").list().getItems()).isEmpty();
     }
 

@@ -1,0 +1,36 @@
+package dev.tether.operator.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.api.v1alpha1.DisklessImageSpec;
+import dev.tether.imgutil.Imgutil;
+import dev.tether.operator.OperatorConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The builder Job's command line is one that imgutil's own CLI accepts, for both encryption modes. */
+class BuilderCommandContractTest {
+
+    @Test
+    void imgutilAcceptsTheCommandOfAnEncryptedAndOfAnUnencryptedBuild() {
+        var config = OperatorConfig.of("builder", "content-server", "http://origin:8080", "tether-system");
+        var image = DisklessImageReconcilerTest.newImage("bookworm", List.of("openssh-server"));
+        assertParses(BuildJob.desired(image, 1, "bookworm-key-g1", config).getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand());
+        image.getSpec().encryption = DisklessImageSpec.Encryption.DISABLED;
+        assertParses(BuildJob.desired(image, 1, null, config).getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand());
+    }
+
+    private static void assertParses(List<String> command) {
+        assertThat(command.getFirst()).isEqualTo("imgutil");
+        String[] args = command.subList(1, command.size()).toArray(String[]::new);
+        var sink = new PrintStream(new ByteArrayOutputStream());
+        var parsed = new CommandLine(new Imgutil(sink, sink)).parseArgs(args);
+        assertThat(parsed.subcommand()).as("imgutil subcommand for " + Arrays.toString(args)).isNotNull();
+        assertThat(parsed.subcommand().commandSpec().name()).isEqualTo("run-spec");
+        assertThat(parsed.subcommand().unmatched()).isEmpty();
+    }
+}
