@@ -48,7 +48,7 @@ public final class TetherOperator implements AutoCloseable {
                 o.settingNamespaces(config.watchNamespaces());
             }
         };
-        operator.register(new DisklessImageReconciler(config, new ImageUsage(), origin), namespaces::accept);
+        operator.register(new DisklessImageReconciler(config, new ImageUsage(config.watchNamespaces()), origin), namespaces::accept);
         operator.register(new NodeProfileReconciler(config), namespaces::accept);
         operator.register(new NodeCredentialReconciler(), namespaces::accept);
     }

@@ -95,7 +95,12 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         if (status.phase == null) {
             status.phase = Phase.PENDING;
         }
-        collectGarbage(image, client, events);
+        try {
+            collectGarbage(image, client, events);
+        } catch (RuntimeException e) {
+            // Garbage collection can wait for the next reconciliation; the build's status cannot.
+            LOG.warn("garbage collection of {}/{} failed: {}", namespace(image), image.getMetadata().getName(), e.getMessage());
+        }
         status.observedGeneration = generation;
         return UpdateControl.patchStatus(image);
     }

@@ -15,6 +15,12 @@ import java.util.stream.Stream;
 
 /** Which image versions and blobs something still needs: what garbage collection must keep. */
 public class ImageUsage {
+    private final Set<String> watchedNamespaces;
+
+    /** @param watchedNamespaces where images live (and where the operator may list them); empty for all */
+    public ImageUsage(Set<String> watchedNamespaces) {
+        this.watchedNamespaces = Set.copyOf(watchedNamespaces);
+    }
 
     /** Digests of the image pinned by a profile, or last booted by a node of a profile that uses it. */
     public Set<String> digestsInUse(KubernetesClient client, DisklessImage image) {
@@ -39,12 +45,22 @@ public class ImageUsage {
      */
     public Set<String> blobsReferenced(KubernetesClient client, DisklessImage image, Collection<ImageVersion> leaving) {
         var leavingDigests = leaving.stream().map(v -> v.digest).collect(Collectors.toSet());
-        return client.resources(DisklessImage.class).inAnyNamespace().list().getItems().stream()
+        return allImages(client).stream()
                 .filter(i -> i.getStatus() != null)
                 .flatMap(i -> i.getStatus().versions.stream()
                         .filter(v -> !(sameImage(i, image) && leavingDigests.contains(v.digest))))
                 .flatMap(v -> blobs(v).stream())
                 .collect(Collectors.toSet());
+    }
+
+    /** Every image the operator watches; with namespaces configured it may not list cluster-wide. */
+    private List<DisklessImage> allImages(KubernetesClient client) {
+        if (watchedNamespaces.isEmpty()) {
+            return client.resources(DisklessImage.class).inAnyNamespace().list().getItems();
+        }
+        return watchedNamespaces.stream()
+                .flatMap(ns -> client.resources(DisklessImage.class).inNamespace(ns).list().getItems().stream())
+                .toList();
     }
 
     public static List<String> blobs(ImageVersion version) {
