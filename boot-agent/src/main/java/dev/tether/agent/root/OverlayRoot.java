@@ -1,21 +1,15 @@
 package dev.tether.agent.root;
 
-import java.io.Closeable;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
 
 /** The node's root: an overlay of the read-only image under the writable layer, mounted at the target. */
-public final class OverlayRoot implements Closeable {
+public final class OverlayRoot extends MountedFilesystem {
     /** overlayfs splits its options on commas and lowerdir on colons; a backslash escapes them. */
     private static final Pattern UNSAFE_IN_OPTION = Pattern.compile("[,:\\\\]");
 
-    private final Path target;
-    private final Mounter mounter;
-    private boolean mounted;
-
     private OverlayRoot(Path target, Mounter mounter) {
-        this.target = target;
-        this.mounter = mounter;
+        super(target, mounter);
     }
 
     public static OverlayRoot mount(SquashfsLower lower, WritableLayer writable, Path target, Mounter mounter)
@@ -24,21 +18,12 @@ public final class OverlayRoot implements Closeable {
                 + ",upperdir=" + optionPath(writable.upperDir())
                 + ",workdir=" + optionPath(writable.workDir());
         OverlayRoot root = new OverlayRoot(target, mounter);
-        mounter.mount("overlay", options, "overlay", target, "the initramfs must contain the overlay kernel module");
-        root.mounted = true;
+        root.mount("overlay", options, "overlay", "the initramfs must contain the overlay kernel module");
         return root;
     }
 
     public Path target() {
-        return target;
-    }
-
-    @Override
-    public void close() throws RootSetupException {
-        if (mounted) {
-            mounter.unmount(target);
-            mounted = false;
-        }
+        return mountPoint();
     }
 
     private static String optionPath(Path path) throws RootSetupException {
