@@ -200,6 +200,10 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
     private void collectGarbage(DisklessImage image, KubernetesClient client, EventRecorder events) {
         var status = image.getStatus();
         int retain = image.getSpec().retainVersions == null ? 3 : image.getSpec().retainVersions;
+        if (status.versions.size() <= retain) {
+            // Nothing can go, so there is no need to list every profile and credential of the namespace.
+            return;
+        }
         var inUse = usage.digestsInUse(client, image);
         var removable = VersionRetention.removable(status.versions, retain, inUse);
         if (removable.isEmpty()) {
