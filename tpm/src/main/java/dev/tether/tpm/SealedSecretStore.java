@@ -1,0 +1,21 @@
+package dev.tether.tpm;
+
+import java.util.Optional;
+
+/**
+ * A secret kept for one boot stage only: sealed to the state the machine is in before the operating system
+ * runs (PCR 15 unextended), and locked away for the rest of the boot by {@link #lock()}.
+ */
+public interface SealedSecretStore extends AutoCloseable {
+    /** The sealed secret, or empty when nothing is sealed or the policy no longer allows it (already locked). */
+    Optional<byte[]> unseal() throws TpmException;
+
+    /** Seals {@code secret}, replacing whatever was sealed before; it survives reboots. */
+    void seal(byte[] secret) throws TpmException;
+
+    /** Extends PCR 15, so nothing later in this boot can unseal until the machine restarts. */
+    void lock() throws TpmException;
+
+    @Override
+    void close();
+}
