@@ -58,6 +58,8 @@ public final class DataPlaneBench {
         System.out.printf("image: squashfs %d MiB, container %d MiB, %d chunks of %d KiB%n", Files.size(squashfs) >> 20,
                 Files.size(container) >> 20, header.chunkCount(), header.chunkSize() >> 10);
 
+        run(false, "ip", "link", "set", "lo", "up");
+        String link = System.getenv().getOrDefault("BENCH_EDGE_LINK", "1gbit");
         OriginServer origin = OriginServer.start(new OriginServer.Config(work.resolve("origin"), BearerToken.of(TOKEN),
                 new InetSocketAddress("127.0.0.1", 0), null, HttpSettings.defaults(), 2));
         upload(origin.port(), digest, container);
@@ -69,6 +71,9 @@ public final class DataPlaneBench {
                     Duration.ofSeconds(1), null, HttpSettings.defaults(), FillSettings.defaults(), Duration.ofMinutes(1), 2));
             edges.add(edge);
             urls.add(URI.create("http://127.0.0.1:" + edge.port()));
+        }
+        if (!link.equals("none")) {
+            shapeEdges(edges, link);
         }
         String hex = ContentDigest.hex(digest);
         for (URI url : urls) {
@@ -127,7 +132,8 @@ public final class DataPlaneBench {
         run(false, "umount", ram.toString());
 
         System.out.println();
-        System.out.println("=== results (" + Runtime.getRuntime().availableProcessors() + " cores, loopback) ===");
+        System.out.println("=== results (" + Runtime.getRuntime().availableProcessors() + " cores, loopback, "
+                + (link.equals("none") ? "edges not shaped" : "each edge's link shaped to " + link) + ") ===");
         report.forEach(System.out::println);
         for (EdgeServer edge : edges) {
             edge.shutdown(Duration.ZERO);
@@ -169,6 +175,23 @@ public final class DataPlaneBench {
         } finally {
             run(false, "umount", mnt.toString());
         }
+    }
+
+    /**
+     * Each edge behind a link of its own: an HTB class per edge on loopback, matched by the edge's source
+     * port, so what one edge sends is capped at {@code rate} while the node's side is not. Everything else
+     * on loopback (the origin, the bench's control traffic) goes through an unlimited default class.
+     */
+    private static void shapeEdges(List<EdgeServer> edges, String rate) throws IOException, InterruptedException {
+        run(false, "tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "ffff", "r2q", "1000");
+        run(false, "tc", "class", "add", "dev", "lo", "parent", "1:", "classid", "1:ffff", "htb", "rate", "100gbit");
+        for (int i = 0; i < edges.size(); i++) {
+            String classId = "1:" + (i + 1);
+            run(false, "tc", "class", "add", "dev", "lo", "parent", "1:", "classid", classId, "htb", "rate", rate, "ceil", rate);
+            run(false, "tc", "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
+                    "match", "ip", "sport", Integer.toString(edges.get(i).port()), "0xffff", "flowid", classId);
+        }
+        System.out.println("each edge's link shaped to " + rate + " (BENCH_EDGE_LINK=none for plain loopback)");
     }
 
     private static void generate(Path tree) throws IOException {

@@ -1,7 +1,14 @@
 #!/bin/sh
 # Data-plane benchmark of the boot agent (issue 5): tethered vs a single-connection reader vs local disk,
 # time to first file, untethered download vs one curl. Needs root, /dev/fuse, loop devices, mksquashfs,
-# fio and curl. Usage: boot-agent/bench/run.sh [work-dir]; BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording).
+# fio, curl and tc. Usage: boot-agent/bench/run.sh [work-dir]; BENCH_JAVA_OPTS adds JVM options (e.g. a JFR
+# recording).
+#
+# The benchmark runs in its own network namespace. Edges are separate machines in a cluster, each behind
+# its own link; on one host's loopback they are not, and every reader is bound by the CPU instead. So by
+# default each edge's replies are shaped to BENCH_EDGE_LINK (1gbit, an HTB class on the namespace's
+# loopback, matched by the edge's port) and the node's side is not limited; BENCH_EDGE_LINK=none
+# measures plain loopback.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -17,6 +24,6 @@ java="$JAVA_HOME/bin/java"
 out="$work/classes"
 mkdir -p "$out"
 "${java}c" -d "$out" -cp "$classpath" "$here/DataPlaneBench.java" "$here/SingleConnectionReader.java"
-# A private mount namespace: every mount the benchmark makes vanishes with it.
-exec unshare --mount --propagation private "$java" --enable-native-access=ALL-UNNAMED -Xmx2g ${BENCH_JAVA_OPTS:-} \
+# Private mount and network namespaces: every mount and the traffic shaping vanish with them.
+exec unshare --mount --net --propagation private env BENCH_EDGE_LINK="${BENCH_EDGE_LINK:-1gbit}" "$java" --enable-native-access=ALL-UNNAMED -Xmx2g ${BENCH_JAVA_OPTS:-} \
     -cp "$out:$classpath" DataPlaneBench "$work"
