@@ -30,7 +30,7 @@ final class Esys {
     static final byte SESSION_DECRYPT = 0x20;
     static final byte SESSION_ENCRYPT = 0x40;
 
-    static final int CAP_HANDLES = 0x00000006;
+    static final int CAP_HANDLES = 0x00000001;
 
     /** TSS2_ABI_VERSION_CURRENT of tpm2-tss 3.x; Esys_Initialize refuses a library with another ABI. */
     @Structure.FieldOrder({"tssCreator", "tssFamily", "tssLevel", "tssVersion"})
