@@ -7,10 +7,16 @@ import java.util.Optional;
  * runs (PCR 15 unextended), and locked away for the rest of the boot by {@link #lock()}.
  */
 public interface SealedSecretStore extends AutoCloseable {
-    /** The sealed secret, or empty when nothing is sealed or the policy no longer allows it (already locked). */
+    /**
+     * The sealed secret, or empty when nothing is sealed or the policy no longer allows it (already locked).
+     * The array is the caller's: zero it when done.
+     */
     Optional<byte[]> unseal() throws TpmException;
 
-    /** Seals {@code secret}, replacing whatever was sealed before; it survives reboots. */
+    /**
+     * Seals {@code secret}, replacing whatever was sealed before; it survives reboots. Call it before {@link #lock()}:
+     * the secret is bound to the current value of PCR 15.
+     */
     void seal(byte[] secret) throws TpmException;
 
     /** Extends PCR 15, so nothing later in this boot can unseal until the machine restarts. */

@@ -33,8 +33,10 @@ final class TctiLdr {
         PointerByReference context = new PointerByReference();
         int result = lib.Tss2_TctiLdr_Initialize(config, context);
         if (result != 0) {
+            String name = config.contains(":") ? config.substring(0, config.indexOf(':')) : config;
             throw new TpmException("Cannot open the TPM through TCTI '" + config + "': " + rc.describe(result)
-                    + " (is the TPM there, and is the TCTI module libtss2-tcti-<name>.so.0 installed?)");
+                    + ". Is the TPM there, and is the TCTI module libtss2-tcti-" + name + ".so.0 installed"
+                    + " (Debian 12 package libtss2-tcti-" + name + "0)?");
         }
         return context.getValue();
     }

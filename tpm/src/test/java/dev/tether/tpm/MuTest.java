@@ -13,7 +13,7 @@ class MuTest {
 
     @BeforeAll
     static void load() throws Exception {
-        Swtpm.assumeAvailable();
+        Swtpm.assumeLibraries();
         mu = Tpm2.libraries().mu();
     }
 

@@ -36,6 +36,11 @@ final class Swtpm implements AutoCloseable {
             System.err.println("SKIPPED TPM tests: swtpm is not installed (Debian package swtpm)");
         }
         assumeTrue(swtpm, "swtpm is not installed (Debian package swtpm)");
+        assumeLibraries();
+    }
+
+    /** Skips the calling test class, saying why, unless the tpm2-tss libraries load. */
+    static void assumeLibraries() {
         String missing;
         try {
             Tpm2.libraries();

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.util.HexFormat;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -162,11 +161,5 @@ class Tpm2StoreTest {
         System.arraycopy(a, 0, r, 0, a.length);
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
-    }
-
-    static Optional<byte[]> unsealOnce(String tcti) throws TpmException {
-        try (SealedSecretStore store = Tpm2.open(tcti)) {
-            return store.unseal();
-        }
     }
 }
