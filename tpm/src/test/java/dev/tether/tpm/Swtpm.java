@@ -68,6 +68,10 @@ final class Swtpm implements AutoCloseable {
         return tpm;
     }
 
+    int port() {
+        return port;
+    }
+
     String tcti() {
         return "swtpm:host=127.0.0.1,port=" + port;
     }

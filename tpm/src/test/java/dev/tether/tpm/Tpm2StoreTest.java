@@ -142,6 +142,22 @@ class Tpm2StoreTest {
     }
 
     @Test
+    void theSecretNeverCrossesTheWireInClear() throws Exception {
+        byte[] secret = "a-secret-that-must-stay-off-the-bus".getBytes(UTF_8);
+        try (RecordingProxy bus = new RecordingProxy(tpm.port())) {
+            String tcti = "swtpm:host=127.0.0.1,port=" + bus.port();
+            try (SealedSecretStore store = Tpm2.open(tcti)) {
+                store.seal(secret);
+                assertThat(store.unseal()).hasValueSatisfying(s -> assertThat(s).isEqualTo(secret));
+            }
+            // Both the Create command and the Unseal response went through the proxy, encrypted.
+            assertThat(bus.seen()).hasSizeGreaterThan(1000);
+            assertThat(indexOf(bus.seen(), secret)).as("secret in the recorded traffic").isEqualTo(-1);
+            assertThat(indexOf(bus.seen(), TpmStructures.LOCK_DIGEST)).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void closedStoreRefusesWork() throws Exception {
         SealedSecretStore store = Tpm2.open(tpm.tcti());
         store.close();
@@ -154,6 +170,19 @@ class Tpm2StoreTest {
         // "  sha256:\n    15: 0x1234..."
         String hex = out.substring(out.indexOf("15:") + 3).trim().split("\\s+")[0];
         return HEX.parseHex(hex.substring(2));
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
