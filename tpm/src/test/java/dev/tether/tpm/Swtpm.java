@@ -64,6 +64,13 @@ final class Swtpm implements AutoCloseable {
     static Swtpm start(Path stateDir) throws IOException, InterruptedException {
         Files.createDirectories(stateDir);
         Swtpm tpm = new Swtpm(stateDir);
+        // Should a test JVM end without closing it, leave no emulator behind.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Process p = tpm.process;
+            if (p != null) {
+                p.destroy();
+            }
+        }));
         tpm.launch();
         return tpm;
     }
