@@ -103,8 +103,12 @@ final class Swtpm implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
-        stop();
+    public void close() {
+        try {
+            stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void launch() throws IOException, InterruptedException {
@@ -157,7 +161,8 @@ final class Swtpm implements AutoCloseable {
                 if (p >= 65535) {
                     continue;
                 }
-                try (ServerSocket b = new ServerSocket(p + 1)) {
+                try {
+                    new ServerSocket(p + 1).close();
                     return p;
                 } catch (IOException taken) {
                     // try another pair
