@@ -2,6 +2,7 @@ package dev.tether.agent;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.agent.trust.TpmPolicy;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -14,10 +15,14 @@ import java.util.Optional;
 /**
  * {@code /etc/tether/profile.json} from the profile's addon archive (the second initrd the operator serves):
  * public facts about the node's profile. The kernel command line wins where both give a value.
+ *
+ * <p>{@code tpmPolicy} must be here, not only in the node API's boot configuration: the boot configuration
+ * is fetched with the API key, and how the key is got depends on the policy. An archive without it (an older
+ * operator's) means {@code preferred}, the NodeProfile's default.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record AddonProfile(String namespace, String profile, String method, String image, List<String> edges,
-        List<String> nodeApi) {
+        List<String> nodeApi, String tpmPolicy) {
 
     public static final Path DEFAULT_PATH = Path.of("/etc/tether/profile.json");
 
@@ -47,6 +52,10 @@ public record AddonProfile(String namespace, String profile, String method, Stri
 
     Optional<String> imageDigest() {
         return Optional.ofNullable(image).filter(i -> !i.isEmpty()).map(i -> Digests.requireSha256("image", i));
+    }
+
+    TpmPolicy tpmPolicyOrDefault() {
+        return tpmPolicy == null || tpmPolicy.isEmpty() ? TpmPolicy.DEFAULT : TpmPolicy.parse(tpmPolicy);
     }
 
     List<URI> edgeUrls() {

@@ -1,17 +1,25 @@
 package dev.tether.agent;
 
 import dev.tether.agent.root.ZramSettings;
+import dev.tether.agent.root.ZramSize;
+import dev.tether.agent.trust.TpmPolicy;
+import dev.tether.nodeapi.BootConfiguration;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Everything the boot needs to know, merged from the kernel command line and the addon profile (the
- * command line wins: it is the more specific, per-node source).
+ * Everything the boot needs to know, merged from the kernel command line, the node API's boot configuration
+ * (when the profile has a node API) and the addon profile. The command line wins: it is the more specific,
+ * per-node source; then the node API's answer (current, for this node); then the addon archive.
  *
  * @param image the image (manifest) digest, when known
  * @param rootImage the root image container's digest; when given, the manifest need not be fetched
+ * @param namespace the profile's namespace (from the addon), which the node API's paths name
+ * @param persistencePaths paths kept across reboots, from the node API's boot configuration
+ * @param tpmPolicy the addon profile's TPM policy ({@code preferred} when it says none)
  */
 public record BootConfig(
         Optional<String> node,
@@ -23,37 +31,98 @@ public record BootConfig(
         ZramSettings zram,
         ConsoleMode console,
         boolean debug,
-        List<URI> nodeApi) {
+        List<URI> nodeApi,
+        Optional<String> namespace,
+        List<String> persistencePaths,
+        TpmPolicy tpmPolicy) {
 
     /** Tethered unless told otherwise: the node boots as soon as the first chunks arrive. */
     public static final ImageMethod DEFAULT_METHOD = ImageMethod.TETHERED;
 
+    /**
+     * The command line and the addon. With node API URLs in the addon, edges and image may still come from the
+     * node API, so their absence is not an error yet: {@link #merge(KernelCommandLine, Optional, Path, Optional)}
+     * with the boot configuration decides.
+     */
     public static BootConfig merge(KernelCommandLine cmdline, Optional<AddonProfile> addon, Path addonPath)
             throws BootConfigException {
+        return merge(cmdline, addon, addonPath, Optional.empty());
+    }
+
+    public static BootConfig merge(KernelCommandLine cmdline, Optional<AddonProfile> addon, Path addonPath,
+            Optional<BootConfiguration> remote) throws BootConfigException {
         ImageMethod method;
         List<URI> edges;
         Optional<String> image;
         List<URI> nodeApi;
+        TpmPolicy tpmPolicy;
         try {
             method = cmdline.method().or(() -> addon.flatMap(AddonProfile::imageMethod)).orElse(DEFAULT_METHOD);
             edges = !cmdline.edges().isEmpty() ? cmdline.edges() : addon.map(AddonProfile::edgeUrls).orElse(List.of());
             image = cmdline.image().or(() -> addon.flatMap(AddonProfile::imageDigest));
             nodeApi = addon.map(AddonProfile::nodeApiUrls).orElse(List.of());
+            tpmPolicy = addon.map(AddonProfile::tpmPolicyOrDefault).orElse(TpmPolicy.DEFAULT);
         } catch (IllegalArgumentException e) {
             throw new BootConfigException("the addon profile " + addonPath + ": " + e.getMessage(), e);
         }
-        if (edges.isEmpty()) {
+        Optional<ZramSize> zramSize = cmdline.zram();
+        Optional<String> algorithm = cmdline.zramAlgorithm();
+        Optional<String> profile = cmdline.profile().or(() -> addon.map(AddonProfile::profile));
+        List<String> persistence = List.of();
+        if (remote.isPresent()) {
+            BootConfiguration config = remote.get();
+            try {
+                if (cmdline.method().isEmpty() && config.method() != null) {
+                    method = ImageMethod.parse(config.method());
+                }
+                if (cmdline.edges().isEmpty() && config.edges() != null && !config.edges().isEmpty()) {
+                    List<URI> fromApi = new ArrayList<>();
+                    for (String edge : config.edges()) {
+                        fromApi.add(EdgeUrls.parse("edges", edge));
+                    }
+                    edges = List.copyOf(fromApi);
+                }
+                if (cmdline.image().isEmpty() && config.image() != null) {
+                    image = Optional.of(Digests.requireSha256("image", config.image()));
+                }
+                if (cmdline.profile().isEmpty() && config.profile() != null) {
+                    profile = Optional.of(config.profile());
+                }
+                BootConfiguration.WritableLayer writable = config.writableLayer();
+                if (zramSize.isEmpty() && writable != null) {
+                    zramSize = writable.sizeBytes() != null ? Optional.of(new ZramSize.Bytes(writable.sizeBytes()))
+                            : writable.ramFraction() != null ? Optional.of(new ZramSize.Fraction(writable.ramFraction()))
+                            : Optional.empty();
+                }
+                if (algorithm.isEmpty() && writable != null && writable.compression() != null
+                        && !writable.compression().isEmpty()) {
+                    if (!writable.compression().matches("[a-z0-9][a-z0-9-]{0,31}")) {
+                        throw new IllegalArgumentException("writableLayer.compression '" + writable.compression()
+                                + "' is not an algorithm name (zstd, lz4, lzo-rle)");
+                    }
+                    algorithm = Optional.of(writable.compression());
+                }
+                persistence = config.persistencePaths() == null ? List.of() : List.copyOf(config.persistencePaths());
+            } catch (IllegalArgumentException e) {
+                throw new BootConfigException("the node API's boot configuration: " + e.getMessage()
+                        + "; check the NodeProfile", e);
+            }
+        }
+        boolean complete = nodeApi.isEmpty() || remote.isPresent();
+        if (complete && edges.isEmpty()) {
             throw new BootConfigException("no edges to boot from: the kernel command line has no tether.edges= and "
-                    + (addon.isPresent() ? "the addon profile " + addonPath + " lists none" : "there is no addon profile at " + addonPath)
+                    + (remote.isPresent() ? "neither the node API's boot configuration nor the addon profile lists any"
+                            : addon.isPresent() ? "the addon profile " + addonPath + " lists none"
+                            : "there is no addon profile at " + addonPath)
                     + "; check the node's iPXE script (GET /boot/ipxe?mac=...) and the NodeProfile's ready edges");
         }
-        if (image.isEmpty() && cmdline.rootImage().isEmpty()) {
+        if (complete && image.isEmpty() && cmdline.rootImage().isEmpty()) {
             throw new BootConfigException("no image to boot: give tether.image=sha256:<manifest digest> on the kernel"
                     + " command line or in the addon profile; check that the NodeProfile's image is built");
         }
-        ZramSettings zram = new ZramSettings(cmdline.zram().orElse(ZramSettings.DEFAULT.size()), cmdline.zramAlgorithm());
-        return new BootConfig(cmdline.node(), cmdline.profile().or(() -> addon.map(AddonProfile::profile)),
-                method, edges, image, cmdline.rootImage(), zram, cmdline.console().orElse(ConsoleMode.KMSG),
-                cmdline.debug(), nodeApi);
+        ZramSettings zram = new ZramSettings(zramSize.orElse(ZramSettings.DEFAULT.size()), algorithm);
+        return new BootConfig(cmdline.node(), profile, method, edges, image, cmdline.rootImage(), zram,
+                cmdline.console().orElse(ConsoleMode.KMSG), cmdline.debug(), nodeApi,
+                addon.map(AddonProfile::namespace).filter(n -> !n.isEmpty()), persistence, tpmPolicy);
     }
 }

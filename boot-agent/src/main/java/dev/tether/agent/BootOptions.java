@@ -1,5 +1,6 @@
 package dev.tether.agent;
 
+import dev.tether.nodeapi.NodeApi;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -11,8 +12,11 @@ import java.time.Duration;
  * @param runDir the agent's mounts (image, lower, writable layer) and its timings file; under {@code /run} so
  *     that the initramfs moves them into the booted system
  * @param manifestPatience how long the edges may take to serve the manifest before the boot gives up
+ * @param nodeApiCa the cluster CA certificate (PEM) the node API's certificate must be signed by
  */
-public record BootOptions(Path target, Path cmdlineFile, Path addonFile, Path runDir, Duration manifestPatience) {
+public record BootOptions(Path target, Path cmdlineFile, Path addonFile, Path runDir, Duration manifestPatience,
+        Path nodeApiCa) {
+    public static final Path DEFAULT_NODE_API_CA = Path.of(NodeApi.CA_CERTIFICATE_PATH);
     public static final Path DEFAULT_TARGET = Path.of("/sysroot");
     public static final Path DEFAULT_CMDLINE = Path.of("/proc/cmdline");
     public static final Path DEFAULT_RUN_DIR = Path.of("/run/tether");

@@ -1,6 +1,5 @@
 package dev.tether.agent;
 
-import dev.tether.agent.root.HostTools;
 import dev.tether.agent.root.MemoryInfo;
 import dev.tether.agent.root.Mounter;
 import dev.tether.agent.root.OverlayRoot;
@@ -10,9 +9,15 @@ import dev.tether.agent.root.RootLayout;
 import dev.tether.agent.root.RootSetupException;
 import dev.tether.agent.root.SquashfsLower;
 import dev.tether.agent.root.WritableLayer;
+import dev.tether.agent.trust.NodeApiClient;
+import dev.tether.agent.trust.NodeApiTls;
+import dev.tether.agent.trust.NodeTrust;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.Manifest;
+import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.NodeApi;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,12 +25,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
 
 /**
- * The boot, step by step: read the kernel command line and the addon profile, check the tools, get the
- * image key, resolve the root image from the manifest, mount the image, loop-mount its squashfs, build the
- * zram writable layer, mount the overlay at the target, run the persistence hook. Each step is timed; a
- * failing step undoes the ones before it and is reported as one line.
+ * The boot, step by step: read the kernel command line and the addon profile; with a node API, get the API
+ * key and the boot configuration; check the tools, resolve the root image from the manifest, get the image
+ * key, mount the image, loop-mount its squashfs, build the zram writable layer, mount the overlay at the
+ * target; with a node API, install fresh SSH host keys and their certificates; run the persistence hook;
+ * with a node API, report the boot. Each step is timed; a failing step undoes the ones before it and is
+ * reported as one line.
  */
 public final class BootSequence {
     /** What the root is built with; checked first, so a broken initramfs fails before any download. */
@@ -35,20 +43,20 @@ public final class BootSequence {
 
     private final BootOptions options;
     private final AgentConsole console;
-    private final HostTools tools;
-    private final ImageKeyProvider keys;
-    private final RootImageSource images;
-    private final PersistenceHook persistence;
+    private final AgentServices services;
+    private final Optional<ImageKeyProvider> explicitKeys;
     private final HttpClient http;
 
-    public BootSequence(BootOptions options, AgentConsole console, HostTools tools, ImageKeyProvider keys,
-            RootImageSource images, PersistenceHook persistence, HttpClient http) {
+    /**
+     * @param explicitKeys the image key given by hand ({@code --key-file}); it wins over the node API's. Without
+     *     either, only unencrypted images boot.
+     */
+    public BootSequence(BootOptions options, AgentConsole console, AgentServices services,
+            Optional<ImageKeyProvider> explicitKeys, HttpClient http) {
         this.options = options;
         this.console = console;
-        this.tools = tools;
-        this.keys = keys;
-        this.images = images;
-        this.persistence = persistence;
+        this.services = services;
+        this.explicitKeys = explicitKeys;
         this.http = http;
     }
 
@@ -81,20 +89,46 @@ public final class BootSequence {
             console.info("ignoring unknown kernel parameters " + String.join(", ", cmdline.unknownKeys())
                     + " (a newer operator's? update the image to get a newer agent)");
         }
-        BootConfig config = timeline.run("addon", () -> BootConfig.merge(cmdline,
-                AddonProfile.read(options.addonFile()), options.addonFile()));
+        Addon addon = timeline.run("addon", () -> {
+            Optional<AddonProfile> profile = AddonProfile.read(options.addonFile());
+            return new Addon(profile, BootConfig.merge(cmdline, profile, options.addonFile()));
+        });
+        // With a node API: the API key (TPM or network, then PCR 15 locked), and the node's boot configuration.
+        Optional<Trusted> trusted = Optional.empty();
+        BootConfig config = addon.config();
+        if (!addon.config().nodeApi().isEmpty()) {
+            NodeTrust trust = timeline.run("apikey", () -> startTrust(addon.config()));
+            Trusted node = timeline.run("bootconfig", () -> {
+                BootConfiguration remote = trust.bootConfiguration(addon.config().tpmPolicy());
+                return new Trusted(trust, remote, BootConfig.merge(cmdline, addon.profile(), options.addonFile(),
+                        Optional.of(remote)));
+            });
+            trusted = Optional.of(node);
+            config = node.config();
+        }
         console.info("node " + config.node().orElse("(unnamed)") + ", profile " + config.profile().orElse("(none)")
                 + ", " + config.method().value() + " from " + config.edges().size() + " edge"
                 + (config.edges().size() == 1 ? "" : "s"));
 
         Mounter mounter = timeline.run("preflight", () -> {
             for (String tool : TOOLS) {
-                tools.require(tool);
+                services.tools().require(tool);
             }
-            return new Mounter(tools);
+            return new Mounter(services.tools());
         });
-        Optional<ImageKey> key = timeline.run("key", () -> keys.imageKey(config));
-        ResolvedImage resolved = timeline.run("manifest", () -> resolve(config, key));
+        BootConfig booting = config;
+        ResolvedImage resolved = timeline.run("manifest", () -> resolve(booting));
+        ImageKeyProvider keys = explicitKeys.orElse(trusted.map(t -> t.trust().imageKeys()).orElse(ImageKeyProvider.NONE));
+        Optional<ImageKey> key = timeline.run("key", () -> {
+            if (resolved.manifest().isPresent() && !isEncrypted(resolved.manifest().get())) {
+                return Optional.<ImageKey>empty();
+            }
+            Optional<ImageKey> found = keys.imageKey(booting);
+            if (resolved.manifest().isPresent()) {
+                checkKey(booting.image().orElseThrow(), resolved.manifest().get(), found);
+            }
+            return found;
+        });
 
         Path imageDir = options.imageDir();
         if (config.method() == ImageMethod.UNTETHERED) {
@@ -102,44 +136,80 @@ public final class BootSequence {
             root.add(timeline.run("ramdisk", () -> RamDisk.mount(imageDir,
                     resolved.squashfsBytes().orElse(MemoryInfo.memTotalBytes() / 2) + RAM_DISK_SLACK, mounter)));
         }
-        RootImageSource.MountedImage image = root.add(timeline.run("image", () -> images.open(new RootImageSource.Request(
-                config.method(), config.edges(), resolved.rootImageDigest(), key, imageDir, console))));
+        RootImageSource.MountedImage image = root.add(timeline.run("image", () -> services.images().open(
+                new RootImageSource.Request(booting.method(), booting.edges(), resolved.rootImageDigest(), key, imageDir,
+                        console))));
         console.info("mounted image " + Digests.shortForm(config.image().orElse(resolved.rootImageDigest())) + " "
                 + config.method().value() + " from " + config.edges().size() + " edge"
                 + (config.edges().size() == 1 ? "" : "s") + " in " + seconds(last(timeline)));
 
         SquashfsLower lower = root.add(timeline.run("lower",
                 () -> SquashfsLower.mount(image.squashfsFile(), options.lowerDir(), mounter)));
-        WritableLayer writable = root.add(timeline.run("writable", () -> WritableLayer.create(config.zram(),
+        WritableLayer writable = root.add(timeline.run("writable", () -> WritableLayer.create(booting.zram(),
                 MemoryInfo.memTotalBytes(), options.writableDir(), mounter)));
         console.info("writable layer: " + describe(writable) + ", xfs with discard at " + writable.mountPoint()
                 + " in " + seconds(last(timeline)));
         root.add(timeline.run("overlay", () -> OverlayRoot.mount(lower, writable, options.target(), mounter)));
 
         RootLayout layout = new RootLayout(options.target(), lower.mountPoint(), writable.upperDir());
+        if (trusted.isPresent()) {
+            // Into the overlay, so into the writable layer: fresh at every boot, never in the image.
+            Trusted node = trusted.get();
+            timeline.run("ssh", () -> {
+                node.trust().installSsh(options.target(), node.remote());
+                return null;
+            });
+        }
         timeline.run("persistence", () -> {
-            persistence.rootReady(layout);
+            services.persistence().rootReady(layout, booting.persistencePaths());
             return null;
         });
         root.finish(layout, timeline, image);
+        if (trusted.isPresent()) {
+            Trusted node = trusted.get();
+            timeline.run("report", () -> {
+                node.trust().report(timeline.steps(), booting.image().orElse(resolved.rootImageDigest()),
+                        booting.method().value());
+                return null;
+            });
+        }
         writeTimings(timeline);
         console.info("root ready at " + options.target() + " in " + seconds(timeline.totalMillis()) + " ("
                 + timeline.steps().stream().map(step -> step.name() + " " + step.millis() + "ms")
                         .collect(Collectors.joining(", ")) + ")");
     }
 
-    private ResolvedImage resolve(BootConfig config, Optional<ImageKey> key) throws IOException, BootConfigException {
+    /** The node API client for the addon's URLs, trusting only the cluster CA; then the API key. */
+    private NodeTrust startTrust(BootConfig local) throws Exception {
+        String node = local.node().orElseThrow(() -> new BootConfigException("the profile has a node API but the kernel"
+                + " command line has no tether.node=, so the node cannot say who it is; check the node's iPXE script"
+                + " (GET /boot/ipxe?mac=...)"));
+        String namespace = local.namespace().orElseThrow(() -> new BootConfigException("the addon profile "
+                + options.addonFile() + " lists node API URLs but no namespace; fetch the addon archive again from an"
+                + " edge's /boot/<profile>/addon.cpio"));
+        for (URI url : local.nodeApi()) {
+            if (!url.getScheme().equals("https")) {
+                throw new BootConfigException("the addon profile's node API URL " + url + " is not https; the node API"
+                        + " is only spoken over TLS");
+            }
+        }
+        SSLContext tls = NodeApiTls.context(options.nodeApiCa(), NodeApi.SERVER_NAME);
+        NodeApiClient api = new NodeApiClient(local.nodeApi(), namespace, node, tls, services.nodeApi(),
+                services.sleeper(), console);
+        return NodeTrust.start(api, local.tpmPolicy(), services.tpm(), services.hardware(), console);
+    }
+
+    private ResolvedImage resolve(BootConfig config) throws IOException, BootConfigException {
         if (config.rootImage().isPresent()) {
-            return new ResolvedImage(config.rootImage().get(), Optional.empty());
+            return new ResolvedImage(config.rootImage().get(), Optional.empty(), Optional.empty());
         }
         String imageDigest = config.image().orElseThrow();
         Manifest manifest = new ManifestResolver(http, options.manifestPatience(), console).fetch(config.edges(), imageDigest);
-        checkKey(imageDigest, manifest, key);
         Manifest.Artifact squashfs = manifest.squashfs() != null ? manifest.squashfs() : manifest.rootImage();
         console.info("image " + Digests.shortForm(imageDigest) + ": " + manifest.distribution() + " " + manifest.release()
                 + ", kernel " + manifest.kernelVersion() + ", root image " + Digests.shortForm(manifest.rootImage().digest())
                 + " (" + gib(squashfs.size()) + (isEncrypted(manifest) ? ", encrypted)" : ", not encrypted)"));
-        return new ResolvedImage(manifest.rootImage().digest(), Optional.of(squashfs.size()));
+        return new ResolvedImage(manifest.rootImage().digest(), Optional.of(squashfs.size()), Optional.of(manifest));
     }
 
     /** A missing or wrong key is known from the manifest; saying so now beats a failed read in the mount. */
@@ -204,6 +274,14 @@ public final class BootSequence {
     }
 
     /** The root image to mount and, when the manifest said, its squashfs size (for the untethered tmpfs). */
-    private record ResolvedImage(String rootImageDigest, Optional<Long> squashfsBytes) {
+    private record ResolvedImage(String rootImageDigest, Optional<Long> squashfsBytes, Optional<Manifest> manifest) {
+    }
+
+    /** The addon profile as read, and the configuration from it and the command line. */
+    private record Addon(Optional<AddonProfile> profile, BootConfig config) {
+    }
+
+    /** The node's trust session, its boot configuration from the node API, and the configuration merged with it. */
+    private record Trusted(NodeTrust trust, BootConfiguration remote, BootConfig config) {
     }
 }

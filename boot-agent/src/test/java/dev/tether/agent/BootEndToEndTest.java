@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BootEndToEndTest {
     private static final String ROOT_IMAGE = "sha256:" + "cd".repeat(32);
-    private static final List<String> STEPS = List.of("cmdline", "addon", "preflight", "key", "manifest", "ramdisk",
+    private static final List<String> STEPS = List.of("cmdline", "addon", "preflight", "manifest", "key", "ramdisk",
             "image", "lower", "writable", "overlay", "persistence");
 
     @TempDir
@@ -59,7 +59,7 @@ class BootEndToEndTest {
         String image = edge.publish(ManifestServer.manifest(ROOT_IMAGE, Files.size(squashfs), false, null));
         Path addon = Files.writeString(temp.resolve("profile.json"), """
                 {"namespace":"tether","profile":"compute","method":"tethered","image":"%s",
-                 "edges":["%s"],"nodeApi":["https://api.example:8443"],"futureField":true}
+                 "edges":["%s"],"nodeApi":[],"futureField":true}
                 """.formatted(image, edge.url()));
         Path cmdline = Files.writeString(temp.resolve("cmdline"),
                 "BOOT_IMAGE=/vmlinuz boot=tether tether.node=node-7 tether.method=untethered tether.zram=512Mi"

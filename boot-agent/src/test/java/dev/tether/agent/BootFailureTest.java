@@ -76,7 +76,7 @@ class BootFailureTest {
         AgentRun run = boot(services(HostTools.fromEnvironment()), "tether.edges=" + edge.url() + " tether.image=" + image);
         assertThat(run.status()).isEqualTo(1);
         assertThat(run.errors()).singleElement().asString()
-                .startsWith("tether: error: manifest failed: the image " + image.substring(0, 19))
+                .startsWith("tether: error: key failed: the image " + image.substring(0, 19))
                 .endsWith("is encrypted and there is no image key; give one with --key-file");
         assertNoStackTrace(run);
     }

@@ -100,7 +100,7 @@ class KernelCommandLineTest {
     @Test
     void theCommandLineWinsOverTheAddonProfile() throws Exception {
         AddonProfile addon = new AddonProfile("tether", "from-addon", "untethered", IMAGE,
-                List.of("http://addon-edge:8080"), List.of("https://api:8443"));
+                List.of("http://addon-edge:8080"), List.of("https://api:8443"), null);
         KernelCommandLine cmdline = KernelCommandLine.parse("tether.method=tethered tether.edges=http://cmdline-edge");
         BootConfig config = BootConfig.merge(cmdline, Optional.of(addon), AddonProfile.DEFAULT_PATH);
         assertThat(config.method()).isEqualTo(ImageMethod.TETHERED);

@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -42,7 +43,8 @@ public final class BootCommand implements Callable<Integer> {
     Path cmdline = BootOptions.DEFAULT_CMDLINE;
 
     @Option(names = "--key-file", paramLabel = "FILE",
-            description = "The image key (32 bytes or 64 hex digits). Without it only unencrypted images boot.")
+            description = "The image key (32 bytes or 64 hex digits), instead of the node API's. Without either,"
+                    + " only unencrypted images boot.")
     Path keyFile;
 
     @Option(names = "--addon", paramLabel = "FILE", description = "The addon profile. Default: /etc/tether/profile.json.")
@@ -55,6 +57,11 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--manifest-timeout", paramLabel = "SECONDS",
             description = "How long the edges may take to serve the manifest. Default: 120.")
     long manifestTimeoutSeconds = BootOptions.DEFAULT_MANIFEST_PATIENCE.toSeconds();
+
+    @Option(names = "--node-api-ca", paramLabel = "FILE",
+            description = "The cluster CA certificate the node API's certificate must be signed by."
+                    + " Default: /etc/tether/node-api-ca.pem.")
+    Path nodeApiCa = BootOptions.DEFAULT_NODE_API_CA;
 
     @Option(names = "--ready-file", paramLabel = "FILE", hidden = true,
             description = "Written when the root is ready; the supervising parent process waits for it.")
@@ -79,13 +86,13 @@ public final class BootCommand implements Callable<Integer> {
         }
         Path target = rootOption != null ? rootOption : rootArgument != null ? rootArgument : BootOptions.DEFAULT_TARGET;
         console.configure(debug, true);
-        BootOptions options = new BootOptions(target, cmdline, addon, runDir, Duration.ofSeconds(manifestTimeoutSeconds));
-        ImageKeyProvider keys = keyFile != null ? ImageKeyProvider.fromFile(keyFile) : ImageKeyProvider.NONE;
+        BootOptions options = new BootOptions(target, cmdline, addon, runDir, Duration.ofSeconds(manifestTimeoutSeconds),
+                nodeApiCa);
+        Optional<ImageKeyProvider> keys = Optional.ofNullable(keyFile).map(ImageKeyProvider::fromFile);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
         BootedRoot root;
         try {
-            root = new BootSequence(options, console, services.tools(), keys, services.images(), services.persistence(), http)
-                    .run();
+            root = new BootSequence(options, console, services, keys, http).run();
         } catch (BootFailure e) {
             console.error(e.getMessage());
             console.debug(e);

@@ -1,0 +1,201 @@
+package dev.tether.agent.trust;
+
+import dev.tether.agent.AgentConsole;
+import dev.tether.nodeapi.ApiKeyIssued;
+import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.tpm.SealedSecretStore;
+import dev.tether.tpm.TpmException;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Gets this boot's node API key, honouring the profile's TPM policy (docs/contracts.md, "TPM"):
+ *
+ * <ul>
+ *   <li>unseal the key from the TPM, and check it with the node API while the TPM can still be changed (a
+ *       key the operator has since replaced counts as none);</li>
+ *   <li>without a usable key, ask the node API for a new one, which it issues only while the credential is
+ *       armed and only to the hardware the credential lists, and seal it into the TPM;</li>
+ *   <li>then, on every path that opened the TPM, failures included, extend PCR 15 so nothing after the
+ *       initramfs can unseal the key again until the machine restarts.</li>
+ * </ul>
+ *
+ * {@code required}: no TPM stops the boot. {@code preferred}: no TPM means a network key at every boot.
+ * {@code disabled}: the TPM is never opened.
+ */
+public final class ApiKeyAcquisition {
+    /** The key and where it came from; the boot configuration when checking a sealed key fetched it already. */
+    public record Result(ApiKey key, KeySource source, Optional<BootConfiguration> bootConfiguration) {
+    }
+
+    private final NodeApiClient api;
+    private final TpmAccess tpm;
+    private final Supplier<HardwareIdentity> hardware;
+    private final AgentConsole console;
+
+    public ApiKeyAcquisition(NodeApiClient api, TpmAccess tpm, Supplier<HardwareIdentity> hardware, AgentConsole console) {
+        this.api = api;
+        this.tpm = tpm;
+        this.hardware = hardware;
+        this.console = console;
+    }
+
+    public Result acquire(TpmPolicy policy) throws TrustException, IOException {
+        if (policy == TpmPolicy.DISABLED) {
+            console.info("tpmPolicy disabled: the TPM is not used; asking the node API for this boot's key");
+            return new Result(network("the profile does not use a TPM (tpmPolicy: disabled)"), KeySource.NETWORK,
+                    Optional.empty());
+        }
+        Optional<SealedSecretStore> store;
+        try {
+            store = tpm.open();
+        } catch (TpmException e) {
+            if (policy == TpmPolicy.REQUIRED) {
+                throw new TrustException("the profile requires a TPM (tpmPolicy: required) and this machine's TPM cannot"
+                        + " be used: " + e.getMessage() + "; fix or clear the TPM in the firmware setup, or set the"
+                        + " NodeProfile's tpmPolicy to preferred", e);
+            }
+            console.warn("the TPM cannot be used (" + e.getMessage() + "); tpmPolicy preferred: taking a key from"
+                    + " the node API instead");
+            store = Optional.empty();
+        }
+        if (store.isEmpty()) {
+            if (policy == TpmPolicy.REQUIRED) {
+                throw new TrustException("the profile requires a TPM (tpmPolicy: required) and this machine has none ("
+                        + String.join(" and ", TpmAccess.DEVICES.stream().map(Object::toString).toList())
+                        + " are missing); enable the TPM in the firmware setup, or set the NodeProfile's tpmPolicy to"
+                        + " preferred and the NodeCredential's arming to continuous");
+            }
+            console.info("no TPM: asking the node API for this boot's key (tpmPolicy preferred)");
+            return new Result(network("this machine has no TPM"), KeySource.NETWORK, Optional.empty());
+        }
+        try (SealedSecretStore sealed = store.get()) {
+            return withTpm(sealed, policy);
+        }
+    }
+
+    /** Everything that happens while the TPM is open, and the lock that must follow it whatever happened. */
+    private Result withTpm(SealedSecretStore store, TpmPolicy policy) throws TrustException, IOException {
+        Result result;
+        try {
+            result = unsealOrFetch(store, policy);
+        } catch (TrustException | IOException | RuntimeException e) {
+            try {
+                lock(store);
+            } catch (TrustException lockFailure) {
+                e.addSuppressed(lockFailure);
+            }
+            throw e;
+        }
+        lock(store);
+        return result;
+    }
+
+    private Result unsealOrFetch(SealedSecretStore store, TpmPolicy policy) throws TrustException, IOException {
+        Optional<ApiKey> sealed = unseal(store);
+        if (sealed.isPresent()) {
+            // Checked now, while a replaced key can still be sealed over; after the lock it could not be.
+            try {
+                BootConfiguration config = api.bootConfiguration(sealed.get());
+                console.info("API key unsealed from the TPM");
+                return new Result(sealed.get(), KeySource.TPM, Optional.of(config));
+            } catch (NodeApiRefusal refusal) {
+                if (refusal.status() != 401) {
+                    throw new TrustException(NodeTrust.refusalLine(refusal, api), refusal);
+                }
+                console.warn("the node API no longer accepts the key sealed in the TPM (the credential's key was"
+                        + " issued again since); asking for a new one");
+            }
+        }
+        ApiKey fresh = network(sealed.isPresent() ? "the key in the TPM is no longer valid" : "the TPM holds no key");
+        byte[] bytes = fresh.toSeal();
+        try {
+            store.seal(bytes);
+            console.info("sealed the new API key in the TPM");
+        } catch (TpmException e) {
+            if (policy == TpmPolicy.REQUIRED) {
+                throw new TrustException("cannot seal the new API key in the TPM (" + e.getMessage() + ") and the profile"
+                        + " requires it (tpmPolicy: required); clear the TPM in the firmware setup, re-arm the"
+                        + " NodeCredential " + api.credential() + " and reboot", e);
+            }
+            console.warn("cannot seal the new API key in the TPM (" + e.getMessage() + "); this boot goes on, but the"
+                    + " next one needs the NodeCredential " + api.credential() + " armed again");
+        } finally {
+            Arrays.fill(bytes, (byte) 0);
+        }
+        return new Result(fresh, KeySource.NETWORK, Optional.empty());
+    }
+
+    private Optional<ApiKey> unseal(SealedSecretStore store) {
+        Optional<byte[]> bytes;
+        try {
+            bytes = store.unseal();
+        } catch (TpmException e) {
+            console.warn("cannot unseal the API key from the TPM (" + e.getMessage() + "); treating it as empty");
+            return Optional.empty();
+        }
+        if (bytes.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ApiKey.fromSealed(bytes.get()));
+        } catch (IllegalArgumentException e) {
+            console.warn(e.getMessage() + "; treating the TPM as empty");
+            return Optional.empty();
+        } finally {
+            Arrays.fill(bytes.get(), (byte) 0);
+        }
+    }
+
+    private void lock(SealedSecretStore store) throws TrustException {
+        try {
+            store.lock();
+            console.info("PCR 15 extended: the API key cannot be unsealed again until the machine restarts");
+        } catch (TpmException e) {
+            throw new TrustException("cannot extend PCR 15 (" + e.getMessage() + "), so the API key would stay"
+                    + " unsealable after the hand-over; the boot stops. Check the TPM (firmware setup, tpm2_pcrread)", e);
+        }
+    }
+
+    /** Asks the node API for a new key; {@code why} says in the refusal's line why the node asked. */
+    private ApiKey network(String why) throws TrustException, IOException {
+        HardwareIdentity identity = hardware.get();
+        ApiKeyIssued issued;
+        try {
+            issued = api.requestApiKey(identity.request());
+        } catch (NodeApiRefusal refusal) {
+            throw new TrustException(armingRefusalLine(refusal, why, identity), refusal);
+        }
+        ApiKey key;
+        try {
+            key = ApiKey.of(issued.apiKey());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        console.info("the node API issued a new API key for " + api.credential() + " (arming now "
+                + (issued.arming() == null ? "unknown" : NodeApiRefusal.clean(issued.arming())) + ")");
+        return key;
+    }
+
+    private String armingRefusalLine(NodeApiRefusal refusal, String why, HardwareIdentity identity) {
+        String credential = "NodeCredential " + api.credential();
+        return switch (refusal.code()) {
+            case "NotArmed" -> credential + " is disarmed and " + why + ", so the node has no API key; re-arm it with"
+                    + " `kubectl annotate -n " + api.namespace() + " nodecredential " + api.node() + " "
+                    + NodeTrust.REARM_ANNOTATION + "=\"$(date +%s)\" --overwrite` and reboot the node (a node that"
+                    + " fetches its key at every boot needs spec.arming: continuous)" + refusal.serverSuffix();
+            case "HardwareMismatch" -> "the node API will not issue a key for " + credential + " to this machine ("
+                    + identity.describe() + "): the credential's spec.hardware lists none of them; correct"
+                    + " spec.hardware, or check that tether.node=" + api.node() + " names this machine"
+                    + refusal.serverSuffix();
+            case "UnknownNode" -> "the node API knows no NodeCredential with spec.nodeName " + api.node()
+                    + " in namespace " + api.namespace() + "; create one, or correct tether.node= in the node's"
+                    + " boot entry" + refusal.serverSuffix();
+            case "RateLimited" -> "the node API rate-limits key requests for " + credential + " (too many failed"
+                    + " attempts); wait a few minutes and reboot the node" + refusal.serverSuffix();
+            default -> refusal.getMessage() + " for " + credential + "; " + why;
+        };
+    }
+}

@@ -1,0 +1,309 @@
+package dev.tether.agent.trust;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.agent.AgentConsole;
+import dev.tether.agent.image.Backoff;
+import dev.tether.nodeapi.ApiError;
+import dev.tether.nodeapi.ApiKeyIssued;
+import dev.tether.nodeapi.ArmingRequest;
+import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.BootReport;
+import dev.tether.nodeapi.HostCertificates;
+import dev.tether.nodeapi.HostKeys;
+import dev.tether.nodeapi.ImageKey;
+import dev.tether.nodeapi.NodeApi;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+
+/**
+ * The node API as the agent calls it (docs/contracts.md, "Node API"): HTTPS to the profile's node API URLs
+ * (edges' pass-through ports), tried in turn. Network failures, timeouts and server errors move on to the
+ * next URL, and after a round over all of them the client backs off and tries again, a bounded number of
+ * rounds; a refusal ({@code {"error":…}}) ends the call at once as a {@link NodeApiRefusal}. Answers are
+ * read up to a limit. The API key travels only in the request header, and no line this class prints
+ * carries it.
+ */
+public final class NodeApiClient {
+    /** The largest answer read: a boot configuration with many authorised keys stays far below it. */
+    static final int MAX_ANSWER_BYTES = 256 * 1024;
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    /**
+     * @param rounds         how many times all URLs are tried before the call fails
+     * @param backoff        the pause between rounds
+     * @param maxRetryAfter  the longest {@code Retry-After} of a rate-limit answer that is waited for
+     */
+    public record Settings(Duration connectTimeout, Duration requestTimeout, int rounds, Backoff backoff,
+            Duration maxRetryAfter) {
+        /** About two minutes of patience in all, as the edges get for the manifest. */
+        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(3), Duration.ofSeconds(15), 8,
+                new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(15)), Duration.ofSeconds(30));
+    }
+
+    /** How the client waits between rounds; tests pass one that does not sleep. */
+    @FunctionalInterface
+    public interface Sleeper {
+        Sleeper REAL = duration -> Thread.sleep(duration.toMillis());
+
+        void sleep(Duration duration) throws InterruptedException;
+    }
+
+    private final List<URI> bases;
+    private final String namespace;
+    private final String node;
+    private final Settings settings;
+    private final Sleeper sleeper;
+    private final AgentConsole console;
+    private final HttpClient http;
+
+    public NodeApiClient(List<URI> bases, String namespace, String node, SSLContext tls, Settings settings,
+            Sleeper sleeper, AgentConsole console) {
+        if (bases.isEmpty()) {
+            throw new IllegalArgumentException("no node API URLs");
+        }
+        this.bases = List.copyOf(bases);
+        this.namespace = namespace;
+        this.node = node;
+        this.settings = settings;
+        this.sleeper = sleeper;
+        this.console = console;
+        this.http = HttpClient.newBuilder()
+                .sslContext(tls)
+                .connectTimeout(settings.connectTimeout())
+                .version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+    }
+
+    /** {@code namespace/node}, as messages name the credential. */
+    public String credential() {
+        return namespace + "/" + node;
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    public String node() {
+        return node;
+    }
+
+    /** {@code POST api-key}: a new key, issued only while the credential is armed and the hardware matches. */
+    public ApiKeyIssued requestApiKey(ArmingRequest request) throws IOException, NodeApiRefusal {
+        return call("a new API key", "POST", NodeApi.API_KEY, "", null, request, ApiKeyIssued.class);
+    }
+
+    /** {@code GET boot-config}. */
+    public BootConfiguration bootConfiguration(ApiKey key) throws IOException, NodeApiRefusal {
+        return call("the boot configuration", "GET", NodeApi.BOOT_CONFIG, "", key, null, BootConfiguration.class);
+    }
+
+    /** {@code GET image-key?digest=}. */
+    public ImageKey imageKey(ApiKey key, String imageDigest) throws IOException, NodeApiRefusal {
+        return call("the image key", "GET", NodeApi.IMAGE_KEY,
+                "?digest=" + URLEncoder.encode(imageDigest, StandardCharsets.UTF_8), key, null, ImageKey.class);
+    }
+
+    /** {@code POST host-certificates}. */
+    public HostCertificates signHostKeys(ApiKey key, HostKeys keys) throws IOException, NodeApiRefusal {
+        return call("host certificates", "POST", NodeApi.HOST_CERTIFICATES, "", key, keys, HostCertificates.class);
+    }
+
+    /** {@code POST boot-report}. */
+    public void report(ApiKey key, BootReport report) throws IOException, NodeApiRefusal {
+        call("the boot report", "POST", NodeApi.BOOT_REPORT, "", key, report, Void.class);
+    }
+
+    private <T> T call(String what, String method, String endpoint, String query, ApiKey key, Object body,
+            Class<T> answer) throws IOException, NodeApiRefusal {
+        byte[] json = body == null ? null : JSON.writeValueAsBytes(body);
+        if (json != null && json.length > NodeApi.MAX_BODY_BYTES) {
+            throw new IOException("the request for " + what + " is " + json.length + " bytes, more than the node API's"
+                    + " limit of " + NodeApi.MAX_BODY_BYTES);
+        }
+        String path = NodeApi.path(namespace, node, endpoint) + query;
+        List<String> failures = new ArrayList<>();
+        for (int round = 1; round <= settings.rounds(); round++) {
+            failures.clear();
+            boolean onlyTrustFailures = true;
+            Duration rateLimited = Duration.ZERO;
+            for (URI base : bases) {
+                HttpResponse<byte[]> response;
+                try {
+                    response = send(URI.create(base + path), method, key, json);
+                } catch (SSLHandshakeException e) {
+                    failures.add(base + ": " + oneLine(e));
+                    continue;
+                } catch (IOException e) {
+                    failures.add(base + ": " + oneLine(e));
+                    onlyTrustFailures = false;
+                    continue;
+                }
+                onlyTrustFailures = false;
+                int status = response.statusCode();
+                if (status / 100 == 2) {
+                    return parse(what, base, status, response.body(), answer);
+                }
+                if (status == 429) {
+                    Duration wait = retryAfter(response);
+                    rateLimited = wait.compareTo(rateLimited) > 0 ? wait : rateLimited;
+                    failures.add(base + ": rate-limited (HTTP 429" + refusalText(response.body()) + ")");
+                    continue;
+                }
+                if (status / 100 == 5) {
+                    failures.add(base + ": HTTP " + status + refusalText(response.body()));
+                    continue;
+                }
+                throw refusal(what, status, response.body());
+            }
+            if (onlyTrustFailures) {
+                // A certificate the cluster CA did not sign, or for another name, will not change by waiting.
+                break;
+            }
+            if (round < settings.rounds()) {
+                Duration pause = Duration.ofNanos(settings.backoff().delayNanos(round));
+                if (rateLimited.compareTo(pause) > 0) {
+                    pause = rateLimited;
+                }
+                console.warn("node API: " + what + " failed on every URL (" + String.join("; ", failures)
+                        + "); retrying in " + pause.toSeconds() + "s");
+                try {
+                    sleeper.sleep(pause);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for the node API", e);
+                }
+            }
+        }
+        throw new NodeApiUnreachableException("no node API URL answered for " + what + ": " + String.join("; ", failures)
+                + "; check that the edges' node API ports are up, that the operator's node API runs, and that the"
+                + " addon archive's CA certificate is the cluster's");
+    }
+
+    private HttpResponse<byte[]> send(URI uri, String method, ApiKey key, byte[] json) throws IOException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                .timeout(settings.requestTimeout())
+                .header("Accept", "application/json")
+                .header("User-Agent", "tether-agent");
+        if (key != null) {
+            request.header(NodeApi.AUTHORIZATION, key.authorization());
+        }
+        if (json != null) {
+            request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(json));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request.build(),
+                BoundedBody.handler(MAX_ANSWER_BYTES));
+        try {
+            // The request timeout covers the headers; this also bounds the body.
+            return exchange.get(settings.requestTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            exchange.cancel(true);
+            throw new IOException("no answer within " + settings.requestTimeout().multipliedBy(2).toSeconds() + "s", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof SSLHandshakeException handshake) {
+                throw handshake;
+            }
+            if (cause instanceof IOException io && cause.getCause() instanceof SSLHandshakeException handshake) {
+                throw handshake;
+            }
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(cause);
+        } catch (InterruptedException e) {
+            exchange.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the node API", e);
+        }
+    }
+
+    private static <T> T parse(String what, URI base, int status, byte[] body, Class<T> answer) throws IOException {
+        if (answer == Void.class) {
+            return null;
+        }
+        if (status == 204 || body.length == 0) {
+            throw new IOException(base + " answered the request for " + what + " with no body (HTTP " + status + ")");
+        }
+        try {
+            return JSON.readValue(body, answer);
+        } catch (IOException e) {
+            throw new IOException(base + " answered the request for " + what + " with something that is not "
+                    + answer.getSimpleName() + " JSON", e);
+        }
+    }
+
+    private static NodeApiRefusal refusal(String what, int status, byte[] body) {
+        ApiError error = apiError(body);
+        return new NodeApiRefusal(what, status, error == null ? "" : NodeApiRefusal.clean(error.error()),
+                error == null ? "" : NodeApiRefusal.clean(error.message()));
+    }
+
+    private static String refusalText(byte[] body) {
+        ApiError error = apiError(body);
+        return error == null ? "" : " " + NodeApiRefusal.clean(error.error()) + ": " + NodeApiRefusal.clean(error.message());
+    }
+
+    private static ApiError apiError(byte[] body) {
+        try {
+            return body.length == 0 ? null : JSON.readValue(body, ApiError.class);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private Duration retryAfter(HttpResponse<?> response) {
+        Optional<String> header = response.headers().firstValue("Retry-After");
+        long seconds = 1;
+        if (header.isPresent()) {
+            try {
+                seconds = Math.max(0, Long.parseLong(header.get().strip()));
+            } catch (NumberFormatException e) {
+                seconds = 1;
+            }
+        }
+        Duration wait = Duration.ofSeconds(seconds);
+        return wait.compareTo(settings.maxRetryAfter()) > 0 ? settings.maxRetryAfter() : wait;
+    }
+
+    private static String oneLine(Throwable e) {
+        Throwable cause = e;
+        // The JDK client wraps the interesting reason (connection refused, certificate) a level or two down.
+        while ((cause.getMessage() == null || cause.getMessage().isBlank()) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        String message = cause.getMessage();
+        if (message == null || message.isBlank()) {
+            message = cause.getClass().getSimpleName();
+        }
+        return message.strip().replaceAll("\\s*\\R\\s*", "; ");
+    }
+
+    /** No URL answered in any round. */
+    public static final class NodeApiUnreachableException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NodeApiUnreachableException(String message) {
+            super(message);
+        }
+    }
+}

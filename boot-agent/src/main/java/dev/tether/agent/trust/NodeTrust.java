@@ -1,0 +1,191 @@
+package dev.tether.agent.trust;
+
+import dev.tether.agent.AgentConsole;
+import dev.tether.agent.BootStep;
+import dev.tether.agent.ImageKeyProvider;
+import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.BootReport;
+import dev.tether.nodeapi.HostCertificates;
+import dev.tether.nodeapi.HostKeys;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The node's side of trust for one boot (issue #6): the API key (TPM or network, then PCR 15 locked), the
+ * boot configuration, the image key, the SSH host keys and their certificates, the root password, and the
+ * boot report, all through the node API. The boot sequence calls one method per step.
+ */
+public final class NodeTrust {
+    /** {@code NodeCredential.REARM_ANNOTATION} in the crds module (not a dependency of the agent). */
+    static final String REARM_ANNOTATION = "tether.dev/rearm";
+
+    private final NodeApiClient api;
+    private final AgentConsole console;
+    private final ApiKey key;
+    private final KeySource source;
+    private Optional<BootConfiguration> configuration;
+
+    private NodeTrust(NodeApiClient api, AgentConsole console, ApiKeyAcquisition.Result acquired) {
+        this.api = api;
+        this.console = console;
+        this.key = acquired.key();
+        this.source = acquired.source();
+        this.configuration = acquired.bootConfiguration();
+    }
+
+    /** Step {@code apikey}: gets the key as the TPM policy says, and locks the TPM before returning. */
+    public static NodeTrust start(NodeApiClient api, TpmPolicy policy, TpmAccess tpm, Supplier<HardwareIdentity> hardware,
+            AgentConsole console) throws TrustException, IOException {
+        ApiKeyAcquisition.Result acquired = new ApiKeyAcquisition(api, tpm, hardware, console).acquire(policy);
+        return new NodeTrust(api, console, acquired);
+    }
+
+    public KeySource keySource() {
+        return source;
+    }
+
+    /** Step {@code bootconfig}: the node's boot configuration (fetched already when a sealed key was checked). */
+    public BootConfiguration bootConfiguration(TpmPolicy addonPolicy) throws TrustException, IOException {
+        if (configuration.isEmpty()) {
+            try {
+                configuration = Optional.of(api.bootConfiguration(key));
+            } catch (NodeApiRefusal refusal) {
+                throw new TrustException(refusalLine(refusal, api), refusal);
+            }
+        }
+        BootConfiguration config = configuration.get();
+        if (config.namespace() != null && !config.namespace().equals(api.namespace())
+                || config.nodeName() != null && !config.nodeName().equals(api.node())) {
+            throw new TrustException("the node API sent the boot configuration of " + NodeApiRefusal.clean(config.namespace())
+                    + "/" + NodeApiRefusal.clean(config.nodeName()) + " when " + api.credential() + " asked; the node API"
+                    + " behind the edges is not this cluster's");
+        }
+        if (config.tpmPolicy() != null && !config.tpmPolicy().equals(addonPolicy.value())) {
+            console.warn("the profile's tpmPolicy is now " + NodeApiRefusal.clean(config.tpmPolicy()) + " but the addon"
+                    + " archive said " + addonPolicy.value() + " (this boot followed the addon archive); the edges serve"
+                    + " an outdated addon archive");
+        }
+        return config;
+    }
+
+    /** Step {@code key}'s provider: the image key from the node API. */
+    public ImageKeyProvider imageKeys() {
+        return new NodeApiImageKeys(api, key);
+    }
+
+    /**
+     * Step {@code ssh}: fresh host keys (ed25519, plus the types the profile asks for), certified by the node
+     * API; sshd configured for them; the cluster CA trusted; root's authorised keys and password set.
+     */
+    public void installSsh(Path root, BootConfiguration config) throws TrustException, IOException {
+        BootConfiguration.Ssh ssh = config.ssh() == null ? new BootConfiguration.Ssh(null, null, null) : config.ssh();
+        List<HostKey> keys = generate(ssh.hostKeyTypes(), config.nodeName() == null ? api.node() : config.nodeName());
+        HostCertificates certificates;
+        try {
+            certificates = api.signHostKeys(key, new HostKeys(keys.stream().map(HostKey::publicKeyLine).toList()));
+        } catch (NodeApiRefusal refusal) {
+            throw new TrustException(refusalLine(refusal, api), refusal);
+        }
+        List<String> lines = checkCertificates(keys, certificates);
+        NewRootSsh files = new NewRootSsh(root);
+        List<String> removed = files.installHostKeys(keys, lines);
+        if (!removed.isEmpty()) {
+            console.info("removed the image's own SSH host key files " + String.join(", ", removed)
+                    + " (every node booting the image would share them)");
+        }
+        Optional<Path> sshdConfig = files.configureSshd(keys);
+        String ca = certificates.caPublicKey() != null ? certificates.caPublicKey() : ssh.caPublicKey();
+        if (ca != null) {
+            files.trustCertificateAuthority(ca);
+        }
+        if (ssh.authorizedKeys() != null && !ssh.authorizedKeys().isEmpty()) {
+            files.authorizeRootKeys(ssh.authorizedKeys());
+        }
+        if (config.rootPasswordHash() != null) {
+            ShadowFile.setRootHash(root, config.rootPasswordHash());
+        }
+        console.info("SSH host keys " + String.join(", ", keys.stream().map(HostKey::type).toList())
+                + " made and certified" + (certificates.validBefore() == null ? "" : " until "
+                        + NodeApiRefusal.clean(certificates.validBefore()))
+                + sshdConfig.map(p -> "; sshd configured in " + root.relativize(p)).orElse(
+                        "; the image has no /etc/ssh/sshd_config, so sshd is not configured")
+                + (ca == null ? "; no SSH CA to trust" : "")
+                + (config.rootPasswordHash() == null ? "" : "; root password set"));
+    }
+
+    /** Step {@code report}: the boot's timings to the operator. A failure is logged, never fatal. */
+    public void report(List<BootStep> steps, String digest, String method) {
+        Map<String, Long> phases = new LinkedHashMap<>();
+        for (BootStep step : steps) {
+            if (phases.size() < BootReport.MAX_PHASES) {
+                phases.merge(step.name(), step.millis(), Long::sum);
+            }
+        }
+        try {
+            api.report(key, new BootReport(digest, method, source.value(), phases));
+        } catch (NodeApiRefusal | IOException e) {
+            console.warn("the boot report was not delivered (" + e.getMessage() + "); the node boots on");
+        }
+    }
+
+    private static List<HostKey> generate(List<String> asked, String comment) throws TrustException {
+        List<String> types = new ArrayList<>(List.of("ed25519"));
+        for (String type : asked == null ? List.<String>of() : asked) {
+            String name = type.toLowerCase(Locale.ROOT).strip();
+            if (!HostKey.known(name)) {
+                throw new TrustException("the profile asks for SSH host key type '" + NodeApiRefusal.clean(type)
+                        + "'; the agent makes " + String.join(", ", HostKey.TYPES));
+            }
+            if (!types.contains(name)) {
+                types.add(name);
+            }
+        }
+        SecureRandom random = new SecureRandom();
+        List<HostKey> keys = new ArrayList<>();
+        for (String type : HostKey.TYPES) {
+            if (types.contains(type)) {
+                keys.add(HostKey.generate(type, random, "root@" + comment));
+            }
+        }
+        return keys;
+    }
+
+    private static List<String> checkCertificates(List<HostKey> keys, HostCertificates answer) throws IOException {
+        List<String> certificates = answer.certificates() == null ? List.of() : answer.certificates();
+        if (certificates.size() != keys.size()) {
+            throw new IOException("the node API returned " + certificates.size() + " host certificates for "
+                    + keys.size() + " host keys");
+        }
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            String line = certificates.get(i) == null ? "" : certificates.get(i).strip();
+            String[] parts = line.split("\\s+");
+            if (parts.length < 2 || !parts[0].equals(keys.get(i).certificateAlgorithm())
+                    || !parts[1].matches("[A-Za-z0-9+/=]+") || line.contains("\n")) {
+                throw new IOException("the node API's host certificate " + (i + 1) + " is not an OpenSSH "
+                        + keys.get(i).certificateAlgorithm() + " certificate");
+            }
+            lines.add(line);
+        }
+        return lines;
+    }
+
+    /** One line for a refusal of a request made with the key: what it means and what to do. */
+    static String refusalLine(NodeApiRefusal refusal, NodeApiClient api) {
+        return switch (refusal.code()) {
+            case "BadCredentials" -> "the node API does not accept the API key of " + api.credential() + " (its key was"
+                    + " issued again, or the credential was recreated); re-arm it with `kubectl annotate -n "
+                    + api.namespace() + " nodecredential " + api.node() + " " + REARM_ANNOTATION
+                    + "=\"$(date +%s)\" --overwrite` and reboot the node" + refusal.serverSuffix();
+            default -> refusal.getMessage() + " for " + api.credential();
+        };
+    }
+}
