@@ -37,6 +37,7 @@ final class TrustFixture implements AutoCloseable {
     final AgentConsole console = new AgentConsole(new PrintStream(output, true, StandardCharsets.UTF_8), Optional.empty(), false);
 
     TrustFixture(Path temp, String... serverNames) throws Exception {
+        java.nio.file.Files.createDirectories(temp);
         pki = new TestPki("Tether test cluster CA");
         caPem = pki.writeCaPem(temp.resolve("node-api-ca.pem"));
         api = new FakeNodeApi(pki.serverContext(serverNames.length == 0 ? new String[] {NodeApi.SERVER_NAME} : serverNames),
