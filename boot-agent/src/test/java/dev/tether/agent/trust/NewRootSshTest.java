@@ -132,6 +132,44 @@ class NewRootSshTest {
     }
 
     @Test
+    void aRealSshClientTrustingOnlyTheCertAuthorityLineAcceptsTheHostAndRefusesItUnderAnotherName() throws Exception {
+        HostRequirements.root();
+        HostRequirements.tools("sshd", "ssh", "unshare", "mount");
+        try (TrustFixture fixture = new TrustFixture(temp.resolve("api"))) {
+            BootConfiguration config = configWith(fixture, List.of());
+            trust(fixture).installSsh(root, config);
+            int port;
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                port = socket.getLocalPort();
+            }
+            // sshd from the root's /etc/ssh on a loopback port; the client's only trust is the root's
+            // ssh_known_hosts (the global file, with the root's /etc/ssh bound over /etc/ssh) and no user file.
+            String ssh = "ssh -F /dev/null -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes"
+                    + " -o PubkeyAuthentication=no -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no"
+                    + " -o ConnectTimeout=5 -p " + port;
+            String script = "PATH=/usr/sbin:/usr/bin:/sbin:/bin; mount --bind " + root.resolve("etc/ssh") + " /etc/ssh"
+                    + " && mount -t tmpfs tmpfs /run && mkdir -p /run/sshd"
+                    + " && { timeout 120 $(command -v sshd) -D -e -f /etc/ssh/sshd_config -o ListenAddress=127.0.0.1 -p " + port
+                    + " >/dev/null 2>" + temp.resolve("sshd.log") + " & }"
+                    // Waits (bounded) for sshd to listen: a refused connection is the only answer retried.
+                    + " ; for i in $(seq 1 100); do out=$(" + ssh + " -o HostKeyAlias=n1 root@127.0.0.1 true 2>&1);"
+                    + " case \"$out\" in *'Connection refused'*) sleep 0.1 ;; *) break ;; esac; done"
+                    + " ; echo \"AS-N1: $out\""
+                    + " ; echo \"AS-OTHER: $(" + ssh + " -o HostKeyAlias=other-host root@127.0.0.1 true 2>&1)\""
+                    + " ; true";
+            // In a PID namespace of its own: when the script (its PID 1) ends, the kernel ends sshd with it.
+            String output = HostKeyTest.run("unshare", "--mount", "--pid", "--fork", "--propagation", "private",
+                    "sh", "-c", script)
+                    + "sshd said:\n" + Files.readString(temp.resolve("sshd.log"));
+            String asNode = output.substring(output.indexOf("AS-N1: "), output.indexOf("AS-OTHER: "));
+            String asOther = output.lines().dropWhile(l -> !l.startsWith("AS-OTHER: ")).reduce("", (a, b) -> a + b + "\n");
+            // The host is verified by its certificate; only the (absent) user key is then refused.
+            assertThat(asNode).as(output).contains("Permission denied").doesNotContain("Host key verification failed");
+            assertThat(asOther).as(output).contains("Host key verification failed");
+        }
+    }
+
+    @Test
     void aShadowFileWithoutRootOrABadHashIsRefused() throws Exception {
         Files.writeString(root.resolve("etc/shadow"), "daemon:*:19700:0:99999:7:::\n");
         assertThatThrownBy(() -> ShadowFile.setRootHash(root, "$6$salt$hash")).hasMessageContaining("no line for root");
