@@ -1,8 +1,8 @@
 package dev.tether.agent.trust;
 
 import dev.tether.tpm.SealedSecretStore;
+import dev.tether.tpm.Tpm2;
 import dev.tether.tpm.TpmException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -27,19 +27,18 @@ public interface TpmAccess {
     Optional<SealedSecretStore> open() throws TpmException;
 
     /**
-     * This machine's TPM. The tpm module's TPM2 implementation (tpm2-tss through JNA) is not in this tree
-     * yet: until it is, a machine with a TPM device is refused with a message that says so, which a profile
-     * with {@code tpmPolicy: preferred} treats like a machine without a TPM. Wire the real store here
-     * (e.g. {@code dev.tether.tpm.Tpm2.detect()}) when it lands.
+     * This machine's TPM through tpm2-tss: the resource manager {@code /dev/tpmrm0} where the kernel offers
+     * it, else {@code /dev/tpm0}; empty when there is neither.
      */
     static TpmAccess system() {
         return () -> {
-            Optional<Path> device = DEVICES.stream().filter(Files::exists).findFirst();
-            if (device.isEmpty()) {
-                return Optional.empty();
-            }
-            throw new TpmException("this agent has no TPM2 driver yet (the tpm module's implementation is not built"
-                    + " in), so the TPM at " + device.get() + " cannot be used");
+            Optional<String> tcti = Tpm2.detect();
+            return tcti.isEmpty() ? Optional.empty() : Optional.of(Tpm2.open(tcti.get()));
         };
+    }
+
+    /** The TPM behind a TCTI configuration string, e.g. {@code swtpm:host=127.0.0.1,port=2321} in tests. */
+    static TpmAccess tcti(String config) {
+        return () -> Optional.of(Tpm2.open(config));
     }
 }
