@@ -1,6 +1,7 @@
 package dev.tether.operator;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -29,18 +30,28 @@ public final class EventRecorder {
 
     public void record(HasMetadata regarding, Type type, String reason, String note) {
         var metadata = regarding.getMetadata();
+        record(new ObjectReferenceBuilder()
+                .withApiVersion(regarding.getApiVersion())
+                .withKind(regarding.getKind())
+                .withName(metadata.getName())
+                .withNamespace(metadata.getNamespace())
+                .withUid(metadata.getUid())
+                .build(), metadata.getNamespace(), type, reason, note);
+    }
+
+    /** An event about a namespace as a whole (e.g. a node API request for a node that has no NodeCredential there). */
+    public void recordOnNamespace(String namespace, Type type, String reason, String note) {
+        record(new ObjectReferenceBuilder().withApiVersion("v1").withKind("Namespace").withName(namespace).build(),
+                namespace, type, reason, note);
+    }
+
+    private void record(ObjectReference regarding, String namespace, Type type, String reason, String note) {
         var event = new EventBuilder()
                 .withNewMetadata()
-                .withName(metadata.getName() + "." + UUID.randomUUID().toString().substring(0, 8))
-                .withNamespace(metadata.getNamespace())
+                .withName(regarding.getName() + "." + UUID.randomUUID().toString().substring(0, 8))
+                .withNamespace(namespace)
                 .endMetadata()
-                .withRegarding(new ObjectReferenceBuilder()
-                        .withApiVersion(regarding.getApiVersion())
-                        .withKind(regarding.getKind())
-                        .withName(metadata.getName())
-                        .withNamespace(metadata.getNamespace())
-                        .withUid(metadata.getUid())
-                        .build())
+                .withRegarding(regarding)
                 .withType(type.name())
                 .withReason(reason)
                 .withAction(reason)
@@ -53,7 +64,7 @@ public final class EventRecorder {
             client.resource(event).create();
         } catch (KubernetesClientException e) {
             // An event is a courtesy; failing to record one must not fail a reconciliation.
-            LOG.warn("could not record event {} on {}/{}: {}", reason, metadata.getNamespace(), metadata.getName(), e.getMessage());
+            LOG.warn("could not record event {} on {}/{}: {}", reason, namespace, regarding.getName(), e.getMessage());
         }
     }
 }

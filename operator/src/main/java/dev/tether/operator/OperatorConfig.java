@@ -1,5 +1,6 @@
 package dev.tether.operator;
 
+import dev.tether.operator.nodeapi.NodeApiSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
@@ -25,6 +26,7 @@ import java.util.Set;
  * @param builderPullPolicy pull policy of the builder image
  * @param contentServerPullPolicy pull policy of the content-server image
  * @param imagePullSecrets pull secrets for builder and edge pods
+ * @param nodeApi the node API's port, CA Secrets, certificate names and failure limits
  */
 public record OperatorConfig(
         String builderImage,
@@ -39,25 +41,29 @@ public record OperatorConfig(
         ResourceRequirements edgeResources,
         String builderPullPolicy,
         String contentServerPullPolicy,
-        List<String> imagePullSecrets) {
+        List<String> imagePullSecrets,
+        NodeApiSettings nodeApi) {
 
     public static final String ORIGIN_TOKEN_KEY = "token";
 
     public static OperatorConfig fromEnvironment(Map<String, String> env) {
+        String nodeApiService = env.getOrDefault("TETHER_NODE_API_SERVICE", "tether-node-api:8443");
+        String operatorNamespace = env.getOrDefault("TETHER_OPERATOR_NAMESPACE", "tether-system");
         return new OperatorConfig(
                 env.getOrDefault("TETHER_BUILDER_IMAGE", "ghcr.io/tether-dev/builder:0.1.0"),
                 env.getOrDefault("TETHER_CONTENT_SERVER_IMAGE", "ghcr.io/tether-dev/content-server:0.1.0"),
                 env.getOrDefault("TETHER_ORIGIN_URL", "http://tether-origin:8080"),
                 env.getOrDefault("TETHER_ORIGIN_TOKEN_SECRET", "tether-origin-token"),
-                env.getOrDefault("TETHER_NODE_API_SERVICE", "tether-node-api:8443"),
-                env.getOrDefault("TETHER_OPERATOR_NAMESPACE", "tether-system"),
+                nodeApiService,
+                operatorNamespace,
                 Boolean.parseBoolean(env.getOrDefault("TETHER_BUILDER_PRIVILEGED", "true")),
                 Set.copyOf(commaList(env.get("TETHER_WATCH_NAMESPACES"))),
                 resources(env.get("TETHER_BUILDER_RESOURCES"), DEFAULT_BUILDER_RESOURCES),
                 resources(env.get("TETHER_EDGE_RESOURCES"), DEFAULT_EDGE_RESOURCES),
                 env.getOrDefault("TETHER_BUILDER_IMAGE_PULL_POLICY", "IfNotPresent"),
                 env.getOrDefault("TETHER_CONTENT_SERVER_IMAGE_PULL_POLICY", "IfNotPresent"),
-                commaList(env.get("TETHER_IMAGE_PULL_SECRETS")));
+                commaList(env.get("TETHER_IMAGE_PULL_SECRETS")),
+                NodeApiSettings.fromEnvironment(env, nodeApiService, operatorNamespace));
     }
 
     /** Settings for tests and local runs: the given images and origin, defaults for the rest. */
@@ -68,6 +74,12 @@ public record OperatorConfig(
                 "TETHER_ORIGIN_URL", originUrl,
                 "TETHER_OPERATOR_NAMESPACE", operatorNamespace,
                 "TETHER_NODE_API_SERVICE", "tether-node-api." + operatorNamespace + ".svc:8443"));
+    }
+
+    public OperatorConfig withNodeApi(NodeApiSettings settings) {
+        return new OperatorConfig(builderImage, contentServerImage, originUrl, originTokenSecret, nodeApiService, operatorNamespace,
+                builderPrivileged, watchNamespaces, builderResources, edgeResources, builderPullPolicy, contentServerPullPolicy,
+                imagePullSecrets, settings);
     }
 
     // debootstrap and mksquashfs of a few GiB finish in minutes with this, and cannot starve the node.

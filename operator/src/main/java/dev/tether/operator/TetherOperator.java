@@ -6,7 +6,11 @@ import dev.tether.operator.image.DisklessImageReconciler;
 import dev.tether.operator.image.ImageUsage;
 import dev.tether.operator.image.OriginClient;
 import dev.tether.operator.image.UploadToken;
+import dev.tether.operator.nodeapi.NodeApiServer;
+import dev.tether.operator.nodeapi.NodeApiService;
 import dev.tether.operator.profile.NodeProfileReconciler;
+import dev.tether.operator.trust.HostKeySigner;
+import dev.tether.operator.trust.NodeTrust;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,22 +23,32 @@ import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the Tether operator: the three reconcilers and the health endpoints. */
+/** Runs the Tether operator: the three reconcilers, the node API and the health endpoints. */
 public final class TetherOperator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TetherOperator.class);
 
     private final Operator operator;
+    private final KubernetesClient client;
+    private final OperatorConfig config;
+    private final MeterRegistry metrics;
+    private final NodeTrust trust;
+    private volatile NodeApiServer nodeApi;
 
     public TetherOperator(KubernetesClient client, OperatorConfig config) {
         this(client, config, new SimpleMeterRegistry());
     }
 
     public TetherOperator(KubernetesClient client, OperatorConfig config, MeterRegistry metrics) {
+        this.client = client;
+        this.config = config;
+        this.metrics = metrics;
         UploadToken.ensure(client, config);
+        this.trust = NodeTrust.loadOrCreate(client, config.operatorNamespace(), config.nodeApi());
         var origin = new OriginClient(config.originUrl(), () -> UploadToken.read(client, config));
         // One write path everywhere: JSON patches and plain create/update, not server-side apply,
         // so what the tests exercise against the mock API server is what runs in a cluster.
@@ -49,12 +63,25 @@ public final class TetherOperator implements AutoCloseable {
             }
         };
         operator.register(new DisklessImageReconciler(config, new ImageUsage(config.watchNamespaces()), origin), namespaces::accept);
-        operator.register(new NodeProfileReconciler(config), namespaces::accept);
+        operator.register(new NodeProfileReconciler(config, trust.clusterCa().certificatePem()), namespaces::accept);
         operator.register(new NodeCredentialReconciler(), namespaces::accept);
     }
 
     public void start() {
         operator.start();
+    }
+
+    /** Starts the node API on {@code bind} (port 0 for any free one); stopped by {@link #close()}. */
+    public synchronized NodeApiServer startNodeApi(InetSocketAddress bind) throws IOException {
+        if (nodeApi == null) {
+            var service = new NodeApiService(client, config, new HostKeySigner(trust.sshCa()), metrics, Clock.systemUTC());
+            nodeApi = NodeApiServer.start(bind, trust.clusterCa(), config.nodeApi(), service);
+        }
+        return nodeApi;
+    }
+
+    public NodeTrust trust() {
+        return trust;
     }
 
     public boolean healthy() {
@@ -63,6 +90,9 @@ public final class TetherOperator implements AutoCloseable {
 
     @Override
     public void close() {
+        if (nodeApi != null) {
+            nodeApi.close();
+        }
         operator.stop();
     }
 
@@ -72,6 +102,7 @@ public final class TetherOperator implements AutoCloseable {
         var metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         var tether = new TetherOperator(client, config, metrics);
         tether.start();
+        tether.startNodeApi(new InetSocketAddress(config.nodeApi().port()));
         serveHealth(tether, Integer.parseInt(System.getenv().getOrDefault("TETHER_HEALTH_PORT", "8081")));
         serveMetrics(metrics, Integer.parseInt(System.getenv().getOrDefault("TETHER_METRICS_PORT", "8082")));
         LOG.info("Tether operator started (builder image {}, origin {})", config.builderImage(), config.originUrl());

@@ -35,6 +35,11 @@ public final class OperatorHarness implements AutoCloseable {
 
     /** @param originToken the origin's upload token, as if the operator had made it before; null to let it make one */
     public OperatorHarness(String originUrl, String originToken) {
+        this(originUrl, originToken, java.util.function.UnaryOperator.identity());
+    }
+
+    /** @param settings changes to the installation's default settings (e.g. the node API's failure limits) */
+    public OperatorHarness(String originUrl, String originToken, java.util.function.UnaryOperator<OperatorConfig> settings) {
         server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
                 new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
         server.init();
@@ -46,10 +51,19 @@ public final class OperatorHarness implements AutoCloseable {
                     .addToData(OperatorConfig.ORIGIN_TOKEN_KEY, java.util.Base64.getEncoder().encodeToString(originToken.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
                     .build()).create();
         }
-        config = OperatorConfig.of("registry.example/tether/builder:test", "registry.example/tether/content-server:test",
-                originUrl, OPERATOR_NAMESPACE);
+        config = settings.apply(OperatorConfig.of("registry.example/tether/builder:test", "registry.example/tether/content-server:test",
+                originUrl, OPERATOR_NAMESPACE));
         operator = new TetherOperator(client, config);
         operator.start();
+    }
+
+    /** The node API on a free loopback port; stopped with the harness. */
+    public dev.tether.operator.nodeapi.NodeApiServer startNodeApi() throws IOException {
+        return operator.startNodeApi(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+    }
+
+    public TetherOperator operator() {
+        return operator;
     }
 
     public static <T> T eventually(java.util.concurrent.Callable<T> probe) {

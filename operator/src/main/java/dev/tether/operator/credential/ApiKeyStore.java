@@ -39,21 +39,55 @@ public final class ApiKeyStore {
         }
     }
 
+    /** Refused: the hardware the node named is not the hardware its credential lists. */
+    public static final class HardwareMismatchException extends Exception {
+        public HardwareMismatchException(String message) {
+            super(message);
+        }
+    }
+
+    /** A key issued over the network, and whether the credential is still armed afterwards. */
+    public record Issued(String key, boolean stillArmed) {
+        @Override
+        public String toString() {
+            return "Issued[key=(redacted), stillArmed=" + stillArmed + "]";
+        }
+    }
+
     /**
      * Issues a new key over the network to an armed credential. The status is written first, with
      * the credential's resource version as a lock, so of two concurrent fetches of a {@code once}
      * key exactly one succeeds.
      */
     public String issueByNetwork(String namespace, String name) throws NotArmedException {
-        synchronized (issuing.computeIfAbsent(namespace + "/" + name, k -> new Object())) {
-            return issueLocked(namespace, name);
+        try {
+            return issueByNetwork(namespace, name, null).key();
+        } catch (HardwareMismatchException e) {
+            throw new IllegalStateException("no hardware was claimed, so none can mismatch", e);
         }
     }
 
-    private String issueLocked(String namespace, String name) throws NotArmedException {
+    /**
+     * As {@link #issueByNetwork(String, String)}, for a node that named its hardware: the claim is checked
+     * against the credential as it is now, under the same lock, before the arming state.
+     *
+     * @param claim the node's hardware, or null when the caller already established who the node is
+     */
+    public Issued issueByNetwork(String namespace, String name, HardwareClaim claim) throws NotArmedException, HardwareMismatchException {
+        synchronized (issuing.computeIfAbsent(namespace + "/" + name, k -> new Object())) {
+            return issueLocked(namespace, name, claim);
+        }
+    }
+
+    private Issued issueLocked(String namespace, String name, HardwareClaim claim) throws NotArmedException, HardwareMismatchException {
         NodeCredential credential = client.resources(NodeCredential.class).inNamespace(namespace).withName(name).get();
         if (credential == null) {
             throw new NotArmedException("no NodeCredential " + namespace + "/" + name);
+        }
+        if (claim != null && !claim.matches(credential.getSpec().hardware)) {
+            throw new HardwareMismatchException("the hardware the node named (MACs " + claim.macs() + (claim.smbiosUuid() == null ? ""
+                    : ", SMBIOS UUID " + claim.smbiosUuid()) + ") is not listed in NodeCredential " + namespace + "/" + name
+                    + " spec.hardware; correct the credential if this is the node's new hardware");
         }
         var status = credential.getStatus() == null ? new NodeCredentialStatus() : credential.getStatus();
         credential.setStatus(status);
@@ -83,24 +117,12 @@ public final class ApiKeyStore {
         }
         String key = ApiKeys.newKey();
         storeHash(credential, ApiKeys.hash(key));
-        return key;
+        return new Issued(key, Boolean.TRUE.equals(status.armed));
     }
 
     /** Whether {@code key} is the credential's current key. */
     public boolean verify(String namespace, String name, String key) {
         return storedHash(namespace, name).map(stored -> ApiKeys.matches(key, stored)).orElse(false);
-    }
-
-    /** Records that the node used the key it unsealed from its TPM (no network arming needed). */
-    public void recordTpmUse(String namespace, String name) {
-        client.resources(NodeCredential.class).inNamespace(namespace).withName(name).editStatus(credential -> {
-            var status = credential.getStatus() == null ? new NodeCredentialStatus() : credential.getStatus();
-            var apiKey = status.apiKey == null ? new ApiKey() : status.apiKey;
-            apiKey.issuedVia = KeySource.TPM;
-            status.apiKey = apiKey;
-            credential.setStatus(status);
-            return credential;
-        });
     }
 
     Optional<ApiKeys.Hashed> storedHash(String namespace, String name) {

@@ -1,6 +1,7 @@
 package dev.tether.operator.profile;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.nodeapi.NodeApi;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,11 +16,12 @@ import org.apache.commons.compress.archivers.cpio.CpioConstants;
 /**
  * The per-profile addon archive: a small newc cpio that iPXE loads as a second initrd after the
  * image's initramfs; the kernel unpacks both into one root. It carries only public data: the
- * profile, the edges to read from and (with the node API) the cluster CA certificate.
+ * profile, the edges to read from, the node API's addresses and the cluster CA certificate.
  */
 public final class AddonArchive {
     public static final String PROFILE_FILE = "etc/tether/profile.json";
-    public static final String CA_FILE = "etc/tether/ca.crt";
+    /** The cluster CA certificate (PEM) that the node API's certificate chains to. */
+    public static final String CA_FILE = NodeApi.CA_CERTIFICATE_PATH.substring(1);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private AddonArchive() {}

@@ -19,23 +19,27 @@ import java.util.Map;
 public class BootConfigMap extends CRUDKubernetesDependentResource<ConfigMap, NodeProfile> {
     public static final String BOOT_JSON = "boot.json";
 
-    public BootConfigMap() {
+    private final String caCertificatePem;
+
+    /** @param caCertificatePem the cluster CA certificate, put into every addon archive */
+    public BootConfigMap(String caCertificatePem) {
         super(ConfigMap.class);
+        this.caCertificatePem = caCertificatePem;
     }
 
     @Override
     protected ConfigMap desired(NodeProfile profile, Context<NodeProfile> context) {
         var inputs = ProfileInputs.of(profile, context);
-        return build(profile, inputs.image(), inputs.credentials(), inputs.edgeUrls(), inputs.nodeApiUrls());
+        return build(profile, inputs.image(), inputs.credentials(), inputs.edgeUrls(), inputs.nodeApiUrls(), caCertificatePem);
     }
 
     public static ConfigMap build(NodeProfile profile, ResolvedImage image, List<NodeCredential> credentials,
-                                  List<String> edgeUrls, List<String> nodeApiUrls) {
+                                  List<String> edgeUrls, List<String> nodeApiUrls, String caCertificatePem) {
         String name = profile.getMetadata().getName();
         var labels = new HashMap<>(Names.managedLabels("boot-files"));
         labels.put(Names.PROFILE_LABEL, name);
         byte[] addon = AddonArchive.build(profile.getMetadata().getNamespace(), name, BootConfig.method(profile),
-                image.ok() ? image.version().digest : null, edgeUrls, nodeApiUrls, null);
+                image.ok() ? image.version().digest : null, edgeUrls, nodeApiUrls, caCertificatePem);
         return new ConfigMapBuilder()
                 .withNewMetadata()
                 .withName(Names.bootConfigMap(name))

@@ -44,10 +44,11 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
 
     private final Workflow<NodeProfile> workflow;
 
-    public NodeProfileReconciler(OperatorConfig config) {
+    /** @param caCertificatePem the cluster CA certificate that every profile's addon archive carries */
+    public NodeProfileReconciler(OperatorConfig config, String caCertificatePem) {
         var daemonSet = labelled(new EdgeDaemonSet(config), EdgeDaemonSet.COMPONENT);
         var service = labelled(new EdgeService(), EdgeDaemonSet.COMPONENT);
-        var bootFiles = labelled(new BootConfigMap(), "boot-files");
+        var bootFiles = labelled(new BootConfigMap(caCertificatePem), "boot-files");
         this.workflow = new WorkflowBuilder<NodeProfile>()
                 .addDependentResource(bootFiles)
                 .addDependentResource(daemonSet)

@@ -33,7 +33,7 @@ class BootConfigContractTest {
         profile.getSpec().kernelArgs = List.of("console=ttyS0,115200");
         var configMap = BootConfigMap.build(profile, ResolvedImage.resolve(profile, Optional.of(image)),
                 List.of(NodeProfileReconcilerTest.credential("node-001", "compute", "52:54:00:12:34:56")),
-                List.of("http://192.168.10.11:8080"), List.of("https://192.168.10.11:8443"));
+                List.of("http://192.168.10.11:8080"), List.of("https://192.168.10.11:8443"), null);
         // Kubernetes mounts each key of the ConfigMap as a file.
         for (Map.Entry<String, String> entry : configMap.getData().entrySet()) {
             Files.writeString(mounted.resolve(entry.getKey()), entry.getValue());

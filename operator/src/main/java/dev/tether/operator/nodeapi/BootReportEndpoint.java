@@ -1,0 +1,94 @@
+package dev.tether.operator.nodeapi;
+
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeCredentialStatus;
+import dev.tether.api.v1alpha1.NodeCredentialStatus.KeySource;
+import dev.tether.api.v1alpha1.Patterns;
+import dev.tether.nodeapi.BootReport;
+import dev.tether.operator.Names;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * {@code POST boot-report}: the node's root is ready. Writes {@code status.lastBoot} (digest, key source,
+ * phase timings) and, when the key came from the TPM, {@code status.apiKey.issuedVia}, in one status edit.
+ */
+final class BootReportEndpoint implements Endpoint {
+    private static final Pattern DIGEST = Pattern.compile(Patterns.DIGEST);
+    private static final Pattern PHASE = Pattern.compile("^[A-Za-z][A-Za-z0-9_.-]{0,62}$");
+    private static final long MAX_PHASE_MILLIS = 24L * 3600 * 1000;
+
+    private final KubernetesClient client;
+    private final Clock clock;
+
+    BootReportEndpoint(KubernetesClient client, Clock clock) {
+        this.client = client;
+        this.clock = clock;
+    }
+
+    @Override
+    public String method() {
+        return "POST";
+    }
+
+    @Override
+    public boolean authenticated() {
+        return true;
+    }
+
+    @Override
+    public Reply handle(NodeContext context) throws Refusal {
+        BootReport report = NodeApiJson.read(context.call().body(), BootReport.class, "BadReport");
+        KeySource source = validate(report);
+        var lastBoot = new NodeCredentialStatus.LastBoot();
+        lastBoot.bootedAt = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
+        lastBoot.digest = report.digest();
+        lastBoot.shortDigest = Names.shortDigest(report.digest());
+        lastBoot.keySource = source;
+        lastBoot.phaseMillis = report.phaseMillis() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(report.phaseMillis());
+        client.resources(NodeCredential.class).inNamespace(context.namespace()).withName(context.credentialName()).editStatus(c -> {
+            var status = c.getStatus() == null ? new NodeCredentialStatus() : c.getStatus();
+            status.lastBoot = lastBoot;
+            if (source == KeySource.TPM) {
+                var apiKey = status.apiKey == null ? new NodeCredentialStatus.ApiKey() : status.apiKey;
+                apiKey.issuedVia = KeySource.TPM;
+                status.apiKey = apiKey;
+            }
+            c.setStatus(status);
+            return c;
+        });
+        return Reply.noContent();
+    }
+
+    private static KeySource validate(BootReport report) throws Refusal {
+        if (report.digest() == null || report.digest().length() != 71 || !DIGEST.matcher(report.digest()).matches()) {
+            throw Refusal.badRequest("BadReport", "digest must be the booted image's sha256:<64 lower-case hex digits>");
+        }
+        if (!Set.of("tethered", "untethered").contains(String.valueOf(report.method()))) {
+            throw Refusal.badRequest("BadReport", "method must be tethered or untethered");
+        }
+        KeySource source = switch (String.valueOf(report.keySource())) {
+            case "tpm" -> KeySource.TPM;
+            case "network" -> KeySource.NETWORK;
+            default -> throw Refusal.badRequest("BadReport", "keySource must be tpm or network");
+        };
+        Map<String, Long> phases = report.phaseMillis() == null ? Map.of() : report.phaseMillis();
+        if (phases.size() > BootReport.MAX_PHASES) {
+            throw Refusal.badRequest("BadReport", "at most " + BootReport.MAX_PHASES + " phases");
+        }
+        for (var phase : phases.entrySet()) {
+            if (!PHASE.matcher(phase.getKey()).matches()) {
+                throw Refusal.badRequest("BadReport", "phase names are letters, digits, '_', '.' and '-', at most 63, starting with a letter");
+            }
+            if (phase.getValue() == null || phase.getValue() < 0 || phase.getValue() > MAX_PHASE_MILLIS) {
+                throw Refusal.badRequest("BadReport", "phase " + phase.getKey() + " must last 0 to " + MAX_PHASE_MILLIS + " ms");
+            }
+        }
+        return source;
+    }
+}

@@ -1,0 +1,23 @@
+package dev.tether.operator.nodeapi;
+
+import dev.tether.api.v1alpha1.NodeCredential;
+
+/** One endpoint of the node API. It is called only for a known node, and only once the node is authenticated if it must be. */
+interface Endpoint {
+    String method();
+
+    boolean authenticated();
+
+    Reply handle(NodeContext context) throws Refusal;
+
+    /** Who asked and what: the node's credential as read for this request, the path and the request. */
+    record NodeContext(NodePath path, NodeCall call, NodeCredential credential) {
+        String namespace() {
+            return path.namespace();
+        }
+
+        String credentialName() {
+            return credential.getMetadata().getName();
+        }
+    }
+}

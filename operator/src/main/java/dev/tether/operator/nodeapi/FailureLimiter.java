@@ -1,0 +1,96 @@
+package dev.tether.operator.nodeapi;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Budgets of refused requests, one per node and one per source address: each refusal spends one, and
+ * a budget refills completely within the window. While either budget of a request is spent, the request
+ * is answered 429 without being looked at. Only refusals spend: a node that boots correctly never
+ * runs out, however often it boots.
+ *
+ * <p>Nodes reach the API through edges, so the source is usually an edge's address; its budget is
+ * therefore larger than a node's, so one misbehaving node cannot lock out the others behind that edge.
+ */
+final class FailureLimiter {
+    /** Buckets kept at most; beyond this the full ones (nothing to remember) are dropped. */
+    private static final int MAX_TRACKED = 50_000;
+
+    private final int perNode;
+    private final int perSource;
+    private final Duration window;
+    private final Clock clock;
+    private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+
+    FailureLimiter(int perNode, int perSource, Duration window, Clock clock) {
+        this.perNode = perNode;
+        this.perSource = perSource;
+        this.window = window;
+        this.clock = clock;
+    }
+
+    /** Seconds until a request for {@code node} from {@code source} may be tried again; 0 if it may now. */
+    long retryAfterSeconds(String node, String source) {
+        long now = clock.millis();
+        return Math.max(wait(bucket("node:" + node, perNode), now), wait(bucket("source:" + source, perSource), now));
+    }
+
+    /** Spends one from each budget; true when this spent the last of one of them (worth telling an administrator). */
+    boolean refused(String node, String source) {
+        long now = clock.millis();
+        boolean exhausted = node != null && bucket("node:" + node, perNode).spend(now);
+        exhausted |= bucket("source:" + source, perSource).spend(now);
+        if (buckets.size() > MAX_TRACKED) {
+            buckets.values().removeIf(b -> b.full(clock.millis()));
+        }
+        return exhausted;
+    }
+
+    private long wait(Bucket bucket, long now) {
+        return bucket.secondsUntilOne(now);
+    }
+
+    private Bucket bucket(String key, int capacity) {
+        return buckets.computeIfAbsent(key, k -> new Bucket(capacity, window.toMillis()));
+    }
+
+    private static final class Bucket {
+        private final int capacity;
+        private final double perMilli;
+        private double tokens;
+        private long updated;
+
+        Bucket(int capacity, long windowMillis) {
+            this.capacity = capacity;
+            this.perMilli = (double) capacity / Math.max(1, windowMillis);
+            this.tokens = capacity;
+        }
+
+        /** True when this took the budget below one. */
+        synchronized boolean spend(long now) {
+            refill(now);
+            boolean had = tokens >= 1;
+            tokens = Math.max(0, tokens - 1);
+            return had && tokens < 1;
+        }
+
+        synchronized long secondsUntilOne(long now) {
+            refill(now);
+            return tokens >= 1 ? 0 : (long) Math.ceil((1 - tokens) / perMilli / 1000.0);
+        }
+
+        synchronized boolean full(long now) {
+            refill(now);
+            return tokens >= capacity;
+        }
+
+        private void refill(long now) {
+            if (updated != 0) {
+                tokens = Math.min(capacity, tokens + (now - updated) * perMilli);
+            }
+            updated = now;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.tether.operator.nodeapi;
+
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeCredentialStatus;
+import dev.tether.api.v1alpha1.NodeProfileSpec;
+import dev.tether.nodeapi.HostCertificates;
+import dev.tether.nodeapi.HostKeys;
+import dev.tether.operator.trust.HostKeySigner;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.interfaces.RSAPublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
+
+/**
+ * {@code POST host-certificates}: signs the host keys a node generated at this boot as OpenSSH host
+ * certificates for its name, FQDN, addresses and the profile's extra principals, valid for the profile's
+ * certificate validity. Each certificate's serial is recorded in the credential's status.
+ */
+final class HostCertificatesEndpoint implements Endpoint {
+    /** The newest certificates kept in status; older serials are in the events and the nodes' own files. */
+    static final int STATUS_HISTORY = 12;
+    private static final int MAX_KEY_LINE = 8192;
+    private static final Set<String> KEY_TYPES = Set.of("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+            "ecdsa-sha2-nistp521", "ssh-rsa");
+    /** Nodes' clocks may run a little behind the operator's just after boot. */
+    private static final Duration BACKDATE = Duration.ofMinutes(5);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final KubernetesClient client;
+    private final ProfileReader profiles;
+    private final HostKeySigner signer;
+    private final Clock clock;
+
+    HostCertificatesEndpoint(KubernetesClient client, ProfileReader profiles, HostKeySigner signer, Clock clock) {
+        this.client = client;
+        this.profiles = profiles;
+        this.signer = signer;
+        this.clock = clock;
+    }
+
+    @Override
+    public String method() {
+        return "POST";
+    }
+
+    @Override
+    public boolean authenticated() {
+        return true;
+    }
+
+    @Override
+    public Reply handle(NodeContext context) throws Refusal {
+        HostKeys request = NodeApiJson.read(context.call().body(), HostKeys.class, "BadPublicKey");
+        List<PublicKey> keys = parse(request.publicKeys());
+        var profile = profiles.profile(context.credential());
+        var ssh = profile.getSpec().ssh == null ? new NodeProfileSpec.Ssh() : profile.getSpec().ssh;
+        List<String> principals = principals(context.credential(), ssh);
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant validAfter = now.minus(BACKDATE);
+        Instant validBefore = now.plus(GoDuration.parse(ssh.certificateValidity == null ? "720h" : ssh.certificateValidity));
+        String id = "tether:" + context.namespace() + "/" + context.credential().getSpec().nodeName;
+
+        var lines = new ArrayList<String>();
+        var issued = new ArrayList<NodeCredentialStatus.HostCertificate>();
+        for (PublicKey key : keys) {
+            long serial = RANDOM.nextLong() & Long.MAX_VALUE | 1L;
+            var certificate = signer.sign(key, serial, id, principals, validAfter, validBefore);
+            lines.add(certificate.line());
+            var entry = new NodeCredentialStatus.HostCertificate();
+            entry.serial = serial;
+            entry.keyType = KeyUtils.getKeyType(key);
+            entry.principals = principals;
+            entry.validAfter = validAfter.toString();
+            entry.validBefore = validBefore.toString();
+            issued.add(entry);
+        }
+        record(context, issued);
+        return Reply.json(200, new HostCertificates(lines, signer.caPublicKey(), principals, validBefore.toString()));
+    }
+
+    static List<String> principals(NodeCredential credential, NodeProfileSpec.Ssh ssh) {
+        var principals = new LinkedHashSet<String>();
+        principals.add(credential.getSpec().nodeName);
+        if (credential.getSpec().fqdn != null) {
+            principals.add(credential.getSpec().fqdn);
+        }
+        principals.addAll(credential.getSpec().addresses);
+        principals.addAll(ssh.extraPrincipals);
+        return List.copyOf(principals);
+    }
+
+    private static List<PublicKey> parse(List<String> lines) throws Refusal {
+        if (lines.isEmpty() || lines.size() > HostKeys.MAX_KEYS) {
+            throw Refusal.badRequest("BadPublicKey", "send 1 to " + HostKeys.MAX_KEYS + " host public keys");
+        }
+        var keys = new ArrayList<PublicKey>();
+        var types = new LinkedHashSet<String>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            String which = "public key " + (i + 1);
+            if (line == null || line.length() > MAX_KEY_LINE) {
+                throw Refusal.badRequest("BadPublicKey", which + " is missing or longer than " + MAX_KEY_LINE + " characters");
+            }
+            PublicKey key;
+            try {
+                key = PublicKeyEntry.parsePublicKeyEntry(line.strip()).resolvePublicKey(null, Map.of(), PublicKeyEntryResolver.FAILING);
+            } catch (Exception e) {
+                throw Refusal.badRequest("BadPublicKey", which + " is not an OpenSSH public key line ('ssh-ed25519 AAAA...')");
+            }
+            String type = key == null ? null : KeyUtils.getKeyType(key);
+            if (type == null || !KEY_TYPES.contains(type)) {
+                throw Refusal.badRequest("BadPublicKey", which + " has type " + type + "; host keys may be ed25519, ecdsa or rsa");
+            }
+            if (key instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() < 2048) {
+                throw Refusal.badRequest("BadPublicKey", which + " is an RSA key of " + rsa.getModulus().bitLength()
+                        + " bits; at least 2048 are needed");
+            }
+            if (!types.add(type)) {
+                throw Refusal.badRequest("BadPublicKey", "two keys of type " + type + "; send one host key per type");
+            }
+            keys.add(key);
+        }
+        return keys;
+    }
+
+    private void record(NodeContext context, List<NodeCredentialStatus.HostCertificate> issued) {
+        client.resources(NodeCredential.class).inNamespace(context.namespace()).withName(context.credentialName()).editStatus(c -> {
+            var status = c.getStatus() == null ? new NodeCredentialStatus() : c.getStatus();
+            var history = new ArrayList<>(issued);
+            history.addAll(status.hostCertificates);
+            status.hostCertificates = new ArrayList<>(history.subList(0, Math.min(STATUS_HISTORY, history.size())));
+            c.setStatus(status);
+            return c;
+        });
+    }
+}

@@ -1,0 +1,52 @@
+package dev.tether.operator.nodeapi;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The node API's pipeline, in order:
+ * <ol>
+ *   <li>{@code tls}: TLS ended here, never at an edge;</li>
+ *   <li>{@code idle}: a connection with no traffic either way for the idle timeout is closed
+ *       (a slow or stalled client cannot hold a connection open);</li>
+ *   <li>{@code http}: request line and headers bounded;</li>
+ *   <li>{@code body}: bodies aggregated up to the node API's limit, larger ones refused;</li>
+ *   <li>{@code api}: one request at a time per connection, answered on the handler threads.</li>
+ * </ol>
+ */
+final class NodeApiInitializer extends ChannelInitializer<SocketChannel> {
+    static final int MAX_INITIAL_LINE = 4096;
+    static final int MAX_HEADER_SIZE = 8192;
+
+    private final ServerTls tls;
+    private final NodeApiService service;
+    private final ExecutorService handlers;
+    private final Duration idleTimeout;
+
+    NodeApiInitializer(ServerTls tls, NodeApiService service, ExecutorService handlers, Duration idleTimeout) {
+        this.tls = tls;
+        this.service = service;
+        this.handlers = handlers;
+        this.idleTimeout = idleTimeout;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("tls", tls.current().newHandler(ch.alloc()));
+        p.addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
+        p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(MAX_INITIAL_LINE)
+                .setMaxHeaderSize(MAX_HEADER_SIZE)
+                .setMaxChunkSize(16 * 1024)));
+        p.addLast("body", new BoundedAggregator());
+        p.addLast("api", new NodeApiHandler(service, handlers));
+    }
+}

@@ -1,0 +1,95 @@
+package dev.tether.operator.nodeapi;
+
+import dev.tether.operator.trust.ClusterCa;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node API's HTTPS listener. Nodes reach it through an edge's pass-through port, which relays the
+ * TLS stream untouched, so the session ends here and only the operator ever sees a key.
+ */
+public final class NodeApiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeApiServer.class);
+    /** Waiting requests beyond the handler threads; past this, 503. */
+    private static final int QUEUE = 256;
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final EventLoopGroup acceptor;
+    private final EventLoopGroup workers;
+    private final ThreadPoolExecutor handlers;
+    private final Channel listener;
+
+    private NodeApiServer(EventLoopGroup acceptor, EventLoopGroup workers, ThreadPoolExecutor handlers, Channel listener) {
+        this.acceptor = acceptor;
+        this.workers = workers;
+        this.handlers = handlers;
+        this.listener = listener;
+    }
+
+    /** Listens on {@code bind} (port 0 for any free port: see {@link #address()}). */
+    public static NodeApiServer start(InetSocketAddress bind, ClusterCa ca, NodeApiSettings settings, NodeApiService service)
+            throws IOException {
+        var threads = new AtomicInteger();
+        var handlers = new ThreadPoolExecutor(settings.handlerThreads(), settings.handlerThreads(), 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(QUEUE), r -> {
+                    var t = new Thread(r, "node-api-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        handlers.allowCoreThreadTimeOut(true);
+        var tls = new ServerTls(ca, settings.dnsNames(), NodeApiSettings.SERVER_CERTIFICATE_VALIDITY, Clock.systemUTC());
+        tls.current();
+        EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        try {
+            Channel listener = new ServerBootstrap()
+                    .group(acceptor, workers)
+                    .channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_BACKLOG, 256)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new NodeApiInitializer(tls, service, handlers, IDLE_TIMEOUT))
+                    .bind(bind).sync().channel();
+            var server = new NodeApiServer(acceptor, workers, handlers, listener);
+            LOG.info("node API listening on {} (TLS, names {})", server.address(), settings.dnsNames());
+            return server;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            shutdown(acceptor, workers, handlers);
+            throw new IOException("interrupted while binding the node API to " + bind, e);
+        } catch (RuntimeException e) {
+            shutdown(acceptor, workers, handlers);
+            throw new IOException("the node API cannot listen on " + bind + ": " + e.getMessage(), e);
+        }
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    @Override
+    public void close() {
+        listener.close().awaitUninterruptibly();
+        shutdown(acceptor, workers, handlers);
+    }
+
+    private static void shutdown(EventLoopGroup acceptor, EventLoopGroup workers, ThreadPoolExecutor handlers) {
+        handlers.shutdown();
+        acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+}

@@ -1,0 +1,107 @@
+package dev.tether.operator.nodeapi;
+
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.nodeapi.NodeApi;
+import dev.tether.operator.EventRecorder;
+import dev.tether.operator.OperatorConfig;
+import dev.tether.operator.credential.ApiKeyStore;
+import dev.tether.operator.trust.HostKeySigner;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node API without its transport: a request in, an answer out. In order: the path, the failure
+ * budgets, the node's credential, its key where the endpoint needs one, then the endpoint. Every refusal
+ * goes through {@link RefusalAudit}; an unexpected error becomes a 500 that says where to look, never a
+ * stack trace.
+ */
+public final class NodeApiService {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeApiService.class);
+
+    private final Map<String, Endpoint> endpoints;
+    private final NodeDirectory directory;
+    private final NodeAuthenticator authenticator;
+    private final FailureLimiter limiter;
+    private final RefusalAudit audit;
+
+    public NodeApiService(KubernetesClient client, OperatorConfig config, HostKeySigner signer, MeterRegistry metrics, Clock clock) {
+        var settings = config.nodeApi();
+        var keys = new ApiKeyStore(client);
+        var events = new EventRecorder(client);
+        this.directory = new NodeDirectory(client, config.watchNamespaces());
+        this.authenticator = new NodeAuthenticator(keys);
+        this.limiter = new FailureLimiter(settings.failuresPerNode(), settings.failuresPerSource(), settings.failureWindow(), clock);
+        this.audit = new RefusalAudit(metrics, events, limiter, directory);
+        var profiles = new ProfileReader(client);
+        this.endpoints = Map.of(
+                NodeApi.API_KEY, new ApiKeyEndpoint(keys, events),
+                NodeApi.BOOT_CONFIG, new BootConfigEndpoint(client, profiles, signer.caPublicKey()),
+                NodeApi.IMAGE_KEY, new ImageKeyEndpoint(client, profiles),
+                NodeApi.HOST_CERTIFICATES, new HostCertificatesEndpoint(client, profiles, signer, clock),
+                NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock));
+    }
+
+    public Reply handle(NodeCall call) {
+        NodePath path = null;
+        NodeCredential credential = null;
+        try {
+            path = NodePath.parse(call.rawPath());
+            Endpoint endpoint = endpoints.get(path.endpoint());
+            if (endpoint == null) {
+                throw new Refusal(404, "NotFound", "no endpoint " + path.endpoint() + "; the node API has "
+                        + String.join(", ", new java.util.TreeSet<>(endpoints.keySet())));
+            }
+            if (!endpoint.method().equals(call.method())) {
+                throw new Refusal(405, "MethodNotAllowed", path.endpoint() + " takes " + endpoint.method() + ", not " + call.method());
+            }
+            long wait = limiter.retryAfterSeconds(path.namespace() + "/" + path.node(), call.source());
+            if (wait > 0) {
+                throw Refusal.rateLimited("too many refused requests for this node or from this address; try again in "
+                        + wait + " s", wait);
+            }
+            credential = directory.find(path.namespace(), path.node()).orElse(null);
+            if (endpoint.authenticated()) {
+                authenticator.authenticate(credential, call.authorization(), path.namespace(), path.node());
+            } else if (credential == null) {
+                throw new Refusal(404, "UnknownNode", "no NodeCredential in namespace " + path.namespace() + " has spec.nodeName "
+                        + path.node() + "; an administrator must create one before this node can boot");
+            }
+            return endpoint.handle(new Endpoint.NodeContext(path, call, credential));
+        } catch (Refusal refusal) {
+            audit.refused(path, credential, call, refusal);
+            return refusal.reply();
+        } catch (RuntimeException e) {
+            // The exception's message is ours or the Kubernetes client's, never the request's content.
+            LOG.error("node API failed on {} for {}: {}", call, path, e.toString());
+            LOG.debug("node API failure", e);
+            return Reply.error(500, "InternalError", "the operator could not answer this request; its log says why");
+        }
+    }
+
+    /** The body was larger than {@link NodeApi#MAX_BODY_BYTES}: refused before it was read. */
+    public Reply refuseOversized(NodeCall call) {
+        return refuse(call, new Refusal(413, "BodyTooLarge", "request bodies are at most " + NodeApi.MAX_BODY_BYTES + " bytes"));
+    }
+
+    /** The request could not be decoded (request line or headers too long, not HTTP). */
+    public Reply refuseUndecodable(NodeCall call, int status, String message) {
+        return refuse(call, new Refusal(status, "BadRequest", message));
+    }
+
+    private Reply refuse(NodeCall call, Refusal refusal) {
+        NodePath path = null;
+        NodeCredential credential = null;
+        try {
+            path = NodePath.parse(call.rawPath());
+            credential = directory.find(path.namespace(), path.node()).orElse(null);
+        } catch (Refusal | RuntimeException ignored) {
+            // Still refused for its size or form; the audit just knows less about whom it concerned.
+        }
+        audit.refused(path, credential, call, refusal);
+        return refusal.reply();
+    }
+}

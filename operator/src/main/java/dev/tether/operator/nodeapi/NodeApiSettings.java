@@ -1,0 +1,72 @@
+package dev.tether.operator.nodeapi;
+
+import dev.tether.nodeapi.NodeApi;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Settings of the node API, read from the environment the Helm chart sets.
+ *
+ * @param port                 TLS port the operator listens on ({@code TETHER_NODE_API_PORT})
+ * @param caSecret             Secret in the operator's namespace with the cluster CA ({@code TETHER_NODE_API_CA_SECRET})
+ * @param sshCaSecret          Secret in the operator's namespace with the SSH CA ({@code TETHER_SSH_CA_SECRET})
+ * @param sshCaSecretKey       key of that Secret holding the OpenSSH private key ({@code TETHER_SSH_CA_SECRET_KEY})
+ * @param dnsNames             names on the server certificate: {@value NodeApi#SERVER_NAME}, the Service's names and
+ *                             any in {@code TETHER_NODE_API_DNS_NAMES}
+ * @param failuresPerNode      refused requests naming one node before it is answered 429 ({@code TETHER_NODE_API_FAILURES_PER_NODE})
+ * @param failuresPerSource    refused requests from one address before it is answered 429 ({@code TETHER_NODE_API_FAILURES_PER_SOURCE})
+ * @param failureWindow        the budgets above refill fully within this time ({@code TETHER_NODE_API_FAILURE_WINDOW_SECONDS})
+ * @param handlerThreads       threads that answer requests (each may wait on the Kubernetes API)
+ */
+public record NodeApiSettings(int port, String caSecret, String sshCaSecret, String sshCaSecretKey, List<String> dnsNames,
+                              int failuresPerNode, int failuresPerSource, Duration failureWindow, int handlerThreads) {
+
+    /** Server certificates are re-issued from the CA before they expire; nodes trust the CA, not the certificate. */
+    public static final Duration SERVER_CERTIFICATE_VALIDITY = Duration.ofDays(90);
+
+    public static NodeApiSettings fromEnvironment(Map<String, String> env, String nodeApiService, String operatorNamespace) {
+        var names = new LinkedHashSet<String>();
+        names.add(NodeApi.SERVER_NAME);
+        names.addAll(serviceNames(nodeApiService, operatorNamespace));
+        names.addAll(commaList(env.get("TETHER_NODE_API_DNS_NAMES")));
+        return new NodeApiSettings(
+                Integer.parseInt(env.getOrDefault("TETHER_NODE_API_PORT", "8443")),
+                env.getOrDefault("TETHER_NODE_API_CA_SECRET", "tether-node-api-ca"),
+                env.getOrDefault("TETHER_SSH_CA_SECRET", "tether-ssh-ca"),
+                env.getOrDefault("TETHER_SSH_CA_SECRET_KEY", "ssh-ca"),
+                List.copyOf(names),
+                Integer.parseInt(env.getOrDefault("TETHER_NODE_API_FAILURES_PER_NODE", "10")),
+                Integer.parseInt(env.getOrDefault("TETHER_NODE_API_FAILURES_PER_SOURCE", "100")),
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault("TETHER_NODE_API_FAILURE_WINDOW_SECONDS", "600"))),
+                Integer.parseInt(env.getOrDefault("TETHER_NODE_API_THREADS", "8")));
+    }
+
+    public NodeApiSettings withFailureLimits(int perNode, int perSource, Duration window) {
+        return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, perNode, perSource, window, handlerThreads);
+    }
+
+    /**
+     * {@code svc.ns.svc:8443} → {@code svc}, {@code svc.ns}, {@code svc.ns.svc}, {@code svc.ns.svc.cluster.local}: every
+     * name a client inside the cluster may use for the Service the edges forward to.
+     */
+    static List<String> serviceNames(String hostPort, String operatorNamespace) {
+        String host = hostPort.contains(":") ? hostPort.substring(0, hostPort.lastIndexOf(':')) : hostPort;
+        String[] labels = host.split("\\.");
+        String service = labels[0];
+        String namespace = labels.length > 1 ? labels[1] : operatorNamespace;
+        var names = new ArrayList<String>(List.of(service, service + "." + namespace, service + "." + namespace + ".svc",
+                service + "." + namespace + ".svc.cluster.local"));
+        if (!names.contains(host)) {
+            names.add(host);
+        }
+        return names;
+    }
+
+    private static List<String> commaList(String text) {
+        return text == null ? List.of() : Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+}

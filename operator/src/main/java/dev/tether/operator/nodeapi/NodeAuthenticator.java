@@ -1,0 +1,51 @@
+package dev.tether.operator.nodeapi;
+
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.nodeapi.NodeApi;
+import dev.tether.operator.credential.ApiKeyStore;
+import dev.tether.operator.credential.ApiKeys;
+import java.util.regex.Pattern;
+
+/**
+ * Checks {@code Authorization: Bearer <apiKey>} against the salted hash in the credential's Secret, in
+ * constant time. An unknown node and a wrong key get the same answer, and an unknown node's request is
+ * checked against a throw-away hash so that it costs the same comparison.
+ */
+final class NodeAuthenticator {
+    private static final Pattern KEY = Pattern.compile("^tk_[A-Za-z0-9_-]{16," + (NodeApi.MAX_API_KEY_LENGTH - 3) + "}$");
+    private static final ApiKeys.Hashed DECOY = ApiKeys.hash(ApiKeys.newKey());
+
+    private final ApiKeyStore keys;
+
+    NodeAuthenticator(ApiKeyStore keys) {
+        this.keys = keys;
+    }
+
+    /** Returns quietly when the caller holds the credential's key; otherwise a 401 that says no more than needed. */
+    void authenticate(NodeCredential credential, String authorization, String namespace, String node) throws Refusal {
+        String key = bearer(authorization);
+        boolean ok;
+        if (credential == null) {
+            ApiKeys.matches(key == null ? "" : key, DECOY);
+            ok = false;
+        } else {
+            ok = key != null && keys.verify(namespace, credential.getMetadata().getName(), key);
+        }
+        if (!ok) {
+            throw new Refusal(401, "BadCredentials", key == null
+                    ? "send the node's API key as 'Authorization: Bearer tk_...'"
+                    : "node " + namespace + "/" + node + " is unknown or the API key is not its current key;"
+                            + " a node without a valid key must fetch a new one while its NodeCredential is armed");
+        }
+    }
+
+    /** The key from the header, or null when the header is absent, malformed or too long (never echoed). */
+    private static String bearer(String authorization) {
+        if (authorization == null || !authorization.startsWith(NodeApi.BEARER)
+                || authorization.length() > NodeApi.BEARER.length() + NodeApi.MAX_API_KEY_LENGTH) {
+            return null;
+        }
+        String key = authorization.substring(NodeApi.BEARER.length());
+        return KEY.matcher(key).matches() ? key : null;
+    }
+}
