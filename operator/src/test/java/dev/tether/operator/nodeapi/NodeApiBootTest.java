@@ -1,0 +1,96 @@
+package dev.tether.operator.nodeapi;
+
+import static dev.tether.operator.OperatorHarness.NAMESPACE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
+import dev.tether.api.v1alpha1.NodeCredentialStatus.KeySource;
+import dev.tether.image.format.ImageKey;
+import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.NodeApi;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A node's boot as the node API sees it: configuration, image key, boot report. */
+class NodeApiBootTest extends NodeApiTestBase {
+
+    @Test
+    void bootConfigurationHoldsEverythingTheNodeNeeds() throws Exception {
+        publishedImage("bookworm", DIGEST);
+        profile("compute", "bookworm");
+        create(credential("node-001", "compute", Arming.ONCE));
+        String key = fetchKey("node-001");
+
+        var response = api.get(NAMESPACE, "node-001", NodeApi.BOOT_CONFIG, key);
+
+        assertThat(response.status()).as(response.text()).isEqualTo(200);
+        var config = response.as(BootConfiguration.class);
+        assertThat(config.namespace()).isEqualTo(NAMESPACE);
+        assertThat(config.nodeName()).isEqualTo("node-001");
+        assertThat(config.fqdn()).isEqualTo("node-001.cluster.example");
+        assertThat(config.addresses()).containsExactly("10.1.0.7");
+        assertThat(config.profile()).isEqualTo("compute");
+        assertThat(config.image()).isEqualTo(DIGEST);
+        assertThat(config.method()).isEqualTo("tethered");
+        assertThat(config.kernelArgs()).containsExactly("console=ttyS0,115200");
+        assertThat(config.writableLayer().sizeBytes()).isEqualTo(8L << 30);
+        assertThat(config.writableLayer().compression()).isEqualTo("zstd");
+        assertThat(config.persistencePaths()).containsExactly("/var/lib/slurm");
+        assertThat(config.rootPasswordHash()).isEqualTo(PASSWORD_HASH);
+        assertThat(config.ssh().caPublicKey()).isEqualTo(harness.operator().trust().sshCa().publicKey()).startsWith("ssh-ed25519 ");
+        assertThat(config.ssh().hostKeyTypes()).containsExactly("ed25519");
+        assertThat(config.tpmPolicy()).isEqualTo("required");
+        assertThat(config.edges()).isNotNull();
+        assertThat(everythingWritten()).doesNotContain(PASSWORD_HASH).doesNotContain("tethersalt");
+    }
+
+    @Test
+    void aNodeWhoseProfileCannotBootIsToldWhatToFix() throws Exception {
+        profile("compute", "missing-image");
+        create(credential("node-001", "compute", Arming.ONCE));
+        String key = fetchKey("node-001");
+
+        var response = api.get(NAMESPACE, "node-001", NodeApi.BOOT_CONFIG, key);
+
+        assertThat(response.status()).isEqualTo(409);
+        assertThat(response.error().error()).isEqualTo("NotBootable");
+        assertThat(response.error().message()).contains("DisklessImage missing-image does not exist");
+    }
+
+    @Test
+    void theImageKeyOfTheNodesOwnImageHasTheIdTheBuildRecorded() throws Exception {
+        String imageKey = publishedImage("bookworm", DIGEST);
+        profile("compute", "bookworm");
+        create(credential("node-001", "compute", Arming.ONCE));
+        String key = fetchKey("node-001");
+
+        var response = api.get(NAMESPACE, "node-001", NodeApi.IMAGE_KEY + "?digest=" + DIGEST, key);
+
+        assertThat(response.status()).as(response.text()).isEqualTo(200);
+        var released = response.as(dev.tether.nodeapi.ImageKey.class);
+        assertThat(released.digest()).isEqualTo(DIGEST);
+        assertThat(released.keyHex()).isEqualTo(imageKey);
+        assertThat(released.keyId()).isEqualTo(ImageKey.of(HexFormat.of().parseHex(imageKey)).keyIdHex());
+        assertThat(everythingWritten()).doesNotContain(imageKey);
+    }
+
+    @Test
+    void aBootReportLandsInStatusAndATpmKeyIsRecordedAsSuch() throws Exception {
+        create(credential("node-001", "compute", Arming.ONCE));
+        String key = fetchKey("node-001");
+
+        var response = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key, "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\","
+                + "\"keySource\":\"tpm\",\"phaseMillis\":{\"tpm\":180,\"network\":950,\"mount\":2400,\"switch-root\":120}}");
+
+        assertThat(response.status()).as(response.text()).isEqualTo(204);
+        var lastBoot = status("node-001").lastBoot;
+        assertThat(lastBoot.digest).isEqualTo(DIGEST);
+        assertThat(lastBoot.shortDigest).isEqualTo("aaaaaaaaaaaa");
+        assertThat(lastBoot.keySource).isEqualTo(KeySource.TPM);
+        assertThat(lastBoot.bootedAt).isNotBlank();
+        assertThat(List.copyOf(lastBoot.phaseMillis.keySet())).as("in boot order").containsExactly("tpm", "network", "mount", "switch-root");
+        assertThat(lastBoot.phaseMillis).containsEntry("mount", 2400L);
+        assertThat(status("node-001").apiKey.issuedVia).isEqualTo(KeySource.TPM);
+    }
+}
