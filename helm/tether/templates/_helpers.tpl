@@ -97,6 +97,14 @@ Names shared between templates (and with the operator through its environment).
 {{- printf "%s-node-api" (include "tether.fullname" .) }}
 {{- end }}
 
+{{- define "tether.nodeApiCaSecretName" -}}
+{{- default (printf "%s-node-api-ca" (include "tether.fullname" .)) .Values.nodeApi.caSecretName }}
+{{- end }}
+
+{{- define "tether.sshCaSecretName" -}}
+{{- default (printf "%s-ssh-ca" (include "tether.fullname" .)) .Values.nodeApi.sshCa.secretName }}
+{{- end }}
+
 {{/*
 The rules the operator needs in every namespace it manages Tether resources in. One list for
 both the ClusterRole (all namespaces) and the per-namespace Roles (watchNamespaces), so the

@@ -214,6 +214,43 @@ class OperatorDeploymentTest {
     }
 
     @Test
+    void theNodeApiPortCaSecretsAndLimitsComeFromValuesAndTheEdgesForwardToTheSamePort() {
+        RenderedChart defaults = TetherChart.render();
+        assertThat(valuesOf(env(operatorContainer(defaults.one(Deployment.class, DEPLOYMENT))))).contains(
+                entry("TETHER_NODE_API_PORT", "8443"),
+                entry("TETHER_NODE_API_CA_SECRET", "tether-node-api-ca"),
+                entry("TETHER_SSH_CA_SECRET", "tether-ssh-ca"),
+                entry("TETHER_SSH_CA_SECRET_KEY", "ssh-ca"),
+                entry("TETHER_NODE_API_FAILURES_PER_NODE", "10"),
+                entry("TETHER_NODE_API_FAILURES_PER_SOURCE", "100"),
+                entry("TETHER_NODE_API_FAILURE_WINDOW_SECONDS", "600"));
+
+        RenderedChart chart = TetherChart.render("""
+                nodeApi:
+                  port: 9443
+                  caSecretName: site-node-api-ca
+                  sshCa: {secretName: site-ssh-ca, secretKey: id_ed25519}
+                  dnsNames: [tether-api.cluster.example]
+                  failureLimits: {perNode: 5, perSource: 50, windowSeconds: 60}
+                """);
+        Container operator = operatorContainer(chart.one(Deployment.class, DEPLOYMENT));
+        Map<String, String> env = valuesOf(env(operator));
+        assertThat(env).contains(
+                entry("TETHER_NODE_API_PORT", "9443"),
+                entry("TETHER_NODE_API_SERVICE", "tether-node-api.tether-system.svc:9443"),
+                entry("TETHER_NODE_API_CA_SECRET", "site-node-api-ca"),
+                entry("TETHER_SSH_CA_SECRET", "site-ssh-ca"),
+                entry("TETHER_SSH_CA_SECRET_KEY", "id_ed25519"),
+                entry("TETHER_NODE_API_DNS_NAMES", "tether-api.cluster.example"),
+                entry("TETHER_NODE_API_FAILURES_PER_NODE", "5"),
+                entry("TETHER_NODE_API_FAILURE_WINDOW_SECONDS", "60"));
+        assertThat(operator.getPorts()).filteredOn(p -> p.getName().equals("node-api"))
+                .singleElement().satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(9443));
+        assertThat(chart.one(Service.class, "tether-node-api").getSpec().getPorts()).singleElement()
+                .satisfies(p -> assertThat(p.getPort()).isEqualTo(9443));
+    }
+
+    @Test
     void metricsServiceOnlyWhenAsked() {
         assertThat(TetherChart.render().all(Service.class))
                 .noneMatch(s -> s.getMetadata().getName().endsWith("-metrics"));
