@@ -41,7 +41,9 @@ public final class EventRecorder {
 
     /** An event about a namespace as a whole (e.g. a node API request for a node that has no NodeCredential there). */
     public void recordOnNamespace(String namespace, Type type, String reason, String note) {
-        record(new ObjectReferenceBuilder().withApiVersion("v1").withKind("Namespace").withName(namespace).build(),
+        // The API server refuses an event whose regarding object has no namespace unless the event is in
+        // "default": so the reference names the namespace it is about as its own.
+        record(new ObjectReferenceBuilder().withApiVersion("v1").withKind("Namespace").withName(namespace).withNamespace(namespace).build(),
                 namespace, type, reason, note);
     }
 

@@ -88,6 +88,11 @@ public final class TetherOperator implements AutoCloseable {
         return operator.getRuntimeInfo().allEventSourcesAreHealthy();
     }
 
+    /** Informer caches synced and the node API listening. */
+    public boolean ready() {
+        return healthy() && nodeApi != null;
+    }
+
     @Override
     public void close() {
         if (nodeApi != null) {
@@ -112,8 +117,8 @@ public final class TetherOperator implements AutoCloseable {
         var server = HttpServer.create(new InetSocketAddress(port), 16);
         server.createContext("/healthz", exchange -> respond(exchange, 200, "ok\n"));
         server.createContext("/readyz", exchange -> {
-            boolean ready = tether.healthy();
-            respond(exchange, ready ? 200 : 503, ready ? "ready\n" : "informers are not healthy\n");
+            boolean ready = tether.ready();
+            respond(exchange, ready ? 200 : 503, ready ? "ready\n" : "informers are not healthy or the node API is not listening\n");
         });
         server.start();
     }

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Hands each request to the {@link NodeApiService} on a handler thread (answers may wait on the
  * Kubernetes API, which must not block the event loop) and writes its reply. The connection reads no
- * further request until the reply is written, so a client cannot queue work faster than it is answered.
+ * further request until the reply is written, so a client cannot queue work faster than it is answered;
+ * a pipelined request that was already read meanwhile is not answered, and the connection is closed
+ * after the reply in flight (nodes do not pipeline).
  */
 final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(NodeApiHandler.class);
@@ -38,6 +40,9 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     private final NodeApiService service;
     private final ExecutorService handlers;
+    /** Both only touched on the channel's event loop. */
+    private boolean inFlight;
+    private boolean pipelined;
 
     NodeApiHandler(NodeApiService service, ExecutorService handlers) {
         this.service = service;
@@ -46,6 +51,10 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (inFlight) {
+            pipelined = true;
+            return;
+        }
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
             int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
@@ -65,6 +74,10 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     /** Called by {@link BoundedAggregator} for a body over the limit; the rest of it is never read. */
     void oversized(ChannelHandlerContext ctx, HttpRequest request) {
+        if (inFlight) {
+            pipelined = true;
+            return;
+        }
         NodeCall call = call(ctx, request, new byte[0]);
         dispatch(ctx, () -> service.refuseOversized(call), false);
     }
@@ -86,6 +99,7 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
 
     private void dispatch(ChannelHandlerContext ctx, Supplier<Reply> answer, boolean keepAlive) {
+        inFlight = true;
         ctx.channel().config().setAutoRead(false);
         try {
             handlers.execute(() -> {
@@ -104,7 +118,7 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
-    private static void write(ChannelHandlerContext ctx, Reply reply, boolean keepAlive) {
+    private void write(ChannelHandlerContext ctx, Reply reply, boolean keepAlive) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(reply.status()),
                 Unpooled.wrappedBuffer(reply.body()));
         var headers = response.headers();
@@ -118,7 +132,8 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         if (keepAlive) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess()) {
+                inFlight = false;
+                if (f.isSuccess() && !pipelined) {
                     f.channel().config().setAutoRead(true);
                 } else {
                     f.channel().close();

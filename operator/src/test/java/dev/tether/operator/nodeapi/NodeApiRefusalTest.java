@@ -167,6 +167,16 @@ class NodeApiRefusalTest extends NodeApiTestBase {
     }
 
     @Test
+    void pipelinedRequestsGetOneAnswerAndTheConnectionCloses() throws Exception {
+        String request = "GET " + NodeApi.path(NAMESPACE, "node-001", NodeApi.BOOT_CONFIG) + " HTTP/1.1\r\nHost: tether-node-api\r\n\r\n";
+
+        var response = api.exchange((request + request + request).getBytes(StandardCharsets.US_ASCII), null);
+
+        assertThat(response.status()).isEqualTo(401);
+        assertThat(response.text()).doesNotContain("HTTP/1.1");
+    }
+
+    @Test
     void theServerProvesTheNameTetherNodeApiAndNothingElse() throws Exception {
         var wrongName = new NodeApiClient(server.address(), harness.operator().trust().clusterCa().certificate(), "evil.example");
         assertThatThrownBy(wrongName::connect).isInstanceOf(SSLHandshakeException.class);
