@@ -1,6 +1,8 @@
 package dev.tether.operator.profile;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.api.v1alpha1.NodeProfile;
+import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.nodeapi.NodeApi;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,12 +28,17 @@ public final class AddonArchive {
 
     private AddonArchive() {}
 
-    public static byte[] build(String namespace, String profile, String method, String imageDigest,
+    /**
+     * @param tpmPolicy the profile's TPM policy: the agent needs it before it has a key, so before it can ask
+     *                  the node API for anything
+     */
+    public static byte[] build(String namespace, String profile, String method, String tpmPolicy, String imageDigest,
                                List<String> edgeUrls, List<String> nodeApiUrls, String caCertificatePem) {
         var profileJson = new LinkedHashMap<String, Object>();
         profileJson.put("namespace", namespace);
         profileJson.put("profile", profile);
         profileJson.put("method", method);
+        profileJson.put("tpmPolicy", tpmPolicy);
         profileJson.put("image", imageDigest);
         profileJson.put("edges", edgeUrls);
         profileJson.put("nodeApi", nodeApiUrls);
@@ -45,6 +52,12 @@ public final class AddonArchive {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** {@code required}, {@code preferred} or {@code disabled}, as the CRD spells it. */
+    public static String tpmPolicy(NodeProfile profile) {
+        var policy = profile.getSpec().tpmPolicy == null ? NodeProfileSpec.TpmPolicy.PREFERRED : profile.getSpec().tpmPolicy;
+        return JSON.convertValue(policy, String.class);
     }
 
     private static byte[] cpio(Map<String, byte[]> files) throws IOException {

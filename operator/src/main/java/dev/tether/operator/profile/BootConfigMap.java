@@ -39,7 +39,7 @@ public class BootConfigMap extends CRUDKubernetesDependentResource<ConfigMap, No
         var labels = new HashMap<>(Names.managedLabels("boot-files"));
         labels.put(Names.PROFILE_LABEL, name);
         byte[] addon = AddonArchive.build(profile.getMetadata().getNamespace(), name, BootConfig.method(profile),
-                image.ok() ? image.version().digest : null, edgeUrls, nodeApiUrls, caCertificatePem);
+                AddonArchive.tpmPolicy(profile), image.ok() ? image.version().digest : null, edgeUrls, nodeApiUrls, caCertificatePem);
         return new ConfigMapBuilder()
                 .withNewMetadata()
                 .withName(Names.bootConfigMap(name))

@@ -111,6 +111,7 @@ class NodeProfileReconcilerTest {
         JsonNode profileJson = JSON.readTree(addon.get("etc/tether/profile.json"));
         assertThat(profileJson.path("profile").asText()).isEqualTo("compute");
         assertThat(profileJson.path("image").asText()).isEqualTo(DIGEST);
+        assertThat(profileJson.path("tpmPolicy").asText()).as("the agent needs it before it has a key").isEqualTo("preferred");
         assertThat(configMap.getData().get("boot.json")).doesNotContainIgnoringCase("key");
     }
 

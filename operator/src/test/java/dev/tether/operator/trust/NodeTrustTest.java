@@ -88,7 +88,7 @@ class NodeTrustTest {
     void everyAddonArchiveCarriesTheClusterCaCertificateWhereTheAgentLooks() throws Exception {
         String pem = harness.operator().trust().clusterCa().certificatePem();
 
-        byte[] archive = AddonArchive.build("hpc", "compute", "tethered", null, List.of(), List.of("https://10.0.0.1:8443"), pem);
+        byte[] archive = AddonArchive.build("hpc", "compute", "tethered", "required", null, List.of(), List.of("https://10.0.0.1:8443"), pem);
 
         try (var in = new CpioArchiveInputStream(new ByteArrayInputStream(archive))) {
             String found = null;
