@@ -18,7 +18,7 @@ import java.util.List;
  * server port and uses the next one for control). {@link #reboot()} restarts it on the same state directory,
  * which keeps persistent objects and resets the PCRs, like a machine reboot.
  */
-final class Swtpm implements AutoCloseable {
+public final class Swtpm implements AutoCloseable {
     private final Path stateDir;
     private final Path log;
     private Process process;
@@ -30,7 +30,7 @@ final class Swtpm implements AutoCloseable {
     }
 
     /** Skips the calling test class, saying why, unless swtpm and the tpm2-tss libraries are installed. */
-    static void assumeAvailable() {
+    public static void assumeAvailable() {
         boolean swtpm = onPath("swtpm");
         if (!swtpm) {
             System.err.println("SKIPPED TPM tests: swtpm is not installed (Debian package swtpm)");
@@ -40,7 +40,7 @@ final class Swtpm implements AutoCloseable {
     }
 
     /** Skips the calling test class, saying why, unless the tpm2-tss libraries load. */
-    static void assumeLibraries() {
+    public static void assumeLibraries() {
         String missing;
         try {
             Tpm2.libraries();
@@ -61,7 +61,7 @@ final class Swtpm implements AutoCloseable {
         return false;
     }
 
-    static Swtpm start(Path stateDir) throws IOException, InterruptedException {
+    public static Swtpm start(Path stateDir) throws IOException, InterruptedException {
         Files.createDirectories(stateDir);
         Swtpm tpm = new Swtpm(stateDir);
         // Should a test JVM end without closing it, leave no emulator behind.
@@ -75,16 +75,16 @@ final class Swtpm implements AutoCloseable {
         return tpm;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String tcti() {
+    public String tcti() {
         return "swtpm:host=127.0.0.1,port=" + port;
     }
 
     /** Stops and restarts on the same state: persistent objects stay, PCRs start from zero again. */
-    void reboot() throws IOException, InterruptedException {
+    public void reboot() throws IOException, InterruptedException {
         stop();
         launch();
     }
