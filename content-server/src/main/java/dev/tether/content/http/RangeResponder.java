@@ -1,11 +1,13 @@
 package dev.tether.content.http;
 
 import dev.tether.content.http.RangeRequest.ByteRange;
+import dev.tether.content.server.Cork;
 import dev.tether.content.store.ServableBlob;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -113,6 +115,11 @@ public final class RangeResponder {
         if (immutable) {
             h.set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=31536000, immutable");
         }
+        // Corked only for plain file bodies: TLS and streamed bodies already leave in full records.
+        boolean cork = !x.tls() && send && ctx.executor().inEventLoop() && body.stream().allMatch(part -> part instanceof FileRegion || part instanceof ByteBuf);
+        if (cork) {
+            Cork.cork(ctx.channel());
+        }
         x.sendHead(head);
         for (Object part : body) {
             // A body that fails midway (a fill whose bytes failed verification) must cut the
@@ -120,6 +127,9 @@ public final class RangeResponder {
             ctx.write(part).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         }
         x.finishBody(send ? bodyBytes : 0).addListener(f -> blob.release());
+        if (cork) {
+            Cork.uncork(ctx.channel());
+        }
     }
 
     /** If-None-Match uses weak comparison (RFC 9110 §13.1.2). */
