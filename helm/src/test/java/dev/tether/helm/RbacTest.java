@@ -37,7 +37,8 @@ class RbacTest {
     /** What it does in its own namespace only: leader election, and creating the origin token Secret. */
     private static final Set<String> OWN_NAMESPACE_GRANTS = grants(
             rule("coordination.k8s.io", "leases", "get,create,update"),
-            rule("", "secrets", "get,create"));
+            rule("", "secrets", "get,create"),
+            rule("", "configmaps", "get,create,patch"));
 
     @Test
     void byDefaultAClusterRoleGrantsExactlyWhatTheOperatorUsesInEveryNamespace() {

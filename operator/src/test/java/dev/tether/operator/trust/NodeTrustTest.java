@@ -54,6 +54,17 @@ class NodeTrustTest {
     }
 
     @Test
+    void theSshCaPublicKeyIsPublishedAsAKnownHostsLineUsersCanRead() {
+        var ca = harness.operator().trust().sshCa();
+
+        var published = harness.client.configMaps().inNamespace(OPERATOR_NAMESPACE).withName("tether-ssh-ca").get();
+
+        assertThat(published.getData().get(SshCaPublication.KNOWN_HOSTS)).isEqualTo("@cert-authority * " + ca.publicKey() + "\n");
+        assertThat(published.getData().get(SshCaPublication.PUBLIC_KEY)).startsWith("ssh-ed25519 ");
+        assertThat(published.getData().values()).noneMatch(v -> v.contains("PRIVATE"));
+    }
+
+    @Test
     void theServerCertificateNamesTetherNodeApiAndTheServiceAndChainsToTheCa() throws Exception {
         var ca = harness.operator().trust().clusterCa();
 
