@@ -1,0 +1,287 @@
+package dev.tether.e2e.vm;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * One qemu virtual machine (software emulation, user-mode network) that network-boots with iPXE, with its
+ * serial console captured line by line (each line stamped with the host time it arrived) and written to a
+ * log file, and an SSH helper through a forwarded port.
+ *
+ * <p>Later steps plug in here: a TPM ({@link Builder#tpmSocket}, for a {@code swtpm socket} the caller
+ * runs), and a reboot with the same TPM state (stop, then start a new VM with the same builder).
+ */
+public final class VirtualMachine implements AutoCloseable {
+    public static final Path IPXE_ROM = Path.of("/usr/lib/ipxe/qemu/pxe-virtio.rom");
+    /** The host as the guest sees it under {@code -netdev user}. */
+    public static final String HOST_FROM_GUEST = "10.0.2.2";
+
+    /** A console line and when the host read it. */
+    public record ConsoleLine(Instant at, String text) {
+    }
+
+    public static final class Builder {
+        private String mac = "52:54:00:12:34:56";
+        private int memoryMiB = 2048;
+        private int cpus = 1;
+        private String ipxeScript;
+        private Path workDir;
+        private Path tpmSocket;
+
+        public Builder mac(String value) {
+            mac = value;
+            return this;
+        }
+
+        public Builder memoryMiB(int value) {
+            memoryMiB = value;
+            return this;
+        }
+
+        public Builder cpus(int value) {
+            cpus = value;
+            return this;
+        }
+
+        /** The script iPXE gets as its boot file over the user network's TFTP. */
+        public Builder ipxeScript(String value) {
+            ipxeScript = value;
+            return this;
+        }
+
+        /** Where the console log and the TFTP directory go. */
+        public Builder workDir(Path value) {
+            workDir = value;
+            return this;
+        }
+
+        /** A swtpm control socket ({@code swtpm socket --tpm2 --ctrl type=unixio,path=...}) to attach as a TPM 2.0. */
+        public Builder tpmSocket(Path value) {
+            tpmSocket = value;
+            return this;
+        }
+
+        /** An iPXE script that asks the edge for this machine's boot script by MAC. */
+        public static String chainTo(String edgeUrl) {
+            return "#!ipxe\n"
+                    + "echo Tether e2e: chaining to " + edgeUrl + "/boot/ipxe?mac=${mac}\n"
+                    + "isset ${ip} || dhcp\n"
+                    + "chain " + edgeUrl + "/boot/ipxe?mac=${mac}\n";
+        }
+
+        public VirtualMachine start() throws IOException {
+            return new VirtualMachine(this);
+        }
+    }
+
+    private final Builder config;
+    private final Process process;
+    private final int sshPort;
+    private final Path consoleLog;
+    private final Instant started;
+    private final List<ConsoleLine> lines = new ArrayList<>();
+    private final Thread reader;
+    /** Where the next {@link #waitFor} starts looking (guarded by {@code lines}). */
+    private int cursor;
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private VirtualMachine(Builder config) throws IOException {
+        this.config = config;
+        Path tftp = config.workDir.resolve("tftp");
+        Files.createDirectories(tftp);
+        Files.writeString(tftp.resolve("tether.ipxe"), config.ipxeScript);
+        consoleLog = config.workDir.resolve("console.log");
+        sshPort = freePort();
+        List<String> command = new ArrayList<>(List.of("qemu-system-x86_64",
+                "-m", Integer.toString(config.memoryMiB), "-smp", Integer.toString(config.cpus),
+                "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+                "-netdev", "user,id=n0,tftp=" + tftp + ",bootfile=tether.ipxe,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22",
+                "-device", "virtio-net-pci,netdev=n0,mac=" + config.mac + ",romfile=" + IPXE_ROM,
+                "-boot", "n"));
+        if (config.tpmSocket != null) {
+            command.addAll(List.of("-chardev", "socket,id=chrtpm,path=" + config.tpmSocket,
+                    "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"));
+        }
+        Files.writeString(config.workDir.resolve("qemu-command.txt"), String.join(" ", command) + "\n");
+        started = Instant.now();
+        process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        reader = Thread.ofPlatform().daemon().name("vm-console").start(this::readConsole);
+    }
+
+    private void readConsole() {
+        try (InputStream in = process.getInputStream();
+             BufferedWriter log = Files.newBufferedWriter(consoleLog, StandardCharsets.UTF_8)) {
+            var line = new StringBuilder();
+            byte[] buffer = new byte[8192];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                String chunk = new String(buffer, 0, n, StandardCharsets.UTF_8);
+                for (int i = 0; i < chunk.length(); i++) {
+                    char c = chunk.charAt(i);
+                    if (c == '\n') {
+                        String text = clean(line.toString());
+                        synchronized (lines) {
+                            lines.add(new ConsoleLine(Instant.now(), text));
+                            lines.notifyAll();
+                        }
+                        log.write(String.format("%7.1f %s%n", Duration.between(started, Instant.now()).toMillis() / 1000.0, text));
+                        log.flush();
+                        line.setLength(0);
+                    } else {
+                        line.append(c);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            synchronized (lines) {
+                lines.notifyAll();
+            }
+        }
+    }
+
+    /** Without terminal escapes and carriage returns, so patterns match what a person reads. */
+    private static String clean(String raw) {
+        return raw.replaceAll("\u001B\\[[0-9;?]*[A-Za-z]", "").replaceAll("\u001B[()][A-Z0-9]", "").replace("\r", "");
+    }
+
+    /**
+     * The next console line matching {@code pattern} after the line the previous {@code waitFor} returned, so
+     * that a sequence of calls follows the boot in order; waits up to {@code timeout}. The timeout is a safety
+     * net against a hung boot, not a performance assertion.
+     */
+    public ConsoleLine waitFor(Pattern pattern, Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        synchronized (lines) {
+            int seen = cursor;
+            while (true) {
+                for (; seen < lines.size(); seen++) {
+                    if (pattern.matcher(lines.get(seen).text()).find()) {
+                        cursor = seen + 1;
+                        return lines.get(seen);
+                    }
+                }
+                if (!process.isAlive() && !reader.isAlive()) {
+                    throw new AssertionError("the VM ended (exit " + process.exitValue() + ") before the console showed /"
+                            + pattern + "/; console: " + consoleLog + "\n" + tail(40));
+                }
+                long left = Duration.between(Instant.now(), deadline).toMillis();
+                if (left <= 0) {
+                    throw new AssertionError("the console did not show /" + pattern + "/ within " + timeout.toSeconds()
+                            + " s; console: " + consoleLog + "\n" + tail(40));
+                }
+                lines.wait(Math.min(left, 1000));
+            }
+        }
+    }
+
+    public ConsoleLine waitFor(String regex, Duration timeout) throws InterruptedException {
+        return waitFor(Pattern.compile(regex), timeout);
+    }
+
+    /** The first line so far that matches, without waiting. */
+    public Optional<ConsoleLine> find(String regex) {
+        Pattern pattern = Pattern.compile(regex);
+        synchronized (lines) {
+            return lines.stream().filter(l -> pattern.matcher(l.text()).find()).findFirst();
+        }
+    }
+
+    public List<ConsoleLine> lines() {
+        synchronized (lines) {
+            return List.copyOf(lines);
+        }
+    }
+
+    public String tail(int count) {
+        synchronized (lines) {
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()).stream()
+                    .map(ConsoleLine::text).toList());
+        }
+    }
+
+    public Instant started() {
+        return started;
+    }
+
+    public Path consoleLog() {
+        return consoleLog;
+    }
+
+    public int sshPort() {
+        return sshPort;
+    }
+
+    /** The result of a command run over SSH. */
+    public record SshResult(int status, String output) {
+    }
+
+    /** Runs {@code command} as root in the guest over the forwarded port; the host key is not checked yet. */
+    public SshResult ssh(Path privateKey, String command, Duration timeout) throws IOException, InterruptedException {
+        List<String> ssh = List.of("ssh", "-i", privateKey.toString(), "-p", Integer.toString(sshPort),
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR", "root@127.0.0.1", command);
+        Path out = Files.createTempFile(config.workDir, "ssh-", ".out");
+        Process p = new ProcessBuilder(ssh).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("ssh '" + command + "' did not finish within " + timeout.toSeconds() + " s");
+        }
+        String text = Files.readString(out);
+        Files.delete(out);
+        return new SshResult(p.exitValue(), text);
+    }
+
+    /** Retries until sshd accepts the test key (sshd may start a little after the console says so). */
+    public SshResult sshWhenReady(Path privateKey, String command, Duration timeout) throws IOException, InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        SshResult last = null;
+        while (Instant.now().isBefore(deadline)) {
+            last = ssh(privateKey, command, Duration.ofSeconds(120));
+            if (last.status() != 255) {
+                return last;
+            }
+            Thread.sleep(3000);
+        }
+        throw new AssertionError("ssh to the VM did not succeed within " + timeout.toSeconds() + " s: "
+                + (last == null ? "no attempt" : last.output()));
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        reader.join(5000);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.tether.e2e.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.tether.api.v1alpha1.NodeProfileSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real machine boots from Tether: qemu (software emulation) network-boots with iPXE from an edge, the
+ * image's own initramfs runs the boot agent, which mounts the root image tethered from two edges under a
+ * zram overlay and hands over to the image's systemd; the test logs in over SSH and looks at the root.
+ *
+ * <p>Not yet: the node API (API key, image key, host certificates) and the TPM; so the image is unencrypted
+ * and the test's SSH key is put into the image by its spec. Timeouts are safety nets for a hung boot, never
+ * performance assertions: qemu here is software emulation on shared cores.
+ */
+@Tag("vm")
+class VmBootTest {
+    private static final String MAC = "52:54:00:12:34:56";
+    private static final Duration BOOT_PATIENCE = Duration.ofMinutes(12);
+
+    @BeforeAll
+    static void requirements() {
+        assumeTrue(ImageCache.isRoot(), "SKIPPED: the VM boot needs root (image build, qemu user networking is fine without)");
+        assumeTrue(ImageCache.onPath("qemu-system-x86_64"), "SKIPPED: no qemu-system-x86_64 (apt-get install qemu-system-x86)");
+        assumeTrue(Files.isReadable(VirtualMachine.IPXE_ROM), "SKIPPED: no iPXE ROM " + VirtualMachine.IPXE_ROM + " (apt-get install ipxe-qemu)");
+        assumeTrue(ImageCache.onPath("ssh"), "SKIPPED: no ssh client (apt-get install openssh-client)");
+    }
+
+    @Test
+    void tetheredBootReachesMultiUserWithTheRootOnTheEdges() throws Exception {
+        TestSshKey key = TestSshKey.get();
+        var image = ImageCache.get(Path.of("..").toAbsolutePath().normalize(), key.publicKey());
+        var profile = TetherCluster.profile("e2e", image.image(), NodeProfileSpec.ImageMethod.TETHERED);
+        var credential = TetherCluster.credential("vm-001", "e2e", ImageCache.NAMESPACE, MAC);
+        Path runDir = Path.of("target", "vm-boot").toAbsolutePath();
+        ImageCache.removeTree(runDir);
+        Files.createDirectories(runDir);
+
+        try (var cluster = TetherCluster.start(image, profile, List.of(credential), 2, runDir)) {
+            waitUntil(() -> cluster.serves(MAC), Duration.ofSeconds(30), "the edges serve the boot script");
+            try (var vm = VirtualMachine.builder().mac(MAC).workDir(runDir)
+                    .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrlsForGuest().getFirst())).start()) {
+                System.err.println("[VmBootTest] VM console: " + vm.consoleLog() + "  (qemu: " + runDir.resolve("qemu-command.txt") + ")");
+                var marks = new LinkedHashMap<String, Instant>();
+                marks.put("qemu started", vm.started());
+                marks.put("iPXE running", vm.waitFor("iPXE", BOOT_PATIENCE).at());
+                marks.put("boot script from edge", vm.waitFor("Tether: booting vm-001", BOOT_PATIENCE).at());
+                marks.put("kernel running", vm.waitFor("Linux version", BOOT_PATIENCE).at());
+                marks.put("agent started", vm.waitFor("tether: ", BOOT_PATIENCE).at());
+                marks.put("root ready", vm.waitFor("root ready at", BOOT_PATIENCE).at());
+                marks.put("systemd running", vm.waitFor("systemd\\[1\\]|Welcome to", BOOT_PATIENCE).at());
+                marks.put("multi-user", vm.waitFor("Reached target.*Multi-User", BOOT_PATIENCE).at());
+
+                var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /", Duration.ofMinutes(5));
+                marks.put("ssh login", Instant.now());
+                assertThat(findmnt.status()).as(findmnt.output()).isZero();
+                var mounts = vm.ssh(key.privateKey(), "cat /proc/mounts; echo ---; cat /run/tether/boot-timings.json; echo;"
+                        + " echo ---; systemctl is-active ssh; systemctl is-system-running || true", Duration.ofMinutes(2));
+                String[] parts = mounts.output().split("---\n");
+                String procMounts = parts[0];
+                System.err.println("[VmBootTest] findmnt /: " + findmnt.output().strip());
+                System.err.println("[VmBootTest] /proc/mounts:\n" + procMounts);
+                assertThat(findmnt.output()).startsWith("overlay");
+                assertThat(procMounts).containsPattern("(?m)^overlay / overlay .*lowerdir=/run/tether/lower");
+                assertThat(procMounts).containsPattern("(?m)^/dev/loop\\d+ /run/tether/lower squashfs ro");
+                assertThat(procMounts).containsPattern("(?m)^/dev/zram\\d+ \\S+ xfs .*discard");
+                assertThat(procMounts).containsPattern("(?m)^\\S+ /run/tether/img fuse");
+                assertThat(parts[2]).contains("active");
+
+                var readAll = vm.ssh(key.privateKey(), "find /usr -xdev -type f -print0 | xargs -0 cat > /dev/null 2>/tmp/read-errors;"
+                        + " echo status=$?; wc -l < /tmp/read-errors; head -5 /tmp/read-errors", Duration.ofMinutes(30));
+                System.err.println("[VmBootTest] reading every file under /usr: " + readAll.output().strip());
+                assertThat(readAll.output()).contains("status=0");
+
+                report(marks, parts.length > 1 ? parts[1].strip() : "(none)", cluster, image);
+            }
+        }
+    }
+
+    private static void report(Map<String, Instant> marks, String agentTimings, TetherCluster cluster,
+            ImageCache.CachedImage image) throws Exception {
+        var text = new StringBuilder("[VmBootTest] phase wall times (host clock, from console lines):\n");
+        Instant previous = null;
+        for (var mark : marks.entrySet()) {
+            text.append(String.format(Locale.ROOT, "  %-22s +%6.1fs%s%n", mark.getKey(),
+                    Duration.between(marks.get("qemu started"), mark.getValue()).toMillis() / 1000.0,
+                    previous == null ? "" : String.format(Locale.ROOT, "  (%.1fs)", Duration.between(previous, mark.getValue()).toMillis() / 1000.0)));
+            previous = mark.getValue();
+        }
+        text.append("  agent steps (/run/tether/boot-timings.json): ").append(agentTimings).append('\n');
+        long total = 0;
+        for (int i = 0; i < cluster.edgeCount(); i++) {
+            long sent = cluster.bytesSent(i);
+            total += sent;
+            text.append(String.format(Locale.ROOT, "  edge %d sent %,d bytes%n", i, sent));
+        }
+        text.append(String.format(Locale.ROOT, "  edges sent %,d bytes in all (kernel + initramfs + addon + image chunks);"
+                + " the root image is %,d bytes%n", total, image.result().rootImageBytes()));
+        System.err.print(text);
+        Files.writeString(Path.of("target", "vm-boot", "report.txt"), text.toString());
+    }
+
+    @FunctionalInterface
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static void waitUntil(Check check, Duration timeout, String what) throws Exception {
+        Instant deadline = Instant.now().plus(timeout);
+        while (!check.ok()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(500);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.tether.e2e.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The VM image is built by imgutil run-spec as the builder Job runs it, published, and cached. */
+@Tag("vm")
+class VmImageBuildTest {
+
+    @Test
+    void imageIsBuiltPublishedAndCached() throws Exception {
+        var image = ImageCache.get(Path.of("..").toAbsolutePath().normalize(), TestSshKey.get().publicKey());
+        assertThat(image.result().digest()).startsWith("sha256:");
+        assertThat(image.result().encrypted()).isFalse();
+        assertThat(image.storeDir().resolve("sha256")).exists();
+    }
+}
