@@ -38,6 +38,14 @@ public final class TetherAgent implements Callable<Integer> {
         if (args.length > 0 && args[0].equals("boot") && !BootSupervisor.isSupervised()) {
             System.exit(BootSupervisor.superviseThisCommand(args, System.out));
         }
+        if (BootSupervisor.isSupervised()) {
+            // This process may serve the root image until the machine stops: systemd must spare it.
+            String notMarked = ShutdownSurvivor.mark();
+            if (notMarked != null) {
+                System.out.println("tether: cannot mark the agent for systemd to spare at shutdown (" + notMarked
+                        + "); a reboot may hang once the agent is killed");
+            }
+        }
         System.exit(run(args, System.out, AgentServices.production(), kernelLog()));
     }
 
