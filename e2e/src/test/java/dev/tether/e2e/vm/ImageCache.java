@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -48,7 +49,7 @@ public final class ImageCache {
     public static final String NAMESPACE = "tether-e2e";
     /** The origin URL the builder command is built with; replaced by the local origin's at run time. */
     private static final String ORIGIN_PLACEHOLDER = "http://tether-origin:8080";
-    private static final String TOKEN = "e2e-upload-token";
+    static final String TOKEN = "e2e-upload-token";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A built, published image: the origin store that holds it and what the builder reported. */
@@ -134,6 +135,13 @@ public final class ImageCache {
 
         String key = key(specJson, jobCommand, imgutilJar, agentBundle);
         Path entry = Path.of(CACHE_ROOT, "e2e-image-" + key);
+        if (AgentOverlay.enabled() && !Files.exists(entry.resolve("result.json"))) {
+            // The developer loop lays this checkout's agent over any earlier build of the same spec.
+            Optional<Path> earlier = latestBuildOf(specJson);
+            if (earlier.isPresent()) {
+                entry = earlier.get();
+            }
+        }
         Path complete = entry.resolve("result.json");
         Files.createDirectories(entry.getParent());
         try (FileChannel lockFile = FileChannel.open(Path.of(entry + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -150,6 +158,22 @@ public final class ImageCache {
             throw new IOException("the cached build in " + entry + " failed: " + result.problem().get());
         }
         return new CachedImage(entry.resolve("store"), result, image, entry);
+    }
+
+    /** The most recent complete build whose spec is {@code specJson}. */
+    private static Optional<Path> latestBuildOf(String specJson) throws IOException {
+        try (Stream<Path> entries = Files.list(Path.of(CACHE_ROOT))) {
+            return entries.filter(e -> e.getFileName().toString().startsWith("e2e-image-") && Files.isDirectory(e))
+                    .filter(e -> Files.exists(e.resolve("result.json")))
+                    .filter(e -> {
+                        try {
+                            return specJson.equals(Files.readString(e.resolve("spec/spec.json")));
+                        } catch (IOException ex) {
+                            return false;
+                        }
+                    })
+                    .max(java.util.Comparator.comparing(e -> e.resolve("result.json").toFile().lastModified()));
+        }
     }
 
     private static void build(Path entry, String specJson, List<String> jobCommand, Path imgutilJar, Path agentBundle)

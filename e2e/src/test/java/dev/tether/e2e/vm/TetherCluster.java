@@ -85,10 +85,14 @@ public final class TetherCluster implements AutoCloseable {
      * with the boot files of {@code profile} and {@code credentials}.
      */
     public static TetherCluster start(ImageCache.CachedImage image, NodeProfile profile, List<NodeCredential> credentials,
-            int edgeCount, Path workDir) throws IOException {
+            int edgeCount, Path workDir) throws IOException, InterruptedException {
         OriginServer origin = image.startOrigin();
         List<EdgeServer> edges = new ArrayList<>();
         try {
+            if (AgentOverlay.enabled()) {
+                image = new ImageCache.CachedImage(image.storeDir(), AgentOverlay.apply(Path.of("..").toAbsolutePath().normalize(),
+                        image, origin, ImageCache.TOKEN), image.image(), image.directory());
+            }
             List<Integer> ports = new ArrayList<>();
             for (int i = 0; i < edgeCount; i++) {
                 ports.add(VirtualMachine.freePort());

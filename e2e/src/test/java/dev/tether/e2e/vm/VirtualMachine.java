@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * runs), and a reboot with the same TPM state (stop, then start a new VM with the same builder).
  */
 public final class VirtualMachine implements AutoCloseable {
-    public static final Path IPXE_ROM = Path.of("/usr/lib/ipxe/qemu/pxe-virtio.rom");
+    /** The iPXE ROM qemu gives a virtio-net-pci device by default (Debian's ipxe-qemu). */
+    public static final Path IPXE_ROM = Path.of("/usr/lib/ipxe/qemu/efi-virtio.rom");
     /** The host as the guest sees it under {@code -netdev user}. */
     public static final String HOST_FROM_GUEST = "10.0.2.2";
 
@@ -110,9 +111,11 @@ public final class VirtualMachine implements AutoCloseable {
         sshPort = freePort();
         List<String> command = new ArrayList<>(List.of("qemu-system-x86_64",
                 "-m", Integer.toString(config.memoryMiB), "-smp", Integer.toString(config.cpus),
-                "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+                // -nographic, not -display none: only without a display does SeaBIOS (and so iPXE) write to
+                // the serial port. The monitor shares stdio; nothing is ever written to qemu's stdin.
+                "-nographic", "-no-reboot",
                 "-netdev", "user,id=n0,tftp=" + tftp + ",bootfile=tether.ipxe,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22",
-                "-device", "virtio-net-pci,netdev=n0,mac=" + config.mac + ",romfile=" + IPXE_ROM,
+                "-device", "virtio-net-pci,netdev=n0,mac=" + config.mac + "" /* qemu's default ROM, IPXE_ROM; naming it as romfile= stops it booting */,
                 "-boot", "n"));
         if (config.tpmSocket != null) {
             command.addAll(List.of("-chardev", "socket,id=chrtpm,path=" + config.tpmSocket,

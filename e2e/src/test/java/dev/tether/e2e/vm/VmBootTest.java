@@ -76,7 +76,7 @@ class VmBootTest {
                 assertThat(procMounts).containsPattern("(?m)^overlay / overlay .*lowerdir=/run/tether/lower");
                 assertThat(procMounts).containsPattern("(?m)^/dev/loop\\d+ /run/tether/lower squashfs ro");
                 assertThat(procMounts).containsPattern("(?m)^/dev/zram\\d+ \\S+ xfs .*discard");
-                assertThat(procMounts).containsPattern("(?m)^\\S+ /run/tether/img fuse");
+                assertThat(procMounts).containsPattern("(?m)^\\S+ /run/tether/image fuse");
                 assertThat(parts[2]).contains("active");
 
                 var readAll = vm.ssh(key.privateKey(), "find /usr -xdev -type f -print0 | xargs -0 cat > /dev/null 2>/tmp/read-errors;"

@@ -15,6 +15,6 @@ class VmImageBuildTest {
         var image = ImageCache.get(Path.of("..").toAbsolutePath().normalize(), TestSshKey.get().publicKey());
         assertThat(image.result().digest()).startsWith("sha256:");
         assertThat(image.result().encrypted()).isFalse();
-        assertThat(image.storeDir().resolve("sha256")).exists();
+        assertThat(image.storeDir().resolve("blobs/sha256").resolve(image.result().rootImageDigest().substring(7))).exists();
     }
 }
