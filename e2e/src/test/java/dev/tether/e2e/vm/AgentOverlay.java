@@ -43,8 +43,32 @@ final class AgentOverlay {
         files.put("usr/lib/tether/agent/bin/tether-agent", bundle.resolve("bin/tether-agent"));
         files.put("usr/lib/tether/agent/lib/tether-agent.jar", bundle.resolve("lib/tether-agent.jar"));
         files.put("scripts/tether", projectDir.resolve("imgutil/src/main/resources/dev/tether/imgutil/initramfs/initramfs-tools/script"));
+        // What the hook copies to /usr/lib/tether/bin, for images built before it did; this host's
+        // util-linux (Debian bookworm like the image; the libraries are in the initramfs already).
+        for (String tool : new String[] {"mount", "umount", "losetup"}) {
+            for (String dir : new String[] {"/usr/bin", "/usr/sbin", "/bin", "/sbin"}) {
+                Path host = Path.of(dir, tool);
+                if (Files.isRegularFile(host) && !files.containsKey("usr/lib/tether/bin/" + tool)) {
+                    files.put("usr/lib/tether/bin/" + tool, host);
+                }
+            }
+        }
         var overlay = new ByteArrayOutputStream();
         try (var cpio = new CpioArchiveOutputStream(overlay, CpioConstants.FORMAT_NEW)) {
+            // The kernel makes no parent directories for an archive's files: list each (existing ones stay).
+            var dirs = new java.util.TreeSet<String>();
+            for (String name : files.keySet()) {
+                for (int slash = name.indexOf('/'); slash > 0; slash = name.indexOf('/', slash + 1)) {
+                    dirs.add(name.substring(0, slash));
+                }
+            }
+            for (String dir : dirs) {
+                var entry = new CpioArchiveEntry(CpioConstants.FORMAT_NEW, dir);
+                entry.setMode(CpioConstants.C_ISDIR | 0755);
+                entry.setTime(0);
+                cpio.putArchiveEntry(entry);
+                cpio.closeArchiveEntry();
+            }
             for (var file : files.entrySet()) {
                 byte[] content = Files.readAllBytes(file.getValue());
                 var entry = new CpioArchiveEntry(CpioConstants.FORMAT_NEW, file.getKey(), content.length);

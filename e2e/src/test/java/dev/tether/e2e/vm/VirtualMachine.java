@@ -124,6 +124,8 @@ public final class VirtualMachine implements AutoCloseable {
         Files.writeString(config.workDir.resolve("qemu-command.txt"), String.join(" ", command) + "\n");
         started = Instant.now();
         process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // A test JVM stopped by a signal must not leave a VM running on shared cores.
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "vm-stop"));
         reader = Thread.ofPlatform().daemon().name("vm-console").start(this::readConsole);
     }
 
