@@ -97,6 +97,8 @@ public final class VirtualMachine implements AutoCloseable {
     private final Thread reader;
     /** Where the next {@link #waitFor} starts looking (guarded by {@code lines}). */
     private int cursor;
+    /** The console's last, unfinished line (guarded by {@code lines}). */
+    private String partial = "";
 
     public static Builder builder() {
         return new Builder();
@@ -142,6 +144,7 @@ public final class VirtualMachine implements AutoCloseable {
                         String text = clean(line.toString());
                         synchronized (lines) {
                             lines.add(new ConsoleLine(Instant.now(), text));
+                            partial = "";
                             lines.notifyAll();
                         }
                         log.write(String.format("%7.1f %s%n", Duration.between(started, Instant.now()).toMillis() / 1000.0, text));
@@ -150,6 +153,11 @@ public final class VirtualMachine implements AutoCloseable {
                     } else {
                         line.append(c);
                     }
+                }
+                synchronized (lines) {
+                    // A prompt ("vm login: ") ends without a line break; waitFor sees it as it is.
+                    partial = clean(line.toString());
+                    lines.notifyAll();
                 }
             }
         } catch (IOException e) {
@@ -181,6 +189,11 @@ public final class VirtualMachine implements AutoCloseable {
                         cursor = seen + 1;
                         return lines.get(seen);
                     }
+                }
+                if (!partial.isEmpty() && pattern.matcher(partial).find()) {
+                    // The unfinished line becomes lines.get(seen) once it ends; look after it next time.
+                    cursor = seen + 1;
+                    return new ConsoleLine(Instant.now(), partial);
                 }
                 if (!process.isAlive() && !reader.isAlive()) {
                     throw new AssertionError("the VM ended (exit " + process.exitValue() + ") before the console showed /"

@@ -88,18 +88,22 @@ class VmBootTest {
                 // systemd-shutdown to spare it (argv[0] starting with '@').
                 assertThat(parts[3].strip()).as("first byte of the agent's argv[0]").isEqualTo("@");
 
+                long[] sentAtLogin = new long[cluster.edgeCount()];
+                for (int i = 0; i < sentAtLogin.length; i++) {
+                    sentAtLogin[i] = cluster.bytesSent(i);
+                }
                 var readAll = vm.ssh(key.privateKey(), "find /usr -xdev -type f -print0 | xargs -0 cat > /dev/null 2>/tmp/read-errors;"
                         + " echo status=$?; wc -l < /tmp/read-errors; head -5 /tmp/read-errors", Duration.ofMinutes(30));
                 System.err.println("[VmBootTest] reading every file under /usr: " + readAll.output().strip());
                 assertThat(readAll.output()).contains("status=0");
 
-                report(marks, parts[1].strip(), parts[4].strip(), cluster, image);
+                report(marks, parts[1].strip(), parts[4].strip(), sentAtLogin, cluster, image);
             }
         }
     }
 
-    private static void report(Map<String, Instant> marks, String agentTimings, String guestSystemd, TetherCluster cluster,
-            ImageCache.CachedImage image) throws Exception {
+    private static void report(Map<String, Instant> marks, String agentTimings, String guestSystemd, long[] sentAtLogin,
+            TetherCluster cluster, ImageCache.CachedImage image) throws Exception {
         var text = new StringBuilder("[VmBootTest] phase wall times (host clock, from console lines):\n");
         Instant previous = null;
         for (var mark : marks.entrySet()) {
@@ -109,22 +113,35 @@ class VmBootTest {
             previous = mark.getValue();
         }
         text.append("  agent steps (/run/tether/boot-timings.json): ").append(agentTimings).append('\n');
-        List<String> systemd = guestSystemd.lines().toList();
+        List<String> systemd = guestSystemd.lines().filter(line -> !line.isBlank()).toList();
         text.append("  guest: ").append(systemd.isEmpty() ? "" : systemd.getFirst()).append('\n');
         if (systemd.size() >= 3) {
             text.append(String.format(Locale.ROOT, "  guest monotonic clock: ssh.service active at %.1fs, multi-user.target at %.1fs%n",
                     Long.parseLong(systemd.get(1).strip()) / 1e6, Long.parseLong(systemd.get(2).strip()) / 1e6));
         }
+        long atLogin = 0;
         long total = 0;
         for (int i = 0; i < cluster.edgeCount(); i++) {
             long sent = cluster.bytesSent(i);
+            atLogin += sentAtLogin[i];
             total += sent;
-            text.append(String.format(Locale.ROOT, "  edge %d sent %,d bytes%n", i, sent));
+            text.append(String.format(Locale.ROOT, "  edge %d sent %,d bytes by the ssh login, %,d after reading /usr%n",
+                    i, sentAtLogin[i], sent));
         }
-        text.append(String.format(Locale.ROOT, "  edges sent %,d bytes in all (kernel + initramfs + addon + image chunks);"
-                + " the root image is %,d bytes%n", total, image.result().rootImageBytes()));
+        long bootFiles = blobSize(image, image.result().kernelDigest()) + blobSize(image, image.result().initramfsDigest());
+        text.append(String.format(Locale.ROOT, "  kernel + initramfs: %,d bytes; root image: %,d bytes%n", bootFiles,
+                image.result().rootImageBytes()));
+        text.append(String.format(Locale.ROOT, "  root image bytes fetched by the ssh login: about %,d (%.0f%% of the image);"
+                        + " after reading all of /usr: about %,d (%.0f%%)%n", atLogin - bootFiles,
+                100.0 * (atLogin - bootFiles) / image.result().rootImageBytes(), total - bootFiles,
+                100.0 * (total - bootFiles) / image.result().rootImageBytes()));
         System.err.print(text);
         Files.writeString(Path.of("target", "vm-boot", "report.txt"), text.toString());
+    }
+
+    private static long blobSize(ImageCache.CachedImage image, String digest) throws java.io.IOException {
+        Path blob = image.storeDir().resolve("blobs/sha256/" + digest.substring("sha256:".length()));
+        return Files.size(blob);
     }
 
     @FunctionalInterface
