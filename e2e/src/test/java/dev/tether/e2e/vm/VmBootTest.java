@@ -40,11 +40,21 @@ class VmBootTest {
 
     @Test
     void tetheredBootReachesMultiUserWithTheRootOnTheEdges() throws Exception {
+        boot(NodeProfileSpec.ImageMethod.TETHERED, "vm-boot");
+    }
+
+    @Test
+    void untetheredBootReachesMultiUserWithTheRootInRam() throws Exception {
+        boot(NodeProfileSpec.ImageMethod.UNTETHERED, "vm-boot-untethered");
+    }
+
+    private void boot(NodeProfileSpec.ImageMethod method, String runName) throws Exception {
+        boolean tethered = method == NodeProfileSpec.ImageMethod.TETHERED;
         TestSshKey key = TestSshKey.get();
         var image = ImageCache.get(Path.of("..").toAbsolutePath().normalize(), key.publicKey());
-        var profile = TetherCluster.profile("e2e", image.image(), NodeProfileSpec.ImageMethod.TETHERED);
+        var profile = TetherCluster.profile("e2e", image.image(), method);
         var credential = TetherCluster.credential("vm-001", "e2e", ImageCache.NAMESPACE, MAC);
-        Path runDir = Path.of("target", "vm-boot").toAbsolutePath();
+        Path runDir = Path.of("target", runName).toAbsolutePath();
         ImageCache.removeTree(runDir);
         Files.createDirectories(runDir);
 
@@ -82,11 +92,13 @@ class VmBootTest {
                 assertThat(procMounts).containsPattern("(?m)^overlay / overlay .*lowerdir=/run/tether/lower");
                 assertThat(procMounts).containsPattern("(?m)^/dev/loop\\d+ /run/tether/lower squashfs ro");
                 assertThat(procMounts).containsPattern("(?m)^/dev/zram\\d+ \\S+ xfs .*discard");
-                assertThat(procMounts).containsPattern("(?m)^\\S+ /run/tether/image fuse");
+                assertThat(procMounts).containsPattern(tethered ? "(?m)^\\S+ /run/tether/image fuse" : "(?m)^\\S+ /run/tether/image tmpfs");
                 assertThat(parts[2].strip().lines()).as("ssh and multi-user active").containsExactly("active", "active");
                 // The agent serving the root survived the switch to the image's systemd, and is marked for
                 // systemd-shutdown to spare it (argv[0] starting with '@').
-                assertThat(parts[3].strip()).as("first byte of the agent's argv[0]").isEqualTo("@");
+                if (tethered) {
+                    assertThat(parts[3].strip()).as("first byte of the agent's argv[0]").isEqualTo("@");
+                }
 
                 long[] sentAtLogin = new long[cluster.edgeCount()];
                 for (int i = 0; i < sentAtLogin.length; i++) {
@@ -97,14 +109,14 @@ class VmBootTest {
                 System.err.println("[VmBootTest] reading every file under /usr: " + readAll.output().strip());
                 assertThat(readAll.output()).contains("status=0");
 
-                report(marks, parts[1].strip(), parts[4].strip(), sentAtLogin, cluster, image);
+                report(method + " boot", runDir, marks, parts[1].strip(), parts[4].strip(), sentAtLogin, cluster, image);
             }
         }
     }
 
-    private static void report(Map<String, Instant> marks, String agentTimings, String guestSystemd, long[] sentAtLogin,
+    private static void report(String title, Path runDir, Map<String, Instant> marks, String agentTimings, String guestSystemd, long[] sentAtLogin,
             TetherCluster cluster, ImageCache.CachedImage image) throws Exception {
-        var text = new StringBuilder("[VmBootTest] phase wall times (host clock, from console lines):\n");
+        var text = new StringBuilder("[VmBootTest] " + title + ": phase wall times (host clock, from console lines):\n");
         Instant previous = null;
         for (var mark : marks.entrySet()) {
             text.append(String.format(Locale.ROOT, "  %-22s +%6.1fs%s%n", mark.getKey(),
@@ -136,7 +148,7 @@ class VmBootTest {
                 100.0 * (atLogin - bootFiles) / image.result().rootImageBytes(), total - bootFiles,
                 100.0 * (total - bootFiles) / image.result().rootImageBytes()));
         System.err.print(text);
-        Files.writeString(Path.of("target", "vm-boot", "report.txt"), text.toString());
+        Files.writeString(runDir.resolve("report.txt"), text.toString());
     }
 
     private static long blobSize(ImageCache.CachedImage image, String digest) throws java.io.IOException {
