@@ -14,8 +14,9 @@ import java.util.List;
  * loop on a thread of its own until {@link #close()}.
  *
  * <p>Options: {@code kernel_cache} and long attribute timeouts, because the file never changes;
- * {@code auto_unmount} when
- * {@code fusermount3} is installed (libfuse needs it for that), so a dead agent leaves no hung mount.
+ * {@code auto_unmount} when {@code fusermount3} is installed (libfuse needs it for that), so a dead agent in
+ * a test leaves no hung mount. The initramfs leaves fusermount3 out on purpose: a node's root lives until
+ * power-off, and auto_unmount's helper process is one that systemd cannot stop at shutdown.
  */
 public final class FuseMount implements Closeable {
     private static final int READ_AHEAD_KB = 4096;

@@ -20,8 +20,9 @@ installkernel() {
 
 install() {
     local agent=/usr/lib/tether/agent
-    inst_multiple -o mount umount losetup mkfs.xfs fstrim fusermount3 modprobe
-    inst_libdir_file "libfuse3.so*" "libtss2-esys.so*" "libtss2-tctildr.so*" "libtss2-tcti-device.so*"
+    # No fusermount3: see the initramfs-tools hook (auto_unmount's helper blocks shutdown).
+    inst_multiple -o mount umount losetup mkfs.xfs fstrim modprobe
+    inst_libdir_file "libfuse3.so*" "libtss2-esys.so*" "libtss2-mu.so*" "libtss2-rc.so*" "libtss2-tctildr.so*" "libtss2-tcti-device.so*"
     if [[ -x $agent/bin/tether-agent ]]; then
         # inst resolves the libraries of every ELF file it copies.
         while IFS= read -r -d '' file; do
