@@ -102,7 +102,8 @@ public final class TetherCluster implements AutoCloseable {
             if (!resolved.ok()) {
                 throw new IllegalStateException("the profile does not resolve its image: " + resolved.problem());
             }
-            var configMap = BootConfigMap.build(profile, resolved, credentials, guestUrls, List.of());
+            // No node API yet: no node API URLs and no cluster CA in the addon archive.
+            var configMap = BootConfigMap.build(profile, resolved, credentials, guestUrls, List.of(), null);
             for (int i = 0; i < edgeCount; i++) {
                 Path dir = workDir.resolve("edge-" + i);
                 Path boot = dir.resolve("boot");
