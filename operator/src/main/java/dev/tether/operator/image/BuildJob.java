@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.DisklessImageSpec;
+import dev.tether.operator.GoDuration;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -133,21 +134,9 @@ public final class BuildJob {
         return new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(true).build();
     }
 
-    /** {@code 2h}, {@code 90m}, {@code 1h30m}: the schema's duration pattern. */
+    /** The builder's timeout ({@code 2h}, {@code 90m}, {@code 1h30m}); two hours when absent or zero. */
     static Duration parseDuration(String text) {
-        if (text == null || text.isEmpty()) {
-            return Duration.ofHours(2);
-        }
-        var matcher = java.util.regex.Pattern.compile("(\\d+)([hms])").matcher(text);
-        Duration total = Duration.ZERO;
-        while (matcher.find()) {
-            long amount = Long.parseLong(matcher.group(1));
-            total = total.plus(switch (matcher.group(2)) {
-                case "h" -> Duration.ofHours(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                default -> Duration.ofSeconds(amount);
-            });
-        }
-        return total.isZero() ? Duration.ofHours(2) : total;
+        Duration timeout = text == null || text.isEmpty() ? Duration.ZERO : GoDuration.parse(text);
+        return timeout.isZero() ? Duration.ofHours(2) : timeout;
     }
 }

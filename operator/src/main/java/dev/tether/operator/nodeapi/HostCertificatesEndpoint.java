@@ -5,6 +5,7 @@ import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
+import dev.tether.operator.GoDuration;
 import dev.tether.operator.trust.HostKeySigner;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.security.PublicKey;
