@@ -29,11 +29,6 @@ final class BootConfigEndpoint implements Endpoint {
     }
 
     @Override
-    public boolean authenticated() {
-        return true;
-    }
-
-    @Override
     public Reply handle(NodeContext context) throws Refusal {
         var profile = profiles.profile(context.credential());
         var image = ResolvedImage.resolve(profile, Optional.ofNullable(profiles.image(profile)));

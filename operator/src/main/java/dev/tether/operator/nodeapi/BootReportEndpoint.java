@@ -37,11 +37,6 @@ final class BootReportEndpoint implements Endpoint {
     }
 
     @Override
-    public boolean authenticated() {
-        return true;
-    }
-
-    @Override
     public Reply handle(NodeContext context) throws Refusal {
         BootReport report = NodeApiJson.read(context.call().body(), BootReport.class, "BadReport");
         KeySource source = validate(report);

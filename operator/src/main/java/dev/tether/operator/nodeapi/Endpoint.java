@@ -6,7 +6,10 @@ import dev.tether.api.v1alpha1.NodeCredential;
 interface Endpoint {
     String method();
 
-    boolean authenticated();
+    /** Whether the node must show its API key; every endpoint but the one that issues keys says yes. */
+    default boolean authenticated() {
+        return true;
+    }
 
     Reply handle(NodeContext context) throws Refusal;
 

@@ -57,11 +57,6 @@ final class HostCertificatesEndpoint implements Endpoint {
     }
 
     @Override
-    public boolean authenticated() {
-        return true;
-    }
-
-    @Override
     public Reply handle(NodeContext context) throws Refusal {
         HostKeys request = NodeApiJson.read(context.call().body(), HostKeys.class, "BadPublicKey");
         List<PublicKey> keys = parse(request.publicKeys());

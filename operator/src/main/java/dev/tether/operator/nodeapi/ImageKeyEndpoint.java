@@ -36,11 +36,6 @@ final class ImageKeyEndpoint implements Endpoint {
     }
 
     @Override
-    public boolean authenticated() {
-        return true;
-    }
-
-    @Override
     public Reply handle(NodeContext context) throws Refusal {
         String digest = context.call().queryParameter("digest");
         if (digest == null || digest.length() != 71 || !DIGEST.matcher(digest).matches()) {
