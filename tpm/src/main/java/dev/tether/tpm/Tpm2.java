@@ -2,6 +2,7 @@ package dev.tether.tpm;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -23,6 +24,9 @@ public final class Tpm2 {
     /** The largest secret a sealed object holds (MAX_SYM_DATA of TPM 2.0). */
     public static final int MAX_SECRET_BYTES = 128;
 
+    /** The TPM device nodes under /dev, the kernel's resource manager first. */
+    public static final List<String> DEVICE_NAMES = List.of("tpmrm0", "tpm0");
+
     private static Tss2 loaded;
 
     private Tpm2() {}
@@ -36,7 +40,7 @@ public final class Tpm2 {
     }
 
     static Optional<String> detect(Path dev) {
-        for (String name : new String[] {"tpmrm0", "tpm0"}) {
+        for (String name : DEVICE_NAMES) {
             Path device = dev.resolve(name);
             if (Files.exists(device)) {
                 return Optional.of("device:" + device);

@@ -4,6 +4,7 @@ import dev.tether.agent.AgentConsole;
 import dev.tether.nodeapi.ApiKeyIssued;
 import dev.tether.nodeapi.BootConfiguration;
 import dev.tether.tpm.SealedSecretStore;
+import dev.tether.tpm.Tpm2;
 import dev.tether.tpm.TpmException;
 import java.io.IOException;
 import java.util.Arrays;
@@ -64,7 +65,7 @@ public final class ApiKeyAcquisition {
         if (store.isEmpty()) {
             if (policy == TpmPolicy.REQUIRED) {
                 throw new TrustException("the profile requires a TPM (tpmPolicy: required) and this machine has none ("
-                        + String.join(" and ", TpmAccess.DEVICES.stream().map(Object::toString).toList())
+                        + String.join(" and ", Tpm2.DEVICE_NAMES.stream().map(name -> "/dev/" + name).toList())
                         + " are missing); enable the TPM in the firmware setup, or set the NodeProfile's tpmPolicy to"
                         + " preferred and the NodeCredential's arming to continuous");
             }

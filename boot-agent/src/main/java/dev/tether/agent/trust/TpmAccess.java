@@ -3,8 +3,6 @@ package dev.tether.agent.trust;
 import dev.tether.tpm.SealedSecretStore;
 import dev.tether.tpm.Tpm2;
 import dev.tether.tpm.TpmException;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -13,9 +11,6 @@ import java.util.Optional;
  */
 @FunctionalInterface
 public interface TpmAccess {
-    /** The TPM device nodes the kernel offers; the resource manager first. */
-    List<Path> DEVICES = List.of(Path.of("/dev/tpmrm0"), Path.of("/dev/tpm0"));
-
     /** A machine without a TPM. */
     TpmAccess NONE = () -> Optional.empty();
 
