@@ -1,12 +1,17 @@
 package dev.tether.agent.image;
 
-import java.util.function.LongConsumer;
+import java.util.function.LongPredicate;
 
 /**
  * Notices sequential reading and asks for the chunks ahead of it before they are read. Keeps a few
  * streams, as the kernel's read-ahead does, so two files read at once are both recognised. A stream that
  * moves into the next chunk doubles its window (from 2 up to the maximum); a read that matches no stream
  * starts a new one and prefetches nothing, so random reads cost no extra traffic.
+ *
+ * <p>The kernel reads a FUSE file ahead itself, on several threads at once, so reads of one stream arrive
+ * out of order and up to its own window ahead: a read anywhere from just behind the stream to just past
+ * what it has fetched ahead continues it. A chunk the prefetcher declines (all its slots busy) is not
+ * counted as fetched ahead; the next read of the stream asks for it again.
  */
 public final class ReadAhead {
     private static final int STREAMS = 4;
@@ -14,7 +19,7 @@ public final class ReadAhead {
 
     private final int maxWindow;
     private final long chunkCount;
-    private final LongConsumer prefetch;
+    private final LongPredicate prefetch;
     private final Stream[] streams = new Stream[STREAMS];
     private long clock;
 
@@ -25,8 +30,11 @@ public final class ReadAhead {
         long used;
     }
 
-    /** @param prefetch called (outside any lock) for each chunk to fetch ahead */
-    public ReadAhead(int maxWindow, long chunkCount, LongConsumer prefetch) {
+    /**
+     * @param prefetch called for each chunk to fetch ahead, under this read-ahead's lock (so it must not
+     *                 block); false when it cannot take the chunk now
+     */
+    public ReadAhead(int maxWindow, long chunkCount, LongPredicate prefetch) {
         this.maxWindow = maxWindow;
         this.chunkCount = chunkCount;
         this.prefetch = prefetch;
@@ -37,8 +45,6 @@ public final class ReadAhead {
         if (maxWindow <= 0) {
             return;
         }
-        long from;
-        long until;
         synchronized (this) {
             Stream stream = match(first);
             if (stream == null) {
@@ -57,19 +63,20 @@ public final class ReadAhead {
             if (stream.window == 0) {
                 return;
             }
-            from = Math.max(stream.ahead, stream.last) + 1;
-            until = Math.min(chunkCount - 1, stream.last + stream.window);
-            stream.ahead = Math.max(stream.ahead, until);
-        }
-        for (long index = from; index <= until; index++) {
-            prefetch.accept(index);
+            long until = Math.min(chunkCount - 1, stream.last + stream.window);
+            for (long index = Math.max(stream.ahead, stream.last) + 1; index <= until; index++) {
+                if (!prefetch.test(index)) {
+                    break;
+                }
+                stream.ahead = index;
+            }
         }
     }
 
-    /** A stream this read continues: within one chunk behind or ahead of where it was. */
+    /** A stream this read continues: from one chunk behind it to one past what it has fetched ahead. */
     private Stream match(long first) {
         for (Stream stream : streams) {
-            if (stream != null && first >= stream.last - 1 && first <= stream.last + 1) {
+            if (stream != null && first >= stream.last - 1 && first <= Math.max(stream.ahead, stream.last) + 1) {
                 return stream;
             }
         }

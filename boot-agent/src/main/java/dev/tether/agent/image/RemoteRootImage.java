@@ -106,9 +106,13 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
                 body -> opener.open(index, body.bytes()));
     }
 
-    private void prefetch(long index) {
-        if (cache.contains(index) || !prefetchSlots.tryAcquire()) {
-            return;
+    /** Starts fetching a chunk ahead; false when every prefetch slot is busy. */
+    private boolean prefetch(long index) {
+        if (cache.contains(index)) {
+            return true;
+        }
+        if (!prefetchSlots.tryAcquire()) {
+            return false;
         }
         boolean started = false;
         try {
@@ -124,6 +128,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
                 prefetchSlots.release();
             }
         }
+        return true;
     }
 
     @Override

@@ -43,4 +43,37 @@ class ReadAheadTest {
         readAhead.onRead(98, 98);
         assertThat(prefetched).as("nothing past the last chunk").containsExactly(2L, 3L, 98L, 99L);
     }
+
+    @Test
+    void readsAheadOfTheStreamFromTheKernelsOwnReadAheadContinueIt() {
+        readAhead.onRead(10, 10);
+        readAhead.onRead(11, 11);
+        readAhead.onRead(12, 12);
+        assertThat(prefetched).containsExactly(12L, 13L, 14L, 15L, 16L);
+        // The kernel's read-ahead threads read chunks 15 and 14 before 13: still the same stream.
+        readAhead.onRead(15, 15);
+        readAhead.onRead(14, 14);
+        readAhead.onRead(13, 13);
+        assertThat(prefetched).as("the window grew on, no new stream started")
+                .containsExactly(12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L, 20L, 21L, 22L, 23L);
+    }
+
+    @Test
+    void aChunkThePrefetcherDeclinedIsAskedForAgain() {
+        List<Long> asked = new ArrayList<>();
+        boolean[] busy = {false};
+        ReadAhead declining = new ReadAhead(8, 100, index -> {
+            asked.add(index);
+            return !busy[0];
+        });
+        declining.onRead(0, 0);
+        declining.onRead(1, 1);
+        busy[0] = true;
+        declining.onRead(2, 2);
+        assertThat(asked).as("stops at the first declined chunk").containsExactly(2L, 3L, 4L);
+        busy[0] = false;
+        declining.onRead(3, 3);
+        assertThat(asked.subList(3, asked.size())).as("the declined chunk first, then on to the window")
+                .containsExactly(4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L);
+    }
 }
