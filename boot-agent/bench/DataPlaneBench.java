@@ -1,5 +1,6 @@
 import dev.tether.agent.fuse.FuseMount;
 import dev.tether.agent.image.FetchSettings;
+import dev.tether.agent.image.RemoteRootImage;
 import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
 import dev.tether.content.edge.EdgeServer;
@@ -21,6 +22,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -40,12 +42,13 @@ import java.util.regex.Pattern;
  */
 public final class DataPlaneBench {
     private static final String TOKEN = "bench-token";
-    private static final int BIG_FILES = 4;
+    /** Files of 64 MiB in the image (BENCH_BIG_FILES): 4 make a 150 MiB image, start-up costs included. */
+    private static final int BIG_FILES = Integer.parseInt(System.getenv().getOrDefault("BENCH_BIG_FILES", "4"));
     private static final int BIG_FILE_MIB = 64;
 
     public static void main(String[] args) throws Exception {
         Path work = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "/tmp/tether-bench"));
-        Path tree = work.resolve("tree");
+        Path tree = work.resolve(BIG_FILES == 4 ? "tree" : "tree-" + BIG_FILES);
         Path squashfs = work.resolve("root.sfs");
         Path container = work.resolve("root.img");
         ImageKey key = ImageKey.generate(new SecureRandom());
@@ -98,6 +101,7 @@ public final class DataPlaneBench {
 
         TetheredSettings tethered = TetheredSettings.defaults()
                 .withFetch(FetchSettings.defaults().withConsole(line -> System.out.println("console: " + line)));
+        report.add(fetchOnly(urls, digest, key, tethered));
         dropCaches();
         long t0 = System.nanoTime();
         try (RootImageMount mount = RootImageMount.tethered(urls, digest, key, fuseDir, tethered)) {
@@ -143,6 +147,27 @@ public final class DataPlaneBench {
     }
 
     /**
+     * The tethered reader's fetch pipeline alone: the whole image read in order through its own API, 1 MiB
+     * at a time, with no FUSE, loop device or squashfs in the way. Against the sequential row through the
+     * mount, it shows what the kernel's side costs on this machine.
+     */
+    private static String fetchOnly(List<URI> urls, String digest, ImageKey key, TetheredSettings settings)
+            throws IOException {
+        try (RemoteRootImage image = RemoteRootImage.open(urls, digest, key, settings)) {
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+            long t0 = System.nanoTime();
+            long position = 0;
+            for (int n; (n = image.read(position, buffer.clear())) > 0; ) {
+                position += n;
+            }
+            String line = String.format("%-36s whole image %7.1f MiB/s (compressed bytes, no FUSE or squashfs)",
+                    "tethered fetch pipeline alone", mib(position) / ((System.nanoTime() - t0) / 1e9));
+            System.out.println(line);
+            return line;
+        }
+    }
+
+    /**
      * Sequential read of the big files and random 4 KiB reads of the second, through the mounted squashfs,
      * each from cold caches. The random reads are few (400) so that most of them miss the page cache and
      * measure the reader, not memory.
@@ -152,6 +177,7 @@ public final class DataPlaneBench {
         run(false, "mount", "-t", "squashfs", "-o", "ro,loop", squashfsFile.toString(), mnt.toString());
         try {
             long bytes = 0;
+            long[] cpuBefore = cpuTicks();
             long t0 = System.nanoTime();
             byte[] buffer = new byte[1 << 20];
             for (Path file : big) {
@@ -162,14 +188,16 @@ public final class DataPlaneBench {
                 }
             }
             double sequential = mib(bytes) / ((System.nanoTime() - t0) / 1e9);
+            long[] cpuAfter = cpuTicks();
+            double busy = 100.0 * (cpuAfter[0] - cpuBefore[0]) / Math.max(1, cpuAfter[1] - cpuBefore[1]);
             dropCaches();
             String fio = run(false, "fio", "--name=rand", "--filename=" + mnt.resolve(big.get(1)), "--rw=randread",
                     "--bs=4k", "--ioengine=psync", "--number_ios=400", "--randrepeat=0", "--readonly",
                     "--output-format=json");
             Matcher iops = Pattern.compile("\"iops\"\\s*:\\s*([0-9.]+)").matcher(fio);
             double randomIops = iops.find() ? Double.parseDouble(iops.group(1)) : -1;
-            String line = String.format("%-36s sequential %7.1f MiB/s   random 4K %8.0f IOPS (%.2f MiB/s)", label,
-                    sequential, randomIops, randomIops * 4 / 1024);
+            String line = String.format("%-36s sequential %7.1f MiB/s (CPU %3.0f%% busy)   random 4K %8.0f IOPS (%.2f MiB/s)",
+                    label, sequential, busy, randomIops, randomIops * 4 / 1024);
             System.out.println(line);
             return line;
         } finally {
@@ -230,6 +258,16 @@ public final class DataPlaneBench {
                 throw new IOException("upload failed: " + response.statusCode() + " " + response.body());
             }
         }
+    }
+
+    /** Busy and total ticks of all CPUs so far, from the first line of /proc/stat (idle and iowait are not busy). */
+    private static long[] cpuTicks() throws IOException {
+        String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long total = 0;
+        for (int i = 1; i < fields.length; i++) {
+            total += Long.parseLong(fields[i]);
+        }
+        return new long[] {total - Long.parseLong(fields[4]) - Long.parseLong(fields[5]), total};
     }
 
     private static void dropCaches() throws IOException, InterruptedException {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Data-plane benchmark of the boot agent (issue 5): tethered vs a single-connection reader vs local disk,
 # time to first file, untethered download vs one curl. Needs root, /dev/fuse, loop devices, mksquashfs,
-# fio, curl and tc. Usage: boot-agent/bench/run.sh [work-dir]; BENCH_JAVA_OPTS adds JVM options (e.g. a JFR
+# fio, curl and tc. Usage: boot-agent/bench/run.sh [work-dir]; BENCH_BIG_FILES sets the image size in 64 MiB
+# files (default 4, a 150 MiB image); BENCH_JAVA_OPTS adds JVM options (e.g. a JFR
 # recording).
 #
 # The benchmark runs in its own network namespace. Edges are separate machines in a cluster, each behind
