@@ -2,10 +2,9 @@ package dev.tether.agent.cli;
 
 import dev.tether.agent.AgentConsole;
 import dev.tether.agent.AgentServices;
+import dev.tether.agent.image.KernelLog;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -23,7 +22,6 @@ public final class TetherAgent implements Callable<Integer> {
     static final int USAGE_ERROR = 2;
     /** A bug in the agent itself (EX_SOFTWARE), kept apart from failures the administrator can fix. */
     static final int INTERNAL_ERROR = 70;
-    private static final Path KERNEL_LOG = Path.of("/dev/kmsg");
 
     @Spec
     CommandSpec spec;
@@ -46,11 +44,11 @@ public final class TetherAgent implements Callable<Integer> {
                         + "); a reboot may hang once the agent is killed");
             }
         }
-        System.exit(run(args, System.out, AgentServices.production(), kernelLog()));
+        System.exit(run(args, System.out, AgentServices.production(), KernelLog.system()));
     }
 
     /** Runs one command line; every failure is one line and a non-zero status, never a bare stack trace. */
-    public static int run(String[] args, PrintStream out, AgentServices services, Optional<Path> kernelLog) {
+    public static int run(String[] args, PrintStream out, AgentServices services, Optional<KernelLog> kernelLog) {
         AgentConsole console = new AgentConsole(out, kernelLog, false);
         CommandLine commandLine = new CommandLine(new TetherAgent());
         commandLine.addSubcommand(new CommandLine(new BootCommand(services, console)));
@@ -68,10 +66,6 @@ public final class TetherAgent implements Callable<Integer> {
             return INTERNAL_ERROR;
         });
         return commandLine.execute(args);
-    }
-
-    private static Optional<Path> kernelLog() {
-        return Files.isWritable(KERNEL_LOG) ? Optional.of(KERNEL_LOG) : Optional.empty();
     }
 
     private static String oneLine(String message) {

@@ -1,11 +1,7 @@
 package dev.tether.agent.image;
 
-import java.io.FileOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.PrintStream;
+import java.util.Optional;
 
 /**
  * Where the data plane tells the operator at the console what it is waiting for. Injectable so that
@@ -21,18 +17,14 @@ public interface ConsoleSink {
      * lands in {@code dmesg} after the hand-off to the real init.
      */
     static ConsoleSink kernelLog() {
-        Path kmsg = Path.of("/dev/kmsg");
-        boolean toKmsg = Files.isWritable(kmsg);
+        return to(System.err, KernelLog.system());
+    }
+
+    /** {@code console} first, then a copy in {@code kernelLog} as a warning. */
+    static ConsoleSink to(PrintStream console, Optional<KernelLog> kernelLog) {
         return line -> {
-            System.err.println("tether: " + line);
-            if (toKmsg) {
-                // One write per record: /dev/kmsg takes each write() as one log line; <4> is KERN_WARNING.
-                try (OutputStream out = new FileOutputStream(kmsg.toFile())) {
-                    out.write(("<4>tether: " + line + "\n").getBytes(StandardCharsets.UTF_8));
-                } catch (IOException ignored) {
-                    // The console line above already went out; kmsg is a copy.
-                }
-            }
+            console.println("tether: " + line);
+            kernelLog.ifPresent(log -> log.write(KernelLog.WARNING, "tether: " + line));
         };
     }
 }
