@@ -22,6 +22,6 @@ final class Digests {
 
     /** The first 12 hex digits, enough to tell builds apart on a console line. */
     static String shortForm(String digest) {
-        return digest.substring(0, "sha256:".length() + 12) + "…";
+        return digest.substring(0, "sha256:".length() + 12) + "...";
     }
 }

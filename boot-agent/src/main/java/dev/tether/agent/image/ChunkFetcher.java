@@ -71,7 +71,7 @@ public final class ChunkFetcher implements Closeable {
         this.settings = settings;
         this.hedge = new HedgePolicy(settings.hedgeInitial(), settings.hedgeMin(), settings.hedgeMax());
         this.outages = new OutageReporter(settings.console(), settings.consoleInterval(),
-                rootImageDigest.substring(0, Math.min(rootImageDigest.length(), 19)) + "…");
+                rootImageDigest.substring(0, Math.min(rootImageDigest.length(), 19)) + "...");
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.connectTimeout())

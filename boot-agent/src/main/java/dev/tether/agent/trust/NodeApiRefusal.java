@@ -45,6 +45,6 @@ public final class NodeApiRefusal extends Exception {
             return "";
         }
         String line = text.replaceAll("\\p{Cntrl}+", " ").strip();
-        return line.length() <= MAX_MESSAGE ? line : line.substring(0, MAX_MESSAGE) + "…";
+        return line.length() <= MAX_MESSAGE ? line : line.substring(0, MAX_MESSAGE) + "...";
     }
 }

@@ -17,7 +17,7 @@ final class ShadowFile {
 
     static void setRootHash(Path root, String hash) throws IOException, TrustException {
         if (!HASH.matcher(hash).matches()) {
-            throw new TrustException("the boot configuration's root password hash is not a crypt(3) hash ($6$…, $y$…);"
+            throw new TrustException("the boot configuration's root password hash is not a crypt(3) hash ($6$..., $y$...);"
                     + " check the NodeProfile's root password hash Secret");
         }
         Path shadow = RootFiles.in(root, "/etc/shadow");
