@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.LongAdder;
  * Fetches byte ranges of one root image container from a set of edges, and does not give up: each range
  * goes to the least busy edge; if it has not answered within the hedge delay the same range goes to a
  * second edge and the first verified answer wins; an edge that fails, stalls or sends bytes that fail
- * verification is set aside and the range is asked of another; when no edge can serve, the caller waits
- * (with a console message naming the edges) until one can. The only way out without an answer is
+ * verification is set aside and the range is asked of another (a damaged copy is named on the console); when
+ * no edge can serve, the caller waits (with a console message naming the edges) until one can. The only way out without an answer is
  * {@link #close()}.
  *
  * <p>HTTP/1.1 with keep-alive: one pooled connection per request in flight, so parallel readers open
@@ -57,6 +57,7 @@ public final class ChunkFetcher implements Closeable {
     private final FetchSettings settings;
     private final HedgePolicy hedge;
     private final OutageReporter outages;
+    private final DamageReporter damage;
     private final LongAdder requests = new LongAdder();
     private final LongAdder hedges = new LongAdder();
     private final LongAdder edgeFailures = new LongAdder();
@@ -70,8 +71,9 @@ public final class ChunkFetcher implements Closeable {
         this.hex = dev.tether.image.format.ContentDigest.hex(rootImageDigest);
         this.settings = settings;
         this.hedge = new HedgePolicy(settings.hedgeInitial(), settings.hedgeMin(), settings.hedgeMax());
-        this.outages = new OutageReporter(settings.console(), settings.consoleInterval(),
-                rootImageDigest.substring(0, Math.min(rootImageDigest.length(), 19)) + "...");
+        String image = rootImageDigest.substring(0, Math.min(rootImageDigest.length(), 19)) + "...";
+        this.outages = new OutageReporter(settings.console(), settings.consoleInterval(), image);
+        this.damage = new DamageReporter(settings.console(), settings.consoleInterval(), image);
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.connectTimeout())
@@ -190,6 +192,7 @@ public final class ChunkFetcher implements Closeable {
         } catch (ImageFormatException e) {
             integrityFailures.increment();
             edges.failed(done.edge, "sent a damaged copy of " + what);
+            damage.damaged(what, done.edge, edges.edges().size() > 1);
             return null;
         }
     }

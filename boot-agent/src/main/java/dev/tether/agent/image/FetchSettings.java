@@ -12,7 +12,8 @@ import java.time.Duration;
  * @param hedgeMin        the hedge delay never falls below this
  * @param hedgeMax        the hedge delay never rises above this
  * @param backoff         how long a failing edge is set aside
- * @param consoleInterval least time between two "no edge can serve" console messages
+ * @param consoleInterval least time between two "no edge can serve" console messages, and between two
+ *                        "damaged copy" messages about the same edge
  * @param console         where those messages go
  */
 public record FetchSettings(Duration connectTimeout, Duration requestTimeout, Duration hedgeInitial, Duration hedgeMin,

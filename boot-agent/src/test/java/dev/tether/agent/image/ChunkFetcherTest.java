@@ -49,12 +49,16 @@ class ChunkFetcherTest {
     }
 
     private ChunkFetcher fetcher(URI... edges) {
+        return fetcher(Duration.ofMillis(200), edges);
+    }
+
+    private ChunkFetcher fetcher(Duration consoleInterval, URI... edges) {
         // A long first hedge delay: the first request of a JVM loads the HTTP client and must not be hedged.
         FetchSettings settings = FetchSettings.defaults()
                 .withHedge(Duration.ofSeconds(2), Duration.ofMillis(10), Duration.ofSeconds(2))
                 .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5))
                 .withBackoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(400)))
-                .withConsoleInterval(Duration.ofMillis(200))
+                .withConsoleInterval(consoleInterval)
                 .withConsole(console::add);
         ChunkFetcher fetcher = new ChunkFetcher(new EdgeSet(List.of(edges), settings.backoff()), DIGEST, settings);
         closeables.add(fetcher);
@@ -101,6 +105,55 @@ class ChunkFetcherTest {
         assertThat(fetcher.stats().integrityFailures()).isEqualTo(1);
         assertThat(fetcher.edges().isSetAside(fetcher.edges().edges().get(0))).isTrue();
         assertThat(fetcher.edges().describe()).contains(bad.url() + " (sent a damaged copy of chunk 0)");
+        assertThat(console).singleElement().asString()
+                .startsWith("chunk 0 of root image " + DIGEST.substring(0, 19) + "... from " + bad.url() + " failed verification")
+                .endsWith("; reading it from another edge");
+    }
+
+    @Test
+    void aBadlyBrokenEdgeGetsOneConsoleLinePerIntervalAndTheNextCountsTheOnesLeftOut() throws Exception {
+        FakeEdge bad = edge(FakeEdge.Behaviour.DAMAGED);
+        FakeEdge good = edge(FakeEdge.Behaviour.GOOD);
+        ChunkFetcher fetcher = fetcher(Duration.ofSeconds(2), bad.url(), good.url());
+        long beforeFirstLine = System.nanoTime();
+        fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024));
+        long afterFirstLine = System.nanoTime();
+
+        // The bad edge is asked again whenever its backoff (100, 200 ms) is over: three damaged copies in all.
+        for (int i = 1; bad.requests.get() < 3; i++) {
+            fetcher.fetch(i * 1024, 1024, i, "chunk " + i, expecting(i * 1024, 1024));
+            Thread.sleep(10);
+        }
+        assertThat(System.nanoTime() - beforeFirstLine).as("still within the interval").isLessThan(TimeUnit.SECONDS.toNanos(2));
+        assertThat(console).singleElement().asString().startsWith("chunk 0 of root image ");
+
+        Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(afterFirstLine + TimeUnit.SECONDS.toNanos(2) - System.nanoTime())));
+        for (int i = 100; console.size() < 2; i++) {
+            fetcher.fetch(i * 64, 64, i, "chunk " + i, expecting(i * 64, 64));
+            Thread.sleep(10);
+        }
+        assertThat(console.getLast()).contains(" from " + bad.url() + " failed verification")
+                .endsWith("(2 more damaged from this edge since the last such line)");
+        assertThat(fetcher.stats().integrityFailures()).isEqualTo(4);
+    }
+
+    @Test
+    void withOneEdgeADamagedRangeIsReadAgainFromIt() throws Exception {
+        FakeEdge bad = edge(FakeEdge.Behaviour.DAMAGED);
+        ChunkFetcher fetcher = fetcher(bad.url());
+
+        CompletableFuture<byte[]> read = CompletableFuture.supplyAsync(() -> {
+            try {
+                return fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, Executors.newVirtualThreadPerTaskExecutor());
+        Thread.sleep(500);
+        fetcher.close();
+
+        assertThat(console.getFirst()).startsWith("chunk 0 of root image ").endsWith("; reading it again");
+        assertThat(read).failsWithin(5, TimeUnit.SECONDS);
     }
 
     @Test
