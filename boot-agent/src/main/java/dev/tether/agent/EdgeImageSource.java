@@ -1,6 +1,7 @@
 package dev.tether.agent;
 
 import dev.tether.agent.image.DownloadProgress;
+import dev.tether.agent.image.FetchSettings;
 import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
 import java.io.IOException;
@@ -23,7 +24,8 @@ public final class EdgeImageSource implements RootImageSource {
                         request.workDir(), defaults.withFetch(defaults.fetch().withConsole(console::warn)));
             }
             case UNTETHERED -> RootImageMount.untethered(request.edges(), request.rootImageDigest(),
-                    request.key().orElse(null), request.workDir(), throttled(console));
+                    request.key().orElse(null), request.workDir(), throttled(console),
+                    FetchSettings.defaults().withConsole(console::warn));
         };
         return new MountedImage() {
             @Override
