@@ -142,13 +142,7 @@ class ChunkFetcherTest {
         FakeEdge bad = edge(FakeEdge.Behaviour.DAMAGED);
         ChunkFetcher fetcher = fetcher(bad.url());
 
-        CompletableFuture<byte[]> read = CompletableFuture.supplyAsync(() -> {
-            try {
-                return fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, Executors.newVirtualThreadPerTaskExecutor());
+        CompletableFuture<byte[]> read = readInBackground(fetcher, 1024);
         Thread.sleep(500);
         fetcher.close();
 
@@ -181,13 +175,7 @@ class ChunkFetcherTest {
         URI second = URI.create("http://127.0.0.1:" + secondPort);
         ChunkFetcher fetcher = fetcher(first, second);
 
-        CompletableFuture<byte[]> read = CompletableFuture.supplyAsync(() -> {
-            try {
-                return fetcher.fetch(0, 2048, 0, "chunk 0", expecting(0, 2048));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, Executors.newVirtualThreadPerTaskExecutor());
+        CompletableFuture<byte[]> read = readInBackground(fetcher, 2048);
         Thread.sleep(1500);
         assertThat(read).as("the read waits instead of failing").isNotDone();
         assertThat(console).isNotEmpty();
@@ -197,6 +185,17 @@ class ChunkFetcherTest {
         edge(FakeEdge.Behaviour.GOOD, secondPort);
         assertThat(read.get(10, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOf(BLOB, 2048));
         assertThat(console.getLast()).contains("reads resumed from " + second);
+    }
+
+    /** Chunk 0, the first {@code length} bytes, read on a virtual thread. */
+    private static CompletableFuture<byte[]> readInBackground(ChunkFetcher fetcher, int length) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return fetcher.fetch(0, length, 0, "chunk 0", expecting(0, length));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, Executors.newVirtualThreadPerTaskExecutor());
     }
 
     /** A loopback port nothing listens on: connections to it are refused. */
