@@ -1,5 +1,6 @@
 package dev.tether.agent;
 
+import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.root.MemoryInfo;
 import dev.tether.agent.root.Mounter;
 import dev.tether.agent.root.OverlayRoot;
@@ -15,6 +16,7 @@ import dev.tether.agent.trust.NodeTrust;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.Manifest;
 import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.BootReport;
 import dev.tether.nodeapi.NodeApi;
 import java.io.IOException;
 import java.net.URI;
@@ -169,7 +171,7 @@ public final class BootSequence {
             Trusted node = trusted.get();
             timeline.run("report", () -> {
                 node.trust().report(timeline.steps(), booting.image().orElse(resolved.rootImageDigest()),
-                        booting.method().value());
+                        booting.method().value(), image.fetchStats().map(BootSequence::fetchFigures).orElse(null));
                 return null;
             });
         }
@@ -271,6 +273,11 @@ public final class BootSequence {
         return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
                 : bytes >= 1L << 20 ? String.format(Locale.ROOT, "%d MiB", bytes >> 20)
                 : String.format(Locale.ROOT, "%d KiB", Math.max(1, bytes >> 10));
+    }
+
+    private static BootReport.Fetch fetchFigures(FetchStats stats) {
+        return new BootReport.Fetch(stats.requests(), stats.hedges(), stats.edgeFailures(), stats.integrityFailures(),
+                stats.bytes());
     }
 
     /** The root image to mount and, when the manifest said, its squashfs size (for the untethered tmpfs). */

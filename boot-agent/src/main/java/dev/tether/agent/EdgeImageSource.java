@@ -2,10 +2,12 @@ package dev.tether.agent;
 
 import dev.tether.agent.image.DownloadProgress;
 import dev.tether.agent.image.FetchSettings;
+import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -36,6 +38,11 @@ public final class EdgeImageSource implements RootImageSource {
             @Override
             public boolean servedByThisProcess() {
                 return mount.isTethered();
+            }
+
+            @Override
+            public Optional<FetchStats> fetchStats() {
+                return Optional.of(mount.stats());
             }
 
             @Override

@@ -1,5 +1,6 @@
 package dev.tether.agent;
 
+import dev.tether.agent.image.FetchStats;
 import dev.tether.image.format.ImageKey;
 import java.io.Closeable;
 import java.io.IOException;
@@ -34,6 +35,11 @@ public interface RootImageSource {
         /** True when this process serves the file (tethered FUSE): it must outlive the hand-over then. */
         default boolean servedByThisProcess() {
             return false;
+        }
+
+        /** What reading the image from the edges took so far, when it was read from edges. */
+        default Optional<FetchStats> fetchStats() {
+            return Optional.empty();
         }
     }
 }

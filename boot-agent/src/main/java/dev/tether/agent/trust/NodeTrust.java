@@ -121,8 +121,13 @@ public final class NodeTrust {
                 + (config.rootPasswordHash() == null ? "" : "; root password set"));
     }
 
-    /** Step {@code report}: the boot's timings to the operator. A failure is logged, never fatal. */
-    public void report(List<BootStep> steps, String digest, String method) {
+    /**
+     * Step {@code report}: the boot's timings and the image fetch counts to the operator. A failure is logged,
+     * never fatal.
+     *
+     * @param fetch the root image fetcher's counts, or null when the image was not read from edges
+     */
+    public void report(List<BootStep> steps, String digest, String method, BootReport.Fetch fetch) {
         Map<String, Long> phases = new LinkedHashMap<>();
         for (BootStep step : steps) {
             if (phases.size() < BootReport.MAX_PHASES) {
@@ -130,7 +135,7 @@ public final class NodeTrust {
             }
         }
         try {
-            api.report(key, new BootReport(digest, method, source.value(), phases));
+            api.report(key, new BootReport(digest, method, source.value(), phases, fetch));
         } catch (NodeApiRefusal | IOException e) {
             console.warn("the boot report was not delivered (" + e.getMessage() + "); the node boots on");
         }

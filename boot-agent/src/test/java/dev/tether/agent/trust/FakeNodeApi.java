@@ -62,6 +62,7 @@ final class FakeNodeApi implements AutoCloseable {
     private final HttpsServer server;
     final Map<String, Node> nodes = new ConcurrentHashMap<>();
     final List<BootReport> reports = new CopyOnWriteArrayList<>();
+    final List<String> reportBodies = new CopyOnWriteArrayList<>();
     final List<String> requests = new CopyOnWriteArrayList<>();
     final List<String> authorizations = new CopyOnWriteArrayList<>();
     /** The next this many requests are answered 503, as an operator being restarted behind an edge. */
@@ -147,6 +148,7 @@ final class FakeNodeApi implements AutoCloseable {
                 case NodeApi.HOST_CERTIFICATES -> sign(exchange, node, JSON.readValue(body, HostKeys.class));
                 case NodeApi.BOOT_REPORT -> {
                     reports.add(JSON.readValue(body, BootReport.class));
+                    reportBodies.add(new String(body, java.nio.charset.StandardCharsets.UTF_8));
                     exchange.sendResponseHeaders(204, -1);
                 }
                 default -> send(exchange, 404, new ApiError("NotFound", "no endpoint " + endpoint));

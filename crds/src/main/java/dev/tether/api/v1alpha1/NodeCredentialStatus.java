@@ -51,6 +51,26 @@ public class NodeCredentialStatus {
         public KeySource keySource;
         /** Wall time of each boot phase in milliseconds, in the order they ran. */
         public Map<String, Long> phaseMillis = new LinkedHashMap<>();
+        /** How the agent read the root image from the edges, as far as it knew at the report; absent if it did not say. */
+        public Fetch fetch;
+    }
+
+    /**
+     * The agent's root image fetch counts: for a tethered root up to the report, for an untethered root the
+     * whole download. Failures and hedges point at an edge that is down, slow or holds a damaged copy.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Fetch {
+        /** Range requests sent to edges, hedges included. */
+        public Long requests;
+        /** Second requests sent because the first edge was slow to answer. */
+        public Long hedges;
+        /** Requests that failed: refused, stalled or answered wrongly. */
+        public Long edgeFailures;
+        /** Answers whose bytes failed verification: a damaged copy on an edge or on the way. */
+        public Long integrityFailures;
+        /** Bytes of verified answers. */
+        public Long bytes;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

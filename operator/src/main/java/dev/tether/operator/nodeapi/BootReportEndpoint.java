@@ -10,13 +10,15 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * {@code POST boot-report}: the node's root is ready. Writes {@code status.lastBoot} (digest, key source,
- * phase timings) and, when the key came from the TPM, {@code status.apiKey.issuedVia}, in one status edit.
+ * phase timings, root image fetch counts) and, when the key came from the TPM, {@code status.apiKey.issuedVia},
+ * in one status edit.
  */
 final class BootReportEndpoint implements Endpoint {
     private static final Pattern DIGEST = Pattern.compile(Patterns.DIGEST);
@@ -46,6 +48,7 @@ final class BootReportEndpoint implements Endpoint {
         lastBoot.shortDigest = Names.shortDigest(report.digest());
         lastBoot.keySource = source;
         lastBoot.phaseMillis = report.phaseMillis() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(report.phaseMillis());
+        lastBoot.fetch = report.fetch() == null ? null : fetch(report.fetch());
         client.resources(NodeCredential.class).inNamespace(context.namespace()).withName(context.credentialName()).editStatus(c -> {
             var status = c.getStatus() == null ? new NodeCredentialStatus() : c.getStatus();
             status.lastBoot = lastBoot;
@@ -84,6 +87,30 @@ final class BootReportEndpoint implements Endpoint {
                 throw Refusal.badRequest("BadReport", "phase " + phase.getKey() + " must last 0 to " + MAX_PHASE_MILLIS + " ms");
             }
         }
+        if (report.fetch() != null) {
+            validate(report.fetch());
+        }
         return source;
+    }
+
+    private static void validate(BootReport.Fetch fetch) throws Refusal {
+        var figures = List.of(Map.entry("requests", fetch.requests()), Map.entry("hedges", fetch.hedges()),
+                Map.entry("edgeFailures", fetch.edgeFailures()), Map.entry("integrityFailures", fetch.integrityFailures()),
+                Map.entry("bytes", fetch.bytes()));
+        for (var figure : figures) {
+            if (figure.getValue() < 0 || figure.getValue() > BootReport.Fetch.MAX) {
+                throw Refusal.badRequest("BadReport", "fetch." + figure.getKey() + " must be 0 to " + BootReport.Fetch.MAX);
+            }
+        }
+    }
+
+    private static NodeCredentialStatus.Fetch fetch(BootReport.Fetch reported) {
+        var fetch = new NodeCredentialStatus.Fetch();
+        fetch.requests = reported.requests();
+        fetch.hedges = reported.hedges();
+        fetch.edgeFailures = reported.edgeFailures();
+        fetch.integrityFailures = reported.integrityFailures();
+        fetch.bytes = reported.bytes();
+        return fetch;
     }
 }

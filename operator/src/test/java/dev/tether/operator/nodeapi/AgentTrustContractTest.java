@@ -96,12 +96,15 @@ class AgentTrustContractTest extends NodeApiTestBase {
         var phases = new LinkedHashMap<String, Long>();
         phases.put("apikey", 120L);
         phases.put("image", 900L);
-        client("n1").report(second.key(), new BootReport(DIGEST, "tethered", KeySource.TPM.value(), phases));
+        client("n1").report(second.key(), new BootReport(DIGEST, "tethered", KeySource.TPM.value(), phases,
+                new BootReport.Fetch(120, 2, 1, 0, 31_457_280)));
         eventually(() -> {
             NodeCredentialStatus status = status("n1");
             assertThat(status.lastBoot.keySource).isEqualTo(NodeCredentialStatus.KeySource.TPM);
             assertThat(status.lastBoot.digest).isEqualTo(DIGEST);
             assertThat(status.lastBoot.phaseMillis).containsEntry("image", 900L);
+            assertThat(status.lastBoot.fetch.requests).isEqualTo(120L);
+            assertThat(status.lastBoot.fetch.bytes).isEqualTo(31_457_280L);
         });
         assertThat(consoleBytes.toString(StandardCharsets.UTF_8)).doesNotContain("tk_");
     }

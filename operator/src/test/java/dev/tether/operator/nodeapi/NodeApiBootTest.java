@@ -92,5 +92,21 @@ class NodeApiBootTest extends NodeApiTestBase {
         assertThat(List.copyOf(lastBoot.phaseMillis.keySet())).as("in boot order").containsExactly("tpm", "network", "mount", "switch-root");
         assertThat(lastBoot.phaseMillis).containsEntry("mount", 2400L);
         assertThat(status("node-001").apiKey.issuedVia).isEqualTo(KeySource.TPM);
+        assertThat(lastBoot.fetch).as("the report had no fetch counts").isNull();
+    }
+
+    @Test
+    void theRootImageFetchCountsOfABootReportLandInStatus() throws Exception {
+        create(credential("node-001", "compute", Arming.ONCE));
+        String key = fetchKey("node-001");
+
+        var response = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key, "{\"digest\":\"" + DIGEST + "\","
+                + "\"method\":\"untethered\",\"keySource\":\"network\",\"phaseMillis\":{\"image\":5200},"
+                + "\"fetch\":{\"requests\":412,\"hedges\":9,\"edgeFailures\":3,\"integrityFailures\":1,\"bytes\":1717986918}}");
+
+        assertThat(response.status()).as(response.text()).isEqualTo(204);
+        var fetch = status("node-001").lastBoot.fetch;
+        assertThat(List.of(fetch.requests, fetch.hedges, fetch.edgeFailures, fetch.integrityFailures, fetch.bytes))
+                .containsExactly(412L, 9L, 3L, 1L, 1717986918L);
     }
 }

@@ -133,12 +133,24 @@ class NodeApiRefusalTest extends NodeApiTestBase {
                 "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"usb\",\"phaseMillis\":{}}");
         var negative = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
                 "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"tpm\",\"phaseMillis\":{\"mount\":-1}}");
+        var negativeFetch = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
+                "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"tpm\",\"phaseMillis\":{},"
+                        + "\"fetch\":{\"requests\":10,\"hedges\":0,\"edgeFailures\":-1,\"integrityFailures\":0,\"bytes\":0}}");
+        var absurdFetch = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
+                "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"tpm\",\"phaseMillis\":{},"
+                        + "\"fetch\":{\"requests\":10,\"hedges\":0,\"edgeFailures\":0,\"integrityFailures\":0,"
+                        + "\"bytes\":9223372036854775807}}");
+        var fetchNotNumbers = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
+                "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"tpm\",\"phaseMillis\":{},"
+                        + "\"fetch\":{\"requests\":\"many\"}}");
 
         assertThat(List.of(notAKey, none)).allSatisfy(r -> {
             assertThat(r.status()).isEqualTo(400);
             assertThat(r.error().error()).isEqualTo("BadPublicKey");
         });
-        assertThat(List.of(badDigest, badSource, negative)).allSatisfy(r -> {
+        assertThat(negativeFetch.error().message()).contains("fetch.edgeFailures");
+        assertThat(absurdFetch.error().message()).contains("fetch.bytes");
+        assertThat(List.of(badDigest, badSource, negative, negativeFetch, absurdFetch, fetchNotNumbers)).allSatisfy(r -> {
             assertThat(r.status()).isEqualTo(400);
             assertThat(r.error().error()).isEqualTo("BadReport");
         });
