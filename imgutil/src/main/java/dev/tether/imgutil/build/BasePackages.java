@@ -21,7 +21,9 @@ public final class BasePackages {
         String kernel = distribution == Distribution.UBUNTU ? "linux-image-generic" : "linux-image-" + architecture;
         return List.of(kernel, "initramfs-tools", "zstd", "systemd-sysv", "udev", "kmod", "util-linux", "mount",
                 "xfsprogs", "fuse3", "libtss2-esys-3.0.2-0" + t64, "libtss2-tctildr0" + t64,
-                "libtss2-tcti-device0" + t64);
+                "libtss2-tcti-device0" + t64,
+                // The agent turns TSS2 return codes into messages with libtss2-rc, which nothing else pulls in.
+                "libtss2-rc0" + t64);
     }
 
     public static List<String> forRhelFamily() {

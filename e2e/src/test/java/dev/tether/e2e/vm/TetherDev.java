@@ -1,0 +1,184 @@
+package dev.tether.e2e.vm;
+
+import com.marcnuri.helm.Helm;
+import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.NodeCredentialSpec;
+import dev.tether.api.v1alpha1.NodeProfileSpec;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code ./tether-dev up}: watch Tether boot a machine, with one command.
+ *
+ * <p>Without a kubeconfig everything runs on this machine: an in-memory Kubernetes API, the operator and its
+ * node API, an origin and two edges; the sample image is built (once; cached), published by the operator, and
+ * a VM (qemu, with a software TPM) network-boots from the edges with its console shown here. At the end the
+ * ssh command to log in is printed; Ctrl-C stops it all.
+ *
+ * <p>With {@code --kubeconfig FILE} the chart is installed into that cluster and the samples applied, and the
+ * image build, its publication and the edges are followed until they are ready.
+ */
+public final class TetherDev {
+    private static final String NODE = "vm-001";
+    private static final String MAC = "52:54:00:12:34:56";
+    private static final int STEPS = 6;
+
+    private TetherDev() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || !args[0].equals("up")) {
+            usage("");
+        }
+        Path kubeconfig = null;
+        boolean untethered = false;
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "--kubeconfig" -> {
+                    if (i + 1 >= args.length) {
+                        usage("--kubeconfig needs a file");
+                    }
+                    kubeconfig = Path.of(args[++i]);
+                }
+                case "--untethered" -> untethered = true;
+                default -> usage("unknown option " + args[i]);
+            }
+        }
+        Path project = TetherCluster.repositoryRoot();
+        try {
+            if (kubeconfig != null) {
+                installIntoCluster(project, kubeconfig);
+            } else {
+                runLocally(project, untethered);
+            }
+        } catch (org.opentest4j.TestAbortedException e) {
+            // ImageCache says what is missing on this machine the way the tests do.
+            System.err.println("tether-dev: cannot run here: " + e.getMessage().replaceFirst("^SKIPPED: ", ""));
+            System.exit(2);
+        }
+    }
+
+    private static void runLocally(Path project, boolean untethered) throws Exception {
+        if (!"0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip())) {
+            System.err.println("tether-dev: run as root: building the image and booting the VM need mounts, namespaces and addresses on lo");
+            System.exit(2);
+        }
+        for (String tool : List.of("qemu-system-x86_64", "swtpm", "ssh")) {
+            if (!ImageCache.onPath(tool)) {
+                System.err.println("tether-dev: " + tool + " is missing (apt-get install qemu-system-x86 ipxe-qemu swtpm openssh-client)");
+                System.exit(2);
+            }
+        }
+        step(1, "Building the sample image (Debian bookworm + sshd) as the builder Job would; 10-15 min the first time, then cached in "
+                + ImageCache.CACHE_ROOT);
+        var image = ImageCache.get(project);
+        var sshKey = TestSshKey.get();
+        Path runDir = Files.createDirectories(project.resolve("e2e/target/tether-dev"));
+        step(2, "Starting an in-memory Kubernetes API, the operator with its node API, an origin and two edges");
+        var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("tether-dev: stopping");
+            stopped.countDown();
+        }));
+        step(3, "Publishing the image through the operator (DisklessImage " + ImageCache.NAMESPACE + "/" + ImageCache.IMAGE_NAME + ")");
+        DisklessImage published = cluster.publish(image, image.result());
+        System.out.println("  published " + published.getStatus().shortDigest + " (" + published.getStatus().size + ", kernel "
+                + published.getStatus().kernelVersion + "), encrypted with the key in Secret " + published.getStatus().versions.getFirst().keySecret);
+        step(4, "Applying NodeProfile 'dev' (" + (untethered ? "untethered" : "tethered") + ", TPM required) and NodeCredential " + NODE + " (armed once)");
+        var method = untethered ? NodeProfileSpec.ImageMethod.UNTETHERED : NodeProfileSpec.ImageMethod.TETHERED;
+        cluster.apply(TetherCluster.profile("dev", image.image(), method, sshKey.publicKey()));
+        cluster.apply(TetherCluster.credential(NODE, "dev", ImageCache.NAMESPACE, MAC, NodeCredentialSpec.Arming.ONCE));
+        Path knownHosts = runDir.resolve("known_hosts");
+        Files.writeString(knownHosts, cluster.sshKnownHostsLine().strip() + "\n");
+        System.out.println("  edges: " + String.join(", ", cluster.edgeUrls()));
+
+        step(5, "Booting a VM (qemu, software emulation, a swtpm TPM) from the edges; its console follows (2-3 min)");
+        Instant start = Instant.now();
+        var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
+        var vm = VirtualMachine.builder().mac(MAC).workDir(runDir).tpmSocket(tpm.controlSocket()).allowReboot(true).echoConsole(System.out)
+                .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start();
+        vm.trustHostKeysFrom(knownHosts, NODE);
+        vm.waitFor("login:", Duration.ofMinutes(15));
+        var check = vm.sshWhenReady(sshKey.privateKey(), "findmnt -n -o FSTYPE,SOURCE /; uptime", Duration.ofMinutes(5));
+        step(6, String.format("%s is up after %ds: %s", NODE, Duration.between(start, Instant.now()).toSeconds(), check.output().strip().replace('\n', ';')));
+        var credential = cluster.credential(ImageCache.NAMESPACE, NODE);
+        if (credential.getStatus() != null && credential.getStatus().lastBoot != null) {
+            System.out.println("  NodeCredential " + NODE + ": key via " + credential.getStatus().lastBoot.keySource + ", armed="
+                    + credential.getStatus().armed + ", boot phases (ms) " + credential.getStatus().lastBoot.phaseMillis);
+        }
+        System.out.println();
+        System.out.println("Log in (the host key is checked against the cluster's SSH CA only):");
+        System.out.println("  " + String.join(" ", vm.sshCommand(sshKey.privateKey())));
+        System.out.println("Console log: " + vm.consoleLog() + "    Ctrl-C stops the VM, the edges and the operator.");
+        stopped.await();
+        vm.close();
+        tpm.close();
+        cluster.close();
+    }
+
+    private static void installIntoCluster(Path project, Path kubeconfig) throws Exception {
+        String contents = Files.readString(kubeconfig);
+        step(1, "Installing the Helm chart helm/tether as release 'tether' in namespace tether-system");
+        new Helm(project.resolve("helm/tether")).install()
+                .withKubeConfigContents(contents)
+                .withName("tether")
+                .withNamespace("tether-system")
+                .createNamespace()
+                .waitReady()
+                .call();
+        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(contents)).build()) {
+            step(2, "Applying the samples (samples/*.yaml) in namespace default");
+            for (String sample : new String[] {"debian-image.yaml", "compute-profile.yaml", "node-credential.yaml"}) {
+                try (InputStream in = Files.newInputStream(project.resolve("samples").resolve(sample))) {
+                    client.load(in).inNamespace("default").forceConflicts().serverSideApply();
+                }
+                System.out.println("  applied samples/" + sample);
+            }
+            step(3, "Following the image build (kubectl get disklessimage bookworm -w shows the same)");
+            String last = "";
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(60));
+            while (Instant.now().isBefore(deadline)) {
+                var image = client.resources(DisklessImage.class).inNamespace("default").withName("bookworm").get();
+                var daemonSet = client.apps().daemonSets().inNamespace("default").withName("compute-edge").get();
+                String phase = image == null || image.getStatus() == null ? "pending" : String.valueOf(image.getStatus().phase);
+                String edges = daemonSet == null || daemonSet.getStatus() == null ? "none yet"
+                        : daemonSet.getStatus().getNumberReady() + "/" + daemonSet.getStatus().getDesiredNumberScheduled() + " ready";
+                String now = "image " + phase + ", edges " + edges;
+                if (!now.equals(last)) {
+                    System.out.println("  " + now);
+                    last = now;
+                }
+                if ("PUBLISHED".equals(phase) && daemonSet != null && daemonSet.getStatus() != null
+                        && daemonSet.getStatus().getNumberReady() != null && daemonSet.getStatus().getNumberReady() > 0) {
+                    step(4, "Ready: power on node-001 (MAC 52:54:00:12:34:56) to network-boot from an edge; follow it with"
+                            + " kubectl get nodecredential node-001 -w");
+                    return;
+                }
+                Thread.sleep(5000);
+            }
+            System.err.println("tether-dev: the image or the edges were not ready within an hour; see kubectl describe disklessimage bookworm");
+            System.exit(1);
+        }
+    }
+
+    private static void step(int n, String what) {
+        System.out.printf("%n[%d/%d] %s%n", n, STEPS, what);
+    }
+
+    private static void usage(String problem) {
+        if (!problem.isEmpty()) {
+            System.err.println("tether-dev: " + problem);
+        }
+        System.err.println("usage: ./tether-dev up [--untethered] [--kubeconfig FILE]");
+        System.exit(2);
+    }
+}
