@@ -40,8 +40,9 @@ import java.util.zip.ZipInputStream;
  * here, so the result (origin store + builder result) is cached, keyed by the spec, the builder command and
  * the contents of imgutil.jar and of the agent bundle; a change to any of them builds again.
  *
- * <p>Test-only parts of the spec (named {@code tether-test-*}): root's authorized_keys for the test's SSH
- * key, and sshd making its own host keys at start (the node API's host certificates will replace that).
+ * <p>The image is encrypted with a key made for the build and kept next to it ({@value #IMAGE_KEY_FILE}); the
+ * test gives it to the operator as the image's key Secret, which the operator keeps rather than making a new
+ * one, so a cached build can be published again.
  */
 public final class ImageCache {
     public static final String CACHE_ROOT = "/var/cache/tether-test";
@@ -50,29 +51,15 @@ public final class ImageCache {
     /** The origin URL the builder command is built with; replaced by the local origin's at run time. */
     private static final String ORIGIN_PLACEHOLDER = "http://tether-origin:8080";
     static final String TOKEN = "e2e-upload-token";
+    /** The build's image key (32 raw bytes, as the key Secret mounted into the builder holds it). */
+    static final String IMAGE_KEY_FILE = "image.key";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A built, published image: the origin store that holds it and what the builder reported. */
     public record CachedImage(Path storeDir, BuildResult result, DisklessImage image, Path directory) {
-        /** The image with the status the operator would give it after this build (what a profile resolves). */
-        public DisklessImage published() {
-            var status = new DisklessImageStatus();
-            var version = new DisklessImageStatus.ImageVersion();
-            version.digest = result.digest();
-            version.generation = 1L;
-            version.kernelVersion = result.kernelVersion();
-            version.rootImageBytes = result.rootImageBytes();
-            version.encrypted = Boolean.TRUE.equals(result.encrypted());
-            version.keyId = result.keyId();
-            version.artifacts = new DisklessImageStatus.Artifacts();
-            version.artifacts.manifest = blobPath(result.digest());
-            version.artifacts.kernel = blobPath(result.kernelDigest());
-            version.artifacts.initramfs = blobPath(result.initramfsDigest());
-            version.artifacts.rootImage = blobPath(result.rootImageDigest());
-            status.versions = new ArrayList<>(List.of(version));
-            status.digest = result.digest();
-            image.setStatus(status);
-            return image;
+        /** The key the image was encrypted with (what the operator's key Secret for generation 1 must hold). */
+        public byte[] imageKey() throws IOException {
+            return Files.readAllBytes(directory.resolve(IMAGE_KEY_FILE));
         }
 
         public OriginServer startOrigin() throws IOException {
@@ -84,8 +71,11 @@ public final class ImageCache {
     private ImageCache() {
     }
 
-    /** The DisklessImage this suite boots (unencrypted until the node API can hand out image keys). */
-    public static DisklessImage imageResource(String authorizedKey) {
+    /**
+     * The DisklessImage this suite boots: encrypted (the default), with sshd enabled. Nothing test-only: root's
+     * SSH key comes from the NodeProfile and sshd's host keys from the agent at every boot.
+     */
+    public static DisklessImage imageResource() {
         var image = new DisklessImage();
         image.getMetadata().setName(IMAGE_NAME);
         image.getMetadata().setNamespace(NAMESPACE);
@@ -93,21 +83,6 @@ public final class ImageCache {
         spec.distribution = dev.tether.api.v1alpha1.Distribution.DEBIAN;
         spec.release = "bookworm";
         spec.packages = new ArrayList<>(List.of("openssh-server", "iproute2", "procps"));
-        spec.encryption = DisklessImageSpec.Encryption.DISABLED;
-        var keys = new DisklessImageSpec.ImageFile();
-        keys.path = "/root/.ssh/authorized_keys";
-        keys.content = authorizedKey.strip() + "\n";
-        keys.mode = "0600";
-        var hostKeys = new DisklessImageSpec.ImageFile();
-        hostKeys.path = "/etc/systemd/system/ssh.service.d/tether-test-host-keys.conf";
-        hostKeys.content = """
-                # tether-test: the image has no host keys (imgutil removes them); make them at start.
-                [Service]
-                ExecStartPre=
-                ExecStartPre=/usr/bin/ssh-keygen -A
-                ExecStartPre=/usr/sbin/sshd -t
-                """;
-        spec.files = new ArrayList<>(List.of(keys, hostKeys));
         spec.steps = new ArrayList<>(List.of(new DisklessImageSpec.Step("enable-sshd", "systemctl enable ssh")));
         image.setSpec(spec);
         return image;
@@ -115,7 +90,7 @@ public final class ImageCache {
 
     /** The image, built now if this machine has no cached build of the same inputs. Skips without root. */
     @SuppressWarnings("try")
-    public static CachedImage get(Path projectDir, String authorizedKey) throws Exception {
+    public static CachedImage get(Path projectDir) throws Exception {
         assumeTrue(isRoot(), "SKIPPED: building the VM image needs root (debootstrap, namespaces, mounts)");
         for (String tool : List.of("debootstrap", "unshare", "mksquashfs", "cpio")) {
             assumeTrue(onPath(tool), "SKIPPED: building the VM image needs " + tool + " on the PATH");
@@ -126,12 +101,9 @@ public final class ImageCache {
         assumeTrue(Files.isExecutable(agentBundle.resolve("bin/tether-agent")),
                 "SKIPPED: no agent bundle in " + agentBundle + "; build with ./mvnw -pl e2e -am verify");
 
-        DisklessImage image = imageResource(authorizedKey);
-        var specMap = BuildJob.specConfigMap(image, 1);
-        String specJson = specMap.getData().get("spec.json");
-        var config = OperatorConfig.of("builder", "content-server", ORIGIN_PLACEHOLDER, NAMESPACE);
-        List<String> jobCommand = BuildJob.desired(image, 1, null, config)
-                .getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand();
+        DisklessImage image = imageResource();
+        String specJson = specJson(image);
+        List<String> jobCommand = builderCommand(image, ORIGIN_PLACEHOLDER);
 
         String key = key(specJson, jobCommand, imgutilJar, agentBundle);
         Path entry = Path.of(CACHE_ROOT, "e2e-image-" + key);
@@ -160,6 +132,18 @@ public final class ImageCache {
         return new CachedImage(entry.resolve("store"), result, image, entry);
     }
 
+    /** The spec file the operator's builder Job mounts, for generation 1. */
+    static String specJson(DisklessImage image) {
+        return BuildJob.specConfigMap(image, 1).getData().get("spec.json");
+    }
+
+    /** The builder container's command the operator gives generation 1 of {@code image}. */
+    static List<String> builderCommand(DisklessImage image, String originUrl) {
+        var config = OperatorConfig.of("builder", "content-server", originUrl, NAMESPACE);
+        String keySecret = dev.tether.operator.Names.imageKeySecret(image.getMetadata().getName(), 1);
+        return BuildJob.desired(image, 1, keySecret, config).getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand();
+    }
+
     /** The most recent complete build whose spec is {@code specJson}. */
     private static Optional<Path> latestBuildOf(String specJson) throws IOException {
         try (Stream<Path> entries = Files.list(Path.of(CACHE_ROOT))) {
@@ -185,6 +169,10 @@ public final class ImageCache {
         Path work = entry.resolve("work");
         Path out = entry.resolve("out");
         Path resultFile = entry.resolve("termination-log");
+        Path imageKey = entry.resolve(IMAGE_KEY_FILE);
+        byte[] keyBytes = new byte[32];
+        new java.security.SecureRandom().nextBytes(keyBytes);
+        Files.write(imageKey, keyBytes);
         Files.createDirectories(spec.getParent());
         Files.createDirectories(token.getParent());
         Files.writeString(spec, specJson);
@@ -202,7 +190,8 @@ public final class ImageCache {
                     "/work/out", out.toString(),
                     "/dev/termination-log", resultFile.toString(),
                     ORIGIN_PLACEHOLDER, "http://127.0.0.1:" + origin.port(),
-                    "/etc/tether/origin-token/" + OperatorConfig.ORIGIN_TOKEN_KEY, token.toString());
+                    "/etc/tether/origin-token/" + OperatorConfig.ORIGIN_TOKEN_KEY, token.toString(),
+                    "/etc/tether/key/" + dev.tether.operator.image.ImageKeySecret.KEY, imageKey.toString());
             List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", imgutilJar.toString()));
             for (String arg : jobCommand.subList(1, jobCommand.size())) {
                 command.add(paths.getOrDefault(arg, arg));
@@ -222,12 +211,28 @@ public final class ImageCache {
         }
         removeTree(work);
         System.err.printf("[ImageCache] built and published in %ds%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
+        pruneOlderBuilds(entry);
+    }
+
+    /** Keeps this build and the newest earlier one (the agent overlay loop may want it); each is 0.6-1 GB. */
+    private static void pruneOlderBuilds(Path keep) throws IOException, InterruptedException {
+        List<Path> older;
+        try (Stream<Path> entries = Files.list(Path.of(CACHE_ROOT))) {
+            older = entries.filter(e -> e.getFileName().toString().startsWith("e2e-image-") && Files.isDirectory(e) && !e.equals(keep))
+                    .sorted(java.util.Comparator.comparing((Path e) -> e.toFile().lastModified()).reversed())
+                    .toList();
+        }
+        for (Path old : older.subList(Math.min(1, older.size()), older.size())) {
+            System.err.println("[ImageCache] removing the older build " + old);
+            removeTree(old);
+            Files.deleteIfExists(Path.of(old + ".lock"));
+        }
     }
 
     /** Content hashes, so a rebuilt but unchanged jar (new timestamps, new CDS archive) keeps the cache. */
     static String key(String specJson, List<String> jobCommand, Path imgutilJar, Path agentBundle) throws IOException {
         MessageDigest sha = sha256();
-        update(sha, "recipe 1\n" + specJson + "\n" + String.join(" ", jobCommand) + "\n");
+        update(sha, "recipe 2\n" + specJson + "\n" + String.join(" ", jobCommand) + "\n");
         update(sha, "imgutil " + jarContentHash(imgutilJar) + "\n");
         var files = new TreeMap<String, String>();
         try (Stream<Path> walk = Files.walk(agentBundle)) {

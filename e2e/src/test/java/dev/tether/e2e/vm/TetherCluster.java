@@ -1,6 +1,8 @@
 package dev.tether.e2e.vm;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.DisklessImageStatus;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeProfile;
@@ -9,52 +11,463 @@ import dev.tether.content.edge.EdgeServer;
 import dev.tether.content.edge.FillSettings;
 import dev.tether.content.http.HttpSettings;
 import dev.tether.content.origin.OriginServer;
-import dev.tether.operator.profile.BootConfig;
+import dev.tether.image.format.FileChunkSource;
+import dev.tether.image.format.ImageHeader;
+import dev.tether.image.format.RootImageReader;
+import dev.tether.operator.Names;
+import dev.tether.operator.OperatorConfig;
+import dev.tether.operator.TetherOperator;
+import dev.tether.operator.image.BuildResult;
+import dev.tether.operator.nodeapi.NodeApiServer;
 import dev.tether.operator.profile.BootConfigMap;
-import dev.tether.operator.profile.ResolvedImage;
+import dev.tether.operator.profile.EdgeDaemonSet;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What a cluster gives a booting machine, without the cluster: an origin holding the built image, edges
- * (the content-server's edge role, in this JVM) that fill from it, and each edge's boot files (boot.json
- * and the addon archive) written by the operator's own {@link BootConfigMap} code for a NodeProfile and
- * its NodeCredentials, as the ConfigMap mounted into an edge would hold them. The edges advertise
- * themselves to the machine at {@value VirtualMachine#HOST_FROM_GUEST}, the host as qemu's user network
- * shows it.
+ * A Tether installation on one machine, with the parts a cluster would run played locally: the Kubernetes
+ * API is the Fabric8 mock server in CRUD mode; the operator runs in this JVM against it with its node API on
+ * loopback; an origin holds the built image; each edge (the content-server's edge role, in this JVM) stands
+ * for one edge pod on its own node, at its own address ({@link EdgeAddresses}) with the profile's ports, so
+ * the operator's boot files name them exactly as they would name a DaemonSet's pods.
  *
- * <p>Later steps plug in here: the node API (edges started with an API port relaying to it, and its URLs
- * given to {@link BootConfigMap#build}), and stopping one edge while the machine runs ({@link #edge(int)}).
+ * <p>What the mock API server does not do, this class does, as kubelet and the Job controller would: it
+ * finishes the builder Job with the builder's own result, reports the edge pods Ready on their nodes, and
+ * copies the boot ConfigMap into each edge's boot directory whenever the operator changes it (as a mounted
+ * ConfigMap volume is updated).
  */
 public final class TetherCluster implements AutoCloseable {
+    public static final String OPERATOR_NAMESPACE = "tether-system";
     private static final Pattern SENT = Pattern.compile("(?m)^tether_http_sent_bytes_total(?:\\{[^}]*})? ([0-9.Ee+]+)$");
+    private static final Duration PATIENCE = Duration.ofSeconds(60);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final KubernetesMockServer api;
+    private final KubernetesClient client;
+    private final TetherOperator operator;
+    private final NodeApiServer nodeApi;
     private final OriginServer origin;
-    private final List<EdgeServer> edges;
-    private final List<String> edgeUrlsForGuest;
+    private final EdgeAddresses addresses;
+    private final List<EdgeNode> edges = new ArrayList<>();
+    private final Path workDir;
     private final HttpClient http = HttpClient.newHttpClient();
+    private final Thread bootFilesSync;
+    private volatile String syncedProfile;
+    private volatile boolean closed;
 
-    private TetherCluster(OriginServer origin, List<EdgeServer> edges, List<String> edgeUrlsForGuest) {
-        this.origin = origin;
-        this.edges = edges;
-        this.edgeUrlsForGuest = edgeUrlsForGuest;
+    /** One edge pod: its node's address, its directories, and the server while it runs. */
+    private static final class EdgeNode {
+        final int index;
+        final String address;
+        final EdgeServer.Config config;
+        volatile EdgeServer server;
+        volatile String bootFilesVersion;
+        volatile long lastBytesSent;
+
+        EdgeNode(int index, String address, EdgeServer.Config config) {
+            this.index = index;
+            this.address = address;
+            this.config = config;
+        }
     }
 
-    /** A tethered profile booting {@code image}, with {@code console=ttyS0} so the console is captured. */
-    public static NodeProfile profile(String name, DisklessImage image, NodeProfileSpec.ImageMethod method) {
+    private TetherCluster(KubernetesMockServer api, KubernetesClient client, TetherOperator operator, NodeApiServer nodeApi,
+                          OriginServer origin, EdgeAddresses addresses, Path workDir) {
+        this.api = api;
+        this.client = client;
+        this.operator = operator;
+        this.nodeApi = nodeApi;
+        this.origin = origin;
+        this.addresses = addresses;
+        this.workDir = workDir;
+        this.bootFilesSync = Thread.ofPlatform().daemon().name("kubelet-configmap-sync").unstarted(this::syncBootFiles);
+    }
+
+    /**
+     * Starts the API server, the operator with its node API, the origin on the cached image's store and
+     * {@code edgeCount} edges listening on {@code edgePort} and {@code apiPort} of their own addresses.
+     */
+    public static TetherCluster start(ImageCache.CachedImage image, int edgeCount, int edgePort, int apiPort, Path workDir)
+            throws IOException, InterruptedException {
+        quiet("io.fabric8.mockwebserver");
+        OriginServer origin = image.startOrigin();
+        var api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        api.init();
+        KubernetesClient client = api.createClient();
+        EdgeAddresses addresses = null;
+        TetherOperator operator = null;
+        try {
+            registerCrds(client);
+            String originUrl = "http://127.0.0.1:" + origin.port();
+            client.resource(new SecretBuilder().withNewMetadata().withName("tether-origin-token").withNamespace(OPERATOR_NAMESPACE).endMetadata()
+                    .addToData(OperatorConfig.ORIGIN_TOKEN_KEY, base64(ImageCache.TOKEN.getBytes(StandardCharsets.UTF_8))).build()).create();
+            operator = new TetherOperator(client, OperatorConfig.of("registry.local/tether/builder:e2e",
+                    "registry.local/tether/content-server:e2e", originUrl, OPERATOR_NAMESPACE));
+            operator.start();
+            NodeApiServer nodeApi = operator.startNodeApi(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            addresses = EdgeAddresses.add(edgeCount);
+            var cluster = new TetherCluster(api, client, operator, nodeApi, origin, addresses, workDir);
+            for (int i = 0; i < edgeCount; i++) {
+                String address = addresses.get(i);
+                Path dir = workDir.resolve("edge-" + i);
+                Files.createDirectories(dir.resolve("boot"));
+                List<String> peers = new ArrayList<>();
+                for (int j = 0; j < i; j++) {
+                    peers.add("http://" + addresses.get(j) + ":" + edgePort);
+                }
+                var config = new EdgeServer.Config(dir.resolve("cache"), 8L << 30, originUrl, peers,
+                        new InetSocketAddress(address, edgePort), new InetSocketAddress(address, apiPort),
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), nodeApi.address().getPort()),
+                        dir.resolve("boot").resolve(BootConfigMap.BOOT_JSON), Duration.ofSeconds(1), null,
+                        HttpSettings.defaults(), FillSettings.defaults(), Duration.ofMinutes(10), 2);
+                var edge = new EdgeNode(i, address, config);
+                edge.server = EdgeServer.start(config);
+                cluster.edges.add(edge);
+            }
+            cluster.bootFilesSync.start();
+            return cluster;
+        } catch (IOException | RuntimeException e) {
+            if (operator != null) {
+                operator.close();
+            }
+            if (addresses != null) {
+                addresses.close();
+            }
+            client.close();
+            api.destroy();
+            origin.close();
+            throw e;
+        }
+    }
+
+    public KubernetesClient client() {
+        return client;
+    }
+
+    public OriginServer origin() {
+        return origin;
+    }
+
+    /**
+     * Publishes the cached build through the operator: the image's key Secret holds the build's key (the
+     * operator keeps a key Secret it finds), the DisklessImage is created, and the builder Job the operator
+     * makes, whose command must be the one the cached build ran, is finished with the build's own result.
+     */
+    public DisklessImage publish(ImageCache.CachedImage image, BuildResult result) throws Exception {
+        DisklessImage resource = image.image();
+        String ns = resource.getMetadata().getNamespace();
+        String name = resource.getMetadata().getName();
+        client.resource(new SecretBuilder().withNewMetadata().withName(Names.imageKeySecret(name, 1)).withNamespace(ns)
+                .addToLabels(Names.managedLabels("image-key")).endMetadata()
+                .withType("Opaque").addToData(dev.tether.operator.image.ImageKeySecret.KEY, base64(image.imageKey())).build()).create();
+        client.resource(resource).create();
+        String jobName = Names.buildJob(name, 1);
+        Job job = eventually("the operator's builder Job " + jobName, () -> client.batch().v1().jobs().inNamespace(ns).withName(jobName).get());
+        List<String> command = job.getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand();
+        List<String> expected = ImageCache.builderCommand(resource, "http://127.0.0.1:" + origin.port());
+        if (!command.equals(expected)) {
+            throw new AssertionError("the operator's builder command is not the one the cached build ran:\n  operator: "
+                    + command + "\n  build:    " + expected);
+        }
+        finishBuilderJob(ns, jobName, JSON.writeValueAsString(result));
+        return eventually("the image published", () -> {
+            DisklessImage current = client.resources(DisklessImage.class).inNamespace(ns).withName(name).get();
+            return current.getStatus() != null && current.getStatus().phase == DisklessImageStatus.Phase.PUBLISHED ? current : null;
+        });
+    }
+
+    /** What kubelet and the Job controller would do: the builder pod ends with its result, the Job completes. */
+    private void finishBuilderJob(String ns, String jobName, String resultLine) {
+        client.pods().inNamespace(ns).resource(new PodBuilder()
+                .withNewMetadata().withName(jobName + "-e2e").withNamespace(ns).addToLabels("job-name", jobName).endMetadata()
+                .withNewSpec().addNewContainer().withName("builder").withImage("builder").endContainer().endSpec()
+                .withNewStatus().withPhase("Succeeded")
+                .withContainerStatuses(new ContainerStatusBuilder().withName("builder")
+                        .withNewState().withNewTerminated().withExitCode(0).withMessage(resultLine).endTerminated().endState().build())
+                .endStatus().build()).create();
+        client.batch().v1().jobs().inNamespace(ns).withName(jobName).editStatus(job -> {
+            job.setStatus(new JobStatus());
+            job.getStatus().setConditions(List.of(new JobConditionBuilder().withType("Complete").withStatus("True")
+                    .withReason("Completed").build()));
+            job.getStatus().setSucceeded(1);
+            return job;
+        });
+    }
+
+    /**
+     * Applies the profile with this cluster's edge ports, reports its edge pods Ready on their nodes, and
+     * waits until every edge has the boot files the operator wrote for it.
+     */
+    public NodeProfile apply(NodeProfile profile) throws Exception {
+        String ns = profile.getMetadata().getNamespace();
+        String name = profile.getMetadata().getName();
+        var edgeSettings = profile.getSpec().edges == null ? new NodeProfileSpec.Edges() : profile.getSpec().edges;
+        edgeSettings.port = edges.getFirst().config.bind().getPort();
+        edgeSettings.apiPort = edges.getFirst().config.apiBind().getPort();
+        profile.getSpec().edges = edgeSettings;
+        NodeProfile applied = client.resource(profile).createOr(NonDeletingOperation::update);
+        for (EdgeNode edge : edges) {
+            String podName = Names.edgeDaemonSet(name) + "-" + edge.index;
+            if (client.pods().inNamespace(ns).withName(podName).get() == null) {
+                client.pods().inNamespace(ns).resource(new PodBuilder()
+                        .withNewMetadata().withName(podName).withNamespace(ns).addToLabels(Map.of(Names.PROFILE_LABEL, name, Names.COMPONENT, EdgeDaemonSet.COMPONENT)).endMetadata()
+                        .withNewSpec().withNodeName("node-" + edge.index).addNewContainer().withName("edge").withImage("edge").endContainer().endSpec()
+                        .withNewStatus().withPhase("Running").withHostIP(edge.address).withPodIP(edge.address)
+                        .withConditions(new PodConditionBuilder().withType("Ready").withStatus("True").build())
+                        .endStatus().build()).create();
+            }
+        }
+        syncedProfile = name;
+        awaitBootFiles(ns, name);
+        return applied;
+    }
+
+    public NodeCredential apply(NodeCredential credential) throws Exception {
+        NodeCredential applied = client.resource(credential).createOr(NonDeletingOperation::update);
+        awaitBootFiles(credential.getMetadata().getNamespace(), credential.getSpec().profile);
+        return applied;
+    }
+
+    public NodeCredential credential(String namespace, String name) {
+        return client.resources(NodeCredential.class).inNamespace(namespace).withName(name).get();
+    }
+
+    /** The {@code @cert-authority} line the operator publishes for {@code ssh_known_hosts}. */
+    public String sshKnownHostsLine() throws Exception {
+        return eventually("the SSH CA's ConfigMap", () -> {
+            // Published under the SSH CA Secret's name (tether-ssh-ca by default), readable without Secret access.
+            ConfigMap published = client.configMaps().inNamespace(OPERATOR_NAMESPACE).withName("tether-ssh-ca").get();
+            return published == null ? null : published.getData().get(dev.tether.operator.trust.SshCaPublication.KNOWN_HOSTS);
+        });
+    }
+
+    /** Waits until each running edge serves the boot files of the ConfigMap's current version. */
+    private void awaitBootFiles(String ns, String profile) throws Exception {
+        eventually("the edges serving the operator's boot files for " + profile, () -> {
+            ConfigMap boot = client.configMaps().inNamespace(ns).withName(Names.bootConfigMap(profile)).get();
+            if (boot == null || boot.getData() == null || !boot.getData().containsKey(BootConfigMap.BOOT_JSON)) {
+                return null;
+            }
+            String version = boot.getMetadata().getResourceVersion();
+            return edges.stream().filter(e -> e.server != null).allMatch(e -> version.equals(e.bootFilesVersion)) ? version : null;
+        });
+        Thread.sleep(2 * 1000L);  // the edges poll their boot directory every second
+    }
+
+    /** Kubelet's part for the mounted boot ConfigMap: writes each new version into every edge's boot directory. */
+    private void syncBootFiles() {
+        while (!closed) {
+            try {
+                String profile = syncedProfile;
+                if (profile != null) {
+                    ConfigMap boot = client.configMaps().inNamespace(ImageCache.NAMESPACE).withName(Names.bootConfigMap(profile)).get();
+                    if (boot != null && boot.getData() != null && boot.getData().containsKey(BootConfigMap.BOOT_JSON)) {
+                        for (EdgeNode edge : edges) {
+                            if (!boot.getMetadata().getResourceVersion().equals(edge.bootFilesVersion)) {
+                                writeBootFiles(edge, boot);
+                            }
+                        }
+                    }
+                }
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                if (!closed) {
+                    System.err.println("[TetherCluster] copying the boot ConfigMap to the edges failed: " + e);
+                }
+            }
+        }
+    }
+
+    private static void writeBootFiles(EdgeNode edge, ConfigMap boot) throws IOException {
+        Path dir = edge.config.bootConfig().getParent();
+        // Binary files first, boot.json last and by rename: the edge reloads when boot.json changes.
+        if (boot.getBinaryData() != null) {
+            for (var binary : boot.getBinaryData().entrySet()) {
+                replace(dir.resolve(binary.getKey()), Base64.getDecoder().decode(binary.getValue()));
+            }
+        }
+        replace(dir.resolve(BootConfigMap.BOOT_JSON), boot.getData().get(BootConfigMap.BOOT_JSON).getBytes(StandardCharsets.UTF_8));
+        edge.bootFilesVersion = boot.getMetadata().getResourceVersion();
+    }
+
+    private static void replace(Path file, byte[] content) throws IOException {
+        Path temp = file.resolveSibling("." + file.getFileName() + ".new");
+        Files.write(temp, content);
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The edges' boot-file URLs as a node reaches them. */
+    public List<String> edgeUrls() {
+        return edges.stream().map(e -> "http://" + e.address + ":" + e.config.bind().getPort()).toList();
+    }
+
+    public int edgeCount() {
+        return edges.size();
+    }
+
+    /** Stops edge {@code index} as a node failure would: connections cut, nothing answers. */
+    public void stopEdge(int index) throws IOException, InterruptedException {
+        EdgeNode edge = edges.get(index);
+        edge.lastBytesSent = bytesSent(index);
+        EdgeServer server = edge.server;
+        edge.server = null;
+        if (server != null) {
+            server.shutdown(Duration.ZERO);
+        }
+    }
+
+    /** Starts edge {@code index} again on its old cache, as a restarted pod would. */
+    public void startEdge(int index) throws IOException {
+        EdgeNode edge = edges.get(index);
+        if (edge.server == null) {
+            edge.server = EdgeServer.start(edge.config);
+        }
+    }
+
+    /**
+     * Damages edge {@code index}'s cached copy of the root image: one byte in each of chunks {@code first} to
+     * {@code last}, once the edge holds the whole blob. Nodes must notice and read those chunks elsewhere.
+     */
+    public void damageChunks(int index, ImageCache.CachedImage image, BuildResult result, long first, long last) throws Exception {
+        String hex = result.rootImageDigest().substring("sha256:".length());
+        Path original = image.storeDir().resolve("blobs/sha256/" + hex);
+        Path cached = edges.get(index).config.cacheDir().resolve("blobs/sha256/" + hex);
+        long size = Files.size(original);
+        eventually("edge " + index + " holding the whole root image", () -> Files.exists(cached) && Files.size(cached) == size ? cached : null);
+        ImageHeader header;
+        try (var source = FileChunkSource.open(original)) {
+            header = RootImageReader.readHeader(source);
+        }
+        try (FileChannel file = FileChannel.open(cached, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            for (long chunk = first; chunk <= last && chunk < header.chunkCount(); chunk++) {
+                var location = header.locate(chunk);
+                long at = location.offset() + location.length() / 2;
+                ByteBuffer one = ByteBuffer.allocate(1);
+                file.read(one, at);
+                one.put(0, (byte) (one.get(0) ^ 0x5a)).rewind();
+                file.write(one, at);
+            }
+            file.force(false);
+        }
+    }
+
+    /** Response body bytes edge {@code index} sent so far ({@code tether_http_sent_bytes_total}), 0 once stopped. */
+    public long bytesSent(int index) throws IOException, InterruptedException {
+        EdgeNode edge = edges.get(index);
+        if (edge.server == null) {
+            return edge.lastBytesSent;
+        }
+        var response = http.send(HttpRequest.newBuilder(URI.create("http://" + edge.address + ":" + edge.server.port() + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        Matcher m = SENT.matcher(response.body());
+        return m.find() ? (long) Double.parseDouble(m.group(1)) : -1;
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        bootFilesSync.interrupt();
+        for (EdgeNode edge : edges) {
+            if (edge.server != null) {
+                edge.server.close();
+            }
+        }
+        operator.close();
+        client.close();
+        api.destroy();
+        origin.close();
+        addresses.close();
+    }
+
+    /** Polls {@code probe} until it gives a value (exceptions count as not yet), for up to a minute. */
+    static <T> T eventually(String what, Callable<T> probe) throws Exception {
+        Instant deadline = Instant.now().plus(PATIENCE);
+        Exception last = null;
+        while (Instant.now().isBefore(deadline)) {
+            try {
+                T value = probe.call();
+                if (value != null && !Boolean.FALSE.equals(value)) {
+                    return value;
+                }
+            } catch (Exception e) {
+                last = e;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("timed out waiting for " + what + (last == null ? "" : " (last error: " + last + ")"));
+    }
+
+    private static void registerCrds(KubernetesClient client) throws IOException {
+        Path crds = repositoryRoot().resolve("crds");
+        for (String file : new String[] {"disklessimages.tether.dev-v1.yml", "nodeprofiles.tether.dev-v1.yml", "nodecredentials.tether.dev-v1.yml"}) {
+            try (var in = Files.newInputStream(crds.resolve(file))) {
+                client.resource(client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class)).create();
+            }
+        }
+    }
+
+    static Path repositoryRoot() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.exists(dir.resolve("mvnw"))) {
+            dir = dir.getParent();
+        }
+        return Objects.requireNonNull(dir, "not inside the Tether checkout");
+    }
+
+    private static String base64(byte[] bytes) {
+        return Base64.getEncoder().encodeToString(bytes);
+    }
+
+    private static void quiet(String logger) {
+        java.util.logging.Logger.getLogger(logger).setLevel(java.util.logging.Level.WARNING);
+    }
+
+    /** A tethered profile for {@code image} with {@code console=ttyS0}, so the console is captured. */
+    public static NodeProfile profile(String name, DisklessImage image, NodeProfileSpec.ImageMethod method, String authorizedKey) {
         var profile = new NodeProfile();
         profile.getMetadata().setName(name);
         profile.getMetadata().setNamespace(image.getMetadata().getNamespace());
@@ -63,121 +476,25 @@ public final class TetherCluster implements AutoCloseable {
         spec.image.name = image.getMetadata().getName();
         spec.imageMethod = method;
         spec.kernelArgs = new ArrayList<>(List.of("console=ttyS0"));
+        spec.tpmPolicy = NodeProfileSpec.TpmPolicy.REQUIRED;
+        spec.ssh = new NodeProfileSpec.Ssh();
+        spec.ssh.authorizedKeys = new ArrayList<>(List.of(authorizedKey));
         profile.setSpec(spec);
         return profile;
     }
 
-    public static NodeCredential credential(String nodeName, String profile, String namespace, String mac) {
+    public static NodeCredential credential(String nodeName, String profile, String namespace, String mac, NodeCredentialSpec.Arming arming) {
         var credential = new NodeCredential();
         credential.getMetadata().setName(nodeName);
         credential.getMetadata().setNamespace(namespace);
         var spec = new NodeCredentialSpec();
         spec.nodeName = nodeName;
         spec.profile = profile;
+        spec.arming = arming;
+        spec.tpm = NodeCredentialSpec.Tpm.EXPECTED;
         spec.hardware = new NodeCredentialSpec.Hardware();
         spec.hardware.macs = new ArrayList<>(List.of(mac));
         credential.setSpec(spec);
         return credential;
-    }
-
-    /**
-     * Starts the origin on the cached image's store and {@code edgeCount} edges under {@code workDir}, each
-     * with the boot files of {@code profile} and {@code credentials}.
-     */
-    public static TetherCluster start(ImageCache.CachedImage image, NodeProfile profile, List<NodeCredential> credentials,
-            int edgeCount, Path workDir) throws IOException, InterruptedException {
-        OriginServer origin = image.startOrigin();
-        List<EdgeServer> edges = new ArrayList<>();
-        try {
-            if (AgentOverlay.enabled()) {
-                image = new ImageCache.CachedImage(image.storeDir(), AgentOverlay.apply(Path.of("..").toAbsolutePath().normalize(),
-                        image, origin, ImageCache.TOKEN), image.image(), image.directory());
-            }
-            List<Integer> ports = new ArrayList<>();
-            for (int i = 0; i < edgeCount; i++) {
-                ports.add(VirtualMachine.freePort());
-            }
-            List<String> guestUrls = ports.stream().map(p -> "http://" + VirtualMachine.HOST_FROM_GUEST + ":" + p).toList();
-            var resolved = ResolvedImage.resolve(profile, Optional.of(image.published()));
-            if (!resolved.ok()) {
-                throw new IllegalStateException("the profile does not resolve its image: " + resolved.problem());
-            }
-            // No node API yet: no node API URLs and no cluster CA in the addon archive.
-            var configMap = BootConfigMap.build(profile, resolved, credentials, guestUrls, List.of(), null);
-            for (int i = 0; i < edgeCount; i++) {
-                Path dir = workDir.resolve("edge-" + i);
-                Path boot = dir.resolve("boot");
-                Files.createDirectories(boot);
-                Files.writeString(boot.resolve(BootConfigMap.BOOT_JSON), configMap.getData().get(BootConfigMap.BOOT_JSON));
-                for (var binary : configMap.getBinaryData().entrySet()) {
-                    Files.write(boot.resolve(binary.getKey()), Base64.getDecoder().decode(binary.getValue()));
-                }
-                List<String> peers = new ArrayList<>();
-                for (int j = 0; j < i; j++) {
-                    peers.add("http://127.0.0.1:" + ports.get(j));
-                }
-                edges.add(EdgeServer.start(new EdgeServer.Config(dir.resolve("cache"), 8L << 30,
-                        "http://127.0.0.1:" + origin.port(), peers, new InetSocketAddress("127.0.0.1", ports.get(i)),
-                        null, null, boot.resolve(BootConfigMap.BOOT_JSON), Duration.ofSeconds(2), null,
-                        HttpSettings.defaults(), FillSettings.defaults(), Duration.ofMinutes(10), 2)));
-            }
-            return new TetherCluster(origin, edges, guestUrls);
-        } catch (IOException | RuntimeException e) {
-            edges.forEach(EdgeServer::close);
-            origin.close();
-            throw e;
-        }
-    }
-
-    /** The edges' URLs as the guest reaches them. */
-    public List<String> edgeUrlsForGuest() {
-        return edgeUrlsForGuest;
-    }
-
-    public EdgeServer edge(int index) {
-        return edges.get(index);
-    }
-
-    public int edgeCount() {
-        return edges.size();
-    }
-
-    public OriginServer origin() {
-        return origin;
-    }
-
-    /** An edge's {@code /metrics}, read over HTTP as Prometheus would. */
-    public String metrics(int edge) throws IOException, InterruptedException {
-        var response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edges.get(edge).port() + "/metrics"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-        return response.body();
-    }
-
-    /** Response body bytes the edge sent so far ({@code tether_http_sent_bytes_total}). */
-    public long bytesSent(int edge) throws IOException, InterruptedException {
-        Matcher m = SENT.matcher(metrics(edge));
-        return m.find() ? (long) Double.parseDouble(m.group(1)) : -1;
-    }
-
-    /** True once every edge answers the boot script for {@code mac} with a kernel to boot. */
-    public boolean serves(String mac) throws IOException, InterruptedException {
-        for (EdgeServer edge : edges) {
-            var response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.port() + "/boot/ipxe?mac=" + mac))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200 || !response.body().contains("\nkernel ")) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    @Override
-    public void close() {
-        edges.forEach(EdgeServer::close);
-        origin.close();
-    }
-
-    static String addonFile(String profile) {
-        return BootConfig.addonFile(profile);
     }
 }

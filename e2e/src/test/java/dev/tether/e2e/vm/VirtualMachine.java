@@ -41,6 +41,8 @@ public final class VirtualMachine implements AutoCloseable {
         private String ipxeScript;
         private Path workDir;
         private Path tpmSocket;
+        private boolean allowReboot;
+        private java.io.PrintStream echo;
 
         public Builder mac(String value) {
             mac = value;
@@ -76,6 +78,18 @@ public final class VirtualMachine implements AutoCloseable {
         }
 
         /** An iPXE script that asks the edge for this machine's boot script by MAC. */
+        /** A guest reboot restarts the machine in the same qemu (same TPM) instead of ending qemu. */
+        public Builder allowReboot(boolean value) {
+            allowReboot = value;
+            return this;
+        }
+
+        /** Also prints every console line to {@code out} as it arrives (for a person watching). */
+        public Builder echoConsole(java.io.PrintStream out) {
+            echo = out;
+            return this;
+        }
+
         public static String chainTo(String edgeUrl) {
             return "#!ipxe\n"
                     + "echo Tether e2e: chaining to " + edgeUrl + "/boot/ipxe?mac=${mac}\n"
@@ -97,6 +111,8 @@ public final class VirtualMachine implements AutoCloseable {
     private final Thread reader;
     /** Where the next {@link #waitFor} starts looking (guarded by {@code lines}). */
     private int cursor;
+    private volatile Path knownHosts;
+    private volatile String hostName;
     /** The console's last, unfinished line (guarded by {@code lines}). */
     private String partial = "";
 
@@ -115,10 +131,13 @@ public final class VirtualMachine implements AutoCloseable {
                 "-m", Integer.toString(config.memoryMiB), "-smp", Integer.toString(config.cpus),
                 // -nographic, not -display none: only without a display does SeaBIOS (and so iPXE) write to
                 // the serial port. The monitor shares stdio; nothing is ever written to qemu's stdin.
-                "-nographic", "-no-reboot",
+                "-nographic",
                 "-netdev", "user,id=n0,tftp=" + tftp + ",bootfile=tether.ipxe,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22",
                 "-device", "virtio-net-pci,netdev=n0,mac=" + config.mac + "" /* qemu's default ROM, IPXE_ROM; naming it as romfile= stops it booting */,
                 "-boot", "n"));
+        if (!config.allowReboot) {
+            command.add("-no-reboot");
+        }
         if (config.tpmSocket != null) {
             command.addAll(List.of("-chardev", "socket,id=chrtpm,path=" + config.tpmSocket,
                     "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"));
@@ -149,6 +168,9 @@ public final class VirtualMachine implements AutoCloseable {
                         }
                         log.write(String.format("%7.1f %s%n", Duration.between(started, Instant.now()).toMillis() / 1000.0, text));
                         log.flush();
+                        if (config.echo != null) {
+                            config.echo.println("  | " + text);
+                        }
                         line.setLength(0);
                     } else {
                         line.append(c);
@@ -250,11 +272,33 @@ public final class VirtualMachine implements AutoCloseable {
     public record SshResult(int status, String output) {
     }
 
-    /** Runs {@code command} as root in the guest over the forwarded port; the host key is not checked yet. */
+    /**
+     * From now on, SSH checks the guest's host key strictly against {@code knownHosts} only, under the name
+     * {@code hostName} (the name the host certificate must carry as a principal): no prompt, no other file.
+     */
+    public void trustHostKeysFrom(Path knownHosts, String hostName) {
+        this.knownHosts = knownHosts;
+        this.hostName = hostName;
+    }
+
+    /** The ssh command line a person would type to log in as this test does. */
+    public List<String> sshCommand(Path privateKey) {
+        List<String> ssh = new ArrayList<>(List.of("ssh", "-i", privateKey.toString(), "-p", Integer.toString(sshPort)));
+        if (knownHosts == null) {
+            ssh.addAll(List.of("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"));
+        } else {
+            ssh.addAll(List.of("-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts,
+                    "-o", "GlobalKnownHostsFile=/dev/null", "-o", "HostKeyAlias=" + hostName));
+        }
+        ssh.add("root@127.0.0.1");
+        return ssh;
+    }
+
+    /** Runs {@code command} as root in the guest over the forwarded port. */
     public SshResult ssh(Path privateKey, String command, Duration timeout) throws IOException, InterruptedException {
-        List<String> ssh = List.of("ssh", "-i", privateKey.toString(), "-p", Integer.toString(sshPort),
-                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-                "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR", "root@127.0.0.1", command);
+        List<String> ssh = new ArrayList<>(sshCommand(privateKey));
+        ssh.addAll(ssh.size() - 1, List.of("-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR"));
+        ssh.add(command);
         Path out = Files.createTempFile(config.workDir, "ssh-", ".out");
         Process p = new ProcessBuilder(ssh).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -3,171 +3,251 @@ package dev.tether.e2e.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeCredentialSpec;
+import dev.tether.api.v1alpha1.NodeCredentialStatus;
+import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
+import dev.tether.operator.image.BuildResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * A real machine boots from Tether: qemu (software emulation) network-boots with iPXE from an edge, the
- * image's own initramfs runs the boot agent, which mounts the root image tethered from two edges under a
- * zram overlay and hands over to the image's systemd; the test logs in over SSH and looks at the root.
+ * A real machine boots from Tether. The operator runs against the (mock) Kubernetes API with its node API on
+ * loopback; it publishes an encrypted Debian image built by its builder command; two edges serve it. qemu
+ * (software emulation) with a swtpm TPM network-boots with iPXE from an edge, and the image's own initramfs
+ * runs the agent: network API key (the credential is armed once) sealed into the TPM, PCR 15 locked, image key
+ * from the node API, the root mounted tethered from both edges under a zram overlay, fresh SSH host keys
+ * signed by the cluster's SSH CA, then the image's systemd.
  *
- * <p>Not yet: the node API (API key, image key, host certificates) and the TPM; so the image is unencrypted
- * and the test's SSH key is put into the image by its spec. Timeouts are safety nets for a hung boot, never
- * performance assertions: qemu here is software emulation on shared cores.
+ * <p>The same machine then reboots (the key now comes from its TPM) and boots once more untethered. A second
+ * machine, whose credential is disarmed and whose TPM is empty, must stop with a message saying what to do.
+ * Timeouts are safety nets against a hung boot, never performance assertions: qemu here emulates the CPU.
  */
 @Tag("vm")
 class VmBootTest {
+    private static final String NAMESPACE = ImageCache.NAMESPACE;
+    private static final String PROFILE = "e2e";
+    private static final String NODE = "vm-001";
     private static final String MAC = "52:54:00:12:34:56";
     private static final Duration BOOT_PATIENCE = Duration.ofMinutes(12);
+    private static final Path PROJECT = Path.of("..").toAbsolutePath().normalize();
 
     @BeforeAll
     static void requirements() {
-        assumeTrue(ImageCache.isRoot(), "SKIPPED: the VM boot needs root (image build, qemu user networking is fine without)");
+        assumeTrue(ImageCache.isRoot(), "SKIPPED: the VM boot needs root (image build, edge addresses on lo)");
         assumeTrue(ImageCache.onPath("qemu-system-x86_64"), "SKIPPED: no qemu-system-x86_64 (apt-get install qemu-system-x86)");
         assumeTrue(Files.isReadable(VirtualMachine.IPXE_ROM), "SKIPPED: no iPXE ROM " + VirtualMachine.IPXE_ROM + " (apt-get install ipxe-qemu)");
         assumeTrue(ImageCache.onPath("ssh"), "SKIPPED: no ssh client (apt-get install openssh-client)");
+        assumeTrue(SoftwareTpm.available(), "SKIPPED: no swtpm (apt-get install swtpm)");
     }
 
     @Test
-    void tetheredBootReachesMultiUserWithTheRootOnTheEdges() throws Exception {
-        boot(NodeProfileSpec.ImageMethod.TETHERED, "vm-boot");
-    }
+    void aMachineBootsTetheredRebootsWithItsTpmKeyAndBootsUntethered() throws Exception {
+        TestSshKey sshKey = TestSshKey.get();
+        var image = ImageCache.get(PROJECT);
+        Path runDir = freshDir("vm-boot");
+        List<String> report = new ArrayList<>();
+        try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir)) {
+            BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
+            cluster.publish(image, result);
+            NodeProfile profile = cluster.apply(TetherCluster.profile(PROFILE, image.image(), NodeProfileSpec.ImageMethod.TETHERED, sshKey.publicKey()));
+            cluster.apply(TetherCluster.credential(NODE, PROFILE, NAMESPACE, MAC, NodeCredentialSpec.Arming.ONCE));
+            Path knownHosts = runDir.resolve("known_hosts");
+            Files.writeString(knownHosts, cluster.sshKnownHostsLine().strip() + "\n");
+            // Edge 1's copy of the first 64 chunks is damaged: the node must notice and read them from edge 0.
+            cluster.damageChunks(1, image, result, 0, 63);
 
-    @Test
-    void untetheredBootReachesMultiUserWithTheRootInRam() throws Exception {
-        boot(NodeProfileSpec.ImageMethod.UNTETHERED, "vm-boot-untethered");
-    }
-
-    private void boot(NodeProfileSpec.ImageMethod method, String runName) throws Exception {
-        boolean tethered = method == NodeProfileSpec.ImageMethod.TETHERED;
-        TestSshKey key = TestSshKey.get();
-        var image = ImageCache.get(Path.of("..").toAbsolutePath().normalize(), key.publicKey());
-        var profile = TetherCluster.profile("e2e", image.image(), method);
-        var credential = TetherCluster.credential("vm-001", "e2e", ImageCache.NAMESPACE, MAC);
-        Path runDir = Path.of("target", runName).toAbsolutePath();
-        ImageCache.removeTree(runDir);
-        Files.createDirectories(runDir);
-
-        try (var cluster = TetherCluster.start(image, profile, List.of(credential), 2, runDir)) {
-            waitUntil(() -> cluster.serves(MAC), Duration.ofSeconds(30), "the edges serve the boot script");
-            try (var vm = VirtualMachine.builder().mac(MAC).workDir(runDir)
-                    .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrlsForGuest().getFirst())).start()) {
+            try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
+                 var vm = VirtualMachine.builder().mac(MAC).workDir(runDir).tpmSocket(tpm.controlSocket()).allowReboot(true)
+                         .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start()) {
                 System.err.println("[VmBootTest] VM console: " + vm.consoleLog() + "  (qemu: " + runDir.resolve("qemu-command.txt") + ")");
-                var marks = new LinkedHashMap<String, Instant>();
-                marks.put("qemu started", vm.started());
-                marks.put("iPXE running", vm.waitFor("iPXE", BOOT_PATIENCE).at());
-                marks.put("boot script from edge", vm.waitFor("Tether: booting vm-001", BOOT_PATIENCE).at());
-                marks.put("kernel running", vm.waitFor("Linux version", BOOT_PATIENCE).at());
-                marks.put("agent started", vm.waitFor("tether: ", BOOT_PATIENCE).at());
-                marks.put("root ready", vm.waitFor("root ready at", BOOT_PATIENCE).at());
-                marks.put("systemd running", vm.waitFor("Welcome to", BOOT_PATIENCE).at());
-                // systemd stops writing status lines to a console a getty uses, so "Reached target
-                // multi-user" never shows on it; the serial getty's prompt does, and ssh checks the target.
-                marks.put("login prompt", vm.waitFor("login:", BOOT_PATIENCE).at());
+                vm.trustHostKeysFrom(knownHosts, NODE);
 
-                var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /", Duration.ofMinutes(5));
+                // Boot 1: tethered, the API key from the network while the credential is armed.
+                var marks = bootPhases(vm, vm.started());
+                var mounts = checkRoot(vm, sshKey, true);
                 marks.put("ssh login", Instant.now());
-                assertThat(findmnt.status()).as(findmnt.output()).isZero();
-                var mounts = vm.ssh(key.privateKey(), "cat /proc/mounts; echo ---; cat /run/tether/boot-timings.json; echo;"
-                        + " echo ---; systemctl is-active ssh.service multi-user.target;"
-                        + " echo ---; head -c 1 /proc/$(pgrep -f -o tether-agent.jar)/cmdline; echo;"
-                        + " echo ---; systemd-analyze | head -1;"
-                        + " systemctl show -p ActiveEnterTimestampMonotonic --value ssh.service multi-user.target", Duration.ofMinutes(2));
-                String[] parts = mounts.output().split("---\n");
-                assertThat(parts).as(mounts.output()).hasSize(5);
-                String procMounts = parts[0];
-                System.err.println("[VmBootTest] findmnt /: " + findmnt.output().strip());
-                System.err.println("[VmBootTest] /proc/mounts:\n" + procMounts);
-                assertThat(findmnt.output()).startsWith("overlay");
-                assertThat(procMounts).containsPattern("(?m)^overlay / overlay .*lowerdir=/run/tether/lower");
-                assertThat(procMounts).containsPattern("(?m)^/dev/loop\\d+ /run/tether/lower squashfs ro");
-                assertThat(procMounts).containsPattern("(?m)^/dev/zram\\d+ \\S+ xfs .*discard");
-                assertThat(procMounts).containsPattern(tethered ? "(?m)^\\S+ /run/tether/image fuse" : "(?m)^\\S+ /run/tether/image tmpfs");
-                assertThat(parts[2].strip().lines()).as("ssh and multi-user active").containsExactly("active", "active");
-                // The agent serving the root survived the switch to the image's systemd, and is marked for
-                // systemd-shutdown to spare it (argv[0] starting with '@').
-                if (tethered) {
-                    assertThat(parts[3].strip()).as("first byte of the agent's argv[0]").isEqualTo("@");
-                }
+                long[] sentAtLogin = {cluster.bytesSent(0), cluster.bytesSent(1)};
+                NodeCredential afterFirst = awaitBootReport(cluster, null);
+                assertThat(afterFirst.getStatus().lastBoot.keySource).as("first boot's key").isEqualTo(NodeCredentialStatus.KeySource.NETWORK);
+                assertThat(afterFirst.getStatus().apiKey.issuedVia).isEqualTo(NodeCredentialStatus.KeySource.NETWORK);
+                assertThat(afterFirst.getStatus().armed).as("arming: once disarms after the key is fetched").isFalse();
+                assertThat(afterFirst.getStatus().lastBoot.digest).isEqualTo(result.digest());
+                assertThat(afterFirst.getStatus().lastBoot.phaseMillis).containsKeys("apikey", "image", "overlay", "ssh");
+                assertThat(afterFirst.getStatus().hostCertificates).as("host certificates issued").isNotEmpty();
+                assertThat(vm.find("tether: .*chunk \\d+ .* failed verification")).as("the damaged chunks were named on the console").isPresent();
+                assertThat(afterFirst.getStatus().lastBoot.fetch.integrityFailures).as("damaged answers in the boot report").isPositive();
 
-                long[] sentAtLogin = new long[cluster.edgeCount()];
-                for (int i = 0; i < sentAtLogin.length; i++) {
-                    sentAtLogin[i] = cluster.bytesSent(i);
-                }
-                var readAll = vm.ssh(key.privateKey(), "find /usr -xdev -type f -print0 | xargs -0 cat > /dev/null 2>/tmp/read-errors;"
-                        + " echo status=$?; wc -l < /tmp/read-errors; head -5 /tmp/read-errors", Duration.ofMinutes(30));
-                System.err.println("[VmBootTest] reading every file under /usr: " + readAll.output().strip());
-                assertThat(readAll.output()).contains("status=0");
+                // Edge 1 dies while every file under /usr is read: no read error.
+                var readAll = CompletableFuture.supplyAsync(() -> sshUnchecked(vm, sshKey,
+                        "find /usr -xdev -type f -print0 | xargs -0 cat > /dev/null 2>/tmp/read-errors; echo status=$?; wc -l < /tmp/read-errors; head -5 /tmp/read-errors"));
+                Thread.sleep(15_000);
+                cluster.stopEdge(1);
+                String readOutput = readAll.get();
+                System.err.println("[VmBootTest] reading every file under /usr, edge 1 stopped 15 s in: " + readOutput.strip());
+                assertThat(readOutput).contains("status=0");
+                report.add(phases("boot 1: tethered, key from the network", marks, mounts.timings()));
+                report.add(fetched(cluster, image, result, sentAtLogin));
 
-                report(method + " boot", runDir, marks, parts[1].strip(), parts[4].strip(), sentAtLogin, cluster, image);
+                // Boot 2: reboot with the same TPM; the key is unsealed, no network arming; edge 1 still down.
+                vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
+                Instant rebooted = Instant.now();
+                var marks2 = bootPhases(vm, rebooted);
+                var mounts2 = checkRoot(vm, sshKey, true);
+                marks2.put("ssh login", Instant.now());
+                NodeCredential afterSecond = awaitBootReport(cluster, afterFirst.getStatus().lastBoot.bootedAt);
+                assertThat(afterSecond.getStatus().lastBoot.keySource).as("second boot's key").isEqualTo(NodeCredentialStatus.KeySource.TPM);
+                assertThat(afterSecond.getStatus().apiKey.issueCount).as("no second key issued").isEqualTo(afterFirst.getStatus().apiKey.issueCount);
+                report.add(phases("boot 2: tethered after a reboot, key from the TPM, one edge down", marks2, mounts2.timings()));
+
+                // Boot 3: the profile switches to untethered; both edges serve again.
+                cluster.startEdge(1);
+                profile.getSpec().imageMethod = NodeProfileSpec.ImageMethod.UNTETHERED;
+                cluster.apply(profile);
+                vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
+                var marks3 = bootPhases(vm, Instant.now());
+                var mounts3 = checkRoot(vm, sshKey, false);
+                marks3.put("ssh login", Instant.now());
+                NodeCredential afterThird = awaitBootReport(cluster, afterSecond.getStatus().lastBoot.bootedAt);
+                assertThat(afterThird.getStatus().lastBoot.keySource).isEqualTo(NodeCredentialStatus.KeySource.TPM);
+                assertThat(afterThird.getStatus().lastBoot.fetch.integrityFailures).as("edge 1's damaged chunks, downloaded elsewhere").isPositive();
+                assertThat(afterThird.getStatus().lastBoot.fetch.bytes).as("the whole image downloaded").isGreaterThanOrEqualTo(result.rootImageBytes() - 4096);
+                report.add(phases("boot 3: untethered, key from the TPM", marks3, mounts3.timings()));
+            }
+        } finally {
+            String text = String.join("\n", report);
+            System.err.println("[VmBootTest]\n" + text);
+            Files.writeString(runDir.resolve("report.txt"), text + "\n");
+        }
+    }
+
+    @Test
+    void aDisarmedCredentialOnAMachineWithAnEmptyTpmStopsWithAMessageSayingWhatToDo() throws Exception {
+        var image = ImageCache.get(PROJECT);
+        Path runDir = freshDir("vm-boot-disarmed");
+        String node = "vm-002";
+        String mac = "52:54:00:12:34:57";
+        try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir)) {
+            BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
+            cluster.publish(image, result);
+            cluster.apply(TetherCluster.profile(PROFILE, image.image(), NodeProfileSpec.ImageMethod.TETHERED, TestSshKey.get().publicKey()));
+            cluster.apply(TetherCluster.credential(node, PROFILE, NAMESPACE, mac, NodeCredentialSpec.Arming.DISARMED));
+            try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
+                 var vm = VirtualMachine.builder().mac(mac).workDir(runDir).tpmSocket(tpm.controlSocket())
+                         .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start()) {
+                var refusal = vm.waitFor("tether: error: .*NodeCredential .*" + node + ".* is disarmed", BOOT_PATIENCE);
+                System.err.println("[VmBootTest] disarmed machine: " + refusal.text());
+                assertThat(refusal.text()).contains("kubectl annotate -n " + NAMESPACE + " nodecredential " + node + " tether.dev/rearm=");
+                assertThat(vm.find("root ready at")).as("no root without a key").isEmpty();
             }
         }
     }
 
-    private static void report(String title, Path runDir, Map<String, Instant> marks, String agentTimings, String guestSystemd, long[] sentAtLogin,
-            TetherCluster cluster, ImageCache.CachedImage image) throws Exception {
-        var text = new StringBuilder("[VmBootTest] " + title + ": phase wall times (host clock, from console lines):\n");
+    private record RootCheck(String timings) {
+    }
+
+    /** Waits for each boot phase's console line, in order, from {@code since}. */
+    private static Map<String, Instant> bootPhases(VirtualMachine vm, Instant since) throws InterruptedException {
+        var marks = new LinkedHashMap<String, Instant>();
+        marks.put("start", since);
+        marks.put("iPXE running", vm.waitFor("iPXE", BOOT_PATIENCE).at());
+        marks.put("boot script from edge", vm.waitFor("Tether: booting " + NODE, BOOT_PATIENCE).at());
+        marks.put("kernel running", vm.waitFor("Linux version", BOOT_PATIENCE).at());
+        marks.put("agent started", vm.waitFor("tether: ", BOOT_PATIENCE).at());
+        marks.put("root ready", vm.waitFor("root ready at", BOOT_PATIENCE).at());
+        marks.put("systemd running", vm.waitFor("Welcome to", BOOT_PATIENCE).at());
+        // systemd stops writing status lines to a console a getty uses; the serial getty's prompt does show.
+        marks.put("login prompt", vm.waitFor("login:", BOOT_PATIENCE).at());
+        return marks;
+    }
+
+    /**
+     * Logs in with strict host key checking against the cluster's SSH CA only, and checks the root: an overlay
+     * on zram/xfs over the squashfs, tethered (FUSE) or in RAM (tmpfs), with ssh and multi-user active.
+     */
+    private static RootCheck checkRoot(VirtualMachine vm, TestSshKey key, boolean tethered) throws Exception {
+        var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /", Duration.ofMinutes(5));
+        assertThat(findmnt.status()).as(findmnt.output()).isZero();
+        assertThat(findmnt.output()).startsWith("overlay");
+        var look = vm.ssh(key.privateKey(), "cat /proc/mounts; echo ---; cat /run/tether/boot-timings.json; echo;"
+                + " echo ---; systemctl is-active ssh.service multi-user.target;"
+                + " echo ---; head -c 1 /proc/$(pgrep -f -o tether-agent.jar)/cmdline; echo", Duration.ofMinutes(2));
+        String[] parts = look.output().split("---\n");
+        assertThat(parts).as(look.output()).hasSize(4);
+        String procMounts = parts[0];
+        assertThat(procMounts).containsPattern("(?m)^overlay / overlay .*lowerdir=/run/tether/lower");
+        assertThat(procMounts).containsPattern("(?m)^/dev/loop\\d+ /run/tether/lower squashfs ro");
+        assertThat(procMounts).containsPattern("(?m)^/dev/zram\\d+ \\S+ xfs .*discard");
+        assertThat(procMounts).containsPattern(tethered ? "(?m)^\\S+ /run/tether/image fuse" : "(?m)^\\S+ /run/tether/image tmpfs");
+        assertThat(parts[2].strip().lines()).as("ssh and multi-user active").containsExactly("active", "active");
+        if (tethered) {
+            // The agent serving the root survived the switch and is marked for systemd-shutdown to spare it.
+            assertThat(parts[3].strip()).as("first byte of the agent's argv[0]").isEqualTo("@");
+        }
+        return new RootCheck(parts[1].strip());
+    }
+
+    /** The credential once the operator has recorded a boot report newer than {@code previousBootAt}. */
+    private static NodeCredential awaitBootReport(TetherCluster cluster, String previousBootAt) throws Exception {
+        return TetherCluster.eventually("the boot report in the NodeCredential's status", () -> {
+            NodeCredential credential = cluster.credential(NAMESPACE, NODE);
+            var lastBoot = credential.getStatus() == null ? null : credential.getStatus().lastBoot;
+            return lastBoot != null && !lastBoot.bootedAt.equals(previousBootAt) ? credential : null;
+        });
+    }
+
+    private static String sshUnchecked(VirtualMachine vm, TestSshKey key, String command) {
+        try {
+            return vm.ssh(key.privateKey(), command, Duration.ofMinutes(30)).output();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String phases(String title, Map<String, Instant> marks, String agentTimings) {
+        var text = new StringBuilder(title + ": phase wall times (host clock, from console lines)\n");
+        Instant start = marks.get("start");
         Instant previous = null;
         for (var mark : marks.entrySet()) {
-            text.append(String.format(Locale.ROOT, "  %-22s +%6.1fs%s%n", mark.getKey(),
-                    Duration.between(marks.get("qemu started"), mark.getValue()).toMillis() / 1000.0,
+            text.append(String.format(Locale.ROOT, "  %-22s +%6.1fs%s%n", mark.getKey(), Duration.between(start, mark.getValue()).toMillis() / 1000.0,
                     previous == null ? "" : String.format(Locale.ROOT, "  (%.1fs)", Duration.between(previous, mark.getValue()).toMillis() / 1000.0)));
             previous = mark.getValue();
         }
         text.append("  agent steps (/run/tether/boot-timings.json): ").append(agentTimings).append('\n');
-        List<String> systemd = guestSystemd.lines().filter(line -> !line.isBlank()).toList();
-        text.append("  guest: ").append(systemd.isEmpty() ? "" : systemd.getFirst()).append('\n');
-        if (systemd.size() >= 3) {
-            text.append(String.format(Locale.ROOT, "  guest monotonic clock: ssh.service active at %.1fs, multi-user.target at %.1fs%n",
-                    Long.parseLong(systemd.get(1).strip()) / 1e6, Long.parseLong(systemd.get(2).strip()) / 1e6));
-        }
-        long atLogin = 0;
-        long total = 0;
-        for (int i = 0; i < cluster.edgeCount(); i++) {
-            long sent = cluster.bytesSent(i);
-            atLogin += sentAtLogin[i];
-            total += sent;
-            text.append(String.format(Locale.ROOT, "  edge %d sent %,d bytes by the ssh login, %,d after reading /usr%n",
-                    i, sentAtLogin[i], sent));
-        }
-        long bootFiles = blobSize(image, image.result().kernelDigest()) + blobSize(image, image.result().initramfsDigest());
-        text.append(String.format(Locale.ROOT, "  kernel + initramfs: %,d bytes; root image: %,d bytes%n", bootFiles,
-                image.result().rootImageBytes()));
-        text.append(String.format(Locale.ROOT, "  root image bytes fetched by the ssh login: about %,d (%.0f%% of the image);"
-                        + " after reading all of /usr: about %,d (%.0f%%)%n", atLogin - bootFiles,
-                100.0 * (atLogin - bootFiles) / image.result().rootImageBytes(), total - bootFiles,
-                100.0 * (total - bootFiles) / image.result().rootImageBytes()));
-        System.err.print(text);
-        Files.writeString(runDir.resolve("report.txt"), text.toString());
+        return text.toString();
+    }
+
+    private static String fetched(TetherCluster cluster, ImageCache.CachedImage image, BuildResult result, long[] sentAtLogin) throws Exception {
+        long bootFiles = blobSize(image, result.kernelDigest()) + blobSize(image, result.initramfsDigest());
+        long atLogin = sentAtLogin[0] + sentAtLogin[1];
+        long total = cluster.bytesSent(0) + cluster.bytesSent(1);
+        return String.format(Locale.ROOT, "boot 1 bytes: edges sent %,d + %,d by the ssh login; kernel + initramfs %,d; root image %,d;"
+                        + " root image fetched by the login about %,d (%.0f%%), after reading /usr about %,d (%.0f%%)%n",
+                sentAtLogin[0], sentAtLogin[1], bootFiles, result.rootImageBytes(), atLogin - bootFiles,
+                100.0 * (atLogin - bootFiles) / result.rootImageBytes(), total - bootFiles, 100.0 * (total - bootFiles) / result.rootImageBytes());
     }
 
     private static long blobSize(ImageCache.CachedImage image, String digest) throws java.io.IOException {
         Path blob = image.storeDir().resolve("blobs/sha256/" + digest.substring("sha256:".length()));
-        return Files.size(blob);
+        return Files.exists(blob) ? Files.size(blob) : 0;
     }
 
-    @FunctionalInterface
-    interface Check {
-        boolean ok() throws Exception;
-    }
-
-    private static void waitUntil(Check check, Duration timeout, String what) throws Exception {
-        Instant deadline = Instant.now().plus(timeout);
-        while (!check.ok()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(500);
-        }
+    private static Path freshDir(String name) throws Exception {
+        Path dir = Path.of("target", name).toAbsolutePath();
+        ImageCache.removeTree(dir);
+        Files.createDirectories(dir);
+        return dir;
     }
 }

@@ -12,9 +12,10 @@ class VmImageBuildTest {
 
     @Test
     void imageIsBuiltPublishedAndCached() throws Exception {
-        var image = ImageCache.get(Path.of("..").toAbsolutePath().normalize(), TestSshKey.get().publicKey());
+        var image = ImageCache.get(Path.of("..").toAbsolutePath().normalize());
         assertThat(image.result().digest()).startsWith("sha256:");
-        assertThat(image.result().encrypted()).isFalse();
+        assertThat(image.result().encrypted()).as("encrypted by default").isTrue();
+        assertThat(image.imageKey()).hasSize(32);
         assertThat(image.storeDir().resolve("blobs/sha256").resolve(image.result().rootImageDigest().substring(7))).exists();
     }
 }
