@@ -11,56 +11,142 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A bounded, least-recently-used cache of decrypted chunks with single flight: however many threads ask
  * for a chunk that is not there, it is loaded (fetched and decrypted) once and all of them get that copy.
  * Chunks being loaded do not count against the bound; the read-ahead that starts them is bounded itself.
+ *
+ * <p>The chunks live in direct buffers from a {@link ChunkBuffers} pool (off the heap: see there why), and
+ * are reference-counted so that a buffer goes back to the pool only when nobody reads it any more: the
+ * cache holds one reference to each chunk it keeps, and each {@link Chunk} a reader gets holds another
+ * until it is closed. Evicting a chunk drops the cache's reference only; a reader still copying from it
+ * keeps it intact.
  */
 public final class ChunkCache {
     /** Fetches and decrypts one chunk. */
     @FunctionalInterface
     public interface Loader {
-        ByteBuffer load(long index) throws IOException;
+        /**
+         * Writes the plaintext of chunk {@code index} into {@code into} (cleared, with room for a whole
+         * chunk) and leaves it flipped for reading, its limit the chunk's length. On failure, the cache
+         * takes the buffer back; the loader must not keep it.
+         */
+        void load(long index, ByteBuffer into) throws IOException;
+    }
+
+    /**
+     * A reader's reference to a cached chunk. Read {@link #bytes()}, then close it: after that its buffer
+     * may be recycled for another chunk. One per reader; not for sharing between threads.
+     */
+    public static final class Chunk implements AutoCloseable {
+        private Entry entry;
+        private ByteBuffer bytes;
+
+        private Chunk(Entry entry) {
+            this.entry = entry;
+            this.bytes = entry.buffer.asReadOnlyBuffer();
+        }
+
+        /** The chunk's plaintext, from position 0 to its length; valid until {@link #close()}. */
+        public ByteBuffer bytes() {
+            if (bytes == null) {
+                throw new IllegalStateException("the chunk was closed");
+            }
+            return bytes;
+        }
+
+        @Override
+        public void close() {
+            Entry held = entry;
+            if (held != null) {
+                entry = null;
+                bytes = null;
+                held.release();
+            }
+        }
+    }
+
+    /** A loaded chunk and how many hold it (the cache while it keeps it, and each open {@link Chunk}). */
+    private static final class Entry {
+        final ByteBuffer buffer;
+        final ChunkBuffers home;
+        final AtomicInteger references = new AtomicInteger();
+
+        Entry(ByteBuffer buffer, ChunkBuffers home) {
+            this.buffer = buffer;
+            this.home = home;
+        }
+
+        /** Only while the cache still holds its reference (under its lock), so never from zero. */
+        Chunk share() {
+            references.incrementAndGet();
+            return new Chunk(this);
+        }
+
+        void release() {
+            int left = references.decrementAndGet();
+            if (left == 0) {
+                home.give(buffer);
+            } else if (left < 0) {
+                throw new IllegalStateException("a chunk was released more often than it was shared");
+            }
+        }
+    }
+
+    /** A load in progress, and the readers waiting for it; counted so that each gets its own reference. */
+    private static final class Load {
+        final CompletableFuture<Entry> done = new CompletableFuture<>();
+        int readers;
+        boolean settled;
     }
 
     private final Loader loader;
+    private final ChunkBuffers buffers;
     private final long capacityBytes;
     private final Object lock = new Object();
-    private final LinkedHashMap<Long, ByteBuffer> ready = new LinkedHashMap<>(64, 0.75f, true);
-    private final Map<Long, CompletableFuture<ByteBuffer>> loading = new HashMap<>();
+    private final LinkedHashMap<Long, Entry> ready = new LinkedHashMap<>(64, 0.75f, true);
+    private final Map<Long, Load> loading = new HashMap<>();
     private long readyBytes;
     private final LongAdder hits = new LongAdder();
     private final LongAdder loads = new LongAdder();
     private final LongAdder joins = new LongAdder();
 
-    public ChunkCache(Loader loader, long capacityBytes) {
+    /** @param buffers where the chunks' buffers come from; its size is the largest chunk's */
+    public ChunkCache(Loader loader, ChunkBuffers buffers, long capacityBytes) {
         this.loader = loader;
+        this.buffers = buffers;
         this.capacityBytes = capacityBytes;
     }
 
-    /** The plaintext of chunk {@code index}: from the cache, from a load in progress, or loaded now. */
-    public ByteBuffer get(long index) throws IOException {
-        CompletableFuture<ByteBuffer> pending;
-        CompletableFuture<ByteBuffer> mine = null;
+    /**
+     * The plaintext of chunk {@code index}: from the cache, from a load in progress, or loaded now. The
+     * caller must close it when done reading.
+     */
+    public Chunk get(long index) throws IOException {
+        Load pending;
+        Load mine = null;
         synchronized (lock) {
-            ByteBuffer chunk = ready.get(index);
-            if (chunk != null) {
+            Entry entry = ready.get(index);
+            if (entry != null) {
                 hits.increment();
-                return chunk.duplicate();
+                return entry.share();
             }
             pending = loading.get(index);
             if (pending == null) {
-                mine = new CompletableFuture<>();
+                mine = new Load();
                 loading.put(index, mine);
+                pending = mine;
             }
+            pending.readers++;
         }
         if (mine != null) {
-            return load(index, mine).duplicate();
+            return new Chunk(load(index, mine));
         }
         joins.increment();
-        return await(pending).duplicate();
+        return new Chunk(await(pending));
     }
 
     /**
@@ -69,12 +155,12 @@ public final class ChunkCache {
      * @return whether a load was started
      */
     public boolean prefetch(long index, Executor executor) {
-        CompletableFuture<ByteBuffer> mine;
+        Load mine;
         synchronized (lock) {
             if (ready.containsKey(index) || loading.containsKey(index)) {
                 return false;
             }
-            mine = new CompletableFuture<>();
+            mine = new Load();
             loading.put(index, mine);
         }
         executor.execute(() -> {
@@ -106,41 +192,64 @@ public final class ChunkCache {
         return joins.sum();
     }
 
-    private ByteBuffer load(long index, CompletableFuture<ByteBuffer> mine) throws IOException {
-        ByteBuffer chunk;
+    /** Loads the chunk into a pooled buffer; the entry comes with one reference per waiting reader. */
+    private Entry load(long index, Load mine) throws IOException {
+        loads.increment();
+        ByteBuffer buffer = null;
         try {
-            loads.increment();
-            chunk = loader.load(index);
-        } catch (IOException | RuntimeException e) {
+            buffer = buffers.take();
+            loader.load(index, buffer);
+        } catch (Throwable e) {
             synchronized (lock) {
                 loading.remove(index);
+                mine.settled = true;
             }
-            mine.completeExceptionally(e);
+            if (buffer != null) {
+                buffers.give(buffer);
+            }
+            mine.done.completeExceptionally(e);
             throw e;
         }
+        Entry entry = new Entry(buffer, buffers);
         synchronized (lock) {
             loading.remove(index);
-            ready.put(index, chunk);
-            readyBytes += chunk.capacity();
+            mine.settled = true;
+            entry.references.set(1 + mine.readers);
+            ready.put(index, entry);
+            readyBytes += buffer.capacity();
             evictLocked();
         }
-        mine.complete(chunk);
-        return chunk;
+        mine.done.complete(entry);
+        return entry;
     }
 
     private void evictLocked() {
-        Iterator<ByteBuffer> eldest = ready.values().iterator();
+        Iterator<Entry> eldest = ready.values().iterator();
         while (readyBytes > capacityBytes && ready.size() > 1) {
-            readyBytes -= eldest.next().capacity();
+            Entry entry = eldest.next();
             eldest.remove();
+            readyBytes -= entry.buffer.capacity();
+            entry.release();
         }
     }
 
-    private static ByteBuffer await(CompletableFuture<ByteBuffer> pending) throws IOException {
+    /** Waits for another reader's load; its entry comes with a reference counted for this reader. */
+    private Entry await(Load pending) throws IOException {
         try {
-            return pending.get();
+            return pending.done.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            boolean counted;
+            synchronized (lock) {
+                counted = pending.settled;
+                if (!counted) {
+                    pending.readers--;
+                }
+            }
+            if (counted) {
+                // The load finished meanwhile with a reference for this reader: give it back.
+                pending.done.thenAccept(Entry::release);
+            }
             throw new InterruptedIOException("interrupted while waiting for a chunk");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();

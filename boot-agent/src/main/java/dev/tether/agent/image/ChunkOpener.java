@@ -40,13 +40,6 @@ public final class ChunkOpener {
         }
     }
 
-    /** A new read-only buffer with the plaintext of chunk {@code index}. */
-    public ByteBuffer open(long index, ByteBuffer sealed) throws ChunkIntegrityException {
-        ByteBuffer plain = ByteBuffer.allocate(header.plaintextLength(index));
-        sealers.get().open(index, sealed, plain);
-        return plain.flip().asReadOnlyBuffer();
-    }
-
     /** Writes the plaintext of chunk {@code index} into {@code out} (cleared first), flipped for reading. */
     public ByteBuffer openInto(long index, ByteBuffer sealed, ByteBuffer out) throws ChunkIntegrityException {
         out.clear();

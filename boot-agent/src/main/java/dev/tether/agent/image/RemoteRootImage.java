@@ -18,6 +18,9 @@ import java.util.concurrent.Semaphore;
  * reading fetches ahead in parallel. A read never fails while the reader is open; it waits instead.
  */
 public final class RemoteRootImage implements ReadOnlyFile, Closeable {
+    /** Most reads at once: libfuse serves on up to ten threads. */
+    private static final int FUSE_THREADS = 10;
+
     private final ChunkFetcher fetcher;
     private final ChunkOpener opener;
     private final ImageHeader header;
@@ -30,9 +33,12 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         this.fetcher = fetcher;
         this.opener = opener;
         this.header = opener.header();
-        this.cache = new ChunkCache(this::loadChunk, settings.cacheBytes());
         // Read-ahead must not push out what it fetched before it is read: at most half the cache ahead.
         int window = (int) Math.min(settings.readAheadChunks(), settings.cacheBytes() / header.chunkSize() / 2);
+        // Spare buffers for the loads that can be in flight at once, so that a sequential reader recycles
+        // the buffers of evicted chunks instead of allocating new ones.
+        ChunkBuffers buffers = new ChunkBuffers(header.chunkSize(), window + FUSE_THREADS);
+        this.cache = new ChunkCache(this::loadChunk, buffers, settings.cacheBytes());
         this.prefetchSlots = new Semaphore(Math.max(1, window));
         this.prefetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-prefetch-", 0).factory());
         this.readAhead = new ReadAhead(window, header.chunkCount(), this::prefetch);
@@ -90,20 +96,23 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         int copied = 0;
         while (position < end) {
             long index = header.chunkIndexAt(position);
-            ByteBuffer chunk = cache.get(index);
             int within = (int) (position - index * header.chunkSize());
-            int take = (int) Math.min(end - position, chunk.limit() - within);
-            dst.put(chunk.slice(within, take));
+            int take;
+            try (ChunkCache.Chunk chunk = cache.get(index)) {
+                ByteBuffer bytes = chunk.bytes();
+                take = (int) Math.min(end - position, bytes.limit() - within);
+                dst.put(bytes.slice(within, take));
+            }
             position += take;
             copied += take;
         }
         return copied;
     }
 
-    private ByteBuffer loadChunk(long index) throws IOException {
+    private void loadChunk(long index, ByteBuffer into) throws IOException {
         var location = header.locate(index);
-        return fetcher.fetch(location.offset(), location.length(), index, "chunk " + index,
-                body -> opener.open(index, body.bytes()));
+        fetcher.fetch(location.offset(), location.length(), index, "chunk " + index,
+                body -> opener.openInto(index, body.bytes(), into));
     }
 
     /** Starts fetching a chunk ahead; false when every prefetch slot is busy. */
