@@ -5,7 +5,8 @@ import java.util.ArrayDeque;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Direct buffers of one size (a chunk's) for decrypted chunks, handed out and taken back explicitly.
+ * Direct buffers of one size for chunks (decrypted, or sealed while they are verified), handed out and
+ * taken back explicitly.
  *
  * <p>Why off the heap: a chunk is 1 MiB by default. As heap buffers, each one was a humongous allocation
  * under G1 (a collection pause of its own), and under the serial collector the agent runs with, every

@@ -99,6 +99,18 @@ public final class ChunkFetcher implements Closeable {
      * @throws IOException only when this fetcher is closed or the thread is interrupted
      */
     public <T> T fetch(long offset, int length, long spreadKey, String what, Verifier<T> verifier) throws IOException {
+        return fetch(offset, length, spreadKey, what, null, verifier);
+    }
+
+    /**
+     * {@link #fetch(long, int, long, String, Verifier)}, reading plain-HTTP answers into buffers from
+     * {@code bodies} (when the range fits them) rather than into a new array each: for chunks, whose
+     * 1 MiB arrays would be humongous allocations under G1 and churn under any collector. Each body goes
+     * back to the pool once the verifier has run on it, so the verifier must not keep its bytes.
+     */
+    public <T> T fetch(long offset, int length, long spreadKey, String what, ChunkBuffers bodies, Verifier<T> verifier)
+            throws IOException {
+        Range range = new Range(offset, length, bodies);
         Set<Edge> failedHere = new HashSet<>();
         List<Attempt> running = new ArrayList<>(2);
         BlockingQueue<Attempt> finished = new LinkedBlockingQueue<>();
@@ -116,11 +128,11 @@ public final class ChunkFetcher implements Closeable {
                         waitForAnEdge(what);
                         continue;
                     }
-                    running.add(start(edge, offset, length, finished));
+                    running.add(start(edge, range, finished));
                 }
                 Attempt done = finished.poll(waitNanos(running), TimeUnit.NANOSECONDS);
                 if (done == null) {
-                    maybeHedge(running, failedHere, spreadKey, offset, length, finished);
+                    maybeHedge(running, failedHere, spreadKey, range, finished);
                     continue;
                 }
                 running.remove(done);
@@ -136,6 +148,8 @@ public final class ChunkFetcher implements Closeable {
         } finally {
             for (Attempt attempt : running) {
                 attempt.future.cancel(true);
+                // An answer that came before the cancellation is nobody's now.
+                attempt.future.thenAccept(RangeBody::release);
             }
         }
     }
@@ -148,7 +162,7 @@ public final class ChunkFetcher implements Closeable {
         return POLL_NANOS;
     }
 
-    private void maybeHedge(List<Attempt> running, Set<Edge> failedHere, long spreadKey, long offset, int length,
+    private void maybeHedge(List<Attempt> running, Set<Edge> failedHere, long spreadKey, Range range,
                             BlockingQueue<Attempt> finished) {
         if (running.size() != 1 || running.get(0).hedged) {
             return;
@@ -163,7 +177,7 @@ public final class ChunkFetcher implements Closeable {
         Edge other = edges.pick(spreadKey + 1, busy);
         if (other != null) {
             hedges.increment();
-            Attempt second = start(other, offset, length, finished);
+            Attempt second = start(other, range, finished);
             second.hedged = true;
             running.add(second);
         }
@@ -187,13 +201,15 @@ public final class ChunkFetcher implements Closeable {
             hedge.record(System.nanoTime() - done.startNanos);
             edges.succeeded(done.edge);
             outages.served(done.edge);
-            bytes.add(body.bytes().capacity());
+            bytes.add(body.bytes().limit());
             return value;
         } catch (ImageFormatException e) {
             integrityFailures.increment();
             edges.failed(done.edge, "sent a damaged copy of " + what);
             damage.damaged(what, done.edge, edges.edges().size() > 1);
             return null;
+        } finally {
+            body.release();
         }
     }
 
@@ -215,13 +231,15 @@ public final class ChunkFetcher implements Closeable {
         return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
     }
 
-    private Attempt start(Edge edge, long offset, int length, BlockingQueue<Attempt> finished) {
+    private Attempt start(Edge edge, Range range, BlockingQueue<Attempt> finished) {
         URI blob = edge.blob(hex);
         requests.increment();
         edge.started();
         CompletableFuture<RangeBody> future;
         try {
-            future = PlainHttpRanges.handles(blob) ? plain.fetch(blob, offset, length) : sendThroughJdkClient(blob, offset, length);
+            future = PlainHttpRanges.handles(blob)
+                    ? plain.fetch(blob, range.offset, range.length, range.bodies)
+                    : sendThroughJdkClient(blob, range.offset, range.length);
         } catch (RuntimeException e) {
             future = CompletableFuture.failedFuture(e);
         }
@@ -272,6 +290,10 @@ public final class ChunkFetcher implements Closeable {
         timer.shutdownNow();
         plain.close();
         http.shutdownNow();
+    }
+
+    /** What one fetch asks for, and where plain-HTTP answers may be read into (null: the heap). */
+    private record Range(long offset, int length, ChunkBuffers bodies) {
     }
 
     private static final class Attempt {

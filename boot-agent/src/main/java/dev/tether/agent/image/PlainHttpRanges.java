@@ -23,7 +23,8 @@ import java.util.concurrent.Executors;
 
 /**
  * Range requests to plain-HTTP edges over pooled keep-alive HTTP/1.1 connections, one blocking exchange
- * per request on a virtual thread, the body read straight into one array of exactly the range's size.
+ * per request on a virtual thread, the body read straight into one buffer of exactly the range's size
+ * (a pooled direct one when the caller gives a pool, see {@link RangeBody}).
  *
  * <p>Why not the JDK client: it reads every connection on its one selector thread into freshly allocated
  * 16 KiB buffers and hands them over on another thread, which costs some 8 ms of CPU per MiB; on two
@@ -53,9 +54,14 @@ final class PlainHttpRanges implements Closeable {
         return "http".equalsIgnoreCase(blob.getScheme()) && blob.getHost() != null && blob.getRawQuery() == null;
     }
 
-    /** Bytes {@code offset} to {@code offset + length - 1} of {@code blob}, checked by {@link RangeCheck}. */
-    CompletableFuture<RangeBody> fetch(URI blob, long offset, int length) {
-        Exchange exchange = new Exchange(blob, offset, length);
+    /**
+     * Bytes {@code offset} to {@code offset + length - 1} of {@code blob}, checked by {@link RangeCheck}.
+     *
+     * @param bodies where to take the body's buffer from, or null for the heap; a body the returned future
+     *               does not deliver (failed, cancelled) is given back here
+     */
+    CompletableFuture<RangeBody> fetch(URI blob, long offset, int length, ChunkBuffers bodies) {
+        Exchange exchange = new Exchange(blob, offset, length, bodies);
         exchange.result.whenComplete((body, error) -> {
             if (error != null) {
                 exchange.abort();
@@ -85,13 +91,15 @@ final class PlainHttpRanges implements Closeable {
         private final URI blob;
         private final long offset;
         private final int length;
+        private final ChunkBuffers bodies;
         private Connection connection;
         private boolean finished;
 
-        Exchange(URI blob, long offset, int length) {
+        Exchange(URI blob, long offset, int length, ChunkBuffers bodies) {
             this.blob = blob;
             this.offset = offset;
             this.length = length;
+            this.bodies = bodies;
         }
 
         @Override
@@ -101,15 +109,15 @@ final class PlainHttpRanges implements Closeable {
             }
             String key = blob.getHost() + ":" + port(blob);
             ConcurrentLinkedDeque<Connection> pool = idle.computeIfAbsent(key, k -> new ConcurrentLinkedDeque<>());
+            RangeBody body = null;
             try {
-                RangeBody body = null;
                 // A pooled connection the edge has closed meanwhile fails before any answer: retry on a new one.
                 for (Connection reused; body == null && (reused = pool.pollLast()) != null; ) {
                     if (!use(reused)) {
                         return;
                     }
                     try {
-                        body = reused.exchange(request(), offset, length);
+                        body = reused.exchange(request(), offset, length, bodies);
                     } catch (StaleConnection e) {
                         reused.close();
                     }
@@ -120,25 +128,33 @@ final class PlainHttpRanges implements Closeable {
                         return;
                     }
                     try {
-                        body = fresh.exchange(request(), offset, length);
+                        body = fresh.exchange(request(), offset, length, bodies);
                     } catch (StaleConnection e) {
                         throw new EdgeFailure("closed the connection without answering");
                     }
                 }
                 Connection done = release();
                 if (done != null && result.complete(body)) {
+                    body = null; // whoever takes the result owns it now
                     if (!done.reusable || closed || pool.size() >= IDLE_PER_EDGE) {
                         done.close();
                     } else {
                         pool.offerLast(done);
                     }
-                } else if (done != null) {
-                    done.close();
+                } else {
+                    // Aborted meanwhile: nobody takes this body.
+                    if (done != null) {
+                        done.close();
+                    }
+                    body.release();
                 }
             } catch (IOException | RuntimeException e) {
                 Connection broken = release();
                 if (broken != null) {
                     broken.close();
+                }
+                if (body != null) {
+                    body.release();
                 }
                 result.completeExceptionally(e);
             }
@@ -212,7 +228,7 @@ final class PlainHttpRanges implements Closeable {
             }
         }
 
-        RangeBody exchange(byte[] request, long offset, int length) throws IOException {
+        RangeBody exchange(byte[] request, long offset, int length, ChunkBuffers bodies) throws IOException {
             reusable = false;
             boolean answered = false;
             try {
@@ -240,24 +256,15 @@ final class PlainHttpRanges implements Closeable {
                 if (head.headers.firstValue("transfer-encoding").isPresent()) {
                     throw new EdgeFailure("answered a range request with a chunked body");
                 }
-                byte[] body = new byte[length];
-                int filled = Math.min(io.remaining(), length);
-                io.get(body, 0, filled);
-                if (io.hasRemaining()) {
-                    throw new EdgeFailure("sent more than the " + length + " bytes of the range");
-                }
-                while (filled < length) {
-                    io.clear().limit(Math.min(IO_BUFFER, length - filled));
-                    int n = channel.read(io);
-                    if (n < 0) {
-                        throw new EdgeFailure("ended the body after " + filled + " of " + length + " bytes");
-                    }
-                    io.flip();
-                    io.get(body, filled, n);
-                    filled += n;
+                RangeBody body = RangeBody.empty(length, blobSize, bodies);
+                try {
+                    readBody(body.bytes());
+                } catch (IOException | RuntimeException e) {
+                    body.release();
+                    throw e;
                 }
                 reusable = head.keepAlive && head.headers.firstValue("content-length").isPresent();
-                return new RangeBody(ByteBuffer.wrap(body), blobSize);
+                return body;
             } catch (EdgeFailure e) {
                 throw e;
             } catch (IOException e) {
@@ -266,6 +273,23 @@ final class PlainHttpRanges implements Closeable {
                 }
                 throw e;
             }
+        }
+
+        /** Fills {@code body} with what follows the head in io, then from the connection, and flips it. */
+        private void readBody(ByteBuffer body) throws IOException {
+            int length = body.limit();
+            if (io.remaining() > length) {
+                throw new EdgeFailure("sent more than the " + length + " bytes of the range");
+            }
+            body.put(io);
+            while (body.hasRemaining()) {
+                io.clear().limit(Math.min(IO_BUFFER, body.remaining()));
+                if (channel.read(io) < 0) {
+                    throw new EdgeFailure("ended the body after " + body.position() + " of " + length + " bytes");
+                }
+                body.put(io.flip());
+            }
+            body.flip();
         }
 
         /** Where the head ends in the bytes read so far (io in write mode), or -1. */

@@ -25,6 +25,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     private final ChunkOpener opener;
     private final ImageHeader header;
     private final ChunkCache cache;
+    private final ChunkBuffers sealedChunks;
     private final ReadAhead readAhead;
     private final ExecutorService prefetchers;
     private final Semaphore prefetchSlots;
@@ -36,9 +37,11 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         // Read-ahead must not push out what it fetched before it is read: at most half the cache ahead.
         int window = (int) Math.min(settings.readAheadChunks(), settings.cacheBytes() / header.chunkSize() / 2);
         // Spare buffers for the loads that can be in flight at once, so that a sequential reader recycles
-        // the buffers of evicted chunks instead of allocating new ones.
-        ChunkBuffers buffers = new ChunkBuffers(header.chunkSize(), window + FUSE_THREADS);
-        this.cache = new ChunkCache(this::loadChunk, buffers, settings.cacheBytes());
+        // the buffers of evicted chunks instead of allocating new ones; the same for the sealed bytes,
+        // which are only needed while a chunk is verified and decrypted.
+        int spare = window + FUSE_THREADS;
+        this.cache = new ChunkCache(this::loadChunk, new ChunkBuffers(header.chunkSize(), spare), settings.cacheBytes());
+        this.sealedChunks = new ChunkBuffers(header.sealedChunkSize(), spare);
         this.prefetchSlots = new Semaphore(Math.max(1, window));
         this.prefetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-prefetch-", 0).factory());
         this.readAhead = new ReadAhead(window, header.chunkCount(), this::prefetch);
@@ -111,7 +114,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
 
     private void loadChunk(long index, ByteBuffer into) throws IOException {
         var location = header.locate(index);
-        fetcher.fetch(location.offset(), location.length(), index, "chunk " + index,
+        fetcher.fetch(location.offset(), location.length(), index, "chunk " + index, sealedChunks,
                 body -> opener.openInto(index, body.bytes(), into));
     }
 

@@ -93,6 +93,33 @@ class ChunkFetcherTest {
         assertThat(fetcher.edges().isSetAside(fetcher.edges().edges().get(0))).isTrue();
     }
 
+    @ParameterizedTest
+    @EnumSource(value = FakeEdge.Behaviour.class, names = {"GOOD", "WHOLE_BLOB", "SHORT_BODY", "DAMAGED"})
+    void pooledBodiesGoBackToThePoolWhateverTheEdgeAnswered(FakeEdge.Behaviour behaviour) throws Exception {
+        FakeEdge first = edge(behaviour);
+        FakeEdge good = edge(FakeEdge.Behaviour.GOOD);
+        ChunkFetcher fetcher = fetcher(first.url(), good.url());
+        ChunkBuffers bodies = new ChunkBuffers(4096, 16);
+
+        for (int i = 0; i < 8; i++) {
+            int offset = i * 4096 + 7;
+            int length = i == 7 ? 1000 : 4096;
+            byte[] got = fetcher.fetch(offset, length, i, "chunk " + i, bodies, body -> {
+                assertThat(body.bytes().isDirect()).isTrue();
+                return expecting(offset, length).verify(body);
+            });
+            assertThat(got).isEqualTo(Arrays.copyOfRange(BLOB, offset, offset + length));
+        }
+
+        assertThat(first.requests.get()).as("the first edge was asked").isPositive();
+        assertThat(bodies.allocated()).isPositive();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (bodies.free() < bodies.allocated() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(bodies.free()).as("every body taken was given back").isEqualTo((int) bodies.allocated());
+    }
+
     @Test
     void damagedBytesAreFetchedAgainFromAnotherEdgeAndTheSenderIsSetAside() throws Exception {
         FakeEdge bad = edge(FakeEdge.Behaviour.DAMAGED);
