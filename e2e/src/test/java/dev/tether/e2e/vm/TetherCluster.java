@@ -243,6 +243,8 @@ public final class TetherCluster implements AutoCloseable {
         edgeSettings.port = edges.getFirst().config.bind().getPort();
         edgeSettings.apiPort = edges.getFirst().config.apiBind().getPort();
         profile.getSpec().edges = edgeSettings;
+        String before = bootFilesVersion(ns, name);
+        profile.getMetadata().setResourceVersion(null);  // a replace: the operator may have written its status since
         NodeProfile applied = client.resource(profile).createOr(NonDeletingOperation::update);
         for (EdgeNode edge : edges) {
             String podName = Names.edgeDaemonSet(name) + "-" + edge.index;
@@ -256,14 +258,23 @@ public final class TetherCluster implements AutoCloseable {
             }
         }
         syncedProfile = name;
-        awaitBootFiles(ns, name);
+        awaitBootFiles(ns, name, before);
         return applied;
     }
 
+    /** Applies the credential and waits until the edges serve boot files that include it. */
     public NodeCredential apply(NodeCredential credential) throws Exception {
+        String ns = credential.getMetadata().getNamespace();
+        String before = bootFilesVersion(ns, credential.getSpec().profile);
+        credential.getMetadata().setResourceVersion(null);
         NodeCredential applied = client.resource(credential).createOr(NonDeletingOperation::update);
-        awaitBootFiles(credential.getMetadata().getNamespace(), credential.getSpec().profile);
+        awaitBootFiles(ns, credential.getSpec().profile, before);
         return applied;
+    }
+
+    private String bootFilesVersion(String ns, String profile) {
+        ConfigMap boot = client.configMaps().inNamespace(ns).withName(Names.bootConfigMap(profile)).get();
+        return boot == null ? null : boot.getMetadata().getResourceVersion();
     }
 
     public NodeCredential credential(String namespace, String name) {
@@ -279,11 +290,15 @@ public final class TetherCluster implements AutoCloseable {
         });
     }
 
-    /** Waits until each running edge serves the boot files of the ConfigMap's current version. */
-    private void awaitBootFiles(String ns, String profile) throws Exception {
-        eventually("the edges serving the operator's boot files for " + profile, () -> {
+    /**
+     * Waits until the operator has rewritten the profile's boot ConfigMap (a version other than {@code before})
+     * and each running edge serves that version.
+     */
+    private void awaitBootFiles(String ns, String profile, String before) throws Exception {
+        eventually("the edges serving the operator's new boot files for " + profile, () -> {
             ConfigMap boot = client.configMaps().inNamespace(ns).withName(Names.bootConfigMap(profile)).get();
-            if (boot == null || boot.getData() == null || !boot.getData().containsKey(BootConfigMap.BOOT_JSON)) {
+            if (boot == null || boot.getData() == null || !boot.getData().containsKey(BootConfigMap.BOOT_JSON)
+                    || boot.getMetadata().getResourceVersion().equals(before)) {
                 return null;
             }
             String version = boot.getMetadata().getResourceVersion();
