@@ -2,7 +2,7 @@
 # Data-plane benchmark of the boot agent (issue 5): tethered vs a single-connection reader vs local disk,
 # time to first file, untethered download vs one curl. Needs root, /dev/fuse, loop devices, mksquashfs,
 # fio, curl and tc. Usage: boot-agent/bench/run.sh [work-dir]; BENCH_BIG_FILES sets the image size in 64 MiB
-# files (default 4, a 150 MiB image); BENCH_JAVA_OPTS adds JVM options (e.g. a JFR
+# files (default 16: a 1 GiB tree, a 576 MiB image; 4 for a quick run); BENCH_JAVA_OPTS adds JVM options (e.g. a JFR
 # recording).
 #
 # The benchmark runs in its own network namespace. Edges are separate machines in a cluster, each behind
