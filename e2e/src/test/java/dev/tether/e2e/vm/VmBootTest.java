@@ -147,7 +147,9 @@ class VmBootTest {
             try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
                  var vm = VirtualMachine.builder().mac(mac).workDir(runDir).tpmSocket(tpm.controlSocket())
                          .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start()) {
-                var refusal = vm.waitFor("tether: error: .*NodeCredential .*" + node + ".* is disarmed", BOOT_PATIENCE);
+                // The pattern reaches the end of the message, so the whole line has arrived when it matches.
+                var refusal = vm.waitFor("tether: error: .*NodeCredential .*" + node + " is disarmed.*nodecredential " + node
+                        + " tether.dev/rearm=.*reboot the node", BOOT_PATIENCE);
                 System.err.println("[VmBootTest] disarmed machine: " + refusal.text());
                 assertThat(refusal.text()).contains("kubectl annotate -n " + NAMESPACE + " nodecredential " + node + " tether.dev/rearm=");
                 assertThat(vm.find("root ready at")).as("no root without a key").isEmpty();
@@ -182,8 +184,10 @@ class VmBootTest {
         assertThat(findmnt.status()).as(findmnt.output()).isZero();
         assertThat(findmnt.output()).startsWith("overlay");
         var look = vm.ssh(key.privateKey(), "cat /proc/mounts; echo ---; cat /run/tether/boot-timings.json; echo;"
-                + " echo ---; systemctl is-active ssh.service multi-user.target;"
-                + " echo ---; head -c 1 /proc/$(pgrep -f -o tether-agent.jar)/cmdline; echo", Duration.ofMinutes(2));
+                // sshd answers before systemd has reached multi-user; give it the time it needs.
+                + " echo ---; timeout 300 sh -c 'until systemctl is-active -q multi-user.target; do sleep 2; done';"
+                + " systemctl is-active ssh.service multi-user.target;"
+                + " echo ---; head -c 1 /proc/$(pgrep -f -o tether-agent.jar)/cmdline; echo", Duration.ofMinutes(7));
         String[] parts = look.output().split("---\n");
         assertThat(parts).as(look.output()).hasSize(4);
         String procMounts = parts[0];
