@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code ./tether-dev up}: watch Tether boot a machine, with one command.
@@ -84,11 +83,18 @@ public final class TetherDev {
         Path runDir = Files.createDirectories(project.resolve("e2e/target/tether-dev"));
         step(2, "Starting an in-memory Kubernetes API, the operator with its node API, an origin and two edges");
         var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir);
-        CountDownLatch stopped = new CountDownLatch(1);
+        List<AutoCloseable> running = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(cluster));
+        // Ctrl-C: stop the VM, the TPM and the cluster (which takes the edges' addresses off lo), newest first.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("tether-dev: stopping");
-            stopped.countDown();
-        }));
+            for (AutoCloseable part : running.reversed()) {
+                try {
+                    part.close();
+                } catch (Exception e) {
+                    System.err.println("tether-dev: stopping " + part + " failed: " + e);
+                }
+            }
+        }, "tether-dev-stop"));
         step(3, "Publishing the image through the operator (DisklessImage " + ImageCache.NAMESPACE + "/" + ImageCache.IMAGE_NAME + ")");
         DisklessImage published = cluster.publish(image, image.result());
         System.out.println("  published " + published.getStatus().shortDigest + " (" + published.getStatus().size + ", kernel "
@@ -104,8 +110,10 @@ public final class TetherDev {
         step(5, "Booting a VM (qemu, software emulation, a swtpm TPM) from the edges; its console follows (2-3 min)");
         Instant start = Instant.now();
         var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
+        running.add(tpm);
         var vm = VirtualMachine.builder().mac(MAC).workDir(runDir).tpmSocket(tpm.controlSocket()).allowReboot(true).echoConsole(System.out)
                 .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start();
+        running.add(vm);
         vm.trustHostKeysFrom(knownHosts, NODE);
         vm.waitFor("login:", Duration.ofMinutes(15));
         var check = vm.sshWhenReady(sshKey.privateKey(), "findmnt -n -o FSTYPE,SOURCE /; uptime", Duration.ofMinutes(5));
@@ -119,10 +127,7 @@ public final class TetherDev {
         System.out.println("Log in (the host key is checked against the cluster's SSH CA only):");
         System.out.println("  " + String.join(" ", vm.sshCommand(sshKey.privateKey())));
         System.out.println("Console log: " + vm.consoleLog() + "    Ctrl-C stops the VM, the edges and the operator.");
-        stopped.await();
-        vm.close();
-        tpm.close();
-        cluster.close();
+        Thread.currentThread().join();
     }
 
     private static void installIntoCluster(Path project, Path kubeconfig) throws Exception {
