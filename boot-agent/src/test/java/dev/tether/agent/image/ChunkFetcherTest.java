@@ -53,6 +53,11 @@ class ChunkFetcherTest {
     }
 
     private ChunkFetcher fetcher(Duration consoleInterval, URI... edges) {
+        return fetcher(System::nanoTime, consoleInterval, edges);
+    }
+
+    /** @param edgeClock the clock the edge set judges backoffs by (a frozen one keeps a failed edge set aside) */
+    private ChunkFetcher fetcher(java.util.function.LongSupplier edgeClock, Duration consoleInterval, URI... edges) {
         // A long first hedge delay: the first request of a JVM loads the HTTP client and must not be hedged.
         FetchSettings settings = FetchSettings.defaults()
                 .withHedge(Duration.ofSeconds(2), Duration.ofMillis(10), Duration.ofSeconds(2))
@@ -60,7 +65,7 @@ class ChunkFetcherTest {
                 .withBackoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(400)))
                 .withConsoleInterval(consoleInterval)
                 .withConsole(console::add);
-        ChunkFetcher fetcher = new ChunkFetcher(new EdgeSet(List.of(edges), settings.backoff()), DIGEST, settings);
+        ChunkFetcher fetcher = new ChunkFetcher(new EdgeSet(List.of(edges), settings.backoff(), edgeClock), DIGEST, settings);
         closeables.add(fetcher);
         return fetcher;
     }
@@ -124,7 +129,9 @@ class ChunkFetcherTest {
     void damagedBytesAreFetchedAgainFromAnotherEdgeAndTheSenderIsSetAside() throws Exception {
         FakeEdge bad = edge(FakeEdge.Behaviour.DAMAGED);
         FakeEdge good = edge(FakeEdge.Behaviour.GOOD);
-        ChunkFetcher fetcher = fetcher(bad.url(), good.url());
+        // The edges' clock stands still, so the bad edge's 100 ms backoff cannot run out before it is checked
+        // on a loaded machine.
+        ChunkFetcher fetcher = fetcher(() -> 0L, Duration.ofMillis(200), bad.url(), good.url());
 
         byte[] got = fetcher.fetch(0, 8192, 0, "chunk 0", expecting(0, 8192));
 
@@ -141,7 +148,8 @@ class ChunkFetcherTest {
     void aBadlyBrokenEdgeGetsOneConsoleLinePerIntervalAndTheNextCountsTheOnesLeftOut() throws Exception {
         FakeEdge bad = edge(FakeEdge.Behaviour.DAMAGED);
         FakeEdge good = edge(FakeEdge.Behaviour.GOOD);
-        ChunkFetcher fetcher = fetcher(Duration.ofSeconds(2), bad.url(), good.url());
+        // A console interval long enough for three damaged copies (backoffs of 100 and 200 ms) on a loaded machine.
+        ChunkFetcher fetcher = fetcher(Duration.ofSeconds(5), bad.url(), good.url());
         long beforeFirstLine = System.nanoTime();
         fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024));
         long afterFirstLine = System.nanoTime();
@@ -151,10 +159,10 @@ class ChunkFetcherTest {
             fetcher.fetch(i * 1024, 1024, i, "chunk " + i, expecting(i * 1024, 1024));
             Thread.sleep(10);
         }
-        assertThat(System.nanoTime() - beforeFirstLine).as("still within the interval").isLessThan(TimeUnit.SECONDS.toNanos(2));
+        assertThat(System.nanoTime() - beforeFirstLine).as("still within the interval").isLessThan(TimeUnit.SECONDS.toNanos(5));
         assertThat(console).singleElement().asString().startsWith("chunk 0 of root image ");
 
-        Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(afterFirstLine + TimeUnit.SECONDS.toNanos(2) - System.nanoTime())));
+        Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(afterFirstLine + TimeUnit.SECONDS.toNanos(5) - System.nanoTime())));
         for (int i = 100; console.size() < 2; i++) {
             fetcher.fetch(i * 64, 64, i, "chunk " + i, expecting(i * 64, 64));
             Thread.sleep(10);
