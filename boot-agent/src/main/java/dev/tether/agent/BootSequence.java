@@ -13,6 +13,7 @@ import dev.tether.agent.root.WritableLayer;
 import dev.tether.agent.trust.NodeApiClient;
 import dev.tether.agent.trust.NodeApiTls;
 import dev.tether.agent.trust.NodeTrust;
+import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.Manifest;
 import dev.tether.nodeapi.BootConfiguration;
@@ -141,7 +142,7 @@ public final class BootSequence {
         RootImageSource.MountedImage image = root.add(timeline.run("image", () -> services.images().open(
                 new RootImageSource.Request(booting.method(), booting.edges(), resolved.rootImageDigest(), key, imageDir,
                         console))));
-        console.info("mounted image " + Digests.shortForm(config.image().orElse(resolved.rootImageDigest())) + " "
+        console.info("mounted image " + ContentDigest.shortForm(config.image().orElse(resolved.rootImageDigest())) + " "
                 + config.method().value() + " from " + config.edges().size() + " edge"
                 + (config.edges().size() == 1 ? "" : "s") + " in " + seconds(last(timeline)));
 
@@ -208,8 +209,8 @@ public final class BootSequence {
         String imageDigest = config.image().orElseThrow();
         Manifest manifest = new ManifestResolver(http, options.manifestPatience(), console).fetch(config.edges(), imageDigest);
         Manifest.Artifact squashfs = manifest.squashfs() != null ? manifest.squashfs() : manifest.rootImage();
-        console.info("image " + Digests.shortForm(imageDigest) + ": " + manifest.distribution() + " " + manifest.release()
-                + ", kernel " + manifest.kernelVersion() + ", root image " + Digests.shortForm(manifest.rootImage().digest())
+        console.info("image " + ContentDigest.shortForm(imageDigest) + ": " + manifest.distribution() + " " + manifest.release()
+                + ", kernel " + manifest.kernelVersion() + ", root image " + ContentDigest.shortForm(manifest.rootImage().digest())
                 + " (" + gib(squashfs.size()) + (isEncrypted(manifest) ? ", encrypted)" : ", not encrypted)"));
         return new ResolvedImage(manifest.rootImage().digest(), Optional.of(squashfs.size()), Optional.of(manifest));
     }
@@ -220,7 +221,7 @@ public final class BootSequence {
             return;
         }
         if (key.isEmpty()) {
-            throw new BootConfigException("the image " + Digests.shortForm(imageDigest) + " is encrypted and there is no"
+            throw new BootConfigException("the image " + ContentDigest.shortForm(imageDigest) + " is encrypted and there is no"
                     + " image key; give one with --key-file");
         }
         String wanted = manifest.encryption().keyId();

@@ -19,9 +19,4 @@ final class Digests {
     static String hex(String digest) {
         return digest.substring("sha256:".length());
     }
-
-    /** The first 12 hex digits, enough to tell builds apart on a console line. */
-    static String shortForm(String digest) {
-        return digest.substring(0, "sha256:".length() + 12) + "...";
-    }
 }

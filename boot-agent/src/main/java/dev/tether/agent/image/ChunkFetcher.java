@@ -1,5 +1,6 @@
 package dev.tether.agent.image;
 
+import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageFormatException;
 import java.io.Closeable;
 import java.io.IOException;
@@ -28,9 +29,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Fetches byte ranges of one root image container from a set of edges, and does not give up: each range
  * goes to the least busy edge; if it has not answered within the hedge delay the same range goes to a
  * second edge and the first verified answer wins; an edge that fails, stalls or sends bytes that fail
- * verification is set aside and the range is asked of another (a damaged copy is named on the console); when
- * no edge can serve, the caller waits (with a console message naming the edges) until one can. The only way out without an answer is
- * {@link #close()}.
+ * verification is set aside and the range is asked of another (a damaged copy is named on the console);
+ * when no edge can serve, the caller waits (with a console message naming the edges) until one can. The
+ * only way out without an answer is {@link #close()}.
  *
  * <p>HTTP/1.1 with keep-alive: one pooled connection per request in flight, so parallel readers open
  * parallel connections to each edge and reuse them. Plain-HTTP edges are read by {@link PlainHttpRanges}
@@ -68,10 +69,10 @@ public final class ChunkFetcher implements Closeable {
     /** @param rootImageDigest {@code sha256:<hex>} of the container the edges serve */
     public ChunkFetcher(EdgeSet edges, String rootImageDigest, FetchSettings settings) {
         this.edges = edges;
-        this.hex = dev.tether.image.format.ContentDigest.hex(rootImageDigest);
+        this.hex = ContentDigest.hex(rootImageDigest);
         this.settings = settings;
         this.hedge = new HedgePolicy(settings.hedgeInitial(), settings.hedgeMin(), settings.hedgeMax());
-        String image = rootImageDigest.substring(0, Math.min(rootImageDigest.length(), 19)) + "...";
+        String image = ContentDigest.shortForm(rootImageDigest);
         this.outages = new OutageReporter(settings.console(), settings.consoleInterval(), image);
         this.damage = new DamageReporter(settings.console(), settings.consoleInterval(), image);
         this.http = HttpClient.newBuilder()

@@ -58,4 +58,9 @@ public final class ContentDigest {
         }
         return digest.substring(PREFIX.length());
     }
+
+    /** {@code sha256:} and the first 12 hex digits, then "...": enough to tell builds apart on a console line. */
+    public static String shortForm(String digest) {
+        return digest.substring(0, PREFIX.length() + 12) + "...";
+    }
 }
