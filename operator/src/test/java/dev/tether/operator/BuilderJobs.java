@@ -27,16 +27,21 @@ public final class BuilderJobs {
     }
 
     public static void succeed(OperatorHarness harness, String jobName, String resultLine) {
-        finish(harness, jobName, "Complete", "Completed", "", resultLine, 0);
+        succeed(harness, OperatorHarness.NAMESPACE, jobName, resultLine);
+    }
+
+    /** The builder Job {@code jobName} in namespace {@code ns} ends well, reporting {@code resultLine}. */
+    public static void succeed(OperatorHarness harness, String ns, String jobName, String resultLine) {
+        finish(harness, ns, jobName, "Complete", "Completed", "", resultLine, 0);
     }
 
     public static void fail(OperatorHarness harness, String jobName, String output) {
-        finish(harness, jobName, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit", output, 1);
+        finish(harness, OperatorHarness.NAMESPACE, jobName, "Failed", "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit", output, 1);
     }
 
-    private static void finish(OperatorHarness harness, String jobName, String condition, String reason, String message,
-                               String terminationMessage, int exitCode) {
-        String ns = OperatorHarness.NAMESPACE;
+    private static void finish(OperatorHarness harness, String ns, String jobName, String condition, String reason,
+                               String message, String terminationMessage, int exitCode) {
         harness.client.pods().inNamespace(ns).resource(new PodBuilder()
                 .withNewMetadata().withName(jobName + "-x1").withNamespace(ns).addToLabels("job-name", jobName).endMetadata()
                 .withNewSpec().addNewContainer().withName("builder").withImage("builder").endContainer().endSpec()

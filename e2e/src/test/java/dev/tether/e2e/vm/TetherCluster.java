@@ -14,28 +14,20 @@ import dev.tether.content.origin.OriginServer;
 import dev.tether.image.format.FileChunkSource;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.RootImageReader;
+import dev.tether.operator.BuilderJobs;
 import dev.tether.operator.Names;
-import dev.tether.operator.OperatorConfig;
-import dev.tether.operator.TetherOperator;
+import dev.tether.operator.OperatorHarness;
 import dev.tether.operator.image.BuildResult;
 import dev.tether.operator.nodeapi.NodeApiServer;
 import dev.tether.operator.profile.BootConfigMap;
 import dev.tether.operator.profile.EdgeDaemonSet;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -54,7 +46,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -75,15 +66,13 @@ import java.util.regex.Pattern;
  * ConfigMap volume is updated).
  */
 public final class TetherCluster implements AutoCloseable {
-    public static final String OPERATOR_NAMESPACE = "tether-system";
+    public static final String OPERATOR_NAMESPACE = OperatorHarness.OPERATOR_NAMESPACE;
     private static final Pattern SENT = Pattern.compile("(?m)^tether_http_sent_bytes_total(?:\\{[^}]*})? ([0-9.Ee+]+)$");
     private static final Duration PATIENCE = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final KubernetesMockServer api;
+    private final OperatorHarness operator;
     private final KubernetesClient client;
-    private final TetherOperator operator;
-    private final NodeApiServer nodeApi;
     private final OriginServer origin;
     private final EdgeAddresses addresses;
     private final List<EdgeNode> edges = new ArrayList<>();
@@ -109,12 +98,9 @@ public final class TetherCluster implements AutoCloseable {
         }
     }
 
-    private TetherCluster(KubernetesMockServer api, KubernetesClient client, TetherOperator operator, NodeApiServer nodeApi,
-                          OriginServer origin, EdgeAddresses addresses, Path workDir) {
-        this.api = api;
-        this.client = client;
+    private TetherCluster(OperatorHarness operator, OriginServer origin, EdgeAddresses addresses, Path workDir) {
         this.operator = operator;
-        this.nodeApi = nodeApi;
+        this.client = operator.client;
         this.origin = origin;
         this.addresses = addresses;
         this.workDir = workDir;
@@ -127,24 +113,16 @@ public final class TetherCluster implements AutoCloseable {
      */
     public static TetherCluster start(ImageCache.CachedImage image, int edgeCount, int edgePort, int apiPort, Path workDir)
             throws IOException, InterruptedException {
-        quiet("io.fabric8.mockwebserver");
         OriginServer origin = image.startOrigin();
-        var api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        api.init();
-        KubernetesClient client = api.createClient();
+        String originUrl = "http://127.0.0.1:" + origin.port();
         EdgeAddresses addresses = null;
-        TetherOperator operator = null;
+        OperatorHarness operator = null;
         try {
-            registerCrds(client);
-            String originUrl = "http://127.0.0.1:" + origin.port();
-            client.resource(new SecretBuilder().withNewMetadata().withName("tether-origin-token").withNamespace(OPERATOR_NAMESPACE).endMetadata()
-                    .addToData(OperatorConfig.ORIGIN_TOKEN_KEY, base64(ImageCache.TOKEN.getBytes(StandardCharsets.UTF_8))).build()).create();
-            operator = new TetherOperator(client, OperatorConfig.of("registry.local/tether/builder:e2e",
-                    "registry.local/tether/content-server:e2e", originUrl, OPERATOR_NAMESPACE));
-            operator.start();
-            NodeApiServer nodeApi = operator.startNodeApi(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            // The operator on the mock API server, as the operator's own tests run it, with the origin's token.
+            operator = new OperatorHarness(originUrl, ImageCache.TOKEN);
+            NodeApiServer nodeApi = operator.startNodeApi();
             addresses = EdgeAddresses.add(edgeCount);
-            var cluster = new TetherCluster(api, client, operator, nodeApi, origin, addresses, workDir);
+            var cluster = new TetherCluster(operator, origin, addresses, workDir);
             for (int i = 0; i < edgeCount; i++) {
                 String address = addresses.get(i);
                 Path dir = workDir.resolve("edge-" + i);
@@ -171,8 +149,6 @@ public final class TetherCluster implements AutoCloseable {
             if (addresses != null) {
                 addresses.close();
             }
-            client.close();
-            api.destroy();
             origin.close();
             throw e;
         }
@@ -207,28 +183,11 @@ public final class TetherCluster implements AutoCloseable {
             throw new AssertionError("the operator's builder command is not the one the cached build ran:\n  operator: "
                     + command + "\n  build:    " + expected);
         }
-        finishBuilderJob(ns, jobName, JSON.writeValueAsString(result));
+        // What kubelet and the Job controller would do: the builder pod ends with its result, the Job completes.
+        BuilderJobs.succeed(operator, ns, jobName, JSON.writeValueAsString(result));
         return eventually("the image published", () -> {
             DisklessImage current = client.resources(DisklessImage.class).inNamespace(ns).withName(name).get();
             return current.getStatus() != null && current.getStatus().phase == DisklessImageStatus.Phase.PUBLISHED ? current : null;
-        });
-    }
-
-    /** What kubelet and the Job controller would do: the builder pod ends with its result, the Job completes. */
-    private void finishBuilderJob(String ns, String jobName, String resultLine) {
-        client.pods().inNamespace(ns).resource(new PodBuilder()
-                .withNewMetadata().withName(jobName + "-e2e").withNamespace(ns).addToLabels("job-name", jobName).endMetadata()
-                .withNewSpec().addNewContainer().withName("builder").withImage("builder").endContainer().endSpec()
-                .withNewStatus().withPhase("Succeeded")
-                .withContainerStatuses(new ContainerStatusBuilder().withName("builder")
-                        .withNewState().withNewTerminated().withExitCode(0).withMessage(resultLine).endTerminated().endState().build())
-                .endStatus().build()).create();
-        client.batch().v1().jobs().inNamespace(ns).withName(jobName).editStatus(job -> {
-            job.setStatus(new JobStatus());
-            job.getStatus().setConditions(List.of(new JobConditionBuilder().withType("Complete").withStatus("True")
-                    .withReason("Completed").build()));
-            job.getStatus().setSucceeded(1);
-            return job;
         });
     }
 
@@ -432,8 +391,6 @@ public final class TetherCluster implements AutoCloseable {
             }
         }
         operator.close();
-        client.close();
-        api.destroy();
         origin.close();
         addresses.close();
     }
@@ -456,15 +413,6 @@ public final class TetherCluster implements AutoCloseable {
         throw new AssertionError("timed out waiting for " + what + (last == null ? "" : " (last error: " + last + ")"));
     }
 
-    private static void registerCrds(KubernetesClient client) throws IOException {
-        Path crds = repositoryRoot().resolve("crds");
-        for (String file : new String[] {"disklessimages.tether.dev-v1.yml", "nodeprofiles.tether.dev-v1.yml", "nodecredentials.tether.dev-v1.yml"}) {
-            try (var in = Files.newInputStream(crds.resolve(file))) {
-                client.resource(client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class)).create();
-            }
-        }
-    }
-
     static Path repositoryRoot() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.exists(dir.resolve("mvnw"))) {
@@ -475,10 +423,6 @@ public final class TetherCluster implements AutoCloseable {
 
     private static String base64(byte[] bytes) {
         return Base64.getEncoder().encodeToString(bytes);
-    }
-
-    private static void quiet(String logger) {
-        java.util.logging.Logger.getLogger(logger).setLevel(java.util.logging.Level.WARNING);
     }
 
     /** A tethered profile for {@code image} with {@code console=ttyS0}, so the console is captured. */
