@@ -10,8 +10,8 @@ import dev.tether.agent.root.RootLayout;
 import dev.tether.agent.root.RootSetupException;
 import dev.tether.agent.root.SquashfsLower;
 import dev.tether.agent.root.WritableLayer;
+import dev.tether.agent.trust.NodeApiCa;
 import dev.tether.agent.trust.NodeApiClient;
-import dev.tether.agent.trust.NodeApiTls;
 import dev.tether.agent.trust.NodeTrust;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageKey;
@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import javax.net.ssl.SSLContext;
 
 /**
  * The boot, step by step: read the kernel command line and the addon profile; with a node API, get the API
@@ -196,10 +195,10 @@ public final class BootSequence {
                         + " is only spoken over TLS");
             }
         }
-        SSLContext tls = NodeApiTls.context(options.nodeApiCa(), NodeApi.SERVER_NAME);
-        NodeApiClient api = new NodeApiClient(local.nodeApi(), namespace, node, tls, services.nodeApi(),
-                services.sleeper(), console);
-        return NodeTrust.start(api, local.tpmPolicy(), services.tpm(), services.hardware(), console);
+        NodeApiCa ca = NodeApiCa.read(options.nodeApiCa());
+        NodeApiClient api = new NodeApiClient(local.nodeApi(), namespace, node, ca.tls(NodeApi.SERVER_NAME).context(),
+                services.nodeApi(), services.sleeper(), console);
+        return NodeTrust.start(api, ca, local.tpmPolicy(), services.tpm(), services.hardware(), console);
     }
 
     private ResolvedImage resolve(BootConfig config) throws IOException, BootConfigException {

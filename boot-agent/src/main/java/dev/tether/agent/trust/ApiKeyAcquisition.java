@@ -3,6 +3,7 @@ package dev.tether.agent.trust;
 import dev.tether.agent.AgentConsole;
 import dev.tether.nodeapi.ApiKeyIssued;
 import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.NodeApi;
 import dev.tether.tpm.SealedSecretStore;
 import dev.tether.tpm.Tpm2;
 import dev.tether.tpm.TpmException;
@@ -15,10 +16,13 @@ import java.util.function.Supplier;
  * Gets this boot's node API key, honouring the profile's TPM policy (docs/contracts.md, "TPM"):
  *
  * <ul>
- *   <li>unseal the key from the TPM, and check it with the node API while the TPM can still be changed (a
- *       key the operator has since replaced counts as none);</li>
+ *   <li>unseal the key and the node API CA it was issued through ({@link Enrolment}) from the TPM; send the key
+ *       only to a server whose certificate chains to that CA (an addon archive that names another CA gets
+ *       nothing), and check it with the node API while the TPM can still be changed (a key the operator has
+ *       since replaced counts as none);</li>
  *   <li>without a usable key, ask the node API for a new one, which it issues only while the credential is
- *       armed and only to the hardware the credential lists, and seal it into the TPM;</li>
+ *       armed and only to the hardware the credential lists, and seal it into the TPM together with the CA
+ *       that the issuing server chained to;</li>
  *   <li>then, on every path that opened the TPM, failures included, extend PCR 15 so nothing after the
  *       initramfs can unseal the key again until the machine restarts.</li>
  * </ul>
@@ -27,17 +31,31 @@ import java.util.function.Supplier;
  * {@code disabled}: the TPM is never opened.
  */
 public final class ApiKeyAcquisition {
-    /** The key and where it came from; the boot configuration when checking a sealed key fetched it already. */
-    public record Result(ApiKey key, KeySource source, Optional<BootConfiguration> bootConfiguration) {
+    /**
+     * The key and where it came from; the boot configuration when checking a sealed key fetched it already; and
+     * the client for the rest of the boot, which trusts only the CA the key belongs to.
+     */
+    public record Result(ApiKey key, KeySource source, Optional<BootConfiguration> bootConfiguration, NodeApiClient api) {
+    }
+
+    /** A key fresh from the node API and the CA the server that issued it chained to. */
+    private record Issued(ApiKey key, CaFingerprint ca) {
     }
 
     private final NodeApiClient api;
+    private final NodeApiCa ca;
     private final TpmAccess tpm;
     private final Supplier<HardwareIdentity> hardware;
     private final AgentConsole console;
 
-    public ApiKeyAcquisition(NodeApiClient api, TpmAccess tpm, Supplier<HardwareIdentity> hardware, AgentConsole console) {
+    /**
+     * @param api the node API's URLs and the credential; its TLS trust is replaced by what {@code ca} allows
+     * @param ca the addon archive's node API CA certificates
+     */
+    public ApiKeyAcquisition(NodeApiClient api, NodeApiCa ca, TpmAccess tpm, Supplier<HardwareIdentity> hardware,
+            AgentConsole console) {
         this.api = api;
+        this.ca = ca;
         this.tpm = tpm;
         this.hardware = hardware;
         this.console = console;
@@ -46,8 +64,7 @@ public final class ApiKeyAcquisition {
     public Result acquire(TpmPolicy policy) throws TrustException, IOException {
         if (policy == TpmPolicy.DISABLED) {
             console.info("tpmPolicy disabled: the TPM is not used; asking the node API for this boot's key");
-            return new Result(network("the profile does not use a TPM (tpmPolicy: disabled)"), KeySource.NETWORK,
-                    Optional.empty());
+            return fromNetwork(network("the profile does not use a TPM (tpmPolicy: disabled)"));
         }
         Optional<SealedSecretStore> store;
         try {
@@ -70,7 +87,7 @@ public final class ApiKeyAcquisition {
                         + " preferred and the NodeCredential's arming to continuous");
             }
             console.info("no TPM: asking the node API for this boot's key (tpmPolicy preferred)");
-            return new Result(network("this machine has no TPM"), KeySource.NETWORK, Optional.empty());
+            return fromNetwork(network("this machine has no TPM"));
         }
         try (SealedSecretStore sealed = store.get()) {
             return withTpm(sealed, policy);
@@ -95,26 +112,36 @@ public final class ApiKeyAcquisition {
     }
 
     private Result unsealOrFetch(SealedSecretStore store, TpmPolicy policy) throws TrustException, IOException {
-        Optional<ApiKey> sealed = unseal(store);
+        Optional<Enrolment> sealed = unseal(store);
+        String why = "the TPM holds no key";
         if (sealed.isPresent()) {
-            // Checked now, while a replaced key can still be sealed over; after the lock it could not be.
-            try {
-                BootConfiguration config = api.bootConfiguration(sealed.get());
-                console.info("API key unsealed from the TPM");
-                return new Result(sealed.get(), KeySource.TPM, Optional.of(config));
-            } catch (NodeApiRefusal refusal) {
-                if (refusal.status() != 401) {
-                    throw new TrustException(NodeTrust.refusalLine(refusal, api), refusal);
+            Optional<NodeApiCa> enrolledCa = ca.pinnedTo(sealed.get().ca());
+            if (enrolledCa.isEmpty()) {
+                why = caMismatch(sealed.get().ca());
+                console.warn(why + "; the key is not sent: asking the node API for a new one, which it issues only"
+                        + " while the NodeCredential is armed");
+            } else {
+                NodeApiClient pinned = api.trusting(enrolledCa.get().tls(NodeApi.SERVER_NAME).context());
+                // Checked now, while a replaced key can still be sealed over; after the lock it could not be.
+                try {
+                    BootConfiguration config = pinned.bootConfiguration(sealed.get().key());
+                    console.info("API key unsealed from the TPM (node API CA " + sealed.get().ca().shortForm() + ")");
+                    return new Result(sealed.get().key(), KeySource.TPM, Optional.of(config), pinned);
+                } catch (NodeApiRefusal refusal) {
+                    if (refusal.status() != 401) {
+                        throw new TrustException(NodeTrust.refusalLine(refusal, api), refusal);
+                    }
+                    console.warn("the node API no longer accepts the key sealed in the TPM (the credential's key was"
+                            + " issued again since); asking for a new one");
+                    why = "the key in the TPM is no longer valid";
                 }
-                console.warn("the node API no longer accepts the key sealed in the TPM (the credential's key was"
-                        + " issued again since); asking for a new one");
             }
         }
-        ApiKey fresh = network(sealed.isPresent() ? "the key in the TPM is no longer valid" : "the TPM holds no key");
-        byte[] bytes = fresh.toSeal();
+        Issued fresh = network(why);
+        byte[] bytes = new Enrolment(fresh.ca(), fresh.key()).toSeal();
         try {
             store.seal(bytes);
-            console.info("sealed the new API key in the TPM");
+            console.info("sealed the new API key in the TPM, bound to the node API CA " + fresh.ca().shortForm());
         } catch (TpmException e) {
             if (policy == TpmPolicy.REQUIRED) {
                 throw new TrustException("cannot seal the new API key in the TPM (" + e.getMessage() + ") and the profile"
@@ -126,10 +153,19 @@ public final class ApiKeyAcquisition {
         } finally {
             Arrays.fill(bytes, (byte) 0);
         }
-        return new Result(fresh, KeySource.NETWORK, Optional.empty());
+        return fromNetwork(fresh);
     }
 
-    private Optional<ApiKey> unseal(SealedSecretStore store) {
+    /** What the console says when the addon's CA is not the one the key was sealed with. */
+    private String caMismatch(CaFingerprint enrolled) {
+        return "the addon archive's node API CA (" + String.join(", ", ca.fingerprints().stream()
+                .map(CaFingerprint::shortForm).toList()) + ", from " + ca.source() + ") is not the CA this node"
+                + " enrolled with (" + enrolled.shortForm() + "): either the cluster CA was replaced (then re-arm the"
+                + " NodeCredential " + api.credential() + " so the node enrols again) or someone on the boot network"
+                + " serves a forged addon archive";
+    }
+
+    private Optional<Enrolment> unseal(SealedSecretStore store) {
         Optional<byte[]> bytes;
         try {
             bytes = store.unseal();
@@ -141,7 +177,7 @@ public final class ApiKeyAcquisition {
             return Optional.empty();
         }
         try {
-            return Optional.of(ApiKey.fromSealed(bytes.get()));
+            return Optional.of(Enrolment.fromSealed(bytes.get()));
         } catch (IllegalArgumentException e) {
             console.warn(e.getMessage() + "; treating the TPM as empty");
             return Optional.empty();
@@ -160,12 +196,22 @@ public final class ApiKeyAcquisition {
         }
     }
 
-    /** Asks the node API for a new key; {@code why} says in the refusal's line why the node asked. */
-    private ApiKey network(String why) throws TrustException, IOException {
+    /** The rest of the boot talks only to servers of the CA that issued the key. */
+    private Result fromNetwork(Issued issued) {
+        NodeApiClient pinned = api.trusting(ca.pinnedTo(issued.ca()).orElseThrow().tls(NodeApi.SERVER_NAME).context());
+        return new Result(issued.key(), KeySource.NETWORK, Optional.empty(), pinned);
+    }
+
+    /**
+     * Asks the node API for a new key, trusting any CA of the addon archive: the request carries no secret.
+     * {@code why} says in the refusal's line why the node asked.
+     */
+    private Issued network(String why) throws TrustException, IOException {
         HardwareIdentity identity = hardware.get();
+        NodeApiCa.Tls tls = ca.tls(NodeApi.SERVER_NAME);
         ApiKeyIssued issued;
         try {
-            issued = api.requestApiKey(identity.request());
+            issued = api.trusting(tls.context()).requestApiKey(identity.request());
         } catch (NodeApiRefusal refusal) {
             throw new TrustException(armingRefusalLine(refusal, why, identity), refusal);
         }
@@ -177,7 +223,9 @@ public final class ApiKeyAcquisition {
         }
         console.info("the node API issued a new API key for " + api.credential() + " (arming now "
                 + (issued.arming() == null ? "unknown" : NodeApiRefusal.clean(issued.arming())) + ")");
-        return key;
+        CaFingerprint issuer = tls.lastAccepted().orElseThrow(() -> new IllegalStateException(
+                "a key arrived over TLS that accepted no server certificate"));
+        return new Issued(key, issuer);
     }
 
     private String armingRefusalLine(NodeApiRefusal refusal, String why, HardwareIdentity identity) {

@@ -92,6 +92,11 @@ public final class NodeApiClient {
                 .build();
     }
 
+    /** The same URLs, credential and patience, over other TLS trust. */
+    public NodeApiClient trusting(SSLContext tls) {
+        return new NodeApiClient(bases, namespace, node, tls, settings, sleeper, console);
+    }
+
     /** {@code namespace/node}, as messages name the credential. */
     public String credential() {
         return namespace + "/" + node;

@@ -16,6 +16,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateParsingException;
+import java.security.cert.PKIXCertPathValidatorResult;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
@@ -25,6 +26,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -50,10 +52,17 @@ public final class NodeApiTls {
 
     /** An SSL context that trusts only the CA certificate(s) in {@code caPem} and only for {@code serverName}. */
     public static SSLContext context(Path caPem, String serverName) throws BootConfigException {
-        List<X509Certificate> cas = readCertificates(caPem);
+        return context(readCertificates(caPem), serverName, anchor -> { });
+    }
+
+    /**
+     * An SSL context that trusts only {@code cas} and only for {@code serverName}; {@code accepted} learns the CA
+     * of each server chain it accepts.
+     */
+    static SSLContext context(List<X509Certificate> cas, String serverName, Consumer<X509Certificate> accepted) {
         try {
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {new ServerNameTrustManager(cas, serverName)}, null);
+            context.init(null, new TrustManager[] {new ServerNameTrustManager(cas, serverName, accepted)}, null);
             return context;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this Java runtime has no TLS", e);
@@ -83,8 +92,10 @@ public final class NodeApiTls {
         private final List<X509Certificate> cas;
         private final Set<TrustAnchor> anchors;
         private final String serverName;
+        private final Consumer<X509Certificate> accepted;
 
-        ServerNameTrustManager(List<X509Certificate> cas, String serverName) {
+        ServerNameTrustManager(List<X509Certificate> cas, String serverName, Consumer<X509Certificate> accepted) {
+            this.accepted = accepted;
             this.cas = List.copyOf(cas);
             this.anchors = cas.stream().map(ca -> new TrustAnchor(ca, null)).collect(Collectors.toUnmodifiableSet());
             this.serverName = serverName;
@@ -131,6 +142,7 @@ public final class NodeApiTls {
             }
             // The path to validate ends below the anchor; a server may send the CA certificate along.
             List<X509Certificate> path = new ArrayList<>(Arrays.asList(chain));
+            X509Certificate anchor;
             while (path.size() > 1 && cas.contains(path.get(path.size() - 1))) {
                 path.remove(path.size() - 1);
             }
@@ -139,7 +151,8 @@ public final class NodeApiTls {
                 PKIXParameters parameters = new PKIXParameters(anchors);
                 // The cluster CA publishes no revocation lists; certificates are short-lived instead.
                 parameters.setRevocationEnabled(false);
-                CertPathValidator.getInstance("PKIX").validate(certPath, parameters);
+                anchor = ((PKIXCertPathValidatorResult) CertPathValidator.getInstance("PKIX").validate(certPath,
+                        parameters)).getTrustAnchor().getTrustedCert();
             } catch (CertPathValidatorException e) {
                 throw new CertificateException("the node API's certificate (" + chain[0].getSubjectX500Principal()
                         + ") is not signed by the cluster CA in the addon archive: " + e.getMessage(), e);
@@ -156,6 +169,7 @@ public final class NodeApiTls {
                 throw new CertificateException("the node API's certificate is not for TLS servers (extended key usage "
                         + usages + ")");
             }
+            accepted.accept(anchor);
         }
 
         private static List<String> dnsNames(X509Certificate certificate) throws CertificateParsingException {

@@ -33,19 +33,22 @@ public final class NodeTrust {
     private final KeySource source;
     private Optional<BootConfiguration> configuration;
 
-    private NodeTrust(NodeApiClient api, AgentConsole console, ApiKeyAcquisition.Result acquired) {
-        this.api = api;
+    private NodeTrust(AgentConsole console, ApiKeyAcquisition.Result acquired) {
+        this.api = acquired.api();
         this.console = console;
         this.key = acquired.key();
         this.source = acquired.source();
         this.configuration = acquired.bootConfiguration();
     }
 
-    /** Step {@code apikey}: gets the key as the TPM policy says, and locks the TPM before returning. */
-    public static NodeTrust start(NodeApiClient api, TpmPolicy policy, TpmAccess tpm, Supplier<HardwareIdentity> hardware,
-            AgentConsole console) throws TrustException, IOException {
-        ApiKeyAcquisition.Result acquired = new ApiKeyAcquisition(api, tpm, hardware, console).acquire(policy);
-        return new NodeTrust(api, console, acquired);
+    /**
+     * Step {@code apikey}: gets the key as the TPM policy says, and locks the TPM before returning. Every later
+     * call goes only to servers of the node API CA that the key belongs to.
+     */
+    public static NodeTrust start(NodeApiClient api, NodeApiCa ca, TpmPolicy policy, TpmAccess tpm,
+            Supplier<HardwareIdentity> hardware, AgentConsole console) throws TrustException, IOException {
+        ApiKeyAcquisition.Result acquired = new ApiKeyAcquisition(api, ca, tpm, hardware, console).acquire(policy);
+        return new NodeTrust(console, acquired);
     }
 
     public KeySource keySource() {

@@ -53,7 +53,7 @@ class ApiKeyAcquisitionTest {
             FakeNodeApi.Node credential = fixture.credential("continuous", armed);
             InMemoryTpm tpm = tpm();
             if (sealed) {
-                tpm.withSealed(SEALED_KEY);
+                tpm.withSealed(fixture.enrolment(SEALED_KEY));
                 credential.key = SEALED_KEY;
             }
             List<String> opened = new ArrayList<>();
@@ -61,7 +61,7 @@ class ApiKeyAcquisitionTest {
                 opened.add("open");
                 return tpmPresent ? tpm.access().open() : Optional.empty();
             };
-            ApiKeyAcquisition acquisition = new ApiKeyAcquisition(fixture.client(1), access, TrustFixture::hardware,
+            ApiKeyAcquisition acquisition = new ApiKeyAcquisition(fixture.client(1), fixture.ca(), access, TrustFixture::hardware,
                     fixture.console);
 
             boolean usesTpm = policy != TpmPolicy.DISABLED && tpmPresent;
@@ -106,7 +106,7 @@ class ApiKeyAcquisitionTest {
         try (TrustFixture fixture = new TrustFixture(temp)) {
             FakeNodeApi.Node credential = fixture.credential("once", true);
             InMemoryTpm tpm = tpm();
-            ApiKeyAcquisition acquisition = new ApiKeyAcquisition(fixture.client(1), tpm.access(), TrustFixture::hardware,
+            ApiKeyAcquisition acquisition = new ApiKeyAcquisition(fixture.client(1), fixture.ca(), tpm.access(), TrustFixture::hardware,
                     fixture.console);
             ApiKeyAcquisition.Result first = acquisition.acquire(TpmPolicy.REQUIRED);
             assertThat(first.source()).isEqualTo(KeySource.NETWORK);
@@ -130,8 +130,8 @@ class ApiKeyAcquisitionTest {
     void aSealedKeyTheOperatorReplacedIsSwappedForANewOneBeforeTheLock() throws Exception {
         try (TrustFixture fixture = new TrustFixture(temp)) {
             FakeNodeApi.Node credential = fixture.credential("once", true);
-            InMemoryTpm tpm = tpm().withSealed(SEALED_KEY);
-            ApiKeyAcquisition.Result result = new ApiKeyAcquisition(fixture.client(1), tpm.access(), TrustFixture::hardware,
+            InMemoryTpm tpm = tpm().withSealed(fixture.enrolment(SEALED_KEY));
+            ApiKeyAcquisition.Result result = new ApiKeyAcquisition(fixture.client(1), fixture.ca(), tpm.access(), TrustFixture::hardware,
                     fixture.console).acquire(TpmPolicy.PREFERRED);
             assertThat(result.source()).isEqualTo(KeySource.NETWORK);
             assertThat(tpm.sealedSecret()).contains(credential.key).isNotEqualTo(Optional.of(SEALED_KEY));
@@ -145,7 +145,7 @@ class ApiKeyAcquisitionTest {
         try (TrustFixture fixture = new TrustFixture(temp)) {
             fixture.credential("once", false);
             InMemoryTpm tpm = tpm();
-            assertThatThrownBy(() -> new ApiKeyAcquisition(fixture.client(1), tpm.access(), TrustFixture::hardware,
+            assertThatThrownBy(() -> new ApiKeyAcquisition(fixture.client(1), fixture.ca(), tpm.access(), TrustFixture::hardware,
                     fixture.console).acquire(TpmPolicy.REQUIRED))
                     .hasMessage("NodeCredential hpc/n1 is disarmed and the TPM holds no key, so the node has no API key;"
                             + " re-arm it with `kubectl annotate -n hpc nodecredential n1 tether.dev/rearm=\"$(date +%s)\""
@@ -159,7 +159,7 @@ class ApiKeyAcquisitionTest {
     void otherHardwareAndUnknownNodesAreToldApart() throws Exception {
         try (TrustFixture fixture = new TrustFixture(temp)) {
             fixture.credential("continuous", true).macs = List.of("52:54:00:00:00:99");
-            ApiKeyAcquisition other = new ApiKeyAcquisition(fixture.client(1), TpmAccess.NONE, TrustFixture::hardware,
+            ApiKeyAcquisition other = new ApiKeyAcquisition(fixture.client(1), fixture.ca(), TpmAccess.NONE, TrustFixture::hardware,
                     fixture.console);
             assertThatThrownBy(() -> other.acquire(TpmPolicy.PREFERRED))
                     .hasMessageStartingWith("the node API will not issue a key for NodeCredential hpc/n1 to this machine"
@@ -177,7 +177,7 @@ class ApiKeyAcquisitionTest {
             TpmAccess broken = () -> {
                 throw new TpmException("TPM2_Startup failed: TPM_RC_FAILURE");
             };
-            ApiKeyAcquisition acquisition = new ApiKeyAcquisition(fixture.client(1), broken, TrustFixture::hardware,
+            ApiKeyAcquisition acquisition = new ApiKeyAcquisition(fixture.client(1), fixture.ca(), broken, TrustFixture::hardware,
                     fixture.console);
             assertThatThrownBy(() -> acquisition.acquire(TpmPolicy.REQUIRED))
                     .hasMessageContaining("requires a TPM (tpmPolicy: required) and this machine's TPM cannot be used:"
@@ -197,7 +197,7 @@ class ApiKeyAcquisitionTest {
                 @Override
                 public Optional<byte[]> unseal() {
                     calls.add("unseal");
-                    return Optional.of(SEALED_KEY.getBytes());
+                    return Optional.of(fixture.enrolment(SEALED_KEY));
                 }
 
                 @Override
@@ -216,7 +216,7 @@ class ApiKeyAcquisitionTest {
                     calls.add("close");
                 }
             });
-            assertThatThrownBy(() -> new ApiKeyAcquisition(fixture.client(1), cannotLock, TrustFixture::hardware,
+            assertThatThrownBy(() -> new ApiKeyAcquisition(fixture.client(1), fixture.ca(), cannotLock, TrustFixture::hardware,
                     fixture.console).acquire(TpmPolicy.PREFERRED))
                     .hasMessageStartingWith("cannot extend PCR 15 (TPM2_PCR_Extend failed: TPM_RC_LOCALITY)");
             assertThat(calls).containsExactly("unseal", "lock", "close");
@@ -229,7 +229,7 @@ class ApiKeyAcquisitionTest {
             fixture.credential("continuous", true);
             fixture.api.unavailable.set(100);
             InMemoryTpm tpm = tpm();
-            assertThatThrownBy(() -> new ApiKeyAcquisition(fixture.client(2), tpm.access(), TrustFixture::hardware,
+            assertThatThrownBy(() -> new ApiKeyAcquisition(fixture.client(2), fixture.ca(), tpm.access(), TrustFixture::hardware,
                     fixture.console).acquire(TpmPolicy.REQUIRED))
                     .isInstanceOf(NodeApiClient.NodeApiUnreachableException.class);
             assertThat(tpm.locked()).isTrue();

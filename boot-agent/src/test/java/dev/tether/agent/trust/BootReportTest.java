@@ -50,7 +50,7 @@ class BootReportTest {
     /** A node without a TPM that has just been issued its key over the network. */
     private static NodeTrust trust(TrustFixture fixture) throws Exception {
         fixture.credential("once", true);
-        return NodeTrust.start(fixture.client(1), TpmPolicy.PREFERRED, TpmAccess.NONE, TrustFixture::hardware,
+        return NodeTrust.start(fixture.client(1), fixture.ca(), TpmPolicy.PREFERRED, TpmAccess.NONE, TrustFixture::hardware,
                 fixture.console);
     }
 }

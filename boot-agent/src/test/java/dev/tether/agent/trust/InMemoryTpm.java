@@ -18,8 +18,9 @@ final class InMemoryTpm {
     InMemoryTpm() {
     }
 
-    InMemoryTpm withSealed(String secret) {
-        sealed = secret.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** Bytes as an agent sealed them: an {@link Enrolment}, or an older agent's bare key. */
+    InMemoryTpm withSealed(byte[] secret) {
+        sealed = secret.clone();
         return this;
     }
 
@@ -32,8 +33,18 @@ final class InMemoryTpm {
         return pcr15Extended;
     }
 
+    /** The API key of the sealed enrolment. */
     Optional<String> sealedSecret() {
-        return Optional.ofNullable(sealed).map(bytes -> new String(bytes, java.nio.charset.StandardCharsets.US_ASCII));
+        return sealedEnrolment().map(e -> e.key().authorization().substring(dev.tether.nodeapi.NodeApi.BEARER.length()));
+    }
+
+    /** The CA the sealed key is bound to. */
+    Optional<CaFingerprint> sealedCa() {
+        return sealedEnrolment().map(Enrolment::ca);
+    }
+
+    private Optional<Enrolment> sealedEnrolment() {
+        return Optional.ofNullable(sealed).map(Enrolment::fromSealed);
     }
 
     TpmAccess access() {

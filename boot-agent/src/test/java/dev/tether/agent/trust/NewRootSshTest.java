@@ -187,7 +187,7 @@ class NewRootSshTest {
     }
 
     private static NodeTrust trust(TrustFixture fixture) throws Exception {
-        return NodeTrust.start(fixture.client(1), TpmPolicy.PREFERRED, TpmAccess.NONE, TrustFixture::hardware,
+        return NodeTrust.start(fixture.client(1), fixture.ca(), TpmPolicy.PREFERRED, TpmAccess.NONE, TrustFixture::hardware,
                 fixture.console);
     }
 

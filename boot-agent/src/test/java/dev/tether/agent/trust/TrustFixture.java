@@ -62,6 +62,16 @@ final class TrustFixture implements AutoCloseable {
                 NodeApiTls.context(caPem, NodeApi.SERVER_NAME), FAST.get(rounds), pauses::add, console);
     }
 
+    /** The addon archive's CA file as the agent reads it. */
+    NodeApiCa ca() throws Exception {
+        return NodeApiCa.read(caPem);
+    }
+
+    /** What a TPM holds after this fixture's node API issued {@code key}: the key bound to the fixture's CA. */
+    byte[] enrolment(String key) {
+        return new Enrolment(CaFingerprint.of(pki.ca()), ApiKey.of(key)).toSeal();
+    }
+
     static HardwareIdentity hardware() {
         return new HardwareIdentity(List.of(MAC), Optional.empty());
     }

@@ -11,6 +11,7 @@ import dev.tether.agent.trust.ApiKeyAcquisition;
 import dev.tether.agent.trust.HardwareIdentity;
 import dev.tether.agent.trust.HostKey;
 import dev.tether.agent.trust.KeySource;
+import dev.tether.agent.trust.NodeApiCa;
 import dev.tether.agent.trust.NodeApiClient;
 import dev.tether.agent.trust.NodeApiTls;
 import dev.tether.agent.trust.TpmAccess;
@@ -125,7 +126,7 @@ class AgentTrustContractTest extends NodeApiTestBase {
     }
 
     private ApiKeyAcquisition acquisition(String node) throws Exception {
-        return new ApiKeyAcquisition(client(node), TpmAccess.tcti(tpm.tcti()),
+        return new ApiKeyAcquisition(client(node), NodeApiCa.read(temp.resolve("node-api-ca.pem")), TpmAccess.tcti(tpm.tcti()),
                 () -> new HardwareIdentity(List.of(MAC), Optional.empty()), console);
     }
 
