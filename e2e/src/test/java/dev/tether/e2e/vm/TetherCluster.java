@@ -266,6 +266,24 @@ public final class TetherCluster implements AutoCloseable {
         Thread.sleep(2 * 1000L);  // the edges poll their boot directory every second
     }
 
+    /**
+     * Puts {@code addon} in place of the profile's addon archive on every edge, as a compromised edge or
+     * anyone answering on the boot network would serve it. It stays until {@link #restoreBootFiles()}.
+     */
+    public void serveForgedAddon(String profile, byte[] addon) throws IOException {
+        for (EdgeNode edge : edges) {
+            replace(edge.config.bootConfig().getParent().resolve(dev.tether.operator.profile.BootConfig.addonFile(profile)),
+                    addon);
+        }
+    }
+
+    /** Has the operator's boot files written to every edge again, and waits until they are. */
+    public void restoreBootFiles() throws Exception {
+        edges.forEach(edge -> edge.bootFilesVersion = null);
+        eventually("the operator's boot files back on every edge",
+                () -> edges.stream().allMatch(edge -> edge.bootFilesVersion != null) ? Boolean.TRUE : null);
+    }
+
     /** Kubelet's part for the mounted boot ConfigMap: writes each new version into every edge's boot directory. */
     private void syncBootFiles() {
         while (!closed) {

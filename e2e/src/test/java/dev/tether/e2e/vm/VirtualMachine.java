@@ -130,7 +130,7 @@ public final class VirtualMachine implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of("qemu-system-x86_64",
                 "-m", Integer.toString(config.memoryMiB), "-smp", Integer.toString(config.cpus),
                 // -nographic, not -display none: only without a display does SeaBIOS (and so iPXE) write to
-                // the serial port. The monitor shares stdio; nothing is ever written to qemu's stdin.
+                // the serial port. The monitor shares stdio; only reset() writes to qemu's stdin.
                 "-nographic",
                 "-netdev", "user,id=n0,tftp=" + tftp + ",bootfile=tether.ipxe,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22",
                 "-device", "virtio-net-pci,netdev=n0,mac=" + config.mac + "" /* qemu's default ROM, IPXE_ROM; naming it as romfile= stops it booting */,
@@ -323,6 +323,16 @@ public final class VirtualMachine implements AutoCloseable {
         }
         throw new AssertionError("ssh to the VM did not succeed within " + timeout.toSeconds() + " s: "
                 + (last == null ? "no attempt" : last.output()));
+    }
+
+    /**
+     * The reset button: through qemu's monitor, which shares stdio with the serial console (Ctrl-A c switches
+     * between them). For a machine stopped in its initramfs, which no ssh reaches.
+     */
+    public void reset() throws IOException {
+        var stdin = process.getOutputStream();
+        stdin.write("\u0001csystem_reset\n\u0001c".getBytes(StandardCharsets.US_ASCII));
+        stdin.flush();
     }
 
     public boolean isAlive() {

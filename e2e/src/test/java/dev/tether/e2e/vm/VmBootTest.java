@@ -9,6 +9,7 @@ import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.operator.image.BuildResult;
+import dev.tether.operator.profile.AddonArchive;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +32,9 @@ import org.junit.jupiter.api.Test;
  * from the node API, the root mounted tethered from both edges under a zram overlay, fresh SSH host keys
  * signed by the cluster's SSH CA, then the image's systemd.
  *
- * <p>The same machine then reboots (the key now comes from its TPM) and boots once more untethered. A second
+ * <p>The same machine then reboots (the key now comes from its TPM) and boots once more untethered. Then the
+ * edges serve it a forged addon archive naming an attacker's CA and node API: the agent must not send its
+ * sealed key and stops; with the genuine archive back, the key still comes from the TPM. A second
  * machine, whose credential is disarmed and whose TPM is empty, must stop with a message saying what to do.
  * Timeouts are safety nets against a hung boot, never performance assertions: qemu here emulates the CPU.
  */
@@ -125,6 +128,33 @@ class VmBootTest {
                 assertThat(afterThird.getStatus().lastBoot.fetch.integrityFailures).as("edge 1's damaged chunks, downloaded elsewhere").isPositive();
                 assertThat(afterThird.getStatus().lastBoot.fetch.bytes).as("the whole image downloaded").isGreaterThanOrEqualTo(result.rootImageBytes() - 4096);
                 report.add(phases("boot 3: untethered, key from the TPM", marks3, mounts3.timings()));
+
+                // Boot 4: the edges serve a forged addon archive that names an attacker's CA and node API (issue
+                // #13). The sealed key must not leave the TPM; the credential is disarmed (arming: once), so the
+                // boot stops saying what happened.
+                try (var attacker = AttackerNodeApi.start(cluster.client())) {
+                    cluster.serveForgedAddon(PROFILE, AddonArchive.build(NAMESPACE, PROFILE, "untethered", "preferred",
+                            result.digest(), cluster.edgeUrls(), List.of(attacker.urlFromGuest()), attacker.caPem()));
+                    int linesBefore = vm.lines().size();
+                    vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
+                    var mismatch = vm.waitFor("tether: .*is not the CA this node enrolled with", BOOT_PATIENCE);
+                    var stop = vm.waitFor("tether: error: .*", BOOT_PATIENCE);
+                    System.err.println("[VmBootTest] forged addon: " + mismatch.text() + "\n  " + stop.text());
+                    assertThat(attacker.authorizations).as("the attacker received no key").isEmpty();
+                    var forgedBoot = vm.lines().subList(linesBefore, vm.lines().size());
+                    assertThat(forgedBoot).as("no root from a forged addon").noneMatch(l -> l.text().contains("root ready at"));
+                }
+                cluster.restoreBootFiles();
+                vm.reset();
+
+                // Boot 5: the genuine addon again; the key the forged boot did not get is still in the TPM.
+                bootPhases(vm, Instant.now());
+                checkRoot(vm, sshKey, false);
+                NodeCredential afterFifth = awaitBootReport(cluster, afterThird.getStatus().lastBoot.bootedAt);
+                assertThat(afterFifth.getStatus().lastBoot.keySource).as("the key after a forged addon")
+                        .isEqualTo(NodeCredentialStatus.KeySource.TPM);
+                assertThat(afterFifth.getStatus().apiKey.issueCount).as("no key issued since the first boot")
+                        .isEqualTo(afterFirst.getStatus().apiKey.issueCount);
             }
         } finally {
             String text = String.join("\n", report);
