@@ -32,7 +32,10 @@ public class NodeProfileSpec {
 
     public Persistence persistence;
 
-    /** A crypt(3) hash of the root password, in a Secret; no password login when absent. */
+    /**
+     * A crypt(3) hash of the root password, in a Secret of this namespace labelled {@code tether.dev/use=root-password}
+     * (the operator reads no other Secret for it); no password login when absent.
+     */
     public SecretKeyRef rootPasswordHash;
 
     public Ssh ssh;

@@ -2,15 +2,15 @@ package dev.tether.operator.nodeapi;
 
 import dev.tether.api.v1alpha1.SecretKeyRef;
 import dev.tether.operator.profile.ResolvedImage;
+import dev.tether.operator.profile.RootPasswordSecret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Optional;
 
 /**
  * {@code GET boot-config}: everything the node needs to build its root, read fresh from its credential,
  * profile, image and the root password Secret. A node whose profile cannot boot (no profile, no published
- * image, a missing password Secret) is answered 409 with what the administrator must fix.
+ * image, a root password Secret that is missing or not marked for that use) is answered 409 with what the
+ * administrator must fix: a node never boots without the password its profile asks for.
  */
 final class BootConfigEndpoint implements Endpoint {
     private final KubernetesClient client;
@@ -40,18 +40,10 @@ final class BootConfigEndpoint implements Endpoint {
     }
 
     private String rootPasswordHash(String namespace, SecretKeyRef ref) throws Refusal {
-        if (ref == null) {
-            return null;
-        }
-        var secret = client.secrets().inNamespace(namespace).withName(ref.name).get();
-        String encoded = secret == null || secret.getData() == null ? null : secret.getData().get(ref.key);
-        String plain = secret == null || secret.getStringData() == null ? null : secret.getStringData().get(ref.key);
-        if (encoded == null && plain == null) {
-            throw new Refusal(409, "NotBootable", "the profile's rootPasswordHash names key " + ref.key + " of Secret " + namespace
-                    + "/" + ref.name + ", which does not exist; create it (a crypt(3) hash, e.g. from 'mkpasswd -m sha-512')"
-                    + " or remove spec.rootPasswordHash");
-        }
-        String hash = encoded != null ? new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8) : plain;
-        return hash.strip();
+        return switch (RootPasswordSecret.read(client, namespace, ref)) {
+            case RootPasswordSecret.NotSet none -> null;
+            case RootPasswordSecret.Hash hash -> hash.value();
+            case RootPasswordSecret.NotUsable refused -> throw new Refusal(409, "NotBootable", refused.message());
+        };
     }
 }

@@ -5,10 +5,12 @@ import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileStatus;
+import dev.tether.operator.EventRecorder;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -36,11 +38,13 @@ import java.util.stream.Collectors;
 /**
  * Makes a NodeProfile bootable: its edge DaemonSet and Service, and the boot files its edges serve
  * (boot config and addon archive). Status says which digest new boots get, which edges are ready,
- * and how many nodes run each digest; a missing or unpublished image makes the profile not Ready.
+ * and how many nodes run each digest; a missing or unpublished image, or a root password Secret the
+ * operator may not read ({@link RootPasswordSecret}), makes the profile not Ready.
  */
 @ControllerConfiguration(name = "nodeprofile")
 public class NodeProfileReconciler implements Reconciler<NodeProfile> {
     private static final String IMAGE_INDEX = "image-name";
+    private static final String PASSWORD_INDEX = "root-password-secret";
 
     private final Workflow<NodeProfile> workflow;
 
@@ -61,8 +65,11 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
         context.getPrimaryCache().addIndexer(IMAGE_INDEX, p -> p.getSpec() == null || p.getSpec().image == null
                 ? List.of()
                 : List.of(p.getMetadata().getNamespace() + "/" + p.getSpec().image.name));
+        context.getPrimaryCache().addIndexer(PASSWORD_INDEX, p -> p.getSpec() == null || p.getSpec().rootPasswordHash == null
+                ? List.of()
+                : List.of(p.getMetadata().getNamespace() + "/" + p.getSpec().rootPasswordHash.name));
         // A published image, a new credential or an edge pod becoming ready all change what the
-        // profile's edges must serve.
+        // profile's edges must serve; a root password Secret gaining or losing its mark, whether it can boot.
         var images = InformerEventSourceConfiguration.from(DisklessImage.class, NodeProfile.class)
                 .withSecondaryToPrimaryMapper(image -> context.getPrimaryCache()
                         .byIndex(IMAGE_INDEX, image.getMetadata().getNamespace() + "/" + image.getMetadata().getName())
@@ -80,10 +87,17 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
                     return profile == null ? Set.of() : Set.of(new ResourceID(profile, pod.getMetadata().getNamespace()));
                 })
                 .build();
+        var passwords = InformerEventSourceConfiguration.from(Secret.class, NodeProfile.class)
+                .withLabelSelector(RootPasswordSecret.USE_LABEL + "=" + RootPasswordSecret.USE)
+                .withSecondaryToPrimaryMapper(secret -> context.getPrimaryCache()
+                        .byIndex(PASSWORD_INDEX, secret.getMetadata().getNamespace() + "/" + secret.getMetadata().getName())
+                        .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .build();
         var sources = new ArrayList<EventSource<?, NodeProfile>>(EventSourceUtils.eventSourcesFromWorkflow(context, workflow));
         sources.add(new InformerEventSource<>(images, context));
         sources.add(new InformerEventSource<>(credentials, context));
         sources.add(new InformerEventSource<>(edgePods, context));
+        sources.add(new InformerEventSource<>(passwords, context));
         return sources;
     }
 
@@ -104,9 +118,17 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
         status.shortDigest = Names.shortDigest(status.digest);
         status.nodesByDigest = nodesByDigest(inputs.credentials());
 
+        var password = RootPasswordSecret.read(context.getClient(), profile.getMetadata().getNamespace(), profile.getSpec().rootPasswordHash);
+        var previous = Condition.find(status.conditions, NodeProfileStatus.READY);
         Condition ready;
         if (!inputs.image().ok()) {
             ready = new Condition(NodeProfileStatus.READY, false, inputs.image().problemReason(), inputs.image().problem(), generation);
+        } else if (password instanceof RootPasswordSecret.NotUsable refused) {
+            ready = new Condition(NodeProfileStatus.READY, false, RootPasswordSecret.NOT_USABLE, refused.message(), generation);
+            if (previous == null || !RootPasswordSecret.NOT_USABLE.equals(previous.reason)) {
+                new EventRecorder(context.getClient()).record(profile, EventRecorder.Type.Warning, RootPasswordSecret.NOT_USABLE,
+                        refused.message() + " Until then its nodes are refused their boot configuration.");
+            }
         } else if (status.readyEdges == 0) {
             ready = new Condition(NodeProfileStatus.READY, false, "NoReadyEdges", status.desiredEdges == 0
                     ? "No cluster node matches spec.edges.nodeSelector, so no edge runs; label nodes or change the selector."

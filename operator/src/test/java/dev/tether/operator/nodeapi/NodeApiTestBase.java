@@ -22,6 +22,7 @@ import dev.tether.operator.BuilderJobs;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
 import dev.tether.operator.OperatorHarness;
+import dev.tether.operator.profile.RootPasswordSecret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import java.nio.charset.StandardCharsets;
@@ -113,7 +114,8 @@ abstract class NodeApiTestBase {
         profile.getSpec().ssh.certificateValidity = "48h";
         profile.getSpec().ssh.extraPrincipals = List.of("login.cluster.example");
         profile.getSpec().tpmPolicy = NodeProfileSpec.TpmPolicy.REQUIRED;
-        harness.client.resource(new SecretBuilder().withNewMetadata().withName(name + "-root").withNamespace(NAMESPACE).endMetadata()
+        harness.client.resource(new SecretBuilder().withNewMetadata().withName(name + "-root").withNamespace(NAMESPACE)
+                .addToLabels(RootPasswordSecret.USE_LABEL, RootPasswordSecret.USE).endMetadata()
                 .addToData("hash", Base64.getEncoder().encodeToString(PASSWORD_HASH.getBytes(StandardCharsets.UTF_8))).build()).create();
         return harness.client.resource(profile).create();
     }
