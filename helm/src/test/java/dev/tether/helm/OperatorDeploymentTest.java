@@ -81,6 +81,25 @@ class OperatorDeploymentTest {
     }
 
     @Test
+    void theSshPrincipalPolicyIsSafeByDefaultAndHandedOverAsJson() throws Exception {
+        Map<String, String> defaults = valuesOf(env(operatorContainer(TetherChart.render().one(Deployment.class, DEPLOYMENT))));
+        assertThat(defaults).contains(entry("TETHER_SSH_PRINCIPAL_DOMAIN", "tether.internal"),
+                entry("TETHER_SSH_PRINCIPAL_NAMESPACES", "{}"));
+
+        Map<String, String> env = valuesOf(env(operatorContainer(TetherChart.render("""
+                nodeApi:
+                  sshPrincipals:
+                    domain: nodes.example.org
+                    namespaces:
+                      hpc: {domains: [cluster.example.org], cidrs: [10.1.0.0/16]}
+                """).one(Deployment.class, DEPLOYMENT))));
+
+        assertThat(env).containsEntry("TETHER_SSH_PRINCIPAL_DOMAIN", "nodes.example.org");
+        assertThat(new ObjectMapper().readTree(env.get("TETHER_SSH_PRINCIPAL_NAMESPACES")))
+                .isEqualTo(new ObjectMapper().readTree("{\"hpc\":{\"domains\":[\"cluster.example.org\"],\"cidrs\":[\"10.1.0.0/16\"]}}"));
+    }
+
+    @Test
     void namesAndImagesFollowValuesAndTheReleaseName() {
         Map<String, String> env = valuesOf(env(operatorContainer(TetherChart.render("""
                 fullnameOverride: hpc

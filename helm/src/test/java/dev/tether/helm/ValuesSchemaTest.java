@@ -49,6 +49,8 @@ class ValuesSchemaTest {
             watchNamespaces: [Team_A]                       | /watchNamespaces/0
             imagePullSecrets: [regcred]                     | /imagePullSecrets/0
             origin: {storage: {storageClass: fast}}         | /origin/storage
+            nodeApi: {sshPrincipals: {domain: "*"}}         | /nodeApi/sshPrincipals/domain
+            nodeApi: {sshPrincipals: {namespaces: {hpc: {cidrs: [10.0.0.0]}}}} | /nodeApi/sshPrincipals/namespaces/hpc/cidrs/0
             operatr: {image: {repository: x}}               | ''
             """)
     void badValuesAreRejectedNamingTheirPlace(String values, String place) {

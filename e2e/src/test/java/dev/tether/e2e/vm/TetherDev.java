@@ -114,7 +114,7 @@ public final class TetherDev {
         var vm = VirtualMachine.builder().mac(MAC).workDir(runDir).tpmSocket(tpm.controlSocket()).allowReboot(true).echoConsole(System.out)
                 .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start();
         running.add(vm);
-        vm.trustHostKeysFrom(knownHosts, NODE);
+        vm.trustHostKeysFrom(knownHosts, NODE + "." + ImageCache.NAMESPACE + ".tether.internal");
         vm.waitFor("login:", Duration.ofMinutes(15));
         var check = vm.sshWhenReady(sshKey.privateKey(), "findmnt -n -o FSTYPE,SOURCE /; uptime", Duration.ofMinutes(5));
         step(6, String.format("%s is up after %ds: %s", NODE, Duration.between(start, Instant.now()).toSeconds(), check.output().strip().replace('\n', ';')));

@@ -76,7 +76,7 @@ class VmBootTest {
                  var vm = VirtualMachine.builder().mac(MAC).workDir(runDir).tpmSocket(tpm.controlSocket()).allowReboot(true)
                          .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start()) {
                 System.err.println("[VmBootTest] VM console: " + vm.consoleLog() + "  (qemu: " + runDir.resolve("qemu-command.txt") + ")");
-                vm.trustHostKeysFrom(knownHosts, NODE);
+                vm.trustHostKeysFrom(knownHosts, NODE + "." + ImageCache.NAMESPACE + ".tether.internal");
 
                 // Boot 1: tethered, the API key from the network while the credential is armed.
                 var marks = bootPhases(vm, vm.started());

@@ -5,8 +5,10 @@ import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
+import dev.tether.operator.EventRecorder;
 import dev.tether.operator.GoDuration;
 import dev.tether.operator.trust.HostKeySigner;
+import dev.tether.operator.trust.PrincipalPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.security.PublicKey;
 import java.security.SecureRandom;
@@ -26,8 +28,10 @@ import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 
 /**
  * {@code POST host-certificates}: signs the host keys a node generated at this boot as OpenSSH host
- * certificates for its name, FQDN, addresses and the profile's extra principals, valid for the profile's
- * certificate validity. Each certificate's serial is recorded in the credential's status.
+ * certificates for its name, FQDN, addresses and the profile's extra principals, as far as the operator's
+ * {@link PrincipalPolicy} allows them for the node's namespace, valid for the profile's certificate validity.
+ * What the policy leaves out is a Warning event on the credential; a certificate is never signed without a
+ * principal (OpenSSH would take it for any host). Each certificate's serial is recorded in the credential's status.
  */
 final class HostCertificatesEndpoint implements Endpoint {
     /** The newest certificates kept in status; older serials are in the events and the nodes' own files. */
@@ -42,12 +46,17 @@ final class HostCertificatesEndpoint implements Endpoint {
     private final KubernetesClient client;
     private final ProfileReader profiles;
     private final HostKeySigner signer;
+    private final PrincipalPolicy policy;
+    private final EventRecorder events;
     private final Clock clock;
 
-    HostCertificatesEndpoint(KubernetesClient client, ProfileReader profiles, HostKeySigner signer, Clock clock) {
+    HostCertificatesEndpoint(KubernetesClient client, ProfileReader profiles, HostKeySigner signer, PrincipalPolicy policy,
+                             EventRecorder events, Clock clock) {
         this.client = client;
         this.profiles = profiles;
         this.signer = signer;
+        this.policy = policy;
+        this.events = events;
         this.clock = clock;
     }
 
@@ -62,7 +71,7 @@ final class HostCertificatesEndpoint implements Endpoint {
         List<PublicKey> keys = parse(request.publicKeys());
         var profile = profiles.profile(context.credential());
         var ssh = profile.getSpec().ssh == null ? new NodeProfileSpec.Ssh() : profile.getSpec().ssh;
-        List<String> principals = principals(context.credential(), ssh);
+        List<String> principals = principals(context, ssh);
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Instant validAfter = now.minus(BACKDATE);
         Instant validBefore = now.plus(GoDuration.parse(ssh.certificateValidity == null ? "720h" : ssh.certificateValidity));
@@ -86,15 +95,21 @@ final class HostCertificatesEndpoint implements Endpoint {
         return Reply.json(200, new HostCertificates(lines, signer.caPublicKey(), principals, validBefore.toString()));
     }
 
-    static List<String> principals(NodeCredential credential, NodeProfileSpec.Ssh ssh) {
-        var principals = new LinkedHashSet<String>();
-        principals.add(credential.getSpec().nodeName);
-        if (credential.getSpec().fqdn != null) {
-            principals.add(credential.getSpec().fqdn);
+    private List<String> principals(NodeContext context, NodeProfileSpec.Ssh ssh) throws Refusal {
+        var node = context.credential().getSpec();
+        var decision = policy.decide(context.namespace(), node.nodeName, node.fqdn, node.addresses, ssh.extraPrincipals);
+        if (!decision.refused().isEmpty()) {
+            events.record(context.credential(), EventRecorder.Type.Warning, "PrincipalsRefused", "Left out of the host certificate: "
+                    + String.join("; ", decision.refused()) + ". Clients trust the SSH CA only for what the operator's principal"
+                    + " policy (chart value nodeApi.sshPrincipals) allows; change the NodeCredential or NodeProfile, or ask the"
+                    + " administrator to grant the name to this namespace.");
         }
-        principals.addAll(credential.getSpec().addresses);
-        principals.addAll(ssh.extraPrincipals);
-        return List.copyOf(principals);
+        if (decision.principals().isEmpty()) {
+            throw new Refusal(403, "NoAllowedPrincipals", "the operator's SSH principal policy lets namespace " + context.namespace()
+                    + " have no host name certified; an administrator must set nodeApi.sshPrincipals.domain or grant this"
+                    + " namespace a domain in nodeApi.sshPrincipals.namespaces");
+        }
+        return decision.principals();
     }
 
     private static List<PublicKey> parse(List<String> lines) throws Refusal {

@@ -41,7 +41,7 @@ public final class NodeApiService {
                 NodeApi.API_KEY, new ApiKeyEndpoint(keys, events),
                 NodeApi.BOOT_CONFIG, new BootConfigEndpoint(client, profiles, signer.caPublicKey()),
                 NodeApi.IMAGE_KEY, new ImageKeyEndpoint(client, profiles),
-                NodeApi.HOST_CERTIFICATES, new HostCertificatesEndpoint(client, profiles, signer, clock),
+                NodeApi.HOST_CERTIFICATES, new HostCertificatesEndpoint(client, profiles, signer, settings.sshPrincipals(), events, clock),
                 NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock));
     }
 

@@ -1,6 +1,7 @@
 package dev.tether.operator.nodeapi;
 
 import dev.tether.nodeapi.NodeApi;
+import dev.tether.operator.trust.PrincipalPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,9 +22,11 @@ import java.util.Map;
  * @param failuresPerSource    refused requests from one address before it is answered 429 ({@code TETHER_NODE_API_FAILURES_PER_SOURCE})
  * @param failureWindow        the budgets above refill fully within this time ({@code TETHER_NODE_API_FAILURE_WINDOW_SECONDS})
  * @param handlerThreads       threads that answer requests (each may wait on the Kubernetes API)
+ * @param sshPrincipals        the names and addresses host certificates may carry ({@link PrincipalPolicy#fromEnvironment})
  */
 public record NodeApiSettings(int port, String caSecret, String sshCaSecret, String sshCaSecretKey, List<String> dnsNames,
-                              int failuresPerNode, int failuresPerSource, Duration failureWindow, int handlerThreads) {
+                              int failuresPerNode, int failuresPerSource, Duration failureWindow, int handlerThreads,
+                              PrincipalPolicy sshPrincipals) {
 
     /** Server certificates are re-issued from the CA before they expire; nodes trust the CA, not the certificate. */
     public static final Duration SERVER_CERTIFICATE_VALIDITY = Duration.ofDays(90);
@@ -42,11 +45,18 @@ public record NodeApiSettings(int port, String caSecret, String sshCaSecret, Str
                 Integer.parseInt(env.getOrDefault("TETHER_NODE_API_FAILURES_PER_NODE", "10")),
                 Integer.parseInt(env.getOrDefault("TETHER_NODE_API_FAILURES_PER_SOURCE", "100")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("TETHER_NODE_API_FAILURE_WINDOW_SECONDS", "600"))),
-                Integer.parseInt(env.getOrDefault("TETHER_NODE_API_THREADS", "8")));
+                Integer.parseInt(env.getOrDefault("TETHER_NODE_API_THREADS", "8")),
+                PrincipalPolicy.fromEnvironment(env));
     }
 
     public NodeApiSettings withFailureLimits(int perNode, int perSource, Duration window) {
-        return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, perNode, perSource, window, handlerThreads);
+        return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, perNode, perSource, window, handlerThreads,
+                sshPrincipals);
+    }
+
+    public NodeApiSettings withSshPrincipals(PrincipalPolicy policy) {
+        return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
+                failureWindow, handlerThreads, policy);
     }
 
     /**

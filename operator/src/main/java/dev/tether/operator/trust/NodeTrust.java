@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 public record NodeTrust(ClusterCa clusterCa, SshCa sshCa) {
     public static NodeTrust loadOrCreate(KubernetesClient client, String operatorNamespace, NodeApiSettings settings) {
         SshCa sshCa = SshCa.loadOrCreate(client, operatorNamespace, settings.sshCaSecret(), settings.sshCaSecretKey());
-        SshCaPublication.publish(client, operatorNamespace, settings.sshCaSecret(), sshCa);
+        SshCaPublication.publish(client, operatorNamespace, settings.sshCaSecret(), sshCa, settings.sshPrincipals());
         return new NodeTrust(ClusterCa.loadOrCreate(client, operatorNamespace, settings.caSecret()), sshCa);
     }
 }

@@ -85,7 +85,7 @@ class AgentTrustContractTest extends NodeApiTestBase {
         HostKey hostKey = HostKey.generate("ed25519", new SecureRandom(), "root@n1");
         var certificates = api.signHostKeys(first.key(), new HostKeys(List.of(hostKey.publicKeyLine())));
         assertThat(certificates.certificates()).singleElement().asString().startsWith("ssh-ed25519-cert-v01@openssh.com ");
-        assertThat(certificates.principals()).contains("n1", "n1.cluster.example", "10.1.0.7");
+        assertThat(certificates.principals()).contains("n1." + NAMESPACE + ".tether.internal", "n1.cluster.example", "10.1.0.7");
 
         tpm.reboot();
         ApiKeyAcquisition.Result second = acquisition("n1").acquire(TpmPolicy.REQUIRED);

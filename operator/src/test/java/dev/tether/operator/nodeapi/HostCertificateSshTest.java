@@ -7,6 +7,8 @@ import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
 import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
 import dev.tether.nodeapi.NodeApi;
+import dev.tether.operator.OperatorHarness;
+import dev.tether.operator.trust.SshCaPublication;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -34,6 +36,8 @@ class HostCertificateSshTest extends NodeApiTestBase {
     private static final Path SSH_KEYGEN = Path.of("/usr/bin/ssh-keygen");
     private static final Path SSH = Path.of("/usr/bin/ssh");
     private static final Path SSHD = Path.of("/usr/sbin/sshd");
+    /** The node's name as certified: its own name inside its namespace's part of the principal policy's domain. */
+    private static final String NODE_NAME = "node-001.hpc.tether.internal";
 
     @TempDir
     Path dir;
@@ -58,7 +62,7 @@ class HostCertificateSshTest extends NodeApiTestBase {
         assertThat(signed.certificates()).hasSize(2);
         assertThat(signed.certificates().get(0)).startsWith("ssh-ed25519-cert-v01@openssh.com ");
         assertThat(signed.certificates().get(1)).startsWith("ecdsa-sha2-nistp256-cert-v01@openssh.com ");
-        assertThat(signed.principals()).containsExactly("node-001", "node-001.cluster.example", "10.1.0.7", "login.cluster.example");
+        assertThat(signed.principals()).containsExactly(NODE_NAME, "node-001.cluster.example", "10.1.0.7", "login.cluster.example");
         assertThat(signed.caPublicKey()).isEqualTo(harness.operator().trust().sshCa().publicKey());
         Path cert = dir.resolve("ssh_host_ed25519_key-cert.pub");
         Files.writeString(cert, signed.certificates().get(0) + "\n");
@@ -66,7 +70,7 @@ class HostCertificateSshTest extends NodeApiTestBase {
         String listing = run(List.of(SSH_KEYGEN.toString(), "-L", "-f", cert.toString()), 0);
 
         assertThat(listing).contains("Type: ssh-ed25519-cert-v01@openssh.com host certificate");
-        assertThat(principalsIn(listing)).containsExactly("node-001", "node-001.cluster.example", "10.1.0.7", "login.cluster.example");
+        assertThat(principalsIn(listing)).containsExactly(NODE_NAME, "node-001.cluster.example", "10.1.0.7", "login.cluster.example");
         var valid = Pattern.compile("Valid: from (\\S+) to (\\S+)").matcher(listing);
         assertThat(valid.find()).as(listing).isTrue();
         Duration validity = Duration.between(LocalDateTime.parse(valid.group(1)), LocalDateTime.parse(valid.group(2)));
@@ -77,7 +81,7 @@ class HostCertificateSshTest extends NodeApiTestBase {
         assertThat(recorded).hasSize(2);
         assertThat(recorded.get(0).serial).isEqualTo(Long.parseLong(serial.group(1)));
         assertThat(recorded.get(0).keyType).isEqualTo("ssh-ed25519");
-        assertThat(recorded.get(0).principals).contains("node-001");
+        assertThat(recorded.get(0).principals).contains(NODE_NAME);
         Path caFile = dir.resolve("ca.pub");
         Files.writeString(caFile, signed.caPublicKey() + "\n");
         String caFingerprint = run(List.of(SSH_KEYGEN.toString(), "-l", "-f", caFile.toString()), 0).split(" ")[1];
@@ -85,7 +89,7 @@ class HostCertificateSshTest extends NodeApiTestBase {
     }
 
     @Test
-    void aRealSshClientTrustingOnlyTheCaLogsInToTheNodeAndRefusesTheCertificateForAnotherHost() throws Exception {
+    void aRealSshClientTrustingThePublishedLineLogsInToTheNodeAndRefusesTheCertificateForAnotherHost() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(SSHD) && Files.isExecutable(SSH),
                 "SKIPPED: " + SSHD + " or " + SSH + " is missing; install openssh-server and openssh-client");
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
@@ -95,19 +99,22 @@ class HostCertificateSshTest extends NodeApiTestBase {
         Files.writeString(dir.resolve("ssh_host_ed25519_key-cert.pub"), signed.certificates().get(0) + "\n");
         run(List.of(SSH_KEYGEN.toString(), "-q", "-t", "ed25519", "-N", "", "-C", "admin", "-f", dir.resolve("admin").toString()), 0);
         Files.copy(dir.resolve("admin.pub"), dir.resolve("authorized_keys"));
-        Files.writeString(dir.resolve("known_hosts"), "@cert-authority node-001 " + signed.caPublicKey() + "\n"
-                + "@cert-authority node-002 " + signed.caPublicKey() + "\n");
+        String published = harness.client.configMaps().inNamespace(OperatorHarness.OPERATOR_NAMESPACE).withName("tether-ssh-ca").get()
+                .getData().get(SshCaPublication.KNOWN_HOSTS);
+        Files.writeString(dir.resolve("known_hosts"), published);
         int port = freePort();
         Process sshd = startSshd(port, hostKey);
         try {
             awaitListening(port, sshd);
 
-            String login = run(ssh(port, "node-001"), 0);
+            String login = run(ssh(port, NODE_NAME), 0);
             assertThat(login).contains("tether-login-ok");
 
-            String refused = run(ssh(port, "node-002"), 255);
-            assertThat(refused).contains("Host key verification failed");
-            assertThat(refused).doesNotContain("tether-login-ok");
+            for (String otherHost : List.of("node-002.hpc.tether.internal", "node-001", "github.com")) {
+                String refused = run(ssh(port, otherHost), 255);
+                assertThat(refused).as(otherHost).contains("Host key verification failed");
+                assertThat(refused).doesNotContain("tether-login-ok");
+            }
         } finally {
             sshd.destroy();
             sshd.waitFor(10, TimeUnit.SECONDS);

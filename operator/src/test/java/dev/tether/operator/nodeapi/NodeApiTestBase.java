@@ -23,6 +23,8 @@ import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
 import dev.tether.operator.OperatorHarness;
 import dev.tether.operator.profile.RootPasswordSecret;
+import dev.tether.operator.trust.Ipv4Range;
+import dev.tether.operator.trust.PrincipalPolicy;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,6 +46,8 @@ abstract class NodeApiTestBase {
     static final String PASSWORD_HASH = "$6$tethersalt$J7yXh2vyg3bP0pTq0Qn4J0o1gK6m1nZy7tT0yWl3mE9d0m9Z0qk3bB8R4b7nQ2m1P8m9Y7c1Qx2uK8vR6n5w1.";
     static final String DIGEST = "sha256:" + "a".repeat(64);
     static final String OTHER_DIGEST = "sha256:" + "b".repeat(64);
+    /** The test namespace owns the names and addresses its credentials use, as an administrator would grant them. */
+    static final PrincipalPolicy.Grant GRANT = new PrincipalPolicy.Grant(List.of("cluster.example"), List.of(Ipv4Range.parse("10.1.0.0/16")));
 
     OperatorHarness harness;
     NodeApiServer server;
@@ -52,7 +57,8 @@ abstract class NodeApiTestBase {
     @BeforeEach
     void startNodeApi() throws Exception {
         logs = new CapturedLogs();
-        harness = new OperatorHarness("http://127.0.0.1:9", null, settings());
+        harness = new OperatorHarness("http://127.0.0.1:9", null, c -> settings().apply(c.withNodeApi(c.nodeApi()
+                .withSshPrincipals(new PrincipalPolicy("tether.internal", Map.of(NAMESPACE, GRANT))))));
         server = harness.startNodeApi();
         api = new NodeApiClient(server.address(), harness.operator().trust().clusterCa().certificate());
     }

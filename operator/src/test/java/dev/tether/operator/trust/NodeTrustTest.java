@@ -59,7 +59,9 @@ class NodeTrustTest {
 
         var published = harness.client.configMaps().inNamespace(OPERATOR_NAMESPACE).withName("tether-ssh-ca").get();
 
-        assertThat(published.getData().get(SshCaPublication.KNOWN_HOSTS)).isEqualTo("@cert-authority * " + ca.publicKey() + "\n");
+        assertThat(published.getData().get(SshCaPublication.KNOWN_HOSTS))
+                .as("trusted for the default policy's names only, never for every host")
+                .isEqualTo("@cert-authority *.tether.internal " + ca.publicKey() + "\n");
         assertThat(published.getData().get(SshCaPublication.PUBLIC_KEY)).startsWith("ssh-ed25519 ");
         assertThat(published.getData().values()).noneMatch(v -> v.contains("PRIVATE"));
     }
