@@ -13,7 +13,7 @@ import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@code GET /blobs} (either role) and {@code DELETE /blobs/sha256/<hex>} (origin, with the token). */
+/** {@code GET /blobs} (either role) and {@code DELETE /blobs/sha256/<hex>} (origin, with its own token; never a build's grant). */
 public final class StoreAdminHandler {
     private static final Logger log = LoggerFactory.getLogger(StoreAdminHandler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,8 +43,8 @@ public final class StoreAdminHandler {
     }
 
     public void delete(Exchange x, String hex) {
-        if (!token.accepts(x.header(HttpHeaderNames.AUTHORIZATION))) {
-            x.respond(HttpResponseStatus.UNAUTHORIZED, "deleting needs Authorization: Bearer <token> with the origin's upload token");
+        if (token.forDelete(x.header(HttpHeaderNames.AUTHORIZATION)) instanceof BearerToken.Refused refused) {
+            x.respond(HttpResponseStatus.valueOf(refused.status()), refused.message());
             return;
         }
         Digest digest = Digest.ofHexOrNull(hex);

@@ -40,10 +40,12 @@ public final class UploadHandler {
     public void upload(Exchange x, String hex) {
         Digest digest = Digest.ofHexOrNull(hex);
         boolean expectsContinue = HttpUtil.is100ContinueExpected(x.request());
-        if (!token.accepts(x.header(HttpHeaderNames.AUTHORIZATION))) {
-            refuse(x, unauthorized());
+        BearerToken.Access access = token.forUpload(x.header(HttpHeaderNames.AUTHORIZATION));
+        if (access instanceof BearerToken.Refused refused) {
+            refuse(x, unauthorized(refused));
             return;
         }
+        String uploader = access instanceof BearerToken.Build build ? "build " + build.build() : "the operator";
         if (digest == null) {
             refuse(x, HttpResponseStatus.BAD_REQUEST, "not a blob address: expected /blobs/sha256/<64 lowercase hex characters>");
             return;
@@ -78,13 +80,12 @@ public final class UploadHandler {
         if (expectsContinue) {
             x.ctx().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
-        x.receiveBody(new UploadSink(digest, upload));
+        x.receiveBody(new UploadSink(digest, upload, uploader));
     }
 
-    private static FullHttpResponse unauthorized() {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.UNAUTHORIZED,
-                io.netty.buffer.Unpooled.copiedBuffer("uploads need Authorization: Bearer <token> with the origin's upload token\n",
-                        java.nio.charset.StandardCharsets.UTF_8));
+    private static FullHttpResponse unauthorized(BearerToken.Refused refused) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(refused.status()),
+                io.netty.buffer.Unpooled.copiedBuffer(refused.message() + "\n", java.nio.charset.StandardCharsets.UTF_8));
         r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         return r;
@@ -104,11 +105,13 @@ public final class UploadHandler {
     private final class UploadSink implements BodySink {
         private final Digest digest;
         private final Upload upload;
+        private final String uploader;
         private boolean failed;
 
-        UploadSink(Digest digest, Upload upload) {
+        UploadSink(Digest digest, Upload upload, String uploader) {
             this.digest = digest;
             this.upload = upload;
+            this.uploader = uploader;
         }
 
         @Override
@@ -142,7 +145,7 @@ public final class UploadHandler {
                     upload.commit();
                     status = HttpResponseStatus.CREATED;
                     message = "stored " + digest;
-                    log.info("stored {} ({} bytes)", digest, upload.received());
+                    log.info("stored {} ({} bytes) from {}", digest, upload.received(), uploader);
                 } catch (Upload.UploadRejected e) {
                     status = HttpResponseStatus.BAD_REQUEST;
                     message = e.getMessage();
