@@ -38,6 +38,10 @@ public final class Names {
         return derived(image, "key-g" + generation, 253);
     }
 
+    public static String buildUploadSecret(String image, long generation) {
+        return derived(image, "upload-g" + generation, 253);
+    }
+
     public static String edgeDaemonSet(String profile) {
         return derived(profile, "edge", 63);
     }

@@ -48,6 +48,12 @@ public final class TetherOperator implements AutoCloseable {
         this.config = config;
         this.metrics = metrics;
         UploadToken.ensure(client, config);
+        try {
+            UploadToken.removeNamespaceCopies(client, config);
+        } catch (RuntimeException e) {
+            LOG.warn("could not remove old copies of the origin's token from the namespaces (delete the Secrets named"
+                    + " tether-origin-upload by hand): {}", e.getMessage());
+        }
         this.trust = NodeTrust.loadOrCreate(client, config.operatorNamespace(), config.nodeApi());
         var origin = new OriginClient(config.originUrl(), () -> UploadToken.read(client, config));
         // One write path everywhere: JSON patches and plain create/update, not server-side apply,

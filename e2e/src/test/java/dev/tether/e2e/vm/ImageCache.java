@@ -190,7 +190,7 @@ public final class ImageCache {
                     "/work/out", out.toString(),
                     "/dev/termination-log", resultFile.toString(),
                     ORIGIN_PLACEHOLDER, "http://127.0.0.1:" + origin.port(),
-                    "/etc/tether/origin-token/" + OperatorConfig.ORIGIN_TOKEN_KEY, token.toString(),
+                    "/etc/tether/upload-grant/" + OperatorConfig.ORIGIN_TOKEN_KEY, token.toString(),
                     "/etc/tether/key/" + dev.tether.operator.image.ImageKeySecret.KEY, imageKey.toString());
             List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", imgutilJar.toString()));
             for (String arg : jobCommand.subList(1, jobCommand.size())) {

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,15 +26,14 @@ import java.util.Map;
  */
 public final class BuildJob {
     public static final String CONTAINER = "builder";
-    /** Per namespace copy of the origin's upload token, for builders to publish with. */
-    public static final String UPLOAD_TOKEN_SECRET = "tether-origin-upload";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SPEC_DIR = "/etc/tether/spec";
     private static final String KEY_DIR = "/etc/tether/key";
-    private static final String TOKEN_DIR = "/etc/tether/origin-token";
+    private static final String GRANT_DIR = "/etc/tether/upload-grant";
     /** Where the builder image keeps the boot agent that goes into every image's initramfs. */
     static final String AGENT_BUNDLE = "/opt/tether/agent";
+    private static final Duration UPLOAD_GRANT_SLACK = Duration.ofMinutes(5);
 
     private BuildJob() {}
 
@@ -66,14 +66,15 @@ public final class BuildJob {
                 "--out", "/work/out",
                 "--result-file", "/dev/termination-log",
                 "--origin", config.originUrl(),
-                "--token-file", TOKEN_DIR + "/" + OperatorConfig.ORIGIN_TOKEN_KEY));
+                "--token-file", GRANT_DIR + "/" + OperatorConfig.ORIGIN_TOKEN_KEY));
         var volumes = new ArrayList<Volume>();
         var mounts = new ArrayList<VolumeMount>();
         volumes.add(new VolumeBuilder().withName("spec").withNewConfigMap().withName(jobName + "-spec").endConfigMap().build());
         mounts.add(mount("spec", SPEC_DIR));
-        volumes.add(new VolumeBuilder().withName("origin-token").withNewSecret()
-                .withSecretName(UPLOAD_TOKEN_SECRET).withDefaultMode(0400).endSecret().build());
-        mounts.add(mount("origin-token", TOKEN_DIR));
+        // The build's own upload grant (UploadToken), never the origin's token: it uploads, until the build's timeout.
+        volumes.add(new VolumeBuilder().withName("upload-grant").withNewSecret()
+                .withSecretName(Names.buildUploadSecret(metadata.getName(), generation)).withDefaultMode(0400).endSecret().build());
+        mounts.add(mount("upload-grant", GRANT_DIR));
         volumes.add(new VolumeBuilder().withName("work").withNewEmptyDir().endEmptyDir().build());
         mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("work").withMountPath("/work").build());
         if (keySecret != null) {
@@ -132,6 +133,15 @@ public final class BuildJob {
 
     private static VolumeMount mount(String name, String path) {
         return new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(true).build();
+    }
+
+    /**
+     * Until when a build started at {@code now} may upload: the Job's deadline (which Kubernetes enforces from the Job's
+     * start, so it includes scheduling and pulling the builder image) and a few minutes for a slow start.
+     */
+    static Instant uploadGrantExpiry(DisklessImage image, Instant now) {
+        var builder = image.getSpec().builder == null ? new DisklessImageSpec.Builder() : image.getSpec().builder;
+        return now.plus(parseDuration(builder.timeout)).plus(UPLOAD_GRANT_SLACK);
     }
 
     /** The builder's timeout ({@code 2h}, {@code 90m}, {@code 1h30m}); two hours when absent or zero. */

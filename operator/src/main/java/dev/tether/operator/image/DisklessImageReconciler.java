@@ -81,6 +81,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         if (build == null || build.generation < generation) {
             if (build != null && build.state == BuildState.RUNNING) {
                 client.batch().v1().jobs().inNamespace(namespace(image)).withName(build.jobName).delete();
+                endUploadGrant(image, build, client);
                 events.record(image, Type.Normal, "BuildSuperseded",
                         "The spec changed: stopped the build of generation " + build.generation + ".");
             }
@@ -115,7 +116,11 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 client.resource(owned(ImageKeySecret.desired(image, generation), image)).create();
             }
         }
-        UploadToken.copyInto(client, config, ns);
+        String grant = Names.buildUploadSecret(image.getMetadata().getName(), generation);
+        if (client.secrets().inNamespace(ns).withName(grant).get() == null) {
+            client.resource(owned(UploadToken.grantSecret(client, config, ns, image.getMetadata().getName(), generation,
+                    BuildJob.uploadGrantExpiry(image, Instant.now())), image)).create();
+        }
         client.resource(owned(BuildJob.specConfigMap(image, generation), image)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
         var job = owned(BuildJob.desired(image, generation, keySecret, config), image);
         if (client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get() == null) {
@@ -137,6 +142,9 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         BuildOutcome outcome = job == null
                 ? new BuildOutcome.Failed("the builder Job " + build.jobName + " was deleted before it finished")
                 : BuildOutcome.of(job, client.pods().inNamespace(ns).withLabel("job-name", build.jobName).list().getItems());
+        if (!(outcome instanceof BuildOutcome.Running)) {
+            endUploadGrant(image, build, client);
+        }
         switch (outcome) {
             case BuildOutcome.Running running -> status.phase = Phase.BUILDING;
             case BuildOutcome.Succeeded succeeded -> publish(image, build, succeeded.result(), events);
@@ -150,6 +158,12 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 events.record(image, Type.Warning, "BuildFailed", "Build of generation " + build.generation + " failed: " + failed.reason());
             }
         }
+    }
+
+    /** A finished or stopped build uploads nothing more: its grant goes, even before it would expire. */
+    private static void endUploadGrant(DisklessImage image, Build build, KubernetesClient client) {
+        client.secrets().inNamespace(namespace(image)).withName(Names.buildUploadSecret(image.getMetadata().getName(), build.generation))
+                .delete();
     }
 
     private void publish(DisklessImage image, Build build, BuildResult result, EventRecorder events) {

@@ -58,7 +58,10 @@ class DisklessImageReconcilerTest {
                 .anySatisfy(v -> assertThat(v.getSecret() != null && "bookworm-key-g1".equals(v.getSecret().getSecretName())).isTrue());
         assertThat(harness.client.configMaps().inNamespace(NAMESPACE).withName("bookworm-build-g1-spec").get().getData().get("spec.json"))
                 .contains("\"openssh-server\"").contains("\"bookworm\"");
-        assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName(BuildJob.UPLOAD_TOKEN_SECRET).get()).isNotNull();
+        assertThat(container.getCommand()).containsSequence("--token-file", "/etc/tether/upload-grant/token");
+        assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-upload-g1").get()).as("the build's upload grant").isNotNull();
+        assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName(UploadToken.LEGACY_NAMESPACE_COPY).get())
+                .as("no copy of the origin's token").isNull();
 
         eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.BUILDING));
     }
