@@ -34,6 +34,8 @@ public final class BuildJob {
     /** Where the builder image keeps the boot agent that goes into every image's initramfs. */
     static final String AGENT_BUNDLE = "/opt/tether/agent";
     private static final Duration UPLOAD_GRANT_SLACK = Duration.ofMinutes(5);
+    /** No build takes a day; a grant that lived longer would be a standing upload credential. */
+    static final Duration MAX_UPLOAD_GRANT = Duration.ofHours(24);
 
     private BuildJob() {}
 
@@ -137,11 +139,13 @@ public final class BuildJob {
 
     /**
      * Until when a build started at {@code now} may upload: the Job's deadline (which Kubernetes enforces from the Job's
-     * start, so it includes scheduling and pulling the builder image) and a few minutes for a slow start.
+     * start, so it includes scheduling and pulling the builder image) and a few minutes for a slow start; but never
+     * longer than {@link #MAX_UPLOAD_GRANT}, since the timeout is the image author's to choose.
      */
     static Instant uploadGrantExpiry(DisklessImage image, Instant now) {
         var builder = image.getSpec().builder == null ? new DisklessImageSpec.Builder() : image.getSpec().builder;
-        return now.plus(parseDuration(builder.timeout)).plus(UPLOAD_GRANT_SLACK);
+        Duration timeout = parseDuration(builder.timeout);
+        return now.plus(timeout.compareTo(MAX_UPLOAD_GRANT) > 0 ? MAX_UPLOAD_GRANT : timeout).plus(UPLOAD_GRANT_SLACK);
     }
 
     /** The builder's timeout ({@code 2h}, {@code 90m}, {@code 1h30m}); two hours when absent or zero. */

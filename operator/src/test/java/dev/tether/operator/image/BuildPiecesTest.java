@@ -2,8 +2,10 @@ package dev.tether.operator.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tether.api.v1alpha1.DisklessImageSpec;
 import dev.tether.api.v1alpha1.DisklessImageStatus.ImageVersion;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -35,6 +37,18 @@ class BuildPiecesTest {
         assertThat(BuildJob.parseDuration("1h30m")).isEqualTo(Duration.ofMinutes(90));
         assertThat(BuildJob.parseDuration("45s")).isEqualTo(Duration.ofSeconds(45));
         assertThat(BuildJob.parseDuration(null)).isEqualTo(Duration.ofHours(2));
+    }
+
+    @Test
+    void anUploadGrantLastsTheBuildsTimeoutButNeverMoreThanADay() {
+        var image = DisklessImageReconcilerTest.newImage("bookworm", List.of());
+        Instant now = Instant.parse("2026-12-01T00:00:00Z");
+        assertThat(BuildJob.uploadGrantExpiry(image, now)).isEqualTo(now.plus(Duration.ofHours(2)).plus(Duration.ofMinutes(5)));
+
+        image.getSpec().builder = new DisklessImageSpec.Builder();
+        image.getSpec().builder.timeout = "8760h";
+        assertThat(BuildJob.uploadGrantExpiry(image, now)).as("the author chooses the timeout, not the grant's life")
+                .isEqualTo(now.plus(Duration.ofHours(24)).plus(Duration.ofMinutes(5)));
     }
 
     @Test
