@@ -28,12 +28,19 @@ public class NodeCredentialSpec {
     @Required
     public Hardware hardware;
 
-    /** Fully qualified name, added to the SSH host certificate's principals. */
+    /**
+     * Fully qualified name, added to the SSH host certificate's principals if the operator's principal policy gives it
+     * to this namespace (else left out, with a PrincipalsRefused event). The node is always certified as
+     * {@code <nodeName>.<namespace>.<policy domain>}.
+     */
     @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
     @Size(max = 253)
     public String fqdn;
 
-    /** Addresses the node is reached at, added to the SSH host certificate's principals. */
+    /**
+     * Addresses the node is reached at, added to the SSH host certificate's principals when in an IPv4 range the
+     * operator's principal policy grants this namespace.
+     */
     @Size(max = 16)
     public List<@Pattern("^[0-9a-fA-F.:]+$") @Size(max = 45) String> addresses = new ArrayList<>();
 

@@ -124,7 +124,10 @@ public class NodeProfileSpec {
         @Pattern(Patterns.DURATION)
         public String certificateValidity = "720h";
 
-        /** Principals added to every node's certificate, beyond its name, FQDN and addresses. */
+        /**
+         * Principals added to every node's certificate, beyond its name, FQDN and addresses, as far as the operator's
+         * principal policy gives them to this namespace.
+         */
         @Size(max = 32)
         public List<@Pattern("^[A-Za-z0-9.:_-]+$") @Size(max = 253) String> extraPrincipals = new ArrayList<>();
 
