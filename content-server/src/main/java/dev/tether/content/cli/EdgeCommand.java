@@ -11,6 +11,7 @@ import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.Callable;
 import javax.net.ssl.SSLContext;
@@ -82,7 +83,8 @@ final class EdgeCommand implements Callable<Integer> {
         }
         FillSettings fill = new FillSettings(fillConnect, fillHeader, fillStall, originCa == null ? null : trusting(originCa));
         EdgeServer server = EdgeServer.start(new EdgeServer.Config(cache, quota, origin, peers, common.address(common.port),
-                apiBind, target, bootConfig, bootConfigPoll, common.tls(), common.http(), fill, apiIdle, common.ioThreads));
+                apiBind, target, bootConfig, bootConfigPoll, common.tls(), common.http(), fill, apiIdle, common.ioThreads,
+                InstantSource.system()));
         return ContentServerCli.runUntilStopped(server.runtime(), common.grace);
     }
 

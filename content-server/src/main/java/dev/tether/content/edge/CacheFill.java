@@ -166,7 +166,7 @@ final class CacheFill {
         }
         metrics.fillFailed();
         failure = new IOException(message);
-        cache.fillEnded(this);
+        cache.fillFailed(this, status.code() + " " + message);
         BlobUnavailable reason = new BlobUnavailable(status, message);
         sized.completeExceptionally(reason);
         done.completeExceptionally(reason);

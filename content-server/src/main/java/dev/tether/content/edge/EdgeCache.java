@@ -4,7 +4,9 @@ import dev.tether.content.http.BlobHandler.BlobUnavailable;
 import dev.tether.content.metrics.ServerMetrics;
 import dev.tether.content.store.BlobSource;
 import dev.tether.content.store.Digest;
+import dev.tether.content.store.DurableFiles;
 import dev.tether.content.store.ServableBlob;
+import dev.tether.content.store.Sha256;
 import dev.tether.content.store.StoredBlob;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
@@ -12,9 +14,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -24,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +40,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One lock guards the index, the fills in progress and the accounting, so a lookup and the
  * decision to start a fill are one step: there is never a second fill of the same digest.
+ *
+ * <p>A blob found on disk at start is not trusted by its name: a crash, a bad disk or a hand can
+ * have changed it since it was verified. Its first use hashes it again (off the event loop; the
+ * request waits), and a blob that fails is deleted, counted and filled again like any miss.
  */
 public final class EdgeCache implements BlobSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EdgeCache.class);
@@ -43,11 +51,16 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
     private static final class Entry {
         final long size;
         int pins;
+        /** False for a blob found at start, until its content has been hashed again. */
+        boolean verified;
+        /** The running re-verification of a blob found at start, or null. */
+        CompletableFuture<Void> verifying;
         /** Opened at the first hit, shared by all responses, closed on eviction (never while pinned). */
         FileChannel channel;
 
-        Entry(long size) {
+        Entry(long size, boolean verified) {
             this.size = size;
+            this.verified = verified;
         }
 
         void closeChannel() {
@@ -68,6 +81,8 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
     private final List<FillSource> sources;
     private final FillClient client;
     private final ServerMetrics metrics;
+    private final FillBackoff backoff;
+    private final ExecutorService verifier = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("cache-verify-", 0).daemon().factory());
 
     private final Object lock = new Object();
     private final LinkedHashMap<Digest, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
@@ -75,13 +90,14 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
     private Set<Digest> protectedDigests = Set.of();
     private long used;
 
-    private EdgeCache(Path root, long quota, List<FillSource> sources, FillClient client, ServerMetrics metrics) {
+    private EdgeCache(Path root, long quota, List<FillSource> sources, FillClient client, ServerMetrics metrics, InstantSource clock) {
         this.blobDir = root.resolve("blobs").resolve("sha256");
         this.tempDir = root.resolve("tmp");
         this.quota = quota;
         this.sources = List.copyOf(sources);
         this.client = client;
         this.metrics = metrics;
+        this.backoff = new FillBackoff(clock);
     }
 
     /**
@@ -89,12 +105,13 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
      *
      * @param sources in the order fills try them: the origin first (it is authoritative), then the
      *                peers, which matter when the origin is down or a blob was lost there
+     * @param clock   what the back-off after a failed fill is timed by
      */
-    public static EdgeCache open(Path root, long quota, List<FillSource> sources, FillSettings settings, ServerMetrics metrics)
-            throws IOException {
+    public static EdgeCache open(Path root, long quota, List<FillSource> sources, FillSettings settings, ServerMetrics metrics,
+                                 InstantSource clock) throws IOException {
         FillClient client = new FillClient(settings.connectTimeout(), settings.headerTimeout(), settings.stallTimeout(),
                 settings.sslContext());
-        EdgeCache cache = new EdgeCache(root, quota, sources, client, metrics);
+        EdgeCache cache = new EdgeCache(root, quota, sources, client, metrics, clock);
         cache.load();
         metrics.cacheUsage(cache::used, quota);
         return cache;
@@ -123,7 +140,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         found.sort(Comparator.comparing(Found::modified));
         synchronized (lock) {
             for (Found f : found) {
-                entries.put(f.digest, new Entry(f.size));
+                entries.put(f.digest, new Entry(f.size, false));
                 used += f.size;
             }
             evictLocked(0);
@@ -160,6 +177,10 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         boolean started;
         synchronized (lock) {
             Entry e = entries.get(digest);
+            if (e != null && !e.verified) {
+                // Asked again once the verdict is in: then the blob is either trusted or gone and filled.
+                return verifyLocked(digest, e).thenCompose(verdict -> open(digest, onlyIfCached));
+            }
             if (e != null) {
                 if (e.channel == null) {
                     try {
@@ -185,6 +206,11 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
             fill = fills.get(digest);
             started = fill == null;
             if (started) {
+                BlobUnavailable wait = backoff.holdBack(digest);
+                if (wait != null) {
+                    metrics.fillHeldBack();
+                    return CompletableFuture.failedFuture(wait);
+                }
                 fill = newFillLocked(digest);
             }
         }
@@ -207,6 +233,10 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
             if (fill != null) {
                 return fill.done();
             }
+            BlobUnavailable wait = backoff.holdBack(digest);
+            if (wait != null) {
+                return CompletableFuture.failedFuture(wait);
+            }
             fill = newFillLocked(digest);
         }
         fill.start();
@@ -217,6 +247,52 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         CacheFill fill = new CacheFill(digest, sources, client, this, tempDir, metrics);
         fills.put(digest, fill);
         return fill;
+    }
+
+    /** Starts (or joins) hashing a blob found at start; the entry is pinned meanwhile so it is not evicted. */
+    private CompletableFuture<Void> verifyLocked(Digest digest, Entry e) {
+        if (e.verifying == null) {
+            e.pins++;
+            e.verifying = CompletableFuture.runAsync(() -> verify(digest, e), verifier);
+        }
+        return e.verifying;
+    }
+
+    private void verify(Digest digest, Entry e) {
+        Path path = pathOf(digest);
+        Digest actual;
+        String problem = null;
+        try {
+            actual = Sha256.ofFile(path);
+            if (!actual.equals(digest)) {
+                problem = "its content's digest is " + actual;
+            }
+        } catch (IOException unreadable) {
+            problem = "it cannot be read (" + unreadable + ")";
+        }
+        synchronized (lock) {
+            e.pins--;
+            e.verifying = null;
+            if (entries.get(digest) != e) {
+                return;
+            }
+            if (problem == null) {
+                e.verified = true;
+            } else {
+                entries.remove(digest);
+                used -= e.size;
+                e.closeChannel();
+                try {
+                    Files.deleteIfExists(path);
+                } catch (IOException stuck) {
+                    // commit() replaces it when the fill ends
+                }
+            }
+        }
+        metrics.cacheVerified(problem == null);
+        if (problem != null) {
+            log.warn("cached {} failed verification at its first use since start: {}; dropped it, fetching it again", digest, problem);
+        }
     }
 
     private void unpin(Entry e) {
@@ -255,17 +331,23 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         }
     }
 
-    /** Publishes a verified fill under its digest's name; its space was reserved already. */
+    /**
+     * Publishes a verified fill under its digest's name; its space was reserved already. The file
+     * was synced by {@link FillAttempt#verify}, so after a power cut the name never points at
+     * unwritten blocks (and the check at start would catch it if it did).
+     */
     void commit(Digest digest, Path verified, long size) throws IOException {
-        Path target = pathOf(digest);
-        Files.move(verified, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.publish(verified, pathOf(digest));
+        backoff.succeeded(digest);
         synchronized (lock) {
-            entries.put(digest, new Entry(size));
+            entries.put(digest, new Entry(size, true));
             fills.remove(digest);
         }
     }
 
-    void fillEnded(CacheFill fill) {
+    /** A fill that stored nothing: the next one waits out a back-off. */
+    void fillFailed(CacheFill fill, String reason) {
+        backoff.failed(fill.digest(), reason);
         synchronized (lock) {
             fills.remove(fill.digest(), fill);
         }
@@ -294,6 +376,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
     @Override
     public void close() {
         client.close();
+        verifier.shutdownNow();
         synchronized (lock) {
             entries.values().forEach(Entry::closeChannel);
         }

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -33,10 +34,20 @@ public final class EdgeServer implements AutoCloseable {
      * @param apiBind    where nodes reach the node API through this edge, or null for none
      * @param nodeApi    the operator's node API Service that {@code apiBind} relays to
      * @param bootConfig the operator's boot configuration file, or null to serve no boot scripts
+     * @param clock      what fill back-offs are timed by
      */
     public record Config(Path cacheDir, long quotaBytes, String originUrl, List<String> peerUrls, InetSocketAddress bind,
                          InetSocketAddress apiBind, InetSocketAddress nodeApi, Path bootConfig, Duration bootConfigPoll,
-                         SslContext tls, HttpSettings http, FillSettings fill, Duration apiIdleTimeout, int ioThreads) {
+                         SslContext tls, HttpSettings http, FillSettings fill, Duration apiIdleTimeout, int ioThreads,
+                         InstantSource clock) {
+
+        /** An edge on the system clock. */
+        public Config(Path cacheDir, long quotaBytes, String originUrl, List<String> peerUrls, InetSocketAddress bind,
+                      InetSocketAddress apiBind, InetSocketAddress nodeApi, Path bootConfig, Duration bootConfigPoll,
+                      SslContext tls, HttpSettings http, FillSettings fill, Duration apiIdleTimeout, int ioThreads) {
+            this(cacheDir, quotaBytes, originUrl, peerUrls, bind, apiBind, nodeApi, bootConfig, bootConfigPoll, tls, http, fill,
+                    apiIdleTimeout, ioThreads, InstantSource.system());
+        }
     }
 
     private final ServerRuntime runtime;
@@ -61,7 +72,7 @@ public final class EdgeServer implements AutoCloseable {
             sources.add(new FillSource(peer, true));
         }
         ServerMetrics metrics = new ServerMetrics();
-        EdgeCache cache = EdgeCache.open(c.cacheDir(), c.quotaBytes(), sources, c.fill(), metrics);
+        EdgeCache cache = EdgeCache.open(c.cacheDir(), c.quotaBytes(), sources, c.fill(), metrics, c.clock());
         ServerRuntime runtime = new ServerRuntime(c.ioThreads());
         try {
             runtime.closeOnShutdown(cache);

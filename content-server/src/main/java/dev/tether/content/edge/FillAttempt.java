@@ -52,7 +52,7 @@ final class FillAttempt {
         written += n;
     }
 
-    /** Checks length and digest; on success the file is complete and closed, ready to be renamed. */
+    /** Checks length and digest; on success the file is complete, on disk and closed, ready to be renamed. */
     void verify(Digest expected) throws IOException {
         if (written != size) {
             throw new IOException(source + " ended after " + written + " of " + size + " bytes");
@@ -61,6 +61,7 @@ final class FillAttempt {
         if (!actual.equals(expected)) {
             throw new DigestMismatch(source + " sent bytes whose digest is " + actual + ", not " + expected);
         }
+        out.force(true);
         out.close();
     }
 

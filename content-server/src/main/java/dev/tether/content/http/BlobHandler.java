@@ -3,8 +3,13 @@ package dev.tether.content.http;
 import dev.tether.content.store.BlobSource;
 import dev.tether.content.store.Digest;
 import dev.tether.content.store.ServableBlob;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
@@ -46,7 +51,7 @@ public final class BlobHandler {
         } catch (CompletionException | java.util.concurrent.CancellationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             if (cause instanceof BlobUnavailable unavailable) {
-                x.respond(unavailable.status(), unavailable.getMessage());
+                respond(x, unavailable);
             } else {
                 log.warn("cannot open {}: {}", digest, cause.toString());
                 x.respond(HttpResponseStatus.INTERNAL_SERVER_ERROR, "cannot read " + digest + "; the server log has the details");
@@ -71,6 +76,16 @@ public final class BlobHandler {
         RangeResponder.send(x, blob, digest.etag(), true);
     }
 
+    private static void respond(Exchange x, BlobUnavailable unavailable) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, unavailable.status(),
+                Unpooled.copiedBuffer(unavailable.getMessage() + "\n", StandardCharsets.UTF_8));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        if (unavailable.retryAfterSeconds() > 0) {
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, unavailable.retryAfterSeconds());
+        }
+        x.respond(r);
+    }
+
     private static boolean onlyIfCached(String cacheControl) {
         return cacheControl != null && cacheControl.toLowerCase(java.util.Locale.ROOT).contains("only-if-cached");
     }
@@ -78,14 +93,25 @@ public final class BlobHandler {
     /** Why a blob cannot be served, with the status and the message the client gets. */
     public static class BlobUnavailable extends RuntimeException {
         private final HttpResponseStatus status;
+        private final long retryAfterSeconds;
 
         public BlobUnavailable(HttpResponseStatus status, String message) {
+            this(status, message, 0);
+        }
+
+        /** @param retryAfterSeconds when the client may expect a different answer, or 0 to say nothing */
+        public BlobUnavailable(HttpResponseStatus status, String message, long retryAfterSeconds) {
             super(message, null, false, false);
             this.status = status;
+            this.retryAfterSeconds = retryAfterSeconds;
         }
 
         public HttpResponseStatus status() {
             return status;
+        }
+
+        public long retryAfterSeconds() {
+            return retryAfterSeconds;
         }
     }
 }

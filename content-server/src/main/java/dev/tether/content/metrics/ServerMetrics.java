@@ -8,6 +8,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -30,6 +31,10 @@ public final class ServerMetrics {
     private final Counter fillsDiscarded;
     private final Counter bytesFilled;
     private final Timer fillDuration;
+    private final Counter fillsHeldBack;
+    private final Counter prefetchRefused;
+    private final Counter cacheVerifiedOk;
+    private final Counter cacheVerifiedFailed;
 
     public ServerMetrics() {
         bytesSent = Counter.builder("tether.http.sent.bytes").description("Response body bytes sent").register(registry);
@@ -48,6 +53,19 @@ public final class ServerMetrics {
                 .register(registry);
         fillDuration = Timer.builder("tether.cache.fill.duration").description("Time to fetch and verify one blob")
                 .publishPercentileHistogram().register(registry);
+        fillsHeldBack = Counter.builder("tether.cache.fill.backoff")
+                .description("Blob requests answered 503 because the blob's last fill failed and its back-off runs")
+                .register(registry);
+        prefetchRefused = Counter.builder("tether.prefetch.refused")
+                .description("Prefetch requests refused with 429 because the queue was full").register(registry);
+        cacheVerifiedOk = verifications("ok");
+        cacheVerifiedFailed = verifications("failed");
+    }
+
+    private Counter verifications(String result) {
+        return Counter.builder("tether.cache.verifications").tag("result", result)
+                .description("Cached blobs found at start, verified against their digest before first use; failed ones are dropped and filled again")
+                .register(registry);
     }
 
     private Counter fills(String result) {
@@ -111,6 +129,24 @@ public final class ServerMetrics {
 
     public void fillFailed() {
         fillsFailed.increment();
+    }
+
+    public void fillHeldBack() {
+        fillsHeldBack.increment();
+    }
+
+    public void prefetchRefused() {
+        prefetchRefused.increment();
+    }
+
+    public void prefetchQueue(IntSupplier queued, int capacity) {
+        Gauge.builder("tether.prefetch.queued", queued::getAsInt).description("Digests waiting in the prefetch queue")
+                .register(registry);
+        Gauge.builder("tether.prefetch.capacity", () -> capacity).description("The prefetch queue's capacity").register(registry);
+    }
+
+    public void cacheVerified(boolean intact) {
+        (intact ? cacheVerifiedOk : cacheVerifiedFailed).increment();
     }
 
     public void cacheUsage(LongSupplier usedBytes, long quotaBytes) {

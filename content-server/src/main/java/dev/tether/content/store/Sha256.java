@@ -1,5 +1,10 @@
 package dev.tether.content.store;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -14,5 +19,14 @@ public final class Sha256 {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JDK has no SHA-256", e);
         }
+    }
+
+    /** The digest of a file's whole content, read from the start. */
+    public static Digest ofFile(Path file) throws IOException {
+        MessageDigest sha = newDigest();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        return Digest.of(sha.digest());
     }
 }

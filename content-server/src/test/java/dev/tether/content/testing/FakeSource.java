@@ -24,6 +24,7 @@ public final class FakeSource implements AutoCloseable {
     private volatile int chunk = 64 * 1024;
     private volatile long pauseMillis;
     private volatile int truncateAt = Integer.MAX_VALUE;
+    private volatile int status = 200;
 
     public FakeSource(byte[] body) throws IOException {
         this.body = body;
@@ -41,6 +42,18 @@ public final class FakeSource implements AutoCloseable {
     /** Announces the whole body but hangs up after {@code bytes}: a source that dies mid-fill. */
     public FakeSource truncateAt(int bytes) {
         this.truncateAt = bytes;
+        return this;
+    }
+
+    /** Answers every GET with this status and a short body instead of the blob (200 serves the blob again). */
+    public FakeSource answer(int status) {
+        this.status = status;
+        return this;
+    }
+
+    /** Serves these bytes from now on. */
+    public FakeSource body(byte[] body) {
+        this.body = body;
         return this;
     }
 
@@ -85,6 +98,11 @@ public final class FakeSource implements AutoCloseable {
                 return;
             }
             gets.incrementAndGet();
+            if (status != 200) {
+                out.write(("HTTP/1.1 " + status + " Failing\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbroke")
+                        .getBytes(StandardCharsets.US_ASCII));
+                return;
+            }
             byte[] b = body;
             out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + b.length + "\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.List;
 
 /** Origins and edges on loopback ports chosen by the kernel, with timeouts short enough for tests. */
@@ -40,6 +41,12 @@ public final class TestServers {
         return EdgeServer.start(new EdgeServer.Config(cache, quota, origin, peers, loopback(),
                 nodeApi == null ? null : loopback(), nodeApi, bootConfig, Duration.ofMillis(100), null, fastHttp(), fastFill(),
                 Duration.ofMinutes(1), 2));
+    }
+
+    /** An edge that times its fill back-offs by {@code clock}. */
+    public static EdgeServer edge(Path cache, long quota, String origin, InstantSource clock) throws IOException {
+        return EdgeServer.start(new EdgeServer.Config(cache, quota, origin, List.of(), loopback(), null, null, null,
+                Duration.ofMillis(100), null, fastHttp(), fastFill(), Duration.ofMinutes(1), 2, clock));
     }
 
     public static InetSocketAddress loopback() {
