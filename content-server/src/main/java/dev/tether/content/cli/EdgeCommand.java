@@ -2,6 +2,7 @@ package dev.tether.content.cli;
 
 import dev.tether.content.edge.EdgeServer;
 import dev.tether.content.edge.FillSettings;
+import dev.tether.content.store.BearerToken;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -64,6 +65,10 @@ final class EdgeCommand implements Callable<Integer> {
             description = "Abandon a source that sends nothing for this long (default: ${DEFAULT-VALUE}).")
     Duration fillStall;
 
+    @Option(names = "--prefetch-token-file",
+            description = "File holding the bearer token POST /prefetch needs (a mounted Secret); without it, prefetch requests are refused.")
+    Path prefetchTokenFile;
+
     @Option(names = "--api-idle-timeout", defaultValue = "10m", converter = Sizes.Time.class)
     Duration apiIdle;
 
@@ -84,7 +89,7 @@ final class EdgeCommand implements Callable<Integer> {
         FillSettings fill = new FillSettings(fillConnect, fillHeader, fillStall, originCa == null ? null : trusting(originCa));
         EdgeServer server = EdgeServer.start(new EdgeServer.Config(cache, quota, origin, peers, common.address(common.port),
                 apiBind, target, bootConfig, bootConfigPoll, common.tls(), common.http(), fill, apiIdle, common.ioThreads,
-                InstantSource.system()));
+                prefetchTokenFile == null ? null : BearerToken.fromFile(prefetchTokenFile), InstantSource.system()));
         return ContentServerCli.runUntilStopped(server.runtime(), common.grace);
     }
 

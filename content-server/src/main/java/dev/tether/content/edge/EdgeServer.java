@@ -12,6 +12,7 @@ import dev.tether.content.http.StoreAdminHandler;
 import dev.tether.content.metrics.ServerMetrics;
 import dev.tether.content.nodeapi.NodeApiPassThrough;
 import dev.tether.content.server.ServerRuntime;
+import dev.tether.content.store.BearerToken;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -34,19 +35,20 @@ public final class EdgeServer implements AutoCloseable {
      * @param apiBind    where nodes reach the node API through this edge, or null for none
      * @param nodeApi    the operator's node API Service that {@code apiBind} relays to
      * @param bootConfig the operator's boot configuration file, or null to serve no boot scripts
+     * @param prefetchToken the bearer token {@code POST /prefetch} needs, or null to refuse every prefetch request
      * @param clock      what fill back-offs are timed by
      */
     public record Config(Path cacheDir, long quotaBytes, String originUrl, List<String> peerUrls, InetSocketAddress bind,
                          InetSocketAddress apiBind, InetSocketAddress nodeApi, Path bootConfig, Duration bootConfigPoll,
                          SslContext tls, HttpSettings http, FillSettings fill, Duration apiIdleTimeout, int ioThreads,
-                         InstantSource clock) {
+                         BearerToken prefetchToken, InstantSource clock) {
 
-        /** An edge on the system clock. */
+        /** An edge that takes no prefetch requests, on the system clock. */
         public Config(Path cacheDir, long quotaBytes, String originUrl, List<String> peerUrls, InetSocketAddress bind,
                       InetSocketAddress apiBind, InetSocketAddress nodeApi, Path bootConfig, Duration bootConfigPoll,
                       SslContext tls, HttpSettings http, FillSettings fill, Duration apiIdleTimeout, int ioThreads) {
             this(cacheDir, quotaBytes, originUrl, peerUrls, bind, apiBind, nodeApi, bootConfig, bootConfigPoll, tls, http, fill,
-                    apiIdleTimeout, ioThreads, InstantSource.system());
+                    apiIdleTimeout, ioThreads, null, InstantSource.system());
         }
     }
 
@@ -76,7 +78,7 @@ public final class EdgeServer implements AutoCloseable {
         ServerRuntime runtime = new ServerRuntime(c.ioThreads());
         try {
             runtime.closeOnShutdown(cache);
-            Prefetcher prefetcher = new Prefetcher(cache, Duration.ofHours(1));
+            Prefetcher prefetcher = new Prefetcher(cache, Duration.ofHours(1), Prefetcher.DEFAULT_CAPACITY, metrics);
             runtime.closeOnShutdown(prefetcher);
 
             Supplier<BootConfig> bootConfig;
@@ -85,7 +87,9 @@ public final class EdgeServer implements AutoCloseable {
                 BootConfigWatcher watcher = new BootConfigWatcher(c.bootConfig(), c.bootConfigPoll(), config -> {
                     // What the profiles name is what nodes will fetch next: keep it, and fetch it now.
                     cache.protect(config.referencedDigests());
-                    prefetcher.prefetch(config.referencedDigests());
+                    if (prefetcher.prefetch(config.referencedDigests()).full()) {
+                        log.warn("prefetch queue full; the blobs the boot configuration names are fetched when nodes ask");
+                    }
                 });
                 runtime.closeOnShutdown(watcher);
                 bootConfig = watcher::current;
@@ -101,7 +105,7 @@ public final class EdgeServer implements AutoCloseable {
                     new BlobHandler(cache),
                     new StoreAdminHandler(cache, null, null),
                     new HealthHandler(metrics, notReady),
-                    new PrefetchHandler(prefetcher),
+                    new PrefetchHandler(prefetcher, c.prefetchToken()),
                     new BootScriptHandler(bootConfig));
             InetSocketAddress bound = runtime.listen(c.bind(),
                     new ContentServerInitializer(c.tls(), c.http(), routes, metrics, runtime.connections()));

@@ -1,12 +1,13 @@
 package dev.tether.content.edge;
 
+import dev.tether.content.metrics.ServerMetrics;
 import dev.tether.content.store.Digest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -22,30 +23,64 @@ import org.slf4j.LoggerFactory;
  * <p>Triggers: {@code POST /prefetch} (the operator's notification when a DisklessImage is
  * published) and every (re)load of the boot configuration, whose profiles name the kernel,
  * initramfs, root image and manifest that nodes are about to fetch.
+ *
+ * <p>The queue holds each digest once and at most {@code capacity} of them: a publication names a
+ * handful, so a caller that asks for more is flooding, and memory must not grow with what it sends.
  */
 public final class Prefetcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Prefetcher.class);
+    public static final int DEFAULT_CAPACITY = 1024;
+
+    /** What became of one request: the digests newly queued, or none and {@code full}. */
+    public record Outcome(List<Digest> queued, boolean full) {
+    }
 
     private final EdgeCache cache;
     private final Duration perBlobLimit;
+    private final int capacity;
+    private final ServerMetrics metrics;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("prefetch").daemon().factory());
-    private final Set<Digest> queued = ConcurrentHashMap.newKeySet();
+    /** Digests queued or being fetched; the worker's own queue never holds more tasks than this set. */
+    private final Set<Digest> queued = new LinkedHashSet<>();
 
-    public Prefetcher(EdgeCache cache, Duration perBlobLimit) {
+    public Prefetcher(EdgeCache cache, Duration perBlobLimit, int capacity, ServerMetrics metrics) {
         this.cache = cache;
         this.perBlobLimit = perBlobLimit;
+        this.capacity = capacity;
+        this.metrics = metrics;
+        metrics.prefetchQueue(this::size, capacity);
     }
 
-    /** Queues the blobs not yet held; returns those it queued. */
-    public List<Digest> prefetch(Collection<Digest> digests) {
-        List<Digest> added = new ArrayList<>();
-        for (Digest d : digests) {
-            if (!cache.holds(d) && queued.add(d)) {
-                added.add(d);
-                worker.execute(() -> fetch(d));
-            }
+    public int size() {
+        synchronized (queued) {
+            return queued.size();
         }
-        return added;
+    }
+
+    /**
+     * Queues the blobs not yet held or queued, all of them or none: when they do not fit, nothing
+     * is queued and the outcome says {@code full}, so the caller can send the same request later.
+     */
+    public Outcome prefetch(Collection<Digest> digests) {
+        List<Digest> added = new ArrayList<>();
+        synchronized (queued) {
+            Set<Digest> fresh = new LinkedHashSet<>();
+            for (Digest d : digests) {
+                if (!queued.contains(d) && !cache.holds(d)) {
+                    fresh.add(d);
+                }
+            }
+            if (queued.size() + fresh.size() > capacity) {
+                metrics.prefetchRefused();
+                return new Outcome(List.of(), true);
+            }
+            queued.addAll(fresh);
+            added.addAll(fresh);
+        }
+        for (Digest d : added) {
+            worker.execute(() -> fetch(d));
+        }
+        return new Outcome(added, false);
     }
 
     private void fetch(Digest d) {
@@ -59,7 +94,9 @@ public final class Prefetcher implements AutoCloseable {
         } catch (Exception e) {
             log.warn("prefetch of {} failed: {}", d, e.getCause() != null ? e.getCause().getMessage() : e.toString());
         } finally {
-            queued.remove(d);
+            synchronized (queued) {
+                queued.remove(d);
+            }
         }
     }
 

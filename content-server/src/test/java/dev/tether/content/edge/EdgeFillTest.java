@@ -8,6 +8,7 @@ import dev.tether.content.store.ServableBlob;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.FakeSource;
 import dev.tether.content.testing.RawHttp;
+import dev.tether.content.testing.TestClock;
 import dev.tether.content.testing.TestServers;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -240,9 +241,9 @@ class EdgeFillTest {
         byte[] content = Blobs.random(200_000, 37);
         Digest d = Blobs.digestOf(content);
         try (FakeSource origin = new FakeSource(content);
-             EdgeServer edge = TestServers.edge(dir, 1L << 30, origin.url(), List.of())) {
+             EdgeServer edge = TestServers.edge(dir, 1L << 30, origin.url(), new TestClock())) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(TestServers.url(edge.port()) + "/prefetch"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"digests\":[\"" + d + "\"]}")).build(),
+                    .header("Authorization", "Bearer " + TestServers.PREFETCH_TOKEN).POST(HttpRequest.BodyPublishers.ofString("{\"digests\":[\"" + d + "\"]}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(202);
             assertThat(r.body()).isEqualTo("{\"queued\":[\"" + d + "\"]}");
@@ -250,7 +251,7 @@ class EdgeFillTest {
             assertThat(origin.gets()).isEqualTo(1);
 
             HttpResponse<String> bad = http.send(HttpRequest.newBuilder(URI.create(TestServers.url(edge.port()) + "/prefetch"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"digests\":[\"md5:x\"]}")).build(),
+                    .header("Authorization", "Bearer " + TestServers.PREFETCH_TOKEN).POST(HttpRequest.BodyPublishers.ofString("{\"digests\":[\"md5:x\"]}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(bad.statusCode()).isEqualTo(400);
         }

@@ -15,6 +15,7 @@ import java.util.List;
 /** Origins and edges on loopback ports chosen by the kernel, with timeouts short enough for tests. */
 public final class TestServers {
     public static final String TOKEN = "test-upload-token";
+    public static final String PREFETCH_TOKEN = "test-prefetch-token";
 
     private TestServers() {
     }
@@ -43,10 +44,10 @@ public final class TestServers {
                 Duration.ofMinutes(1), 2));
     }
 
-    /** An edge that times its fill back-offs by {@code clock}. */
+    /** An edge that takes prefetch requests with {@link #PREFETCH_TOKEN} and times its fill back-offs by {@code clock}. */
     public static EdgeServer edge(Path cache, long quota, String origin, InstantSource clock) throws IOException {
         return EdgeServer.start(new EdgeServer.Config(cache, quota, origin, List.of(), loopback(), null, null, null,
-                Duration.ofMillis(100), null, fastHttp(), fastFill(), Duration.ofMinutes(1), 2, clock));
+                Duration.ofMillis(100), null, fastHttp(), fastFill(), Duration.ofMinutes(1), 2, BearerToken.of(PREFETCH_TOKEN), clock));
     }
 
     public static InetSocketAddress loopback() {
