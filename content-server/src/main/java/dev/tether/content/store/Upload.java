@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 
@@ -71,11 +70,14 @@ public final class Upload {
                 throw new UploadRejected("digest mismatch: the body's digest is " + actual
                         + " but the URL names " + claimed + "; nothing was stored");
             }
-            // Durable before visible: the origin is the copy every edge trusts.
+            // Durable before visible, and visible durably before the 201: the origin is the copy every
+            // edge trusts, and a builder that was told "stored" does not upload again.
             out.force(true);
             out.close();
-            Files.move(temp, store.pathOf(claimed), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            CrashPoint.reached("synced");
+            DurableFiles.publish(temp, store.pathOf(claimed));
             finished = true;
+            CrashPoint.reached("published");
         } finally {
             if (!finished) {
                 abort();
