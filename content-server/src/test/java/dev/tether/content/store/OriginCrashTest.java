@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.testing.Blobs;
-import dev.tether.content.testing.ChildOrigin;
+import dev.tether.content.testing.ChildServer;
 import dev.tether.content.testing.TestServers;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -35,17 +35,17 @@ class OriginCrashTest {
     Path store;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    CompletableFuture<HttpResponse<String>> put(ChildOrigin origin, Digest d, byte[] body) {
+    CompletableFuture<HttpResponse<String>> put(ChildServer origin, Digest d, byte[] body) {
         return http.sendAsync(HttpRequest.newBuilder(blobUri(origin, d)).timeout(Duration.ofSeconds(60))
                 .header("Authorization", "Bearer " + TestServers.TOKEN)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    static URI blobUri(ChildOrigin origin, Digest d) {
+    static URI blobUri(ChildServer origin, Digest d) {
         return URI.create(TestServers.url(origin.port()) + "/blobs/sha256/" + d.hex());
     }
 
-    HttpResponse<byte[]> get(ChildOrigin origin, Digest d) throws Exception {
+    HttpResponse<byte[]> get(ChildServer origin, Digest d) throws Exception {
         return http.send(HttpRequest.newBuilder(blobUri(origin, d)).timeout(Duration.ofSeconds(60)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     }
@@ -67,7 +67,7 @@ class OriginCrashTest {
     @Test
     void everyUploadAnswered201SurvivesAKill() throws Exception {
         List<byte[]> bodies = new ArrayList<>();
-        try (ChildOrigin origin = ChildOrigin.start(store)) {
+        try (ChildServer origin = ChildServer.origin(store)) {
             for (int i = 0; i < 3; i++) {
                 byte[] body = Blobs.random(200_000 + i, 70 + i);
                 assertThat(put(origin, Blobs.digestOf(body), body).get().statusCode()).isEqualTo(201);
@@ -75,7 +75,7 @@ class OriginCrashTest {
             }
             origin.kill();
         }
-        try (ChildOrigin again = ChildOrigin.start(store)) {
+        try (ChildServer again = ChildServer.origin(store)) {
             for (byte[] body : bodies) {
                 HttpResponse<byte[]> r = get(again, Blobs.digestOf(body));
                 assertThat(r.statusCode()).isEqualTo(200);
@@ -90,7 +90,7 @@ class OriginCrashTest {
     void anUploadKilledHalfwayThroughItsBodyLeavesNothing() throws Exception {
         byte[] body = Blobs.random(1 << 20, 74);
         Digest d = Blobs.digestOf(body);
-        try (ChildOrigin origin = ChildOrigin.start(store); Socket s = new Socket("127.0.0.1", origin.port())) {
+        try (ChildServer origin = ChildServer.origin(store); Socket s = new Socket("127.0.0.1", origin.port())) {
             OutputStream out = s.getOutputStream();
             out.write(("PUT /blobs/sha256/" + d.hex() + " HTTP/1.1\r\nHost: origin\r\nAuthorization: Bearer " + TestServers.TOKEN
                     + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -99,7 +99,7 @@ class OriginCrashTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> storeFiles().stream().anyMatch(n -> n.startsWith(".upload-")));
             origin.kill();
         }
-        try (ChildOrigin again = ChildOrigin.start(store)) {
+        try (ChildServer again = ChildServer.origin(store)) {
             assertThat(get(again, d).statusCode()).isEqualTo(404);
             assertThat(storeFiles()).isEmpty();
         }
@@ -121,7 +121,7 @@ class OriginCrashTest {
         Path trace = store.resolve("origin.strace");
         byte[] body = Blobs.random(100_000, 77);
         Digest d = Blobs.digestOf(body);
-        try (ChildOrigin origin = ChildOrigin.wrappedIn(store, List.of(strace.toString(), "-f", "-qq", "-o", trace.toString(),
+        try (ChildServer origin = ChildServer.originWrappedIn(store, List.of(strace.toString(), "-f", "-qq", "-o", trace.toString(),
                 "-e", "trace=fsync,fdatasync,rename,renameat,renameat2"))) {
             assertThat(put(origin, d, body).get().statusCode()).isEqualTo(201);
             origin.kill();
@@ -153,13 +153,13 @@ class OriginCrashTest {
         byte[] other = Blobs.random(150_000, 75);
         byte[] body = Blobs.random(600_000, 76);
         Digest d = Blobs.digestOf(body);
-        try (ChildOrigin origin = ChildOrigin.crashingAt(store, step)) {
+        try (ChildServer origin = ChildServer.originCrashingAt(store, step)) {
             CompletableFuture<HttpResponse<String>> upload = put(origin, d, body);
             origin.awaitLine("CRASH-POINT " + step);
             origin.kill();
             assertThat(upload).as("the killed upload was never answered").failsWithin(Duration.ofSeconds(30));
         }
-        try (ChildOrigin again = ChildOrigin.start(store)) {
+        try (ChildServer again = ChildServer.origin(store)) {
             HttpResponse<byte[]> r = get(again, d);
             if ("synced".equals(step)) {
                 assertThat(r.statusCode()).as("never renamed: not visible").isEqualTo(404);
