@@ -38,10 +38,14 @@ class ContentServerCliTest {
             edge --cache C --quota 1G --origin ftp://o                          | not an http(s) URL
             edge --cache C --quota 1G --origin http://o --api-port 0            | --node-api
             origin --store S --token-file TOKEN --tls-cert TOKEN                | go together
+            edge --cache C --quota 1G --origin http://o --prefetch-token-file missing-token | no such file
+            edge --cache C --quota 1G --origin http://o --prefetch-token-file EMPTY | is empty
             """)
     void aConfigurationErrorIsOneLineAndExitTwo(String args, String message) throws Exception {
         Files.writeString(dir.resolve("token"), "secret\n");
+        Files.writeString(dir.resolve("empty"), "\n");
         String[] argv = args.isEmpty() ? new String[0] : args.replace("TOKEN", dir.resolve("token").toString())
+                .replace("EMPTY", dir.resolve("empty").toString())
                 .replace(" S ", " " + dir.resolve("s") + " ").replace(" C ", " " + dir.resolve("c") + " ")
                 .replace("missing-token", dir.resolve("missing").toString()).split(" ");
         Result r = run(argv);

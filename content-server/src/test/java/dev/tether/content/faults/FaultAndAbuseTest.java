@@ -1,9 +1,11 @@
 package dev.tether.content.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.edge.EdgeServer;
 import dev.tether.content.store.Digest;
+import dev.tether.content.store.Sha256;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.ChildServer;
 import dev.tether.content.testing.FakeSource;
@@ -13,6 +15,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -147,7 +151,7 @@ class FaultAndAbuseTest {
     private Load honestLoad(int port, int requests) throws Exception {
         List<Digest> digests = new ArrayList<>(published.keySet());
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger next = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         List<Future<?>> workers = new ArrayList<>();
@@ -243,7 +247,7 @@ class FaultAndAbuseTest {
                 try {
                     s.getInputStream().readAllBytes();
                     closed++;
-                } catch (java.net.SocketTimeoutException stillOpen) {
+                } catch (SocketTimeoutException stillOpen) {
                     // held open for a minute: not closed
                 } catch (IOException reset) {
                     closed++;
@@ -329,7 +333,7 @@ class FaultAndAbuseTest {
                 out.write(partial, 0, partial.length / 2);
                 out.flush();
                 requestsTried.incrementAndGet();
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
                     try (var files = Files.list(store.resolve("blobs/sha256"))) {
                         return files.anyMatch(p -> p.getFileName().toString().startsWith(".upload-"));
                     }
@@ -353,7 +357,7 @@ class FaultAndAbuseTest {
             try (var files = Files.list(store.resolve("blobs/sha256"))) {
                 for (Path p : files.toList()) {
                     String name = p.getFileName().toString();
-                    if (name.startsWith(".") || !dev.tether.content.store.Sha256.ofFile(p).hex().equals(name)) {
+                    if (name.startsWith(".") || !Sha256.ofFile(p).hex().equals(name)) {
                         partialVisible++;
                     }
                 }
