@@ -149,10 +149,11 @@ class EdgeFaultsTest {
                 CompletableFuture<HttpResponse<byte[]>> early = getAsync(edge, d, "bytes=0-99");
                 CompletableFuture<HttpResponse<byte[]>> whole = getAsync(edge, d, null);
                 early.handle((r, e) -> null).get(30, TimeUnit.SECONDS);
-                // A whole-blob body is held back until the fill is verified, so it never completes with the wrong bytes.
+                // A whole-blob body is held back until the fill is verified, so it never completes with the wrong
+                // bytes: it is cut, or (asked again by the client, or late) refused while the fill backs off.
                 try {
                     HttpResponse<byte[]> w = whole.get(30, TimeUnit.SECONDS);
-                    assertThat(w.statusCode()).isEqualTo(502);
+                    assertThat(w.statusCode()).isIn(502, 503);
                 } catch (ExecutionException cut) {
                     assertThat(cut).hasCauseInstanceOf(java.io.IOException.class);
                 }
