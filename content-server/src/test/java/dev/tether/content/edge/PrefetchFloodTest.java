@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -103,6 +104,7 @@ class PrefetchFloodTest {
             AtomicBoolean flooding = new AtomicBoolean(true);
             ConcurrentHashMap<Integer, AtomicInteger> floodAnswers = new ConcurrentHashMap<>();
             AtomicInteger accepted = new AtomicInteger();
+            Set<String> retryAfter = ConcurrentHashMap.newKeySet();
             List<Future<?>> flood = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 boolean withToken = t % 2 == 0;
@@ -112,6 +114,9 @@ class PrefetchFloodTest {
                         HttpResponse<String> r = prefetch(edge, withToken ? "Bearer " + TestServers.PREFETCH_TOKEN : null,
                                 randomDigests(random, 256));
                         floodAnswers.computeIfAbsent(r.statusCode(), k -> new AtomicInteger()).incrementAndGet();
+                        if (r.statusCode() == 429) {
+                            retryAfter.add(r.headers().firstValue("retry-after").orElse("none"));
+                        }
                         if (r.statusCode() == 202) {
                             accepted.addAndGet(r.body().split("sha256:", -1).length - 1);
                         }
@@ -149,6 +154,7 @@ class PrefetchFloodTest {
             assertThat(floodAnswers.get(429)).as("the flood is told to come back later").isNotNull();
             assertThat(floodAnswers.get(429).get()).isGreaterThan(100);
             assertThat(floodAnswers.keySet()).containsOnly(202, 401, 429);
+            assertThat(retryAfter).containsOnly("30");
             // What was accepted is what the queue can hold (plus at most what the stuck worker took out of it).
             assertThat(accepted.get()).isLessThanOrEqualTo(Prefetcher.DEFAULT_CAPACITY + 8);
             assertThat(gauge(edge, "tether_prefetch_queued")).isLessThanOrEqualTo(Prefetcher.DEFAULT_CAPACITY);
