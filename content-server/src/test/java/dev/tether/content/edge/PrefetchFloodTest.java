@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.FakeSource;
+import dev.tether.content.testing.RawHttp;
 import dev.tether.content.testing.TestClock;
 import dev.tether.content.testing.TestServers;
 import java.net.InetAddress;
@@ -13,6 +14,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,17 +41,20 @@ class PrefetchFloodTest {
     Path dir;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    HttpResponse<String> prefetch(EdgeServer edge, String authorization, List<Digest> digests) throws Exception {
+    /** One POST on a connection of its own, as a flood sends them (and so no race with an idle keep-alive close). */
+    static RawHttp.Response prefetch(EdgeServer edge, String authorization, List<Digest> digests) throws Exception {
         StringBuilder body = new StringBuilder("{\"digests\":[");
         for (int i = 0; i < digests.size(); i++) {
             body.append(i == 0 ? "\"" : ",\"").append(digests.get(i)).append('"');
         }
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(TestServers.url(edge.port()) + "/prefetch"))
-                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body.append("]}").toString()));
-        if (authorization != null) {
-            b.header("Authorization", authorization);
+        byte[] json = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+        try (RawHttp c = new RawHttp(edge.port())) {
+            c.send("POST /prefetch HTTP/1.1\r\nHost: edge\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                    + (authorization != null ? "Authorization: " + authorization + "\r\n" : "")
+                    + "Content-Length: " + json.length + "\r\n\r\n");
+            c.send(json);
+            return c.read();
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static List<Digest> randomDigests(Random random, int n) {
@@ -73,20 +78,20 @@ class PrefetchFloodTest {
         try (FakeSource origin = new FakeSource(content);
              EdgeServer edge = TestServers.edge(dir.resolve("a"), 1L << 30, origin.url(), new TestClock());
              EdgeServer noToken = TestServers.edge(dir.resolve("b"), 1L << 30, origin.url(), List.of())) {
-            HttpResponse<String> none = prefetch(edge, null, List.of(d));
-            assertThat(none.statusCode()).isEqualTo(401);
-            assertThat(none.headers().firstValue("www-authenticate")).hasValue("Bearer");
-            assertThat(none.body()).contains("prefetch needs Authorization: Bearer <token>");
-            assertThat(prefetch(edge, "Bearer wrong-" + TestServers.PREFETCH_TOKEN, List.of(d)).statusCode()).isEqualTo(401);
-            assertThat(prefetch(edge, "Basic " + TestServers.PREFETCH_TOKEN, List.of(d)).statusCode()).isEqualTo(401);
-            HttpResponse<String> off = prefetch(noToken, "Bearer " + TestServers.PREFETCH_TOKEN, List.of(d));
-            assertThat(off.statusCode()).isEqualTo(403);
-            assertThat(off.body()).contains("--prefetch-token-file");
+            RawHttp.Response none = prefetch(edge, null, List.of(d));
+            assertThat(none.status()).isEqualTo(401);
+            assertThat(none.header("www-authenticate")).isEqualTo("Bearer");
+            assertThat(none.text()).contains("prefetch needs Authorization: Bearer <token>");
+            assertThat(prefetch(edge, "Bearer wrong-" + TestServers.PREFETCH_TOKEN, List.of(d)).status()).isEqualTo(401);
+            assertThat(prefetch(edge, "Basic " + TestServers.PREFETCH_TOKEN, List.of(d)).status()).isEqualTo(401);
+            RawHttp.Response off = prefetch(noToken, "Bearer " + TestServers.PREFETCH_TOKEN, List.of(d));
+            assertThat(off.status()).isEqualTo(403);
+            assertThat(off.text()).contains("--prefetch-token-file");
             assertThat(origin.gets()).as("no refused request reached the origin").isZero();
 
-            HttpResponse<String> ok = prefetch(edge, "Bearer " + TestServers.PREFETCH_TOKEN, List.of(d, d));
-            assertThat(ok.statusCode()).isEqualTo(202);
-            assertThat(ok.body()).as("queued once").isEqualTo("{\"queued\":[\"" + d + "\"]}");
+            RawHttp.Response ok = prefetch(edge, "Bearer " + TestServers.PREFETCH_TOKEN, List.of(d, d));
+            assertThat(ok.status()).isEqualTo(202);
+            assertThat(ok.text()).as("queued once").isEqualTo("{\"queued\":[\"" + d + "\"]}");
             EdgeFillTest.awaitHeld(edge, d);
             assertThat(origin.gets()).isEqualTo(1);
         }
@@ -111,14 +116,14 @@ class PrefetchFloodTest {
                 Random random = new Random(t);
                 flood.add(pool.submit(() -> {
                     for (int i = 0; i < 60; i++) {
-                        HttpResponse<String> r = prefetch(edge, withToken ? "Bearer " + TestServers.PREFETCH_TOKEN : null,
+                        RawHttp.Response r = prefetch(edge, withToken ? "Bearer " + TestServers.PREFETCH_TOKEN : null,
                                 randomDigests(random, 256));
-                        floodAnswers.computeIfAbsent(r.statusCode(), k -> new AtomicInteger()).incrementAndGet();
-                        if (r.statusCode() == 429) {
-                            retryAfter.add(r.headers().firstValue("retry-after").orElse("none"));
+                        floodAnswers.computeIfAbsent(r.status(), k -> new AtomicInteger()).incrementAndGet();
+                        if (r.status() == 429) {
+                            retryAfter.add(String.valueOf(r.header("retry-after")));
                         }
-                        if (r.statusCode() == 202) {
-                            accepted.addAndGet(r.body().split("sha256:", -1).length - 1);
+                        if (r.status() == 202) {
+                            accepted.addAndGet(r.text().split("sha256:", -1).length - 1);
                         }
                     }
                     return null;
