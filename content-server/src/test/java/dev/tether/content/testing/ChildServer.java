@@ -1,12 +1,15 @@
 package dev.tether.content.testing;
 
 import dev.tether.content.edge.EdgeServer;
+import dev.tether.content.http.HttpSettings;
 import dev.tether.content.origin.OriginServer;
+import dev.tether.content.store.BearerToken;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,16 +109,23 @@ public final class ChildServer implements AutoCloseable {
         kill();
     }
 
-    /** The child's entry point. */
+    /**
+     * The child's entry point. Its servers keep the production timeouts rather than the tests' short
+     * ones: a pooled connection the test's client reuses after a pause is then not already closed.
+     */
     public static final class Main {
         public static void main(String[] args) throws Exception {
+            HttpSettings http = HttpSettings.defaults().withMaxUploadBytes(64L << 20);
             if ("edge".equals(args[0])) {
-                EdgeServer edge = TestServers.edge(Path.of(args[1]), 1L << 30, args[2], InstantSource.system());
+                EdgeServer edge = EdgeServer.start(new EdgeServer.Config(Path.of(args[1]), 1L << 30, args[2], List.of(),
+                        TestServers.loopback(), null, null, null, Duration.ofSeconds(1), null, http, TestServers.fastFill(),
+                        Duration.ofMinutes(1), 2, BearerToken.of(TestServers.PREFETCH_TOKEN), InstantSource.system()));
                 System.out.println("LISTENING " + edge.port());
                 System.out.flush();
                 edge.runtime().awaitShutdown();
             } else {
-                OriginServer origin = TestServers.origin(Path.of(args[1]));
+                OriginServer origin = OriginServer.start(new OriginServer.Config(Path.of(args[1]), BearerToken.of(TestServers.TOKEN),
+                        TestServers.loopback(), null, http, 2));
                 System.out.println("LISTENING " + origin.port());
                 System.out.flush();
                 origin.runtime().awaitShutdown();
