@@ -93,10 +93,10 @@ class FaultAndAbuseTest {
         feedTheEdgeWrongBytesAndFailures();
 
         System.out.println();
-        System.out.printf("%-44s | %-40s | %s%n", "fault-and-abuse suite", "thrown", "what the server did");
-        System.out.println("-".repeat(44) + "-+-" + "-".repeat(40) + "-+-" + "-".repeat(60));
+        System.out.printf("%-50s | %-32s | %s%n", "fault-and-abuse suite", "thrown", "what the server did");
+        System.out.println("-".repeat(50) + "-+-" + "-".repeat(32) + "-+-" + "-".repeat(60));
         for (String[] r : rows) {
-            System.out.printf("%-44s | %-40s | %s%n", r[0], r[1], r[2]);
+            System.out.printf("%-50s | %-32s | %s%n", r[0], r[1], r[2]);
         }
         System.out.printf("faults-and-abuse: requests tried %d, faults injected %d, bytes lost %d%n%n",
                 requestsTried.get(), faultsInjected, bytesLost);
@@ -135,7 +135,7 @@ class FaultAndAbuseTest {
             row("honest ranges + /healthz, during the abuse", loud.tried() + " requests", served(loud));
             row("prefetch flood without a token", "200 POSTs x 256 random digests", statuses(answers.get("prefetch-anon")));
             row("prefetch flood with the token", "200 POSTs x 256 random digests", statuses(answers.get("prefetch-token"))
-                    + ", queue " + metric(metrics, "tether_prefetch_queued") + "/" + metric(metrics, "tether_prefetch_capacity"));
+                    + ", queue after it " + metric(metrics, "tether_prefetch_queued") + "/" + metric(metrics, "tether_prefetch_capacity"));
             row("GETs of made-up digests", "1500 GETs, 150 digests", statuses(answers.get("made-up"))
                     + ", " + metric(metrics, "tether_cache_fill_backoff_total") + " held back");
             row("prefetch bodies of 10 MiB without a token", "100 POSTs", statuses(answers.get("huge")));
