@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A blob found on disk at start is not trusted by its name: a crash, a bad disk or a hand can
  * have changed it since it was verified. Its first use hashes it again (off the event loop; the
- * request waits), and a blob that fails is deleted, counted and filled again like any miss.
+ * request waits), or sooner if the boot configuration names it, and a blob that fails is deleted,
+ * counted and filled again.
  */
 public final class EdgeCache implements BlobSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EdgeCache.class);
@@ -164,10 +165,20 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         }
     }
 
-    /** Blobs that must stay (those the boot configuration names); eviction passes over them. */
+    /**
+     * Blobs that must stay (those the boot configuration names); eviction passes over them. Those
+     * found at start are verified now rather than when the first booting node waits for them, and
+     * one that fails is filled again at once.
+     */
     public void protect(Set<Digest> digests) {
         synchronized (lock) {
             protectedDigests = Set.copyOf(digests);
+            for (Digest d : protectedDigests) {
+                Entry e = entries.get(d);
+                if (e != null && !e.verified) {
+                    verifyLocked(d, e);
+                }
+            }
         }
     }
 
@@ -262,6 +273,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         Path path = pathOf(digest);
         Digest actual;
         String problem = null;
+        boolean refill;
         try {
             actual = Sha256.ofFile(path);
             if (!actual.equals(digest)) {
@@ -276,6 +288,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
             if (entries.get(digest) != e) {
                 return;
             }
+            refill = protectedDigests.contains(digest);
             if (problem == null) {
                 e.verified = true;
             } else {
@@ -291,7 +304,11 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         }
         metrics.cacheVerified(problem == null);
         if (problem != null) {
-            log.warn("cached {} failed verification at its first use since start: {}; dropped it, fetching it again", digest, problem);
+            log.warn("cached {} failed verification, the first since start: {}; dropped it, fetching it again", digest, problem);
+            if (refill) {
+                // Nodes are about to ask for it; a request arriving meanwhile joins this fill.
+                ensure(digest);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.tether.content.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tether.content.metrics.ServerMetrics;
 import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.FakeSource;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -94,6 +96,27 @@ class EdgeFaultsTest {
                 assertThat(origin.gets()).isEqualTo(2);
                 assertThat(edge.metrics().scrape()).contains("tether_cache_verifications_total{result=\"ok\"} 1.0");
             }
+        }
+    }
+
+    @Test
+    void aCorruptedBlobTheBootConfigurationNamesIsCheckedAndFilledAgainBeforeAnyNodeAsks() throws Exception {
+        byte[] content = Blobs.random(1 << 20, 55);
+        Digest d = Blobs.digestOf(content);
+        byte[] damaged = content.clone();
+        Arrays.fill(damaged, 4096, 4096 + 16, (byte) 0);
+        Path cached = dir.resolve("blobs/sha256/" + d.hex());
+        Files.createDirectories(cached.getParent());
+        Files.write(cached, damaged);
+        ServerMetrics metrics = new ServerMetrics();
+        try (FakeSource origin = new FakeSource(content);
+             EdgeCache cache = EdgeCache.open(dir, 1L << 30, List.of(new FillSource(origin.url(), false)), TestServers.fastFill(),
+                     metrics, clock)) {
+            assertThat(cache.holds(d)).isTrue();
+            cache.protect(Set.of(d));
+            await().atMost(Duration.ofSeconds(30)).until(() -> origin.gets() == 1 && cache.holds(d));
+            assertThat(Files.readAllBytes(cached)).isEqualTo(content);
+            assertThat(metrics.scrape()).contains("tether_cache_verifications_total{result=\"failed\"} 1.0");
         }
     }
 
