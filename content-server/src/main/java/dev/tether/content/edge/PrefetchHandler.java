@@ -20,9 +20,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code POST /prefetch} with {@code {"digests":["sha256:…", …]}}: the hook through which the
- * operator (watching DisklessImage status) tells edges that an image was published. Answers 202
- * with the digests queued; the fetches run in the background.
+ * {@code POST /prefetch} with {@code {"digests":["sha256:…", …]}}: a way to tell an edge what to
+ * fetch before nodes ask, for whoever holds its prefetch token. Answers 202 with the digests queued;
+ * the fetches run in the background. (The operator's edges run without a token: they prefetch what
+ * their boot configuration names, which the operator updates on publication.)
  *
  * <p>Only the holder of the edge's prefetch token may ask: each queued digest costs the origin a
  * fetch, so strangers on the boot network must not choose them. The token is checked before a byte

@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * crowd out the fills that nodes are waiting for. A node's request for a queued blob simply starts
  * (or joins) its fill; the queue then finds it stored.
  *
- * <p>Triggers: {@code POST /prefetch} (the operator's notification when a DisklessImage is
- * published) and every (re)load of the boot configuration, whose profiles name the kernel,
- * initramfs, root image and manifest that nodes are about to fetch.
+ * <p>Triggers: every (re)load of the boot configuration, whose profiles name the kernel, initramfs,
+ * root image and manifest that nodes are about to fetch, and {@code POST /prefetch} from the holder
+ * of the edge's prefetch token.
  *
  * <p>The queue holds each digest once and at most {@code capacity} of them: a publication names a
  * handful, so a caller that asks for more is flooding, and memory must not grow with what it sends.
