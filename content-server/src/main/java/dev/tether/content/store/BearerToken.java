@@ -85,6 +85,15 @@ public final class BearerToken {
                 : new Refused(401, "deleting needs Authorization: Bearer <token> with the origin's token");
     }
 
+    /**
+     * Whether the header carries exactly this token, for endpoints with a single holder (an edge's prefetch token);
+     * an upload grant never counts.
+     */
+    public boolean accepts(String authorization) {
+        String token = presented(authorization);
+        return token != null && !UploadGrant.isGrant(token) && operator(token);
+    }
+
     private boolean operator(String token) {
         return MessageDigest.isEqual(expectedHash, hash(token));
     }
