@@ -1,5 +1,7 @@
 package dev.tether.image.format;
 
+import java.util.Optional;
+
 /**
  * How the chunks of a root image are protected. The code is what the header stores; the overhead is
  * what follows each chunk's body on disk (the GCM tag, or the SHA-256 of an unencrypted chunk).
@@ -36,6 +38,16 @@ public enum ImageCipher {
     /** The name used in manifests and on the command line output, e.g. {@code AES-256-GCM}. */
     public String displayName() {
         return displayName;
+    }
+
+    /** The cipher a manifest names by {@link #displayName()}, or empty for a name this reader does not know. */
+    public static Optional<ImageCipher> fromDisplayName(String name) {
+        for (ImageCipher cipher : values()) {
+            if (cipher.displayName.equals(name)) {
+                return Optional.of(cipher);
+            }
+        }
+        return Optional.empty();
     }
 
     static ImageCipher fromCode(int code) throws ImageFormatException {

@@ -52,10 +52,15 @@ public record Manifest(
     public record Artifact(String file, String digest, long size) {
     }
 
-    /** How the root image is sealed: the cipher, the key id (never the key) and the chunk size. */
+    /**
+     * How the root image is sealed: the cipher, the key id (never the key) and the chunk size.
+     *
+     * @param headerDigest {@code sha256:<hex>} of the container's {@value ImageHeader#SIZE} header bytes, which
+     *     the agent holds the edges' header to (see {@link RootImagePin}); null in manifests of imgutil before it
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    @JsonPropertyOrder({"cipher", "keyId", "chunkSize", "chunkCount"})
-    public record Encryption(String cipher, String keyId, int chunkSize, long chunkCount) {
+    @JsonPropertyOrder({"cipher", "keyId", "chunkSize", "chunkCount", "headerDigest"})
+    public record Encryption(String cipher, String keyId, int chunkSize, long chunkCount, String headerDigest) {
         @JsonIgnore
         public boolean encrypted() {
             return ImageCipher.AES_256_GCM.displayName().equals(cipher);

@@ -13,7 +13,7 @@ class ManifestTest {
         return new Manifest(1, "imgutil 0.1.0", "2025-01-01T00:00:00Z", "debian", "bookworm", "amd64",
                 "6.1.0-28-amd64", "zstd", new Manifest.Artifact("vmlinuz", D, 1),
                 new Manifest.Artifact("initrd.img", D, 2), new Manifest.Artifact(rootFile, D, 3),
-                new Manifest.Artifact(null, D, 4), new Manifest.Encryption("AES-256-GCM", "00ff", 1 << 20, 1));
+                new Manifest.Artifact(null, D, 4), new Manifest.Encryption("AES-256-GCM", "00ff", 1 << 20, 1, D));
     }
 
     @Test

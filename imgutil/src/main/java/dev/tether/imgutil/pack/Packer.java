@@ -5,6 +5,7 @@ import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.ImageOptions;
 import dev.tether.image.format.Manifest;
+import dev.tether.image.format.RootImagePin;
 import dev.tether.image.format.RootImageWriter;
 import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.Version;
@@ -81,7 +82,7 @@ public final class Packer {
                         request.compression().cliName(), vmlinuz, initramfs, sealed.rootImage(), sealed.squashfs(),
                         new Manifest.Encryption(sealed.header().cipher().displayName(),
                                 key == null ? null : key.keyIdHex(), sealed.header().chunkSize(),
-                                sealed.header().chunkCount()));
+                                sealed.header().chunkCount(), RootImagePin.headerDigest(sealed.header())));
                 byte[] json = manifest.toJson();
                 AtomicOutput.write(outDir.resolve(Manifest.FILE_NAME), json, PosixFilePermissions.fromString("rw-r--r--"));
                 return new PackResult(manifest, ContentDigest.of(json));

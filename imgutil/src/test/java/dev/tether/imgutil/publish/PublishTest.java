@@ -96,7 +96,7 @@ class PublishTest {
         }
         Manifest manifest = new Manifest(1, "imgutil test", "2025-01-01T00:00:00Z", "debian", "bookworm", "amd64",
                 "6.1.0-test", "zstd", artifacts[0], artifacts[1], artifacts[2], null,
-                new Manifest.Encryption("NONE+SHA-256", null, 1 << 20, 1));
+                new Manifest.Encryption("NONE+SHA-256", null, 1 << 20, 1, null));
         Files.write(out.resolve("manifest.json"), manifest.toJson());
         return out;
     }
