@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tether.image.format.ChunkIntegrityException;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.FileChunkSource;
+import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.Manifest;
+import dev.tether.image.format.RootImagePin;
 import dev.tether.image.format.RootImageReader;
 import dev.tether.imgutil.cli.CliRun;
 import dev.tether.imgutil.exec.BindMount;
@@ -18,6 +20,7 @@ import dev.tether.imgutil.initramfs.InitramfsIntegration;
 import dev.tether.imgutil.util.Console;
 import dev.tether.imgutil.util.ProcessRunner;
 import java.io.File;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,6 +113,13 @@ class PackTest {
         assertThat(manifest.builder()).startsWith("imgutil ");
         assertThat(manifest.encryption().cipher()).isEqualTo("AES-256-GCM");
         assertThat(manifest.encryption().chunkSize()).isEqualTo(256 * 1024);
+        // The agent holds the edges' header to this pin, so it must be the header as written.
+        byte[] header = new byte[ImageHeader.SIZE];
+        try (var in = Files.newInputStream(out.resolve("root.img"))) {
+            assertThat(in.readNBytes(header, 0, header.length)).isEqualTo(ImageHeader.SIZE);
+        }
+        assertThat(manifest.encryption().headerDigest()).isEqualTo(ContentDigest.of(header));
+        assertThat(RootImagePin.of(manifest).differences(ImageHeader.decode(ByteBuffer.wrap(header)))).isEmpty();
         try (Stream<Path> files = Files.list(out)) {
             assertThat(files.map(path -> path.getFileName().toString()))
                     .containsExactlyInAnyOrder("vmlinuz", "initrd.img", "root.img", "manifest.json");
