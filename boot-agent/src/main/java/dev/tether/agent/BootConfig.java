@@ -12,8 +12,15 @@ import java.util.Optional;
 
 /**
  * Everything the boot needs to know, merged from the kernel command line, the node API's boot configuration
- * (when the profile has a node API) and the addon profile. The command line wins: it is the more specific,
- * per-node source; then the node API's answer (current, for this node); then the addon archive.
+ * (when the profile has a node API) and the addon profile. The command line and the addon archive arrive over
+ * plain HTTP and may be forged; the node API's answer is authenticated. So where a node API exists, what decides
+ * which root the node boots (the image, how it is read, the profile) comes from it alone: a command line
+ * {@code tether.image=} that differs stops the boot, and {@code tether.rootimage=} (which skips the manifest
+ * and so its pins) is refused. The command line still wins, as the more specific per-node source, for what
+ * cannot weaken security: the edges (untrusted by design, every byte from them checked against the node API's
+ * digest, so a forged list can only deny service, which a forged command line can anyway), the writable
+ * layer's size and compression, the console and debug output. Without a node API nothing is authenticated,
+ * and the command line wins over the addon archive.
  *
  * @param image the image (manifest) digest, when known
  * @param rootImage the root image container's digest; when given, the manifest need not be fetched
@@ -69,10 +76,22 @@ public record BootConfig(
         Optional<String> algorithm = cmdline.zramAlgorithm();
         Optional<String> profile = cmdline.profile().or(() -> addon.map(AddonProfile::profile));
         List<String> persistence = List.of();
+        if (!nodeApi.isEmpty() && cmdline.rootImage().isPresent()) {
+            throw new BootConfigException("the kernel command line names a root image (tether.rootimage="
+                    + cmdline.rootImage().get() + "), which skips the image's manifest; this profile has a node API,"
+                    + " whose image digest and manifest alone say what the node boots: remove tether.rootimage= (check"
+                    + " the node's iPXE script, GET /boot/ipxe?mac=..., and who can change it)");
+        }
         if (remote.isPresent()) {
             BootConfiguration config = remote.get();
+            if (config.image() == null) {
+                throw new BootConfigException("the node API's boot configuration names no image, and the image may come"
+                        + " only from the node API when there is one; check that the NodeProfile's image is built");
+            }
             try {
-                if (cmdline.method().isEmpty() && config.method() != null) {
+                // How the image is read decides how much is checked before it is mounted (untethered checks the
+                // whole download's digest), so a forged command line must not choose it.
+                if (config.method() != null) {
                     method = ImageMethod.parse(config.method());
                 }
                 if (cmdline.edges().isEmpty() && config.edges() != null && !config.edges().isEmpty()) {
@@ -82,10 +101,8 @@ public record BootConfig(
                     }
                     edges = List.copyOf(fromApi);
                 }
-                if (cmdline.image().isEmpty() && config.image() != null) {
-                    image = Optional.of(Digests.requireSha256("image", config.image()));
-                }
-                if (cmdline.profile().isEmpty() && config.profile() != null) {
+                image = Optional.of(Digests.requireSha256("image", config.image()));
+                if (config.profile() != null) {
                     profile = Optional.of(config.profile());
                 }
                 BootConfiguration.WritableLayer writable = config.writableLayer();
@@ -106,6 +123,13 @@ public record BootConfig(
             } catch (IllegalArgumentException e) {
                 throw new BootConfigException("the node API's boot configuration: " + e.getMessage()
                         + "; check the NodeProfile", e);
+            }
+            if (cmdline.image().isPresent() && !cmdline.image().equals(image)) {
+                throw new BootConfigException("the kernel command line names the image " + cmdline.image().get()
+                        + " but the node API (authenticated) says " + image.get() + "; the command line comes over plain"
+                        + " HTTP, so the boot stops rather than choose: reboot to fetch a fresh iPXE script (one fetched"
+                        + " before a new image version was published names the old one), and if it persists, check the edge serving"
+                        + " /boot/ipxe?mac=... and who can change what it serves");
             }
         }
         boolean complete = nodeApi.isEmpty() || remote.isPresent();
