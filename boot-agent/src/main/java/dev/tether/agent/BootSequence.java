@@ -14,8 +14,10 @@ import dev.tether.agent.trust.NodeApiCa;
 import dev.tether.agent.trust.NodeApiClient;
 import dev.tether.agent.trust.NodeTrust;
 import dev.tether.image.format.ContentDigest;
+import dev.tether.image.format.ImageFormatException;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.Manifest;
+import dev.tether.image.format.RootImagePin;
 import dev.tether.nodeapi.BootConfiguration;
 import dev.tether.nodeapi.BootReport;
 import dev.tether.nodeapi.NodeApi;
@@ -107,6 +109,10 @@ public final class BootSequence {
             });
             trusted = Optional.of(node);
             config = node.config();
+            if (cmdline.method().isPresent() && cmdline.method().get() != config.method()) {
+                console.info("ignoring tether.method=" + cmdline.method().get().value() + ": the node API's boot"
+                        + " configuration says " + config.method().value() + ", and only it decides how the image is read");
+            }
         }
         console.info("node " + config.node().orElse("(unnamed)") + ", profile " + config.profile().orElse("(none)")
                 + ", " + config.method().value() + " from " + config.edges().size() + " edge"
@@ -139,8 +145,8 @@ public final class BootSequence {
                     resolved.squashfsBytes().orElse(MemoryInfo.memTotalBytes() / 2) + RAM_DISK_SLACK, mounter)));
         }
         RootImageSource.MountedImage image = root.add(timeline.run("image", () -> services.images().open(
-                new RootImageSource.Request(booting.method(), booting.edges(), resolved.rootImageDigest(), key, imageDir,
-                        console))));
+                new RootImageSource.Request(booting.method(), booting.edges(), resolved.rootImageDigest(), resolved.pin(),
+                        key, imageDir, console))));
         console.info("mounted image " + ContentDigest.shortForm(config.image().orElse(resolved.rootImageDigest())) + " "
                 + config.method().value() + " from " + config.edges().size() + " edge"
                 + (config.edges().size() == 1 ? "" : "s") + " in " + seconds(last(timeline)));
@@ -203,15 +209,23 @@ public final class BootSequence {
 
     private ResolvedImage resolve(BootConfig config) throws IOException, BootConfigException {
         if (config.rootImage().isPresent()) {
-            return new ResolvedImage(config.rootImage().get(), Optional.empty(), Optional.empty());
+            return new ResolvedImage(config.rootImage().get(), Optional.empty(), Optional.empty(), Optional.empty());
         }
         String imageDigest = config.image().orElseThrow();
         Manifest manifest = new ManifestResolver(http, options.manifestPatience(), console).fetch(config.edges(), imageDigest);
-        Manifest.Artifact squashfs = manifest.squashfs() != null ? manifest.squashfs() : manifest.rootImage();
+        RootImagePin pin;
+        try {
+            pin = RootImagePin.of(manifest);
+        } catch (ImageFormatException e) {
+            throw new BootConfigException("the image " + ContentDigest.shortForm(imageDigest) + " cannot be booted safely: "
+                    + e.getMessage(), e);
+        }
+        Manifest.Artifact squashfs = manifest.squashfs();
         console.info("image " + ContentDigest.shortForm(imageDigest) + ": " + manifest.distribution() + " " + manifest.release()
                 + ", kernel " + manifest.kernelVersion() + ", root image " + ContentDigest.shortForm(manifest.rootImage().digest())
                 + " (" + gib(squashfs.size()) + (isEncrypted(manifest) ? ", encrypted)" : ", not encrypted)"));
-        return new ResolvedImage(manifest.rootImage().digest(), Optional.of(squashfs.size()), Optional.of(manifest));
+        return new ResolvedImage(manifest.rootImage().digest(), Optional.of(squashfs.size()), Optional.of(manifest),
+                Optional.of(pin));
     }
 
     /** A missing or wrong key is known from the manifest; saying so now beats a failed read in the mount. */
@@ -280,8 +294,12 @@ public final class BootSequence {
                 stats.bytes());
     }
 
-    /** The root image to mount and, when the manifest said, its squashfs size (for the untethered tmpfs). */
-    private record ResolvedImage(String rootImageDigest, Optional<Long> squashfsBytes, Optional<Manifest> manifest) {
+    /**
+     * The root image to mount and, when a manifest named it, its squashfs size (for the untethered tmpfs), the
+     * manifest, and what the manifest pins about the container.
+     */
+    private record ResolvedImage(String rootImageDigest, Optional<Long> squashfsBytes, Optional<Manifest> manifest,
+            Optional<RootImagePin> pin) {
     }
 
     /** The addon profile as read, and the configuration from it and the command line. */

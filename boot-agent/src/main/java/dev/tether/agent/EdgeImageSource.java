@@ -5,6 +5,7 @@ import dev.tether.agent.image.FetchSettings;
 import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
+import dev.tether.image.format.ImageKey;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -19,15 +20,23 @@ public final class EdgeImageSource implements RootImageSource {
     @Override
     public MountedImage open(Request request) throws IOException {
         AgentConsole console = request.console();
+        ImageKey key = request.key().orElse(null);
         RootImageMount mount = switch (request.method()) {
             case TETHERED -> {
                 TetheredSettings defaults = TetheredSettings.defaults();
-                yield RootImageMount.tethered(request.edges(), request.rootImageDigest(), request.key().orElse(null),
-                        request.workDir(), defaults.withFetch(defaults.fetch().withConsole(console::warn)));
+                TetheredSettings settings = defaults.withFetch(defaults.fetch().withConsole(console::warn));
+                yield request.pin().isPresent()
+                        ? RootImageMount.tethered(request.edges(), request.pin().get(), key, request.workDir(), settings)
+                        : RootImageMount.tethered(request.edges(), request.rootImageDigest(), key, request.workDir(), settings);
             }
-            case UNTETHERED -> RootImageMount.untethered(request.edges(), request.rootImageDigest(),
-                    request.key().orElse(null), request.workDir(), throttled(console),
-                    FetchSettings.defaults().withConsole(console::warn));
+            case UNTETHERED -> {
+                FetchSettings settings = FetchSettings.defaults().withConsole(console::warn);
+                yield request.pin().isPresent()
+                        ? RootImageMount.untethered(request.edges(), request.pin().get(), key, request.workDir(),
+                                throttled(console), settings)
+                        : RootImageMount.untethered(request.edges(), request.rootImageDigest(), key, request.workDir(),
+                                throttled(console), settings);
+            }
         };
         return new MountedImage() {
             @Override

@@ -2,6 +2,7 @@ package dev.tether.agent;
 
 import dev.tether.agent.image.FetchStats;
 import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.RootImagePin;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -21,11 +22,13 @@ public interface RootImageSource {
 
     /**
      * @param rootImageDigest the root image container's digest
+     * @param pin what the manifest pins about the container, which the source must hold the edges' header to;
+     *     empty only when the image was named without a manifest ({@code tether.rootimage=}, no node API)
      * @param key the image key; empty for an unencrypted image
      * @param workDir a directory for the FUSE mount point or the downloaded file; for untethered, on a tmpfs
      */
-    record Request(ImageMethod method, List<URI> edges, String rootImageDigest, Optional<ImageKey> key,
-            Path workDir, AgentConsole console) {
+    record Request(ImageMethod method, List<URI> edges, String rootImageDigest, Optional<RootImagePin> pin,
+            Optional<ImageKey> key, Path workDir, AgentConsole console) {
     }
 
     /** The squashfs file while it is available; closing withdraws it (unmount it first). */

@@ -3,17 +3,29 @@ package dev.tether.agent;
 import com.sun.net.httpserver.HttpServer;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageCipher;
+import dev.tether.image.format.ImageFormatException;
+import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.Manifest;
+import dev.tether.image.format.RootImagePin;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** A stand-in edge on loopback that serves blobs by digest, as {@code GET /blobs/sha256/<hex>}. */
+/**
+ * A stand-in edge on loopback that serves blobs by digest, as {@code GET /blobs/sha256/<hex>}, whole or by
+ * range. It serves whatever it was given under a digest, so it can also play an edge that serves another
+ * container under a real image's URL.
+ */
 public final class ManifestServer implements AutoCloseable {
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d+)");
+
     private final HttpServer server;
     private final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
 
@@ -22,8 +34,17 @@ public final class ManifestServer implements AutoCloseable {
         server.createContext("/blobs/sha256/", exchange -> {
             String hex = exchange.getRequestURI().getPath().substring("/blobs/sha256/".length());
             byte[] body = blobs.get("sha256:" + hex);
+            Matcher range = RANGE.matcher(String.valueOf(exchange.getRequestHeaders().getFirst("Range")));
             if (body == null) {
                 exchange.sendResponseHeaders(404, -1);
+            } else if (range.matches()) {
+                int first = Integer.parseInt(range.group(1));
+                int last = Math.min(body.length - 1, Integer.parseInt(range.group(2)));
+                exchange.getResponseHeaders().set("Content-Range", "bytes " + first + "-" + last + "/" + body.length);
+                exchange.sendResponseHeaders(206, last - first + 1);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body, first, last - first + 1);
+                }
             } else {
                 exchange.sendResponseHeaders(200, body.length);
                 try (OutputStream out = exchange.getResponseBody()) {
@@ -43,6 +64,11 @@ public final class ManifestServer implements AutoCloseable {
         return digest;
     }
 
+    /** Serves {@code bytes} under {@code digest}, whatever their own digest is. */
+    public void serve(String digest, byte[] bytes) {
+        blobs.put(digest, bytes);
+    }
+
     public URI url() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
@@ -54,7 +80,22 @@ public final class ManifestServer implements AutoCloseable {
         Manifest.Artifact rootImage = new Manifest.Artifact("root.img", rootImageDigest, squashfsBytes + 4096);
         Manifest.Artifact squashfs = new Manifest.Artifact(null, "sha256:" + "33".repeat(32), squashfsBytes);
         Manifest.Encryption encryption = new Manifest.Encryption(
-                (encrypted ? ImageCipher.AES_256_GCM : ImageCipher.NONE_SHA256).displayName(), keyId, 1 << 20, 1);
+                (encrypted ? ImageCipher.AES_256_GCM : ImageCipher.NONE_SHA256).displayName(), keyId, 1 << 20, 1,
+                "sha256:" + "44".repeat(32));
+        return new Manifest(Manifest.FORMAT_VERSION, "test", "2025-01-01T00:00:00Z", "debian", "bookworm", "amd64",
+                "6.1.0-test", "zstd", kernel, initramfs, rootImage, squashfs, encryption);
+    }
+
+    /** The manifest imgutil would write for {@code container}, a real one, pinning its header. */
+    public static Manifest manifest(byte[] container) throws ImageFormatException {
+        ImageHeader header = ImageHeader.decode(ByteBuffer.wrap(container));
+        Manifest.Artifact kernel = new Manifest.Artifact("vmlinuz", "sha256:" + "11".repeat(32), 1000);
+        Manifest.Artifact initramfs = new Manifest.Artifact("initrd.img", "sha256:" + "22".repeat(32), 2000);
+        Manifest.Artifact rootImage = new Manifest.Artifact("root.img", ContentDigest.of(container), container.length);
+        Manifest.Artifact squashfs = new Manifest.Artifact(null, "sha256:" + "33".repeat(32), header.plaintextSize());
+        Manifest.Encryption encryption = new Manifest.Encryption(header.cipher().displayName(),
+                header.cipher().encrypted() ? header.keyIdHex() : null, header.chunkSize(), header.chunkCount(),
+                RootImagePin.headerDigest(header));
         return new Manifest(Manifest.FORMAT_VERSION, "test", "2025-01-01T00:00:00Z", "debian", "bookworm", "amd64",
                 "6.1.0-test", "zstd", kernel, initramfs, rootImage, squashfs, encryption);
     }

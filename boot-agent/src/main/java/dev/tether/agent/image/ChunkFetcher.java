@@ -12,7 +12,9 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -24,6 +26,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
 
 /**
  * Fetches byte ranges of one root image container from a set of edges, and does not give up: each range
@@ -31,7 +34,8 @@ import java.util.concurrent.atomic.LongAdder;
  * second edge and the first verified answer wins; an edge that fails, stalls or sends bytes that fail
  * verification is set aside and the range is asked of another (a damaged copy is named on the console);
  * when no edge can serve, the caller waits (with a console message naming the edges) until one can. The
- * only way out without an answer is {@link #close()}.
+ * only ways out without an answer are {@link #close()} and every edge answering with another image
+ * ({@link ForeignImageException}): waiting would not change that, and taking one would boot the wrong image.
  *
  * <p>HTTP/1.1 with keep-alive: one pooled connection per request in flight, so parallel readers open
  * parallel connections to each edge and reuse them. Plain-HTTP edges are read by {@link PlainHttpRanges}
@@ -42,7 +46,10 @@ import java.util.concurrent.atomic.LongAdder;
  * the blocked caller itself.
  */
 public final class ChunkFetcher implements Closeable {
-    /** Turns the bytes of a range into the caller's value, or rejects them as damaged. */
+    /**
+     * Turns the bytes of a range into the caller's value, or rejects them as damaged ({@link ImageFormatException})
+     * or as another image's ({@link ForeignImageException}).
+     */
     @FunctionalInterface
     public interface Verifier<T> {
         T verify(RangeBody body) throws ImageFormatException;
@@ -55,6 +62,7 @@ public final class ChunkFetcher implements Closeable {
     private final ScheduledExecutorService timer;
     private final EdgeSet edges;
     private final String hex;
+    private final String image;
     private final FetchSettings settings;
     private final HedgePolicy hedge;
     private final OutageReporter outages;
@@ -72,7 +80,7 @@ public final class ChunkFetcher implements Closeable {
         this.hex = ContentDigest.hex(rootImageDigest);
         this.settings = settings;
         this.hedge = new HedgePolicy(settings.hedgeInitial(), settings.hedgeMin(), settings.hedgeMax());
-        String image = ContentDigest.shortForm(rootImageDigest);
+        this.image = ContentDigest.shortForm(rootImageDigest);
         this.outages = new OutageReporter(settings.console(), settings.consoleInterval(), image);
         this.damage = new DamageReporter(settings.console(), settings.consoleInterval(), image);
         this.http = HttpClient.newBuilder()
@@ -97,7 +105,8 @@ public final class ChunkFetcher implements Closeable {
      *
      * @param spreadKey spreads ties between equally busy edges (the chunk index)
      * @param what      names the range in console messages, e.g. "chunk 17"
-     * @throws IOException only when this fetcher is closed or the thread is interrupted
+     * @throws ForeignImageException when every edge answered with another image's bytes
+     * @throws IOException otherwise only when this fetcher is closed or the thread is interrupted
      */
     public <T> T fetch(long offset, int length, long spreadKey, String what, Verifier<T> verifier) throws IOException {
         return fetch(offset, length, spreadKey, what, null, verifier);
@@ -113,6 +122,7 @@ public final class ChunkFetcher implements Closeable {
             throws IOException {
         Range range = new Range(offset, length, bodies);
         Set<Edge> failedHere = new HashSet<>();
+        Map<Edge, String> foreign = new LinkedHashMap<>();
         List<Attempt> running = new ArrayList<>(2);
         BlockingQueue<Attempt> finished = new LinkedBlockingQueue<>();
         try {
@@ -123,6 +133,8 @@ public final class ChunkFetcher implements Closeable {
                     if (edge == null && !failedHere.isEmpty()) {
                         // Each edge has failed this range once; start another round with those whose backoff is over.
                         failedHere.clear();
+                        // An edge that served another image would serve it again: it is not asked again.
+                        failedHere.addAll(foreign.keySet());
                         edge = edges.pick(spreadKey, failedHere);
                     }
                     if (edge == null) {
@@ -137,11 +149,20 @@ public final class ChunkFetcher implements Closeable {
                     continue;
                 }
                 running.remove(done);
-                T value = settle(done, what, verifier);
+                T value = settle(done, what, verifier, foreign);
                 if (value != null) {
                     return value;
                 }
                 failedHere.add(done.edge);
+                if (!foreign.isEmpty() && foreign.keySet().containsAll(edges.edges())) {
+                    throw new ForeignImageException("no edge serves " + what + " of root image " + image
+                            + " as the manifest pins it (" + foreign.entrySet().stream()
+                                    .map(entry -> entry.getKey() + ": " + entry.getValue())
+                                    .collect(Collectors.joining("; "))
+                            + "); an edge that serves another image under this digest was tampered with or holds a"
+                            + " wrong copy, so the boot stops rather than trust it: check those edges, delete their"
+                            + " cached copy of the blob, and boot again");
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -184,8 +205,8 @@ public final class ChunkFetcher implements Closeable {
         }
     }
 
-    /** The verified value, or null after recording why this attempt's edge failed. */
-    private <T> T settle(Attempt done, String what, Verifier<T> verifier) {
+    /** The verified value, or null after recording why this attempt's edge failed (in {@code foreign}, if so). */
+    private <T> T settle(Attempt done, String what, Verifier<T> verifier, Map<Edge, String> foreign) {
         RangeBody body;
         try {
             body = done.future.get();
@@ -204,6 +225,13 @@ public final class ChunkFetcher implements Closeable {
             outages.served(done.edge);
             bytes.add(body.bytes().limit());
             return value;
+        } catch (ForeignImageException e) {
+            integrityFailures.increment();
+            foreign.put(done.edge, e.getMessage());
+            edges.failed(done.edge, "served another image");
+            settings.console().message(done.edge + " answered for " + what + " of root image " + image
+                    + " with another image's: " + e.getMessage() + "; not asking it again");
+            return null;
         } catch (ImageFormatException e) {
             integrityFailures.increment();
             edges.failed(done.edge, "sent a damaged copy of " + what);

@@ -3,6 +3,7 @@ package dev.tether.agent.image;
 import dev.tether.agent.fuse.ReadOnlyFile;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.RootImagePin;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -48,17 +49,33 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     }
 
     /**
-     * Reads the header from the edges (waiting for one if none answers) and checks the key against it.
+     * Reads the header from the edges (waiting for one if none answers), holds it to what the manifest pins, and
+     * checks the key against it.
      *
      * @param key the image key, or null for an unencrypted image
+     * @throws ForeignImageException when no edge serves the header the manifest pins
      * @throws dev.tether.image.format.KeyMismatchException when the key is not this image's
+     */
+    public static RemoteRootImage open(List<URI> edges, RootImagePin pin, ImageKey key, TetheredSettings settings)
+            throws IOException {
+        return open(edges, pin.containerDigest(), pin, key, settings);
+    }
+
+    /**
+     * {@link #open(List, RootImagePin, ImageKey, TetheredSettings)} for a container named without a manifest, so
+     * with nothing to hold its header to but the key: only for a boot without a node API.
      */
     public static RemoteRootImage open(List<URI> edges, String rootImageDigest, ImageKey key, TetheredSettings settings)
             throws IOException {
+        return open(edges, rootImageDigest, null, key, settings);
+    }
+
+    private static RemoteRootImage open(List<URI> edges, String rootImageDigest, RootImagePin pin, ImageKey key,
+            TetheredSettings settings) throws IOException {
         EdgeSet edgeSet = new EdgeSet(edges, settings.fetch().backoff());
         ChunkFetcher fetcher = new ChunkFetcher(edgeSet, rootImageDigest, settings.fetch());
         try {
-            ImageHeader header = RemoteHeader.fetch(fetcher);
+            ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
             ChunkOpener opener = new ChunkOpener(header, key);
             opener.warmUpInBackground();
             return new RemoteRootImage(fetcher, opener, settings);

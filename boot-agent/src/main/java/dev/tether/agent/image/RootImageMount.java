@@ -3,6 +3,7 @@ package dev.tether.agent.image;
 import dev.tether.agent.fuse.FuseMount;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.RootImagePin;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -31,14 +32,26 @@ public final class RootImageMount implements Closeable {
     }
 
     /**
-     * Mounts the image at {@code fuseDir} as {@code fuseDir/root.sfs}, read on demand from all edges.
+     * Mounts the image at {@code fuseDir} as {@code fuseDir/root.sfs}, read on demand from all edges, once an edge
+     * served the header the manifest pins.
      *
      * @param key null for an unencrypted image
+     * @throws ForeignImageException when no edge serves the pinned header
      */
+    public static RootImageMount tethered(List<URI> edges, RootImagePin pin, ImageKey key, Path fuseDir,
+                                          TetheredSettings settings) throws IOException {
+        Files.createDirectories(fuseDir);
+        return tethered(RemoteRootImage.open(edges, pin, key, settings), fuseDir);
+    }
+
+    /** {@link #tethered(List, RootImagePin, ImageKey, Path, TetheredSettings)} without a manifest (no node API). */
     public static RootImageMount tethered(List<URI> edges, String rootImageDigest, ImageKey key, Path fuseDir,
                                           TetheredSettings settings) throws IOException {
         Files.createDirectories(fuseDir);
-        RemoteRootImage image = RemoteRootImage.open(edges, rootImageDigest, key, settings);
+        return tethered(RemoteRootImage.open(edges, rootImageDigest, key, settings), fuseDir);
+    }
+
+    private static RootImageMount tethered(RemoteRootImage image, Path fuseDir) throws IOException {
         try {
             FuseMount fuse = FuseMount.mount(fuseDir, FILE_NAME, image);
             return new RootImageMount(fuseDir.resolve(FILE_NAME), image, fuse, image.fetcher());
@@ -50,10 +63,18 @@ public final class RootImageMount implements Closeable {
 
     /**
      * Downloads the image into {@code ramDir/root.sfs} (a tmpfs: the memory it takes is the squashfs size),
-     * striped over all edges, reporting progress about twice a second.
+     * striped over all edges, reporting progress about twice a second. The header is held to the manifest's
+     * pins before any chunk is fetched, and the whole download to the container digest before it is kept.
      *
      * @param key null for an unencrypted image
+     * @throws ForeignImageException when no edge serves the pinned header, or the download is not the container
      */
+    public static RootImageMount untethered(List<URI> edges, RootImagePin pin, ImageKey key, Path ramDir,
+                                            Consumer<DownloadProgress> progress, FetchSettings settings) throws IOException {
+        return untethered(edges, pin.containerDigest(), pin, key, ramDir, progress, settings);
+    }
+
+    /** Without a manifest (no node API): the header is not pinned, the download still checked against the digest. */
     public static RootImageMount untethered(List<URI> edges, String rootImageDigest, ImageKey key, Path ramDir,
                                             Consumer<DownloadProgress> progress) throws IOException {
         return untethered(edges, rootImageDigest, key, ramDir, progress, FetchSettings.defaults());
@@ -61,14 +82,19 @@ public final class RootImageMount implements Closeable {
 
     public static RootImageMount untethered(List<URI> edges, String rootImageDigest, ImageKey key, Path ramDir,
                                             Consumer<DownloadProgress> progress, FetchSettings settings) throws IOException {
+        return untethered(edges, rootImageDigest, null, key, ramDir, progress, settings);
+    }
+
+    private static RootImageMount untethered(List<URI> edges, String rootImageDigest, RootImagePin pin, ImageKey key,
+            Path ramDir, Consumer<DownloadProgress> progress, FetchSettings settings) throws IOException {
         Files.createDirectories(ramDir);
         Path target = ramDir.resolve(FILE_NAME);
         ChunkFetcher fetcher = new ChunkFetcher(new EdgeSet(edges, settings.backoff()), rootImageDigest, settings);
         try {
-            ImageHeader header = RemoteHeader.fetch(fetcher);
+            ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
             ChunkOpener opener = new ChunkOpener(header, key);
             opener.warmUpInBackground();
-            new UntetheredDownload(fetcher, opener, UntetheredDownload.parallelismFor(edges.size()))
+            new UntetheredDownload(fetcher, opener, UntetheredDownload.parallelismFor(edges.size()), rootImageDigest)
                     .downloadTo(target, progress);
         } catch (IOException | RuntimeException e) {
             fetcher.close();

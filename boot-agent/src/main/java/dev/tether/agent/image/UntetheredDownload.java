@@ -1,5 +1,6 @@
 package dev.tether.agent.image;
 
+import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageHeader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -17,7 +18,9 @@ import java.util.function.Consumer;
  * Downloads a whole root image into a file (in a tmpfs, for an untethered root): chunk requests run in
  * parallel, spread over all edges by the fetcher, each chunk verified and decrypted as it arrives and
  * written at its place, so the file is the plain squashfs and costs its compressed size in memory. A chunk
- * that fails or fails verification is fetched again from another edge.
+ * that fails or fails verification is fetched again from another edge. The container's bytes are hashed on
+ * the way, and the download counts only when that digest is the container's: the chunks of an unencrypted
+ * image carry plain hashes, which an edge could compute for chunks of its own.
  */
 public final class UntetheredDownload {
     private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(500);
@@ -29,16 +32,22 @@ public final class UntetheredDownload {
     private final ImageHeader header;
     private final int parallelism;
     private final int chunksPerRequest;
+    private final String containerDigest;
+    private final ContainerDigest digest;
     private final AtomicLong nextChunk = new AtomicLong();
     private final AtomicLong bytesDone = new AtomicLong();
     private final AtomicReference<IOException> failure = new AtomicReference<>();
 
-    public UntetheredDownload(ChunkFetcher fetcher, ChunkOpener opener, int parallelism) {
+    /** @param containerDigest {@code sha256:<hex>} the whole container must have, header and sealed chunks */
+    public UntetheredDownload(ChunkFetcher fetcher, ChunkOpener opener, int parallelism, String containerDigest) {
         this.fetcher = fetcher;
         this.opener = opener;
         this.header = opener.header();
         this.parallelism = parallelism;
         this.chunksPerRequest = Math.max(1, REQUEST_BYTES / header.chunkSize());
+        this.containerDigest = containerDigest;
+        // Two requests' worth per worker may wait for a slow one before them; more and the workers wait too.
+        this.digest = new ContainerDigest(2L * parallelism * chunksPerRequest * header.sealedChunkSize());
     }
 
     /**
@@ -49,9 +58,14 @@ public final class UntetheredDownload {
         return Math.clamp(edges * 2L, 4, 8);
     }
 
-    /** Writes the plaintext to {@code target} (created or truncated), reporting progress along the way. */
+    /**
+     * Writes the plaintext to {@code target} (created or truncated), reporting progress along the way.
+     *
+     * @throws ForeignImageException when what the edges served is not the container (the file is then garbage)
+     */
     public void downloadTo(Path target, Consumer<DownloadProgress> progress) throws IOException {
         long started = System.nanoTime();
+        addToDigest(0, ByteBuffer.wrap(header.encoded()));
         try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             List<Thread> workers = new ArrayList<>();
@@ -67,14 +81,37 @@ public final class UntetheredDownload {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 failure.compareAndSet(null, new IOException("interrupted while downloading the root image"));
+                digest.abandon();
                 fetcher.close();
             }
             if (failure.get() != null) {
                 throw failure.get();
             }
+            checkDigest();
             out.force(false);
         }
         progress.accept(progress(started));
+    }
+
+    private void checkDigest() throws ForeignImageException {
+        String got = digest.hashedBytes() == header.containerSize() ? digest.digest() : "(incomplete)";
+        if (!got.equals(containerDigest)) {
+            throw new ForeignImageException("the root image downloaded from " + fetcher.edges().edges() + " is not "
+                    + ContentDigest.shortForm(containerDigest) + " (its digest is "
+                    + (got.startsWith(ContentDigest.PREFIX) ? ContentDigest.shortForm(got) : got)
+                    + "): an edge served chunks of another image that its header's checks could not tell apart,"
+                    + " so the download is discarded; check those edges, delete their cached copy of the blob, and"
+                    + " boot again");
+        }
+    }
+
+    private void addToDigest(long offset, ByteBuffer sealed) throws IOException {
+        try {
+            digest.add(offset, sealed);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while downloading the root image", e);
+        }
     }
 
     /**
@@ -84,6 +121,8 @@ public final class UntetheredDownload {
      */
     private void work(FileChannel out) {
         ByteBuffer plain = ByteBuffer.allocate(header.chunkSize() * chunksPerRequest);
+        // The verified sealed bytes, kept past the fetcher's buffer for the container digest.
+        ByteBuffer sealedCopy = ByteBuffer.allocate(header.sealedChunkSize() * chunksPerRequest);
         long first;
         while (failure.get() == null && (first = nextChunk.getAndAdd(chunksPerRequest)) < header.chunkCount()) {
             long start = first;
@@ -103,6 +142,7 @@ public final class UntetheredDownload {
                         opener.openInto(chunk, sealed.slice(at, location.length()), into);
                         plain.position(plain.position() + into.remaining());
                     }
+                    sealedCopy.clear().put(sealed.duplicate().limit(rangeLength)).flip();
                     return plain.flip();
                 });
                 long position = start * header.chunkSize();
@@ -111,7 +151,9 @@ public final class UntetheredDownload {
                     position += out.write(data, position);
                 }
                 bytesDone.addAndGet(length);
+                addToDigest(firstLocation.offset(), sealedCopy);
             } catch (IOException e) {
+                digest.abandon();
                 failure.compareAndSet(null, e.getMessage() != null && e.getMessage().contains("No space left")
                         ? new IOException("the RAM disk is full: the root image needs " + header.plaintextSize()
                         + " bytes; give the node more memory or use the tethered method", e)

@@ -1,0 +1,166 @@
+package dev.tether.agent.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tether.image.format.ChunkSealer;
+import dev.tether.image.format.ContentDigest;
+import dev.tether.image.format.ImageCipher;
+import dev.tether.image.format.ImageHeader;
+import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.ImageOptions;
+import dev.tether.image.format.RootImagePin;
+import dev.tether.image.format.RootImageWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An edge that serves a container of its own under the real image's URL: the attack is a downgrade (its own
+ * unencrypted container, whose chunks carry plain hashes it can compute, in place of the encrypted image) or
+ * another build. The reader holds the edge's header to the manifest's pins before it reads any chunk, tethered
+ * and untethered, asks another edge when one serves another image, and stops when none serves the pinned one.
+ * The edges are real HTTP servers on loopback.
+ */
+class ForeignImageTest {
+    private static TestImage image;
+    private static RootImagePin pin;
+
+    @TempDir
+    Path dir;
+    private final List<String> console = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void buildImage() throws Exception {
+        Tools.assumeMksquashfs();
+        image = TestImage.shared();
+        pin = new RootImagePin(image.digest, Files.size(image.container), RootImagePin.headerDigest(image.header),
+                ImageCipher.AES_256_GCM, image.key.keyIdHex(), TestImage.CHUNK_SIZE, Files.size(image.squashfs));
+    }
+
+    @Test
+    void tetheredRefusesAnUnencryptedContainerServedUnderTheEncryptedImagesUrl() throws Exception {
+        byte[] unencrypted = container(ImageOptions.unencrypted());
+        try (FakeEdge forged = new FakeEdge(unencrypted, FakeEdge.Behaviour.GOOD, 0)) {
+            assertThatThrownBy(() -> RemoteRootImage.open(List.of(forged.url()), pin, image.key, settings()))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessage("no edge serves the header of root image " + ContentDigest.shortForm(image.digest)
+                            + " as the manifest pins it (" + forged.url() + ": cipher NONE+SHA-256 where the manifest"
+                            + " pins AES-256-GCM, key id (none) where the manifest pins " + image.key.keyIdHex()
+                            + ", header digest " + headerDigestOf(unencrypted) + " where the manifest pins "
+                            + ContentDigest.shortForm(pin.headerDigest()) + "); an edge that serves another image under"
+                            + " this digest was tampered with or holds a wrong copy, so the boot stops rather than trust"
+                            + " it: check those edges, delete their cached copy of the blob, and boot again");
+            assertThat(forged.requests).as("the header only: no chunk was read").hasValue(1);
+        }
+    }
+
+    @Test
+    void untetheredRefusesItBeforeDownloadingAnything() throws Exception {
+        Path ram = dir.resolve("ram");
+        try (FakeEdge forged = new FakeEdge(container(ImageOptions.unencrypted()), FakeEdge.Behaviour.GOOD, 0)) {
+            assertThatThrownBy(() -> RootImageMount.untethered(List.of(forged.url()), pin, image.key, ram, progress -> { },
+                    settings().fetch()))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessageContaining(forged.url() + ": cipher NONE+SHA-256 where the manifest pins AES-256-GCM");
+            assertThat(forged.requests).hasValue(1);
+        }
+        assertThat(ram.resolve(RootImageMount.FILE_NAME)).doesNotExist();
+    }
+
+    @Test
+    void anotherKeyOrAnotherChunkSizeIsRefusedByName() throws Exception {
+        ImageKey otherKey = ImageKey.generate(new SecureRandom());
+        try (FakeEdge otherKeys = new FakeEdge(container(ImageOptions.encrypted(otherKey)), FakeEdge.Behaviour.GOOD, 0);
+             FakeEdge otherChunks = new FakeEdge(container(ImageOptions.encrypted(image.key).withChunkSize(
+                     2 * TestImage.CHUNK_SIZE)), FakeEdge.Behaviour.GOOD, 0)) {
+            assertThatThrownBy(() -> RemoteRootImage.open(List.of(otherKeys.url()), pin, image.key, settings()))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessageContaining(otherKeys.url() + ": key id " + otherKey.keyIdHex() + " where the manifest pins "
+                            + image.key.keyIdHex());
+            assertThatThrownBy(() -> RemoteRootImage.open(List.of(otherChunks.url()), pin, image.key, settings()))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessageContaining(otherChunks.url() + ": chunk size 524288 where the manifest pins 262144");
+        }
+    }
+
+    @Test
+    void anEdgeServingAnotherImageIsNamedAndTheImageReadFromAnother() throws Exception {
+        try (FakeEdge forged = new FakeEdge(container(ImageOptions.unencrypted()), FakeEdge.Behaviour.GOOD, 0);
+             FakeEdge honest = new FakeEdge(Files.readAllBytes(image.container), FakeEdge.Behaviour.GOOD, 0);
+             RemoteRootImage remote = RemoteRootImage.open(List.of(forged.url(), honest.url()), pin, image.key,
+                     settings())) {
+            assertThat(remote.header()).isEqualTo(image.header);
+            byte[] expected = Files.readAllBytes(image.squashfs);
+            byte[] got = new byte[expected.length];
+            for (int position = 0; position < got.length; ) {
+                position += remote.read(position, ByteBuffer.wrap(got, position, got.length - position));
+            }
+            assertThat(got).isEqualTo(expected);
+        }
+        assertThat(console).first().asString().matches("http://127\\.0\\.0\\.1:\\d+ answered for the header of root image "
+                + "sha256:[0-9a-f]{12}\\.\\.\\. with another image's: cipher NONE\\+SHA-256 where the manifest pins"
+                + " AES-256-GCM, .*; not asking it again");
+    }
+
+    /**
+     * The chunks of an unencrypted image carry plain hashes, so an edge can serve the pinned header with a chunk
+     * of its own and the hash it computed for it. The untethered download's container digest catches that.
+     */
+    @Test
+    void untetheredRefusesAnUnencryptedImageWithAChunkOfTheEdgesOwn() throws Exception {
+        byte[] real = container(ImageOptions.unencrypted());
+        ImageHeader header = ImageHeader.decode(ByteBuffer.wrap(real));
+        RootImagePin plainPin = new RootImagePin(ContentDigest.of(real), real.length, RootImagePin.headerDigest(header),
+                ImageCipher.NONE_SHA256, "", TestImage.CHUNK_SIZE, header.plaintextSize());
+        byte[] forgedBytes = real.clone();
+        ByteBuffer plaintext = ByteBuffer.wrap(Files.readAllBytes(image.squashfs), TestImage.CHUNK_SIZE,
+                header.plaintextLength(1)).slice();
+        plaintext.put(0, (byte) (plaintext.get(0) ^ 0x5a));
+        new ChunkSealer(header, null).seal(1, plaintext, ByteBuffer.wrap(forgedBytes, (int) header.chunkOffset(1),
+                header.chunkLength(1)));
+        Path ram = dir.resolve("ram");
+        try (FakeEdge forged = new FakeEdge(forgedBytes, FakeEdge.Behaviour.GOOD, 0)) {
+            assertThatThrownBy(() -> RootImageMount.untethered(List.of(forged.url()), plainPin, null, ram,
+                    progress -> { }, settings().fetch()))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessage("the root image downloaded from [" + forged.url() + "] is not "
+                            + ContentDigest.shortForm(plainPin.containerDigest()) + " (its digest is "
+                            + ContentDigest.shortForm(ContentDigest.of(forgedBytes)) + "): an edge served chunks of"
+                            + " another image that its header's checks could not tell apart, so the download is"
+                            + " discarded; check those edges, delete their cached copy of the blob, and boot again");
+        }
+        assertThat(ram.resolve(RootImageMount.FILE_NAME)).doesNotExist();
+    }
+
+    /** The test image's squashfs sealed again, as an edge could: its own container under the same URL. */
+    private byte[] container(ImageOptions options) throws Exception {
+        ImageOptions sized = options.chunkSize() == ImageHeader.DEFAULT_CHUNK_SIZE
+                ? options.withChunkSize(TestImage.CHUNK_SIZE) : options;
+        Path file = Files.createTempFile(dir, "forged-", ".img");
+        RootImageWriter.writeFile(image.squashfs, file, sized);
+        return Files.readAllBytes(file);
+    }
+
+    private static String headerDigestOf(byte[] container) {
+        return ContentDigest.shortForm(ContentDigest.of(Arrays.copyOf(container, ImageHeader.SIZE)));
+    }
+
+    private TetheredSettings settings() {
+        FetchSettings fetch = FetchSettings.defaults()
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(3))
+                .withBackoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(500)))
+                .withConsole(console::add)
+                // No second request while the first is out, so which edge answers the header first is known.
+                .withHedge(Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(30));
+        return new TetheredSettings(4L << 20, 8, fetch);
+    }
+}
