@@ -383,6 +383,23 @@ public final class TetherCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes edge {@code index} serve {@code foreign} under the root image's URL, as a tampered edge would: once it
+     * holds the whole blob, it is stopped, its cached copy replaced, and started again on that cache (which takes
+     * what it finds on disk, as a restarted pod does).
+     */
+    public void serveForeignRootImage(int index, ImageCache.CachedImage image, BuildResult result, Path foreign)
+            throws Exception {
+        String hex = result.rootImageDigest().substring("sha256:".length());
+        long size = Files.size(image.storeDir().resolve("blobs/sha256/" + hex));
+        Path cached = edges.get(index).config.cacheDir().resolve("blobs/sha256/" + hex);
+        eventually("edge " + index + " holding the whole root image",
+                () -> Files.exists(cached) && Files.size(cached) == size ? cached : null);
+        stopEdge(index);
+        Files.copy(foreign, cached, StandardCopyOption.REPLACE_EXISTING);
+        startEdge(index);
+    }
+
     /** Response body bytes edge {@code index} sent so far ({@code tether_http_sent_bytes_total}), 0 once stopped. */
     public long bytesSent(int index) throws IOException, InterruptedException {
         EdgeNode edge = edges.get(index);

@@ -8,6 +8,8 @@ import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
+import dev.tether.image.format.ImageOptions;
+import dev.tether.image.format.RootImageWriter;
 import dev.tether.operator.image.BuildResult;
 import dev.tether.operator.profile.AddonArchive;
 import java.nio.file.Files;
@@ -19,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -183,6 +186,45 @@ class VmBootTest {
                 System.err.println("[VmBootTest] disarmed machine: " + refusal.text());
                 assertThat(refusal.text()).contains("kubectl annotate -n " + NAMESPACE + " nodecredential " + node + " tether.dev/rearm=");
                 assertThat(vm.find("root ready at")).as("no root without a key").isEmpty();
+            }
+        }
+    }
+
+    /**
+     * An edge that serves its own unencrypted container under the encrypted image's URL (its chunks carry hashes
+     * it computed itself) must not get the machine to boot it: the agent holds the header to the manifest's pins
+     * and stops, naming the edges and what differs. Every edge does so here, so none is left to read from.
+     */
+    @Test
+    void aMachineServedAnUnencryptedContainerUnderTheImagesUrlRefusesIt() throws Exception {
+        var image = ImageCache.get(PROJECT);
+        Path runDir = freshDir("vm-boot-foreign");
+        String node = "vm-003";
+        String mac = "52:54:00:12:34:58";
+        try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir)) {
+            BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
+            cluster.publish(image, result);
+            cluster.apply(TetherCluster.profile(PROFILE, image.image(), NodeProfileSpec.ImageMethod.TETHERED, TestSshKey.get().publicKey()));
+            cluster.apply(TetherCluster.credential(node, PROFILE, NAMESPACE, mac, NodeCredentialSpec.Arming.ONCE));
+            Path plain = runDir.resolve("foreign.sfs");
+            byte[] bytes = new byte[4 << 20];
+            new Random(13).nextBytes(bytes);
+            Files.write(plain, bytes);
+            Path foreign = runDir.resolve("foreign.img");
+            RootImageWriter.writeFile(plain, foreign, ImageOptions.unencrypted());
+            for (int edge = 0; edge < cluster.edgeCount(); edge++) {
+                cluster.serveForeignRootImage(edge, image, result, foreign);
+            }
+            try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
+                 var vm = VirtualMachine.builder().mac(mac).workDir(runDir).tpmSocket(tpm.controlSocket())
+                         .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start()) {
+                // The pattern reaches the end of the message, so the whole line has arrived when it matches.
+                var refusal = vm.waitFor("tether: error: image failed: no edge serves the header of root image .*cipher"
+                        + " NONE\\+SHA-256 where the manifest pins AES-256-GCM.*and boot again", BOOT_PATIENCE);
+                System.err.println("[VmBootTest] machine served a foreign container: " + refusal.text());
+                assertThat(refusal.text().split(": cipher NONE\\+SHA-256", -1)).as("every edge named").hasSize(cluster.edgeCount() + 1);
+                assertThat(vm.find("mounted image")).as("nothing read past the header").isEmpty();
+                assertThat(vm.find("root ready at")).as("no root from a foreign container").isEmpty();
             }
         }
     }
