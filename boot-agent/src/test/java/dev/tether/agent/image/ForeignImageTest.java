@@ -111,6 +111,16 @@ class ForeignImageTest {
                 + " AES-256-GCM, .*; not asking it again");
     }
 
+    @Test
+    void withoutAManifestAGivenKeyStillRefusesAnUnencryptedContainer() throws Exception {
+        // tether.rootimage= without a node API: no pins, but a key says the image is encrypted.
+        try (FakeEdge forged = new FakeEdge(container(ImageOptions.unencrypted()), FakeEdge.Behaviour.GOOD, 0)) {
+            assertThatThrownBy(() -> RemoteRootImage.open(List.of(forged.url()), image.digest, image.key, settings()))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessageContaining(forged.url() + ": cipher NONE+SHA-256 though the image key says it is encrypted");
+        }
+    }
+
     /**
      * The chunks of an unencrypted image carry plain hashes, so an edge can serve the pinned header with a chunk
      * of its own and the hash it computed for it. The untethered download's container digest catches that.
