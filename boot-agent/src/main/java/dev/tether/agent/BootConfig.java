@@ -128,8 +128,8 @@ public record BootConfig(
                 throw new BootConfigException("the kernel command line names the image " + cmdline.image().get()
                         + " but the node API (authenticated) says " + image.get() + "; the command line comes over plain"
                         + " HTTP, so the boot stops rather than choose: reboot to fetch a fresh iPXE script (one fetched"
-                        + " before a new image version was published names the old one), and if it persists, check the edge serving"
-                        + " /boot/ipxe?mac=... and who can change what it serves");
+                        + " before a new image version was published names the old one), and if it persists, check the"
+                        + " edge serving /boot/ipxe?mac=... and who can change what it serves");
             }
         }
         boolean complete = nodeApi.isEmpty() || remote.isPresent();

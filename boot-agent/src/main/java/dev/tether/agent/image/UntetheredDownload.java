@@ -46,8 +46,8 @@ public final class UntetheredDownload {
         this.parallelism = parallelism;
         this.chunksPerRequest = Math.max(1, REQUEST_BYTES / header.chunkSize());
         this.containerDigest = containerDigest;
-        // Two requests' worth per worker may wait for a slow one before them; more and the workers wait too.
-        this.digest = new ContainerDigest(2L * parallelism * chunksPerRequest * header.sealedChunkSize());
+        // One request's worth per worker may wait for a slow one before it; beyond that the workers wait too.
+        this.digest = new ContainerDigest((long) parallelism * chunksPerRequest * header.sealedChunkSize());
     }
 
     /**
