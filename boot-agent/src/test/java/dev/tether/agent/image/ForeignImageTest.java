@@ -64,6 +64,20 @@ class ForeignImageTest {
     }
 
     @Test
+    void aRealEdgeWhoseCachedCopyWasReplacedIsRefused() throws Exception {
+        try (TestEdges edges = TestEdges.start(dir, image.container, 1)) {
+            edges.fillAll();
+            edges.kill(0);
+            edges.replaceCached(0, container(ImageOptions.unencrypted()));
+            // A restarted edge takes its cache as it finds it on disk.
+            edges.restart(0);
+            assertThatThrownBy(() -> RemoteRootImage.open(edges.urls(), pin, image.key, settings()))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessageContaining(edges.url(0) + ": cipher NONE+SHA-256 where the manifest pins AES-256-GCM");
+        }
+    }
+
+    @Test
     void untetheredRefusesItBeforeDownloadingAnything() throws Exception {
         Path ram = dir.resolve("ram");
         try (FakeEdge forged = new FakeEdge(container(ImageOptions.unencrypted()), FakeEdge.Behaviour.GOOD, 0)) {

@@ -131,6 +131,15 @@ final class TestEdges implements AutoCloseable {
         }
     }
 
+    /** Replaces edge {@code i}'s cached copy with {@code bytes}, as someone with its disk could; stop it first. */
+    void replaceCached(int i, byte[] bytes) throws IOException {
+        Path cached = dir.resolve("edge" + i).resolve("blobs/sha256").resolve(hex);
+        if (!Files.exists(cached)) {
+            throw new IOException("edge " + i + " has not cached the container yet: " + cached);
+        }
+        Files.write(cached, bytes);
+    }
+
     private static String address(int port) {
         return "http://127.0.0.1:" + port;
     }
