@@ -20,6 +20,7 @@ final class Esys {
     static final int TR_NONE = 0xfff;
     static final int TR_PASSWORD = 0x0ff;
     static final int TR_RH_OWNER = 0x101;
+    static final int TR_RH_ENDORSEMENT = 0x10B;
     static final int TR_PCR0 = 0;
 
     // TPM2_SE and TPMA_SESSION.
@@ -83,6 +84,13 @@ final class Esys {
                 int persistentHandle, IntByReference newObjectHandle);
 
         int Esys_Unseal(Pointer ctx, int itemHandle, int sh1, int sh2, int sh3, PointerByReference outData);
+
+        int Esys_PolicySecret(Pointer ctx, int authHandle, int policySession, int sh1, int sh2, int sh3, Pointer nonceTpm,
+                Pointer cpHashA, Pointer policyRef, int expiration, PointerByReference timeout,
+                PointerByReference policyTicket);
+
+        int Esys_ActivateCredential(Pointer ctx, int activateHandle, int keyHandle, int sh1, int sh2, int sh3,
+                Pointer credentialBlob, Pointer secret, PointerByReference certInfo);
 
         int Esys_PCR_Extend(Pointer ctx, int pcrHandle, int sh1, int sh2, int sh3, Pointer digests);
     }

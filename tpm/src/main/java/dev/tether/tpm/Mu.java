@@ -32,7 +32,11 @@ final class Mu {
         TPML_PCR_SELECTION(132),
         TPML_DIGEST_VALUES(1060),
         TPMT_SYM_DEF(6),
-        TPMS_CAPABILITY_DATA(1032);
+        TPMS_CAPABILITY_DATA(1032),
+        /** 2 + sizeof(TPMS_ID_OBJECT): two TPM2B_DIGESTs. */
+        TPM2B_ID_OBJECT(134),
+        /** 2 + sizeof(TPMU_ENCRYPTED_SECRET), whose largest member is TPM2_MAX_RSA_KEY_BYTES (512). */
+        TPM2B_ENCRYPTED_SECRET(514);
 
         final int size;
 

@@ -22,6 +22,14 @@ public interface SealedSecretStore extends AutoCloseable {
     /** Extends PCR 15, so nothing later in this boot can unseal until the machine restarts. */
     void lock() throws TpmException;
 
+    /**
+     * This TPM's identity for a key issued to it over the network (its EK, and the key a credential is bound to),
+     * open for one request; empty when the store cannot prove it (no TPM behind it). Close it before {@link #lock()}.
+     */
+    default Optional<TpmIdentity> identity() throws TpmException {
+        return Optional.empty();
+    }
+
     @Override
     void close();
 }

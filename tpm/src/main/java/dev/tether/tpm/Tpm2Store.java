@@ -128,6 +128,12 @@ final class Tpm2Store implements SealedSecretStore {
     }
 
     @Override
+    public synchronized Optional<TpmIdentity> identity() throws TpmException {
+        requireOpen();
+        return Optional.of(Tpm2Identity.open(tss, ctx));
+    }
+
+    @Override
     public synchronized void lock() throws TpmException {
         requireOpen();
         try (Scratch s = new Scratch()) {
