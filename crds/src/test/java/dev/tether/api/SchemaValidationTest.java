@@ -40,6 +40,8 @@ class SchemaValidationTest {
         assertThat(images.validate(image("distribution: oci\n  rootfsUrl: https://example.org/root.tar.zst"))).isEmpty();
         assertThat(profiles.validate(profile("image: {name: bookworm}"))).isEmpty();
         assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {smbiosUuid: 4c4c4544-0042-3510-8051-c4c04f4e4b32}"))).isEmpty();
+        assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {macs: ['52:54:00:12:34:56']}\n"
+                + "  armedUntil: '2026-12-02T06:00:00Z'\n  endorsementKey: sha256:" + "0f".repeat(32)))).isEmpty();
     }
 
     static Stream<Arguments> rejectedImages() {
@@ -96,7 +98,11 @@ class SchemaValidationTest {
                 Arguments.of("duplicate MACs", base + "hardware: {macs: ['52:54:00:12:34:56', '52:54:00:12:34:56']}", "must be unique"),
                 Arguments.of("unknown arming", base + "hardware: {macs: ['52:54:00:12:34:56']}\n  arming: always", "$.spec.arming: does not have a value in the enumeration"),
                 Arguments.of("bad node name", "nodeName: Node_1\n  profile: compute\n  hardware: {macs: ['52:54:00:12:34:56']}", "nodeName"),
-                Arguments.of("no profile", "nodeName: n1\n  hardware: {macs: ['52:54:00:12:34:56']}", "profile"));
+                Arguments.of("no profile", "nodeName: n1\n  hardware: {macs: ['52:54:00:12:34:56']}", "profile"),
+                Arguments.of("arming window without an offset", base + "hardware: {macs: ['52:54:00:12:34:56']}\n  armedUntil: '2026-12-02 06:00'", "armedUntil"),
+                Arguments.of("endorsement key not a fingerprint", base + "hardware: {macs: ['52:54:00:12:34:56']}\n  endorsementKey: 'ABCDEF'", "endorsementKey"),
+                Arguments.of("endorsement key of an absent TPM", base + "hardware: {macs: ['52:54:00:12:34:56']}\n  tpm: absent\n  endorsementKey: sha256:"
+                        + "a".repeat(64), "so tpm cannot be absent"));
     }
 
     @ParameterizedTest(name = "{0}")

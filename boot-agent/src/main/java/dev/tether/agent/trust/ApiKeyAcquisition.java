@@ -2,13 +2,17 @@ package dev.tether.agent.trust;
 
 import dev.tether.agent.AgentConsole;
 import dev.tether.nodeapi.ApiKeyIssued;
+import dev.tether.nodeapi.ArmingRequest;
+import dev.tether.nodeapi.EkBoundKey;
 import dev.tether.nodeapi.BootConfiguration;
 import dev.tether.nodeapi.NodeApi;
 import dev.tether.tpm.SealedSecretStore;
 import dev.tether.tpm.Tpm2;
 import dev.tether.tpm.TpmException;
+import dev.tether.tpm.TpmIdentity;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -21,8 +25,9 @@ import java.util.function.Supplier;
  *       nothing), and check it with the node API while the TPM can still be changed (a key the operator has
  *       since replaced counts as none);</li>
  *   <li>without a usable key, ask the node API for a new one, which it issues only while the credential is
- *       armed and only to the hardware the credential lists, and seal it into the TPM together with the CA
- *       that the issuing server chained to;</li>
+ *       armed and only to the hardware the credential lists (and, where the credential names its TPM's endorsement
+ *       key, only to that TPM, which alone can decrypt it), and seal it into the TPM together with the CA that the
+ *       issuing server chained to;</li>
  *   <li>then, on every path that opened the TPM, failures included, extend PCR 15 so nothing after the
  *       initramfs can unseal the key again until the machine restarts.</li>
  * </ul>
@@ -64,7 +69,7 @@ public final class ApiKeyAcquisition {
     public Result acquire(TpmPolicy policy) throws TrustException, IOException {
         if (policy == TpmPolicy.DISABLED) {
             console.info("tpmPolicy disabled: the TPM is not used; asking the node API for this boot's key");
-            return fromNetwork(network("the profile does not use a TPM (tpmPolicy: disabled)"));
+            return fromNetwork(network("the profile does not use a TPM (tpmPolicy: disabled)", null));
         }
         Optional<SealedSecretStore> store;
         try {
@@ -87,7 +92,7 @@ public final class ApiKeyAcquisition {
                         + " preferred and the NodeCredential's arming to continuous");
             }
             console.info("no TPM: asking the node API for this boot's key (tpmPolicy preferred)");
-            return fromNetwork(network("this machine has no TPM"));
+            return fromNetwork(network("this machine has no TPM", null));
         }
         try (SealedSecretStore sealed = store.get()) {
             return withTpm(sealed, policy);
@@ -137,7 +142,7 @@ public final class ApiKeyAcquisition {
                 }
             }
         }
-        Issued fresh = network(why);
+        Issued fresh = network(why, store);
         byte[] bytes = new Enrolment(fresh.ca(), fresh.key()).toSeal();
         try {
             store.seal(bytes);
@@ -203,32 +208,83 @@ public final class ApiKeyAcquisition {
     }
 
     /**
-     * Asks the node API for a new key, trusting any CA of the addon archive: the request carries no secret.
-     * {@code why} says in the refusal's line why the node asked.
+     * Asks the node API for a new key, trusting any CA of the addon archive: the request carries no secret (a
+     * key bound to the TPM is useless to anyone else). {@code why} says in the refusal's line why the node asked. With a TPM
+     * ({@code store} not null) the request shows its endorsement key, and a key bound to it is recovered with
+     * TPM2_ActivateCredential; the TPM's keys are flushed before this returns, so sealing has the TPM to itself.
      */
-    private Issued network(String why) throws TrustException, IOException {
+    private Issued network(String why, SealedSecretStore store) throws TrustException, IOException {
         HardwareIdentity identity = hardware.get();
+        Optional<TpmIdentity> tpmIdentity = Optional.empty();
+        if (store != null) {
+            try {
+                tpmIdentity = store.identity();
+            } catch (TpmException e) {
+                console.warn("cannot read the TPM's endorsement key (" + e.getMessage() + "); asking without it, which a"
+                        + " credential bound to its endorsement key refuses");
+            }
+        }
+        try {
+            return network(why, identity, tpmIdentity.orElse(null));
+        } finally {
+            tpmIdentity.ifPresent(TpmIdentity::close);
+        }
+    }
+
+    private Issued network(String why, HardwareIdentity identity, TpmIdentity tpmIdentity) throws TrustException, IOException {
+        ArmingRequest request = identity.request();
+        String ek = null;
+        if (tpmIdentity != null) {
+            ek = tpmIdentity.endorsementKey().fingerprint();
+            console.info("this machine's TPM endorsement key is " + ek + " (spec.endorsementKey of its NodeCredential)");
+            Base64.Encoder b64 = Base64.getEncoder();
+            request = new ArmingRequest(request.macs(), request.smbiosUuid(), new ArmingRequest.Tpm(
+                    b64.encodeToString(tpmIdentity.endorsementKey().tpm2bPublic()),
+                    b64.encodeToString(tpmIdentity.activationKey().tpm2bPublic())));
+        }
         NodeApiCa.Tls tls = ca.tls(NodeApi.SERVER_NAME);
         ApiKeyIssued issued;
         try {
-            issued = api.trusting(tls.context()).requestApiKey(identity.request());
+            issued = api.trusting(tls.context()).requestApiKey(request);
         } catch (NodeApiRefusal refusal) {
-            throw new TrustException(armingRefusalLine(refusal, why, identity), refusal);
+            throw new TrustException(armingRefusalLine(refusal, why, identity, ek), refusal);
         }
         ApiKey key;
         try {
-            key = ApiKey.of(issued.apiKey());
+            key = ApiKey.of(issued.boundKey() == null ? issued.apiKey() : activate(issued.boundKey(), tpmIdentity));
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }
-        console.info("the node API issued a new API key for " + api.credential() + " (arming now "
-                + (issued.arming() == null ? "unknown" : NodeApiRefusal.clean(issued.arming())) + ")");
+        console.info("the node API issued a new API key for " + api.credential()
+                + (issued.boundKey() == null ? "" : ", encrypted to this TPM and recovered with TPM2_ActivateCredential")
+                + " (arming now " + (issued.arming() == null ? "unknown" : NodeApiRefusal.clean(issued.arming())) + ")");
         CaFingerprint issuer = tls.lastAccepted().orElseThrow(() -> new IllegalStateException(
                 "a key arrived over TLS that accepted no server certificate"));
         return new Issued(key, issuer);
     }
 
-    private String armingRefusalLine(NodeApiRefusal refusal, String why, HardwareIdentity identity) {
+    /** The API key inside a TPM-bound answer: the TPM activates the credential, which decrypts the key. */
+    private String activate(EkBoundKey bound, TpmIdentity tpmIdentity) throws TrustException {
+        if (tpmIdentity == null) {
+            throw new TrustException("the node API sent a key only a TPM can open, and this boot has no usable TPM; enable"
+                    + " the TPM in the firmware setup and reboot");
+        }
+        byte[] credential;
+        try {
+            credential = tpmIdentity.activateCredential(bound.credentialBlobBytes(), bound.encryptedSecretBytes());
+        } catch (TpmException e) {
+            throw new TrustException("this TPM cannot open the key the node API sent for " + api.credential() + " ("
+                    + e.getMessage() + "): it was made for another TPM's endorsement key; check the NodeCredential's"
+                    + " spec.endorsementKey", e);
+        }
+        try {
+            return bound.open(credential, api.namespace(), api.node());
+        } finally {
+            Arrays.fill(credential, (byte) 0);
+        }
+    }
+
+    private String armingRefusalLine(NodeApiRefusal refusal, String why, HardwareIdentity identity, String ek) {
         String credential = "NodeCredential " + api.credential();
         return switch (refusal.code()) {
             case "NotArmed" -> credential + " is disarmed and " + why + ", so the node has no API key; re-arm it with"
@@ -238,6 +294,11 @@ public final class ApiKeyAcquisition {
             case "HardwareMismatch" -> "the node API will not issue a key for " + credential + " to this machine ("
                     + identity.describe() + "): the credential's spec.hardware lists none of them; correct"
                     + " spec.hardware, or check that tether.node=" + api.node() + " names this machine"
+                    + refusal.serverSuffix();
+            case "EndorsementKeyMismatch" -> "the node API will not issue a key for " + credential + " to this machine:"
+                    + " the credential is bound to a TPM endorsement key, and this machine's is "
+                    + (ek == null ? "unknown (no usable TPM)" : ek) + "; if this is the node and its TPM was replaced, set"
+                    + " spec.endorsementKey to that value, or check that tether.node=" + api.node() + " names this machine"
                     + refusal.serverSuffix();
             case "UnknownNode" -> "the node API knows no NodeCredential with spec.nodeName " + api.node()
                     + " in namespace " + api.namespace() + "; create one, or correct tether.node= in the node's"

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Categories("tether")
 @AdditionalPrinterColumn(name = "Profile", jsonPath = ".spec.profile", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Armed", jsonPath = ".status.armed", type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(name = "Armed Until", jsonPath = ".spec.armedUntil", type = AdditionalPrinterColumn.Type.DATE, priority = 1)
 @AdditionalPrinterColumn(name = "Key", jsonPath = ".status.apiKey.issuedVia", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Last Boot", jsonPath = ".status.lastBoot.bootedAt", type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(name = "Digest", jsonPath = ".status.lastBoot.shortDigest", type = AdditionalPrinterColumn.Type.STRING)

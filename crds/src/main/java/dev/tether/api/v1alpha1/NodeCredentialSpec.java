@@ -12,6 +12,8 @@ import java.util.List;
 
 /** One bare-metal node. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "!has(self.endorsementKey) || !has(self.tpm) || self.tpm != 'absent'",
+        message = "endorsementKey names the node's TPM, so tpm cannot be absent")
 public class NodeCredentialSpec {
     /** The node's host name, as it will know itself. */
     @Required
@@ -47,6 +49,25 @@ public class NodeCredentialSpec {
     /** Whether the node may fetch a new API key over the network. */
     @Default("once")
     public Arming arming = Arming.ONCE;
+
+    /**
+     * Until when the credential is armed, as an RFC 3339 date-time (e.g. {@code 2026-12-02T06:00:00Z}); absent: no end.
+     * After it, no key is issued over the network whatever {@link #arming} says. Setting or changing it arms a
+     * {@code once} credential again, until then.
+     */
+    @Pattern(Patterns.DATE_TIME)
+    @Size(max = 64)
+    public String armedUntil;
+
+    /**
+     * The node's TPM endorsement key (EK), as {@code sha256:<hex>} of the DER SubjectPublicKeyInfo of its public key.
+     * When set, a key is issued over the network only to a node that shows this EK, and only in a form that this
+     * TPM alone can decrypt (TPM2_MakeCredential); MACs and the SMBIOS UUID are then not enough. From the EK
+     * certificate: {@code tpm2_nvread 0x01c00002 -o ek.crt; openssl x509 -inform DER -in ek.crt -noout -pubkey |
+     * openssl pkey -pubin -outform DER | sha256sum}.
+     */
+    @Pattern(Patterns.DIGEST)
+    public String endorsementKey;
 
     /** Whether this node has a TPM to seal its API key in. */
     @Default("expected")

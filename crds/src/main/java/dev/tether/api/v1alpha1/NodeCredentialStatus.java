@@ -22,6 +22,8 @@ public class NodeCredentialStatus {
     public String rearmedBy;
     /** The arming mode the {@link #armed} state was computed for: a new mode starts afresh. */
     public NodeCredentialSpec.Arming observedArming;
+    /** The {@code spec.armedUntil} the {@link #armed} state was computed for: a new window starts afresh. */
+    public String observedArmedUntil;
 
     public ApiKey apiKey;
     public LastBoot lastBoot;

@@ -20,5 +20,9 @@ public final class Patterns {
     /** An absolute path with no ".", ".." or empty component (RE2 has no look-ahead, hence the spelling). */
     public static final String ABSOLUTE_PATH = "^(/([^/.][^/]*|\\.[^/.][^/]*|\\.\\.[^/]+))+$";
 
+    /** An RFC 3339 date-time with its offset, as {@code date -u +%FT%TZ} prints it (e.g. 2026-12-02T06:00:00Z). */
+    public static final String DATE_TIME =
+            "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+
     private Patterns() {}
 }

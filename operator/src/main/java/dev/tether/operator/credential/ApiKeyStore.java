@@ -2,6 +2,7 @@ package dev.tether.operator.credential;
 
 import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeCredentialStatus.ApiKey;
 import dev.tether.api.v1alpha1.NodeCredentialStatus.KeySource;
@@ -10,6 +11,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
@@ -25,16 +27,44 @@ public final class ApiKeyStore {
     static final String HASH = "hash";
 
     private final KubernetesClient client;
+    private final Clock clock;
     /** One issuance at a time per credential in this process; the resource version guards across processes. */
     private final java.util.concurrent.ConcurrentHashMap<String, Object> issuing = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ApiKeyStore(KubernetesClient client) {
+        this(client, Clock.systemUTC());
+    }
+
+    public ApiKeyStore(KubernetesClient client, Clock clock) {
         this.client = client;
+        this.clock = clock;
     }
 
     /** Refused: the credential is not armed, or another fetch took the one key first. */
     public static final class NotArmedException extends Exception {
+        private final String onceIssuedAt;
+
         public NotArmedException(String message) {
+            this(message, null);
+        }
+
+        NotArmedException(String message, String onceIssuedAt) {
+            super(message);
+            this.onceIssuedAt = onceIssuedAt;
+        }
+
+        /**
+         * When the credential's one ({@code once}) network key was issued, if that is why it is disarmed: a node asking
+         * again is either the node having lost its key or someone else having taken it.
+         */
+        public Optional<String> onceIssuedAt() {
+            return Optional.ofNullable(onceIssuedAt);
+        }
+    }
+
+    /** Refused: the credential names its TPM's endorsement key, and the node showed none or another. */
+    public static final class EndorsementKeyMismatchException extends Exception {
+        public EndorsementKeyMismatchException(String message) {
             super(message);
         }
     }
@@ -46,11 +76,14 @@ public final class ApiKeyStore {
         }
     }
 
-    /** A key issued over the network, and whether the credential is still armed afterwards. */
-    public record Issued(String key, boolean stillArmed) {
+    /**
+     * A key issued over the network, whether the credential is still armed afterwards, and the endorsement key the
+     * credential named when it issued (null for none): the key must then reach only that TPM.
+     */
+    public record Issued(String key, boolean stillArmed, String endorsementKey) {
         @Override
         public String toString() {
-            return "Issued[key=(redacted), stillArmed=" + stillArmed + "]";
+            return "Issued[key=(redacted), stillArmed=" + stillArmed + ", endorsementKey=" + endorsementKey + "]";
         }
     }
 
@@ -62,24 +95,27 @@ public final class ApiKeyStore {
     public String issueByNetwork(String namespace, String name) throws NotArmedException {
         try {
             return issueByNetwork(namespace, name, null).key();
-        } catch (HardwareMismatchException e) {
+        } catch (HardwareMismatchException | EndorsementKeyMismatchException e) {
             throw new IllegalStateException("no hardware was claimed, so none can mismatch", e);
         }
     }
 
     /**
      * As {@link #issueByNetwork(String, String)}, for a node that named its hardware: the claim is checked
-     * against the credential as it is now, under the same lock, before the arming state.
+     * against the credential as it is now, under the same lock, before the arming state: a claim that does not match
+     * (hardware, or the endorsement key the credential names) leaves a {@code once} credential armed.
      *
      * @param claim the node's hardware, or null when the caller already established who the node is
      */
-    public Issued issueByNetwork(String namespace, String name, HardwareClaim claim) throws NotArmedException, HardwareMismatchException {
+    public Issued issueByNetwork(String namespace, String name, HardwareClaim claim)
+            throws NotArmedException, HardwareMismatchException, EndorsementKeyMismatchException {
         synchronized (issuing.computeIfAbsent(namespace + "/" + name, k -> new Object())) {
             return issueLocked(namespace, name, claim);
         }
     }
 
-    private Issued issueLocked(String namespace, String name, HardwareClaim claim) throws NotArmedException, HardwareMismatchException {
+    private Issued issueLocked(String namespace, String name, HardwareClaim claim)
+            throws NotArmedException, HardwareMismatchException, EndorsementKeyMismatchException {
         NodeCredential credential = client.resources(NodeCredential.class).inNamespace(namespace).withName(name).get();
         if (credential == null) {
             throw new NotArmedException("no NodeCredential " + namespace + "/" + name);
@@ -89,18 +125,26 @@ public final class ApiKeyStore {
                     : ", SMBIOS UUID " + claim.smbiosUuid()) + ") is not listed in NodeCredential " + namespace + "/" + name
                     + " spec.hardware; correct the credential if this is the node's new hardware");
         }
+        String expectedEk = credential.getSpec().endorsementKey;
+        if (claim != null && !claim.endorsementKeyMatches(expectedEk)) {
+            throw new EndorsementKeyMismatchException("NodeCredential " + namespace + "/" + name + " is bound to its TPM's"
+                    + " endorsement key (spec.endorsementKey), and this request "
+                    + (claim.endorsementKey() == null ? "showed no TPM endorsement key" : "came from another TPM (endorsement key "
+                            + claim.endorsementKey() + ")")
+                    + "; no key was issued. If the node's TPM was replaced or cleared of its EK, set spec.endorsementKey to the"
+                    + " new EK's fingerprint; if not, something other than the node asked for its key");
+        }
         var status = credential.getStatus() == null ? new NodeCredentialStatus() : credential.getStatus();
         credential.setStatus(status);
-        ArmingState.refresh(credential, status);
+        Instant now = clock.instant();
+        ArmingState.refresh(credential, status, now);
         if (!status.armed) {
-            throw new NotArmedException("NodeCredential " + namespace + "/" + name + " is not armed (arming: "
-                    + credential.getSpec().arming + "); re-arm it with: kubectl annotate -n " + namespace + " nc " + name + " "
-                    + NodeCredential.REARM_ANNOTATION + "=\"$(date +%s)\" --overwrite");
+            throw notArmed(credential, status, now);
         }
         ArmingState.afterNetworkIssue(credential, status);
         var apiKey = status.apiKey == null ? new ApiKey() : status.apiKey;
         apiKey.secretName = Names.apiKeySecret(name);
-        apiKey.issuedAt = now();
+        apiKey.issuedAt = now.truncatedTo(ChronoUnit.SECONDS).toString();
         apiKey.issuedVia = KeySource.NETWORK;
         apiKey.issueCount = (apiKey.issueCount == null ? 0 : apiKey.issueCount) + 1;
         status.apiKey = apiKey;
@@ -117,7 +161,25 @@ public final class ApiKeyStore {
         }
         String key = ApiKeys.newKey();
         storeHash(credential, ApiKeys.hash(key));
-        return new Issued(key, Boolean.TRUE.equals(status.armed));
+        return new Issued(key, Boolean.TRUE.equals(status.armed), expectedEk);
+    }
+
+    private static NotArmedException notArmed(NodeCredential credential, NodeCredentialStatus status, Instant now) {
+        String namespace = credential.getMetadata().getNamespace();
+        String name = credential.getMetadata().getName();
+        String rearm = "kubectl annotate -n " + namespace + " nc " + name + " " + NodeCredential.REARM_ANNOTATION
+                + "=\"$(date +%s)\" --overwrite";
+        if (ArmingState.windowClosed(credential, now)) {
+            return new NotArmedException("NodeCredential " + namespace + "/" + name + " is not armed: its arming window"
+                    + " (spec.armedUntil " + credential.getSpec().armedUntil + ") has closed; to let the node fetch a key,"
+                    + " set spec.armedUntil to a later time, e.g. kubectl patch -n " + namespace + " nc " + name
+                    + " --type merge -p '{\"spec\":{\"armedUntil\":\"'$(date -u -d '+1 hour' +%FT%TZ)'\"}}'");
+        }
+        // A once credential in an open window is disarmed only by having issued its key (issuedVia may since say tpm).
+        boolean onceTaken = ArmingState.mode(credential) == Arming.ONCE && status.apiKey != null && status.apiKey.issuedAt != null;
+        return new NotArmedException("NodeCredential " + namespace + "/" + name + " is not armed (arming: "
+                + credential.getSpec().arming + (onceTaken ? ", its one key was issued at " + status.apiKey.issuedAt : "")
+                + "); re-arm it with: " + rearm, onceTaken ? status.apiKey.issuedAt : null);
     }
 
     /** Whether {@code key} is the credential's current key. */
@@ -153,9 +215,5 @@ public final class ApiKeyStore {
 
     private static String base64(String text) {
         return java.util.Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    private static String now() {
-        return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     }
 }

@@ -3,7 +3,11 @@ package dev.tether.operator.credential;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Whether a node may fetch a new API key over the network.
@@ -13,26 +17,33 @@ import java.util.Objects;
  *   <li>{@code disarmed}: never.</li>
  *   <li>{@code once}: armed until a key has been fetched, then disarmed until the administrator
  *       re-arms it, by setting the {@value NodeCredential#REARM_ANNOTATION} annotation to a new
- *       value or by switching the mode.</li>
+ *       value, by switching the mode, or by setting a new {@code spec.armedUntil}.</li>
  * </ul>
+ *
+ * Whatever the mode, nothing is armed after {@code spec.armedUntil}: an arming window that an administrator
+ * forgets to close closes itself.
  */
 public final class ArmingState {
     private ArmingState() {}
 
-    /** Brings {@code status.armed} up to date with the spec and the re-arm annotation. */
-    public static void refresh(NodeCredential credential, NodeCredentialStatus status) {
+    /** Brings {@code status.armed} up to date with the spec, the re-arm annotation and the time {@code now}. */
+    public static void refresh(NodeCredential credential, NodeCredentialStatus status, Instant now) {
         Arming mode = mode(credential);
         String rearm = rearmValue(credential);
+        String until = credential.getSpec().armedUntil;
         boolean freshStart = status.armed == null
                 || status.observedArming != mode
-                || (rearm != null && !Objects.equals(rearm, status.rearmedBy));
-        status.armed = switch (mode) {
+                || (rearm != null && !Objects.equals(rearm, status.rearmedBy))
+                || !Objects.equals(until, status.observedArmedUntil);
+        boolean byMode = switch (mode) {
             case CONTINUOUS -> true;
             case DISARMED -> false;
             case ONCE -> freshStart || status.armed;
         };
+        status.armed = byMode && !windowClosed(credential, now);
         status.observedArming = mode;
         status.rearmedBy = rearm;
+        status.observedArmedUntil = until;
     }
 
     /** After a key was fetched over the network: a {@code once} credential disarms itself. */
@@ -42,7 +53,26 @@ public final class ArmingState {
         }
     }
 
-    private static Arming mode(NodeCredential credential) {
+    /** Whether {@code spec.armedUntil} has passed at {@code now}; a date-time that does not parse counts as passed. */
+    public static boolean windowClosed(NodeCredential credential, Instant now) {
+        String until = credential.getSpec().armedUntil;
+        return until != null && deadline(credential).map(d -> !now.isBefore(d)).orElse(true);
+    }
+
+    /** {@code spec.armedUntil} as an instant; empty when absent or not an RFC 3339 date-time. */
+    public static Optional<Instant> deadline(NodeCredential credential) {
+        String until = credential.getSpec().armedUntil;
+        if (until == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(OffsetDateTime.parse(until.toUpperCase(java.util.Locale.ROOT)).toInstant());
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
+    static Arming mode(NodeCredential credential) {
         return credential.getSpec().arming == null ? Arming.ONCE : credential.getSpec().arming;
     }
 

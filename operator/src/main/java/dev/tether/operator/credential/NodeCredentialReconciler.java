@@ -9,6 +9,10 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Keeps a NodeCredential's status true: whether it is armed, whether a key was issued, and whether
@@ -16,6 +20,15 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
  */
 @ControllerConfiguration(name = "nodecredential", generationAwareEventProcessing = false)
 public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
+    private final Clock clock;
+
+    public NodeCredentialReconciler() {
+        this(Clock.systemUTC());
+    }
+
+    public NodeCredentialReconciler(Clock clock) {
+        this.clock = clock;
+    }
 
     @Override
     public UpdateControl<NodeCredential> reconcile(NodeCredential credential, Context<NodeCredential> context) {
@@ -25,7 +38,8 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
         // status patches with another patch.
         String before = context.getClient().getKubernetesSerialization().asJson(status);
         long generation = credential.getMetadata().getGeneration();
-        ArmingState.refresh(credential, status);
+        Instant now = clock.instant();
+        ArmingState.refresh(credential, status, now);
 
         String ns = credential.getMetadata().getNamespace();
         String profile = credential.getSpec().profile;
@@ -43,7 +57,10 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
         }
         status.observedGeneration = generation;
         boolean changed = !before.equals(context.getClient().getKubernetesSerialization().asJson(status));
-        return changed ? UpdateControl.patchStatus(credential) : UpdateControl.noUpdate();
+        UpdateControl<NodeCredential> control = changed ? UpdateControl.patchStatus(credential) : UpdateControl.noUpdate();
+        // An open arming window closes by itself: look again when it ends, so status.armed says so.
+        Optional<Instant> deadline = ArmingState.deadline(credential).filter(now::isBefore);
+        return deadline.isPresent() ? control.rescheduleAfter(Duration.between(now, deadline.get()).plusSeconds(1)) : control;
     }
 
     @Override

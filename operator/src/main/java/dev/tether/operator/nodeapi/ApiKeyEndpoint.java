@@ -4,10 +4,18 @@ import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
 import dev.tether.api.v1alpha1.Patterns;
 import dev.tether.nodeapi.ApiKeyIssued;
 import dev.tether.nodeapi.ArmingRequest;
+import dev.tether.nodeapi.EkBoundKey;
 import dev.tether.operator.EventRecorder;
 import dev.tether.operator.credential.ApiKeyStore;
 import dev.tether.operator.credential.HardwareClaim;
+import dev.tether.tpm.ActivationKey;
+import dev.tether.tpm.EndorsementKey;
+import dev.tether.tpm.MakeCredential;
+import dev.tether.tpm.TpmException;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -15,6 +23,10 @@ import java.util.regex.Pattern;
  * {@code POST api-key}: a new API key for a node whose credential is armed and whose hardware matches.
  * No key is needed to ask, so this is the path an attacker would try: every refusal is audited and
  * spends the failure budgets, and every key issued is recorded as an event.
+ *
+ * <p>A MAC address is public, so a credential may name its TPM's endorsement key: then only a request showing that EK
+ * gets a key, and the key travels encrypted to that TPM ({@link EkBoundKey}, TPM2_MakeCredential), so even a request
+ * that replays the genuine EK's public area gets nothing it can open.
  */
 final class ApiKeyEndpoint implements Endpoint {
     private static final Pattern MAC = Pattern.compile(Patterns.MAC);
@@ -23,6 +35,7 @@ final class ApiKeyEndpoint implements Endpoint {
 
     private final ApiKeyStore keys;
     private final EventRecorder events;
+    private final SecureRandom random = new SecureRandom();
 
     ApiKeyEndpoint(ApiKeyStore keys, EventRecorder events) {
         this.keys = keys;
@@ -41,23 +54,80 @@ final class ApiKeyEndpoint implements Endpoint {
 
     @Override
     public Reply handle(NodeContext context) throws Refusal {
-        HardwareClaim claim = claim(NodeApiJson.read(context.call().body(), ArmingRequest.class, "BadRequest"));
+        ArmingRequest request = NodeApiJson.read(context.call().body(), ArmingRequest.class, "BadRequest");
+        TpmKeys tpm = tpm(request.tpm());
+        HardwareClaim claim = claim(request, tpm == null ? null : tpm.endorsementKey().fingerprint());
         ApiKeyStore.Issued issued;
         try {
             issued = keys.issueByNetwork(context.namespace(), context.credentialName(), claim);
         } catch (ApiKeyStore.HardwareMismatchException e) {
             throw new Refusal(403, "HardwareMismatch", e.getMessage());
+        } catch (ApiKeyStore.EndorsementKeyMismatchException e) {
+            throw new Refusal(403, "EndorsementKeyMismatch", e.getMessage());
         } catch (ApiKeyStore.NotArmedException e) {
+            e.onceIssuedAt().ifPresent(at -> events.record(context.credential(), EventRecorder.Type.Warning, "PossibleKeyTheft",
+                    "This once credential issued its key over the network at " + at + ", and a key was asked for again (request"
+                            + " from " + context.call().source() + "): possible key theft. If the node did not lose its TPM key"
+                            + " (its boots report keySource tpm), someone else may hold it: check the node and that source,"
+                            + " then re-arm the credential, which issues a new key and revokes the old one."));
             throw new Refusal(403, "NotArmed", e.getMessage());
         }
-        events.record(context.credential(), EventRecorder.Type.Normal, "ApiKeyIssued", "A new API key was issued over the network"
-                + " (request from " + context.call().source() + ")" + (issued.stillArmed() ? "." : "; the credential is now disarmed."));
         Arming mode = context.credential().getSpec().arming == null ? Arming.ONCE : context.credential().getSpec().arming;
         String after = issued.stillArmed() ? mode.name().toLowerCase(Locale.ROOT) : "disarmed";
-        return Reply.json(200, new ApiKeyIssued(issued.key(), after));
+        // The credential as it was when the key was issued decides, not the copy this request started with.
+        boolean bound = issued.endorsementKey() != null;
+        events.record(context.credential(), EventRecorder.Type.Normal, "ApiKeyIssued", "A new API key was issued over the network"
+                + (bound ? ", encrypted to the TPM with endorsement key " + claim.endorsementKey() : "")
+                + " (request from " + context.call().source() + ")" + (issued.stillArmed() ? "." : "; the credential is now disarmed."));
+        if (!bound) {
+            return Reply.json(200, new ApiKeyIssued(issued.key(), after));
+        }
+        // The store issued only to a request showing the EK the credential names, so tpm is that TPM's.
+        return Reply.json(200, new ApiKeyIssued(null, after, bind(tpm, issued.key(), context)));
     }
 
-    static HardwareClaim claim(ArmingRequest request) throws Refusal {
+    /** The API key encrypted under a fresh 32-byte credential that only the node's TPM can activate. */
+    private EkBoundKey bind(TpmKeys tpm, String apiKey, NodeContext context) {
+        byte[] credential = new byte[EkBoundKey.CREDENTIAL_BYTES];
+        random.nextBytes(credential);
+        try {
+            MakeCredential.Blob blob = MakeCredential.make(tpm.endorsementKey(), tpm.activationKey().name(), credential, random);
+            return EkBoundKey.seal(blob.credentialBlob(), blob.encryptedSecret(), credential, apiKey, context.namespace(),
+                    context.path().node(), random);
+        } finally {
+            Arrays.fill(credential, (byte) 0);
+        }
+    }
+
+    private record TpmKeys(EndorsementKey endorsementKey, ActivationKey activationKey) {}
+
+    /** The TPM's keys, checked for size and form; null when the node showed no TPM. */
+    static TpmKeys tpm(ArmingRequest.Tpm tpm) throws Refusal {
+        if (tpm == null) {
+            return null;
+        }
+        byte[] ek = publicArea(tpm.endorsementKey(), "tpm.endorsementKey");
+        byte[] activation = publicArea(tpm.activationKey(), "tpm.activationKey");
+        try {
+            return new TpmKeys(EndorsementKey.parse(ek), ActivationKey.parse(activation));
+        } catch (TpmException e) {
+            throw Refusal.badRequest("BadRequest", e.getMessage());
+        }
+    }
+
+    private static byte[] publicArea(String base64, String field) throws Refusal {
+        if (base64 == null || base64.isEmpty() || base64.length() > ArmingRequest.Tpm.MAX_FIELD_CHARS) {
+            throw Refusal.badRequest("BadRequest", field + " must be a TPM2B_PUBLIC in base64, at most "
+                    + ArmingRequest.Tpm.MAX_FIELD_CHARS + " characters");
+        }
+        try {
+            return Base64.getDecoder().decode(base64);
+        } catch (IllegalArgumentException e) {
+            throw Refusal.badRequest("BadRequest", field + " is not base64 (standard alphabet, padded)");
+        }
+    }
+
+    static HardwareClaim claim(ArmingRequest request, String endorsementKey) throws Refusal {
         if (request.macs().size() > MAX_MACS) {
             throw Refusal.badRequest("BadRequest", "at most " + MAX_MACS + " MAC addresses");
         }
@@ -76,6 +146,6 @@ final class ApiKeyEndpoint implements Endpoint {
         if (macs.isEmpty() && uuid == null) {
             throw Refusal.badRequest("BadRequest", "name the node's hardware: at least one MAC address or its SMBIOS UUID");
         }
-        return new HardwareClaim(macs, uuid);
+        return new HardwareClaim(macs, uuid, endorsementKey);
     }
 }

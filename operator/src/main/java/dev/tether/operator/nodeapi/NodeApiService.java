@@ -30,7 +30,7 @@ public final class NodeApiService {
 
     public NodeApiService(KubernetesClient client, OperatorConfig config, HostKeySigner signer, MeterRegistry metrics, Clock clock) {
         var settings = config.nodeApi();
-        var keys = new ApiKeyStore(client);
+        var keys = new ApiKeyStore(client, clock);
         var events = new EventRecorder(client);
         this.directory = new NodeDirectory(client, config.watchNamespaces());
         this.authenticator = new NodeAuthenticator(keys);

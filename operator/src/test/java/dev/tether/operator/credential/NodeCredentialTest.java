@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /** The API-key lifecycle: arming modes, the salted hash in a Secret, and what status shows. */
 class NodeCredentialTest {
+    private static final java.time.Instant NOW = java.time.Instant.parse("2026-12-01T12:00:00Z");
     OperatorHarness harness;
     ApiKeyStore keys;
 
@@ -147,17 +148,70 @@ class NodeCredentialTest {
     void armingIsAPureFunctionOfModeRearmAndHistory() {
         var credential = credential("n", Arming.ONCE);
         var status = new NodeCredentialStatus();
-        ArmingState.refresh(credential, status);
+        ArmingState.refresh(credential, status, NOW);
         assertThat(status.armed).isTrue();
         ArmingState.afterNetworkIssue(credential, status);
-        ArmingState.refresh(credential, status);
+        ArmingState.refresh(credential, status, NOW);
         assertThat(status.armed).as("stays disarmed on the next reconciliation").isFalse();
         credential.getMetadata().setAnnotations(new java.util.HashMap<>(Map.of(NodeCredential.REARM_ANNOTATION, "1")));
-        ArmingState.refresh(credential, status);
+        ArmingState.refresh(credential, status, NOW);
         assertThat(status.armed).isTrue();
         ArmingState.afterNetworkIssue(credential, status);
-        ArmingState.refresh(credential, status);
+        ArmingState.refresh(credential, status, NOW);
         assertThat(status.armed).as("the same rearm value does not arm twice").isFalse();
+    }
+
+    @Test
+    void anArmingWindowClosesAtItsDeadlineWhateverTheMode() {
+        var credential = credential("n", Arming.CONTINUOUS);
+        credential.getSpec().armedUntil = "2026-12-01T12:00:00Z";
+        var status = new NodeCredentialStatus();
+
+        ArmingState.refresh(credential, status, NOW.minusSeconds(1));
+        assertThat(status.armed).as("a second before the deadline").isTrue();
+        ArmingState.refresh(credential, status, NOW);
+        assertThat(status.armed).as("at the deadline").isFalse();
+
+        credential.getSpec().armedUntil = "not a date";
+        ArmingState.refresh(credential, status, NOW.minusSeconds(3600));
+        assertThat(status.armed).as("a deadline that does not parse counts as passed").isFalse();
+    }
+
+    @Test
+    void aNewArmingWindowArmsAOnceCredentialAgainAndAnExpiredOneStaysClosed() {
+        var credential = credential("n", Arming.ONCE);
+        credential.getSpec().armedUntil = "2026-12-01T12:00:00Z";
+        var status = new NodeCredentialStatus();
+        ArmingState.refresh(credential, status, NOW.plusSeconds(60));
+        assertThat(status.armed).as("created after its window").isFalse();
+
+        credential.getMetadata().getAnnotations().put(NodeCredential.REARM_ANNOTATION, "1");
+        ArmingState.refresh(credential, status, NOW.plusSeconds(60));
+        assertThat(status.armed).as("re-arming does not reopen a closed window").isFalse();
+
+        credential.getSpec().armedUntil = "2026-12-01T13:00:00+01:00"; // the same instant, written differently: a new value
+        ArmingState.refresh(credential, status, NOW.minusSeconds(60));
+        assertThat(status.armed).isTrue();
+        ArmingState.afterNetworkIssue(credential, status);
+        ArmingState.refresh(credential, status, NOW.minusSeconds(30));
+        assertThat(status.armed).as("once: the window does not give a second key").isFalse();
+    }
+
+    @Test
+    void theKeyStoreJudgesTheWindowByItsClock() throws Exception {
+        var deadline = java.time.Instant.parse("2999-01-01T00:00:00Z");
+        var credential = credential("node-005", Arming.CONTINUOUS);
+        credential.getSpec().armedUntil = deadline.toString();
+        harness.client.resource(credential).create();
+        eventually(() -> assertThat(status("node-005").armed).isTrue());
+        var before = new ApiKeyStore(harness.client, java.time.Clock.fixed(deadline.minusSeconds(1), java.time.ZoneOffset.UTC));
+        var after = new ApiKeyStore(harness.client, java.time.Clock.fixed(deadline, java.time.ZoneOffset.UTC));
+
+        assertThat(before.issueByNetwork(NAMESPACE, "node-005")).startsWith("tk_");
+        assertThat(status("node-005").apiKey.issuedAt).isEqualTo("2998-12-31T23:59:59Z");
+        assertThatThrownBy(() -> after.issueByNetwork(NAMESPACE, "node-005"))
+                .isInstanceOf(ApiKeyStore.NotArmedException.class)
+                .hasMessageContaining("arming window").hasMessageContaining("spec.armedUntil 2999-01-01T00:00:00Z");
     }
 
     private void create(String name, Arming arming) {

@@ -136,4 +136,55 @@ class NodeApiArmingTest extends NodeApiTestBase {
         assertThat(refused.error().error()).isEqualTo("AmbiguousNode");
         assertThat(refused.error().message()).contains("node-006-twin").contains("spec.nodeName node-006");
     }
+
+    @Test
+    void aOnceCredentialAskedAgainAfterItIssuedWarnsOfPossibleKeyTheftNamingTheSource() throws Exception {
+        create(credential("node-007", "compute", Arming.ONCE));
+        fetchKey("node-007");
+
+        var again = api.post(NAMESPACE, "node-007", NodeApi.API_KEY, null, new ArmingRequest(List.of(MAC), null));
+
+        assertThat(again.status()).isEqualTo(403);
+        assertThat(again.error().message()).contains("its one key was issued at");
+        eventually(() -> assertThat(eventsAbout("NodeCredential", "node-007")).anySatisfy(e -> {
+            assertThat(e.getType()).isEqualTo("Warning");
+            assertThat(e.getReason()).isEqualTo("PossibleKeyTheft");
+            assertThat(e.getNote()).contains("possible key theft").contains("127.0.0.1").contains("re-arm");
+        }));
+    }
+
+    @Test
+    void aDisarmedCredentialThatNeverIssuedRaisesNoTheftWarning() throws Exception {
+        create(credential("node-008", "compute", Arming.DISARMED));
+
+        assertThat(api.post(NAMESPACE, "node-008", NodeApi.API_KEY, null, new ArmingRequest(List.of(MAC), null)).status()).isEqualTo(403);
+
+        eventually(() -> assertThat(eventsAbout("NodeCredential", "node-008")).extracting(e -> e.getReason()).contains("NodeApiNotArmed"));
+        assertThat(eventsAbout("NodeCredential", "node-008")).extracting(e -> e.getReason()).doesNotContain("PossibleKeyTheft");
+    }
+
+    @Test
+    void aClosedArmingWindowIssuesNothingAndSaysHowToOpenIt() throws Exception {
+        var credential = credential("node-009", "continuous", Arming.CONTINUOUS);
+        credential.getSpec().armedUntil = "2020-01-01T00:00:00Z";
+        create(credential);
+        eventually(() -> assertThat(status("node-009").armed).as("status shows the window closed").isFalse());
+
+        var refused = api.post(NAMESPACE, "node-009", NodeApi.API_KEY, null, new ArmingRequest(List.of(MAC), null));
+
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.error().error()).isEqualTo("NotArmed");
+        assertThat(refused.error().message()).contains("arming window").contains("spec.armedUntil 2020-01-01T00:00:00Z")
+                .contains("kubectl patch");
+        assertThat(status("node-009").apiKey).as("no key issued").isNull();
+    }
+
+    @Test
+    void anOpenArmingWindowIssues() throws Exception {
+        var credential = credential("node-010", "compute", Arming.ONCE);
+        credential.getSpec().armedUntil = "2999-01-01T00:00:00Z";
+        create(credential);
+
+        assertThat(fetchKey("node-010")).startsWith("tk_");
+    }
 }
