@@ -81,6 +81,12 @@ public final class Swtpm implements AutoCloseable {
      * swtpm_setup.
      */
     public static Swtpm startManufactured(Path stateDir) throws IOException, InterruptedException {
+        manufacture(stateDir);
+        return start(stateDir);
+    }
+
+    /** The state of a TPM as {@link #startManufactured} makes it, not started; copy the directory for more of the same TPM. */
+    public static void manufacture(Path stateDir) throws IOException, InterruptedException {
         boolean setup = onPath("swtpm_setup");
         if (!setup) {
             System.err.println("SKIPPED: swtpm_setup is not installed (Debian package swtpm-tools)");
@@ -93,7 +99,6 @@ public final class Swtpm implements AutoCloseable {
         if (p.waitFor() != 0) {
             throw new IOException("swtpm_setup failed: " + out);
         }
-        return start(stateDir);
     }
 
     /** The DER EK certificate the manufacturer stored (RSA EK, NV index 0x01c00002), read with tpm2-tools. */
