@@ -289,7 +289,8 @@ public final class ApiKeyAcquisition {
         return switch (refusal.code()) {
             case "NotArmed" -> credential + " is disarmed and " + why + ", so the node has no API key; re-arm it with"
                     + " `kubectl annotate -n " + api.namespace() + " nodecredential " + api.node() + " "
-                    + NodeTrust.REARM_ANNOTATION + "=\"$(date +%s)\" --overwrite` and reboot the node (a node that"
+                    + NodeTrust.REARM_ANNOTATION + "=\"$(date +%s)\" --overwrite` (if it has spec.armedUntil, also set a"
+                    + " later one) and reboot the node (a node that"
                     + " fetches its key at every boot needs spec.arming: continuous)" + refusal.serverSuffix();
             case "HardwareMismatch" -> "the node API will not issue a key for " + credential + " to this machine ("
                     + identity.describe() + "): the credential's spec.hardware lists none of them; correct"

@@ -149,7 +149,8 @@ class ApiKeyAcquisitionTest {
                     fixture.console).acquire(TpmPolicy.REQUIRED))
                     .hasMessage("NodeCredential hpc/n1 is disarmed and the TPM holds no key, so the node has no API key;"
                             + " re-arm it with `kubectl annotate -n hpc nodecredential n1 tether.dev/rearm=\"$(date +%s)\""
-                            + " --overwrite` and reboot the node (a node that fetches its key at every boot needs"
+                            + " --overwrite` (if it has spec.armedUntil, also set a later one) and reboot the node (a node"
+                            + " that fetches its key at every boot needs"
                             + " spec.arming: continuous) (node API: NodeCredential hpc/n1 is not armed)");
             assertThat(tpm.calls).containsExactly("open", "unseal", "lock", "close");
         }
