@@ -25,6 +25,12 @@ public class NodeCredentialStatus {
     /** The {@code spec.armedUntil} the {@link #armed} state was computed for: a new window starts afresh. */
     public String observedArmedUntil;
 
+    /**
+     * The endorsement key ({@code sha256:<hex>}) of the TPM the first network key went to, when {@code spec.endorsementKey}
+     * names none: later keys are issued only to that TPM (trust on first use). {@code spec.endorsementKey} overrides it.
+     */
+    public String enrolledEndorsementKey;
+
     public ApiKey apiKey;
     public LastBoot lastBoot;
     public List<HostCertificate> hostCertificates = new ArrayList<>();

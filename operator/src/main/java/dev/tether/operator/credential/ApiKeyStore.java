@@ -2,6 +2,7 @@ package dev.tether.operator.credential;
 
 import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeCredentialStatus.ApiKey;
@@ -78,12 +79,13 @@ public final class ApiKeyStore {
 
     /**
      * A key issued over the network, whether the credential is still armed afterwards, and the endorsement key the
-     * credential named when it issued (null for none): the key must then reach only that TPM.
+     * credential named when it issued, or that this issue enrolled (null for none): the key must then reach only that TPM.
      */
-    public record Issued(String key, boolean stillArmed, String endorsementKey) {
+    public record Issued(String key, boolean stillArmed, String endorsementKey, boolean enrolled) {
         @Override
         public String toString() {
-            return "Issued[key=(redacted), stillArmed=" + stillArmed + ", endorsementKey=" + endorsementKey + "]";
+            return "Issued[key=(redacted), stillArmed=" + stillArmed + ", endorsementKey=" + endorsementKey
+                    + ", enrolled=" + enrolled + "]";
         }
     }
 
@@ -103,7 +105,9 @@ public final class ApiKeyStore {
     /**
      * As {@link #issueByNetwork(String, String)}, for a node that named its hardware: the claim is checked
      * against the credential as it is now, under the same lock, before the arming state: a claim that does not match
-     * (hardware, or the endorsement key the credential names) leaves a {@code once} credential armed.
+     * (hardware, or the endorsement key the credential names) leaves a {@code once} credential armed. A credential
+     * that names no endorsement key enrols the one shown with the first key issued ({@code status.enrolledEndorsementKey},
+     * trust on first use): later keys go only to that TPM.
      *
      * @param claim the node's hardware, or null when the caller already established who the node is
      */
@@ -125,10 +129,14 @@ public final class ApiKeyStore {
                     : ", SMBIOS UUID " + claim.smbiosUuid()) + ") is not listed in NodeCredential " + namespace + "/" + name
                     + " spec.hardware; correct the credential if this is the node's new hardware");
         }
-        String expectedEk = credential.getSpec().endorsementKey;
+        // spec.endorsementKey, else the EK the first key went to (trust on first use); spec wins, so an administrator
+        // whose node got a new TPM sets it there.
+        var enrolled = credential.getStatus() == null ? null : credential.getStatus().enrolledEndorsementKey;
+        String expectedEk = credential.getSpec().endorsementKey != null ? credential.getSpec().endorsementKey : enrolled;
         if (claim != null && !claim.endorsementKeyMatches(expectedEk)) {
             throw new EndorsementKeyMismatchException("NodeCredential " + namespace + "/" + name + " is bound to its TPM's"
-                    + " endorsement key (spec.endorsementKey), and this request "
+                    + " endorsement key (" + (credential.getSpec().endorsementKey != null ? "spec.endorsementKey"
+                            : "status.enrolledEndorsementKey, the TPM its first key went to") + "), and this request "
                     + (claim.endorsementKey() == null ? "showed no TPM endorsement key" : "came from another TPM (endorsement key "
                             + claim.endorsementKey() + ")")
                     + "; no key was issued. If the node's TPM was replaced or cleared of its EK, set spec.endorsementKey to the"
@@ -142,6 +150,12 @@ public final class ApiKeyStore {
             throw notArmed(credential, status, now);
         }
         ArmingState.afterNetworkIssue(credential, status);
+        boolean enrols = expectedEk == null && claim != null && claim.endorsementKey() != null
+                && credential.getSpec().tpm != NodeCredentialSpec.Tpm.ABSENT;
+        if (enrols) {
+            expectedEk = claim.endorsementKey();
+            status.enrolledEndorsementKey = expectedEk;
+        }
         var apiKey = status.apiKey == null ? new ApiKey() : status.apiKey;
         apiKey.secretName = Names.apiKeySecret(name);
         apiKey.issuedAt = now.truncatedTo(ChronoUnit.SECONDS).toString();
@@ -161,7 +175,7 @@ public final class ApiKeyStore {
         }
         String key = ApiKeys.newKey();
         storeHash(credential, ApiKeys.hash(key));
-        return new Issued(key, Boolean.TRUE.equals(status.armed), expectedEk);
+        return new Issued(key, Boolean.TRUE.equals(status.armed), expectedEk, enrols);
     }
 
     private static NotArmedException notArmed(NodeCredential credential, NodeCredentialStatus status, Instant now) {

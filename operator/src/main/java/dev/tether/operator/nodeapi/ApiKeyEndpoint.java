@@ -78,6 +78,7 @@ final class ApiKeyEndpoint implements Endpoint {
         boolean bound = issued.endorsementKey() != null;
         events.record(context.credential(), EventRecorder.Type.Normal, "ApiKeyIssued", "A new API key was issued over the network"
                 + (bound ? ", encrypted to the TPM with endorsement key " + claim.endorsementKey() : "")
+                + (issued.enrolled() ? " (enrolled: later keys go only to this TPM)" : "")
                 + " (request from " + context.call().source() + ")" + (issued.stillArmed() ? "." : "; the credential is now disarmed."));
         if (!bound) {
             return Reply.json(200, new ApiKeyIssued(issued.key(), after));

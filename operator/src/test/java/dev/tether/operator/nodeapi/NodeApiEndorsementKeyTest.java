@@ -196,6 +196,36 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
         assertThat(status("n5").armed).isTrue();
     }
 
+    @Test
+    void withNoEndorsementKeyListedTheFirstKeyEnrolsTheTpmAndLaterKeysGoOnlyToIt() throws Exception {
+        NodeCredential credential = credential("n6", "compute", Arming.CONTINUOUS);
+        create(credential);
+
+        assertThat(acquisition("n6", genuine).acquire(TpmPolicy.REQUIRED).source()).isEqualTo(KeySource.NETWORK);
+        assertThat(status("n6").enrolledEndorsementKey).as("trust on first use").isEqualTo(genuineEk);
+        eventually(() -> assertThat(eventsAbout("NodeCredential", "n6")).anySatisfy(e ->
+                assertThat(e.getNote()).contains("enrolled: later keys go only to this TPM")));
+
+        assertThatThrownBy(() -> acquisition("n6", thief).acquire(TpmPolicy.REQUIRED))
+                .isInstanceOf(TrustException.class).hasMessageContaining("bound to a TPM endorsement key");
+        var withoutTpm = api.post(NAMESPACE, "n6", NodeApi.API_KEY, null, new ArmingRequest(List.of(MAC), null));
+        assertThat(withoutTpm.error().error()).isEqualTo("EndorsementKeyMismatch");
+        assertThat(withoutTpm.error().message()).contains("status.enrolledEndorsementKey");
+        assertThat(status("n6").apiKey.issueCount).as("neither got a key").isEqualTo(1);
+
+        String thiefEk;
+        try (var store = Tpm2.open(thief.tcti()); TpmIdentity identity = store.identity().orElseThrow()) {
+            thiefEk = identity.endorsementKey().fingerprint();
+        }
+        harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName("n6").edit(c -> {
+            c.getSpec().endorsementKey = thiefEk;
+            return c;
+        });
+        assertThat(acquisition("n6", thief).acquire(TpmPolicy.REQUIRED).source())
+                .as("the administrator names the node's new TPM in spec, which overrides the enrolment")
+                .isEqualTo(KeySource.NETWORK);
+    }
+
     private Path copy(String tpm) throws java.io.IOException {
         Path state = Files.createDirectories(temp.resolve(tpm));
         try (var files = Files.list(factory.resolve(tpm))) {
