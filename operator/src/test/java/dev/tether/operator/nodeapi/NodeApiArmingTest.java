@@ -187,4 +187,26 @@ class NodeApiArmingTest extends NodeApiTestBase {
 
         assertThat(fetchKey("node-010")).startsWith("tk_");
     }
+
+    @Test
+    void tpmFieldsThatAreNotBoundedBase64PublicAreasAreBadRequests() throws Exception {
+        var credential = credential("node-011", "compute", Arming.ONCE);
+        credential.getSpec().endorsementKey = "sha256:" + "ab".repeat(32);
+        create(credential);
+
+        var tooLong = api.post(NAMESPACE, "node-011", NodeApi.API_KEY, null, new ArmingRequest(List.of(MAC), null,
+                new ArmingRequest.Tpm("A".repeat(ArmingRequest.Tpm.MAX_FIELD_CHARS + 4), "AAAA")));
+        var notBase64 = api.post(NAMESPACE, "node-011", NodeApi.API_KEY, null, new ArmingRequest(List.of(MAC), null,
+                new ArmingRequest.Tpm("not base64!", "AAAA")));
+        var missing = api.post(NAMESPACE, "node-011", NodeApi.API_KEY, null, new ArmingRequest(List.of(MAC), null,
+                new ArmingRequest.Tpm(null, "AAAA")));
+
+        assertThat(List.of(tooLong, notBase64, missing)).allSatisfy(r -> {
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.error().error()).isEqualTo("BadRequest");
+            assertThat(r.error().message()).contains("tpm.endorsementKey");
+        });
+        assertThat(status("node-011").armed).isTrue();
+        assertThat(status("node-011").apiKey).isNull();
+    }
 }
