@@ -49,6 +49,11 @@ public class NodeCredentialStatus {
         public KeySource issuedVia;
         /** How many keys have been issued for this credential. */
         public Integer issueCount;
+        /**
+         * A {@code once} key sent encrypted to the node's TPM, not used yet: the arming is spent when the node first uses
+         * it, so a request that replays the TPM's public key (and gets a key it cannot open) does not spend it.
+         */
+        public Boolean awaitingFirstUse;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -149,7 +149,6 @@ public final class ApiKeyStore {
         if (!status.armed) {
             throw notArmed(credential, status, now);
         }
-        ArmingState.afterNetworkIssue(credential, status);
         boolean enrols = expectedEk == null && claim != null && claim.endorsementKey() != null
                 && credential.getSpec().tpm != NodeCredentialSpec.Tpm.ABSENT;
         if (enrols) {
@@ -157,6 +156,13 @@ public final class ApiKeyStore {
             status.enrolledEndorsementKey = expectedEk;
         }
         var apiKey = status.apiKey == null ? new ApiKey() : status.apiKey;
+        // Anyone may replay a TPM's public key and get a key only that TPM can open; so a once key bound to a TPM
+        // spends the arming at its first use (confirmFirstUse), not here, or a replay would lock the node out.
+        boolean deferred = expectedEk != null && ArmingState.mode(credential) == Arming.ONCE;
+        if (!deferred) {
+            ArmingState.afterNetworkIssue(credential, status);
+        }
+        apiKey.awaitingFirstUse = deferred ? Boolean.TRUE : null;
         apiKey.secretName = Names.apiKeySecret(name);
         apiKey.issuedAt = now.truncatedTo(ChronoUnit.SECONDS).toString();
         apiKey.issuedVia = KeySource.NETWORK;
@@ -194,6 +200,30 @@ public final class ApiKeyStore {
         return new NotArmedException("NodeCredential " + namespace + "/" + name + " is not armed (arming: "
                 + credential.getSpec().arming + (onceTaken ? ", its one key was issued at " + status.apiKey.issuedAt : "")
                 + "); re-arm it with: " + rearm, onceTaken ? status.apiKey.issuedAt : null);
+    }
+
+    /**
+     * The node used its key for the first time: a {@code once} credential whose key awaited that ({@code
+     * status.apiKey.awaitingFirstUse}) is disarmed now. A conflicting update is left for the node's next call.
+     */
+    public void confirmFirstUse(String namespace, String name) {
+        synchronized (issuing.computeIfAbsent(namespace + "/" + name, k -> new Object())) {
+            NodeCredential credential = client.resources(NodeCredential.class).inNamespace(namespace).withName(name).get();
+            if (credential == null || credential.getStatus() == null || credential.getStatus().apiKey == null
+                    || !Boolean.TRUE.equals(credential.getStatus().apiKey.awaitingFirstUse)) {
+                return;
+            }
+            var status = credential.getStatus();
+            status.apiKey.awaitingFirstUse = null;
+            ArmingState.afterNetworkIssue(credential, status);
+            try {
+                client.resource(credential).lockResourceVersion(credential.getMetadata().getResourceVersion()).updateStatus();
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Whether {@code key} is the credential's current key. */

@@ -37,6 +37,10 @@ final class NodeAuthenticator {
                     : "node " + namespace + "/" + node + " is unknown or the API key is not its current key;"
                             + " a node without a valid key must fetch a new one while its NodeCredential is armed");
         }
+        var status = credential.getStatus();
+        if (status != null && status.apiKey != null && Boolean.TRUE.equals(status.apiKey.awaitingFirstUse)) {
+            keys.confirmFirstUse(namespace, credential.getMetadata().getName());
+        }
     }
 
     /** The key from the header, or null when the header is absent, malformed or too long (never echoed). */

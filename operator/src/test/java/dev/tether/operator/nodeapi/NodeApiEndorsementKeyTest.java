@@ -48,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the administrator names the genuine TPM's EK, taken from its EK certificate, in {@code spec.endorsementKey}. The
  * genuine TPM recovers its key end to end through the node API; someone who knows the node name and its MAC but holds
  * another TPM, or none, gets no key and leaves the {@code once} arming in place; replaying the genuine EK's public area
- * gets an answer that no other TPM can open.
+ * gets an answer that no other TPM can open, and does not spend the arming either.
  */
 class NodeApiEndorsementKeyTest extends NodeApiTestBase {
     @TempDir
@@ -101,8 +101,10 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
         ApiKeyAcquisition.Result first = acquisition("n1", genuine).acquire(TpmPolicy.REQUIRED);
 
         assertThat(first.source()).isEqualTo(KeySource.NETWORK);
+        assertThat(status("n1").apiKey.awaitingFirstUse).as("a TPM-bound once key spends the arming when used").isTrue();
         assertThat(client("n1").bootConfiguration(first.key()).nodeName()).as("the recovered key is the issued one").isEqualTo("n1");
-        assertThat(status("n1").armed).as("once: disarmed after the one key").isFalse();
+        assertThat(status("n1").armed).as("once: disarmed at the key's first use").isFalse();
+        assertThat(status("n1").apiKey.awaitingFirstUse).isNull();
         assertThat(consoleBytes.toString(StandardCharsets.UTF_8))
                 .contains(genuineEk)
                 .contains("recovered with TPM2_ActivateCredential")
@@ -157,6 +159,7 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
 
     @Test
     void replayingTheGenuineEndorsementKeyGetsAnAnswerNoOtherTpmCanOpen() throws Exception {
+        publishedImage("bookworm", DIGEST);
         create(bound("n4"));
         ArmingRequest.Tpm genuinePublic;
         try (var store = Tpm2.open(genuine.tcti()); TpmIdentity identity = store.identity().orElseThrow()) {
@@ -177,6 +180,11 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
         }
         assertThatThrownBy(() -> issued.boundKey().open(new byte[32], NAMESPACE, "n4"))
                 .as("nor does the key open without the credential").isInstanceOf(IllegalArgumentException.class);
+
+        assertThat(status("n4").armed).as("a key nobody used does not spend the once arming").isTrue();
+        ApiKeyAcquisition.Result genuineKey = acquisition("n4", genuine).acquire(TpmPolicy.REQUIRED);
+        assertThat(client("n4").bootConfiguration(genuineKey.key()).nodeName()).as("the node still gets its key").isEqualTo("n4");
+        assertThat(status("n4").armed).isFalse();
     }
 
     @Test
