@@ -80,12 +80,14 @@ public final class ApiKeyStore {
     /**
      * A key issued over the network, whether the credential is still armed afterwards, and the endorsement key the
      * credential named when it issued, or that this issue enrolled (null for none): the key must then reach only that TPM.
+     *
+     * @param replacedUnused when the key this one replaces was issued, if it was never used; else null
      */
-    public record Issued(String key, boolean stillArmed, String endorsementKey, boolean enrolled) {
+    public record Issued(String key, boolean stillArmed, String endorsementKey, boolean enrolled, String replacedUnused) {
         @Override
         public String toString() {
             return "Issued[key=(redacted), stillArmed=" + stillArmed + ", endorsementKey=" + endorsementKey
-                    + ", enrolled=" + enrolled + "]";
+                    + ", enrolled=" + enrolled + ", replacedUnused=" + replacedUnused + "]";
         }
     }
 
@@ -162,6 +164,7 @@ public final class ApiKeyStore {
         if (!deferred) {
             ArmingState.afterNetworkIssue(credential, status);
         }
+        String unusedSince = Boolean.TRUE.equals(apiKey.awaitingFirstUse) ? apiKey.issuedAt : null;
         apiKey.awaitingFirstUse = deferred ? Boolean.TRUE : null;
         apiKey.secretName = Names.apiKeySecret(name);
         apiKey.issuedAt = now.truncatedTo(ChronoUnit.SECONDS).toString();
@@ -181,7 +184,7 @@ public final class ApiKeyStore {
         }
         String key = ApiKeys.newKey();
         storeHash(credential, ApiKeys.hash(key));
-        return new Issued(key, Boolean.TRUE.equals(status.armed), expectedEk, enrols);
+        return new Issued(key, Boolean.TRUE.equals(status.armed), expectedEk, enrols, unusedSince);
     }
 
     private static NotArmedException notArmed(NodeCredential credential, NodeCredentialStatus status, Instant now) {

@@ -76,10 +76,15 @@ final class ApiKeyEndpoint implements Endpoint {
         String after = issued.stillArmed() ? mode.name().toLowerCase(Locale.ROOT) : "disarmed";
         // The credential as it was when the key was issued decides, not the copy this request started with.
         boolean bound = issued.endorsementKey() != null;
-        events.record(context.credential(), EventRecorder.Type.Normal, "ApiKeyIssued", "A new API key was issued over the network"
+        String replaced = issued.replacedUnused() == null ? "" : " It replaces the key issued at " + issued.replacedUnused()
+                + ", which was never used: if the node did not fail before using it, someone may be replaying its TPM's"
+                + " public key (they cannot open the key, but each request replaces the node's).";
+        events.record(context.credential(), replaced.isEmpty() ? EventRecorder.Type.Normal : EventRecorder.Type.Warning,
+                "ApiKeyIssued", "A new API key was issued over the network"
                 + (bound ? ", encrypted to the TPM with endorsement key " + claim.endorsementKey() : "")
                 + (issued.enrolled() ? " (enrolled: later keys go only to this TPM)" : "")
-                + " (request from " + context.call().source() + ")" + (issued.stillArmed() ? "." : "; the credential is now disarmed."));
+                + " (request from " + context.call().source() + ")" + (issued.stillArmed() ? "." : "; the credential is now disarmed.")
+                + replaced);
         if (!bound) {
             return Reply.json(200, new ApiKeyIssued(issued.key(), after));
         }

@@ -183,6 +183,11 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
 
         assertThat(status("n4").armed).as("a key nobody used does not spend the once arming").isTrue();
         ApiKeyAcquisition.Result genuineKey = acquisition("n4", genuine).acquire(TpmPolicy.REQUIRED);
+        eventually(() -> assertThat(eventsAbout("NodeCredential", "n4")).anySatisfy(e -> {
+            assertThat(e.getType()).isEqualTo("Warning");
+            assertThat(e.getReason()).isEqualTo("ApiKeyIssued");
+            assertThat(e.getNote()).contains("which was never used").contains("replaying its TPM's public key");
+        }));
         assertThat(client("n4").bootConfiguration(genuineKey.key()).nodeName()).as("the node still gets its key").isEqualTo("n4");
         assertThat(status("n4").armed).isFalse();
     }
