@@ -8,6 +8,7 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -92,7 +93,7 @@ final class Tpm2Identity implements TpmIdentity {
             try {
                 return new WireReader(wire).tpm2b();
             } finally {
-                java.util.Arrays.fill(wire, (byte) 0);
+                Arrays.fill(wire, (byte) 0);
             }
         } finally {
             Pointer out = certInfo.getValue();
