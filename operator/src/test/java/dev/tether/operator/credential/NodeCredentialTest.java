@@ -214,6 +214,38 @@ class NodeCredentialTest {
                 .hasMessageContaining("arming window").hasMessageContaining("spec.armedUntil 2999-01-01T00:00:00Z");
     }
 
+    @Test
+    void theReconcilerLooksAgainWhenTheArmingWindowCloses() {
+        var credential = credential("node-006", Arming.CONTINUOUS);
+        credential.getMetadata().setGeneration(3L);
+        credential.getSpec().armedUntil = "2026-12-01T12:00:00Z";
+        var context = contextWithClient();
+
+        var open = new NodeCredentialReconciler(java.time.Clock.fixed(NOW.minusSeconds(600), java.time.ZoneOffset.UTC))
+                .reconcile(credential, context);
+        assertThat(credential.getStatus().armed).isTrue();
+        assertThat(open.getScheduleDelay()).as("just after the deadline").contains(601_000L);
+
+        var closed = new NodeCredentialReconciler(java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC)).reconcile(credential, context);
+        assertThat(credential.getStatus().armed).isFalse();
+        assertThat(closed.isPatchStatus()).as("status.armed turns false").isTrue();
+        assertThat(closed.getScheduleDelay()).as("nothing left to wait for").isEmpty();
+        assertThat(credential.getStatus().observedGeneration).isEqualTo(3L);
+    }
+
+    /** A reconciler context that offers only the client, which is all this reconciler uses. */
+    @SuppressWarnings("unchecked")
+    private io.javaoperatorsdk.operator.api.reconciler.Context<NodeCredential> contextWithClient() {
+        return (io.javaoperatorsdk.operator.api.reconciler.Context<NodeCredential>) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {io.javaoperatorsdk.operator.api.reconciler.Context.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("getClient")) {
+                        return harness.client;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
     private void create(String name, Arming arming) {
         harness.client.resource(credential(name, arming)).create();
     }
