@@ -256,7 +256,8 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
     }
 
     private ApiKeyAcquisition acquisition(String node, Swtpm tpm) throws Exception {
-        return new ApiKeyAcquisition(client(node), TpmAccess.tcti(tpm.tcti()),
+        return new ApiKeyAcquisition(client(node), dev.tether.agent.trust.NodeApiCa.read(temp.resolve("node-api-ca.pem")),
+                TpmAccess.tcti(tpm.tcti()),
                 () -> new HardwareIdentity(List.of(MAC), Optional.empty()), console);
     }
 
