@@ -20,7 +20,9 @@ import javax.crypto.spec.SecretKeySpec;
  * repeats a nonce in practice; binding the index stops chunks being swapped or replayed at another
  * offset, and binding the header digest stops the header (size, chunk size) being changed.
  *
- * <p>Unencrypted chunks: body followed by SHA-256(header digest || index || body), for the same binding.
+ * <p>Unencrypted chunks: body followed by SHA-256(header digest || index || body), for the same binding. Anyone
+ * can compute that hash for a body of their own, so a reader that must not trust the source of the chunks holds
+ * each to the hash the manifest pins for it ({@link ChunkHashes}).
  */
 public final class ChunkSealer {
     private static final int TAG_BITS = 128;
@@ -32,6 +34,7 @@ public final class ChunkSealer {
     private final Cipher cipher;
     private final SecretKeySpec key;
     private final MessageDigest sha256;
+    private final ChunkHashes pinned;
     private final ByteBuffer indexBytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.BIG_ENDIAN);
 
     /**
@@ -39,6 +42,25 @@ public final class ChunkSealer {
      * @throws KeyMismatchException when the key's id is not the header's
      */
     public ChunkSealer(ImageHeader header, ImageKey key) throws ImageFormatException {
+        this(header, key, null);
+    }
+
+    /**
+     * A sealer whose {@link #open} also holds each chunk of an unencrypted header to {@code pinned}.
+     *
+     * @param pinned the chunk hashes the manifest pins, for an unencrypted header; null to check only each chunk's
+     *     own hash (sealing, or a container named without a manifest)
+     * @throws ImageFormatException when {@code pinned} does not count the header's chunks
+     */
+    public ChunkSealer(ImageHeader header, ImageKey key, ChunkHashes pinned) throws ImageFormatException {
+        if (pinned != null && header.cipher().encrypted()) {
+            throw new IllegalArgumentException("the chunks of an encrypted image are bound by their tags, not pinned hashes");
+        }
+        if (pinned != null && pinned.count() != header.chunkCount()) {
+            throw new ImageFormatException("the manifest pins " + pinned.count() + " chunk hashes for a root image of "
+                    + header.chunkCount() + " chunks");
+        }
+        this.pinned = pinned;
         this.header = header;
         this.headerDigest = header.digest();
         this.salt = header.salt();
@@ -89,8 +111,9 @@ public final class ChunkSealer {
      * Checks and opens chunk {@code index}, writing its plaintext to {@code out}.
      *
      * @throws ChunkIntegrityException when the chunk is short, or its tag or hash does not match
+     * @throws UnpinnedChunkException when its hash matches but is not the one pinned for it
      */
-    public void open(long index, ByteBuffer sealed, ByteBuffer out) throws ChunkIntegrityException {
+    public void open(long index, ByteBuffer sealed, ByteBuffer out) throws ChunkIntegrityException, UnpinnedChunkException {
         int expected = header.chunkLength(index);
         if (sealed.remaining() != expected) {
             throw new ChunkIntegrityException(index, "truncated: " + sealed.remaining() + " of " + expected
@@ -114,8 +137,14 @@ public final class ChunkSealer {
             ByteBuffer body = sealed.slice(sealed.position(), bodyLength);
             byte[] stored = new byte[header.cipher().overhead()];
             sealed.get(sealed.position() + bodyLength, stored);
-            if (!MessageDigest.isEqual(hashChunk(index, body.duplicate()), stored)) {
+            byte[] hash = hashChunk(index, body.duplicate());
+            if (!MessageDigest.isEqual(hash, stored)) {
                 throw new ChunkIntegrityException(index, "SHA-256 mismatch");
+            }
+            // Checked after the chunk's own hash, so that a damaged copy reads as damage and only a chunk made to
+            // pass reads as another image's.
+            if (pinned != null && !pinned.matches(index, hash)) {
+                throw new UnpinnedChunkException(index, hash, pinned);
             }
             out.put(body);
             sealed.position(sealed.limit());

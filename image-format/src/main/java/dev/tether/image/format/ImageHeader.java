@@ -163,6 +163,11 @@ public final class ImageHeader {
         return (plaintextSize + chunkSize() - 1) >>> chunkShift;
     }
 
+    /** The chunks a container of {@code plaintextSize} bytes has at {@code chunkSize}, before there is a header. */
+    public static long chunkCount(long plaintextSize, int chunkSize) {
+        return (plaintextSize + chunkSize - 1) / chunkSize;
+    }
+
     /** Bytes one full chunk takes in the container: body plus tag or hash. */
     public int sealedChunkSize() {
         return chunkSize() + cipher.overhead();

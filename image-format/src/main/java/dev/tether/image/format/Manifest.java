@@ -57,10 +57,19 @@ public record Manifest(
      *
      * @param headerDigest {@code sha256:<hex>} of the container's {@value ImageHeader#SIZE} header bytes, which
      *     the agent holds the edges' header to (see {@link RootImagePin}); null in manifests of imgutil before it
+     * @param chunkHashes for an unencrypted image, {@link ChunkHashes#base64()} of every chunk's hash, which the agent
+     *     holds each chunk to; null for an encrypted image and in manifests of imgutil before it
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    @JsonPropertyOrder({"cipher", "keyId", "chunkSize", "chunkCount", "headerDigest"})
-    public record Encryption(String cipher, String keyId, int chunkSize, long chunkCount, String headerDigest) {
+    @JsonPropertyOrder({"cipher", "keyId", "chunkSize", "chunkCount", "headerDigest", "chunkHashes"})
+    public record Encryption(String cipher, String keyId, int chunkSize, long chunkCount, String headerDigest,
+            String chunkHashes) {
+
+        /** Without chunk hashes: an encrypted image's, whose chunks are bound by their tags. */
+        public Encryption(String cipher, String keyId, int chunkSize, long chunkCount, String headerDigest) {
+            this(cipher, keyId, chunkSize, chunkCount, headerDigest, null);
+        }
+
         @JsonIgnore
         public boolean encrypted() {
             return ImageCipher.AES_256_GCM.displayName().equals(cipher);

@@ -9,16 +9,33 @@ import java.util.Locale;
  * Chunks are only as trustworthy as the header they are checked against: an edge that serves a header of its
  * own (an unencrypted one, another key's, another chunk size) would have its own chunks verify. The manifest
  * is named by an authenticated digest, so its pins are what the node may trust; the header digest alone fixes
- * the whole header, the other fields are there to say what differs in words a console line can carry.
+ * the whole header, the other fields are there to say what differs in words a console line can carry. With the
+ * pinned header the AEAD tags bind every chunk of an encrypted image; the chunks of an unencrypted one carry plain
+ * hashes, so the manifest pins each of those too.
  *
  * @param containerDigest {@code sha256:<hex>} of the whole container
  * @param containerSize   bytes of the whole container
  * @param headerDigest    {@code sha256:<hex>} of the container's {@value ImageHeader#SIZE} header bytes
  * @param keyId           the key id in hex, or the empty string for an unencrypted image
  * @param plaintextSize   bytes of the squashfs the container holds
+ * @param chunkHashes     for an unencrypted container, the hash of every chunk, whose own hashes anyone could compute
+ *     for chunks of their own; null for an encrypted one, whose chunks the header binds by their AEAD tags
  */
 public record RootImagePin(String containerDigest, long containerSize, String headerDigest, ImageCipher cipher,
-        String keyId, int chunkSize, long plaintextSize) {
+        String keyId, int chunkSize, long plaintextSize, ChunkHashes chunkHashes) {
+
+    public RootImagePin {
+        if (cipher.encrypted() == (chunkHashes != null)) {
+            throw new IllegalArgumentException(cipher.encrypted() ? "an encrypted image's chunks are bound by their tags,"
+                    + " not pinned hashes" : "an unencrypted image is pinned only with the hash of every chunk");
+        }
+    }
+
+    /** The pins of an encrypted container. */
+    public RootImagePin(String containerDigest, long containerSize, String headerDigest, ImageCipher cipher,
+            String keyId, int chunkSize, long plaintextSize) {
+        this(containerDigest, containerSize, headerDigest, cipher, keyId, chunkSize, plaintextSize, null);
+    }
 
     /**
      * The pins of a manifest's root image.
@@ -56,7 +73,27 @@ public record RootImagePin(String containerDigest, long containerSize, String he
                     + (keyId.isEmpty() ? " without a key id" : " with a key id"));
         }
         return new RootImagePin(manifest.rootImage().digest(), manifest.rootImage().size(), sealing.headerDigest(),
-                cipher, keyId, sealing.chunkSize(), squashfs.size());
+                cipher, keyId, sealing.chunkSize(), squashfs.size(), cipher.encrypted() ? null : chunkHashes(manifest));
+    }
+
+    /**
+     * The chunk hashes of an unencrypted image's manifest: with the header alone, an edge could serve the pinned
+     * header and chunks of its own, each with the hash it computed for it.
+     */
+    private static ChunkHashes chunkHashes(Manifest manifest) throws ImageFormatException {
+        Manifest.Encryption sealing = manifest.encryption();
+        if (sealing.chunkHashes() == null) {
+            throw new ImageFormatException("its manifest (built by " + (manifest.builder() == null ? "an unknown builder"
+                    : manifest.builder()) + ") does not pin the chunks of its unencrypted root image (no"
+                    + " encryption.chunkHashes), so an edge could serve chunks of its own with hashes it computed for"
+                    + " them; rebuild the image with this version of imgutil");
+        }
+        long chunks = ImageHeader.chunkCount(manifest.squashfs().size(), sealing.chunkSize());
+        if (sealing.chunkCount() != chunks) {
+            throw new ImageFormatException("its manifest counts " + sealing.chunkCount() + " chunks where "
+                    + manifest.squashfs().size() + " bytes in chunks of " + sealing.chunkSize() + " make " + chunks);
+        }
+        return ChunkHashes.decode(sealing.chunkHashes(), chunks);
     }
 
     /** The header digest a manifest pins: {@code sha256:<hex>} of the header bytes as written. */

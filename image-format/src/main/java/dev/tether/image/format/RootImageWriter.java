@@ -1,5 +1,6 @@
 package dev.tether.image.format;
 
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,6 +25,8 @@ public final class RootImageWriter implements Closeable {
     private final ChunkSealer sealer;
     private final ByteBuffer plain;
     private final ByteBuffer sealed;
+    /** The hashes of an unencrypted container's chunks, for its manifest to pin; null when encrypted. */
+    private final ByteArrayOutputStream chunkHashes;
     private long nextChunk;
     private long written;
     private boolean closed;
@@ -34,6 +37,7 @@ public final class RootImageWriter implements Closeable {
         this.sealer = new ChunkSealer(header, key);
         this.plain = ByteBuffer.allocate(header.chunkSize());
         this.sealed = ByteBuffer.allocate(header.sealedChunkSize());
+        this.chunkHashes = header.cipher().encrypted() ? null : new ByteArrayOutputStream();
         writeFully(ByteBuffer.wrap(header.encoded()));
     }
 
@@ -70,6 +74,19 @@ public final class RootImageWriter implements Closeable {
         return header;
     }
 
+    /**
+     * The hashes of the chunks of an unencrypted container as written, for the manifest to pin; null for an
+     * encrypted one, whose chunks are bound by their tags.
+     *
+     * @throws IllegalStateException before {@link #close()}, when the last chunk may still be missing
+     */
+    public ChunkHashes chunkHashes() {
+        if (!closed) {
+            throw new IllegalStateException("the chunk hashes are known once the writer is closed");
+        }
+        return chunkHashes == null ? null : ChunkHashes.of(chunkHashes.toByteArray());
+    }
+
     /** Plaintext bytes accepted so far. */
     public long written() {
         return written;
@@ -102,6 +119,10 @@ public final class RootImageWriter implements Closeable {
         plain.flip();
         sealed.clear();
         sealer.seal(nextChunk++, plain, sealed);
+        if (chunkHashes != null) {
+            // An unencrypted chunk ends with its hash (ChunkSealer).
+            chunkHashes.write(sealed.array(), sealed.position() - ChunkHashes.HASH_LENGTH, ChunkHashes.HASH_LENGTH);
+        }
         writeFully(sealed.flip());
         plain.clear();
     }
