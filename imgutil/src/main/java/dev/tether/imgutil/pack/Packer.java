@@ -1,5 +1,6 @@
 package dev.tether.imgutil.pack;
 
+import dev.tether.image.format.ChunkHashes;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
@@ -16,6 +17,7 @@ import dev.tether.imgutil.util.Console;
 import dev.tether.imgutil.util.DigestingChannel;
 import dev.tether.imgutil.util.ProcessRunner;
 import dev.tether.imgutil.util.Progress;
+import dev.tether.imgutil.util.Sizes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -73,6 +75,9 @@ public final class Packer {
                 long started = System.nanoTime();
                 runner.run("mksquashfs", SquashfsMaker.command(root, squashfs, request.compression(), console.terminal()));
                 console.info(String.format("made the squashfs in %.2f s", (System.nanoTime() - started) / 1e9));
+                if (key == null) {
+                    checkUnencryptedSize(Files.size(squashfs), request.chunkSize());
+                }
                 Sealed sealed = seal(squashfs, outDir.resolve(ROOT_IMAGE_FILE),
                         key == null ? ImageOptions.unencrypted().withChunkSize(request.chunkSize())
                                 : ImageOptions.encrypted(key).withChunkSize(request.chunkSize()));
@@ -82,7 +87,8 @@ public final class Packer {
                         request.compression().cliName(), vmlinuz, initramfs, sealed.rootImage(), sealed.squashfs(),
                         new Manifest.Encryption(sealed.header().cipher().displayName(),
                                 key == null ? null : key.keyIdHex(), sealed.header().chunkSize(),
-                                sealed.header().chunkCount(), RootImagePin.headerDigest(sealed.header())));
+                                sealed.header().chunkCount(), RootImagePin.headerDigest(sealed.header()),
+                                sealed.chunkHashes() == null ? null : sealed.chunkHashes().base64()));
                 byte[] json = manifest.toJson();
                 AtomicOutput.write(outDir.resolve(Manifest.FILE_NAME), json, PosixFilePermissions.fromString("rw-r--r--"));
                 return new PackResult(manifest, ContentDigest.of(json));
@@ -91,6 +97,25 @@ public final class Packer {
             }
         } catch (IOException e) {
             throw new UserError("pack failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The manifest of an unencrypted image pins the hash of every chunk (the chunks' own hashes could be computed by
+     * an edge for chunks of its own), and the agent takes a manifest of at most 1 MiB: so at most
+     * {@value ChunkHashes#MAX_CHUNKS} chunks. Checked before sealing, so that no build is made whose manifest the
+     * agent could not take.
+     */
+    static void checkUnencryptedSize(long squashfsBytes, int chunkSize) {
+        long chunks = ImageHeader.chunkCount(squashfsBytes, chunkSize);
+        if (chunks > ChunkHashes.MAX_CHUNKS) {
+            throw new UserError("the squashfs is " + Sizes.describe(squashfsBytes) + ", too large to pack unencrypted"
+                    + " in chunks of " + Sizes.describe(chunkSize) + ": the manifest pins the hash of every chunk of an"
+                    + " unencrypted image, and holds at most " + ChunkHashes.MAX_CHUNKS + " ("
+                    + Sizes.describe(ChunkHashes.maxPlaintextSize(chunkSize)) + " at this chunk size); encrypt the image"
+                    + " (--key-file FILE instead of --unencrypted), or raise --chunk-size (up to "
+                    + Sizes.describe(ImageHeader.MAX_CHUNK_SIZE) + ", for "
+                    + Sizes.describe(ChunkHashes.maxPlaintextSize(ImageHeader.MAX_CHUNK_SIZE)) + ")");
         }
     }
 
@@ -158,7 +183,9 @@ public final class Packer {
         }
     }
 
-    private record Sealed(ImageHeader header, Manifest.Artifact rootImage, Manifest.Artifact squashfs) {
+    /** @param chunkHashes the hash of every chunk of an unencrypted container; null for an encrypted one */
+    private record Sealed(ImageHeader header, Manifest.Artifact rootImage, Manifest.Artifact squashfs,
+            ChunkHashes chunkHashes) {
     }
 
     /** Seals the squashfs into the container in one pass, hashing plaintext and container on the way. */
@@ -189,7 +216,7 @@ public final class Packer {
             out.commit();
             return new Sealed(writer.header(),
                     new Manifest.Artifact(target.getFileName().toString(), digesting.digest(), digesting.size()),
-                    new Manifest.Artifact(null, ContentDigest.format(plain), size));
+                    new Manifest.Artifact(null, ContentDigest.format(plain), size), writer.chunkHashes());
         }
     }
 }

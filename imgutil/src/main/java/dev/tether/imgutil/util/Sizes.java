@@ -1,6 +1,7 @@
 package dev.tether.imgutil.util;
 
 import dev.tether.imgutil.UserError;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,5 +29,14 @@ public final class Sizes {
             throw new UserError(what + " " + text + " is too large");
         }
         return (int) bytes;
+    }
+
+    /** {@code bytes} in the largest of KiB, MiB, GiB it reaches: whole where it is whole, else to one decimal. */
+    public static String describe(long bytes) {
+        String[] units = {"KiB", "MiB", "GiB"};
+        int unit = bytes >= 1L << 30 ? 2 : bytes >= 1L << 20 ? 1 : 0;
+        long scale = 1L << (10 * (unit + 1));
+        return (bytes % scale == 0 ? String.valueOf(bytes / scale)
+                : String.format(Locale.ROOT, "%.1f", bytes / (double) scale)) + " " + units[unit];
     }
 }
