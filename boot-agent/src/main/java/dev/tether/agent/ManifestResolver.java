@@ -24,7 +24,10 @@ public final class ManifestResolver {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration FIRST_PAUSE = Duration.ofMillis(500);
     private static final Duration MAX_PAUSE = Duration.ofSeconds(5);
-    /** A manifest is a few hundred bytes; anything far larger is not one. */
+    /**
+     * A manifest is a few hundred bytes, or up to 683 KiB for an unencrypted image, whose manifest pins every chunk's
+     * hash (at most {@link dev.tether.image.format.ChunkHashes#MAX_CHUNKS}); anything larger is not one.
+     */
     private static final int MAX_BYTES = 1 << 20;
 
     private final HttpClient http;

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.agent.root.HostTools;
 import dev.tether.agent.root.PersistenceHook;
+import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.Manifest;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -68,6 +70,26 @@ class BootFailureTest {
                 + bin + "): the initramfs must contain it; rebuild it with the Tether hook, which copies mkfs.xfs");
         assertNoStackTrace(run);
         assertThat(Files.exists(temp.resolve("run/boot-timings.json"))).isFalse();
+    }
+
+    /** Without the chunk pins, an edge could serve chunks of its own under an unencrypted image's URL. */
+    @Test
+    void anUnencryptedImageWhoseManifestDoesNotPinItsChunksIsNotBooted() throws Exception {
+        Manifest pinned = ManifestServer.manifest(ROOT_IMAGE, 1 << 20, false, null);
+        Manifest.Encryption sealing = pinned.encryption();
+        String image = edge.publish(new Manifest(pinned.formatVersion(), "imgutil 0.9.0", pinned.buildTime(),
+                pinned.distribution(), pinned.release(), pinned.architecture(), pinned.kernelVersion(),
+                pinned.compression(), pinned.kernel(), pinned.initramfs(), pinned.rootImage(), pinned.squashfs(),
+                new Manifest.Encryption(sealing.cipher(), null, sealing.chunkSize(), sealing.chunkCount(),
+                        sealing.headerDigest())));
+        AgentRun run = boot(services(HostTools.fromEnvironment()), "tether.edges=" + edge.url() + " tether.image=" + image);
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.errors()).singleElement().asString()
+                .endsWith("the image " + ContentDigest.shortForm(image) + " cannot be booted safely: its manifest (built by"
+                        + " imgutil 0.9.0) does not pin the chunks of its unencrypted root image (no"
+                        + " encryption.chunkHashes), so an edge could serve chunks of its own with hashes it computed for"
+                        + " them; rebuild the image with this version of imgutil");
+        assertNoStackTrace(run);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.tether.agent;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.tether.image.format.ChunkHashes;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageCipher;
 import dev.tether.image.format.ImageFormatException;
@@ -13,6 +14,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -73,15 +75,20 @@ public final class ManifestServer implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
-    /** A manifest naming a root image, as imgutil writes one (the artifacts need not exist for the agent). */
+    /**
+     * A manifest naming a root image, as imgutil writes one (the artifacts need not exist for the agent; an
+     * unencrypted image's chunk hashes pin no real chunks).
+     */
     public static Manifest manifest(String rootImageDigest, long squashfsBytes, boolean encrypted, String keyId) {
         Manifest.Artifact kernel = new Manifest.Artifact("vmlinuz", "sha256:" + "11".repeat(32), 1000);
         Manifest.Artifact initramfs = new Manifest.Artifact("initrd.img", "sha256:" + "22".repeat(32), 2000);
         Manifest.Artifact rootImage = new Manifest.Artifact("root.img", rootImageDigest, squashfsBytes + 4096);
         Manifest.Artifact squashfs = new Manifest.Artifact(null, "sha256:" + "33".repeat(32), squashfsBytes);
+        long chunks = ImageHeader.chunkCount(squashfsBytes, 1 << 20);
         Manifest.Encryption encryption = new Manifest.Encryption(
-                (encrypted ? ImageCipher.AES_256_GCM : ImageCipher.NONE_SHA256).displayName(), keyId, 1 << 20, 1,
-                "sha256:" + "44".repeat(32));
+                (encrypted ? ImageCipher.AES_256_GCM : ImageCipher.NONE_SHA256).displayName(), keyId, 1 << 20, chunks,
+                "sha256:" + "44".repeat(32),
+                encrypted ? null : Base64.getEncoder().encodeToString(new byte[(int) chunks * ChunkHashes.HASH_LENGTH]));
         return new Manifest(Manifest.FORMAT_VERSION, "test", "2025-01-01T00:00:00Z", "debian", "bookworm", "amd64",
                 "6.1.0-test", "zstd", kernel, initramfs, rootImage, squashfs, encryption);
     }
@@ -95,9 +102,20 @@ public final class ManifestServer implements AutoCloseable {
         Manifest.Artifact squashfs = new Manifest.Artifact(null, "sha256:" + "33".repeat(32), header.plaintextSize());
         Manifest.Encryption encryption = new Manifest.Encryption(header.cipher().displayName(),
                 header.cipher().encrypted() ? header.keyIdHex() : null, header.chunkSize(), header.chunkCount(),
-                RootImagePin.headerDigest(header));
+                RootImagePin.headerDigest(header), header.cipher().encrypted() ? null : chunkHashes(container, header));
         return new Manifest(Manifest.FORMAT_VERSION, "test", "2025-01-01T00:00:00Z", "debian", "bookworm", "amd64",
                 "6.1.0-test", "zstd", kernel, initramfs, rootImage, squashfs, encryption);
+    }
+
+    /** The hashes an unencrypted container's chunks carry, as imgutil pins them: each chunk ends with its own. */
+    private static String chunkHashes(byte[] container, ImageHeader header) {
+        ByteBuffer hashes = ByteBuffer.allocate(Math.toIntExact(header.chunkCount() * ChunkHashes.HASH_LENGTH));
+        for (long index = 0; index < header.chunkCount(); index++) {
+            var chunk = header.locate(index);
+            hashes.put(container, Math.toIntExact(chunk.offset() + chunk.length() - ChunkHashes.HASH_LENGTH),
+                    ChunkHashes.HASH_LENGTH);
+        }
+        return Base64.getEncoder().encodeToString(hashes.array());
     }
 
     @Override

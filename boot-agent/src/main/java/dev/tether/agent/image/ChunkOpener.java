@@ -1,16 +1,20 @@
 package dev.tether.agent.image;
 
+import dev.tether.image.format.ChunkHashes;
 import dev.tether.image.format.ChunkIntegrityException;
 import dev.tether.image.format.ChunkSealer;
 import dev.tether.image.format.GcmWarmUp;
 import dev.tether.image.format.ImageFormatException;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.RootImagePin;
+import dev.tether.image.format.UnpinnedChunkException;
 import java.nio.ByteBuffer;
 
 /**
  * Verifies and decrypts sealed chunks of one container, from any thread (a {@link ChunkSealer} is not
- * thread-safe, so each thread gets its own).
+ * thread-safe, so each thread gets its own). The chunks of an unencrypted image are held to the hashes the
+ * manifest pins, since an edge can compute a chunk's own hash for a body of its choosing.
  */
 public final class ChunkOpener {
     private final ImageHeader header;
@@ -18,11 +22,21 @@ public final class ChunkOpener {
 
     /** @throws ImageFormatException when the image is encrypted and the key is missing or is not its key */
     public ChunkOpener(ImageHeader header, ImageKey key) throws ImageFormatException {
+        this(header, key, null);
+    }
+
+    /**
+     * @param pin what the manifest pins, which {@code header} was held to; null when the image was named without a
+     *     manifest ({@code tether.rootimage=}, only without a node API), so each chunk has only its own hash or tag
+     * @throws ImageFormatException when the image is encrypted and the key is missing or is not its key
+     */
+    public ChunkOpener(ImageHeader header, ImageKey key, RootImagePin pin) throws ImageFormatException {
         this.header = header;
-        new ChunkSealer(header, key);
+        ChunkHashes pinned = pin == null ? null : pin.chunkHashes();
+        new ChunkSealer(header, key, pinned);
         this.sealers = ThreadLocal.withInitial(() -> {
             try {
-                return new ChunkSealer(header, key);
+                return new ChunkSealer(header, key, pinned);
             } catch (ImageFormatException e) {
                 throw new IllegalStateException("the key was checked when the opener was made", e);
             }
@@ -40,10 +54,21 @@ public final class ChunkOpener {
         }
     }
 
-    /** Writes the plaintext of chunk {@code index} into {@code out} (cleared first), flipped for reading. */
-    public ByteBuffer openInto(long index, ByteBuffer sealed, ByteBuffer out) throws ChunkIntegrityException {
+    /**
+     * Writes the plaintext of chunk {@code index} into {@code out} (cleared first), flipped for reading.
+     *
+     * @throws ChunkIntegrityException when the chunk is damaged
+     * @throws ForeignImageException when it is well formed but not the chunk the manifest pins: made to pass, so the
+     *     edge that served it is not asked for it again, and when every edge serves such a chunk the read fails
+     */
+    public ByteBuffer openInto(long index, ByteBuffer sealed, ByteBuffer out)
+            throws ChunkIntegrityException, ForeignImageException {
         out.clear();
-        sealers.get().open(index, sealed, out);
+        try {
+            sealers.get().open(index, sealed, out);
+        } catch (UnpinnedChunkException e) {
+            throw new ForeignImageException(e.getMessage());
+        }
         return out.flip();
     }
 }

@@ -16,7 +16,8 @@ import java.util.concurrent.Semaphore;
 /**
  * Random access to the plaintext of a root image that lives on the edges: each read takes its chunks from
  * the cache, or has them fetched (from all edges, hedged, verified, retried) and decrypted once; sequential
- * reading fetches ahead in parallel. A read never fails while the reader is open; it waits instead.
+ * reading fetches ahead in parallel. A read never fails while the reader is open; it waits instead, unless every
+ * edge serves another image's chunk (a {@link ForeignImageException}, an I/O error to the reader).
  */
 public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     /** Most reads at once: libfuse serves on up to ten threads. */
@@ -30,11 +31,13 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     private final ReadAhead readAhead;
     private final ExecutorService prefetchers;
     private final Semaphore prefetchSlots;
+    private final ConsoleSink console;
 
     private RemoteRootImage(ChunkFetcher fetcher, ChunkOpener opener, TetheredSettings settings) {
         this.fetcher = fetcher;
         this.opener = opener;
         this.header = opener.header();
+        this.console = settings.fetch().console();
         // Read-ahead must not push out what it fetched before it is read: at most half the cache ahead.
         int window = (int) Math.min(settings.readAheadChunks(), settings.cacheBytes() / header.chunkSize() / 2);
         // Spare buffers for the loads that can be in flight at once, so that a sequential reader recycles
@@ -50,7 +53,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
 
     /**
      * Reads the header from the edges (waiting for one if none answers), holds it to what the manifest pins, and
-     * checks the key against it.
+     * checks the key against it. Each chunk of an unencrypted image is then held to the hash the manifest pins.
      *
      * @param key the image key, or null for an unencrypted image
      * @throws ForeignImageException when no edge serves the header the manifest pins
@@ -76,7 +79,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         ChunkFetcher fetcher = new ChunkFetcher(edgeSet, rootImageDigest, settings.fetch());
         try {
             ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
-            ChunkOpener opener = new ChunkOpener(header, key);
+            ChunkOpener opener = new ChunkOpener(header, key, pin);
             opener.warmUpInBackground();
             return new RemoteRootImage(fetcher, opener, settings);
         } catch (IOException | RuntimeException e) {
@@ -131,8 +134,14 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
 
     private void loadChunk(long index, ByteBuffer into) throws IOException {
         var location = header.locate(index);
-        fetcher.fetch(location.offset(), location.length(), index, "chunk " + index, sealedChunks,
-                body -> opener.openInto(index, body.bytes(), into));
+        try {
+            fetcher.fetch(location.offset(), location.length(), index, "chunk " + index, sealedChunks,
+                    body -> opener.openInto(index, body.bytes(), into));
+        } catch (ForeignImageException e) {
+            // The kernel sees only an I/O error; the console says which edges and what to do.
+            console.message(e.getMessage());
+            throw e;
+        }
     }
 
     /** Starts fetching a chunk ahead; false when every prefetch slot is busy. */

@@ -92,7 +92,7 @@ public final class RootImageMount implements Closeable {
         ChunkFetcher fetcher = new ChunkFetcher(new EdgeSet(edges, settings.backoff()), rootImageDigest, settings);
         try {
             ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
-            ChunkOpener opener = new ChunkOpener(header, key);
+            ChunkOpener opener = new ChunkOpener(header, key, pin);
             opener.warmUpInBackground();
             new UntetheredDownload(fetcher, opener, UntetheredDownload.parallelismFor(edges.size()), rootImageDigest)
                     .downloadTo(target, progress);

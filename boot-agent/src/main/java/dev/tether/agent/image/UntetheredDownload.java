@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  * written at its place, so the file is the plain squashfs and costs its compressed size in memory. A chunk
  * that fails or fails verification is fetched again from another edge. The container's bytes are hashed on
  * the way, and the download counts only when that digest is the container's: the chunks of an unencrypted
- * image carry plain hashes, which an edge could compute for chunks of its own.
+ * image carry plain hashes, which an edge could compute for chunks of its own. With a manifest each such chunk
+ * is also held to the hash the manifest pins as it arrives, so a forged one is fetched from another edge
+ * instead of spoiling the whole download; the digest is what binds an image named without a manifest.
  */
 public final class UntetheredDownload {
     private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(500);

@@ -3,22 +3,29 @@ package dev.tether.agent.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tether.agent.ManifestServer;
+import dev.tether.image.format.ChunkHashes;
 import dev.tether.image.format.ChunkSealer;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageCipher;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.ImageOptions;
+import dev.tether.image.format.Manifest;
 import dev.tether.image.format.RootImagePin;
 import dev.tether.image.format.RootImageWriter;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,13 +33,17 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * An edge that serves a container of its own under the real image's URL: the attack is a downgrade (its own
  * unencrypted container, whose chunks carry plain hashes it can compute, in place of the encrypted image) or
- * another build. The reader holds the edge's header to the manifest's pins before it reads any chunk, tethered
- * and untethered, asks another edge when one serves another image, and stops when none serves the pinned one.
- * The edges are real HTTP servers on loopback.
+ * another build, or, under an unencrypted image's URL, the pinned header with chunks of its own. The reader holds
+ * the edge's header to the manifest's pins before it reads any chunk, and each chunk of an unencrypted image to the
+ * hash the manifest pins for it, tethered and untethered; it asks another edge when one serves another image, and
+ * stops when none serves the pinned one. The edges are real HTTP servers on loopback.
  */
 class ForeignImageTest {
     private static TestImage image;
     private static RootImagePin pin;
+    private static byte[] plain;
+    private static ImageHeader plainHeader;
+    private static RootImagePin plainPin;
 
     @TempDir
     Path dir;
@@ -44,6 +55,12 @@ class ForeignImageTest {
         image = TestImage.shared();
         pin = new RootImagePin(image.digest, Files.size(image.container), RootImagePin.headerDigest(image.header),
                 ImageCipher.AES_256_GCM, image.key.keyIdHex(), TestImage.CHUNK_SIZE, Files.size(image.squashfs));
+        // The same squashfs packed unencrypted (imgutil pack --unencrypted), and what its manifest pins.
+        Path file = Files.createTempFile(image.dir, "unencrypted-", ".img");
+        plainHeader = RootImageWriter.writeFile(image.squashfs, file,
+                ImageOptions.unencrypted().withChunkSize(TestImage.CHUNK_SIZE));
+        plain = Files.readAllBytes(file);
+        plainPin = RootImagePin.of(Manifest.parse(ManifestServer.manifest(plain).toJson()));
     }
 
     @Test
@@ -138,25 +155,85 @@ class ForeignImageTest {
     }
 
     /**
-     * The chunks of an unencrypted image carry plain hashes, so an edge can serve the pinned header with a chunk
-     * of its own and the hash it computed for it. The untethered download's container digest catches that.
+     * The chunks of an unencrypted image carry plain hashes, so an edge can serve the pinned header with chunks of
+     * its own and the hashes it computed for them. The manifest pins every chunk's hash: a tethered read takes each
+     * chunk only as pinned, from the honest edge, and names the other.
      */
     @Test
-    void untetheredRefusesAnUnencryptedImageWithAChunkOfTheEdgesOwn() throws Exception {
-        byte[] real = container(ImageOptions.unencrypted());
-        ImageHeader header = ImageHeader.decode(ByteBuffer.wrap(real));
-        RootImagePin plainPin = new RootImagePin(ContentDigest.of(real), real.length, RootImagePin.headerDigest(header),
-                ImageCipher.NONE_SHA256, "", TestImage.CHUNK_SIZE, header.plaintextSize());
-        byte[] forgedBytes = real.clone();
-        ByteBuffer plaintext = ByteBuffer.wrap(Files.readAllBytes(image.squashfs), TestImage.CHUNK_SIZE,
-                header.plaintextLength(1)).slice();
-        plaintext.put(0, (byte) (plaintext.get(0) ^ 0x5a));
-        new ChunkSealer(header, null).seal(1, plaintext, ByteBuffer.wrap(forgedBytes, (int) header.chunkOffset(1),
-                header.chunkLength(1)));
+    void tetheredReadsAnUnencryptedImageOnlyAsPinnedWhenAnEdgeServesChunksOfItsOwn() throws Exception {
+        byte[] forgedBytes = withChunksOfItsOwn(LongStream.range(0, plainHeader.chunkCount()).toArray());
+        URI forgedUrl;
+        try (FakeEdge forged = new FakeEdge(forgedBytes, FakeEdge.Behaviour.GOOD, 0);
+             FakeEdge honest = new FakeEdge(plain, FakeEdge.Behaviour.GOOD, 0);
+             RemoteRootImage remote = RemoteRootImage.open(List.of(forged.url(), honest.url()), plainPin, null,
+                     settings())) {
+            forgedUrl = forged.url();
+            byte[] expected = Files.readAllBytes(image.squashfs);
+            byte[] got = new byte[expected.length];
+            for (int position = 0; position < got.length; ) {
+                position += remote.read(position, ByteBuffer.wrap(got, position, got.length - position));
+            }
+            assertThat(got).isEqualTo(expected);
+            assertThat(forged.requests.get()).as("the forged edge was asked, for the header at least").isPositive();
+        }
+        assertThat(console).anySatisfy(line -> assertThat(line).matches(Pattern.quote(forgedUrl.toString())
+                + " answered for chunk (\\d+) of root image sha256:[0-9a-f]{12}\\.\\.\\. with another image's: chunk \\1 is"
+                + " not the one the manifest pins \\(its SHA-256 [0-9a-f]{12}\\.\\.\\. where the manifest pins"
+                + " [0-9a-f]{12}\\.\\.\\.\\), though it carries a matching hash of its own; not asking it again"));
+    }
+
+    /** With no honest edge, the read of the forged chunk is an I/O error, never the edge's bytes. */
+    @Test
+    void tetheredReadOfAChunkOfTheEdgesOwnFailsWhenNoEdgeServesThePinnedOne() throws Exception {
+        byte[] forgedBytes = withChunksOfItsOwn(1);
+        byte[] squashfs = Files.readAllBytes(image.squashfs);
+        try (FakeEdge forged = new FakeEdge(forgedBytes, FakeEdge.Behaviour.GOOD, 0);
+             RemoteRootImage remote = RemoteRootImage.open(List.of(forged.url()), plainPin, null, settings())) {
+            ByteBuffer first = ByteBuffer.allocate(TestImage.CHUNK_SIZE);
+            assertThat(remote.read(0, first)).as("chunk 0 is the pinned one").isEqualTo(TestImage.CHUNK_SIZE);
+            assertThat(first.array()).isEqualTo(Arrays.copyOf(squashfs, TestImage.CHUNK_SIZE));
+
+            ByteBuffer second = ByteBuffer.allocate(TestImage.CHUNK_SIZE);
+            String refusal = "no edge serves chunk 1 of root image " + ContentDigest.shortForm(plainPin.containerDigest())
+                    + " as the manifest pins it (" + forged.url() + ": chunk 1 is not the one the manifest pins (its"
+                    + " SHA-256 " + chunkHash(forgedBytes, 1) + " where the manifest pins " + chunkHash(plain, 1)
+                    + "), though it carries a matching hash of its own); an edge that serves another image under this"
+                    + " digest was tampered with or holds a wrong copy, so the boot stops rather than trust it: check"
+                    + " those edges, delete their cached copy of the blob, and boot again";
+            assertThatThrownBy(() -> remote.read(TestImage.CHUNK_SIZE, second))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessage(refusal);
+            assertThat(second.position()).as("no byte of the forged chunk was handed out").isZero();
+            assertThat(console).contains(refusal);
+        }
+    }
+
+    @Test
+    void untetheredRefusesAnUnencryptedImageWithAChunkOfTheEdgesOwnAsItArrives() throws Exception {
+        byte[] forgedBytes = withChunksOfItsOwn(1);
         Path ram = dir.resolve("ram");
         try (FakeEdge forged = new FakeEdge(forgedBytes, FakeEdge.Behaviour.GOOD, 0)) {
             assertThatThrownBy(() -> RootImageMount.untethered(List.of(forged.url()), plainPin, null, ram,
                     progress -> { }, settings().fetch()))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessageStartingWith("no edge serves chunks 0-")
+                    .hasMessageContaining(" as the manifest pins it (" + forged.url() + ": chunk 1 is not the one the"
+                            + " manifest pins");
+        }
+        assertThat(ram.resolve(RootImageMount.FILE_NAME)).doesNotExist();
+    }
+
+    /**
+     * A container named without a manifest ({@code tether.rootimage=}, only without a node API) has no chunk pins;
+     * its untethered download is still held to the container digest as a whole.
+     */
+    @Test
+    void withoutAManifestAnUntetheredDownloadIsHeldToTheContainerDigest() throws Exception {
+        byte[] forgedBytes = withChunksOfItsOwn(1);
+        Path ram = dir.resolve("ram");
+        try (FakeEdge forged = new FakeEdge(forgedBytes, FakeEdge.Behaviour.GOOD, 0)) {
+            assertThatThrownBy(() -> RootImageMount.untethered(List.of(forged.url()), plainPin.containerDigest(), null,
+                    ram, progress -> { }, settings().fetch()))
                     .isInstanceOf(ForeignImageException.class)
                     .hasMessage("the root image downloaded from [" + forged.url() + "] is not "
                             + ContentDigest.shortForm(plainPin.containerDigest()) + " (its digest is "
@@ -165,6 +242,31 @@ class ForeignImageTest {
                             + " discarded; check those edges, delete their cached copy of the blob, and boot again");
         }
         assertThat(ram.resolve(RootImageMount.FILE_NAME)).doesNotExist();
+    }
+
+    /**
+     * The unencrypted image with {@code chunks} replaced by bodies of the edge's own, each sealed under the pinned
+     * header with the hash the edge computed for it, as anyone can: every check but the manifest's chunk pins passes.
+     */
+    private static byte[] withChunksOfItsOwn(long... chunks) throws Exception {
+        byte[] forged = plain.clone();
+        byte[] squashfs = Files.readAllBytes(image.squashfs);
+        ChunkSealer sealer = new ChunkSealer(plainHeader, null);
+        for (long chunk : chunks) {
+            ByteBuffer body = ByteBuffer.wrap(squashfs, Math.toIntExact(chunk * TestImage.CHUNK_SIZE),
+                    plainHeader.plaintextLength(chunk)).slice();
+            body.put(0, (byte) (body.get(0) ^ 0x5a));
+            sealer.seal(chunk, body, ByteBuffer.wrap(forged, (int) plainHeader.chunkOffset(chunk),
+                    plainHeader.chunkLength(chunk)));
+        }
+        return forged;
+    }
+
+    /** The short form of the hash chunk {@code index} of an unencrypted container carries (its last bytes). */
+    private static String chunkHash(byte[] container, long index) {
+        int end = (int) (plainHeader.chunkOffset(index) + plainHeader.chunkLength(index));
+        return HexFormat.of().formatHex(container, end - ChunkHashes.HASH_LENGTH, end - ChunkHashes.HASH_LENGTH + 6)
+                + "...";
     }
 
     /** The test image's squashfs sealed again, as an edge could: its own container under the same URL. */
