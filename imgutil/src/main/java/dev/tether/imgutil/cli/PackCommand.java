@@ -44,7 +44,8 @@ public final class PackCommand implements Callable<Integer> {
     String compression;
 
     @Option(names = "--unencrypted",
-            description = "Seal chunks with SHA-256 integrity only, no encryption (default: AES-256-GCM).")
+            description = "Seal chunks with SHA-256 integrity only, no encryption (default: AES-256-GCM). The manifest"
+                    + " then pins every chunk's hash, so at most 16384 chunks (16 GiB at 1Mi chunks).")
     boolean unencrypted;
 
     @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "1Mi",
