@@ -51,6 +51,11 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (!ctx.channel().isActive()) {
+            // The decoder's last, partial request of a connection already closed (by the request deadline, or the
+            // client): nobody is left to answer, and it is no refusal worth an event.
+            return;
+        }
         if (inFlight) {
             pipelined = true;
             return;
@@ -134,6 +139,10 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
                 inFlight = false;
                 if (f.isSuccess() && !pipelined) {
+                    RequestDeadline deadline = ctx.pipeline().get(RequestDeadline.class);
+                    if (deadline != null) {
+                        deadline.arm();
+                    }
                     f.channel().config().setAutoRead(true);
                 } else {
                     f.channel().close();

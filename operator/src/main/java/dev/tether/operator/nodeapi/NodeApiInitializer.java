@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
  *       (a slow or stalled client cannot hold a connection open);</li>
  *   <li>{@code http}: request line and headers bounded;</li>
  *   <li>{@code body}: bodies aggregated up to the node API's limit, larger ones refused;</li>
+ *   <li>{@code deadline}: the next whole request must arrive within the request timeout, however slowly its
+ *       bytes trickle in (the idle timer is reset by each of them);</li>
  *   <li>{@code api}: one request at a time per connection, answered on the handler threads.</li>
  * </ol>
  */
@@ -29,12 +31,14 @@ final class NodeApiInitializer extends ChannelInitializer<SocketChannel> {
     private final NodeApiService service;
     private final ExecutorService handlers;
     private final Duration idleTimeout;
+    private final Duration requestTimeout;
 
-    NodeApiInitializer(ServerTls tls, NodeApiService service, ExecutorService handlers, Duration idleTimeout) {
+    NodeApiInitializer(ServerTls tls, NodeApiService service, ExecutorService handlers, Duration idleTimeout, Duration requestTimeout) {
         this.tls = tls;
         this.service = service;
         this.handlers = handlers;
         this.idleTimeout = idleTimeout;
+        this.requestTimeout = requestTimeout;
     }
 
     @Override
@@ -47,6 +51,7 @@ final class NodeApiInitializer extends ChannelInitializer<SocketChannel> {
                 .setMaxHeaderSize(MAX_HEADER_SIZE)
                 .setMaxChunkSize(16 * 1024)));
         p.addLast("body", new BoundedAggregator());
+        p.addLast("deadline", new RequestDeadline(requestTimeout));
         p.addLast("api", new NodeApiHandler(service, handlers));
     }
 }

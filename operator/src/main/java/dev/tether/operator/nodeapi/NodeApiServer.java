@@ -62,7 +62,7 @@ public final class NodeApiServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 256)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new NodeApiInitializer(tls, service, handlers, IDLE_TIMEOUT))
+                    .childHandler(new NodeApiInitializer(tls, service, handlers, IDLE_TIMEOUT, settings.requestTimeout()))
                     .bind(bind).sync().channel();
             var server = new NodeApiServer(acceptor, workers, handlers, listener);
             LOG.info("node API listening on {} (TLS, names {})", server.address(), settings.dnsNames());

@@ -22,11 +22,13 @@ import java.util.Map;
  * @param failuresPerSource    refused requests from one address before it is answered 429 ({@code TETHER_NODE_API_FAILURES_PER_SOURCE})
  * @param failureWindow        the budgets above refill fully within this time ({@code TETHER_NODE_API_FAILURE_WINDOW_SECONDS})
  * @param handlerThreads       threads that answer requests (each may wait on the Kubernetes API)
+ * @param requestTimeout       from a connection's start, or the end of its last answer, until the next request (head and
+ *                             body) has arrived; however slowly its bytes trickle in ({@code TETHER_NODE_API_REQUEST_TIMEOUT_SECONDS})
  * @param sshPrincipals        the names and addresses host certificates may carry ({@link PrincipalPolicy#fromEnvironment})
  */
 public record NodeApiSettings(int port, String caSecret, String sshCaSecret, String sshCaSecretKey, List<String> dnsNames,
                               int failuresPerNode, int failuresPerSource, Duration failureWindow, int handlerThreads,
-                              PrincipalPolicy sshPrincipals) {
+                              Duration requestTimeout, PrincipalPolicy sshPrincipals) {
 
     /** Server certificates are re-issued from the CA before they expire; nodes trust the CA, not the certificate. */
     public static final Duration SERVER_CERTIFICATE_VALIDITY = Duration.ofDays(90);
@@ -46,17 +48,23 @@ public record NodeApiSettings(int port, String caSecret, String sshCaSecret, Str
                 Integer.parseInt(env.getOrDefault("TETHER_NODE_API_FAILURES_PER_SOURCE", "100")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("TETHER_NODE_API_FAILURE_WINDOW_SECONDS", "600"))),
                 Integer.parseInt(env.getOrDefault("TETHER_NODE_API_THREADS", "8")),
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault("TETHER_NODE_API_REQUEST_TIMEOUT_SECONDS", "30"))),
                 PrincipalPolicy.fromEnvironment(env));
     }
 
     public NodeApiSettings withFailureLimits(int perNode, int perSource, Duration window) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, perNode, perSource, window, handlerThreads,
-                sshPrincipals);
+                requestTimeout, sshPrincipals);
     }
 
     public NodeApiSettings withSshPrincipals(PrincipalPolicy policy) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
-                failureWindow, handlerThreads, policy);
+                failureWindow, handlerThreads, requestTimeout, policy);
+    }
+
+    public NodeApiSettings withRequestTimeout(Duration timeout) {
+        return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
+                failureWindow, handlerThreads, timeout, sshPrincipals);
     }
 
     /**
