@@ -1,6 +1,7 @@
 package dev.tether.operator;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.tether.operator.credential.CredentialsByNodeName;
 import dev.tether.operator.credential.NodeCredentialReconciler;
 import dev.tether.operator.image.DisklessImageReconciler;
 import dev.tether.operator.image.ImageUsage;
@@ -37,6 +38,7 @@ public final class TetherOperator implements AutoCloseable {
     private final OperatorConfig config;
     private final MeterRegistry metrics;
     private final NodeTrust trust;
+    private final CredentialsByNodeName credentials = new CredentialsByNodeName();
     private volatile NodeApiServer nodeApi;
 
     public TetherOperator(KubernetesClient client, OperatorConfig config) {
@@ -70,7 +72,7 @@ public final class TetherOperator implements AutoCloseable {
         };
         operator.register(new DisklessImageReconciler(config, new ImageUsage(config.watchNamespaces()), origin), namespaces::accept);
         operator.register(new NodeProfileReconciler(config, trust.clusterCa().certificatePem()), namespaces::accept);
-        operator.register(new NodeCredentialReconciler(), namespaces::accept);
+        operator.register(new NodeCredentialReconciler(credentials), namespaces::accept);
     }
 
     public void start() {
@@ -80,7 +82,7 @@ public final class TetherOperator implements AutoCloseable {
     /** Starts the node API on {@code bind} (port 0 for any free one); stopped by {@link #close()}. */
     public synchronized NodeApiServer startNodeApi(InetSocketAddress bind) throws IOException {
         if (nodeApi == null) {
-            var service = new NodeApiService(client, config, new HostKeySigner(trust.sshCa()), metrics, Clock.systemUTC());
+            var service = new NodeApiService(client, config, credentials, new HostKeySigner(trust.sshCa()), metrics, Clock.systemUTC());
             nodeApi = NodeApiServer.start(bind, trust.clusterCa(), config.nodeApi(), service);
         }
         return nodeApi;

@@ -7,11 +7,14 @@ import dev.tether.api.v1alpha1.NodeProfile;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -20,14 +23,24 @@ import java.util.Optional;
  */
 @ControllerConfiguration(name = "nodecredential", generationAwareEventProcessing = false)
 public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
+    private final CredentialsByNodeName byNodeName;
     private final Clock clock;
 
-    public NodeCredentialReconciler() {
-        this(Clock.systemUTC());
+    /** @param byNodeName the node API's view of this controller's cache, indexed by node name */
+    public NodeCredentialReconciler(CredentialsByNodeName byNodeName) {
+        this(byNodeName, Clock.systemUTC());
     }
 
-    public NodeCredentialReconciler(Clock clock) {
+    /** @param clock what arming windows are judged by */
+    public NodeCredentialReconciler(CredentialsByNodeName byNodeName, Clock clock) {
+        this.byNodeName = byNodeName;
         this.clock = clock;
+    }
+
+    @Override
+    public List<EventSource<?, NodeCredential>> prepareEventSources(EventSourceContext<NodeCredential> context) {
+        byNodeName.attach(context.getPrimaryCache());
+        return List.of();
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.tether.nodeapi.NodeApi;
 import dev.tether.operator.EventRecorder;
 import dev.tether.operator.OperatorConfig;
 import dev.tether.operator.credential.ApiKeyStore;
+import dev.tether.operator.credential.CredentialsByNodeName;
 import dev.tether.operator.trust.HostKeySigner;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,11 +29,13 @@ public final class NodeApiService {
     private final FailureLimiter limiter;
     private final RefusalAudit audit;
 
-    public NodeApiService(KubernetesClient client, OperatorConfig config, HostKeySigner signer, MeterRegistry metrics, Clock clock) {
+    /** @param credentials the NodeCredential controller's cache, indexed by node name: nodes are looked up there only */
+    public NodeApiService(KubernetesClient client, OperatorConfig config, CredentialsByNodeName credentials, HostKeySigner signer,
+                          MeterRegistry metrics, Clock clock) {
         var settings = config.nodeApi();
         var keys = new ApiKeyStore(client, clock);
         var events = new EventRecorder(client);
-        this.directory = new NodeDirectory(client, config.watchNamespaces());
+        this.directory = new NodeDirectory(credentials, config.watchNamespaces());
         this.authenticator = new NodeAuthenticator(keys);
         this.limiter = new FailureLimiter(settings.failuresPerNode(), settings.failuresPerSource(), settings.failureWindow(), clock);
         this.audit = new RefusalAudit(metrics, events, limiter, directory);

@@ -1,21 +1,22 @@
 package dev.tether.operator.nodeapi;
 
 import dev.tether.api.v1alpha1.NodeCredential;
-import io.fabric8.kubernetes.client.KubernetesClient;
+import dev.tether.operator.credential.CredentialsByNodeName;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Finds the NodeCredential of a node by its {@code spec.nodeName} within a namespace. Only namespaces the
- * operator watches are searched: elsewhere it has no access, and no node of its can be there.
+ * Finds the NodeCredential of a node by its {@code spec.nodeName} within a namespace, in the informer cache (never
+ * at the API server). Only namespaces the operator watches are searched: elsewhere it has no access, and no node of
+ * its can be there.
  */
 final class NodeDirectory {
-    private final KubernetesClient client;
+    private final CredentialsByNodeName credentials;
     private final Set<String> watchNamespaces;
 
-    NodeDirectory(KubernetesClient client, Set<String> watchNamespaces) {
-        this.client = client;
+    NodeDirectory(CredentialsByNodeName credentials, Set<String> watchNamespaces) {
+        this.credentials = credentials;
         this.watchNamespaces = watchNamespaces;
     }
 
@@ -28,9 +29,7 @@ final class NodeDirectory {
         if (!watches(namespace)) {
             return Optional.empty();
         }
-        List<NodeCredential> matches = client.resources(NodeCredential.class).inNamespace(namespace).list().getItems().stream()
-                .filter(c -> c.getSpec() != null && nodeName.equals(c.getSpec().nodeName))
-                .toList();
+        List<NodeCredential> matches = credentials.find(namespace, nodeName);
         if (matches.size() > 1) {
             throw new Refusal(409, "AmbiguousNode", "NodeCredentials " + matches.stream().map(c -> c.getMetadata().getName()).sorted().toList()
                     + " in namespace " + namespace + " all have spec.nodeName " + nodeName
