@@ -88,6 +88,10 @@ public final class TetherOperator implements AutoCloseable {
         return nodeApi;
     }
 
+    public MeterRegistry metrics() {
+        return metrics;
+    }
+
     public NodeTrust trust() {
         return trust;
     }

@@ -48,6 +48,10 @@ final class EdgeCommand implements Callable<Integer> {
     @Option(names = "--node-api", description = "The operator's node API as HOST:PORT; required with --api-port.")
     String nodeApi;
 
+    @Option(names = "--node-api-proxy-protocol", description = "Start each relayed connection with a PROXY protocol v2 header"
+            + " naming the node, so the node API limits failures per node address; the node API must trust this edge's address.")
+    boolean nodeApiProxyProtocol;
+
     @Option(names = "--boot-config", description = "Boot configuration JSON (mounted from the operator's ConfigMap).")
     Path bootConfig;
 
@@ -89,7 +93,8 @@ final class EdgeCommand implements Callable<Integer> {
         FillSettings fill = new FillSettings(fillConnect, fillHeader, fillStall, originCa == null ? null : trusting(originCa));
         EdgeServer server = EdgeServer.start(new EdgeServer.Config(cache, quota, origin, peers, common.address(common.port),
                 apiBind, target, bootConfig, bootConfigPoll, common.tls(), common.http(), fill, apiIdle, common.ioThreads,
-                prefetchTokenFile == null ? null : BearerToken.fromFile(prefetchTokenFile), InstantSource.system()));
+                prefetchTokenFile == null ? null : BearerToken.fromFile(prefetchTokenFile), InstantSource.system(),
+                nodeApiProxyProtocol));
         return ContentServerCli.runUntilStopped(server.runtime(), common.grace);
     }
 

@@ -37,18 +37,19 @@ public final class EdgeServer implements AutoCloseable {
      * @param bootConfig the operator's boot configuration file, or null to serve no boot scripts
      * @param prefetchToken the bearer token {@code POST /prefetch} needs, or null to refuse every prefetch request
      * @param clock      what fill back-offs are timed by
+     * @param nodeApiProxyProtocol whether relayed connections start with a PROXY protocol v2 header naming the node
      */
     public record Config(Path cacheDir, long quotaBytes, String originUrl, List<String> peerUrls, InetSocketAddress bind,
                          InetSocketAddress apiBind, InetSocketAddress nodeApi, Path bootConfig, Duration bootConfigPoll,
                          SslContext tls, HttpSettings http, FillSettings fill, Duration apiIdleTimeout, int ioThreads,
-                         BearerToken prefetchToken, InstantSource clock) {
+                         BearerToken prefetchToken, InstantSource clock, boolean nodeApiProxyProtocol) {
 
-        /** An edge that takes no prefetch requests, on the system clock. */
+        /** An edge that takes no prefetch requests, on the system clock, without the PROXY protocol. */
         public Config(Path cacheDir, long quotaBytes, String originUrl, List<String> peerUrls, InetSocketAddress bind,
                       InetSocketAddress apiBind, InetSocketAddress nodeApi, Path bootConfig, Duration bootConfigPoll,
                       SslContext tls, HttpSettings http, FillSettings fill, Duration apiIdleTimeout, int ioThreads) {
             this(cacheDir, quotaBytes, originUrl, peerUrls, bind, apiBind, nodeApi, bootConfig, bootConfigPoll, tls, http, fill,
-                    apiIdleTimeout, ioThreads, null, InstantSource.system());
+                    apiIdleTimeout, ioThreads, null, InstantSource.system(), false);
         }
     }
 
@@ -112,8 +113,9 @@ public final class EdgeServer implements AutoCloseable {
             InetSocketAddress apiBound = null;
             if (c.apiBind() != null) {
                 apiBound = runtime.listen(c.apiBind(), new NodeApiPassThrough(c.nodeApi(), runtime.transport(),
-                        c.fill().connectTimeout(), c.apiIdleTimeout(), metrics, runtime.connections()));
-                log.info("relaying node API connections from {} to {}", apiBound, c.nodeApi());
+                        c.fill().connectTimeout(), c.apiIdleTimeout(), metrics, runtime.connections(), c.nodeApiProxyProtocol()));
+                log.info("relaying node API connections from {} to {}{}", apiBound, c.nodeApi(),
+                        c.nodeApiProxyProtocol() ? ", each preceded by a PROXY protocol v2 header naming the node" : "");
             }
             log.info("edge serving on {} ({}, {}), cache {} with a quota of {} bytes, sources {}", bound,
                     c.tls() != null ? "https" : "http", runtime.transport().describe(), c.cacheDir(), c.quotaBytes(), sources);

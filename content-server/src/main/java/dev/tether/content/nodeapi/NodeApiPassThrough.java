@@ -12,8 +12,14 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * <p>Both sides of a relay run on the same event loop. Backpressure: when one side cannot take
  * more, the other side stops reading until it can. Either side closing closes the other once what
  * was already read has been written.
+ *
+ * <p>With the PROXY protocol on, the first bytes the node API receives are a PROXY protocol v2 header naming
+ * the node's address, then the node's bytes untouched: the node API budgets refusals by the node's own
+ * address, not by the edge's, so nodes behind one edge cannot spend each other's budget. The node API
+ * accepts that header only from addresses it trusts as edges.
  */
 public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> {
     private static final Logger log = LoggerFactory.getLogger(NodeApiPassThrough.class);
@@ -37,9 +48,12 @@ public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> 
     private final Duration idleTimeout;
     private final ServerMetrics metrics;
     private final ConnectionTracker connections;
+    private final boolean proxyProtocol;
 
+    /** @param proxyProtocol whether to send the node's address first, as a PROXY protocol v2 header */
     public NodeApiPassThrough(InetSocketAddress target, Transport transport, Duration connectTimeout, Duration idleTimeout,
-                              ServerMetrics metrics, ConnectionTracker connections) {
+                              ServerMetrics metrics, ConnectionTracker connections, boolean proxyProtocol) {
+        this.proxyProtocol = proxyProtocol;
         this.target = target;
         this.transport = transport;
         this.connectTimeout = connectTimeout;
@@ -75,7 +89,15 @@ public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> 
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.AUTO_READ, false)
-                .handler(new Relay(node));
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel api) {
+                        if (proxyProtocol) {
+                            api.pipeline().addLast("proxy", HAProxyMessageEncoder.INSTANCE);
+                        }
+                        api.pipeline().addLast("relay", new Relay(node));
+                    }
+                });
         b.connect(target).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 log.warn("node API {} unreachable for {}: {}", target, node.remoteAddress(), f.cause().getMessage());
@@ -83,10 +105,27 @@ public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> 
                 return;
             }
             Channel api = f.channel();
+            if (proxyProtocol) {
+                // Written before the node's first byte is read, so it is the first thing the node API receives.
+                api.writeAndFlush(header((InetSocketAddress) node.remoteAddress(), (InetSocketAddress) node.localAddress()));
+            }
             node.pipeline().addLast("relay", new Relay(api));
             node.config().setAutoRead(true);
             api.config().setAutoRead(true);
         });
+    }
+
+    /**
+     * The node's address and the one it dialled. Both must be of one family in the header; a node seen as IPv4 on an
+     * IPv6 listener keeps its own address, and the destination (which the node API does not use) becomes unspecified.
+     */
+    static HAProxyMessage header(InetSocketAddress node, InetSocketAddress dialled) {
+        boolean v4 = node.getAddress() instanceof Inet4Address;
+        String destination = dialled.getAddress() instanceof Inet4Address == v4 ? dialled.getAddress().getHostAddress()
+                : v4 ? "0.0.0.0" : "::";
+        return new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
+                v4 ? HAProxyProxiedProtocol.TCP4 : HAProxyProxiedProtocol.TCP6,
+                node.getAddress().getHostAddress(), destination, node.getPort(), dialled.getPort());
     }
 
     /** Copies what one channel reads to its peer. */

@@ -80,4 +80,49 @@ class NodeApiPassThroughTest {
             assertThat(node.getInputStream().read()).isEqualTo(-1);
         }
     }
+
+    @Test
+    void withTheProxyProtocolTheNodeApiFirstLearnsWhichNodeConnected() throws Exception {
+        byte[] request = Blobs.random(64 << 10, 3);
+        ExecutorService threads = Executors.newFixedThreadPool(1);
+        try (ServerSocket api = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+             EdgeServer edge = EdgeServer.start(new EdgeServer.Config(dir, 1L << 30, "http://127.0.0.1:9", List.of(),
+                     TestServers.loopback(), TestServers.loopback(), new InetSocketAddress("127.0.0.1", api.getLocalPort()), null,
+                     java.time.Duration.ofSeconds(1), null, TestServers.fastHttp(), TestServers.fastFill(),
+                     java.time.Duration.ofMinutes(1), 1, null, java.time.InstantSource.system(), true))) {
+            CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = api.accept(); InputStream in = s.getInputStream()) {
+                    return in.readNBytes(28 + request.length);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, threads);
+            try (Socket node = new Socket()) {
+                node.bind(new InetSocketAddress("127.0.0.7", 0));
+                node.connect(new InetSocketAddress("127.0.0.1", edge.apiPort()));
+                node.getOutputStream().write(request);
+                node.getOutputStream().flush();
+
+                var got = java.nio.ByteBuffer.wrap(received.get(10, TimeUnit.SECONDS));
+                byte[] signature = new byte[12];
+                got.get(signature);
+                assertThat(signature).as("PROXY protocol v2 signature")
+                        .containsExactly(0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A);
+                assertThat(got.get()).as("version 2, PROXY").isEqualTo((byte) 0x21);
+                assertThat(got.get()).as("TCP over IPv4").isEqualTo((byte) 0x11);
+                assertThat(got.getShort()).as("address block length").isEqualTo((short) 12);
+                byte[] source = new byte[4];
+                got.get(source);
+                assertThat(InetAddress.getByAddress(source).getHostAddress()).isEqualTo("127.0.0.7");
+                got.getInt();
+                assertThat(Short.toUnsignedInt(got.getShort())).as("the node's port").isEqualTo(node.getLocalPort());
+                assertThat(Short.toUnsignedInt(got.getShort())).as("the port it dialled").isEqualTo(edge.apiPort());
+                byte[] rest = new byte[got.remaining()];
+                got.get(rest);
+                assertThat(rest).as("then the node's bytes, untouched").isEqualTo(request);
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
 }

@@ -119,7 +119,7 @@ public final class ChildServer implements AutoCloseable {
             if ("edge".equals(args[0])) {
                 EdgeServer edge = EdgeServer.start(new EdgeServer.Config(Path.of(args[1]), 1L << 30, args[2], List.of(),
                         TestServers.loopback(), null, null, null, Duration.ofSeconds(1), null, http, TestServers.fastFill(),
-                        Duration.ofMinutes(1), 2, BearerToken.of(TestServers.PREFETCH_TOKEN), InstantSource.system()));
+                        Duration.ofMinutes(1), 2, BearerToken.of(TestServers.PREFETCH_TOKEN), InstantSource.system(), false));
                 System.out.println("LISTENING " + edge.port());
                 System.out.flush();
                 edge.runtime().awaitShutdown();

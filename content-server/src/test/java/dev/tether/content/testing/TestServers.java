@@ -47,7 +47,7 @@ public final class TestServers {
     /** An edge that takes prefetch requests with {@link #PREFETCH_TOKEN} and times its fill back-offs by {@code clock}. */
     public static EdgeServer edge(Path cache, long quota, String origin, InstantSource clock) throws IOException {
         return EdgeServer.start(new EdgeServer.Config(cache, quota, origin, List.of(), loopback(), null, null, null,
-                Duration.ofMillis(100), null, fastHttp(), fastFill(), Duration.ofMinutes(1), 2, BearerToken.of(PREFETCH_TOKEN), clock));
+                Duration.ofMillis(100), null, fastHttp(), fastFill(), Duration.ofMinutes(1), 2, BearerToken.of(PREFETCH_TOKEN), clock, false));
     }
 
     public static InetSocketAddress loopback() {

@@ -6,13 +6,15 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Budgets of refused requests, one per node and one per source address: each refusal spends one, and
- * a budget refills completely within the window. While either budget of a request is spent, the request
- * is answered 429 without being looked at. Only refusals spend: a node that boots correctly never
- * runs out, however often it boots.
+ * Budgets of refused requests, one per node and one per client address: each refusal spends one, and a budget
+ * refills completely within the window. Only refusals spend: a node that boots correctly never runs out, however
+ * often it boots.
  *
- * <p>Nodes reach the API through edges, so the source is usually an edge's address; its budget is
- * therefore larger than a node's, so one misbehaving node cannot lock out the others behind that edge.
+ * <p>A spent budget changes how a failure is answered (429 with Retry-After, no event), never whether a right key
+ * is accepted: {@link NodeApiService} checks the key first, so strangers who spend a node's budget, or share its
+ * edge, cannot lock it out. Keys are 256-bit random, so letting them be tried does not make guessing feasible; the
+ * budgets bound what failures cost (events, log lines). The client address is the node's own when it came
+ * through a trusted edge ({@link ProxyProtocolGate}), not the edge's.
  */
 final class FailureLimiter {
     /** Buckets kept at most; beyond this the full ones (nothing to remember) are dropped. */
@@ -35,6 +37,11 @@ final class FailureLimiter {
     long retryAfterSeconds(String node, String source) {
         long now = clock.millis();
         return Math.max(wait(bucket("node:" + node, perNode), now), wait(bucket("source:" + source, perSource), now));
+    }
+
+    /** A request answered 429 spends its client's budget again, so a client that keeps failing stays slowed down. */
+    void refusedAgain(String source) {
+        bucket("source:" + source, perSource).spend(clock.millis());
     }
 
     /** Spends one from each budget; true when this spent the last of one of them (worth telling an administrator). */

@@ -156,8 +156,12 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     private static NodeCall call(ChannelHandlerContext ctx, HttpRequest request, byte[] body) {
         var uri = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, MAX_QUERY_PARAMETERS);
-        String source = ctx.channel().remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null
-                ? address.getAddress().getHostAddress() : String.valueOf(ctx.channel().remoteAddress());
+        // The client as a trusted edge named it (PROXY protocol), else the peer itself; never the edge for a node behind it.
+        String source = ctx.channel().attr(ProxyProtocolGate.CLIENT).get();
+        if (source == null) {
+            source = ctx.channel().remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null
+                    ? address.getAddress().getHostAddress() : String.valueOf(ctx.channel().remoteAddress());
+        }
         return new NodeCall(request.method().name(), uri.rawPath(), uri.parameters(),
                 request.headers().get(HttpHeaderNames.AUTHORIZATION), body, source);
     }

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The node API's pipeline, in order:
  * <ol>
+ *   <li>{@code proxy}, {@code proxy-client}: the client's address, from a trusted edge's PROXY protocol v2 header or
+ *       the peer's own ({@link ProxyProtocolGate}); removed once decided;</li>
  *   <li>{@code tls}: TLS ended here, never at an edge;</li>
  *   <li>{@code idle}: a connection with no traffic either way for the idle timeout is closed
  *       (a slow or stalled client cannot hold a connection open);</li>
@@ -32,8 +34,11 @@ final class NodeApiInitializer extends ChannelInitializer<SocketChannel> {
     private final ExecutorService handlers;
     private final Duration idleTimeout;
     private final Duration requestTimeout;
+    private final TrustedEdges edges;
 
-    NodeApiInitializer(ServerTls tls, NodeApiService service, ExecutorService handlers, Duration idleTimeout, Duration requestTimeout) {
+    NodeApiInitializer(ServerTls tls, NodeApiService service, ExecutorService handlers, Duration idleTimeout, Duration requestTimeout,
+                       TrustedEdges edges) {
+        this.edges = edges;
         this.tls = tls;
         this.service = service;
         this.handlers = handlers;
@@ -44,6 +49,7 @@ final class NodeApiInitializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
+        ProxyProtocolGate.install(ch, edges, service.metrics());
         p.addLast("tls", tls.current().newHandler(ch.alloc()));
         p.addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
         p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()

@@ -44,6 +44,12 @@ public final class NodeApiServer implements AutoCloseable {
     /** Listens on {@code bind} (port 0 for any free port: see {@link #address()}). */
     public static NodeApiServer start(InetSocketAddress bind, ClusterCa ca, NodeApiSettings settings, NodeApiService service)
             throws IOException {
+        TrustedEdges edges;
+        try {
+            edges = TrustedEdges.of(settings.trustedProxies());
+        } catch (IllegalArgumentException e) {
+            throw new IOException("the node API cannot start: " + e.getMessage(), e);
+        }
         var threads = new AtomicInteger();
         var handlers = new ThreadPoolExecutor(settings.handlerThreads(), settings.handlerThreads(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(QUEUE), r -> {
@@ -62,10 +68,12 @@ public final class NodeApiServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 256)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new NodeApiInitializer(tls, service, handlers, IDLE_TIMEOUT, settings.requestTimeout()))
+                    .childHandler(new NodeApiInitializer(tls, service, handlers, IDLE_TIMEOUT, settings.requestTimeout(), edges))
                     .bind(bind).sync().channel();
             var server = new NodeApiServer(acceptor, workers, handlers, listener);
-            LOG.info("node API listening on {} (TLS, names {})", server.address(), settings.dnsNames());
+            LOG.info("node API listening on {} (TLS, names {}; {})", server.address(), settings.dnsNames(), edges.isEmpty()
+                    ? "no trusted edges: every connection is budgeted by its peer's address"
+                    : "PROXY protocol v2 required from edges in " + settings.trustedProxies() + ", refused from anyone else");
             return server;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -15,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node API without its transport: a request in, an answer out. In order: the path, the failure
- * budgets, the node's credential, its key where the endpoint needs one, then the endpoint. Every refusal
+ * The node API without its transport: a request in, an answer out. In order: the path, the node's credential,
+ * its key where the endpoint needs one (a wrong key, or any request to the unauthenticated endpoint, then meets the
+ * failure budgets), then the endpoint. Every refusal
  * goes through {@link RefusalAudit}; an unexpected error becomes a 500 that says where to look, never a
  * stack trace.
  */
@@ -28,11 +29,13 @@ public final class NodeApiService {
     private final NodeAuthenticator authenticator;
     private final FailureLimiter limiter;
     private final RefusalAudit audit;
+    private final MeterRegistry metrics;
 
     /** @param credentials the NodeCredential controller's cache, indexed by node name: nodes are looked up there only */
     public NodeApiService(KubernetesClient client, OperatorConfig config, CredentialsByNodeName credentials, HostKeySigner signer,
                           MeterRegistry metrics, Clock clock) {
         var settings = config.nodeApi();
+        this.metrics = metrics;
         var keys = new ApiKeyStore(client, clock);
         var events = new EventRecorder(client);
         this.directory = new NodeDirectory(credentials, config.watchNamespaces());
@@ -48,6 +51,10 @@ public final class NodeApiService {
                 NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock));
     }
 
+    MeterRegistry metrics() {
+        return metrics;
+    }
+
     public Reply handle(NodeCall call) {
         NodePath path = null;
         NodeCredential credential = null;
@@ -61,17 +68,24 @@ public final class NodeApiService {
             if (!endpoint.method().equals(call.method())) {
                 throw new Refusal(405, "MethodNotAllowed", path.endpoint() + " takes " + endpoint.method() + ", not " + call.method());
             }
-            long wait = limiter.retryAfterSeconds(path.namespace() + "/" + path.node(), call.source());
-            if (wait > 0) {
-                throw Refusal.rateLimited("too many refused requests for this node or from this address; try again in "
-                        + wait + " s", wait);
-            }
             credential = directory.find(path.namespace(), path.node()).orElse(null);
             if (endpoint.authenticated()) {
-                authenticator.authenticate(credential, call.authorization(), path.namespace(), path.node());
-            } else if (credential == null) {
-                throw new Refusal(404, "UnknownNode", "no NodeCredential in namespace " + path.namespace() + " has spec.nodeName "
-                        + path.node() + "; an administrator must create one before this node can boot");
+                // The key is checked whatever the budgets say, so failures that strangers caused for this node's name or
+                // at its edge never lock out the node that holds its key; a spent budget only turns a failure into 429.
+                try {
+                    authenticator.authenticate(credential, call.authorization(), path.namespace(), path.node());
+                } catch (Refusal wrongKey) {
+                    backOff(path, call);
+                    throw wrongKey;
+                }
+            } else {
+                // What the unauthenticated endpoint checks (the node's hardware) is no secret and may be guessed: while a
+                // budget is spent, nothing is tried at all.
+                backOff(path, call);
+                if (credential == null) {
+                    throw new Refusal(404, "UnknownNode", "no NodeCredential in namespace " + path.namespace() + " has spec.nodeName "
+                            + path.node() + "; an administrator must create one before this node can boot");
+                }
             }
             return endpoint.handle(new Endpoint.NodeContext(path, call, credential));
         } catch (Refusal refusal) {
@@ -82,6 +96,13 @@ public final class NodeApiService {
             LOG.error("node API failed on {} for {}: {}", call, path, e.toString());
             LOG.debug("node API failure", e);
             return Reply.error(500, "InternalError", "the operator could not answer this request; its log says why");
+        }
+    }
+
+    private void backOff(NodePath path, NodeCall call) throws Refusal {
+        long wait = limiter.retryAfterSeconds(path.namespace() + "/" + path.node(), call.source());
+        if (wait > 0) {
+            throw Refusal.rateLimited("too many refused requests for this node or from this address; try again in " + wait + " s", wait);
         }
     }
 

@@ -24,11 +24,14 @@ import java.util.Map;
  * @param handlerThreads       threads that answer requests (each may wait on the Kubernetes API)
  * @param requestTimeout       from a connection's start, or the end of its last answer, until the next request (head and
  *                             body) has arrived; however slowly its bytes trickle in ({@code TETHER_NODE_API_REQUEST_TIMEOUT_SECONDS})
+ * @param trustedProxies       address ranges of the edges (CIDR), which must send, and alone may send, a PROXY protocol v2
+ *                             header naming the node they relay ({@code TETHER_NODE_API_TRUSTED_PROXIES}, comma-separated);
+ *                             empty: edges send none, and the nodes behind an edge share its failure budget
  * @param sshPrincipals        the names and addresses host certificates may carry ({@link PrincipalPolicy#fromEnvironment})
  */
 public record NodeApiSettings(int port, String caSecret, String sshCaSecret, String sshCaSecretKey, List<String> dnsNames,
                               int failuresPerNode, int failuresPerSource, Duration failureWindow, int handlerThreads,
-                              Duration requestTimeout, PrincipalPolicy sshPrincipals) {
+                              Duration requestTimeout, List<String> trustedProxies, PrincipalPolicy sshPrincipals) {
 
     /** Server certificates are re-issued from the CA before they expire; nodes trust the CA, not the certificate. */
     public static final Duration SERVER_CERTIFICATE_VALIDITY = Duration.ofDays(90);
@@ -49,22 +52,28 @@ public record NodeApiSettings(int port, String caSecret, String sshCaSecret, Str
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("TETHER_NODE_API_FAILURE_WINDOW_SECONDS", "600"))),
                 Integer.parseInt(env.getOrDefault("TETHER_NODE_API_THREADS", "8")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("TETHER_NODE_API_REQUEST_TIMEOUT_SECONDS", "30"))),
+                commaList(env.get("TETHER_NODE_API_TRUSTED_PROXIES")),
                 PrincipalPolicy.fromEnvironment(env));
     }
 
     public NodeApiSettings withFailureLimits(int perNode, int perSource, Duration window) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, perNode, perSource, window, handlerThreads,
-                requestTimeout, sshPrincipals);
+                requestTimeout, trustedProxies, sshPrincipals);
     }
 
     public NodeApiSettings withSshPrincipals(PrincipalPolicy policy) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
-                failureWindow, handlerThreads, requestTimeout, policy);
+                failureWindow, handlerThreads, requestTimeout, trustedProxies, policy);
     }
 
     public NodeApiSettings withRequestTimeout(Duration timeout) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
-                failureWindow, handlerThreads, timeout, sshPrincipals);
+                failureWindow, handlerThreads, timeout, trustedProxies, sshPrincipals);
+    }
+
+    public NodeApiSettings withTrustedProxies(List<String> cidrs) {
+        return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
+                failureWindow, handlerThreads, requestTimeout, List.copyOf(cidrs), sshPrincipals);
     }
 
     /**

@@ -40,6 +40,7 @@ final class RefusalAudit {
         LOG.warn("node API refused {} {} for node {} from {}: {} {}: {}", call.method(), endpoint, node, call.source(),
                 refusal.status(), refusal.code(), refusal.getMessage());
         if (refusal.code().equals("RateLimited")) {
+            limiter.refusedAgain(call.source());
             return;
         }
         boolean exhausted = limiter.refused(node, call.source());

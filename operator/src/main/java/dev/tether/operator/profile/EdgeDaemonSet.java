@@ -51,6 +51,24 @@ public class EdgeDaemonSet extends CRUDKubernetesDependentResource<DaemonSet, No
         return profile.getSpec().edges == null ? new NodeProfileSpec.Edges() : profile.getSpec().edges;
     }
 
+    private static List<String> args(NodeProfileSpec.Edges edges, OperatorConfig config) {
+        var args = new java.util.ArrayList<>(List.of(
+                "edge",
+                "--cache", CACHE_DIR,
+                "--quota", edges.cacheSize,
+                "--origin", config.originUrl(),
+                "--port", Integer.toString(edges.port),
+                "--api-port", Integer.toString(edges.apiPort),
+                "--node-api", config.nodeApiService(),
+                "--boot-config", BOOT_DIR + "/boot.json"));
+        // The node API trusts edges' PROXY headers exactly when it is told where edges are; an edge sending one
+        // otherwise would be refused, and one not sending it then would be refused too.
+        if (!config.nodeApi().trustedProxies().isEmpty()) {
+            args.add("--node-api-proxy-protocol");
+        }
+        return args;
+    }
+
     /** The desired DaemonSet: a pure function of the profile and the installation's settings. */
     public static DaemonSet build(NodeProfile profile, OperatorConfig config) {
         var edges = settings(profile);
@@ -84,15 +102,7 @@ public class EdgeDaemonSet extends CRUDKubernetesDependentResource<DaemonSet, No
                 .withName(COMPONENT)
                 .withImage(config.contentServerImage())
                 .withImagePullPolicy(config.contentServerPullPolicy())
-                .withArgs(List.of(
-                        "edge",
-                        "--cache", CACHE_DIR,
-                        "--quota", edges.cacheSize,
-                        "--origin", config.originUrl(),
-                        "--port", Integer.toString(edges.port),
-                        "--api-port", Integer.toString(edges.apiPort),
-                        "--node-api", config.nodeApiService(),
-                        "--boot-config", BOOT_DIR + "/boot.json"))
+                .withArgs(args(edges, config))
                 .addNewPort().withName("http").withContainerPort(edges.port).withProtocol("TCP").endPort()
                 .addNewPort().withName("node-api").withContainerPort(edges.apiPort).withProtocol("TCP").endPort()
                 .withNewReadinessProbe().withNewHttpGet().withPath("/readyz").withPort(new IntOrString("http")).endHttpGet()

@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -30,10 +31,24 @@ final class NodeApiClient {
     private final InetSocketAddress address;
     private final SSLContext tls;
     private final String serverName;
+    /** The address this client connects from (any of 127/8 on loopback), or null for the system's choice. */
+    private final InetAddress from;
+    /** Bytes sent before TLS starts (a PROXY protocol header), or null. */
+    private final byte[] preface;
+
+    private NodeApiClient(InetSocketAddress address, SSLContext tls, String serverName, InetAddress from, byte[] preface) {
+        this.address = address;
+        this.tls = tls;
+        this.serverName = serverName;
+        this.from = from;
+        this.preface = preface;
+    }
 
     NodeApiClient(InetSocketAddress address, X509Certificate ca, String serverName) throws Exception {
         this.address = address;
         this.serverName = serverName;
+        this.from = null;
+        this.preface = null;
         var trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         trust.setCertificateEntry("tether-cluster-ca", ca);
@@ -45,6 +60,16 @@ final class NodeApiClient {
 
     NodeApiClient(InetSocketAddress address, X509Certificate ca) throws Exception {
         this(address, ca, NodeApi.SERVER_NAME);
+    }
+
+    /** The same client dialling {@code address} (an edge's API port, say) from the loopback address {@code from}. */
+    NodeApiClient at(InetSocketAddress address, String from) throws IOException {
+        return new NodeApiClient(address, tls, serverName, InetAddress.getByName(from), preface);
+    }
+
+    /** The same client, sending {@code bytes} before its TLS handshake. */
+    NodeApiClient withPreface(byte[] bytes) {
+        return new NodeApiClient(address, tls, serverName, from, bytes.clone());
     }
 
     record Response(int status, Map<String, String> headers, byte[] body) {
@@ -106,7 +131,14 @@ final class NodeApiClient {
 
     SSLSocket connect() throws IOException {
         var plain = new Socket();
+        if (from != null) {
+            plain.bind(new InetSocketAddress(from, 0));
+        }
         plain.connect(address, 10_000);
+        if (preface != null) {
+            plain.getOutputStream().write(preface);
+            plain.getOutputStream().flush();
+        }
         plain.setSoTimeout(30_000);
         // The name given here, not the address dialled, is what the certificate is checked against.
         var socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, serverName, address.getPort(), true);

@@ -20,7 +20,7 @@ class NodeApiRateLimitTest extends NodeApiTestBase {
     }
 
     @Test
-    void aNodeGuessingKeysIsSlowedDownAndTheAdministratorIsTold() throws Exception {
+    void guessingANodesKeyIsSlowedDownAndTheAdministratorIsToldButTheRightKeyStillWorks() throws Exception {
         create(credential("node-001", "compute", Arming.ONCE));
         String key = fetchKey("node-001");
         String wrong = "tk_" + "A".repeat(43);
@@ -28,11 +28,14 @@ class NodeApiRateLimitTest extends NodeApiTestBase {
         for (int i = 0; i < 3; i++) {
             assertThat(api.get(NAMESPACE, "node-001", NodeApi.BOOT_CONFIG, wrong).status()).isEqualTo(401);
         }
-        var limited = api.get(NAMESPACE, "node-001", NodeApi.BOOT_CONFIG, key);
+        var limited = api.get(NAMESPACE, "node-001", NodeApi.BOOT_CONFIG, wrong);
+        var rightKey = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
+                new dev.tether.nodeapi.BootReport(DIGEST, "tethered", "network", java.util.Map.of(), null));
 
-        assertThat(limited.status()).as("even the right key waits until the budget refills").isEqualTo(429);
+        assertThat(limited.status()).as("a wrong key waits until the budget refills").isEqualTo(429);
         assertThat(limited.error().error()).isEqualTo("RateLimited");
         assertThat(Long.parseLong(limited.header("Retry-After"))).isBetween(1L, 3600L);
+        assertThat(rightKey.status()).as("the node's own key is checked and accepted all the same").isEqualTo(204);
         eventually(() -> assertThat(eventsAbout("NodeCredential", "node-001")).extracting(e -> e.getReason()).contains("NodeApiRateLimited"));
     }
 

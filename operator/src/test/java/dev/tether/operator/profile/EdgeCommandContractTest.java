@@ -23,4 +23,21 @@ class EdgeCommandContractTest {
         assertThat(parsed.subcommand().unmatched()).isEmpty();
         assertThat(parsed.subcommand().matchedOptionValue("--quota", 0L)).as("20Gi in bytes").isEqualTo(20L << 30);
     }
+
+    @Test
+    void edgesSendThePROXYHeaderExactlyWhenTheNodeApiTrustsEdges() {
+        var plain = OperatorConfig.of("builder", "content-server", "http://origin:8080", "tether-system");
+        var trusting = plain.withNodeApi(plain.nodeApi().withTrustedProxies(java.util.List.of("10.0.0.0/8")));
+
+        var withHeader = new CommandLine(new ContentServerCli()).parseArgs(args(trusting));
+        var without = new CommandLine(new ContentServerCli()).parseArgs(args(plain));
+
+        assertThat(withHeader.subcommand().matchedOptionValue("--node-api-proxy-protocol", false)).isTrue();
+        assertThat(without.subcommand().matchedOptionValue("--node-api-proxy-protocol", false)).isFalse();
+    }
+
+    private static String[] args(OperatorConfig config) {
+        return EdgeDaemonSet.build(NodeProfileReconcilerTest.profile("compute", "bookworm"), config)
+                .getSpec().getTemplate().getSpec().getContainers().getFirst().getArgs().toArray(String[]::new);
+    }
 }
