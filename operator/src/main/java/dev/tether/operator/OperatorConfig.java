@@ -27,6 +27,7 @@ import java.util.Set;
  * @param contentServerPullPolicy pull policy of the content-server image
  * @param imagePullSecrets pull secrets for builder and edge pods
  * @param nodeApi the node API's port, CA Secrets, certificate names and failure limits
+ * @param leaderElection the Lease that replicas elect a leader with; empty for a single operator outside a cluster
  */
 public record OperatorConfig(
         String builderImage,
@@ -42,7 +43,8 @@ public record OperatorConfig(
         String builderPullPolicy,
         String contentServerPullPolicy,
         List<String> imagePullSecrets,
-        NodeApiSettings nodeApi) {
+        NodeApiSettings nodeApi,
+        java.util.Optional<LeaderElectionSettings> leaderElection) {
 
     public static final String ORIGIN_TOKEN_KEY = "token";
 
@@ -63,7 +65,8 @@ public record OperatorConfig(
                 env.getOrDefault("TETHER_BUILDER_IMAGE_PULL_POLICY", "IfNotPresent"),
                 env.getOrDefault("TETHER_CONTENT_SERVER_IMAGE_PULL_POLICY", "IfNotPresent"),
                 commaList(env.get("TETHER_IMAGE_PULL_SECRETS")),
-                NodeApiSettings.fromEnvironment(env, nodeApiService, operatorNamespace));
+                NodeApiSettings.fromEnvironment(env, nodeApiService, operatorNamespace),
+                LeaderElectionSettings.fromEnvironment(env));
     }
 
     /** Settings for tests and local runs: the given images and origin, defaults for the rest. */
@@ -79,7 +82,13 @@ public record OperatorConfig(
     public OperatorConfig withNodeApi(NodeApiSettings settings) {
         return new OperatorConfig(builderImage, contentServerImage, originUrl, originTokenSecret, nodeApiService, operatorNamespace,
                 builderPrivileged, watchNamespaces, builderResources, edgeResources, builderPullPolicy, contentServerPullPolicy,
-                imagePullSecrets, settings);
+                imagePullSecrets, settings, leaderElection);
+    }
+
+    public OperatorConfig withLeaderElection(LeaderElectionSettings settings) {
+        return new OperatorConfig(builderImage, contentServerImage, originUrl, originTokenSecret, nodeApiService, operatorNamespace,
+                builderPrivileged, watchNamespaces, builderResources, edgeResources, builderPullPolicy, contentServerPullPolicy,
+                imagePullSecrets, nodeApi, java.util.Optional.of(settings));
     }
 
     // debootstrap and mksquashfs of a few GiB finish in minutes with this, and cannot starve the node.

@@ -12,7 +12,9 @@ import dev.tether.operator.nodeapi.NodeApiService;
 import dev.tether.operator.profile.NodeProfileReconciler;
 import dev.tether.operator.trust.HostKeySigner;
 import dev.tether.operator.trust.NodeTrust;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -20,16 +22,27 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the Tether operator: the three reconcilers, the node API and the health endpoints. */
+/**
+ * Runs the Tether operator: the three reconcilers, the node API and the health endpoints.
+ *
+ * <p>With leader election ({@link OperatorConfig#leaderElection()}), every replica starts its informers, but only the
+ * Lease holder reconciles and serves the node API: the node API issues keys and writes statuses, and two writers
+ * could both issue a {@code once} key. A follower does not listen on the node API port and is not ready, so the
+ * Service sends nodes to the leader alone; it starts both the moment it takes the Lease.
+ */
 public final class TetherOperator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TetherOperator.class);
 
@@ -40,6 +53,10 @@ public final class TetherOperator implements AutoCloseable {
     private final NodeTrust trust;
     private final CredentialsByNodeName credentials = new CredentialsByNodeName();
     private volatile NodeApiServer nodeApi;
+    /** Where the node API listens once this replica leads; null until {@link #startNodeApi} is called. */
+    private InetSocketAddress nodeApiBind;
+    private volatile boolean leading;
+    private boolean closed;
 
     public TetherOperator(KubernetesClient client, OperatorConfig config) {
         this(client, config, new SimpleMeterRegistry());
@@ -60,11 +77,15 @@ public final class TetherOperator implements AutoCloseable {
         var origin = new OriginClient(config.originUrl(), () -> UploadToken.read(client, config));
         // One write path everywhere: JSON patches and plain create/update, not server-side apply,
         // so what the tests exercise against the mock API server is what runs in a cluster.
-        this.operator = new Operator(o -> o.withKubernetesClient(client)
-                .withCloseClientOnStop(false)
-                .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics))
-                .withUseSSAToPatchPrimaryResource(false)
-                .withSSABasedCreateUpdateMatchForDependentResources(false));
+        leading = config.leaderElection().isEmpty();
+        this.operator = new Operator(o -> {
+            o.withKubernetesClient(client)
+                    .withCloseClientOnStop(false)
+                    .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics))
+                    .withUseSSAToPatchPrimaryResource(false)
+                    .withSSABasedCreateUpdateMatchForDependentResources(false);
+            config.leaderElection().ifPresent(settings -> o.withLeaderElectionConfiguration(leaderElection(settings)));
+        });
         Consumer<ControllerConfigurationOverrider<?>> namespaces = o -> {
             if (!config.watchNamespaces().isEmpty()) {
                 o.settingNamespaces(config.watchNamespaces());
@@ -79,13 +100,79 @@ public final class TetherOperator implements AutoCloseable {
         operator.start();
     }
 
-    /** Starts the node API on {@code bind} (port 0 for any free one); stopped by {@link #close()}. */
+    private LeaderElectionConfiguration leaderElection(LeaderElectionSettings settings) {
+        var builder = LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(settings.leaseName())
+                .withLeaseNamespace(config.operatorNamespace())
+                .withLeaseDuration(settings.leaseDuration())
+                .withRenewDeadline(settings.renewDeadline())
+                .withRetryPeriod(settings.retryPeriod())
+                .withExitOnStopLeading(settings.exitOnStopLeading())
+                .withLeaderCallbacks(new LeaderCallbacks(this::startedLeading, this::stoppedLeading,
+                        leader -> LOG.info("operator leader is now {}", leader == null || leader.isEmpty() ? "(none)" : leader)));
+        if (settings.identity() != null && !settings.identity().isBlank()) {
+            builder.withIdentity(settings.identity());
+        }
+        return builder.build();
+    }
+
+    private synchronized void startedLeading() {
+        leading = true;
+        LOG.info("this operator took the Lease: reconciling and serving the node API");
+        if (nodeApiBind != null) {
+            try {
+                listen();
+            } catch (IOException e) {
+                // A leader that cannot serve nodes must not hold the Lease: exiting hands it to a replica that can.
+                LOG.error("the leader cannot serve the node API, giving up: {}", e.getMessage());
+                if (config.leaderElection().map(LeaderElectionSettings::exitOnStopLeading).orElse(false)) {
+                    System.exit(1);
+                }
+            }
+        }
+    }
+
+    private synchronized void stoppedLeading() {
+        leading = false;
+        LOG.warn("this operator lost the Lease: no longer serving the node API");
+        closeNodeApi();
+    }
+
+    /**
+     * Serves the node API on {@code bind} (port 0 for any free one) while this operator leads: now, when it leads
+     * already (always, without leader election), else from when it takes the Lease. Stopped by {@link #close()}.
+     *
+     * @return the listening server, or null while this replica follows
+     */
     public synchronized NodeApiServer startNodeApi(InetSocketAddress bind) throws IOException {
-        if (nodeApi == null) {
-            var service = new NodeApiService(client, config, credentials, new HostKeySigner(trust.sshCa()), metrics, Clock.systemUTC());
-            nodeApi = NodeApiServer.start(bind, trust.clusterCa(), config.nodeApi(), service);
+        nodeApiBind = bind;
+        if (leading) {
+            listen();
         }
         return nodeApi;
+    }
+
+    private void listen() throws IOException {
+        if (nodeApi == null) {
+            var service = new NodeApiService(client, config, credentials, new HostKeySigner(trust.sshCa()), metrics, Clock.systemUTC());
+            nodeApi = NodeApiServer.start(nodeApiBind, trust.clusterCa(), config.nodeApi(), service);
+        }
+    }
+
+    private synchronized void closeNodeApi() {
+        if (nodeApi != null) {
+            nodeApi.close();
+            nodeApi = null;
+        }
+    }
+
+    /** The node API while this replica serves it. */
+    public Optional<NodeApiServer> nodeApi() {
+        return Optional.ofNullable(nodeApi);
+    }
+
+    /** Whether this replica reconciles and serves the node API (always, without leader election). */
+    public boolean leading() {
+        return leading;
     }
 
     public MeterRegistry metrics() {
@@ -100,17 +187,54 @@ public final class TetherOperator implements AutoCloseable {
         return operator.getRuntimeInfo().allEventSourcesAreHealthy();
     }
 
-    /** Informer caches synced and the node API listening. */
+    /** Informer caches synced and the node API listening, which only the leader does. */
     public boolean ready() {
         return healthy() && nodeApi != null;
     }
 
     @Override
-    public void close() {
-        if (nodeApi != null) {
-            nodeApi.close();
+    public synchronized void close() {
+        if (closed) {
+            return;
         }
+        closed = true;
+        boolean wasLeading = leading && config.leaderElection().isPresent();
+        closeNodeApi();
         operator.stop();
+        if (wasLeading) {
+            releaseLease(config.leaderElection().get());
+        }
+    }
+
+    /**
+     * Hands the Lease back on a clean stop, so that the next replica (the new pod of an upgrade) leads at its next
+     * try instead of after the lease duration. Reconciling has stopped by now, so no two leaders overlap.
+     */
+    private void releaseLease(LeaderElectionSettings settings) {
+        if (settings.identity() == null || settings.identity().isBlank()) {
+            return;
+        }
+        var lease = client.resources(Lease.class).inNamespace(config.operatorNamespace()).withName(settings.leaseName());
+        // A renewal already under way when the elector was stopped may still land: it changes the version, so retry.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                var current = lease.get();
+                if (current == null || current.getSpec() == null || !settings.identity().equals(current.getSpec().getHolderIdentity())) {
+                    return;
+                }
+                current.getSpec().setHolderIdentity(null);
+                // Locked to the version read: if another replica took the Lease meanwhile, this fails and changes nothing.
+                client.resource(current).lockResourceVersion(current.getMetadata().getResourceVersion()).update();
+                LOG.info("released the leader Lease {}", settings.leaseName());
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 5) {
+                    // Not fatal: another replica takes the Lease when it expires.
+                    LOG.warn("could not release the leader Lease {}: {}", settings.leaseName(), e.getMessage());
+                    return;
+                }
+            }
+        }
     }
 
     public static void main(String[] args) throws IOException {
@@ -130,7 +254,9 @@ public final class TetherOperator implements AutoCloseable {
         server.createContext("/healthz", exchange -> respond(exchange, 200, "ok\n"));
         server.createContext("/readyz", exchange -> {
             boolean ready = tether.ready();
-            respond(exchange, ready ? 200 : 503, ready ? "ready\n" : "informers are not healthy or the node API is not listening\n");
+            respond(exchange, ready ? 200 : 503, ready ? "ready\n" : !tether.leading()
+                    ? "standing by: another replica holds the leader Lease and serves the node API\n"
+                    : "informers are not healthy or the node API is not listening\n");
         });
         server.start();
     }

@@ -40,9 +40,12 @@ public final class OperatorHarness implements AutoCloseable {
 
     /** @param settings changes to the installation's default settings (e.g. the node API's failure limits) */
     public OperatorHarness(String originUrl, String originToken, java.util.function.UnaryOperator<OperatorConfig> settings) {
+        // CRUD for everything, plus the few answers a CRUD store cannot give (expectations first).
+        var expectations = new java.util.HashMap<io.fabric8.mockwebserver.ServerRequest, java.util.Queue<io.fabric8.mockwebserver.ServerResponse>>();
         server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
-                new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
+                expectations, new io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher(expectations), false);
         server.init();
+        grantLeases(server);
         client = server.createClient();
         registerCrds(client);
         if (originToken != null) {
@@ -72,6 +75,19 @@ public final class OperatorHarness implements AutoCloseable {
 
     public static void eventually(Runnable assertion) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).untilAsserted(assertion::run);
+    }
+
+    /**
+     * Leader election first asks the API server (a SelfSubjectRulesReview) whether it may use Leases; answer as the
+     * chart's Role does, since the CRUD store would echo the review back without a status.
+     */
+    private static void grantLeases(KubernetesMockServer server) {
+        var review = new io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder()
+                .withNewStatus().withIncomplete(false)
+                .addNewResourceRule().withApiGroups("coordination.k8s.io").withResources("leases")
+                .withVerbs("get", "create", "update").endResourceRule()
+                .endStatus().build();
+        server.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews").andReturn(201, review).always();
     }
 
     private static void registerCrds(KubernetesClient client) {
