@@ -34,6 +34,35 @@ class OperatorDeploymentTest {
     }
 
     @Test
+    void oneOperatorAtATimeTheLeaderElectedOnALeaseAndThePodRecreatedOnUpgrade() {
+        Deployment deployment = TetherChart.render().one(Deployment.class, DEPLOYMENT);
+        Map<String, EnvVar> env = env(operatorContainer(deployment));
+
+        // A new pod cannot become ready while the old one leads, so a rolling update would never finish.
+        assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+        assertThat(valuesOf(env)).contains(
+                entry("TETHER_LEADER_ELECTION_LEASE", "tether-operator"),
+                entry("TETHER_LEADER_ELECTION_LEASE_SECONDS", ChartDefaults.text("/operator/leaderElection/leaseSeconds")),
+                entry("TETHER_LEADER_ELECTION_RENEW_SECONDS", ChartDefaults.text("/operator/leaderElection/renewSeconds")),
+                entry("TETHER_LEADER_ELECTION_RETRY_SECONDS", ChartDefaults.text("/operator/leaderElection/retrySeconds")));
+        assertThat(env.get("TETHER_POD_NAME").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+    }
+
+    @Test
+    void theNodeApiTrustsPROXYHeadersFromTheConfiguredEdgeRangesOnly() {
+        Map<String, String> defaults = valuesOf(env(operatorContainer(TetherChart.render().one(Deployment.class, DEPLOYMENT))));
+        Map<String, String> narrowed = valuesOf(env(operatorContainer(TetherChart.render("""
+                nodeApi:
+                  trustedProxies: [10.20.0.0/16, fd00:10::/64]
+                  requestTimeoutSeconds: 10
+                """).one(Deployment.class, DEPLOYMENT))));
+
+        assertThat(defaults.get("TETHER_NODE_API_TRUSTED_PROXIES")).contains("10.0.0.0/8");
+        assertThat(narrowed).contains(entry("TETHER_NODE_API_TRUSTED_PROXIES", "10.20.0.0/16,fd00:10::/64"),
+                entry("TETHER_NODE_API_REQUEST_TIMEOUT_SECONDS", "10"));
+    }
+
+    @Test
     void imageRepositoryTagAndPullPolicyAreOverridable() {
         Container operator = operatorContainer(TetherChart.render("""
                 operator:
