@@ -116,6 +116,9 @@ public final class TetherOperator implements AutoCloseable {
     }
 
     private synchronized void startedLeading() {
+        if (closed) {
+            return;
+        }
         leading = true;
         LOG.info("this operator took the Lease: reconciling and serving the node API");
         if (nodeApiBind != null) {
@@ -193,13 +196,17 @@ public final class TetherOperator implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
+    public void close() {
+        boolean wasLeading;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            wasLeading = leading && config.leaderElection().isPresent();
+            closeNodeApi();
         }
-        closed = true;
-        boolean wasLeading = leading && config.leaderElection().isPresent();
-        closeNodeApi();
+        // Not under this object's lock: stopping the elector calls back into stoppedLeading.
         operator.stop();
         if (wasLeading) {
             releaseLease(config.leaderElection().get());
