@@ -37,10 +37,10 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
         this.clock = clock;
     }
 
+    /** The node API's lookups come from these caches; a changed API-key Secret also brings the credential here (a no-op). */
     @Override
     public List<EventSource<?, NodeCredential>> prepareEventSources(EventSourceContext<NodeCredential> context) {
-        byNodeName.attach(context.getPrimaryCache());
-        return List.of();
+        return List.of(byNodeName.attach(context));
     }
 
     @Override

@@ -39,7 +39,7 @@ public final class NodeApiService {
         var keys = new ApiKeyStore(client, clock);
         var events = new EventRecorder(client);
         this.directory = new NodeDirectory(credentials, config.watchNamespaces());
-        this.authenticator = new NodeAuthenticator(keys);
+        this.authenticator = new NodeAuthenticator(keys, credentials);
         this.limiter = new FailureLimiter(settings.failuresPerNode(), settings.failuresPerSource(), settings.failureWindow(), clock);
         this.audit = new RefusalAudit(metrics, events, limiter, directory);
         var profiles = new ProfileReader(client);
@@ -73,7 +73,9 @@ public final class NodeApiService {
                 // The key is checked whatever the budgets say, so failures that strangers caused for this node's name or
                 // at its edge never lock out the node that holds its key; a spent budget only turns a failure into 429.
                 try {
-                    authenticator.authenticate(credential, call.authorization(), path.namespace(), path.node());
+                    NodePath asked = path;
+                    authenticator.authenticate(credential, call.authorization(), path.namespace(), path.node(),
+                            () -> limiter.retryAfterSeconds(asked.namespace() + "/" + asked.node(), call.source()) > 0);
                 } catch (Refusal wrongKey) {
                     backOff(path, call);
                     throw wrongKey;
