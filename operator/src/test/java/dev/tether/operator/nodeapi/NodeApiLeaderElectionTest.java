@@ -14,6 +14,7 @@ import dev.tether.operator.LeaderElectionSettings;
 import dev.tether.operator.OperatorHarness;
 import dev.tether.operator.TetherOperator;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
@@ -41,11 +42,18 @@ class NodeApiLeaderElectionTest {
         return new LeaderElectionSettings("tether-operator", identity, LEASE, Duration.ofSeconds(3), Duration.ofMillis(200), false);
     }
 
+    KubernetesClient secondClient;
+
     @BeforeEach
-    void startTwoOperators() {
+    void startFirstOperator() {
         logs = new CapturedLogs();
         harness = new OperatorHarness("http://127.0.0.1:9", null, c -> c.withLeaderElection(lease("operator-a")));
-        second = new TetherOperator(harness.client, harness.config.withLeaderElection(lease("operator-b")), new SimpleMeterRegistry());
+    }
+
+    /** The second operator, with a client of its own (so that the first one's can fail alone). */
+    void startSecondOperator() {
+        secondClient = harness.server.createClient();
+        second = new TetherOperator(secondClient, harness.config.withLeaderElection(lease("operator-b")), new SimpleMeterRegistry());
         second.start();
     }
 
@@ -53,6 +61,7 @@ class NodeApiLeaderElectionTest {
     void stop() {
         if (second != null) {
             second.close();
+            secondClient.close();
         }
         if (harness != null) {
             harness.close();
@@ -62,6 +71,7 @@ class NodeApiLeaderElectionTest {
 
     @Test
     void onlyTheLeaseHolderReconcilesAndServesTheNodeApiAndTheOtherTakesOverWhenItStops() throws Exception {
+        startSecondOperator();
         TetherOperator first = harness.operator();
         first.startNodeApi(ANY_PORT);
         second.startNodeApi(ANY_PORT);
@@ -92,7 +102,32 @@ class NodeApiLeaderElectionTest {
         assertThat(issueKey(follower, "node-002")).isEqualTo(200);
     }
 
+    @Test
+    void aLeaderCutOffFromTheApiServerStopsServingAndTheOtherTakesOverOnceTheLeaseExpires() throws Exception {
+        TetherOperator first = harness.operator();
+        first.startNodeApi(ANY_PORT);
+        eventually(() -> assertThat(first.nodeApi()).isPresent());
+        startSecondOperator();
+        second.startNodeApi(ANY_PORT);
+
+        // As if the leader's pod were killed or partitioned away: none of its requests reach the API server any more,
+        // so it neither renews nor hands back the Lease.
+        harness.client.close();
+
+        eventually(() -> assertThat(first.nodeApi()).as("a leader that cannot renew stops serving the node API").isEmpty());
+        // Taken once the Lease expires: the lease time after the last renewal, plus a try or two.
+        await().atMost(LEASE.plusSeconds(2)).pollInterval(Duration.ofMillis(50))
+                .untilAsserted(() -> assertThat(second.nodeApi()).isPresent());
+        assertThat(second.leading()).isTrue();
+        create(secondClient, "node-003");
+        assertThat(issueKey(second, "node-003")).isEqualTo(200);
+    }
+
     private void create(String node) {
+        create(harness.client, node);
+    }
+
+    private static void create(KubernetesClient client, String node) {
         var credential = new NodeCredential();
         credential.getMetadata().setName(node);
         credential.getMetadata().setNamespace(NAMESPACE);
@@ -102,8 +137,8 @@ class NodeApiLeaderElectionTest {
         credential.getSpec().arming = Arming.ONCE;
         credential.getSpec().hardware = new NodeCredentialSpec.Hardware();
         credential.getSpec().hardware.macs = List.of(NodeApiTestBase.MAC);
-        harness.client.resource(credential).create();
-        eventually(() -> assertThat(harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName(node).get()
+        client.resource(credential).create();
+        eventually(() -> assertThat(client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName(node).get()
                 .getStatus().armed).isTrue());
     }
 
