@@ -105,6 +105,11 @@ public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> 
                 return;
             }
             Channel api = f.channel();
+            if (!node.isActive()) {
+                // The node left while the edge was connecting: nothing to relay, and no address to name.
+                api.close();
+                return;
+            }
             if (proxyProtocol) {
                 // Written before the node's first byte is read, so it is the first thing the node API receives.
                 api.writeAndFlush(header((InetSocketAddress) node.remoteAddress(), (InetSocketAddress) node.localAddress()));
