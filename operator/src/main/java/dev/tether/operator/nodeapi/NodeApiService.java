@@ -17,9 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The node API without its transport: a request in, an answer out. In order: the path, the node's credential,
  * its key where the endpoint needs one (a wrong key, or any request to the unauthenticated endpoint, then meets the
- * failure budgets), then the endpoint. Every refusal
- * goes through {@link RefusalAudit}; an unexpected error becomes a 500 that says where to look, never a
- * stack trace.
+ * failure budgets), then the endpoint. Every refusal goes through {@link RefusalAudit}; an unexpected error becomes
+ * a 500 that says where to look, never a stack trace.
  */
 public final class NodeApiService {
     private static final Logger LOG = LoggerFactory.getLogger(NodeApiService.class);

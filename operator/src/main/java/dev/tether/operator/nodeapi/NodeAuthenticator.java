@@ -29,8 +29,11 @@ final class NodeAuthenticator {
         this.cache = cache;
     }
 
-    /** Returns quietly when the caller holds the credential's key; otherwise a 401 that says no more than needed. */
-    /** @param backedOff whether the request's failure budgets are spent (then a miss in the cache is final) */
+    /**
+     * Returns quietly when the caller holds the credential's key; otherwise a 401 that says no more than needed.
+     *
+     * @param backedOff whether the request's failure budgets are spent (then a miss in the cache is final)
+     */
     void authenticate(NodeCredential credential, String authorization, String namespace, String node, BooleanSupplier backedOff)
             throws Refusal {
         String key = bearer(authorization);
