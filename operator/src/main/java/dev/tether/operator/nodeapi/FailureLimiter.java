@@ -55,6 +55,15 @@ final class FailureLimiter {
         return exhausted;
     }
 
+    /**
+     * Whether an event about a refusal for a node that has no credential may be written in {@code namespace}: as many
+     * per window as one client may be refused. Made-up names and client addresses come without end, and each event
+     * is a write to the API server; refusals about real credentials are bounded by the node budget already.
+     */
+    boolean mayRecordUnknownNode(String namespace) {
+        return bucket("unknown-node-events:" + namespace, perSource).take(clock.millis());
+    }
+
     private long wait(Bucket bucket, long now) {
         return bucket.secondsUntilOne(now);
     }
@@ -81,6 +90,16 @@ final class FailureLimiter {
             boolean had = tokens >= 1;
             tokens = Math.max(0, tokens - 1);
             return had && tokens < 1;
+        }
+
+        /** Takes one if there is one. */
+        synchronized boolean take(long now) {
+            refill(now);
+            if (tokens < 1) {
+                return false;
+            }
+            tokens -= 1;
+            return true;
         }
 
         synchronized long secondsUntilOne(long now) {

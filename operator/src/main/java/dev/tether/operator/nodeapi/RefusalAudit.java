@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 /**
  * What happens to every refusal: counted ({@code tether.nodeapi.refusals}), spent from the failure
  * budgets, logged on one line, and recorded as an event on the NodeCredential (or on the namespace when
- * the node has none). A refusal's message is written for the node and holds no secret; nothing else of
+ * the node has none, within a budget per namespace). A refusal's message is written for the node and holds no secret; nothing else of
  * the request (headers, body) is ever written anywhere.
  */
 final class RefusalAudit {
@@ -57,7 +57,14 @@ final class RefusalAudit {
         if (credential != null) {
             events.record(credential, EventRecorder.Type.Warning, reason, note);
         } else if (path != null && directory.watches(path.namespace())) {
-            events.recordOnNamespace(path.namespace(), EventRecorder.Type.Warning, reason, "node " + path.node() + ": " + note);
+            if (limiter.mayRecordUnknownNode(path.namespace())) {
+                events.recordOnNamespace(path.namespace(), EventRecorder.Type.Warning, reason, "node " + path.node() + ": " + note);
+            } else {
+                Counter.builder("tether.nodeapi.events.suppressed")
+                        .description("Events about refusals for unknown nodes not written, the namespace's budget being spent")
+                        .register(metrics)
+                        .increment();
+            }
         }
     }
 }

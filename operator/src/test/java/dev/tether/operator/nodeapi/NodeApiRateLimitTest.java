@@ -50,4 +50,16 @@ class NodeApiRateLimitTest extends NodeApiTestBase {
         assertThat(limited.status()).isEqualTo(429);
         assertThat(limited.header("Retry-After")).isNotNull();
     }
+
+    @Test
+    void strangersMakingUpNamesFromManyAddressesWriteABoundedNumberOfEvents() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            var stranger = api.at(server.address(), "127.0.1." + (i + 1));
+            assertThat(stranger.get(NAMESPACE, "made-up-" + i, NodeApi.BOOT_CONFIG, "tk_" + "A".repeat(43)).status()).isEqualTo(401);
+        }
+
+        assertThat(eventsAbout("Namespace", NAMESPACE)).as("one client's budget of events per window, not one per refusal")
+                .hasSize(6);
+        assertThat(harness.operator().metrics().find("tether.nodeapi.events.suppressed").counter().count()).isEqualTo(14.0);
+    }
 }
