@@ -3,28 +3,60 @@
 # shaded agent jar, JNA's native library for this architecture, and the bin/tether-agent launcher. This is
 # what imgutil build --agent-bundle copies to /usr/lib/tether/agent in the image, and what the initramfs
 # hooks copy from there.
-# Usage: make-bundle.sh JAVA_HOME AGENT_JAR LAUNCHER MODULES OUTPUT
+#
+# Every byte here is downloaded by every node at every boot, and what the tethered agent maps or opens stays
+# in the node's RAM for its whole life (issue #16). So: no class-data archive (see bin/tether-agent), no tools
+# but java, libjvm.so without its symbol table, and a size budget that fails the build when the bundle grows.
+#
+# Usage: make-bundle.sh JAVA_HOME AGENT_JAR JNA_JAR LAUNCHER MODULES OUTPUT BUDGET_BYTES
 set -eu
-java_home=$1 jar=$2 launcher=$3 modules=$4 out=$5
+java_home=$1 jar=$2 jna_jar=$3 launcher=$4 modules=$5 out=$6 budget=$7
 
 rm -rf "$out"
 "$java_home/bin/jlink" --add-modules "$modules" \
     --strip-debug --no-header-files --no-man-pages --compress zip-6 \
-    --generate-cds-archive --output "$out"
-# The CDS archive for heaps above 32 GiB is never used with the agent's small heap.
-rm -f "$out/lib/server/classes_nocoops.jsa"
+    --output "$out"
+# The launcher runs bin/java only.
+find "$out/bin" -type f ! -name java -exec rm -f {} +
+# The symbol table is for debuggers; the dynamic symbols the JVM needs stay.
+if command -v strip >/dev/null 2>&1; then
+    find "$out/lib" -name '*.so' -exec strip --strip-unneeded {} +
+else
+    echo "make-bundle.sh: no strip (binutils) here: the native libraries keep their symbol tables" >&2
+fi
 
 cp "$jar" "$out/lib/tether-agent.jar"
 cp "$launcher" "$out/bin/tether-agent"
 chmod 755 "$out/bin/tether-agent"
 
-# JNA would unpack its native library into a temporary directory at every start; ship it unpacked.
+# JNA would unpack its native library into a temporary directory at every start; ship this architecture's
+# unpacked (the shaded jar carries none).
 case "$(uname -m)" in
     x86_64) jna_arch=linux-x86-64 ;;
     aarch64) jna_arch=linux-aarch64 ;;
     *) echo "make-bundle.sh: no JNA native library known for $(uname -m)" >&2; exit 1 ;;
 esac
-(cd "$out/lib" && "$java_home/bin/jar" xf tether-agent.jar "com/sun/jna/$jna_arch/libjnidispatch.so" \
+jna_jar=$(cd "$(dirname "$jna_jar")" && pwd)/$(basename "$jna_jar")
+(cd "$out/lib" && "$java_home/bin/jar" xf "$jna_jar" "com/sun/jna/$jna_arch/libjnidispatch.so" \
     && mv "com/sun/jna/$jna_arch/libjnidispatch.so" . && rm -rf com)
 
 "$out/bin/tether-agent" --version
+# The shaded jar must still hold what is only loaded reflectively or through JNA: run each kind of it.
+"$out/bin/tether-agent" selftest
+
+# What the bundle weighs, largest first, and the budget it must stay under: an initramfs is zstd-compressed
+# (Debian's mkinitramfs: level 9), so that is the figure a node's download grows by.
+total=$(du -sb "$out" | cut -f1)
+echo "agent bundle: $total bytes in all; largest files:"
+(cd "$out" && find . -type f -size +100k -exec du -b {} + | sort -rn | sed 's/^/    /')
+if command -v zstd >/dev/null 2>&1; then
+    compressed=$(tar -C "$out" -cf - . | zstd -q -9 -c | wc -c)
+    echo "agent bundle: $compressed bytes as zstd -9 (initramfs budget $budget)"
+    if [ "$compressed" -gt "$budget" ]; then
+        echo "make-bundle.sh: the agent bundle is $compressed bytes compressed, over its budget of $budget;" \
+            "find what grew in the list above (a dependency the shaded jar took in, a module added to jlink)" >&2
+        exit 1
+    fi
+else
+    echo "make-bundle.sh: no zstd here: the compressed size is not checked against the budget of $budget" >&2
+fi

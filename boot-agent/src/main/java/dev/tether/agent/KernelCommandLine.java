@@ -115,8 +115,10 @@ public record KernelCommandLine(
 
     /** Reads one parameter each; a bad value becomes a problem instead of stopping at the first. */
     private record Values(Map<String, String> params, List<String> problems) {
+        /** tether.jvm is the launcher's (bin/tether-agent: JVM options), known here so it is not called unknown. */
         static final List<String> KNOWN = List.of("tether.node", "tether.profile", "tether.method", "tether.edges",
-                "tether.image", "tether.rootimage", "tether.zram", "tether.zram_alg", "tether.console", "tether.debug");
+                "tether.image", "tether.rootimage", "tether.zram", "tether.zram_alg", "tether.console", "tether.debug",
+                "tether.jvm");
 
         <T> Optional<T> get(String key, Function<String, T> parser) {
             if (!params.containsKey(key)) {

@@ -63,6 +63,16 @@ public final class Tpm2 {
         return Tpm2Store.open(libraries(), tctiConfig);
     }
 
+    /**
+     * Loads the tpm2-tss libraries and has one of them decode a response code, without touching a TPM: proof
+     * that the libraries and their JNA bindings work ({@code tether-agent selftest}).
+     *
+     * @return the decoded text of a sample response code
+     */
+    public static String checkLibraries() throws TpmException {
+        return libraries().rc().describe(0x99d);
+    }
+
     /** Loads the tpm2-tss libraries once; a missing one is reported each time it is asked for. */
     static synchronized Tss2 libraries() throws TpmException {
         if (loaded == null) {

@@ -64,7 +64,8 @@ public final class BootCommand implements Callable<Integer> {
     Path nodeApiCa = BootOptions.DEFAULT_NODE_API_CA;
 
     @Option(names = "--ready-file", paramLabel = "FILE", hidden = true,
-            description = "Written when the root is ready; the supervising parent process waits for it.")
+            description = "Written when the root is ready; the launcher (bin/tether-agent), which supervises this"
+                    + " process, waits for it.")
     Path readyFile;
 
     @Option(names = "--debug", description = "Print stack traces under failures, as tether.debug does.")

@@ -22,6 +22,11 @@ public final class TetherAgent implements Callable<Integer> {
     static final int USAGE_ERROR = 2;
     /** A bug in the agent itself (EX_SOFTWARE), kept apart from failures the administrator can fix. */
     static final int INTERNAL_ERROR = 70;
+    /**
+     * Set by the launcher (bin/tether-agent) on the {@code boot} process it supervises: that process may outlive
+     * the initramfs, serving the root image (see the launcher for why it, not a parent JVM, waits for it).
+     */
+    static final String SUPERVISED = "TETHER_AGENT_SUPERVISED";
 
     @Spec
     CommandSpec spec;
@@ -33,10 +38,7 @@ public final class TetherAgent implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        if (args.length > 0 && args[0].equals("boot") && !BootSupervisor.isSupervised()) {
-            System.exit(BootSupervisor.superviseThisCommand(args, System.out));
-        }
-        if (BootSupervisor.isSupervised()) {
+        if (System.getenv(SUPERVISED) != null) {
             // This process may serve the root image until the machine stops: systemd must spare it.
             String notMarked = ShutdownSurvivor.mark();
             if (notMarked != null) {
@@ -52,6 +54,7 @@ public final class TetherAgent implements Callable<Integer> {
         AgentConsole console = new AgentConsole(out, kernelLog, false);
         CommandLine commandLine = new CommandLine(new TetherAgent());
         commandLine.addSubcommand(new CommandLine(new BootCommand(services, console)));
+        commandLine.addSubcommand(new CommandLine(new SelftestCommand(console)));
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(out, true));
         commandLine.setParameterExceptionHandler((exception, arguments) -> {

@@ -28,6 +28,9 @@ public interface Fuse3 extends Library {
 
     void fuse_destroy(Pointer fuse);
 
+    /** The library's version, e.g. 314 for 3.14 (what {@code tether-agent selftest} shows). */
+    int fuse_version();
+
     /** Loads the library, or explains what is missing. */
     static Fuse3 load() throws java.io.IOException {
         try {

@@ -13,8 +13,13 @@ import java.util.List;
  * @param fetch           timeouts, hedging, backoff and the console
  */
 public record TetheredSettings(long cacheBytes, int readAheadChunks, FetchSettings fetch) {
-    static final long MIN_CACHE = 16L << 20;
+    static final long MIN_CACHE = 8L << 20;
     static final long MAX_CACHE = 256L << 20;
+    /**
+     * The cache's share of the direct memory bound. The rest is for the chunks in flight: up to half the
+     * cache's worth of read-ahead plus one per FUSE thread, each with its sealed copy, and their spare buffers.
+     */
+    static final int DIRECT_SHARE = 4;
 
     public TetheredSettings {
         if (cacheBytes <= 0 || readAheadChunks < 0) {
@@ -22,10 +27,18 @@ public record TetheredSettings(long cacheBytes, int readAheadChunks, FetchSettin
         }
     }
 
-    /** A cache of 1/32 of RAM (16 to 256 MiB) and up to 16 chunks of read-ahead. */
+    /**
+     * Up to 16 chunks of read-ahead, and a cache of a quarter of the JVM's direct memory bound (the launcher's
+     * {@code -XX:MaxDirectMemorySize}, which a profile raises with {@code tether.jvm=}); without a bound of its
+     * own, 1/32 of RAM. Either way 8 to 256 MiB.
+     */
     public static TetheredSettings defaults() {
-        long ram = physicalMemory();
-        long cache = ram > 0 ? Math.clamp(ram / 32, MIN_CACHE, MAX_CACHE) : 64L << 20;
+        return defaults(DirectMemoryLimit.ofThisJvm(), physicalMemory());
+    }
+
+    static TetheredSettings defaults(java.util.OptionalLong directLimit, long ram) {
+        long cache = directLimit.isPresent() ? Math.clamp(directLimit.getAsLong() / DIRECT_SHARE, MIN_CACHE, MAX_CACHE)
+                : ram > 0 ? Math.clamp(ram / 32, MIN_CACHE, MAX_CACHE) : 64L << 20;
         return new TetheredSettings(cache, 16, FetchSettings.defaults());
     }
 

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
@@ -32,6 +34,9 @@ public final class NodeTrust {
     private final ApiKey key;
     private final KeySource source;
     private Optional<BootConfiguration> configuration;
+    /** The host keys, made while the image mounts (started with the boot configuration), and for which one. */
+    private CompletableFuture<List<HostKey>> hostKeys;
+    private BootConfiguration hostKeysFor;
 
     private NodeTrust(AgentConsole console, ApiKeyAcquisition.Result acquired) {
         this.api = acquired.api();
@@ -76,7 +81,43 @@ public final class NodeTrust {
                     + " archive said " + addonPolicy.value() + " (this boot followed the addon archive); the edges serve"
                     + " an outdated addon archive");
         }
+        startHostKeys(config);
         return config;
+    }
+
+    /**
+     * Makes the host keys the configuration asks for on a thread of their own: key generation in a JVM just
+     * started is slow (seconds under emulation, more for RSA), and nothing needs the keys before step ssh.
+     */
+    private void startHostKeys(BootConfiguration config) {
+        BootConfiguration.Ssh ssh = config.ssh() == null ? new BootConfiguration.Ssh(null, null, null) : config.ssh();
+        String comment = config.nodeName() == null ? api.node() : config.nodeName();
+        CompletableFuture<List<HostKey>> future = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("host-keys").start(() -> {
+            try {
+                future.complete(generate(ssh.hostKeyTypes(), comment));
+            } catch (TrustException | RuntimeException e) {
+                future.completeExceptionally(e);
+            }
+        });
+        hostKeys = future;
+        hostKeysFor = config;
+    }
+
+    private List<HostKey> hostKeys(BootConfiguration config) throws TrustException {
+        if (hostKeys == null || hostKeysFor != config) {
+            startHostKeys(config);
+        }
+        CompletableFuture<List<HostKey>> made = hostKeys;
+        hostKeys = null;
+        try {
+            return made.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof TrustException refused) {
+                throw refused;
+            }
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     /** Step {@code key}'s provider: the image key from the node API. */
@@ -90,7 +131,7 @@ public final class NodeTrust {
      */
     public void installSsh(Path root, BootConfiguration config) throws TrustException, IOException {
         BootConfiguration.Ssh ssh = config.ssh() == null ? new BootConfiguration.Ssh(null, null, null) : config.ssh();
-        List<HostKey> keys = generate(ssh.hostKeyTypes(), config.nodeName() == null ? api.node() : config.nodeName());
+        List<HostKey> keys = hostKeys(config);
         HostCertificates certificates;
         try {
             certificates = api.signHostKeys(key, new HostKeys(keys.stream().map(HostKey::publicKeyLine).toList()));

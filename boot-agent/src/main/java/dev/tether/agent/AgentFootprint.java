@@ -1,0 +1,166 @@
+package dev.tether.agent;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * What this agent process costs the node's memory: its anonymous memory (heap, chunk cache, metaspace, code,
+ * stacks, malloc) and the files it keeps in RAM. A file mapped or open in this process
+ * that lies on a RAM filesystem (rootfs, ramfs, tmpfs: the initramfs, where the agent's runtime and jar are)
+ * stays in memory, whole, for as long as the process holds it, even after the initramfs is emptied at the
+ * switch to the real root. File pages from a disk or FUSE cost nothing that could not be dropped, so they are
+ * not counted. (The resident pages of a mapped file on tmpfs show as {@code RssShmem} too: they are the same
+ * memory as the held files, so that figure is not added; the agent has no shared memory of its own.)
+ *
+ * @param rssAnonBytes  resident anonymous memory ({@code RssAnon})
+ * @param heldFileBytes the sizes of the distinct files held on RAM filesystems
+ * @param heldFiles     how many such files
+ */
+public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFiles) {
+    private static final Set<String> RAM_FILESYSTEMS = Set.of("rootfs", "ramfs", "tmpfs");
+
+    /** The whole cost: memory the node cannot get back while the agent runs. */
+    public long totalBytes() {
+        return rssAnonBytes + heldFileBytes;
+    }
+
+    /** This process, now. */
+    public static AgentFootprint measure() throws IOException {
+        return measure(Path.of("/proc/self"));
+    }
+
+    /** The process whose {@code /proc/<pid>} directory is {@code proc}. */
+    public static AgentFootprint measure(Path proc) throws IOException {
+        Map<String, Long> status = status(proc.resolve("status"));
+        Set<Long> ramDevices = ramDevices(proc.resolve("mountinfo"));
+        long held = 0;
+        int files = 0;
+        for (Path file : mappedOrOpen(proc)) {
+            Optional<long[]> deviceAndSize = deviceAndSize(file);
+            if (deviceAndSize.isPresent() && ramDevices.contains(deviceAndSize.get()[0])) {
+                held += deviceAndSize.get()[1];
+                files++;
+            }
+        }
+        return new AgentFootprint(status.getOrDefault("RssAnon", 0L), held, files);
+    }
+
+    /** One line for the console and the selftest. */
+    public String describe() {
+        return mib(totalBytes()) + " (anonymous " + mib(rssAnonBytes) + ", " + heldFiles + " files kept in RAM "
+                + mib(heldFileBytes) + ")";
+    }
+
+    static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
+    }
+
+    /** The {@code kB} fields of {@code /proc/<pid>/status}, in bytes. */
+    static Map<String, Long> status(Path file) throws IOException {
+        Map<String, Long> values = new HashMap<>();
+        for (String line : Files.readAllLines(file)) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.endsWith(" kB")) {
+                String number = line.substring(colon + 1, line.length() - 3).strip();
+                try {
+                    values.put(line.substring(0, colon), Long.parseLong(number) * 1024);
+                } catch (NumberFormatException e) {
+                    // Not a size; skipped.
+                }
+            }
+        }
+        return values;
+    }
+
+    /** The device numbers ({@code major:minor} as {@code unix:dev} gives them) of RAM filesystems. */
+    static Set<Long> ramDevices(Path mountinfo) throws IOException {
+        Set<Long> devices = new java.util.HashSet<>();
+        for (String line : Files.readAllLines(mountinfo)) {
+            // "36 25 0:32 / /run rw,nosuid - tmpfs tmpfs rw": field 3 is the device, the type follows " - ".
+            String[] fields = line.split(" ");
+            int separator = line.indexOf(" - ");
+            if (fields.length < 3 || separator < 0) {
+                continue;
+            }
+            String type = line.substring(separator + 3).split(" ")[0];
+            String[] device = fields[2].split(":");
+            if (RAM_FILESYSTEMS.contains(type) && device.length == 2) {
+                devices.add(deviceNumber(Long.parseLong(device[0]), Long.parseLong(device[1])));
+            }
+        }
+        return devices;
+    }
+
+    /** Linux's encoding of a device number, as {@code stat(2)}'s {@code st_dev} (and so {@code unix:dev}) has it. */
+    static long deviceNumber(long major, long minor) {
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+    }
+
+    /** Regular files in {@code /proc/<pid>/maps} and behind {@code /proc/<pid>/fd}, through /proc's own links. */
+    private static Set<Path> mappedOrOpen(Path proc) throws IOException {
+        Set<Path> files = new LinkedHashSet<>();
+        Path mapFiles = proc.resolve("map_files");
+        try (Stream<Path> maps = Files.list(mapFiles)) {
+            // One link per mapping, named by its address range; through it even a deleted file can be stat'ed.
+            Map<String, Path> byTarget = new HashMap<>();
+            for (Path link : maps.toList()) {
+                try {
+                    byTarget.putIfAbsent(Files.readSymbolicLink(link).toString(), link);
+                } catch (IOException e) {
+                    // The mapping went away meanwhile.
+                }
+            }
+            files.addAll(byTarget.values());
+        } catch (IOException e) {
+            // map_files needs CAP_SYS_ADMIN; without it only the open files count.
+        }
+        try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
+            Map<String, Path> byTarget = new HashMap<>();
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("/")) {
+                        byTarget.putIfAbsent(target, fd);
+                    }
+                } catch (IOException e) {
+                    // Closed meanwhile.
+                }
+            }
+            // A file both mapped and open counts once.
+            Set<String> mapped = new java.util.HashSet<>();
+            for (Path link : List.copyOf(files)) {
+                try {
+                    mapped.add(Files.readSymbolicLink(link).toString());
+                } catch (IOException e) {
+                    // Gone meanwhile.
+                }
+            }
+            byTarget.forEach((target, fd) -> {
+                if (!mapped.contains(target)) {
+                    files.add(fd);
+                }
+            });
+        }
+        return files;
+    }
+
+    private static Optional<long[]> deviceAndSize(Path link) {
+        try {
+            if (!Files.isRegularFile(link)) {
+                return Optional.empty();
+            }
+            Object device = Files.getAttribute(link, "unix:dev");
+            return Optional.of(new long[] {((Number) device).longValue(), Files.size(link)});
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | SecurityException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package dev.tether.agent.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import dev.tether.agent.AddonProfile;
+import dev.tether.agent.AgentConsole;
+import dev.tether.agent.AgentFootprint;
+import dev.tether.agent.fuse.Fuse3;
+import dev.tether.agent.trust.HostKey;
+import dev.tether.nodeapi.BootReport;
+import dev.tether.tpm.Tpm2;
+import java.net.http.HttpClient;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tether-agent selftest}: runs, in this runtime, each kind of code the boot needs that a trimmed
+ * bundle could lose (native libraries through JNA, JSON through Jackson, key generation, TLS, AES-GCM), and
+ * prints what the bundle can do and what the process costs. The bundle build runs it; an administrator can
+ * run it in an initramfs shell ({@code rd.break}) to see whether the agent there works.
+ */
+@Command(name = "selftest",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {"Checks that this agent bundle can do what a boot needs: FUSE and the TPM libraries through",
+            "JNA, the profile's JSON, SSH host keys of every type, TLS and AES-GCM. One line per check."},
+        footer = {"", "Exit status: 0 when every required check passed, 1 otherwise."})
+public final class SelftestCommand implements Callable<Integer> {
+    /** libc through JNA: the same machinery the FUSE and TPM bindings use, on a library every system has. */
+    interface Libc extends Library {
+        int getpid();
+    }
+
+    @Option(names = "--require-libraries",
+            description = "Fail when libfuse3 or the tpm2-tss libraries cannot be loaded (by default they are reported"
+                    + " only: a build host need not have them).")
+    boolean requireLibraries;
+
+    private final AgentConsole console;
+    private final List<String> failed = new ArrayList<>();
+
+    public SelftestCommand(AgentConsole console) {
+        this.console = console;
+    }
+
+    @Override
+    public Integer call() {
+        check("runtime", true, () -> "Java " + Runtime.version() + ", modules " + String.join(" ",
+                ModuleLayer.boot().modules().stream().map(Module::getName).sorted().toList()));
+        check("jna", true, () -> {
+            int pid = Native.load("c", Libc.class).getpid();
+            if (pid != ProcessHandle.current().pid()) {
+                throw new IllegalStateException("getpid() through JNA said " + pid);
+            }
+            return "libc getpid() = " + pid + ", JNA " + Native.VERSION_NATIVE;
+        });
+        check("fuse", requireLibraries, () -> "libfuse3 version " + Fuse3.load().fuse_version());
+        check("tpm", requireLibraries, () -> "tpm2-tss decodes 0x99d as " + Tpm2.checkLibraries());
+        check("json", true, this::json);
+        for (String type : HostKey.TYPES) {
+            check("hostkey " + type, true, () -> {
+                long start = System.nanoTime();
+                HostKey key = HostKey.generate(type, new SecureRandom(), "root@selftest");
+                return key.algorithm() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms";
+            });
+        }
+        check("tls", true, SelftestCommand::tls);
+        check("aes-gcm", true, SelftestCommand::aesGcm);
+        check("memory", false, () -> AgentFootprint.measure().describe() + ", heap max "
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
+        if (failed.isEmpty()) {
+            console.info("selftest: every required check passed");
+            return 0;
+        }
+        console.error("selftest: " + String.join(", ", failed) + " failed; this bundle cannot boot a node");
+        return BootCommand.FAILED;
+    }
+
+    private interface Check {
+        String run() throws Exception;
+    }
+
+    private void check(String name, boolean required, Check check) {
+        try {
+            console.info("selftest: " + name + ": ok (" + check.run() + ")");
+        } catch (Exception | LinkageError e) {
+            String why = String.valueOf(e.getMessage()).strip().replaceAll("\\s*\\R\\s*", "; ");
+            if (required) {
+                failed.add(name);
+                console.info("selftest: " + name + ": FAILED (" + e.getClass().getSimpleName() + ": " + why + ")");
+            } else {
+                console.info("selftest: " + name + ": not available (" + why + ")");
+            }
+        }
+    }
+
+    /** The addon profile as the boot reads it, and a boot report as the boot writes it. */
+    private String json() throws Exception {
+        Path file = Files.createTempFile("tether-selftest-", ".json");
+        try {
+            Files.writeString(file, "{\"namespace\":\"tether\",\"profile\":\"compute\",\"method\":\"tethered\","
+                    + "\"edges\":[\"http://10.0.0.1:8080\"],\"nodeApi\":[],\"tpmPolicy\":\"preferred\",\"newer\":1}");
+            AddonProfile profile = AddonProfile.read(file).orElseThrow();
+            if (!"compute".equals(profile.profile()) || profile.edges().size() != 1) {
+                throw new IllegalStateException("read back as " + profile);
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        String report = new ObjectMapper().writeValueAsString(new BootReport("sha256:" + "0".repeat(64), "tethered",
+                "tpm", Map.of("image", 1L), new BootReport.Fetch(1, 0, 0, 0, 1)));
+        return "profile.json read, boot report written (" + report.length() + " bytes)";
+    }
+
+    /** A TLS 1.3 ClientHello made: the protocol code, the key share's curve, the default trust. */
+    private static String tls() throws Exception {
+        SSLContext context = SSLContext.getInstance("TLSv1.3");
+        context.init(null, null, new SecureRandom());
+        SSLEngine engine = context.createSSLEngine("tether-node-api", 443);
+        engine.setUseClientMode(true);
+        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.beginHandshake();
+        engine.wrap(ByteBuffer.allocate(0), out);
+        try (HttpClient http = HttpClient.newBuilder().sslContext(context).build()) {
+            return "ClientHello of " + out.position() + " bytes, HTTP client " + http.version();
+        }
+    }
+
+    private static String aesGcm() throws Exception {
+        byte[] key = new byte[32];
+        byte[] nonce = new byte[12];
+        new SecureRandom().nextBytes(key);
+        Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+        cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce));
+        byte[] sealed = cipher.doFinal("chunk".getBytes(StandardCharsets.US_ASCII));
+        cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce));
+        return "AES-256-GCM round trip, " + new String(cipher.doFinal(sealed), StandardCharsets.US_ASCII).length() + " bytes";
+    }
+}

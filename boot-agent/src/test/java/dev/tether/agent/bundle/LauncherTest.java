@@ -1,0 +1,117 @@
+package dev.tether.agent.bundle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher script (src/bundle/tether-agent) with a stand-in {@code bin/java}: how it supervises
+ * {@code boot} (the script returns when the agent is ready, the agent lives on) and which JVM options it passes.
+ */
+class LauncherTest {
+    private static final Path LAUNCHER = Path.of("src/bundle/tether-agent");
+
+    @TempDir
+    Path bundle;
+    private Path log;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Files.createDirectories(bundle.resolve("bin"));
+        Files.createDirectories(bundle.resolve("lib"));
+        Files.copy(LAUNCHER, bundle.resolve("bin/tether-agent"));
+        executable(bundle.resolve("bin/tether-agent"));
+        log = bundle.resolve("java.log");
+    }
+
+    /** A bin/java that logs its arguments and environment mark, then runs {@code body} (sh, $ready is set). */
+    private void javaDoes(String body) throws Exception {
+        Path java = bundle.resolve("bin/java");
+        Files.writeString(java, """
+                #!/bin/sh
+                echo "args: $*" >> "%s"
+                echo "supervised: ${TETHER_AGENT_SUPERVISED-no} arenas: ${MALLOC_ARENA_MAX-}" >> "%s"
+                ready=
+                while [ $# -gt 0 ]; do
+                    [ "$1" = --ready-file ] && ready=$2
+                    shift
+                done
+                %s
+                """.formatted(log, log, body));
+        executable(java);
+    }
+
+    @Test
+    void bootReturnsOnceTheAgentIsReadyAndTheAgentLivesOn() throws Exception {
+        Path alive = bundle.resolve("alive");
+        javaDoes("echo ready > \"$ready\"; sleep 3; echo still here > " + alive);
+        Instant start = Instant.now();
+        Run run = launch("boot", "/sysroot");
+        assertThat(run.status()).isZero();
+        assertThat(Duration.between(start, Instant.now())).as("returned before the agent ended").isLessThan(Duration.ofSeconds(3));
+        String calls = Files.readString(log);
+        assertThat(calls).contains("supervised: 1 arenas: 2").contains("-jar " + bundle.toRealPath() + "/lib/tether-agent.jar boot /sysroot --ready-file ");
+        assertThat(calls.lines().filter(line -> line.startsWith("args:")).count()).as("one JVM started").isEqualTo(1);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(alive));
+    }
+
+    @Test
+    void bootPassesOnTheStatusOfAnAgentThatFailed() throws Exception {
+        javaDoes("echo 'tether: error: no edge'; exit 1");
+        Run run = launch("boot", "/sysroot");
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.output()).contains("tether: error: no edge");
+    }
+
+    @Test
+    void bootThatIsReadyAndEndsAtOnceSucceeds() throws Exception {
+        // Untethered: nothing left to serve, so the agent writes the ready file and exits.
+        javaDoes("echo ready > \"$ready\"; exit 0");
+        assertThat(launch("boot", "/sysroot").status()).isZero();
+        try (var left = Files.list(Path.of("/run"))) {
+            assertThat(left.map(Path::toString).filter(name -> name.contains("tether-agent." ))).isEmpty();
+        }
+    }
+
+    @Test
+    void otherCommandsRunInTheForegroundWithTheMemoryBounds() throws Exception {
+        javaDoes("echo version; exit 3");
+        Run run = launch("--version");
+        assertThat(run.status()).isEqualTo(3);
+        assertThat(run.output()).contains("version");
+        String calls = Files.readString(log);
+        assertThat(calls).contains("supervised: no");
+        assertThat(calls).contains("-Xmx32m", "-XX:MaxDirectMemorySize=64m", "-XX:MaxMetaspaceSize=",
+                "-XX:ReservedCodeCacheSize=", "-XX:+UseSerialGC", "-Djna.boot.library.path=" + bundle.toRealPath() + "/lib");
+        assertThat(calls).doesNotContain("--ready-file");
+    }
+
+    private record Run(int status, String output) {
+    }
+
+    private Run launch(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(bundle.resolve("bin/tether-agent").toString()));
+        command.addAll(List.of(args));
+        // Into a file, not a pipe: an agent that lives on keeps its output open, and the launcher must not wait for it.
+        Path output = Files.createTempFile(bundle, "output", ".txt");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        builder.environment().remove("TETHER_AGENT_SUPERVISED");
+        Process process = builder.start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Run(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+    }
+
+    private static void executable(Path file) throws Exception {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+}
