@@ -59,7 +59,7 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
                 + mib(heldFileBytes) + ")";
     }
 
-    static String mib(long bytes) {
+    public static String mib(long bytes) {
         return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
     }
 
