@@ -1,5 +1,7 @@
 package dev.tether.agent;
 
+import dev.tether.agent.image.TetheredSettings;
+import dev.tether.nodeapi.BootReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +53,25 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
             }
         }
         return new AgentFootprint(status.getOrDefault("RssAnon", 0L), held, files);
+    }
+
+    /**
+     * This process's cost and bounds for the boot report, said on the console too; empty (with a console
+     * line) when /proc cannot tell.
+     */
+    public static Optional<BootReport.AgentMemory> report(AgentConsole console) {
+        try {
+            AgentFootprint now = measure();
+            long cache = TetheredSettings.defaults().cacheBytes();
+            long direct = TetheredSettings.directMemoryLimit().orElse(Runtime.getRuntime().maxMemory());
+            console.info("agent memory: " + now.describe() + "; bounds: heap " + mib(Runtime.getRuntime().maxMemory())
+                    + ", direct " + mib(direct) + " (chunk cache " + mib(cache) + ")");
+            return Optional.of(new BootReport.AgentMemory(now.rssAnonBytes(), now.heldFileBytes(), cache,
+                    Runtime.getRuntime().maxMemory(), direct));
+        } catch (IOException e) {
+            console.info("cannot measure the agent's memory for the boot report: " + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** One line for the console and the selftest. */

@@ -177,7 +177,8 @@ public final class BootSequence {
             Trusted node = trusted.get();
             timeline.run("report", () -> {
                 node.trust().report(timeline.steps(), booting.image().orElse(resolved.rootImageDigest()),
-                        booting.method().value(), image.fetchStats().map(BootSequence::fetchFigures).orElse(null));
+                        booting.method().value(), image.fetchStats().map(BootSequence::fetchFigures).orElse(null),
+                        image.servedByThisProcess() ? AgentFootprint.report(console).orElse(null) : null);
                 return null;
             });
         }

@@ -10,11 +10,37 @@ import java.util.Map;
  * @param keySource   where the API key came from: {@code tpm} (unsealed) or {@code network} (issued while armed)
  * @param phaseMillis each boot step's duration, in boot order
  * @param fetch       how the root image was read from the edges up to the report; null when the agent does not know
+ * @param agentMemory what the agent that stays to serve a tethered root costs the node; null when it does not stay
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record BootReport(String digest, String method, String keySource, Map<String, Long> phaseMillis, Fetch fetch) {
+public record BootReport(String digest, String method, String keySource, Map<String, Long> phaseMillis, Fetch fetch,
+        AgentMemory agentMemory) {
     public static final int MAX_PHASES = 64;
+
+    /** A report without the agent's memory (an untethered root, whose agent ends with the boot). */
+    public BootReport(String digest, String method, String keySource, Map<String, Long> phaseMillis, Fetch fetch) {
+        this(digest, method, keySource, phaseMillis, fetch, null);
+    }
+
+    /**
+     * The tethered agent's cost to the node's memory at the report, and the bounds it runs under. Each is at most
+     * {@link Fetch#MAX}.
+     *
+     * @param anonymousBytes  the process's resident anonymous memory: heap, chunk cache, metaspace, code, stacks
+     * @param fileBytes       the files it keeps in RAM: its runtime and jar, which stay in memory after the switch to
+     *                        the real root because the process holds them
+     * @param chunkCacheBytes the bound of its decrypted chunk cache (part of the anonymous memory once full)
+     * @param heapMaxBytes    the Java heap's bound
+     * @param directMaxBytes  the bound of direct memory, where the chunk cache and the chunks in flight live
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record AgentMemory(long anonymousBytes, long fileBytes, long chunkCacheBytes, long heapMaxBytes,
+            long directMaxBytes) {
+        public long totalBytes() {
+            return anonymousBytes + fileBytes;
+        }
+    }
 
     /**
      * The root image fetcher's counts: for a tethered root, what the boot read so far (the mount keeps reading

@@ -36,6 +36,11 @@ public record TetheredSettings(long cacheBytes, int readAheadChunks, FetchSettin
         return defaults(DirectMemoryLimit.ofThisJvm(), physicalMemory());
     }
 
+    /** This JVM's {@code -XX:MaxDirectMemorySize}, when it was given one. */
+    public static java.util.OptionalLong directMemoryLimit() {
+        return DirectMemoryLimit.ofThisJvm();
+    }
+
     static TetheredSettings defaults(java.util.OptionalLong directLimit, long ram) {
         long cache = directLimit.isPresent() ? Math.clamp(directLimit.getAsLong() / DIRECT_SHARE, MIN_CACHE, MAX_CACHE)
                 : ram > 0 ? Math.clamp(ram / 32, MIN_CACHE, MAX_CACHE) : 64L << 20;

@@ -169,9 +169,11 @@ public final class NodeTrust {
      * Step {@code report}: the boot's timings and the image fetch counts to the operator. A failure is logged,
      * never fatal.
      *
-     * @param fetch the root image fetcher's counts, or null when the image was not read from edges
+     * @param fetch  the root image fetcher's counts, or null when the image was not read from edges
+     * @param memory what the agent costs the node as it stays to serve a tethered root, or null when it does not stay
      */
-    public void report(List<BootStep> steps, String digest, String method, BootReport.Fetch fetch) {
+    public void report(List<BootStep> steps, String digest, String method, BootReport.Fetch fetch,
+            BootReport.AgentMemory memory) {
         Map<String, Long> phases = new LinkedHashMap<>();
         for (BootStep step : steps) {
             if (phases.size() < BootReport.MAX_PHASES) {
@@ -179,7 +181,7 @@ public final class NodeTrust {
             }
         }
         try {
-            api.report(key, new BootReport(digest, method, source.value(), phases, fetch));
+            api.report(key, new BootReport(digest, method, source.value(), phases, fetch, memory));
         } catch (NodeApiRefusal | IOException e) {
             console.warn("the boot report was not delivered (" + e.getMessage() + "); the node boots on");
         }

@@ -23,7 +23,7 @@ class BootReportTest {
             NodeTrust trust = trust(fixture);
 
             trust.report(List.of(new BootStep("apikey", 40), new BootStep("image", 5200)), DIGEST, "untethered",
-                    new BootReport.Fetch(412, 9, 3, 1, 1_717_986_918));
+                    new BootReport.Fetch(412, 9, 3, 1, 1_717_986_918), null);
 
             assertThat(fixture.api.reports).singleElement().satisfies(report -> {
                 assertThat(report.digest()).isEqualTo(DIGEST);
@@ -40,10 +40,29 @@ class BootReportTest {
         try (TrustFixture fixture = new TrustFixture(temp)) {
             NodeTrust trust = trust(fixture);
 
-            trust.report(List.of(new BootStep("image", 10)), DIGEST, "tethered", null);
+            trust.report(List.of(new BootStep("image", 10)), DIGEST, "tethered", null, null);
 
             assertThat(fixture.api.reports).singleElement().satisfies(report -> assertThat(report.fetch()).isNull());
-            assertThat(fixture.api.reportBodies).singleElement().asString().doesNotContain("fetch");
+            assertThat(fixture.api.reportBodies).singleElement().asString().doesNotContain("fetch")
+                    .doesNotContain("agentMemory");
+        }
+    }
+
+    @Test
+    void aTetheredAgentReportsWhatItCostsTheNode() throws Exception {
+        try (TrustFixture fixture = new TrustFixture(temp)) {
+            NodeTrust trust = trust(fixture);
+            BootReport.AgentMemory memory = new BootReport.AgentMemory(60L << 20, 40L << 20, 12L << 20, 32L << 20, 48L << 20);
+
+            trust.report(List.of(new BootStep("image", 10)), DIGEST, "tethered", null, memory);
+
+            assertThat(fixture.api.reports).singleElement().satisfies(report -> {
+                assertThat(report.agentMemory()).isEqualTo(memory);
+                assertThat(report.agentMemory().totalBytes()).isEqualTo(100L << 20);
+            });
+            assertThat(fixture.api.reportBodies).singleElement().asString()
+                    .contains("\"agentMemory\":{\"anonymousBytes\":62914560,\"fileBytes\":41943040,\"chunkCacheBytes\":12582912,"
+                            + "\"heapMaxBytes\":33554432,\"directMaxBytes\":50331648}");
         }
     }
 

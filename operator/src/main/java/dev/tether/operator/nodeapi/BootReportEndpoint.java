@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 
 /**
  * {@code POST boot-report}: the node's root is ready. Writes {@code status.lastBoot} (digest, key source,
- * phase timings, root image fetch counts) and, when the key came from the TPM, {@code status.apiKey.issuedVia},
+ * phase timings, root image fetch counts, the tethered agent's memory) and, when the key came from the TPM, {@code status.apiKey.issuedVia},
  * in one status edit.
  */
 final class BootReportEndpoint implements Endpoint {
@@ -49,6 +49,7 @@ final class BootReportEndpoint implements Endpoint {
         lastBoot.keySource = source;
         lastBoot.phaseMillis = report.phaseMillis() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(report.phaseMillis());
         lastBoot.fetch = report.fetch() == null ? null : fetch(report.fetch());
+        lastBoot.agentMemory = report.agentMemory() == null ? null : agentMemory(report.agentMemory());
         client.resources(NodeCredential.class).inNamespace(context.namespace()).withName(context.credentialName()).editStatus(c -> {
             var status = c.getStatus() == null ? new NodeCredentialStatus() : c.getStatus();
             status.lastBoot = lastBoot;
@@ -90,7 +91,32 @@ final class BootReportEndpoint implements Endpoint {
         if (report.fetch() != null) {
             validate(report.fetch());
         }
+        if (report.agentMemory() != null) {
+            validate(report.agentMemory());
+        }
         return source;
+    }
+
+    private static void validate(BootReport.AgentMemory memory) throws Refusal {
+        var figures = List.of(Map.entry("anonymousBytes", memory.anonymousBytes()), Map.entry("fileBytes", memory.fileBytes()),
+                Map.entry("chunkCacheBytes", memory.chunkCacheBytes()), Map.entry("heapMaxBytes", memory.heapMaxBytes()),
+                Map.entry("directMaxBytes", memory.directMaxBytes()));
+        for (var figure : figures) {
+            if (figure.getValue() < 0 || figure.getValue() > BootReport.Fetch.MAX) {
+                throw Refusal.badRequest("BadReport", "agentMemory." + figure.getKey() + " must be 0 to " + BootReport.Fetch.MAX);
+            }
+        }
+    }
+
+    private static NodeCredentialStatus.AgentMemory agentMemory(BootReport.AgentMemory reported) {
+        var memory = new NodeCredentialStatus.AgentMemory();
+        memory.totalBytes = reported.totalBytes();
+        memory.anonymousBytes = reported.anonymousBytes();
+        memory.fileBytes = reported.fileBytes();
+        memory.chunkCacheBytes = reported.chunkCacheBytes();
+        memory.heapMaxBytes = reported.heapMaxBytes();
+        memory.directMaxBytes = reported.directMaxBytes();
+        return memory;
     }
 
     private static void validate(BootReport.Fetch fetch) throws Refusal {

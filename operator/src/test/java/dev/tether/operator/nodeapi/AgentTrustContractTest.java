@@ -99,7 +99,8 @@ class AgentTrustContractTest extends NodeApiTestBase {
         phases.put("apikey", 120L);
         phases.put("image", 900L);
         client("n1").report(second.key(), new BootReport(DIGEST, "tethered", KeySource.TPM.value(), phases,
-                new BootReport.Fetch(120, 2, 1, 0, 31_457_280)));
+                new BootReport.Fetch(120, 2, 1, 0, 31_457_280),
+                new BootReport.AgentMemory(60L << 20, 40L << 20, 12L << 20, 32L << 20, 48L << 20)));
         eventually(() -> {
             NodeCredentialStatus status = status("n1");
             assertThat(status.lastBoot.keySource).isEqualTo(NodeCredentialStatus.KeySource.TPM);
@@ -107,6 +108,9 @@ class AgentTrustContractTest extends NodeApiTestBase {
             assertThat(status.lastBoot.phaseMillis).containsEntry("image", 900L);
             assertThat(status.lastBoot.fetch.requests).isEqualTo(120L);
             assertThat(status.lastBoot.fetch.bytes).isEqualTo(31_457_280L);
+            assertThat(status.lastBoot.agentMemory.totalBytes).isEqualTo(100L << 20);
+            assertThat(status.lastBoot.agentMemory.fileBytes).isEqualTo(40L << 20);
+            assertThat(status.lastBoot.agentMemory.chunkCacheBytes).isEqualTo(12L << 20);
         });
         assertThat(consoleBytes.toString(StandardCharsets.UTF_8)).doesNotContain("tk_");
     }

@@ -143,6 +143,10 @@ class NodeApiRefusalTest extends NodeApiTestBase {
         var fetchNotNumbers = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
                 "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"tpm\",\"phaseMillis\":{},"
                         + "\"fetch\":{\"requests\":\"many\"}}");
+        var negativeMemory = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
+                "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"tpm\",\"phaseMillis\":{},"
+                        + "\"agentMemory\":{\"anonymousBytes\":1,\"fileBytes\":-5,\"chunkCacheBytes\":0,\"heapMaxBytes\":0,"
+                        + "\"directMaxBytes\":0}}");
 
         assertThat(List.of(notAKey, none)).allSatisfy(r -> {
             assertThat(r.status()).isEqualTo(400);
@@ -150,7 +154,8 @@ class NodeApiRefusalTest extends NodeApiTestBase {
         });
         assertThat(negativeFetch.error().message()).contains("fetch.edgeFailures");
         assertThat(absurdFetch.error().message()).contains("fetch.bytes");
-        assertThat(List.of(badDigest, badSource, negative, negativeFetch, absurdFetch, fetchNotNumbers)).allSatisfy(r -> {
+        assertThat(negativeMemory.error().message()).contains("agentMemory.fileBytes");
+        assertThat(List.of(badDigest, badSource, negative, negativeFetch, absurdFetch, fetchNotNumbers, negativeMemory)).allSatisfy(r -> {
             assertThat(r.status()).isEqualTo(400);
             assertThat(r.error().error()).isEqualTo("BadReport");
         });
