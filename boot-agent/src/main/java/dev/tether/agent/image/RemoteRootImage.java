@@ -21,7 +21,7 @@ import java.util.concurrent.Semaphore;
  */
 public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     /** Most reads at once: libfuse serves on up to ten threads. */
-    private static final int FUSE_THREADS = 10;
+    static final int FUSE_THREADS = 10;
 
     private final ChunkFetcher fetcher;
     private final ChunkOpener opener;

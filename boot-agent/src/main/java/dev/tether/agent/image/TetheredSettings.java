@@ -16,10 +16,11 @@ public record TetheredSettings(long cacheBytes, int readAheadChunks, FetchSettin
     static final long MIN_CACHE = 8L << 20;
     static final long MAX_CACHE = 256L << 20;
     /**
-     * The cache's share of the direct memory bound. The rest is for the chunks in flight: up to half the
-     * cache's worth of read-ahead plus one per FUSE thread, each with its sealed copy, and their spare buffers.
+     * The cache gets a fifth of the direct memory bound. The rest is for the chunks in flight (up to half the
+     * cache's worth of read-ahead plus one per FUSE thread, each with its sealed copy) and for evicted chunks that
+     * a FUSE thread still copies from: running out of direct memory would fail a read of the root.
      */
-    static final int DIRECT_SHARE = 4;
+    static final int DIRECT_SHARE = 5;
 
     public TetheredSettings {
         if (cacheBytes <= 0 || readAheadChunks < 0) {
@@ -28,7 +29,7 @@ public record TetheredSettings(long cacheBytes, int readAheadChunks, FetchSettin
     }
 
     /**
-     * Up to 16 chunks of read-ahead, and a cache of a quarter of the JVM's direct memory bound (the launcher's
+     * Up to 16 chunks of read-ahead, and a cache of a fifth of the JVM's direct memory bound (the launcher's
      * {@code -XX:MaxDirectMemorySize}, which a profile raises with {@code tether.jvm=}); without a bound of its
      * own, 1/32 of RAM. Either way 8 to 256 MiB.
      */

@@ -52,8 +52,12 @@ public final class NodeApiClient {
      */
     public record Settings(Duration connectTimeout, Duration requestTimeout, int rounds, Backoff backoff,
             Duration maxRetryAfter) {
-        /** About two minutes of patience in all, as the edges get for the manifest. */
-        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(3), Duration.ofSeconds(15), 8,
+        /**
+         * About two minutes of patience in all, as the edges get for the manifest. The connect timeout covers the
+         * TLS handshake too (the JDK client's), and the first handshake of a JVM just started, under emulation or on
+         * a slow core, took over 3 s: every first call of a boot timed out once on every URL (issue #16).
+         */
+        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(10), Duration.ofSeconds(15), 8,
                 new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(15)), Duration.ofSeconds(30));
     }
 
