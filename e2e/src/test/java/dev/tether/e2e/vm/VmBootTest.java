@@ -106,6 +106,7 @@ class VmBootTest {
                 assertThat(readOutput).contains("status=0");
                 report.add(phases("boot 1: tethered, key from the network", marks, mounts.timings()));
                 report.add(fetched(cluster, image, result, sentAtLogin));
+                report.add(agentMemory(vm, sshKey, afterFirst.getStatus().lastBoot.agentMemory));
 
                 // Boot 2: reboot with the same TPM; the key is unsealed, no network arming; edge 1 still down.
                 vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
@@ -290,6 +291,22 @@ class VmBootTest {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Issue #16: what the tethered agent costs the booted node, as its boot report said and as its /proc says after
+     * all of /usr was read: resident memory, and the initramfs files it keeps alive (deleted, still mapped or open).
+     */
+    private static String agentMemory(VirtualMachine vm, TestSshKey key, NodeCredentialStatus.AgentMemory reported) {
+        String measured = sshUnchecked(vm, key, "pid=$(pgrep -o -f tether-agent.jar); grep -E '^(VmRSS|RssAnon|RssShmem):'"
+                + " /proc/$pid/status | tr -s ' \\t' ' ' | tr '\\n' ';'; for f in /proc/$pid/map_files/* /proc/$pid/fd/*; do"
+                + " t=$(readlink $f); case $t in *'(deleted)') echo \"$(stat -L -c %s $f) $t\";; esac; done | sort -u -k2"
+                + " | awk '{s+=$1; n++} END {printf \" held deleted files: %d, %.1f MiB\", n, s/1048576}'");
+        return "agent memory (issue #16: at most 96 MiB): boot report "
+                + (reported == null ? "none" : String.format(java.util.Locale.ROOT, "%.1f MiB (anonymous %.1f, files %.1f, chunk cache %.1f)",
+                        reported.totalBytes / 1048576.0, reported.anonymousBytes / 1048576.0, reported.fileBytes / 1048576.0,
+                        reported.chunkCacheBytes / 1048576.0))
+                + "; after reading /usr: " + measured.strip();
     }
 
     private static String phases(String title, Map<String, Instant> marks, String agentTimings) {
