@@ -9,6 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -96,16 +97,36 @@ class LauncherTest {
         assertThat(calls).doesNotContain("--ready-file");
     }
 
+    @Test
+    void aProfileChangesMemoryBoundsOnlyThroughTetherJvm() throws Exception {
+        javaDoes("exit 0");
+        Path cmdline = Files.writeString(bundle.resolve("cmdline"), "BOOT_IMAGE=/vmlinuz boot=tether"
+                + " tether.jvm=-XX:MaxDirectMemorySize=160m,-Xmx48m,-XX:OnError=reboot,-javaagent:/x.jar,-Xss1m;x"
+                + " tether.node=n1\n");
+        Run run = launch(Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "--version");
+        assertThat(run.status()).isZero();
+        String args = Files.readString(log).lines().filter(line -> line.startsWith("args:")).findFirst().orElseThrow();
+        assertThat(args).endsWith("-XX:MaxDirectMemorySize=160m -Xmx48m -jar " + bundle.toRealPath() + "/lib/tether-agent.jar --version");
+        assertThat(args).doesNotContain("OnError", "javaagent", "-Xss1m;x");
+        assertThat(run.output()).contains("tether: ignoring tether.jvm option -XX:OnError=reboot",
+                "tether: ignoring tether.jvm option -javaagent:/x.jar", "tether: ignoring tether.jvm option -Xss1m;x");
+    }
+
     private record Run(int status, String output) {
     }
 
     private Run launch(String... args) throws Exception {
+        return launch(Map.of("TETHER_AGENT_CMDLINE", "/nonexistent"), args);
+    }
+
+    private Run launch(Map<String, String> environment, String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of(bundle.resolve("bin/tether-agent").toString()));
         command.addAll(List.of(args));
         // Into a file, not a pipe: an agent that lives on keeps its output open, and the launcher must not wait for it.
         Path output = Files.createTempFile(bundle, "output", ".txt");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
         builder.environment().remove("TETHER_AGENT_SUPERVISED");
+        builder.environment().putAll(environment);
         Process process = builder.start();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return new Run(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
