@@ -94,7 +94,8 @@ public final class RootImageMount implements Closeable {
             ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
             ChunkOpener opener = new ChunkOpener(header, key, pin);
             opener.warmUpInBackground();
-            new UntetheredDownload(fetcher, opener, UntetheredDownload.parallelismFor(edges.size()), rootImageDigest)
+            new UntetheredDownload(fetcher, opener,
+                    UntetheredDownload.parallelismFor(edges.size(), Runtime.getRuntime().maxMemory()), rootImageDigest)
                     .downloadTo(target, progress);
         } catch (IOException | RuntimeException e) {
             fetcher.close();

@@ -61,6 +61,17 @@ public final class UntetheredDownload {
     }
 
     /**
+     * As {@link #parallelismFor(int)}, but no more than the heap holds: each request needs its range and its
+     * plaintext on the heap, and a hedge a second range (about 16 MiB in all, counted with room to spare). The
+     * launcher gives an untethered boot a heap for eight; a smaller one downloads slower instead of failing.
+     */
+    public static int parallelismFor(int edges, long maxHeapBytes) {
+        long perRequest = 4L * REQUEST_BYTES;
+        long fits = (maxHeapBytes - perRequest) / perRequest;
+        return (int) Math.clamp(fits, 1, parallelismFor(edges));
+    }
+
+    /**
      * Writes the plaintext to {@code target} (created or truncated), reporting progress along the way.
      *
      * @throws ForeignImageException when what the edges served is not the container (the file is then garbage)

@@ -112,6 +112,14 @@ class LauncherTest {
                 "tether: ignoring tether.jvm option -javaagent:/x.jar", "tether: ignoring tether.jvm option -Xss1m;x");
     }
 
+    @Test
+    void anUntetheredBootGetsTheHeapItsDownloadNeeds() throws Exception {
+        javaDoes("exit 0");
+        Path cmdline = Files.writeString(bundle.resolve("cmdline"), "boot=tether tether.method=untethered tether.node=n1\n");
+        assertThat(launch(Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "--version").status()).isZero();
+        assertThat(Files.readString(log)).contains("-Xmx192m").doesNotContain("-Xmx32m");
+    }
+
     private record Run(int status, String output) {
     }
 

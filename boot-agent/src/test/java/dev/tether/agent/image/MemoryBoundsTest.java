@@ -6,8 +6,11 @@ import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
-/** The direct memory bound read back from the JVM's arguments, and the chunk cache sized from it. */
-class DirectMemoryLimitTest {
+/**
+ * The agent's memory against the launcher's bounds: the direct memory bound read back from the JVM's arguments,
+ * the chunk cache sized from it, and the untethered download sized to the heap.
+ */
+class MemoryBoundsTest {
 
     @Test
     void theLastOptionBeforeTheProgramWinsInHotSpotsSizeSyntax() {
@@ -39,5 +42,13 @@ class DirectMemoryLimitTest {
         long inFlight = (window + RemoteRootImage.FUSE_THREADS) * 2 * (chunk + 4096);
         long evictedButRead = RemoteRootImage.FUSE_THREADS * chunk;
         assertThat(settings.cacheBytes() + inFlight + evictedButRead).isLessThanOrEqualTo(direct);
+    }
+
+    @Test
+    void theUntetheredDownloadRunsAsManyRequestsAsTheHeapHolds() {
+        assertThat(UntetheredDownload.parallelismFor(3, 192L << 20)).as("the launcher's untethered heap").isEqualTo(6);
+        assertThat(UntetheredDownload.parallelismFor(4, 192L << 20)).isEqualTo(8);
+        assertThat(UntetheredDownload.parallelismFor(4, 32L << 20)).as("the tethered heap: slower, not failing").isEqualTo(1);
+        assertThat(UntetheredDownload.parallelismFor(4, 8L << 20)).isEqualTo(1);
     }
 }
