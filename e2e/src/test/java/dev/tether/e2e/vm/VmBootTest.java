@@ -174,13 +174,8 @@ class VmBootTest {
         String node = "vm-002";
         String mac = "52:54:00:12:34:57";
         try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir)) {
-            BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
-            cluster.publish(image, result);
-            cluster.apply(TetherCluster.profile(PROFILE, image.image(), NodeProfileSpec.ImageMethod.TETHERED, TestSshKey.get().publicKey()));
-            cluster.apply(TetherCluster.credential(node, PROFILE, NAMESPACE, mac, NodeCredentialSpec.Arming.DISARMED));
-            try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
-                 var vm = VirtualMachine.builder().mac(mac).workDir(runDir).tpmSocket(tpm.controlSocket())
-                         .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start()) {
+            publishForOneMachine(cluster, image, node, mac, NodeCredentialSpec.Arming.DISARMED);
+            try (var tpm = SoftwareTpm.start(runDir.resolve("tpm")); var vm = startMachine(cluster, runDir, mac, tpm)) {
                 // The pattern reaches the end of the message, so the whole line has arrived when it matches.
                 var refusal = vm.waitFor("tether: error: .*NodeCredential .*" + node + " is disarmed.*nodecredential " + node
                         + " tether.dev/rearm=.*reboot the node", BOOT_PATIENCE);
@@ -203,10 +198,7 @@ class VmBootTest {
         String node = "vm-003";
         String mac = "52:54:00:12:34:58";
         try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir)) {
-            BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
-            cluster.publish(image, result);
-            cluster.apply(TetherCluster.profile(PROFILE, image.image(), NodeProfileSpec.ImageMethod.TETHERED, TestSshKey.get().publicKey()));
-            cluster.apply(TetherCluster.credential(node, PROFILE, NAMESPACE, mac, NodeCredentialSpec.Arming.ONCE));
+            BuildResult result = publishForOneMachine(cluster, image, node, mac, NodeCredentialSpec.Arming.ONCE);
             Path plain = runDir.resolve("foreign.sfs");
             byte[] bytes = new byte[4 << 20];
             new Random(13).nextBytes(bytes);
@@ -216,9 +208,7 @@ class VmBootTest {
             for (int edge = 0; edge < cluster.edgeCount(); edge++) {
                 cluster.serveForeignRootImage(edge, image, result, foreign);
             }
-            try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
-                 var vm = VirtualMachine.builder().mac(mac).workDir(runDir).tpmSocket(tpm.controlSocket())
-                         .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start()) {
+            try (var tpm = SoftwareTpm.start(runDir.resolve("tpm")); var vm = startMachine(cluster, runDir, mac, tpm)) {
                 // The pattern reaches the end of the message, so the whole line has arrived when it matches.
                 var refusal = vm.waitFor("tether: error: image failed: no edge serves the header of root image .*cipher"
                         + " NONE\\+SHA-256 where the manifest pins AES-256-GCM.*and boot again", BOOT_PATIENCE);
@@ -231,6 +221,22 @@ class VmBootTest {
     }
 
     private record RootCheck(String timings) {
+    }
+
+    /** The cached image published, the tethered test profile, and one machine's credential; the build result. */
+    private static BuildResult publishForOneMachine(TetherCluster cluster, ImageCache.CachedImage image, String node, String mac,
+            NodeCredentialSpec.Arming arming) throws Exception {
+        BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
+        cluster.publish(image, result);
+        cluster.apply(TetherCluster.profile(PROFILE, image.image(), NodeProfileSpec.ImageMethod.TETHERED, TestSshKey.get().publicKey()));
+        cluster.apply(TetherCluster.credential(node, PROFILE, NAMESPACE, mac, arming));
+        return result;
+    }
+
+    /** A machine with {@code mac} and the TPM, network-booting from the first edge. */
+    private static VirtualMachine startMachine(TetherCluster cluster, Path runDir, String mac, SoftwareTpm tpm) throws Exception {
+        return VirtualMachine.builder().mac(mac).workDir(runDir).tpmSocket(tpm.controlSocket())
+                .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start();
     }
 
     /** Waits for each boot phase's console line, in order, from {@code since}. */
