@@ -36,7 +36,7 @@ public final class DebootstrapBuilder implements TreeBuilder {
     }
 
     @Override
-    public void build(BuildRequest request, Path root) {
+    public TreeOrigin build(BuildRequest request, Path root) {
         String mirror = mirror(request);
         runner.console().info("debootstrap " + request.distribution() + " " + request.release() + " ("
                 + request.architecture() + ") from " + mirror);
@@ -53,6 +53,7 @@ public final class DebootstrapBuilder implements TreeBuilder {
             inTree(root, "apt-get install", install);
             inTree(root, "apt-get clean", List.of("apt-get", "clean"));
         });
+        return TreeOrigin.PACKAGES;
     }
 
     /** The base packages first, then the user's, without duplicates. */

@@ -8,7 +8,9 @@ import java.util.stream.Collectors;
 public enum Distribution {
     DEBIAN("debian"),
     UBUNTU("ubuntu"),
-    RHEL_FAMILY("rhel-family");
+    RHEL_FAMILY("rhel-family"),
+    /** An OCI container image, unpacked; what it lacks to boot comes from its own package manager. */
+    OCI("oci");
 
     private final String cliName;
 

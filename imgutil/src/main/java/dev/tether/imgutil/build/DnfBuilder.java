@@ -22,7 +22,7 @@ public final class DnfBuilder implements TreeBuilder {
     }
 
     @Override
-    public void build(BuildRequest request, Path root) {
+    public TreeOrigin build(BuildRequest request, Path root) {
         if (request.repositories().isEmpty() && !Files.isDirectory(Path.of("/etc/yum.repos.d"))) {
             throw new UserError("rhel-family builds need --repo URL (a baseurl) on a host without /etc/yum.repos.d");
         }
@@ -44,6 +44,7 @@ public final class DnfBuilder implements TreeBuilder {
                 + request.release());
         runner.run("dnf install", command);
         runner.run("dnf clean", List.of("dnf", "--installroot=" + root, "clean", "all"));
+        return TreeOrigin.PACKAGES;
     }
 
     /** Debian's architecture names, which the CLI takes, as dnf spells them. */

@@ -25,7 +25,8 @@ public final class ImageTreeBuilder {
         this.runner = runner;
     }
 
-    public void build(BuildRequest request, Path target) {
+    /** Builds the tree at {@code target}; says where an OCI-sourced tree came from. */
+    public TreeOrigin build(BuildRequest request, Path target) {
         Tools.requireRoot("imgutil build");
         Path absolute = target.toAbsolutePath().normalize();
         checkTarget(absolute);
@@ -40,7 +41,7 @@ public final class ImageTreeBuilder {
             throw new UserError("cannot create " + partial + ": " + e.getMessage());
         }
         long started = System.nanoTime();
-        TreeBuilder.forDistribution(request.distribution(), runner).build(request, partial);
+        TreeOrigin origin = TreeBuilder.forDistribution(request.distribution(), runner).build(request, partial);
         new InitramfsIntegration(console, runner).install(partial, request.agentBundle());
         try {
             Files.deleteIfExists(absolute);
@@ -48,8 +49,10 @@ public final class ImageTreeBuilder {
         } catch (IOException e) {
             throw new UserError("cannot rename " + partial + " to " + absolute + ": " + e.getMessage());
         }
-        console.info(String.format("built %s %s in %s (%.0f s)", request.distribution(), request.release(), absolute,
-                (System.nanoTime() - started) / 1e9));
+        String what = origin.sourceImage() != null ? origin.sourceImage() + " (" + origin.sourceDigest() + ")"
+                : request.distribution() + " " + request.release();
+        console.info(String.format("built %s in %s (%.0f s)", what, absolute, (System.nanoTime() - started) / 1e9));
+        return origin;
     }
 
     private static void checkTarget(Path target) {

@@ -5,6 +5,9 @@ import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.build.BuildRequest;
 import dev.tether.imgutil.build.Distribution;
 import dev.tether.imgutil.build.ImageTreeBuilder;
+import dev.tether.imgutil.build.TreeOrigin;
+import dev.tether.imgutil.oci.OciPull;
+import dev.tether.imgutil.oci.OciSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +22,15 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(name = "build", sortOptions = false, usageHelpAutoWidth = true, mixinStandardHelpOptions = true,
         description = {
-            "Build a root tree from distribution packages.",
+            "Build a root tree from distribution packages or an OCI image.",
             "",
             "Builds a root tree from distribution packages: debootstrap for Debian and Ubuntu, dnf --installroot "
                     + "for the RHEL family. A kernel, the image's initramfs tool and what the boot agent needs "
                     + "(util-linux, xfsprogs, fuse3, the TPM2 libraries, kmod) are always installed, then Tether's "
                     + "initramfs integration (initramfs-tools hook and script, dracut module).",
+            "With --distro oci the tree is an OCI image (--from): copied with skopeo, its layers applied with umoci; "
+                    + "an image without a kernel or initramfs tool gets them (and --packages) from its own apt-get "
+                    + "or dnf. The image's manifest digest is printed on stdout.",
             "The tree is made beside DIR under a hidden .DIR.partial name and appears as DIR only when complete. "
                     + "Needs root."})
 public final class BuildCommand implements Callable<Integer> {
@@ -35,12 +41,28 @@ public final class BuildCommand implements Callable<Integer> {
     Path dir;
 
     @Option(names = "--distro", required = true, paramLabel = "NAME",
-            description = "Distribution family: debian, ubuntu or rhel-family.")
+            description = "Distribution family: debian, ubuntu, rhel-family, or oci for an OCI image.")
     String distro;
 
-    @Option(names = "--release", required = true, paramLabel = "R",
-            description = "Release: a codename such as bookworm or noble, or a version such as 9 for rhel-family.")
+    @Option(names = "--release", paramLabel = "R",
+            description = "Release: a codename such as bookworm or noble, or a version such as 9 for rhel-family. "
+                    + "Required except with --distro oci.")
     String release;
+
+    @Option(names = "--from", paramLabel = "IMAGE",
+            description = "With --distro oci: an image in a registry (registry.example.org/repo/name:tag or "
+                    + "@sha256:..., optionally docker://), oci:DIR[:TAG] (an OCI image layout), "
+                    + "oci-archive:FILE[:TAG] or docker-archive:FILE.")
+    String from;
+
+    @Option(names = "--pull-secret", paramLabel = "FILE|DIR",
+            description = "Registry credentials: a docker config JSON, or a directory where a Kubernetes pull Secret "
+                    + "is mounted (.dockerconfigjson or .dockercfg).")
+    Path pullSecret;
+
+    @Option(names = "--insecure-registry",
+            description = "Reach the registry over plain HTTP or without checking its certificate.")
+    boolean insecureRegistry;
 
     @Option(names = "--arch", paramLabel = "ARCH", defaultValue = "amd64",
             description = "Architecture, in Debian's names (amd64, arm64). Default: ${DEFAULT-VALUE}.")
@@ -75,9 +97,35 @@ public final class BuildCommand implements Callable<Integer> {
         Distribution distribution = Distribution.parse(distro);
         List<String> all = new ArrayList<>(packages == null ? List.of() : readPackages(packages));
         all.addAll(addPackages.stream().map(String::strip).filter(name -> !name.isEmpty()).toList());
-        new ImageTreeBuilder(parent.console(), parent.runner()).build(new BuildRequest(distribution, release,
-                architecture, all, repositories, mirror, agentBundle), dir);
+        OciPull oci = ociPull(distribution, from, pullSecret, insecureRegistry, release, repositories, mirror);
+        TreeOrigin origin = new ImageTreeBuilder(parent.console(), parent.runner()).build(new BuildRequest(distribution,
+                release, architecture, all, repositories, mirror, agentBundle, oci), dir);
+        if (origin.sourceDigest() != null) {
+            parent.out().println(origin.sourceDigest());
+        }
         return 0;
+    }
+
+    /** The OCI image to pull for --distro oci, with the options that belong only to it checked both ways. */
+    static OciPull ociPull(Distribution distribution, String from, Path pullSecret, boolean insecure, String release,
+            List<String> repositories, String mirror) {
+        if (distribution != Distribution.OCI) {
+            if (from != null || pullSecret != null || insecure) {
+                throw new UserError("--from, --pull-secret and --insecure-registry are for --distro oci only");
+            }
+            if (release == null) {
+                throw new UserError("--distro " + distribution + " needs --release");
+            }
+            return null;
+        }
+        if (from == null) {
+            throw new UserError("--distro oci needs --from IMAGE: " + OciSource.FORMS);
+        }
+        if (!repositories.isEmpty() || mirror != null) {
+            throw new UserError("--repo and --mirror do not apply to --distro oci: the image's own package sources"
+                    + " are used; add sources with a build step");
+        }
+        return new OciPull(OciSource.parse(from), pullSecret, !insecure);
     }
 
     static List<String> readPackages(String fileOrList) {

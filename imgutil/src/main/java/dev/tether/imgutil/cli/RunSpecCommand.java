@@ -15,7 +15,7 @@ import picocli.CommandLine.ParentCommand;
             "Build, customise, pack and publish a DisklessImage spec.",
             "",
             "What the operator's builder Job runs: reads a DisklessImage spec (JSON: distribution, release, "
-                    + "architecture, packages, repositories, steps, files, compression, encryption, chunkSize; other "
+                    + "source, architecture, packages, repositories, steps, files, compression, encryption, chunkSize; other "
                     + "fields are ignored), then build, write the files, run the steps inside the image as exec "
                     + "does, pack, and publish when --origin is given.",
             "Writes one line of JSON to --result-file: the result on success, {\"error\":\"...\"} on failure. "
@@ -51,11 +51,16 @@ public final class RunSpecCommand implements Callable<Integer> {
     @Option(names = "--agent-bundle", paramLabel = "DIR", description = "The boot agent bundle, as for build.")
     Path agentBundle;
 
+    @Option(names = "--pull-secret", paramLabel = "FILE|DIR",
+            description = "Registry credentials for an oci image: a docker config JSON, or the directory where the "
+                    + "pull Secret is mounted.")
+    Path pullSecret;
+
     @Override
     public Integer call() {
         PackResult result = new SpecRunner(parent.console(), parent.runner()).run(new SpecRunner.Options(specFile, work,
                 out, keyFile, resultFile, origin == null ? null : PublishCommand.OriginUri.parse(origin), tokenFile,
-                agentBundle));
+                agentBundle, pullSecret));
         parent.out().println(result.digest());
         return 0;
     }

@@ -23,6 +23,11 @@ public final class BuilderResult {
     }
 
     public static String success(PackResult result, long buildSeconds) {
+        return success(result, buildSeconds, null);
+    }
+
+    /** @param sourceDigest the manifest digest of the OCI image the tree came from, or {@code null} */
+    public static String success(PackResult result, long buildSeconds, String sourceDigest) {
         Manifest manifest = result.manifest();
         ObjectNode line = JSON.createObjectNode()
                 .put("digest", result.digest())
@@ -35,6 +40,9 @@ public final class BuilderResult {
                 .put("encrypted", manifest.encryption().encrypted());
         if (manifest.encryption().keyId() != null) {
             line.put("keyId", manifest.encryption().keyId());
+        }
+        if (sourceDigest != null) {
+            line.put("sourceDigest", sourceDigest);
         }
         return line.put("buildSeconds", buildSeconds).toString();
     }

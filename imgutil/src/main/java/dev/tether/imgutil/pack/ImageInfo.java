@@ -19,7 +19,7 @@ public record ImageInfo(String distribution, String release, String architecture
                 architecture != null ? architecture : hostArchitecture());
     }
 
-    static Map<String, String> osRelease(Path root) {
+    public static Map<String, String> osRelease(Path root) {
         Map<String, String> values = new HashMap<>();
         for (String candidate : new String[] {"etc/os-release", "usr/lib/os-release"}) {
             Path file = root.resolve(candidate);

@@ -21,7 +21,7 @@ import java.util.List;
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ImageSpec(String distribution, String release, String architecture, List<String> packages,
         List<JsonNode> repositories, List<Step> steps, List<FileEntry> files, String compression, String encryption,
-        String chunkSize, String mirror) {
+        String chunkSize, String mirror, Source source) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -38,6 +38,14 @@ public record ImageSpec(String distribution, String release, String architecture
     public record Step(String name, String run) {
     }
 
+    /**
+     * For distribution oci: the image to start from. The pull Secret is named here for the operator, which
+     * mounts it; imgutil reads the mounted credentials from {@code --pull-secret}.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Source(String image, String pullSecret, boolean insecure) {
+    }
+
     /** A file written into the image; mode is octal text such as {@code "0644"}. */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record FileEntry(String path, String content, String mode) {
@@ -46,8 +54,15 @@ public record ImageSpec(String distribution, String release, String architecture
     public static ImageSpec read(Path file) {
         try {
             ImageSpec spec = JSON.readValue(file.toFile(), ImageSpec.class);
-            if (spec.distribution() == null || spec.release() == null) {
-                throw new UserError("image spec " + file + " needs at least distribution and release");
+            if (spec.distribution() == null) {
+                throw new UserError("image spec " + file + " needs a distribution");
+            }
+            if ("oci".equals(spec.distribution())) {
+                if (spec.source() == null || spec.source().image() == null) {
+                    throw new UserError("image spec " + file + " has distribution oci but no source.image");
+                }
+            } else if (spec.release() == null) {
+                throw new UserError("image spec " + file + " needs a release for distribution " + spec.distribution());
             }
             return spec;
         } catch (IOException e) {

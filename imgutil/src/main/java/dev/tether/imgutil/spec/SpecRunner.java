@@ -5,7 +5,10 @@ import dev.tether.imgutil.build.BuildRequest;
 import dev.tether.imgutil.build.Distribution;
 import dev.tether.imgutil.build.ImageTreeBuilder;
 import dev.tether.imgutil.build.NoServiceStarts;
+import dev.tether.imgutil.build.TreeOrigin;
 import dev.tether.imgutil.exec.NamespaceExec;
+import dev.tether.imgutil.oci.OciPull;
+import dev.tether.imgutil.oci.OciSource;
 import dev.tether.imgutil.pack.BuilderResult;
 import dev.tether.imgutil.pack.Compression;
 import dev.tether.imgutil.pack.ImageInfo;
@@ -36,9 +39,14 @@ public final class SpecRunner {
     /**
      * @param origin where to publish, or {@code null} to only pack
      * @param agentBundle the boot agent bundle for the initramfs, or {@code null}
+     * @param pullSecret registry credentials for an OCI source (file or mounted Secret), or {@code null}
      */
     public record Options(Path specFile, Path work, Path out, Path keyFile, Path resultFile, URI origin,
-            Path tokenFile, Path agentBundle) {
+            Path tokenFile, Path agentBundle, Path pullSecret) {
+    }
+
+    /** A packed image and where its tree came from. */
+    private record Built(PackResult pack, TreeOrigin origin) {
     }
 
     private final Console console;
@@ -52,12 +60,13 @@ public final class SpecRunner {
     public PackResult run(Options options) {
         long started = System.nanoTime();
         try {
-            PackResult result = runSpec(options);
+            Built built = runSpec(options);
             long seconds = Math.round((System.nanoTime() - started) / 1e9);
             if (options.resultFile() != null) {
-                BuilderResult.write(options.resultFile(), BuilderResult.success(result, seconds));
+                BuilderResult.write(options.resultFile(), BuilderResult.success(built.pack(), seconds,
+                        built.origin().sourceDigest()));
             }
-            return result;
+            return built.pack();
         } catch (RuntimeException e) {
             if (options.resultFile() != null) {
                 BuilderResult.write(options.resultFile(), BuilderResult.failure(e.getMessage()));
@@ -66,7 +75,7 @@ public final class SpecRunner {
         }
     }
 
-    private PackResult runSpec(Options options) {
+    private Built runSpec(Options options) {
         ImageSpec spec = ImageSpec.read(options.specFile());
         Distribution distribution = Distribution.parse(spec.distribution());
         Compression compression = spec.compression() == null ? Compression.ZSTD : Compression.parse(spec.compression());
@@ -84,20 +93,28 @@ public final class SpecRunner {
             console.info("removing the tree of an earlier attempt: " + tree);
             runner.run("removing the old tree", List.of("rm", "-rf", "--one-file-system", tree.toString()));
         }
+        OciPull oci = distribution == Distribution.OCI
+                ? new OciPull(OciSource.parse(spec.source().image()), options.pullSecret(), !spec.source().insecure())
+                : null;
+        if (oci == null && options.pullSecret() != null) {
+            throw new UserError("--pull-secret is for images with distribution oci only");
+        }
         BuildRequest request = new BuildRequest(distribution, spec.release(), architecture, spec.packages(),
-                spec.repositoryLines(), spec.mirror(), options.agentBundle());
-        new ImageTreeBuilder(console, runner).build(request, tree);
+                spec.repositoryLines(), spec.mirror(), options.agentBundle(), oci);
+        TreeOrigin origin = new ImageTreeBuilder(console, runner).build(request, tree);
         writeFiles(tree, spec.files());
         runSteps(tree, spec.steps());
 
         PackResult result = new Packer(console, runner).pack(new PackRequest(tree, options.out(), compression,
                 spec.encrypted(), chunkSize, options.keyFile(), true, options.work().resolve("scratch"),
-                new ImageInfo(distribution.cliName(), spec.release(), architecture)));
+                // An OCI image says what it is in its os-release; the spec names only where it came from.
+                oci != null ? ImageInfo.of(tree, null, null, architecture)
+                        : new ImageInfo(distribution.cliName(), spec.release(), architecture)));
         console.info("image digest " + result.digest());
         if (options.origin() != null) {
             new Publisher(console).publish(options.out(), options.origin(), token);
         }
-        return result;
+        return new Built(result, origin);
     }
 
     private void writeFiles(Path tree, List<ImageSpec.FileEntry> files) {

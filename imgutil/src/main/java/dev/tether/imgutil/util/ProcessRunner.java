@@ -6,6 +6,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -80,6 +82,42 @@ public final class ProcessRunner {
         if (status != 0) {
             String detail = tail.isEmpty() ? "its output is above" : "last output: " + tail.getLast();
             throw new UserError(what + " failed with exit status " + status + " (" + detail + ")");
+        }
+    }
+
+    /**
+     * Runs a short query command and returns its stdout as bytes (a digest is taken of them). Its stderr
+     * is logged, and a failure's message carries the last line of it, which is where tools say why.
+     */
+    public byte[] captureBytes(String what, List<String> command) {
+        Tools.require(command.get(0));
+        Path errors = null;
+        try {
+            errors = Files.createTempFile("imgutil-", ".stderr");
+            Process process = new ProcessBuilder(command).redirectError(errors.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            byte[] output = process.getInputStream().readAllBytes();
+            int status = process.waitFor();
+            List<String> lines = Files.readAllLines(errors).stream().filter(line -> !line.isBlank()).toList();
+            lines.forEach(line -> console.info("  " + line));
+            if (status != 0) {
+                throw new UserError(what + " failed with exit status " + status
+                        + (lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1).strip()));
+            }
+            return output;
+        } catch (IOException e) {
+            throw new UserError(what + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError(what + " was interrupted");
+        } finally {
+            if (errors != null) {
+                try {
+                    Files.deleteIfExists(errors);
+                } catch (IOException ignored) {
+                    // A leftover empty temporary file is harmless; the command's result matters more.
+                }
+            }
         }
     }
 

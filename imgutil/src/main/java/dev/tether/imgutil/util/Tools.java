@@ -16,7 +16,9 @@ public final class Tools {
             Map.entry("unshare", "util-linux"),
             Map.entry("mount", "mount"),
             Map.entry("cp", "coreutils"),
-            Map.entry("rsync", "rsync"));
+            Map.entry("rsync", "rsync"),
+            Map.entry("skopeo", "skopeo"),
+            Map.entry("umoci", "umoci"));
 
     private Tools() {
     }

@@ -135,7 +135,7 @@ class BadInputTest {
     @Test
     void buildOfAnUnknownDistribution() {
         assertOneLineErrorNoResult(CliRun.of("build", dir.resolve("t").toString(), "--distro", "arch", "--release", "rolling"), 1,
-                "unknown distribution 'arch' (known: debian, ubuntu, rhel-family)");
+                "unknown distribution 'arch' (known: debian, ubuntu, rhel-family, oci)");
         assertThat(dir.resolve("t")).doesNotExist();
     }
 
@@ -214,5 +214,22 @@ class BadInputTest {
         Path token = Files.writeString(dir.resolve("token"), "t");
         assertOneLineErrorNoResult(CliRun.of("publish", dir.toString(), "--origin", "ftp://x", "--token", token.toString()), 1,
                 "is not an http:// or https:// URL");
+    }
+
+    @Test
+    void ociBuildsWithoutOrWithABadImageSayWhatToGive() {
+        String tree = dir.resolve("tree").toString();
+        assertOneLineErrorNoResult(CliRun.of("build", tree, "--distro", "oci"), 1,
+                "imgutil: --distro oci needs --from IMAGE: an image reference (registry.example.org/repo/name:tag");
+        assertOneLineErrorNoResult(CliRun.of("build", tree, "--distro", "oci", "--from", "registry.example.org/x;reboot"), 1,
+                "'registry.example.org/x;reboot' is not an OCI image reference");
+        assertOneLineErrorNoResult(CliRun.of("build", tree, "--distro", "oci", "--from", "oci:/tmp/x;id"), 1,
+                "no spaces, quotes or ':'");
+        assertOneLineErrorNoResult(CliRun.of("build", tree, "--distro", "oci", "--from", "x/y", "--repo", "http://x/y"), 1,
+                "--repo and --mirror do not apply to --distro oci");
+        assertOneLineErrorNoResult(CliRun.of("build", tree, "--distro", "debian", "--release", "bookworm", "--from", "x/y"), 1,
+                "--from, --pull-secret and --insecure-registry are for --distro oci only");
+        assertOneLineErrorNoResult(CliRun.of("build", tree, "--distro", "debian"), 1, "--distro debian needs --release");
+        assertThat(dir.resolve("tree")).doesNotExist();
     }
 }
