@@ -37,7 +37,10 @@ class SchemaValidationTest {
     @Test
     void minimalResourcesAreAccepted() {
         assertThat(images.validate(image("distribution: debian\n  release: bookworm"))).isEmpty();
-        assertThat(images.validate(image("distribution: oci\n  rootfsUrl: https://example.org/root.tar.zst"))).isEmpty();
+        assertThat(images.validate(image("distribution: oci\n  source: {image: registry.example.org/hpc/compute:2024.1}"))).isEmpty();
+        assertThat(images.validate(image("distribution: oci\n  source: {image: 'docker://localhost:5000/debian@sha256:"
+                + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', pullSecret: regcred, insecure: true}")))
+                .isEmpty();
         assertThat(profiles.validate(profile("image: {name: bookworm}"))).isEmpty();
         assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {smbiosUuid: 4c4c4544-0042-3510-8051-c4c04f4e4b32}"))).isEmpty();
         assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {macs: ['52:54:00:12:34:56']}\n"
@@ -49,8 +52,13 @@ class SchemaValidationTest {
                 Arguments.of("no distribution", "release: bookworm", "distribution"),
                 Arguments.of("unknown distribution", "distribution: gentoo\n  release: x", "$.spec.distribution: does not have a value in the enumeration"),
                 Arguments.of("debian without release", "distribution: debian", "need a release"),
-                Arguments.of("oci without url", "distribution: oci", "need a release; oci images need rootfsUrl"),
-                Arguments.of("url on debian", "distribution: debian\n  release: bookworm\n  rootfsUrl: https://x/y", "only used with distribution: oci"),
+                Arguments.of("oci without source", "distribution: oci", "need a release; oci images need source.image"),
+                Arguments.of("source on debian", "distribution: debian\n  release: bookworm\n  source: {image: x/y}", "only used with distribution: oci"),
+                Arguments.of("oci without image", "distribution: oci\n  source: {pullSecret: regcred}", "image"),
+                Arguments.of("image with a shell character", "distribution: oci\n  source: {image: 'x/y;reboot'}", "pattern"),
+                Arguments.of("image with upper case path", "distribution: oci\n  source: {image: example.org/Hpc/x}", "pattern"),
+                Arguments.of("bad pull secret name", "distribution: oci\n  source: {image: x/y, pullSecret: Reg_Cred}", "pattern"),
+                Arguments.of("repositories on oci", "distribution: oci\n  source: {image: x/y}\n  repositories: [{url: 'http://x/y'}]", "own package sources"),
                 Arguments.of("bad package name", "distribution: debian\n  release: bookworm\n  packages: ['vim; rm -rf /']", "pattern"),
                 Arguments.of("relative file path", "distribution: debian\n  release: bookworm\n  files: [{path: etc/motd, content: x}]", "pattern"),
                 Arguments.of("dot-dot in file path", "distribution: debian\n  release: bookworm\n  files: [{path: /etc/../root/x, content: x}]", "pattern"),

@@ -15,10 +15,12 @@ import java.util.Map;
 
 /** What to build. Every change to it builds a new, immutable image version. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "self.distribution == 'oci' ? has(self.rootfsUrl) : has(self.release)",
-        message = "debian, ubuntu and rhel-family images need a release; oci images need rootfsUrl")
-@ValidationRule(value = "!has(self.rootfsUrl) || self.distribution == 'oci'",
-        message = "rootfsUrl is only used with distribution: oci")
+@ValidationRule(value = "self.distribution == 'oci' ? has(self.source) : has(self.release)",
+        message = "debian, ubuntu and rhel-family images need a release; oci images need source.image")
+@ValidationRule(value = "!has(self.source) || self.distribution == 'oci'",
+        message = "source is only used with distribution: oci")
+@ValidationRule(value = "self.distribution != 'oci' || !has(self.repositories) || size(self.repositories) == 0",
+        message = "oci images use the image's own package sources; add repositories with a step")
 @ValidationRule(value = "!has(self.steps) || self.steps.all(a, self.steps.exists_one(b, b.name == a.name))",
         message = "step names must be unique")
 public class DisklessImageSpec {
@@ -30,10 +32,8 @@ public class DisklessImageSpec {
     @Size(max = 63)
     public String release;
 
-    /** For distribution oci: an http(s) URL of a root filesystem tarball. */
-    @Pattern("^https?://[^\\s]+$")
-    @Size(max = 2048)
-    public String rootfsUrl;
+    /** For distribution oci: the container image the tree is unpacked from. */
+    public OciSource source;
 
     @Default("amd64")
     public Architecture architecture = Architecture.AMD64;
@@ -87,6 +87,38 @@ public class DisklessImageSpec {
     public enum Encryption {
         @com.fasterxml.jackson.annotation.JsonProperty("enabled") ENABLED,
         @com.fasterxml.jackson.annotation.JsonProperty("disabled") DISABLED
+    }
+
+    /**
+     * An image in an OCI registry. Its layers become the tree; a kernel and initramfs tool are installed
+     * with the image's own apt-get or dnf when it has none, and {@code packages} are installed the same way.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class OciSource {
+        /** registry.example.org/repo/name:tag, or @sha256:digest to pin it. */
+        @Required
+        @Pattern(Patterns.OCI_REFERENCE)
+        @Size(max = 1024)
+        public String image;
+
+        /**
+         * A Secret in this namespace with the registry's credentials, of type kubernetes.io/dockerconfigjson
+         * ({@code kubectl create secret docker-registry}); mounted into the builder Job only.
+         */
+        @Pattern(Patterns.DNS_SUBDOMAIN)
+        @Size(max = 253)
+        public String pullSecret;
+
+        /** Reach the registry over plain HTTP or without checking its certificate. */
+        @Default("false")
+        public Boolean insecure = false;
+
+        public OciSource() {}
+
+        public OciSource(String image, String pullSecret) {
+            this.image = image;
+            this.pullSecret = pullSecret;
+        }
     }
 
     /** An extra package repository. */

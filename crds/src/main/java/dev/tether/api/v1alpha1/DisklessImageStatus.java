@@ -24,6 +24,8 @@ public class DisklessImageStatus {
     public Long rootImageBytes;
     public Long squashfsBytes;
     public String kernelVersion;
+    /** For an image built from an OCI image: the digest of that image's manifest, as its registry shows it. */
+    public String sourceDigest;
     public Artifacts artifacts;
     /** How to read the log of the newest build. */
     public String buildLog;
@@ -79,6 +81,8 @@ public class DisklessImageStatus {
         public Long generation;
         public String publishedAt;
         public String kernelVersion;
+        /** The OCI image's manifest digest, for a version built from one. */
+        public String sourceDigest;
         public Long rootImageBytes;
         public Artifacts artifacts;
         public Boolean encrypted;

@@ -10,6 +10,6 @@ public enum Distribution {
     @JsonProperty("ubuntu") UBUNTU,
     /** dnf --installroot: RHEL, Rocky, Alma, Fedora. */
     @JsonProperty("rhel-family") RHEL_FAMILY,
-    /** A root filesystem tarball, as exported from an OCI image. */
+    /** An OCI container image from a registry (spec.source). */
     @JsonProperty("oci") OCI
 }

@@ -24,5 +24,14 @@ public final class Patterns {
     public static final String DATE_TIME =
             "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
 
+    /**
+     * An image in an OCI registry, as distribution/reference spells it: host[:port]/path[:tag][@sha256:hex],
+     * path components in lower case; {@code docker://} in front is allowed. imgutil checks the same grammar.
+     */
+    public static final String OCI_REFERENCE = "^(docker://)?"
+            + "(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(\\.([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(:[0-9]{1,5})?/)?"
+            + "[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*"
+            + "(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$";
+
     private Patterns() {}
 }
