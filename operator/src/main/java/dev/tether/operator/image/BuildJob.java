@@ -31,6 +31,8 @@ public final class BuildJob {
     private static final String SPEC_DIR = "/etc/tether/spec";
     private static final String KEY_DIR = "/etc/tether/key";
     private static final String GRANT_DIR = "/etc/tether/upload-grant";
+    /** Where the pull Secret of an OCI source is mounted; imgutil finds .dockerconfigjson or .dockercfg in it. */
+    static final String PULL_SECRET_DIR = "/etc/tether/pull-secret";
     /** Where the builder image keeps the boot agent that goes into every image's initramfs. */
     static final String AGENT_BUNDLE = "/opt/tether/agent";
     private static final Duration UPLOAD_GRANT_SLACK = Duration.ofMinutes(5);
@@ -85,6 +87,14 @@ public final class BuildJob {
                     .withSecretName(keySecret).withDefaultMode(0400).endSecret().build());
             mounts.add(mount("key", KEY_DIR));
         }
+        String pullSecret = pullSecretOf(spec);
+        if (pullSecret != null) {
+            // Only the builder sees the registry credentials, read-only; they never enter the spec ConfigMap.
+            command.addAll(List.of("--pull-secret", PULL_SECRET_DIR));
+            volumes.add(new VolumeBuilder().withName("pull-secret").withNewSecret()
+                    .withSecretName(pullSecret).withDefaultMode(0400).endSecret().build());
+            mounts.add(mount("pull-secret", PULL_SECRET_DIR));
+        }
 
         return new JobBuilder()
                 .withNewMetadata()
@@ -124,6 +134,11 @@ public final class BuildJob {
                 .endTemplate()
                 .endSpec()
                 .build();
+    }
+
+    /** The Secret with the registry credentials of an OCI source, or {@code null}. */
+    public static String pullSecretOf(DisklessImageSpec spec) {
+        return spec.source == null ? null : spec.source.pullSecret;
     }
 
     static Map<String, String> labels(DisklessImage image, long generation) {

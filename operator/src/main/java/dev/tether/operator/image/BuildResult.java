@@ -22,10 +22,19 @@ public record BuildResult(
         Boolean encrypted,
         String keyId,
         Long buildSeconds,
-        String error) {
+        String error,
+        String sourceDigest) {
 
     private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final Pattern DIGEST = Pattern.compile("^sha256:[a-f0-9]{64}$");
+
+    /** A result without a source image (a tree built from distribution packages). */
+    public BuildResult(String digest, String kernelVersion, Long rootImageBytes, Long squashfsBytes, String kernelDigest,
+            String initramfsDigest, String rootImageDigest, Boolean encrypted, String keyId, Long buildSeconds,
+            String error) {
+        this(digest, kernelVersion, rootImageBytes, squashfsBytes, kernelDigest, initramfsDigest, rootImageDigest,
+                encrypted, keyId, buildSeconds, error, null);
+    }
 
     /**
      * Reads the last line of a termination message that is a JSON object. Empty when there is none
@@ -59,6 +68,10 @@ public record BuildResult(
             if (digestField[1] == null || !DIGEST.matcher(digestField[1]).matches()) {
                 return Optional.of("the builder reported no valid " + digestField[0]);
             }
+        }
+        // Optional (only images built from an OCI image have one), but what goes into status must be a digest.
+        if (sourceDigest != null && !DIGEST.matcher(sourceDigest).matches()) {
+            return Optional.of("the builder reported a malformed sourceDigest");
         }
         if (rootImageBytes == null || rootImageBytes <= 0) {
             return Optional.of("the builder reported no root image size");

@@ -90,6 +90,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             setCondition(status, DisklessImageStatus.BUILT, false, "Building",
                     "Building generation " + generation + " in Job " + status.build.jobName + ".", generation);
             events.record(image, Type.Normal, "BuildStarted", "Started builder Job " + status.build.jobName + ".");
+            warnOfMissingPullSecret(image, client, events);
         } else if (build.state == BuildState.RUNNING) {
             observeBuild(image, build, client, events);
         }
@@ -166,6 +167,20 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 .delete();
     }
 
+    /**
+     * The builder pod cannot start without its pull Secret and waits for it, silently in the Job; the
+     * administrator hears it here instead, with what to create.
+     */
+    private void warnOfMissingPullSecret(DisklessImage image, KubernetesClient client, EventRecorder events) {
+        String name = BuildJob.pullSecretOf(image.getSpec());
+        if (name != null && client.secrets().inNamespace(namespace(image)).withName(name).get() == null) {
+            events.record(image, Type.Warning, "PullSecretMissing", "The pull Secret " + name + " is not in namespace "
+                    + namespace(image) + "; the builder waits for it. Create it with: kubectl -n " + namespace(image)
+                    + " create secret docker-registry " + name + " --docker-server=REGISTRY --docker-username=USER"
+                    + " --docker-password=PASSWORD");
+        }
+    }
+
     private void publish(DisklessImage image, Build build, BuildResult result, EventRecorder events) {
         var status = image.getStatus();
         var version = new ImageVersion();
@@ -173,6 +188,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         version.generation = build.generation;
         version.publishedAt = now();
         version.kernelVersion = result.kernelVersion();
+        version.sourceDigest = result.sourceDigest();
         version.rootImageBytes = result.rootImageBytes();
         version.encrypted = build.keySecret != null;
         version.keyId = result.keyId();
@@ -197,6 +213,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         status.squashfsBytes = result.squashfsBytes();
         status.size = Names.humanSize(result.rootImageBytes());
         status.kernelVersion = result.kernelVersion();
+        status.sourceDigest = result.sourceDigest();
         status.artifacts = version.artifacts;
         status.buildLog = "kubectl logs -n " + namespace(image) + " job/" + build.jobName;
         status.buildSeconds = result.buildSeconds() != null

@@ -32,6 +32,18 @@ class BuildPiecesTest {
     }
 
     @Test
+    void anOciSourceDigestTravelsInTheResultAndMustBeADigest() {
+        String complete = "{\"digest\":\"" + D + "\",\"kernelVersion\":\"6.1\",\"rootImageBytes\":10,\"kernelDigest\":\"" + D
+                + "\",\"initramfsDigest\":\"" + D + "\",\"rootImageDigest\":\"" + D + "\"";
+        var result = BuildResult.parse(complete + ",\"sourceDigest\":\"" + D + "\"}").orElseThrow();
+        assertThat(result.sourceDigest()).isEqualTo(D);
+        assertThat(result.problem()).isEmpty();
+        assertThat(BuildResult.parse(complete + "}").orElseThrow().sourceDigest()).isNull();
+        assertThat(BuildResult.parse(complete + ",\"sourceDigest\":\"latest\"}").orElseThrow().problem())
+                .contains("the builder reported a malformed sourceDigest");
+    }
+
+    @Test
     void timeoutsReadTheSchemasDurations() {
         assertThat(BuildJob.parseDuration("2h")).isEqualTo(Duration.ofHours(2));
         assertThat(BuildJob.parseDuration("1h30m")).isEqualTo(Duration.ofMinutes(90));

@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The builder Job's command line is one that imgutil's own CLI accepts, for both encryption modes. */
+/** The builder Job's command line is one that imgutil's own CLI accepts, for both encryption modes and an OCI source with a pull Secret. */
 class BuilderCommandContractTest {
 
     @Test
@@ -22,6 +22,8 @@ class BuilderCommandContractTest {
         assertParses(BuildJob.desired(image, 1, "bookworm-key-g1", config).getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand());
         image.getSpec().encryption = DisklessImageSpec.Encryption.DISABLED;
         assertParses(BuildJob.desired(image, 1, null, config).getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand());
+        var oci = DisklessImageReconcilerTest.newOciImage("compute", "registry.example.org/hpc/compute:1", "regcred");
+        assertParses(BuildJob.desired(oci, 1, "compute-key-g1", config).getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand());
     }
 
     private static void assertParses(List<String> command) {

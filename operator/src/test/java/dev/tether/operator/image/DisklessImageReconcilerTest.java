@@ -150,6 +150,53 @@ class DisklessImageReconcilerTest {
         assertThat(harness.client.secrets().inNamespace(NAMESPACE).withLabel("tether.dev/image", "plain").list().getItems()).isEmpty();
     }
 
+    @Test
+    void anOciImagesBuilderGetsThePullSecretMountedReadOnlyAndNothingElseOfIt() {
+        harness.client.resource(newOciImage("compute", "registry.example.org/hpc/compute:2024.1", "regcred")).create();
+
+        Job job = eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("compute-build-g1").get());
+        var pod = job.getSpec().getTemplate().getSpec();
+        var container = pod.getContainers().getFirst();
+        assertThat(container.getCommand()).containsSequence("--pull-secret", "/etc/tether/pull-secret");
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("pull-secret")).singleElement().satisfies(v -> {
+            assertThat(v.getSecret().getSecretName()).isEqualTo("regcred");
+            assertThat(v.getSecret().getDefaultMode()).isEqualTo(0400);
+        });
+        assertThat(container.getVolumeMounts()).filteredOn(m -> m.getName().equals("pull-secret")).singleElement()
+                .satisfies(m -> {
+                    assertThat(m.getMountPath()).isEqualTo("/etc/tether/pull-secret");
+                    assertThat(m.getReadOnly()).isTrue();
+                });
+        assertThat(harness.client.configMaps().inNamespace(NAMESPACE).withName("compute-build-g1-spec").get().getData()
+                .get("spec.json")).contains("\"distribution\":\"oci\"", "\"image\":\"registry.example.org/hpc/compute:2024.1\"");
+        eventually(() -> assertThat(events("compute")).anySatisfy(note -> assertThat(note)
+                .contains("The pull Secret regcred is not in namespace " + NAMESPACE, "create secret docker-registry regcred")));
+    }
+
+    @Test
+    void anImageWithoutAPullSecretGetsNoCredentialsVolume() {
+        harness.client.resource(newOciImage("public", "registry.example.org/hpc/compute:2024.1", null)).create();
+
+        Job job = eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("public-build-g1").get());
+        assertThat(job.getSpec().getTemplate().getSpec().getContainers().getFirst().getCommand()).doesNotContain("--pull-secret");
+        assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).noneMatch(v -> v.getName().equals("pull-secret"));
+    }
+
+    @Test
+    void aBuildFromAnOciImageRecordsTheImagesManifestDigest() {
+        String source = "sha256:" + "5".repeat(64);
+        harness.client.resource(newOciImage("compute", "registry.example.org/hpc/compute:2024.1", null)).create();
+        eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("compute-build-g1").get());
+
+        String line = BuilderJobs.result(DIGEST_A, "6.1.0-28-amd64", 100_000_000L);
+        BuilderJobs.succeed(harness, "compute-build-g1", line.replace("}", ",\"sourceDigest\":\"" + source + "\"}"));
+
+        eventually(() -> assertThat(image("compute").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.PUBLISHED));
+        var status = image("compute").getStatus();
+        assertThat(status.sourceDigest).isEqualTo(source);
+        assertThat(status.versions).singleElement().satisfies(v -> assertThat(v.sourceDigest).isEqualTo(source));
+    }
+
     private void create(String name, List<String> packages) {
         harness.client.resource(newImage(name, packages)).create();
     }
@@ -162,6 +209,17 @@ class DisklessImageReconcilerTest {
         spec.distribution = Distribution.DEBIAN;
         spec.release = "bookworm";
         spec.packages = packages;
+        image.setSpec(spec);
+        return image;
+    }
+
+    static DisklessImage newOciImage(String name, String reference, String pullSecret) {
+        var image = new DisklessImage();
+        image.getMetadata().setName(name);
+        image.getMetadata().setNamespace(NAMESPACE);
+        var spec = new DisklessImageSpec();
+        spec.distribution = Distribution.OCI;
+        spec.source = new DisklessImageSpec.OciSource(reference, pullSecret);
         image.setSpec(spec);
         return image;
     }
