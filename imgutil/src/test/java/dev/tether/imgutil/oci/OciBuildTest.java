@@ -255,6 +255,52 @@ class OciBuildTest {
         assertThat(work.resolve("tiny-tree")).doesNotExist();
     }
 
+    @Test
+    @Order(5)
+    void anImageWithoutAKernelGetsOneFromItsOwnAptGet() throws Exception {
+        DebianTreeFixture.assumeMirrorReachable();
+        Path base = DebianTreeFixture.cachedTree();
+        String image = layout + ":no-kernel";
+        // As container images come: no kernel files and no kernel package in dpkg's database.
+        run("umoci", "insert", "--image", layout + ":test", "--tag", "no-kernel", "--whiteout", "/vmlinuz");
+        List<String> gone = new java.util.ArrayList<>(List.of("/initrd.img", "/vmlinuz.old", "/initrd.img.old"));
+        try (Stream<Path> boot = Files.list(base.resolve("boot"));
+             Stream<Path> modules = Files.list(base.resolve("usr/lib/modules"));
+             Stream<Path> info = Files.list(base.resolve("var/lib/dpkg/info"))) {
+            boot.forEach(path -> gone.add("/boot/" + path.getFileName()));
+            modules.forEach(path -> gone.add("/usr/lib/modules/" + path.getFileName()));
+            info.filter(path -> path.getFileName().toString().startsWith("linux-image-"))
+                    .forEach(path -> gone.add("/var/lib/dpkg/info/" + path.getFileName()));
+        }
+        for (String path : gone) {
+            if (Files.exists(base.resolve(path.substring(1)), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                run("umoci", "insert", "--image", image, "--whiteout", path);
+            }
+        }
+        Path status = work.resolve("dpkg-status");
+        Files.writeString(status, String.join("\n\n", java.util.Arrays.stream(
+                Files.readString(base.resolve("var/lib/dpkg/status")).split("\n\n"))
+                .filter(stanza -> !stanza.startsWith("Package: linux-image-")).toList()) + "\n");
+        run("umoci", "insert", "--image", image, status.toString(), "/var/lib/dpkg/status");
+
+        Path tree = work.resolve("kernel-installed");
+        CliRun run = CliRun.of("build", tree.toString(), "--distro", "oci", "--from", "oci:" + image);
+
+        System.err.print(run.err());
+        assertThat(run.status()).as(run.errorLine()).isZero();
+        assertThat(run.err()).contains("the image lacks a kernel (/boot/vmlinuz-VERSION with /lib/modules/VERSION);"
+                + " installing them with its apt-get");
+        try (Stream<Path> boot = Files.list(tree.resolve("boot"))) {
+            String vmlinuz = boot.map(path -> path.getFileName().toString()).filter(name -> name.startsWith("vmlinuz-"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no /boot/vmlinuz-* after the build"));
+            assertThat(tree.resolve("usr/lib/modules/" + vmlinuz.substring("vmlinuz-".length()))).isDirectory();
+        }
+        assertThat(Files.readString(tree.resolve("var/lib/dpkg/status"))).contains("Package: linux-image-amd64");
+        assertThat(tree.resolve("etc/initramfs-tools/hooks/tether")).isExecutable();
+        assertThat(tree.resolve("usr/sbin/policy-rc.d")).doesNotExist();
+        run("rm", "-rf", "--one-file-system", tree.toString());
+    }
+
     /** What every layer promised, as a user would check it in the tree or the mounted image. */
     static void assertLayersApplied(Path tree) throws Exception {
         assertThat(Files.readString(tree.resolve("etc/debian_version"))).startsWith("12.");
