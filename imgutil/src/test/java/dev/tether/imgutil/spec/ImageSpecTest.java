@@ -53,7 +53,24 @@ class ImageSpecTest {
         assertThatThrownBy(() -> ImageSpec.read(file)).isInstanceOf(UserError.class)
                 .hasMessageStartingWith("cannot read the image spec");
         Files.writeString(file, "{\"release\":\"bookworm\"}");
-        assertThatThrownBy(() -> ImageSpec.read(file)).hasMessageContaining("needs at least distribution and release");
+        assertThatThrownBy(() -> ImageSpec.read(file)).hasMessageContaining("needs a distribution");
+        Files.writeString(file, "{\"distribution\":\"debian\"}");
+        assertThatThrownBy(() -> ImageSpec.read(file)).hasMessageContaining("needs a release for distribution debian");
+        Files.writeString(file, "{\"distribution\":\"oci\",\"source\":{\"pullSecret\":\"regcred\"}}");
+        assertThatThrownBy(() -> ImageSpec.read(file)).hasMessageContaining("has distribution oci but no source.image");
+    }
+
+    @Test
+    void anOciSpecNeedsNoReleaseAndNamesItsImage() throws Exception {
+        Path file = Files.writeString(dir.resolve("spec.json"), """
+                {"distribution":"oci","source":{"image":"registry.example.org/hpc/compute:1","pullSecret":"regcred",
+                 "insecure":true},"packages":["htop"]}
+                """);
+        ImageSpec spec = ImageSpec.read(file);
+        assertThat(spec.release()).isNull();
+        assertThat(spec.source().image()).isEqualTo("registry.example.org/hpc/compute:1");
+        assertThat(spec.source().insecure()).isTrue();
+        assertThat(spec.packages()).containsExactly("htop");
     }
 
     @Test
@@ -82,7 +99,7 @@ class ImageSpecTest {
                 result.toString());
         assertThat(run.status()).isEqualTo(1);
         assertThat(Files.readString(result)).isEqualTo("{\"error\":\"unknown distribution 'gentoo' (known: debian,"
-                + " ubuntu, rhel-family)\"}\n");
+                + " ubuntu, rhel-family, oci)\"}\n");
         assertThat(dir.resolve("out")).doesNotExist();
     }
 }
