@@ -234,7 +234,7 @@ class OciBuildTest {
 
     @Test
     @Order(4)
-    void anImageWithoutKernelOrPackageManagerIsRefusedNamingWhatIsMissing() throws Exception {
+    void anImageWithoutKernelOrPackageManagerIsRefusedNamingWhatIsMissingFromARegistryOrAnArchive() throws Exception {
         Path tiny = Files.createDirectories(work.resolve("tiny/etc"));
         Files.writeString(tiny.resolve("os-release"), "ID=scratchy\nNAME=\"Scratchy\"\n");
         Path tinyLayout = work.resolve("tiny-layout");
@@ -244,15 +244,29 @@ class OciBuildTest {
         run("skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", USER + ":" + PASSWORD, "oci:" + tinyLayout + ":t",
                 "docker://" + registryAddress + "/tether/tiny:t");
 
-        CliRun run = CliRun.of("build", work.resolve("tiny-tree").toString(), "--distro", "oci", "--insecure-registry",
-                "--pull-secret", pullSecret.resolve(".dockerconfigjson").toString(),
-                "--from", "docker://" + registryAddress + "/tether/tiny:t");
+        Path ociArchive = work.resolve("tiny-oci.tar");
+        Path dockerArchive = work.resolve("tiny-docker.tar");
+        run("skopeo", "copy", "oci:" + tinyLayout + ":t", "oci-archive:" + ociArchive);
+        run("skopeo", "copy", "oci:" + tinyLayout + ":t", "docker-archive:" + dockerArchive + ":tether/tiny:t");
 
-        assertThat(run.status()).isEqualTo(1);
-        assertThat(run.errorLine()).contains("the image lacks a kernel (/boot/vmlinuz-VERSION with /lib/modules/VERSION)"
-                + " and an initramfs tool (initramfs-tools or dracut)", "its os-release says ID=scratchy",
-                "put a kernel and initramfs-tools or dracut into the image");
-        assertThat(work.resolve("tiny-tree")).doesNotExist();
+        // From the registry, and from both kinds of archive: each is read and unpacked, then refused the same way.
+        for (List<String> from : List.of(
+                List.of("--insecure-registry", "--pull-secret", pullSecret.resolve(".dockerconfigjson").toString(),
+                        "--from", "docker://" + registryAddress + "/tether/tiny:t"),
+                List.of("--from", "oci-archive:" + ociArchive),
+                List.of("--from", "docker-archive:" + dockerArchive))) {
+            List<String> args = new java.util.ArrayList<>(List.of("build", work.resolve("tiny-tree").toString(), "--distro",
+                    "oci"));
+            args.addAll(from);
+            CliRun run = CliRun.of(args.toArray(String[]::new));
+
+            assertThat(run.status()).as("build %s", from).isEqualTo(1);
+            assertThat(run.errorLine()).as("build %s", from).contains(
+                    "the image lacks a kernel (/boot/vmlinuz-VERSION with /lib/modules/VERSION)"
+                    + " and an initramfs tool (initramfs-tools or dracut)", "its os-release says ID=scratchy",
+                    "put a kernel and initramfs-tools or dracut into the image");
+            assertThat(work.resolve("tiny-tree")).doesNotExist();
+        }
     }
 
     @Test
