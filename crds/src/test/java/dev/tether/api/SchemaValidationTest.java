@@ -41,6 +41,8 @@ class SchemaValidationTest {
         assertThat(images.validate(image("distribution: oci\n  source: {image: 'docker://localhost:5000/debian@sha256:"
                 + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', pullSecret: regcred, insecure: true}")))
                 .isEmpty();
+        assertThat(images.validate(image("distribution: rhel-family\n  release: '9'\n  repositories: [{url: 'https://r.example.org/9/',"
+                + " gpgKey: 'https://r.example.org/RPM-GPG-KEY'}]"))).isEmpty();
         assertThat(profiles.validate(profile("image: {name: bookworm}"))).isEmpty();
         assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {smbiosUuid: 4c4c4544-0042-3510-8051-c4c04f4e4b32}"))).isEmpty();
         assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {macs: ['52:54:00:12:34:56']}\n"
@@ -58,6 +60,7 @@ class SchemaValidationTest {
                 Arguments.of("image with a shell character", "distribution: oci\n  source: {image: 'x/y;reboot'}", "pattern"),
                 Arguments.of("image with upper case path", "distribution: oci\n  source: {image: example.org/Hpc/x}", "pattern"),
                 Arguments.of("bad pull secret name", "distribution: oci\n  source: {image: x/y, pullSecret: Reg_Cred}", "pattern"),
+                Arguments.of("gpg key that is not a url", "distribution: rhel-family\n  release: '9'\n  repositories: [{url: 'http://x/y', gpgKey: '/etc/key.asc'}]", "pattern"),
                 Arguments.of("repositories on oci", "distribution: oci\n  source: {image: x/y}\n  repositories: [{url: 'http://x/y'}]", "own package sources"),
                 Arguments.of("bad package name", "distribution: debian\n  release: bookworm\n  packages: ['vim; rm -rf /']", "pattern"),
                 Arguments.of("relative file path", "distribution: debian\n  release: bookworm\n  files: [{path: etc/motd, content: x}]", "pattern"),

@@ -135,6 +135,14 @@ public class DisklessImageSpec {
 
         @Size(max = 16)
         public List<@Pattern("^[a-z0-9][a-z0-9._-]*$") String> components = new ArrayList<>();
+
+        /**
+         * RHEL family: the public key that signs this repository's packages (file://, http:// or https://).
+         * Packages of extra repositories must be signed; a repository without a key fails the build.
+         */
+        @Pattern("^(file|https?)://[!-~]+$")
+        @Size(max = 2048)
+        public String gpgKey;
     }
 
     /** One customisation step, run as {@code imgutil exec} runs it. */

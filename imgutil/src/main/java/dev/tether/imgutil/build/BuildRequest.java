@@ -13,17 +13,24 @@ import java.util.List;
  * @param repositories extra sources: a sources.list line for Debian/Ubuntu, a baseurl for the RHEL family
  * @param agentBundle the boot agent bundle to put into the tree, or {@code null}
  * @param oci the image to unpack for distribution oci, else {@code null}
+ * @param signing how packages of the extra repositories are verified (RHEL family)
  */
 public record BuildRequest(Distribution distribution, String release, String architecture, List<String> packages,
-        List<String> repositories, String mirror, Path agentBundle, OciPull oci) {
+        List<String> repositories, String mirror, Path agentBundle, OciPull oci, PackageSigning signing) {
     public BuildRequest {
         packages = List.copyOf(packages);
         repositories = List.copyOf(repositories);
+        signing = signing == null ? PackageSigning.REQUIRED : signing;
+    }
+
+    public BuildRequest(Distribution distribution, String release, String architecture, List<String> packages,
+            List<String> repositories, String mirror, Path agentBundle, OciPull oci) {
+        this(distribution, release, architecture, packages, repositories, mirror, agentBundle, oci, null);
     }
 
     /** A distribution build (debootstrap or dnf). */
     public BuildRequest(Distribution distribution, String release, String architecture, List<String> packages,
             List<String> repositories, String mirror, Path agentBundle) {
-        this(distribution, release, architecture, packages, repositories, mirror, agentBundle, null);
+        this(distribution, release, architecture, packages, repositories, mirror, agentBundle, null, null);
     }
 }

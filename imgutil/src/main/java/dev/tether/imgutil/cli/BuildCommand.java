@@ -4,7 +4,9 @@ import dev.tether.imgutil.Imgutil;
 import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.build.BuildRequest;
 import dev.tether.imgutil.build.Distribution;
+import dev.tether.imgutil.build.DnfBuilder;
 import dev.tether.imgutil.build.ImageTreeBuilder;
+import dev.tether.imgutil.build.PackageSigning;
 import dev.tether.imgutil.build.TreeOrigin;
 import dev.tether.imgutil.oci.OciPull;
 import dev.tether.imgutil.oci.OciSource;
@@ -82,6 +84,14 @@ public final class BuildCommand implements Callable<Integer> {
                     + "(rhel-family); may be repeated.")
     List<String> repositories = new ArrayList<>();
 
+    @Option(names = "--gpg-key", paramLabel = "URL",
+            description = "rhel-family: a public key (file://, http://, https://) that signs the --repo packages; "
+                    + "may be repeated. Every package must be signed by one of them.")
+    List<String> gpgKeys = new ArrayList<>();
+
+    @Option(names = "--no-gpgcheck", description = "rhel-family: install unsigned packages from the --repo repositories.")
+    boolean noGpgCheck;
+
     @Option(names = "--mirror", paramLabel = "URL",
             description = "Package mirror for debootstrap. Default: deb.debian.org for Debian, archive.ubuntu.com "
                     + "(ports.ubuntu.com off x86) for Ubuntu.")
@@ -98,8 +108,12 @@ public final class BuildCommand implements Callable<Integer> {
         List<String> all = new ArrayList<>(packages == null ? List.of() : readPackages(packages));
         all.addAll(addPackages.stream().map(String::strip).filter(name -> !name.isEmpty()).toList());
         OciPull oci = ociPull(distribution, from, pullSecret, insecureRegistry, release, repositories, mirror);
+        if ((!gpgKeys.isEmpty() || noGpgCheck) && distribution != Distribution.RHEL_FAMILY) {
+            throw new UserError("--gpg-key and --no-gpgcheck are for --distro rhel-family only");
+        }
+        PackageSigning signing = new PackageSigning(gpgKeys.stream().map(DnfBuilder::checkGpgKey).toList(), !noGpgCheck);
         TreeOrigin origin = new ImageTreeBuilder(parent.console(), parent.runner()).build(new BuildRequest(distribution,
-                release, architecture, all, repositories, mirror, agentBundle, oci), dir);
+                release, architecture, all, repositories, mirror, agentBundle, oci, signing), dir);
         if (origin.sourceDigest() != null) {
             parent.out().println(origin.sourceDigest());
         }

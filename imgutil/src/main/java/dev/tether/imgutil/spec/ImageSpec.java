@@ -75,6 +75,12 @@ public record ImageSpec(String distribution, String release, String architecture
         return encryption == null || !encryption.equalsIgnoreCase("disabled");
     }
 
+    /** The signing keys the repositories name ({@code gpgKey}), for the RHEL family's dnf. */
+    public List<String> gpgKeys() {
+        return repositories.stream().filter(repository -> repository.hasNonNull("gpgKey"))
+                .map(repository -> repository.get("gpgKey").asText()).distinct().toList();
+    }
+
     public List<String> repositoryLines() {
         List<String> lines = new ArrayList<>();
         for (JsonNode repository : repositories) {

@@ -3,6 +3,8 @@ package dev.tether.imgutil.spec;
 import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.build.BuildRequest;
 import dev.tether.imgutil.build.Distribution;
+import dev.tether.imgutil.build.DnfBuilder;
+import dev.tether.imgutil.build.PackageSigning;
 import dev.tether.imgutil.build.ImageTreeBuilder;
 import dev.tether.imgutil.build.NoServiceStarts;
 import dev.tether.imgutil.build.TreeOrigin;
@@ -99,8 +101,9 @@ public final class SpecRunner {
         if (oci == null && options.pullSecret() != null) {
             throw new UserError("--pull-secret is for images with distribution oci only");
         }
+        PackageSigning signing = new PackageSigning(spec.gpgKeys().stream().map(DnfBuilder::checkGpgKey).toList(), true);
         BuildRequest request = new BuildRequest(distribution, spec.release(), architecture, spec.packages(),
-                spec.repositoryLines(), spec.mirror(), options.agentBundle(), oci);
+                spec.repositoryLines(), spec.mirror(), options.agentBundle(), oci, signing);
         TreeOrigin origin = new ImageTreeBuilder(console, runner).build(request, tree);
         writeFiles(tree, spec.files());
         runSteps(tree, spec.steps());

@@ -232,4 +232,15 @@ class BadInputTest {
         assertOneLineErrorNoResult(CliRun.of("build", tree, "--distro", "debian"), 1, "--distro debian needs --release");
         assertThat(dir.resolve("tree")).doesNotExist();
     }
+
+    @Test
+    void gpgOptionsAreForRhelFamilyAndKeysMustBeUrls() {
+        String tree = dir.resolve("tree").toString();
+        assertOneLineErrorNoResult(CliRun.of("build", tree, "--distro", "debian", "--release", "bookworm", "--gpg-key",
+                "file:///k.asc"), 1, "--gpg-key and --no-gpgcheck are for --distro rhel-family only");
+        assertOneLineErrorNoResult(CliRun.of("build", tree, "--distro", "rhel-family", "--release", "9", "--repo",
+                "https://r.example.org/9/", "--gpg-key", "/etc/pki/key.asc"), 1,
+                "GPG key '/etc/pki/key.asc' is not a file://, http:// or https:// URL without spaces");
+        assertThat(dir.resolve("tree")).doesNotExist();
+    }
 }

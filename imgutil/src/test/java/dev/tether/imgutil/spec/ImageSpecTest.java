@@ -61,6 +61,19 @@ class ImageSpecTest {
     }
 
     @Test
+    void rhelRepositoriesGiveTheirBaseurlsAndSigningKeys() throws Exception {
+        Path file = Files.writeString(dir.resolve("spec.json"), """
+                {"distribution":"rhel-family","release":"9","repositories":[
+                 {"url":"https://r.example.org/9/BaseOS/x86_64/os/","gpgKey":"https://r.example.org/RPM-GPG-KEY"},
+                 {"url":"https://r.example.org/9/AppStream/x86_64/os/","gpgKey":"https://r.example.org/RPM-GPG-KEY"}]}
+                """);
+        ImageSpec spec = ImageSpec.read(file);
+        assertThat(spec.repositoryLines()).containsExactly("https://r.example.org/9/BaseOS/x86_64/os/",
+                "https://r.example.org/9/AppStream/x86_64/os/");
+        assertThat(spec.gpgKeys()).containsExactly("https://r.example.org/RPM-GPG-KEY");
+    }
+
+    @Test
     void anOciSpecNeedsNoReleaseAndNamesItsImage() throws Exception {
         Path file = Files.writeString(dir.resolve("spec.json"), """
                 {"distribution":"oci","source":{"image":"registry.example.org/hpc/compute:1","pullSecret":"regcred",
