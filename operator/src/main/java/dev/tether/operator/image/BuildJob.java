@@ -33,6 +33,9 @@ public final class BuildJob {
     private static final String GRANT_DIR = "/etc/tether/upload-grant";
     /** Where the pull Secret of an OCI source is mounted; imgutil finds .dockerconfigjson or .dockercfg in it. */
     static final String PULL_SECRET_DIR = "/etc/tether/pull-secret";
+    /** The Secret types that hold registry credentials, the only ones mounted as a pull Secret. */
+    static final java.util.List<String> PULL_SECRET_TYPES = java.util.List.of("kubernetes.io/dockerconfigjson",
+            "kubernetes.io/dockercfg");
     /** Where the builder image keeps the boot agent that goes into every image's initramfs. */
     static final String AGENT_BUNDLE = "/opt/tether/agent";
     private static final Duration UPLOAD_GRANT_SLACK = Duration.ofMinutes(5);

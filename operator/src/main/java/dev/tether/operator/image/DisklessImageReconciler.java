@@ -14,6 +14,7 @@ import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -33,6 +34,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,12 +87,17 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 events.record(image, Type.Normal, "BuildSuperseded",
                         "The spec changed: stopped the build of generation " + build.generation + ".");
             }
-            status.build = startBuild(image, generation, client);
-            status.phase = Phase.BUILDING;
-            setCondition(status, DisklessImageStatus.BUILT, false, "Building",
-                    "Building generation " + generation + " in Job " + status.build.jobName + ".", generation);
-            events.record(image, Type.Normal, "BuildStarted", "Started builder Job " + status.build.jobName + ".");
-            warnOfMissingPullSecret(image, client, events);
+            Optional<String> refusal = pullSecretRefusal(image, client);
+            if (refusal.isPresent()) {
+                refuseBuild(image, generation, refusal.get(), events);
+            } else {
+                status.build = startBuild(image, generation, client);
+                status.phase = Phase.BUILDING;
+                setCondition(status, DisklessImageStatus.BUILT, false, "Building",
+                        "Building generation " + generation + " in Job " + status.build.jobName + ".", generation);
+                events.record(image, Type.Normal, "BuildStarted", "Started builder Job " + status.build.jobName + ".");
+                warnOfMissingPullSecret(image, client, events);
+            }
         } else if (build.state == BuildState.RUNNING) {
             observeBuild(image, build, client, events);
         }
@@ -171,6 +178,40 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
      * The builder pod cannot start without its pull Secret and waits for it, silently in the Job; the
      * administrator hears it here instead, with what to create.
      */
+    /**
+     * Whoever may write a DisklessImage may name any Secret of its namespace as the pull Secret, and the
+     * builder runs that image's steps as root beside the mounted Secret. Only registry credentials are
+     * mounted, so a DisklessImage cannot carry off a TLS key or a token that happens to live there.
+     */
+    private Optional<String> pullSecretRefusal(DisklessImage image, KubernetesClient client) {
+        String name = BuildJob.pullSecretOf(image.getSpec());
+        if (name == null) {
+            return Optional.empty();
+        }
+        Secret secret = client.secrets().inNamespace(namespace(image)).withName(name).get();
+        if (secret == null || BuildJob.PULL_SECRET_TYPES.contains(secret.getType())) {
+            return Optional.empty();
+        }
+        return Optional.of("The pull Secret " + name + " has type " + secret.getType() + "; only registry credentials ("
+                + String.join(" or ", BuildJob.PULL_SECRET_TYPES) + ") are mounted into a builder. Make one with:"
+                + " kubectl -n " + namespace(image) + " create secret docker-registry NAME --docker-server=REGISTRY"
+                + " --docker-username=USER --docker-password=PASSWORD");
+    }
+
+    private void refuseBuild(DisklessImage image, long generation, String why, EventRecorder events) {
+        var status = image.getStatus();
+        var build = new Build();
+        build.generation = generation;
+        build.state = BuildState.FAILED;
+        build.startedAt = now();
+        build.finishedAt = build.startedAt;
+        build.failure = why;
+        status.build = build;
+        status.phase = Phase.FAILED;
+        setCondition(status, DisklessImageStatus.BUILT, false, "PullSecretRefused", why, generation);
+        events.record(image, Type.Warning, "PullSecretRefused", why);
+    }
+
     private void warnOfMissingPullSecret(DisklessImage image, KubernetesClient client, EventRecorder events) {
         String name = BuildJob.pullSecretOf(image.getSpec());
         if (name != null && client.secrets().inNamespace(namespace(image)).withName(name).get() == null) {

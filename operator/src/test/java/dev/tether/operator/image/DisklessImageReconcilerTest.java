@@ -174,6 +174,38 @@ class DisklessImageReconcilerTest {
     }
 
     @Test
+    void aSecretThatIsNotRegistryCredentialsIsNeverMountedAndTheBuildSaysWhy() {
+        harness.client.secrets().inNamespace(NAMESPACE).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata().withName("db-password").withNamespace(NAMESPACE).endMetadata()
+                .withType("Opaque").addToStringData("password", "hunter2").build()).create();
+        harness.client.resource(newOciImage("sneaky", "registry.example.org/hpc/compute:2024.1", "db-password")).create();
+
+        eventually(() -> assertThat(image("sneaky").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.FAILED));
+        var built = Condition.find(image("sneaky").getStatus().conditions, "Built");
+        assertThat(built.reason).isEqualTo("PullSecretRefused");
+        assertThat(built.message).contains("The pull Secret db-password has type Opaque",
+                "only registry credentials (kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg)",
+                "create secret docker-registry");
+        assertThat(harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("sneaky-build-g1").get()).isNull();
+        assertThat(events("sneaky")).anySatisfy(note -> assertThat(note).contains("has type Opaque"));
+    }
+
+    @Test
+    void aDockerConfigSecretIsMountedWithoutAWarning() {
+        harness.client.secrets().inNamespace(NAMESPACE).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata().withName("regcred").withNamespace(NAMESPACE).endMetadata()
+                .withType("kubernetes.io/dockerconfigjson")
+                .addToStringData(".dockerconfigjson", "{\"auths\":{}}").build()).create();
+        harness.client.resource(newOciImage("compute", "registry.example.org/hpc/compute:2024.1", "regcred")).create();
+
+        Job job = eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("compute-build-g1").get());
+        assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v -> assertThat(v.getSecret() != null
+                && "regcred".equals(v.getSecret().getSecretName())).isTrue());
+        eventually(() -> assertThat(events("compute")).anySatisfy(note -> assertThat(note).contains("Started builder Job")));
+        assertThat(events("compute")).noneMatch(note -> note.contains("pull Secret"));
+    }
+
+    @Test
     void anImageWithoutAPullSecretGetsNoCredentialsVolume() {
         harness.client.resource(newOciImage("public", "registry.example.org/hpc/compute:2024.1", null)).create();
 
