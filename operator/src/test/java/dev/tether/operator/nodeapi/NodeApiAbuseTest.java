@@ -164,12 +164,13 @@ class NodeApiAbuseTest extends NodeApiTestBase {
             keys.put(nodes.get(i), firstBoot(i));
         }
         warmUp();
+        Load warm = honestLoad(HONEST_REQUESTS / 5);
 
         var console = quietConsole();
         CountingAppender logLines = null;
         try {
             recordedRequests();
-            Load quiet = honestLoad();
+            Load quiet = honestLoad(HONEST_REQUESTS);
             var quietApi = apiServerLoad(recordedRequests());
             long heapBefore = heapAfterGcMiB();
 
@@ -180,6 +181,7 @@ class NodeApiAbuseTest extends NodeApiTestBase {
             var bodies = new Abuse("bodies");
             var slow = new Abuse("slow heads");
             var garbage = new Abuse("garbage");
+            var forged = new Abuse("PROXY headers");
             ExecutorService pool = Executors.newFixedThreadPool(6);
             List<Future<?>> abuse = new ArrayList<>();
             for (int t = 0; t < 2; t++) {
@@ -189,9 +191,9 @@ class NodeApiAbuseTest extends NodeApiTestBase {
             abuse.add(pool.submit(() -> madeUpNames(madeUp, stop)));
             abuse.add(pool.submit(() -> badBodies(bodies, stop)));
             abuse.add(pool.submit(() -> slowHeads(slow, stop)));
-            abuse.add(pool.submit(() -> garbage(garbage, stop)));
+            abuse.add(pool.submit(() -> garbage(garbage, forged, stop)));
             Thread.sleep(1000);
-            Load loud = honestLoad();
+            Load loud = honestLoad(HONEST_REQUESTS);
             stop.set(true);
             for (Future<?> f : abuse) {
                 f.get(2, TimeUnit.MINUTES);
@@ -199,6 +201,7 @@ class NodeApiAbuseTest extends NodeApiTestBase {
             pool.shutdown();
             Thread.sleep(1000);
             var loudApi = apiServerLoad(recordedRequests());
+            String eventsByReason = eventsByReason();
             long heapAfter = heapAfterGcMiB();
 
             row("honest boot-config GETs, no abuse", quiet.tried() + " from " + HONEST_NODES + " nodes via the edge", served(quiet));
@@ -210,11 +213,14 @@ class NodeApiAbuseTest extends NodeApiTestBase {
                     + "; still armed: " + status(ARMED).armed);
             row("request heads trickled 1 byte/200 ms", slow.tried + " TLS connections, " + SLOW_CONNECTIONS + " at a time",
                     statuses(slow) + ", cut after " + closeTimes(slow) + " (deadline " + REQUEST_DEADLINE.toSeconds() + " s)");
-            row("garbage for TLS, forged PROXY headers", garbage.tried + " connections of 6 kinds", statuses(garbage) + ", after "
-                    + closeTimes(garbage) + "; refused before TLS: " + proxyRefusals());
+            row("garbage instead of TLS", garbage.tried + " connections: HTTP, random bytes", statuses(garbage) + ", after "
+                    + closeTimes(garbage));
+            row("PROXY headers from no trusted edge", forged.tried + " conns: forged, via edge, edge w/o one", statuses(forged)
+                    + ", after " + closeTimes(forged) + "; refused before TLS: " + proxyRefusals());
             row("API server requests, no abuse", quiet.tried() + " honest requests", quietApi);
             row("API server requests, during the abuse", loud.tried() + " honest + " + (wrongKeys.tried.get() + madeUp.tried.get()
-                    + bodies.tried.get() + slow.tried.get() + garbage.tried.get()) + " abusive", loudApi);
+                    + bodies.tried.get() + slow.tried.get() + garbage.tried.get() + forged.tried.get()) + " abusive", loudApi);
+            row("events written in all, by reason", "(one API server write each)", eventsByReason);
             row("operator JVM heap after GC", "before the abuse " + heapBefore + " MiB", "after " + heapAfter + " MiB (max "
                     + (Runtime.getRuntime().maxMemory() >> 20) + " MiB); " + logLines.lines.get() + " log lines, "
                     + suppressedEvents() + " events not written");
@@ -225,14 +231,15 @@ class NodeApiAbuseTest extends NodeApiTestBase {
             for (String[] r : rows) {
                 System.out.printf("%-44s | %-44s | %s%n", r[0], r[1], r[2]);
             }
-            int honestFailed = quiet.failures().size() + loud.failures().size();
+            int honestFailed = warm.failures().size() + quiet.failures().size() + loud.failures().size();
             System.out.printf("node-api-abuse: requests tried %d, faults injected %d, honest requests failed %d%n%n",
                     requestsTried.get(), faultsInjected.get(), honestFailed);
 
+            assertThat(warm.failures()).as("honest requests while warming up").isEmpty();
             assertThat(quiet.failures()).as("honest requests without abuse").isEmpty();
             assertThat(loud.failures()).as("honest requests during the abuse").isEmpty();
             assertThat(loud.statuses()).as("no honest request was answered 429").doesNotContainKey(429);
-            for (Abuse a : List.of(wrongKeys, madeUp, bodies, slow, garbage)) {
+            for (Abuse a : List.of(wrongKeys, madeUp, bodies, slow, garbage, forged)) {
                 assertThat(a.any2xx()).as(a.name + " got a 2xx: " + statuses(a)).isFalse();
             }
             assertThat(status(ARMED).armed).as("no key was issued to the malformed requests").isTrue();
@@ -296,7 +303,7 @@ class NodeApiAbuseTest extends NodeApiTestBase {
         }
     }
 
-    private Load honestLoad() throws Exception {
+    private Load honestLoad(int requests) throws Exception {
         var latencies = new ConcurrentLinkedQueue<Long>();
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         Map<Integer, AtomicInteger> statuses = new TreeMap<>();
@@ -306,7 +313,7 @@ class NodeApiAbuseTest extends NodeApiTestBase {
         long began = System.nanoTime();
         for (int t = 0; t < HONEST_THREADS; t++) {
             workers.add(pool.submit(() -> {
-                for (int i = next.getAndIncrement(); i < HONEST_REQUESTS; i = next.getAndIncrement()) {
+                for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
                     int n = i % HONEST_NODES;
                     String node = nodes.get(n);
                     long start = System.nanoTime();
@@ -333,7 +340,7 @@ class NodeApiAbuseTest extends NodeApiTestBase {
         pool.shutdown();
         double seconds = (System.nanoTime() - began) / 1e9;
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        return new Load(HONEST_REQUESTS, HONEST_REQUESTS - failures.size(), failures, statuses, percentile(sorted, 0.50),
+        return new Load(requests, requests - failures.size(), failures, statuses, percentile(sorted, 0.50),
                 percentile(sorted, 0.99), seconds);
     }
 
@@ -471,7 +478,7 @@ class NodeApiAbuseTest extends NodeApiTestBase {
      * Bytes that are no TLS, and PROXY headers from whoever may not send one: through the edge (whose own header comes
      * first, so what follows must be TLS), and straight to the node API from an untrusted address and from the edge's.
      */
-    private Void garbage(Abuse a, AtomicBoolean stop) {
+    private Void garbage(Abuse garbage, Abuse forgedHeaders, AtomicBoolean stop) {
         var edgeApi = new InetSocketAddress("127.0.0.1", edge.apiPort());
         byte[] forged = proxyHeader(honestAddress(0));
         for (int i = 0; !stop.get(); i++) {
@@ -481,13 +488,13 @@ class NodeApiAbuseTest extends NodeApiTestBase {
             junk[0] = 0x47;
             int kind = i % 6;
             switch (kind) {
-                case 0 -> rawExchange(a, from, edgeApi, ascii("GET " + NodeApi.path(NAMESPACE, nodes.get(0), NodeApi.BOOT_CONFIG)
+                case 0 -> rawExchange(garbage, from, edgeApi, ascii("GET " + NodeApi.path(NAMESPACE, nodes.get(0), NodeApi.BOOT_CONFIG)
                         + " HTTP/1.1\r\nHost: tether-node-api\r\nAuthorization: Bearer " + randomKey() + "\r\n\r\n"));
-                case 1 -> rawExchange(a, from, edgeApi, junk);
-                case 2 -> rawExchange(a, from, server.address(), forged);
-                case 3 -> rawExchange(a, from, edgeApi, forged);
-                case 4 -> rawExchange(a, "127.0.0.1", server.address(), junk);
-                default -> rawExchange(a, from, server.address(), junk);
+                case 1 -> rawExchange(garbage, from, edgeApi, junk);
+                case 2 -> rawExchange(forgedHeaders, from, server.address(), forged);
+                case 3 -> rawExchange(forgedHeaders, from, edgeApi, forged);
+                case 4 -> rawExchange(forgedHeaders, "127.0.0.1", server.address(), junk);
+                default -> rawExchange(garbage, from, server.address(), junk);
             }
         }
         return null;
@@ -583,6 +590,19 @@ class NodeApiAbuseTest extends NodeApiTestBase {
         }
         return requests.size() + " in all; NodeCredential reads " + credentialReads + ", API-key Secret reads " + secretReads
                 + ", event writes " + eventWrites;
+    }
+
+    /** The events the node API wrote, by reason (read after the counts above, so this read is not among them). */
+    private String eventsByReason() {
+        var byReason = new TreeMap<String, Integer>();
+        events().forEach(e -> byReason.merge(e.getReason(), 1, Integer::sum));
+        var text = new StringBuilder();
+        byReason.forEach((reason, n) -> {
+            if (reason.startsWith("NodeApi")) {
+                text.append(text.isEmpty() ? "" : ", ").append(n).append(' ').append(reason.substring("NodeApi".length()));
+            }
+        });
+        return text.toString();
     }
 
     private String proxyRefusals() {
