@@ -71,7 +71,8 @@ import org.slf4j.LoggerFactory;
  * heads trickled byte by byte, garbage instead of TLS and forged PROXY headers. It ends with one line: requests
  * tried, faults injected, honest requests failed (must be 0).
  *
- * <p>{@code ./mvnw -pl operator -am verify -Pfaults} (also part of {@code -Plong}). Latencies, heap and the API server's
+ * <p>{@code ./mvnw -pl operator -am verify -Pfaults -Dtest=NodeApiAbuseTest -Dsurefire.failIfNoSpecifiedTests=false}
+ * (also part of {@code -Plong}; the filter keeps the modules built with {@code -am} from running their own tests). Latencies, heap and the API server's
  * request counts are printed, not asserted: they depend on the machine. What is asserted is what must hold anywhere:
  * every honest request was served (none refused, none 429), and no abuser got a 2xx.
  *
@@ -84,8 +85,11 @@ class NodeApiAbuseTest extends NodeApiTestBase {
     private static final int HONEST_NODES = 8;
     private static final int HONEST_REQUESTS = 400;
     private static final int HONEST_THREADS = 4;
-    /** Shorter than the chart's 30 s so that a trickled head is seen cut off within the run. */
-    private static final Duration REQUEST_DEADLINE = Duration.ofSeconds(5);
+    /**
+     * Shorter than the chart's 30 s so that trickled heads are seen cut off within the run; long enough that an honest
+     * request on a busy two-core machine (TLS handshake included, which the deadline covers) never meets it.
+     */
+    private static final Duration REQUEST_DEADLINE = Duration.ofSeconds(10);
     private static final int SLOW_CONNECTIONS = 16;
     private static final String ARMED = "node-armed";
     private static final SecureRandom RANDOM = new SecureRandom();
