@@ -39,6 +39,13 @@ final class FailureLimiter {
         return Math.max(wait(bucket("node:" + node, perNode), now), wait(bucket("source:" + source, perSource), now));
     }
 
+    /** Whether the node's budget (when there is a node) or the source's is spent already. */
+    boolean spent(String node, String source) {
+        long now = clock.millis();
+        return node != null && wait(bucket("node:" + node, perNode), now) > 0
+                || wait(bucket("source:" + source, perSource), now) > 0;
+    }
+
     /** A request answered 429 spends its client's budget again, so a client that keeps failing stays slowed down. */
     void refusedAgain(String source) {
         bucket("source:" + source, perSource).spend(clock.millis());

@@ -37,13 +37,25 @@ final class RefusalAudit {
                 .register(metrics)
                 .increment();
         String node = path == null ? null : path.namespace() + "/" + path.node();
-        LOG.warn("node API refused {} {} for node {} from {}: {} {}: {}", call.method(), endpoint, node, call.source(),
-                refusal.status(), refusal.code(), refusal.getMessage());
+        // Refusals that are not checked against the budget first (a body too large, a request that cannot be
+        // decoded) still spend it; once it is spent, the administrator has been told, and each further refusal is
+        // counted but neither written as an event (an API server write) nor logged as a warning.
+        boolean told = limiter.spent(node, call.source());
+        if (told) {
+            LOG.debug("node API refused {} {} for node {} from {}: {} {}: {}", call.method(), endpoint, node, call.source(),
+                    refusal.status(), refusal.code(), refusal.getMessage());
+        } else {
+            LOG.warn("node API refused {} {} for node {} from {}: {} {}: {}", call.method(), endpoint, node, call.source(),
+                    refusal.status(), refusal.code(), refusal.getMessage());
+        }
         if (refusal.code().equals("RateLimited")) {
             limiter.refusedAgain(call.source());
             return;
         }
         boolean exhausted = limiter.refused(node, call.source());
+        if (told) {
+            return;
+        }
         String note = call.method() + " " + endpoint + " from " + call.source() + " refused (" + refusal.status() + " "
                 + refusal.code() + "): " + refusal.getMessage();
         record(path, credential, "NodeApi" + refusal.code(), note);

@@ -52,6 +52,21 @@ class NodeApiRateLimitTest extends NodeApiTestBase {
     }
 
     @Test
+    void oversizedRequestsForARealNodeWriteNoMoreEventsThanItsBudget() throws Exception {
+        create(credential("node-002", "compute", Arming.ONCE));
+        byte[] tooLarge = ("{\"macs\":[\"" + "x".repeat(NodeApi.MAX_BODY_BYTES) + "\"]}").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        for (int i = 0; i < 12; i++) {
+            var client = api.at(server.address(), "127.0.2." + (i + 1));
+            assertThat(client.send("POST", NodeApi.path(NAMESPACE, "node-002", NodeApi.API_KEY), null, tooLarge).status())
+                    .as("refused for its size, whatever the budget").isEqualTo(413);
+        }
+
+        // The node's budget is 3: three refusals are told, then the one that spent it, and nothing more.
+        assertThat(eventsAbout("NodeCredential", "node-002")).extracting(e -> e.getReason())
+                .containsExactly("NodeApiBodyTooLarge", "NodeApiBodyTooLarge", "NodeApiBodyTooLarge", "NodeApiRateLimited");
+    }
+
+    @Test
     void strangersMakingUpNamesFromManyAddressesWriteABoundedNumberOfEvents() throws Exception {
         for (int i = 0; i < 20; i++) {
             var stranger = api.at(server.address(), "127.0.1." + (i + 1));
