@@ -7,8 +7,9 @@ import java.util.Base64;
 import java.util.regex.Pattern;
 
 /**
- * What a builder Job may do on the origin: upload blobs, for one build, until the grant expires; never delete, never
- * anything else. The operator mints one per build ({@code namespace/image/g<generation>}) and mounts it in that build's
+ * What a builder Job may do on the origin: upload blobs, for one build, until the grant expires, and claim the blobs it
+ * uploads or finds already stored until then (so the operator's garbage collection keeps them while the build's version
+ * is not yet published); never delete, never anything else. The operator mints one per build ({@code namespace/image/g<generation>}) and mounts it in that build's
  * pod only; the origin checks it with the same {@link GrantKey}, so it needs no list of builds and no call back to the
  * operator.
  *

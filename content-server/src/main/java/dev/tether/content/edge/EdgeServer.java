@@ -104,7 +104,7 @@ public final class EdgeServer implements AutoCloseable {
 
             ContentRoutes routes = ContentRoutes.edge(
                     new BlobHandler(cache),
-                    new StoreAdminHandler(cache, null, null),
+                    new StoreAdminHandler(cache),
                     new HealthHandler(metrics, notReady),
                     new PrefetchHandler(prefetcher, c.prefetchToken()),
                     new BootScriptHandler(bootConfig));

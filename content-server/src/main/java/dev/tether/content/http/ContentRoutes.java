@@ -18,16 +18,19 @@ import java.nio.charset.StandardCharsets;
  */
 public final class ContentRoutes implements Routes {
     private static final String BLOB_PREFIX = "/blobs/sha256/";
+    private static final String CLAIM_PREFIX = "/claims/sha256/";
 
     private final BlobHandler blobs;
     private final StoreAdminHandler admin;
     private final HealthHandler health;
     private final UploadHandler uploads;
+    private final ClaimHandler claims;
     private final PrefetchHandler prefetch;
     private final BootScriptHandler boot;
 
     private ContentRoutes(BlobHandler blobs, StoreAdminHandler admin, HealthHandler health, UploadHandler uploads,
-                          PrefetchHandler prefetch, BootScriptHandler boot) {
+                          ClaimHandler claims, PrefetchHandler prefetch, BootScriptHandler boot) {
+        this.claims = claims;
         this.blobs = blobs;
         this.admin = admin;
         this.health = health;
@@ -36,13 +39,14 @@ public final class ContentRoutes implements Routes {
         this.boot = boot;
     }
 
-    public static ContentRoutes origin(BlobHandler blobs, StoreAdminHandler admin, HealthHandler health, UploadHandler uploads) {
-        return new ContentRoutes(blobs, admin, health, uploads, null, null);
+    public static ContentRoutes origin(BlobHandler blobs, StoreAdminHandler admin, HealthHandler health, UploadHandler uploads,
+                                       ClaimHandler claims) {
+        return new ContentRoutes(blobs, admin, health, uploads, claims, null, null);
     }
 
     public static ContentRoutes edge(BlobHandler blobs, StoreAdminHandler admin, HealthHandler health,
                                      PrefetchHandler prefetch, BootScriptHandler boot) {
-        return new ContentRoutes(blobs, admin, health, null, prefetch, boot);
+        return new ContentRoutes(blobs, admin, health, null, null, prefetch, boot);
     }
 
     @Override
@@ -60,6 +64,14 @@ public final class ContentRoutes implements Routes {
                 admin.delete(x, hex);
             } else {
                 notAllowed(x, uploads != null ? "GET, HEAD, PUT, DELETE" : "GET, HEAD");
+            }
+            return;
+        }
+        if (claims != null && path.startsWith(CLAIM_PREFIX)) {
+            if (HttpMethod.POST.equals(m)) {
+                claims.claim(x, path.substring(CLAIM_PREFIX.length()));
+            } else {
+                notAllowed(x, "POST");
             }
             return;
         }

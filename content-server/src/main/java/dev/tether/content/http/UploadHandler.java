@@ -1,6 +1,7 @@
 package dev.tether.content.http;
 
 import dev.tether.content.store.BearerToken;
+import dev.tether.content.store.BlobClaims;
 import dev.tether.content.store.BlobStore;
 import dev.tether.content.store.Digest;
 import dev.tether.content.store.Upload;
@@ -20,18 +21,24 @@ import org.slf4j.LoggerFactory;
  * {@code PUT /blobs/sha256/<hex>} on the origin. The body streams to a temporary file (no
  * aggregation: images are gigabytes) while SHA-256 runs over it; the blob becomes visible only
  * after the digest matched. Everything that can be refused is refused before a byte is read.
+ *
+ * <p>An upload by a build's grant claims the blob for that build ({@link BlobClaims}) before the blob becomes visible,
+ * and so does a build's upload of a blob that is already stored, so the operator's garbage collection cannot delete it
+ * before the build's version is published.
  */
 public final class UploadHandler {
     private static final Logger log = LoggerFactory.getLogger(UploadHandler.class);
 
     private final BlobStore store;
+    private final BlobClaims claims;
     private final BearerToken token;
     private final long maxBytes;
     private final Executor disk;
 
     /** @param disk runs the fsync and rename that end an upload, off the event loop */
-    public UploadHandler(BlobStore store, BearerToken token, long maxBytes, Executor disk) {
+    public UploadHandler(BlobStore store, BlobClaims claims, BearerToken token, long maxBytes, Executor disk) {
         this.store = store;
+        this.claims = claims;
         this.token = token;
         this.maxBytes = maxBytes;
         this.disk = disk;
@@ -66,7 +73,11 @@ public final class UploadHandler {
             if (expectsContinue) {
                 x.closeAfterResponse();
             }
-            x.respond(HttpResponseStatus.OK, digest + " is already stored");
+            if (access instanceof BearerToken.Build build) {
+                claimStored(x, digest, build);
+            } else {
+                x.respond(HttpResponseStatus.OK, digest + " is already stored");
+            }
             return;
         }
         Upload upload;
@@ -80,7 +91,39 @@ public final class UploadHandler {
         if (expectsContinue) {
             x.ctx().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
-        x.receiveBody(new UploadSink(digest, upload, uploader));
+        x.receiveBody(new UploadSink(digest, upload, uploader, access instanceof BearerToken.Build build ? build : null));
+    }
+
+    /** A build uploads a blob that is stored: it is claimed like one found by {@code POST /claims/...}. */
+    private void claimStored(Exchange x, Digest digest, BearerToken.Build build) {
+        disk.execute(() -> {
+            HttpResponseStatus status;
+            String message;
+            try {
+                if (claims.claimIfStored(store, digest, build.build(), build.expires()) == BlobClaims.ClaimResult.CLAIMED) {
+                    status = HttpResponseStatus.OK;
+                    message = digest + " is already stored (claimed for build " + build.build() + ")";
+                } else {
+                    // Deleted between the check and the claim: the bytes were not kept, so the build sends them again.
+                    status = HttpResponseStatus.SERVICE_UNAVAILABLE;
+                    message = digest + " was removed while it was being uploaded; upload it again";
+                }
+            } catch (IOException e) {
+                status = e instanceof BlobClaims.ClaimsFull ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.INSUFFICIENT_STORAGE;
+                message = e instanceof BlobClaims.ClaimsFull ? e.getMessage() : "the store could not record the claim; the server log has the details";
+                log.warn("cannot claim {} for build {}: {}", digest, build.build(), e.toString());
+            }
+            HttpResponseStatus s = status;
+            String m = message;
+            x.ctx().executor().execute(() -> {
+                if (s != HttpResponseStatus.OK) {
+                    x.closeAfterResponse();
+                }
+                if (x.ctx().channel().isActive()) {
+                    x.respond(s, m);
+                }
+            });
+        });
     }
 
     private static FullHttpResponse unauthorized(BearerToken.Refused refused) {
@@ -106,12 +149,14 @@ public final class UploadHandler {
         private final Digest digest;
         private final Upload upload;
         private final String uploader;
+        private final BearerToken.Build build;
         private boolean failed;
 
-        UploadSink(Digest digest, Upload upload, String uploader) {
+        UploadSink(Digest digest, Upload upload, String uploader, BearerToken.Build build) {
             this.digest = digest;
             this.upload = upload;
             this.uploader = uploader;
+            this.build = build;
         }
 
         @Override
@@ -142,7 +187,9 @@ public final class UploadHandler {
                 HttpResponseStatus status;
                 String message;
                 try {
-                    upload.commit();
+                    // Claimed once verified and before it is visible, so no collection can see it stored and unclaimed
+                    // (and no claim is made for bytes that were not the blob).
+                    upload.commit(build == null ? () -> { } : () -> claims.claim(digest, build.build(), build.expires()));
                     status = HttpResponseStatus.CREATED;
                     message = "stored " + digest;
                     log.info("stored {} ({} bytes) from {}", digest, upload.received(), uploader);
@@ -150,6 +197,10 @@ public final class UploadHandler {
                     status = HttpResponseStatus.BAD_REQUEST;
                     message = e.getMessage();
                     log.info("refused upload of {}: {}", digest, e.getMessage());
+                } catch (BlobClaims.ClaimsFull e) {
+                    status = HttpResponseStatus.SERVICE_UNAVAILABLE;
+                    message = e.getMessage() + "; nothing was stored";
+                    log.warn("refused upload of {} from {}: {}", digest, uploader, e.getMessage());
                 } catch (IOException e) {
                     status = HttpResponseStatus.INSUFFICIENT_STORAGE;
                     message = "the store could not keep the upload; nothing was stored";

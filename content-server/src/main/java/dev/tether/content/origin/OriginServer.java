@@ -1,6 +1,7 @@
 package dev.tether.content.origin;
 
 import dev.tether.content.http.BlobHandler;
+import dev.tether.content.http.ClaimHandler;
 import dev.tether.content.http.ContentRoutes;
 import dev.tether.content.http.ContentServerInitializer;
 import dev.tether.content.http.HealthHandler;
@@ -10,6 +11,7 @@ import dev.tether.content.http.UploadHandler;
 import dev.tether.content.metrics.ServerMetrics;
 import dev.tether.content.server.ServerRuntime;
 import dev.tether.content.store.BearerToken;
+import dev.tether.content.store.BlobClaims;
 import dev.tether.content.store.BlobStore;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
@@ -35,9 +37,11 @@ public final class OriginServer implements AutoCloseable {
     private final ServerRuntime runtime;
     private final ServerMetrics metrics;
     private final BlobStore store;
+    private final BlobClaims claims;
     private final InetSocketAddress address;
 
-    private OriginServer(ServerRuntime runtime, ServerMetrics metrics, BlobStore store, InetSocketAddress address) {
+    private OriginServer(ServerRuntime runtime, ServerMetrics metrics, BlobStore store, BlobClaims claims, InetSocketAddress address) {
+        this.claims = claims;
         this.runtime = runtime;
         this.metrics = metrics;
         this.store = store;
@@ -46,6 +50,7 @@ public final class OriginServer implements AutoCloseable {
 
     public static OriginServer start(Config c) throws IOException {
         BlobStore store = BlobStore.open(c.storeDir());
+        BlobClaims claims = BlobClaims.open(c.storeDir(), c.token().clock());
         ServerMetrics metrics = new ServerMetrics();
         ServerRuntime runtime = new ServerRuntime(c.ioThreads());
         try {
@@ -53,14 +58,15 @@ public final class OriginServer implements AutoCloseable {
             runtime.closeOnShutdown(commits::shutdown);
             ContentRoutes routes = ContentRoutes.origin(
                     new BlobHandler(store),
-                    new StoreAdminHandler(store, store, c.token()),
+                    new StoreAdminHandler(store, store, c.token(), claims, commits),
                     new HealthHandler(metrics, () -> runtime.draining() ? "shutting down" : null),
-                    new UploadHandler(store, c.token(), c.http().maxUploadBytes(), commits));
+                    new UploadHandler(store, claims, c.token(), c.http().maxUploadBytes(), commits),
+                    new ClaimHandler(store, claims, c.token(), commits));
             InetSocketAddress bound = runtime.listen(c.bind(),
                     new ContentServerInitializer(c.tls(), c.http(), routes, metrics, runtime.connections()));
             log.info("origin serving {} on {} ({}, {})", store.directory(), bound, c.tls() != null ? "https" : "http",
                     runtime.transport().describe());
-            return new OriginServer(runtime, metrics, store, bound);
+            return new OriginServer(runtime, metrics, store, claims, bound);
         } catch (IOException | RuntimeException e) {
             runtime.close();
             throw e;
@@ -73,6 +79,10 @@ public final class OriginServer implements AutoCloseable {
 
     public BlobStore store() {
         return store;
+    }
+
+    public BlobClaims claims() {
+        return claims;
     }
 
     public ServerMetrics metrics() {

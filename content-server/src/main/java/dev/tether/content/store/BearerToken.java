@@ -11,8 +11,8 @@ import java.time.Clock;
 
 /**
  * Who may change the origin's store. The origin's own token (from a mounted Secret, held by the operator only) may
- * upload and delete; a build's {@link UploadGrant}, signed with a key derived from that token, may upload until it
- * expires and nothing else. Of the token only its hash and the derived key are kept; a presented token is compared
+ * upload and delete; a build's {@link UploadGrant}, signed with a key derived from that token, may upload (and claim
+ * blobs, see {@link BlobClaims}) until it expires and nothing else. Of the token only its hash and the derived key are kept; a presented token is compared
  * by hash with {@link MessageDigest#isEqual}: constant time, and equal-length inputs, so neither the content nor the
  * length of the token leaks through timing. No token is ever logged or echoed.
  */
@@ -51,8 +51,8 @@ public final class BearerToken {
     /** The origin's own token: the operator. */
     public record Operator() implements Access {}
 
-    /** A build's valid upload grant. */
-    public record Build(String build) implements Access {}
+    /** A build's valid upload grant, which expires at {@code expires}. */
+    public record Build(String build, java.time.Instant expires) implements Access {}
 
     /** @param message what happened and what to do, never the token */
     public record Refused(int status, String message) implements Access {}
@@ -67,13 +67,18 @@ public final class BearerToken {
                     : new Refused(401, "the bearer token is not the origin's token; uploads need it or a build's upload grant");
         }
         return switch (UploadGrant.check(token, grants, clock.instant())) {
-            case UploadGrant.Valid valid -> new Build(valid.grant().build());
+            case UploadGrant.Valid valid -> new Build(valid.grant().build(), valid.grant().expires());
             case UploadGrant.Expired expired -> new Refused(401, "the upload grant of build " + expired.grant().build()
                     + " expired at " + expired.grant().expires() + ": a build may upload only until its timeout"
                     + " (spec.builder.timeout) is over; raise the timeout or change the spec to build again");
             case UploadGrant.Invalid invalid -> new Refused(401, "the upload grant was not issued by this origin's operator"
                     + " (altered, forged or another installation's); builds upload with the grant mounted in their Job");
         };
+    }
+
+    /** The clock grants' expiry, and so claims' expiry, is judged by. */
+    public Clock clock() {
+        return clock;
     }
 
     public Access forDelete(String authorization) {

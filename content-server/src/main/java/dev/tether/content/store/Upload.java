@@ -60,6 +60,20 @@ public final class Upload {
      * @throws UploadRejected when the length or digest does not match; nothing is then visible
      */
     public void commit() throws IOException {
+        commit(() -> { });
+    }
+
+    /** Something done once the bytes are verified and before they become visible. */
+    @FunctionalInterface
+    public interface BeforeVisible {
+        void run() throws IOException;
+    }
+
+    /**
+     * {@link #commit()}, running {@code beforeVisible} after the digest matched and before the blob becomes visible; if
+     * it throws, nothing is visible.
+     */
+    public void commit(BeforeVisible beforeVisible) throws IOException {
         try {
             if (received != declaredLength) {
                 throw new UploadRejected("received " + received + " of the " + declaredLength
@@ -75,6 +89,7 @@ public final class Upload {
             out.force(true);
             out.close();
             CrashPoint.reached("synced");
+            beforeVisible.run();
             DurableFiles.publish(temp, store.pathOf(claimed));
             finished = true;
             CrashPoint.reached("published");
