@@ -16,9 +16,15 @@ import java.util.Map;
 
 /**
  * {@code imgutil publish}: uploads a build to the origin content server (docs/contracts.md): each
- * artifact is PUT to {@code /blobs/sha256/<hex>} with the bearer token, streamed from disk, unless a
- * HEAD shows the origin already has it; the manifest goes last, so the origin never holds a manifest
- * whose artifacts are missing.
+ * artifact is PUT to {@code /blobs/sha256/<hex>} with the bearer token, streamed from disk, unless the
+ * origin already has it; the manifest goes last, so the origin never holds a manifest whose artifacts
+ * are missing.
+ *
+ * <p>Whether the origin has a blob is asked with {@code POST /claims/sha256/<hex>}, not a HEAD: a build
+ * that skips an upload relies on a blob that no published version may name yet, so the operator's
+ * garbage collection could delete it before this build's version is published. The claim (204) makes
+ * the origin keep the blob until the build's upload grant expires; 404 means it is not there, and the
+ * upload that follows claims it too.
  */
 public final class Publisher {
     private static final int ATTEMPTS = 3;
@@ -75,10 +81,24 @@ public final class Publisher {
         URI blob = origin.resolve("/blobs/sha256/" + ContentDigest.hex(digest));
         for (int attempt = 1; ; attempt++) {
             try {
-                if (present(blob, size)) {
-                    console.info(file.getFileName() + ": the origin already has " + digest);
+                int claim = claim(origin, token, digest);
+                if (claim == 200 || claim == 204) {
+                    console.info(file.getFileName() + ": the origin already has " + digest
+                            + (claim == 204 ? " (claimed for this build)" : ""));
                     return;
                 }
+                if (claim == 401 || claim == 403) {
+                    throw new UserError("the origin refused the token (HTTP " + claim + ") for POST " + claimUri(origin, digest));
+                }
+                if (claim / 100 == 5) {
+                    if (attempt == ATTEMPTS) {
+                        throw new UserError("POST " + claimUri(origin, digest) + " failed: HTTP " + claim);
+                    }
+                    console.warn("POST " + claimUri(origin, digest) + " answered HTTP " + claim + "; retrying");
+                    sleep(attempt);
+                    continue;
+                }
+                // 404: not stored (an origin from before claims answers 404 too), so upload it; the upload claims it.
                 console.info(file.getFileName() + ": uploading " + (size >> 20) + " MiB as " + digest);
                 HttpRequest put = HttpRequest.newBuilder(blob)
                         .header("Authorization", "Bearer " + token)
@@ -110,11 +130,17 @@ public final class Publisher {
         }
     }
 
-    private boolean present(URI blob, long size) throws IOException, InterruptedException {
-        HttpRequest head = HttpRequest.newBuilder(blob).method("HEAD", HttpRequest.BodyPublishers.noBody()).build();
-        HttpResponse<Void> response = http.send(head, HttpResponse.BodyHandlers.discarding());
-        return response.statusCode() == 200
-                && response.headers().firstValueAsLong("Content-Length").orElse(-1) == size;
+    /** Asks the origin to keep the blob for this build; its status: 204 claimed, 200 stored (the origin's own token), 404 not stored. */
+    private int claim(URI origin, String token, String digest) throws IOException, InterruptedException {
+        HttpRequest post = HttpRequest.newBuilder(claimUri(origin, digest))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build();
+        return http.send(post, HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private static URI claimUri(URI origin, String digest) {
+        return origin.resolve("/claims/sha256/" + ContentDigest.hex(digest));
     }
 
     private static String oneLine(String body) {

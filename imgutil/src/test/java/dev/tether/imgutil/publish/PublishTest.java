@@ -22,7 +22,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** publish against a small origin on loopback that keeps the content-server contract: digest checked on PUT. */
+/**
+ * publish against a small origin on loopback that keeps the content-server contract: digest checked on PUT, and a blob
+ * found stored is claimed ({@code POST /claims/sha256/<hex>}) rather than looked at with a HEAD, so the operator's
+ * garbage collection keeps it until the build's version is published (#14).
+ */
 class PublishTest {
     private static final String TOKEN = "s3cret-token";
 
@@ -32,17 +36,38 @@ class PublishTest {
     private HttpServer origin;
     private final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
     private final List<String> requests = new ArrayList<>();
+    private final List<String> claimed = new ArrayList<>();
+    private volatile boolean claimsServed = true;
 
     @BeforeEach
     void startOrigin() throws IOException {
         origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         origin.createContext("/blobs/sha256/", this::handle);
+        origin.createContext("/claims/sha256/", this::handleClaim);
         origin.start();
     }
 
     @AfterEach
     void stopOrigin() {
         origin.stop(0);
+    }
+
+    private synchronized void handleClaim(HttpExchange exchange) throws IOException {
+        String hex = exchange.getRequestURI().getPath().substring("/claims/sha256/".length());
+        requests.add(exchange.getRequestMethod() + " claim " + hex);
+        if (!claimsServed) {
+            exchange.sendResponseHeaders(404, -1); // an origin from before claims: no such URL
+        } else if (!"POST".equals(exchange.getRequestMethod())) {
+            exchange.sendResponseHeaders(405, -1);
+        } else if (!("Bearer " + TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            exchange.sendResponseHeaders(401, -1);
+        } else if (blobs.containsKey(hex)) {
+            claimed.add(hex);
+            exchange.sendResponseHeaders(204, -1);
+        } else {
+            exchange.sendResponseHeaders(404, -1);
+        }
+        exchange.close();
     }
 
     private synchronized void handle(HttpExchange exchange) throws IOException {
@@ -118,7 +143,20 @@ class PublishTest {
         requests.clear();
         CliRun second = CliRun.of("publish", out.toString(), "--origin", originUrl(), "--token", token.toString());
         assertThat(second.status()).isZero();
-        assertThat(requests).hasSize(4).allMatch(request -> request.startsWith("HEAD"));
+        assertThat(requests).as("what the origin has is claimed, not looked at").hasSize(4)
+                .allMatch(request -> request.startsWith("POST claim "));
+        assertThat(claimed).hasSize(4).contains(ContentDigest.hex(imageDigest));
+    }
+
+    @Test
+    void anOriginFromBeforeClaimsGetsEverythingUploaded() throws Exception {
+        claimsServed = false;
+        Path out = outDir();
+        Path token = Files.writeString(dir.resolve("token"), TOKEN);
+        CliRun run = CliRun.of("publish", out.toString(), "--origin", originUrl(), "--token", token.toString());
+        assertThat(run.status()).as(run.err()).isZero();
+        assertThat(blobs).hasSize(4);
+        assertThat(requests.stream().filter(request -> request.startsWith("PUT"))).hasSize(4);
     }
 
     @Test
