@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
         maxReconciliationInterval = @MaxReconciliationInterval(interval = 10, timeUnit = TimeUnit.MINUTES))
 public class DisklessImageReconciler implements Reconciler<DisklessImage>, Cleaner<DisklessImage> {
     private static final Logger LOG = LoggerFactory.getLogger(DisklessImageReconciler.class);
+    /** The longest a collection that met a claimed blob waits before it looks again. */
+    static final Duration CLAIM_RECHECK = Duration.ofSeconds(30);
 
     private final OperatorConfig config;
     private final ImageUsage usage;
@@ -104,14 +106,16 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         if (status.phase == null) {
             status.phase = Phase.PENDING;
         }
+        Duration retryCollection = null;
         try {
-            collectGarbage(image, client, events);
+            retryCollection = collectGarbage(image, client, events);
         } catch (RuntimeException e) {
             // Garbage collection can wait for the next reconciliation; the build's status cannot.
             LOG.warn("garbage collection of {}/{} failed: {}", namespace(image), image.getMetadata().getName(), e.getMessage());
         }
         status.observedGeneration = generation;
-        return UpdateControl.patchStatus(image);
+        var update = UpdateControl.patchStatus(image);
+        return retryCollection == null ? update : update.rescheduleAfter(retryCollection);
     }
 
     private Build startBuild(DisklessImage image, long generation, KubernetesClient client) {
@@ -268,26 +272,47 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 "Published version " + version.digest + " (" + status.size + ", kernel " + result.kernelVersion() + ").");
     }
 
-    /** Removes versions beyond the retained count that no profile pins and no node last booted. */
-    private void collectGarbage(DisklessImage image, KubernetesClient client, EventRecorder events) {
+    /**
+     * Removes versions beyond the retained count that no profile pins and no node last booted.
+     *
+     * <p>A blob of such a version may be one a build in progress relies on: it found the blob on the origin and did not
+     * upload it, and its version, not published yet, is not counted here. The build claimed it, so the origin refuses to
+     * delete it (409, {@link OriginClient.BlobClaimed}). The version then stays in status, with its key, until a later
+     * collection finds the blob referenced by the new version or the claim expired; that is no failure, so no event.
+     *
+     * @return when to collect again because a claimed blob was kept, or null
+     */
+    private Duration collectGarbage(DisklessImage image, KubernetesClient client, EventRecorder events) {
         var status = image.getStatus();
         int retain = image.getSpec().retainVersions == null ? 3 : image.getSpec().retainVersions;
         if (status.versions.size() <= retain) {
             // Nothing can go, so there is no need to list every profile and credential of the namespace.
-            return;
+            return null;
         }
         var inUse = usage.digestsInUse(client, image);
         var removable = VersionRetention.removable(status.versions, retain, inUse);
         if (removable.isEmpty()) {
-            return;
+            return null;
         }
         var keptBlobs = usage.blobsReferenced(client, image, removable);
+        Duration retry = null;
         for (ImageVersion version : removable) {
             try {
+                OriginClient.BlobClaimed claimed = null;
                 for (String blob : ImageUsage.blobs(version)) {
                     if (!keptBlobs.contains(blob)) {
-                        origin.delete(blob);
+                        try {
+                            origin.delete(blob);
+                        } catch (OriginClient.BlobClaimed e) {
+                            claimed = e;
+                        }
                     }
+                }
+                if (claimed != null) {
+                    LOG.debug("kept version {} of {}/{} for now: {}", version.digest, namespace(image), image.getMetadata().getName(),
+                            claimed.getMessage());
+                    retry = earlier(retry, claimRetry(claimed));
+                    continue;
                 }
                 if (version.keySecret != null) {
                     client.secrets().inNamespace(namespace(image)).withName(version.keySecret).delete();
@@ -301,6 +326,20 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                         "Could not remove version " + version.digest + " yet (will retry): " + e.getMessage());
             }
         }
+        return retry;
+    }
+
+    /**
+     * How soon to look again at a blob a build claimed: when its claim ends, but at most {@link #CLAIM_RECHECK}, since the
+     * build may publish (and its version then count the blob as referenced) long before its grant expires.
+     */
+    static Duration claimRetry(OriginClient.BlobClaimed claimed) {
+        Duration d = claimed.retryAfter();
+        return d.compareTo(CLAIM_RECHECK) > 0 ? CLAIM_RECHECK : d;
+    }
+
+    private static Duration earlier(Duration a, Duration b) {
+        return a == null || b.compareTo(a) < 0 ? b : a;
     }
 
     @Override
@@ -312,14 +351,23 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         var client = context.getClient();
         var keptBlobs = usage.blobsReferenced(client, image, status.versions);
         try {
+            Duration retry = null;
             for (ImageVersion version : status.versions) {
                 for (String blob : ImageUsage.blobs(version)) {
                     if (!keptBlobs.contains(blob)) {
-                        origin.delete(blob);
+                        try {
+                            origin.delete(blob);
+                        } catch (OriginClient.BlobClaimed e) {
+                            // Another image's build relies on it; once its version is published the blob counts as
+                            // referenced (or the claim expires), and the image goes.
+                            LOG.debug("deleting {}/{}: kept {} for now: {}", namespace(image), image.getMetadata().getName(), blob,
+                                    e.getMessage());
+                            retry = earlier(retry, claimRetry(e));
+                        }
                     }
                 }
             }
-            return DeleteControl.defaultDelete();
+            return retry == null ? DeleteControl.defaultDelete() : DeleteControl.noFinalizerRemoval().rescheduleAfter(retry);
         } catch (IOException e) {
             new EventRecorder(client).record(image, Type.Warning, "OriginCleanupFailed",
                     "Could not delete the image's blobs from the origin (will retry): " + e.getMessage());

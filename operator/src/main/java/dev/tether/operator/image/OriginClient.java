@@ -10,6 +10,25 @@ import java.util.function.Supplier;
 
 /** The operator's side of the origin: it removes the blobs of versions no node needs any more. */
 public class OriginClient {
+    /**
+     * The origin kept the blob because a build in progress claimed it (409): that build will name it in the version it
+     * publishes. Not a failure: the collection tries again later, by when the new version counts the blob as referenced
+     * or the claim has expired.
+     */
+    public static final class BlobClaimed extends IOException {
+        private final Duration retryAfter;
+
+        BlobClaimed(String message, Duration retryAfter) {
+            super(message);
+            this.retryAfter = retryAfter;
+        }
+
+        /** Until the claim expires, as the origin said (Retry-After); at least one second. */
+        public Duration retryAfter() {
+            return retryAfter;
+        }
+    }
+
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String originUrl;
     private final Supplier<String> token;
@@ -19,7 +38,11 @@ public class OriginClient {
         this.token = token;
     }
 
-    /** Deletes one blob; a blob already gone counts as deleted. */
+    /**
+     * Deletes one blob; a blob already gone counts as deleted.
+     *
+     * @throws BlobClaimed when a build in progress has claimed it (409), so it stays
+     */
     public void delete(String digest) throws IOException {
         if (!digest.matches("^sha256:[a-f0-9]{64}$")) {
             throw new IllegalArgumentException("not a digest: " + digest);
@@ -31,12 +54,22 @@ public class OriginClient {
                 .build();
         try {
             var response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 409) {
+                long seconds = response.headers().firstValue("Retry-After").filter(v -> v.matches("[0-9]{1,9}"))
+                        .map(Long::parseLong).orElse(60L);
+                throw new BlobClaimed(oneLine(response.body()), Duration.ofSeconds(Math.max(1, seconds)));
+            }
             if (response.statusCode() / 100 != 2 && response.statusCode() != 404) {
-                throw new IOException("origin answered " + response.statusCode() + " to DELETE " + digest + ": " + response.body().strip());
+                throw new IOException("origin answered " + response.statusCode() + " to DELETE " + digest + ": " + oneLine(response.body()));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while deleting " + digest, e);
         }
+    }
+
+    private static String oneLine(String body) {
+        String text = body == null ? "" : body.strip().replaceAll("\\s+", " ");
+        return text.length() > 300 ? text.substring(0, 300) + "..." : text;
     }
 }
