@@ -220,6 +220,36 @@ class BlobClaimTest {
         many.claim(Blobs.digestOf(new byte[] {1, 2, 3}), "lab/honest/g1", until.plusSeconds(600));
     }
 
+    @Test
+    void aClaimAndADeleteThatRaceNeverLeaveABuildRelyingOnADeletedBlob() throws Exception {
+        Path root = dir.resolve("race");
+        BlobStore store = BlobStore.open(root);
+        BlobClaims claims = BlobClaims.open(root, clock);
+        Instant until = time.instant().plus(Duration.ofHours(1));
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+            for (int i = 0; i < 40; i++) {
+                Digest blob = Blobs.put(root, Blobs.random(64, 100 + i));
+                var start = new java.util.concurrent.CountDownLatch(1);
+                var claim = pool.submit(() -> {
+                    start.await();
+                    return claims.claimIfStored(store, blob, "lab/race/g1", until);
+                });
+                var delete = pool.submit(() -> {
+                    start.await();
+                    return claims.deleteUnlessClaimed(store, blob);
+                });
+                start.countDown();
+                if (claim.get() == BlobClaims.ClaimResult.CLAIMED) {
+                    assertThat(delete.get().deleted()).as("claimed first, so kept").isFalse();
+                    assertThat(store.contains(blob)).isTrue();
+                } else {
+                    assertThat(delete.get().deleted()).as("deleted first, so the build was told to upload").isTrue();
+                    assertThat(claims.holder(blob)).isNull();
+                }
+            }
+        }
+    }
+
     private String grant(String build, Duration validity) {
         return new UploadGrant(build, time.instant().plus(validity)).token(KEY);
     }
