@@ -59,8 +59,9 @@ public final class ClaimHandler {
             return;
         }
         if (!(access instanceof BearerToken.Build build)) {
-            x.respond(store.contains(digest) ? HttpResponseStatus.OK : HttpResponseStatus.NOT_FOUND,
-                    digest + (store.contains(digest) ? " is stored" : " is not stored") + "; the origin's own token holds no claims");
+            boolean stored = store.contains(digest);
+            x.respond(stored ? HttpResponseStatus.OK : HttpResponseStatus.NOT_FOUND,
+                    digest + (stored ? " is stored" : " is not stored") + "; the origin's own token holds no claims");
             return;
         }
         disk.execute(() -> {
