@@ -385,8 +385,9 @@ public final class TetherCluster implements AutoCloseable {
 
     /**
      * Makes edge {@code index} serve {@code foreign} under the root image's URL, as a tampered edge would: once it
-     * holds the whole blob, it is stopped, its cached copy replaced, and started again on that cache (which takes
-     * what it finds on disk, as a restarted pod does).
+     * holds the whole blob (verified when it filled it), the bytes under its cached copy are replaced, from the
+     * start, by the foreign container's. A running edge trusts what it verified; a restarted one would check its
+     * cache first and drop the copy itself (issue #14), so the node would never see it.
      */
     public void serveForeignRootImage(int index, ImageCache.CachedImage image, BuildResult result, Path foreign)
             throws Exception {
@@ -395,9 +396,10 @@ public final class TetherCluster implements AutoCloseable {
         Path cached = edges.get(index).config.cacheDir().resolve("blobs/sha256/" + hex);
         eventually("edge " + index + " holding the whole root image",
                 () -> Files.exists(cached) && Files.size(cached) == size ? cached : null);
-        stopEdge(index);
-        Files.copy(foreign, cached, StandardCopyOption.REPLACE_EXISTING);
-        startEdge(index);
+        try (FileChannel file = FileChannel.open(cached, StandardOpenOption.WRITE)) {
+            file.write(ByteBuffer.wrap(Files.readAllBytes(foreign)), 0);
+            file.force(false);
+        }
     }
 
     /** Response body bytes edge {@code index} sent so far ({@code tether_http_sent_bytes_total}), 0 once stopped. */
