@@ -16,6 +16,13 @@ public class Condition {
     public static final String FALSE = "False";
     public static final String UNKNOWN = "Unknown";
 
+    /** Every kind's summary (kstatus): the spec is fully realised and working. */
+    public static final String READY = "Ready";
+    /** True while the operator works towards the spec (kstatus: the resource is in progress). */
+    public static final String RECONCILING = "Reconciling";
+    /** True while the spec cannot be realised without a change by someone (kstatus: the resource failed). */
+    public static final String STALLED = "Stalled";
+
     @Required
     @Pattern("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$")
     public String type;

@@ -23,6 +23,8 @@ public class NodeProfileStatus {
 
     /** How many of the profile's nodes last booted each digest. */
     public List<DigestCount> nodesByDigest = new ArrayList<>();
+    /** How many of the profile's nodes last booted {@link #digest}, the version new boots get. */
+    public Integer nodesOnDigest;
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class DigestCount {

@@ -4,6 +4,7 @@ import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeProfile;
+import dev.tether.operator.Health;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
@@ -57,10 +58,10 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
         String ns = credential.getMetadata().getNamespace();
         String profile = credential.getSpec().profile;
         boolean profileExists = context.getClient().resources(NodeProfile.class).inNamespace(ns).withName(profile).get() != null;
-        status.conditions = Condition.upsert(status.conditions, profileExists
-                ? new Condition(NodeCredentialStatus.READY, true, "ProfileFound", "Boots with NodeProfile " + profile + ".", generation)
-                : new Condition(NodeCredentialStatus.READY, false, "ProfileNotFound",
-                        "NodeProfile " + profile + " does not exist in namespace " + ns + "; create it or fix spec.profile.", generation));
+        status.conditions = Health.apply(status.conditions, profileExists
+                ? new Health.Current("ProfileFound", "Boots with NodeProfile " + profile + ".")
+                : new Health.Stalled("ProfileNotFound",
+                        "NodeProfile " + profile + " does not exist in namespace " + ns + "; create it or fix spec.profile."), generation);
         if (Condition.find(status.conditions, NodeCredentialStatus.KEY_ISSUED) == null) {
             status.conditions = Condition.upsert(status.conditions, new Condition(NodeCredentialStatus.KEY_ISSUED, false,
                     status.armed ? "AwaitingFirstBoot" : "NotArmed",
@@ -80,9 +81,9 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
     public ErrorStatusUpdateControl<NodeCredential> updateErrorStatus(NodeCredential credential, Context<NodeCredential> context, Exception e) {
         var status = credential.getStatus() == null ? new NodeCredentialStatus() : credential.getStatus();
         credential.setStatus(status);
-        status.conditions = Condition.upsert(status.conditions, new Condition(NodeCredentialStatus.READY, false,
-                "ReconcileError", "The operator could not act on this credential (will retry): " + e.getMessage(),
-                credential.getMetadata().getGeneration()));
+        status.conditions = Health.apply(status.conditions, new Health.InProgress(
+                "ReconcileError", "The operator could not act on this credential (will retry): " + e.getMessage()),
+                credential.getMetadata().getGeneration());
         return ErrorStatusUpdateControl.patchStatus(credential);
     }
 }

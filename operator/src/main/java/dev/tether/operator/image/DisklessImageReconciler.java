@@ -10,6 +10,7 @@ import dev.tether.api.v1alpha1.DisklessImageStatus.ImageVersion;
 import dev.tether.api.v1alpha1.DisklessImageStatus.Phase;
 import dev.tether.operator.EventRecorder;
 import dev.tether.operator.EventRecorder.Type;
+import dev.tether.operator.Health;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -113,6 +114,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             // Garbage collection can wait for the next reconciliation; the build's status cannot.
             LOG.warn("garbage collection of {}/{} failed: {}", namespace(image), image.getMetadata().getName(), e.getMessage());
         }
+        status.conditions = Health.apply(status.conditions, ImageHealth.of(status, generation), generation);
         status.observedGeneration = generation;
         var update = UpdateControl.patchStatus(image);
         return retryCollection == null ? update : update.rescheduleAfter(retryCollection);
@@ -379,8 +381,8 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
     public ErrorStatusUpdateControl<DisklessImage> updateErrorStatus(DisklessImage image, Context<DisklessImage> context, Exception e) {
         var status = image.getStatus() == null ? new DisklessImageStatus() : image.getStatus();
         image.setStatus(status);
-        setCondition(status, DisklessImageStatus.BUILT, false, "ReconcileError",
-                "The operator could not act on this image (will retry): " + e.getMessage(), image.getMetadata().getGeneration());
+        status.conditions = Health.apply(status.conditions, new Health.InProgress("ReconcileError",
+                "The operator could not act on this image (will retry): " + e.getMessage()), image.getMetadata().getGeneration());
         return ErrorStatusUpdateControl.patchStatus(image);
     }
 

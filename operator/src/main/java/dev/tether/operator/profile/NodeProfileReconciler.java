@@ -6,6 +6,7 @@ import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileStatus;
 import dev.tether.operator.EventRecorder;
+import dev.tether.operator.Health;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -117,27 +118,17 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
         status.digest = inputs.image().ok() ? inputs.image().version().digest : null;
         status.shortDigest = Names.shortDigest(status.digest);
         status.nodesByDigest = nodesByDigest(inputs.credentials());
+        status.nodesOnDigest = status.nodesByDigest.stream().filter(c -> Objects.equals(c.digest, status.digest))
+                .mapToInt(c -> c.nodes).sum();
 
         var password = RootPasswordSecret.read(context.getClient(), profile.getMetadata().getNamespace(), profile.getSpec().rootPasswordHash);
-        var previous = Condition.find(status.conditions, NodeProfileStatus.READY);
-        Condition ready;
-        if (!inputs.image().ok()) {
-            ready = new Condition(NodeProfileStatus.READY, false, inputs.image().problemReason(), inputs.image().problem(), generation);
-        } else if (password instanceof RootPasswordSecret.NotUsable refused) {
-            ready = new Condition(NodeProfileStatus.READY, false, RootPasswordSecret.NOT_USABLE, refused.message(), generation);
-            if (previous == null || !RootPasswordSecret.NOT_USABLE.equals(previous.reason)) {
-                new EventRecorder(context.getClient()).record(profile, EventRecorder.Type.Warning, RootPasswordSecret.NOT_USABLE,
-                        refused.message() + " Until then its nodes are refused their boot configuration.");
-            }
-        } else if (status.readyEdges == 0) {
-            ready = new Condition(NodeProfileStatus.READY, false, "NoReadyEdges", status.desiredEdges == 0
-                    ? "No cluster node matches spec.edges.nodeSelector, so no edge runs; label nodes or change the selector."
-                    : "Edges are starting (0 of " + status.desiredEdges + " ready).", generation);
-        } else {
-            ready = new Condition(NodeProfileStatus.READY, true, "Serving", "Serving " + status.shortDigest + " from "
-                    + status.readyEdges + " of " + status.desiredEdges + " edges.", generation);
+        var previous = Condition.find(status.conditions, Condition.READY);
+        if (password instanceof RootPasswordSecret.NotUsable refused
+                && (previous == null || !RootPasswordSecret.NOT_USABLE.equals(previous.reason))) {
+            new EventRecorder(context.getClient()).record(profile, EventRecorder.Type.Warning, RootPasswordSecret.NOT_USABLE,
+                    refused.message() + " Until then its nodes are refused their boot configuration.");
         }
-        status.conditions = Condition.upsert(status.conditions, ready);
+        status.conditions = Health.apply(status.conditions, ProfileHealth.of(status, inputs.image(), password, edgesCounted(daemonSet)), generation);
         status.observedGeneration = generation;
         return UpdateControl.patchStatus(profile);
     }
@@ -146,9 +137,15 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
     public ErrorStatusUpdateControl<NodeProfile> updateErrorStatus(NodeProfile profile, Context<NodeProfile> context, Exception e) {
         var status = profile.getStatus() == null ? new NodeProfileStatus() : profile.getStatus();
         profile.setStatus(status);
-        status.conditions = Condition.upsert(status.conditions, new Condition(NodeProfileStatus.READY, false, "ReconcileError",
-                "The operator could not act on this profile (will retry): " + e.getMessage(), profile.getMetadata().getGeneration()));
+        status.conditions = Health.apply(status.conditions, new Health.InProgress("ReconcileError",
+                "The operator could not act on this profile (will retry): " + e.getMessage()), profile.getMetadata().getGeneration());
         return ErrorStatusUpdateControl.patchStatus(profile);
+    }
+
+    /** Whether the DaemonSet controller has counted the edges of the DaemonSet's current spec. */
+    private static boolean edgesCounted(DaemonSet daemonSet) {
+        return daemonSet != null && daemonSet.getStatus() != null && daemonSet.getStatus().getObservedGeneration() != null
+                && daemonSet.getStatus().getObservedGeneration() >= Objects.requireNonNullElse(daemonSet.getMetadata().getGeneration(), 0L);
     }
 
     static List<NodeProfileStatus.DigestCount> nodesByDigest(List<NodeCredential> credentials) {

@@ -120,6 +120,8 @@ class NodeProfileReconcilerTest {
         harness.client.resource(image("bookworm")).create();
         publish("bookworm", DIGEST);
         harness.client.resource(profile("compute", "bookworm")).create();
+        eventually(() -> assertThat(ready("compute").reason).isEqualTo("EdgesScheduling"));
+        edgesScheduled("compute", 2);
         eventually(() -> assertThat(ready("compute").reason).isEqualTo("NoReadyEdges"));
 
         readyEdgePod("compute", "compute-edge-abcde", "192.168.10.11");
@@ -183,6 +185,17 @@ class NodeProfileReconcilerTest {
         BuilderJobs.succeed(harness, job, BuilderJobs.result(digest, "6.1.0-28-amd64", 100_000_000L));
         eventually(() -> assertThat(harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName(image).get()
                 .getStatus().digest).isEqualTo(digest));
+    }
+
+    /** Plays the DaemonSet controller: it has counted {@code desired} nodes for the edges. */
+    private void edgesScheduled(String profile, int desired) {
+        eventually(() -> harness.client.apps().daemonSets().inNamespace(NAMESPACE).withName(profile + "-edge").get());
+        harness.client.apps().daemonSets().inNamespace(NAMESPACE).withName(profile + "-edge").editStatus(ds -> {
+            ds.setStatus(new io.fabric8.kubernetes.api.model.apps.DaemonSetStatus());
+            ds.getStatus().setDesiredNumberScheduled(desired);
+            ds.getStatus().setObservedGeneration(ds.getMetadata().getGeneration());
+            return ds;
+        });
     }
 
     private void readyEdgePod(String profile, String name, String hostIp) {
