@@ -21,9 +21,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Generates the CRD YAML of the Tether resources with Fabric8's CRD generator. The generator sorts
- * printer columns by JSON path; we put them back in the order the classes declare them, so
- * {@code kubectl get} shows Phase before Age.
+ * Generates the CRD YAML of the Tether resources with Fabric8's CRD generator. Field descriptions come from the
+ * model's {@code @JsonPropertyDescription}s. The generator sorts printer columns by JSON path; we put them back in
+ * the order the classes declare them, so {@code kubectl get} shows Phase before Age. It has no annotation for two
+ * schema facts, which {@link SchemaConventions} adds by rule: {@code conditions} lists are maps keyed by
+ * {@code type}, and timestamps are {@code date-time}s.
  */
 public final class CrdManifests {
     public static final List<Class<? extends HasMetadata>> RESOURCES =
@@ -40,7 +42,8 @@ public final class CrdManifests {
         new CRDGenerator()
                 .customResourceClasses(RESOURCES)
                 .forCRDVersions("v1")
-                .withPostProcessor(new DeclaredColumnOrder())
+                // The generator keeps one post-processor, the last one given: SchemaConventions runs the other.
+                .withPostProcessor(new SchemaConventions())
                 .withOutput(output)
                 .generate();
         var files = new TreeMap<String, String>();
@@ -91,6 +94,44 @@ public final class CrdManifests {
                 version.setAdditionalPrinterColumns(columns);
             }
             return crd;
+        }
+    }
+
+    /**
+     * A property named {@code conditions} holding a list of objects is a list-map keyed by {@code type} (each type at
+     * most once, and server-side apply merges by type); a string property whose name ends in {@code At},
+     * {@code Time}, {@code Until}, {@code After} or {@code Before} is an RFC 3339 {@code date-time} (the model writes
+     * them with {@code Instant.toString()}).
+     */
+    static final class SchemaConventions implements io.fabric8.crdv2.generator.CRDPostProcessor {
+        private static final java.util.regex.Pattern TIMESTAMP = java.util.regex.Pattern.compile(".*(At|Time|Until|After|Before)$");
+
+        @Override
+        public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
+            new DeclaredColumnOrder().process(crd, crdSpecVersion);
+            for (var version : ((CustomResourceDefinition) crd).getSpec().getVersions()) {
+                visit(null, version.getSchema().getOpenAPIV3Schema());
+            }
+            return crd;
+        }
+
+        private static void visit(String name, io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps schema) {
+            if (schema == null) {
+                return;
+            }
+            if ("conditions".equals(name) && "array".equals(schema.getType())) {
+                schema.setXKubernetesListType("map");
+                schema.setXKubernetesListMapKeys(List.of("type"));
+            }
+            if (name != null && "string".equals(schema.getType()) && schema.getFormat() == null && TIMESTAMP.matcher(name).matches()) {
+                schema.setFormat("date-time");
+            }
+            if (schema.getProperties() != null) {
+                schema.getProperties().forEach(SchemaConventions::visit);
+            }
+            if (schema.getItems() != null) {
+                visit(null, schema.getItems().getSchema());
+            }
         }
     }
 

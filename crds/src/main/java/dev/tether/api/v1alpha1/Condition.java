@@ -2,6 +2,7 @@ package dev.tether.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import java.time.Instant;
@@ -23,23 +24,30 @@ public class Condition {
     /** True while the spec cannot be realised without a change by someone (kstatus: the resource failed). */
     public static final String STALLED = "Stalled";
 
+    @JsonPropertyDescription("The kind of condition: Ready (the spec is realised), Reconciling (the operator is working on it), "
+            + "Stalled (someone must change something), or a kind-specific one (Built, Published, KeyIssued).")
     @Required
     @Pattern("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$")
     public String type;
 
+    @JsonPropertyDescription("True, False or Unknown.")
     @Required
     @Pattern("^(True|False|Unknown)$")
     public String status;
 
+    @JsonPropertyDescription("One CamelCase word for programs and alerts.")
     @Required
     @Pattern("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
     public String reason;
 
+    @JsonPropertyDescription("What happened, for people, and what to do next where something must be done.")
     public String message;
 
+    @JsonPropertyDescription("When status last changed.")
     @Required
     public String lastTransitionTime;
 
+    @JsonPropertyDescription("The metadata.generation this condition was computed for.")
     public Long observedGeneration;
 
     public Condition() {}

@@ -1,6 +1,7 @@
 package dev.tether.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
@@ -24,53 +25,59 @@ import java.util.Map;
 @ValidationRule(value = "!has(self.steps) || self.steps.all(a, self.steps.exists_one(b, b.name == a.name))",
         message = "step names must be unique")
 public class DisklessImageSpec {
+    @JsonPropertyDescription("How the root is made: debian or ubuntu (debootstrap), rhel (dnf --installroot, for the RHEL family) or "
+            + "oci (a root filesystem tarball).")
     @Required
     public Distribution distribution;
 
-    /** Distribution release: a Debian/Ubuntu suite (bookworm, noble) or a RHEL-family version (9). */
+    @JsonPropertyDescription("Distribution release: a Debian/Ubuntu suite (bookworm, noble) or a RHEL-family version (9).")
     @Pattern("^[a-z0-9][a-z0-9._-]*$")
     @Size(max = 63)
     public String release;
 
-    /** For distribution oci: the container image the tree is unpacked from. */
+    @JsonPropertyDescription("For distribution oci: the container image the tree is unpacked from.")
     public OciSource source;
 
+    @JsonPropertyDescription("CPU architecture of the image: amd64 or arm64.")
     @Default("amd64")
     public Architecture architecture = Architecture.AMD64;
 
-    /** Packages installed on top of the minimal system. A kernel and the initramfs tools always are. */
+    @JsonPropertyDescription("Packages installed on top of the minimal system. A kernel and the initramfs tools always are.")
     @Size(max = 1000)
     public List<@Pattern("^[a-zA-Z0-9][a-zA-Z0-9+.:~_-]*$") String> packages = new ArrayList<>();
 
+    @JsonPropertyDescription("Package repositories added to the distribution's own.")
     @Size(max = 32)
     public List<Repository> repositories = new ArrayList<>();
 
-    /** Commands run in order inside the image, each in fresh mount, PID and UTS namespaces. */
+    @JsonPropertyDescription("Commands run in order inside the image, each in fresh mount, PID and UTS namespaces.")
     @Size(max = 100)
     public List<Step> steps = new ArrayList<>();
 
-    /** Files written into the image before the steps run. */
+    @JsonPropertyDescription("Files written into the image before the steps run.")
     @Size(max = 200)
     public List<ImageFile> files = new ArrayList<>();
 
+    @JsonPropertyDescription("squashfs compression of the root image: zstd, xz or lz4.")
     @Default("zstd")
     public Compression compression = Compression.ZSTD;
 
-    /** Encrypt the root image (AES-256-GCM per chunk); the key stays in a Secret. */
+    @JsonPropertyDescription("Encrypt the root image (AES-256-GCM per chunk); the key stays in a Secret.")
     @Default("enabled")
     public Encryption encryption = Encryption.ENABLED;
 
-    /** Chunk size of the root image container: the unit nodes fetch and verify. */
+    @JsonPropertyDescription("Chunk size of the root image container: the unit nodes fetch and verify.")
     @Default("1Mi")
     @Pattern("^(64|128|256|512)Ki$|^(1|2|4|8|16)Mi$")
     public String chunkSize = "1Mi";
 
-    /** How many published versions to keep beyond those still pinned or booted by nodes. */
+    @JsonPropertyDescription("How many published versions to keep beyond those still pinned or booted by nodes.")
     @Default("3")
     @Min(1)
     @Max(100)
     public Integer retainVersions = 3;
 
+    @JsonPropertyDescription("Where and how the builder Job runs.")
     public Builder builder;
 
     public enum Architecture {
@@ -95,21 +102,19 @@ public class DisklessImageSpec {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class OciSource {
-        /** registry.example.org/repo/name:tag, or @sha256:digest to pin it. */
+        @JsonPropertyDescription("registry.example.org/repo/name:tag, or @sha256:digest to pin it.")
         @Required
         @Pattern(Patterns.OCI_REFERENCE)
         @Size(max = 1024)
         public String image;
 
-        /**
-         * A Secret in this namespace with the registry's credentials, of type kubernetes.io/dockerconfigjson
-         * ({@code kubectl create secret docker-registry}); mounted into the builder Job only.
-         */
+        @JsonPropertyDescription("A Secret in this namespace with the registry's credentials, of type"
+                + " kubernetes.io/dockerconfigjson (kubectl create secret docker-registry); mounted into the builder Job only.")
         @Pattern(Patterns.DNS_SUBDOMAIN)
         @Size(max = 253)
         public String pullSecret;
 
-        /** Reach the registry over plain HTTP or without checking its certificate. */
+        @JsonPropertyDescription("Reach the registry over plain HTTP or without checking its certificate.")
         @Default("false")
         public Boolean insecure = false;
 
@@ -124,22 +129,22 @@ public class DisklessImageSpec {
     /** An extra package repository. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Repository {
+        @JsonPropertyDescription("Base URL of the repository.")
         @Required
         @Pattern("^https?://[^\\s]+$")
         @Size(max = 2048)
         public String url;
 
-        /** Debian/Ubuntu suite of the repository; defaults to the image's release. */
+        @JsonPropertyDescription("Debian/Ubuntu suite of the repository; defaults to the image's release.")
         @Pattern("^[a-z0-9][a-z0-9._/-]*$")
         public String suite;
 
+        @JsonPropertyDescription("Debian/Ubuntu components (main, contrib); the distribution's default when empty.")
         @Size(max = 16)
         public List<@Pattern("^[a-z0-9][a-z0-9._-]*$") String> components = new ArrayList<>();
 
-        /**
-         * RHEL family: the public key that signs this repository's packages (file://, http:// or https://).
-         * Packages of extra repositories must be signed; a repository without a key fails the build.
-         */
+        @JsonPropertyDescription("RHEL family: the public key that signs this repository's packages (file://, http:// or"
+                + " https://). Packages of extra repositories must be signed; a repository without a key fails the build.")
         @Pattern("^(file|https?)://[!-~]+$")
         @Size(max = 2048)
         public String gpgKey;
@@ -148,12 +153,13 @@ public class DisklessImageSpec {
     /** One customisation step, run as {@code imgutil exec} runs it. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Step {
+        @JsonPropertyDescription("Unique name of the step, shown in the build log.")
         @Required
         @Pattern(Patterns.DNS_LABEL)
         @Size(max = 63)
         public String name;
 
-        /** A shell script, run with /bin/sh -e inside the image. */
+        @JsonPropertyDescription("A shell script, run with /bin/sh -e inside the image.")
         @Required
         @Size(min = 1, max = 65536)
         public String run;
@@ -169,16 +175,18 @@ public class DisklessImageSpec {
     /** A file put into the image. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class ImageFile {
+        @JsonPropertyDescription("Absolute path of the file in the image.")
         @Required
         @Pattern(Patterns.ABSOLUTE_PATH)
         @Size(max = 4096)
         public String path;
 
+        @JsonPropertyDescription("The file's content, as text.")
         @Required
         @Size(max = 262144)
         public String content;
 
-        /** Octal permission bits. */
+        @JsonPropertyDescription("Octal permission bits.")
         @Default("0644")
         @Pattern("^0?[0-7]{3}$")
         public String mode = "0644";
@@ -187,10 +195,12 @@ public class DisklessImageSpec {
     /** Where and how the builder Job runs. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Builder {
+        @JsonPropertyDescription("CPU and memory of the builder container.")
         public ResourceRequirements resources;
+        @JsonPropertyDescription("Labels of the cluster nodes the builder may run on.")
         public Map<String, String> nodeSelector;
 
-        /** Give up on a build that runs longer than this. */
+        @JsonPropertyDescription("Give up on a build that runs longer than this.")
         @Default("2h")
         @Pattern(Patterns.DURATION)
         public String timeout = "2h";

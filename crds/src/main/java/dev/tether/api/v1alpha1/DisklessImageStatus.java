@@ -2,6 +2,7 @@ package dev.tether.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,31 +12,40 @@ public class DisklessImageStatus {
     public static final String BUILT = "Built";
     public static final String PUBLISHED = "Published";
 
+    @JsonPropertyDescription("Pending, Building, Published (the newest build is served) or Failed (the newest build failed; an older "
+            + "version may still be served).")
     public Phase phase;
+    @JsonPropertyDescription("The metadata.generation the status was computed for.")
     public Long observedGeneration;
+    @JsonPropertyDescription("Ready, Reconciling (a build is running), Stalled (the build failed: change the spec), Built and "
+            + "Published.")
     public List<Condition> conditions = new ArrayList<>();
 
-    /** The image digest (of its manifest) that profiles boot by default: the newest published version. */
+    @JsonPropertyDescription("The image digest (of its manifest) that profiles boot by default: the newest published version.")
     public String digest;
-    /** The first 12 hex digits of {@link #digest}, for {@code kubectl get}. */
+    @JsonPropertyDescription("The first 12 hex digits of digest, for kubectl get.")
     public String shortDigest;
-    /** Size of the root image as served, for people ({@code 812Mi}). */
+    @JsonPropertyDescription("Size of the root image as served, for people (812Mi).")
     public String size;
+    @JsonPropertyDescription("Size of the root image as served, in bytes.")
     public Long rootImageBytes;
+    @JsonPropertyDescription("Size of the squashfs inside the root image, in bytes.")
     public Long squashfsBytes;
+    @JsonPropertyDescription("Kernel release of the served version (uname -r).")
     public String kernelVersion;
-    /** For an image built from an OCI image: the digest of that image's manifest, as its registry shows it. */
+    @JsonPropertyDescription("For an image built from an OCI image: the digest of that image's manifest, as its registry shows it.")
     public String sourceDigest;
+    @JsonPropertyDescription("Where the served version's artifacts are on the content servers.")
     public Artifacts artifacts;
-    /** How to read the log of the newest build. */
+    @JsonPropertyDescription("How to read the log of the newest build.")
     public String buildLog;
-    /** Wall time of the newest finished build, in seconds. */
+    @JsonPropertyDescription("Wall time of the newest finished build, in seconds.")
     public Long buildSeconds;
 
-    /** The newest build: in progress, or how it ended. */
+    @JsonPropertyDescription("The newest build: in progress, or how it ended.")
     public Build build;
 
-    /** Published versions still kept, newest first. */
+    @JsonPropertyDescription("Published versions still kept, newest first.")
     public List<ImageVersion> versions = new ArrayList<>();
 
     public enum Phase {
@@ -48,23 +58,32 @@ public class DisklessImageStatus {
     /** Where the artifacts of a version are on the content servers (paths under any edge). */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Artifacts {
+        @JsonPropertyDescription("Path of the manifest, which pins every other artifact by digest.")
         public String manifest;
+        @JsonPropertyDescription("Path of the kernel.")
         public String kernel;
+        @JsonPropertyDescription("Path of the initramfs.")
         public String initramfs;
+        @JsonPropertyDescription("Path of the (encrypted) root image container.")
         public String rootImage;
     }
 
     /** The build of one spec generation. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Build {
+        @JsonPropertyDescription("The spec generation being built.")
         public Long generation;
+        @JsonPropertyDescription("Running, Succeeded or Failed.")
         public BuildState state;
+        @JsonPropertyDescription("The builder Job.")
         public String jobName;
-        /** The Secret with this build's image key (absent for unencrypted images). */
+        @JsonPropertyDescription("The Secret with this build's image key (absent for unencrypted images).")
         public String keySecret;
+        @JsonPropertyDescription("When the build started.")
         public String startedAt;
+        @JsonPropertyDescription("When the build ended.")
         public String finishedAt;
-        /** Why the build failed, with the last lines the builder printed. */
+        @JsonPropertyDescription("Why the build failed, with the last lines the builder printed.")
         public String failure;
     }
 
@@ -77,17 +96,25 @@ public class DisklessImageStatus {
     /** One immutable, published version of the image. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class ImageVersion {
+        @JsonPropertyDescription("Digest of the version's manifest: its content address.")
         public String digest;
+        @JsonPropertyDescription("The spec generation it was built from.")
         public Long generation;
+        @JsonPropertyDescription("When it was published.")
         public String publishedAt;
+        @JsonPropertyDescription("Kernel release in this version.")
         public String kernelVersion;
-        /** The OCI image's manifest digest, for a version built from one. */
+        @JsonPropertyDescription("The OCI image's manifest digest, for a version built from one.")
         public String sourceDigest;
+        @JsonPropertyDescription("Size of its root image, in bytes.")
         public Long rootImageBytes;
+        @JsonPropertyDescription("Where its artifacts are on the content servers.")
         public Artifacts artifacts;
+        @JsonPropertyDescription("Whether its root image is encrypted.")
         public Boolean encrypted;
-        /** Key id of the image key (a fingerprint, never the key). */
+        @JsonPropertyDescription("Key id of the image key (a fingerprint, never the key).")
         public String keyId;
+        @JsonPropertyDescription("The Secret with its image key, released to nodes only by the node API.")
         public String keySecret;
     }
 }

@@ -13,12 +13,15 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Version(DisklessImage.VERSION)
 @ShortNames("nc")
 @Categories("tether")
+@AdditionalPrinterColumn(name = "Node", jsonPath = ".spec.nodeName", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Profile", jsonPath = ".spec.profile", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Armed", jsonPath = ".status.armed", type = AdditionalPrinterColumn.Type.BOOLEAN)
 @AdditionalPrinterColumn(name = "Armed Until", jsonPath = ".spec.armedUntil", type = AdditionalPrinterColumn.Type.DATE, priority = 1)
 @AdditionalPrinterColumn(name = "Key", jsonPath = ".status.apiKey.issuedVia", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Last Boot", jsonPath = ".status.lastBoot.bootedAt", type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(name = "Digest", jsonPath = ".status.lastBoot.shortDigest", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Status", jsonPath = ".status.conditions[?(@.type==\"Ready\")].message", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE, priority = 1)
 public class NodeCredential extends CustomResource<NodeCredentialSpec, NodeCredentialStatus> implements Namespaced {
     /** Set this annotation to a new value to arm a credential again after its {@code once} key was taken. */

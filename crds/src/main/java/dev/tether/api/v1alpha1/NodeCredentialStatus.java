@@ -2,6 +2,7 @@ package dev.tether.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,26 +14,30 @@ public class NodeCredentialStatus {
     public static final String READY = "Ready";
     public static final String KEY_ISSUED = "KeyIssued";
 
+    @JsonPropertyDescription("The metadata.generation the status was computed for.")
     public Long observedGeneration;
+    @JsonPropertyDescription("Ready, Stalled (the profile is missing) and KeyIssued.")
     public List<Condition> conditions = new ArrayList<>();
 
-    /** Whether a key may be fetched over the network now. */
+    @JsonPropertyDescription("Whether a key may be fetched over the network now.")
     public Boolean armed;
-    /** The value of the rearm annotation that was last honoured. */
+    @JsonPropertyDescription("The value of the rearm annotation that was last honoured.")
     public String rearmedBy;
-    /** The arming mode the {@link #armed} state was computed for: a new mode starts afresh. */
+    @JsonPropertyDescription("The arming mode the armed state was computed for: a new mode starts afresh.")
     public NodeCredentialSpec.Arming observedArming;
-    /** The {@code spec.armedUntil} the {@link #armed} state was computed for: a new window starts afresh. */
+    @JsonPropertyDescription("The spec.armedUntil the armed state was computed for: a new window starts afresh.")
     public String observedArmedUntil;
 
-    /**
-     * The endorsement key ({@code sha256:<hex>}) of the TPM the first network key went to, when {@code spec.endorsementKey}
-     * names none: later keys are issued only to that TPM (trust on first use). {@code spec.endorsementKey} overrides it.
-     */
+    @JsonPropertyDescription("The endorsement key (sha256:<hex>) of the TPM the first network key went to, when spec.endorsementKey "
+            + "names none: later keys are issued only to that TPM (trust on first use). spec.endorsementKey overrides "
+            + "it.")
     public String enrolledEndorsementKey;
 
+    @JsonPropertyDescription("The state of the node's API key (never the key).")
     public ApiKey apiKey;
+    @JsonPropertyDescription("What the node reported about its last boot.")
     public LastBoot lastBoot;
+    @JsonPropertyDescription("SSH host certificates issued to the node, newest first.")
     public List<HostCertificate> hostCertificates = new ArrayList<>();
 
     public enum KeySource {
@@ -42,29 +47,34 @@ public class NodeCredentialStatus {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class ApiKey {
-        /** The Secret holding the salted hash of the key. */
+        @JsonPropertyDescription("The Secret holding the salted hash of the key.")
         public String secretName;
+        @JsonPropertyDescription("When the key in use was issued.")
         public String issuedAt;
-        /** How the node got the key it used last: fetched over the network, or unsealed from its TPM. */
+        @JsonPropertyDescription("How the node got the key it used last: fetched over the network, or unsealed from its TPM.")
         public KeySource issuedVia;
-        /** How many keys have been issued for this credential. */
+        @JsonPropertyDescription("How many keys have been issued for this credential.")
         public Integer issueCount;
-        /**
-         * A {@code once} key sent encrypted to the node's TPM, not used yet: the arming is spent when the node first uses
-         * it, so a request that replays the TPM's public key (and gets a key it cannot open) does not spend it.
-         */
+        @JsonPropertyDescription("A once key sent encrypted to the node's TPM, not used yet: the arming is spent when the node first "
+                + "uses it, so a request that replays the TPM's public key (and gets a key it cannot open) does not "
+                + "spend it.")
         public Boolean awaitingFirstUse;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class LastBoot {
+        @JsonPropertyDescription("When the node reported the boot.")
         public String bootedAt;
+        @JsonPropertyDescription("The image version the node booted.")
         public String digest;
+        @JsonPropertyDescription("The first 12 hex digits of digest.")
         public String shortDigest;
+        @JsonPropertyDescription("Where the node's key came from at that boot: network or tpm.")
         public KeySource keySource;
-        /** Wall time of each boot phase in milliseconds, in the order they ran. */
+        @JsonPropertyDescription("Wall time of each boot phase in milliseconds, in the order they ran.")
         public Map<String, Long> phaseMillis = new LinkedHashMap<>();
-        /** How the agent read the root image from the edges, as far as it knew at the report; absent if it did not say. */
+        @JsonPropertyDescription("How the agent read the root image from the edges, as far as it knew at the report; absent if it did "
+                + "not say.")
         public Fetch fetch;
         /** What the agent that serves a tethered root costs this node's memory; absent when no agent stays. */
         public AgentMemory agentMemory;
@@ -96,24 +106,29 @@ public class NodeCredentialStatus {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Fetch {
-        /** Range requests sent to edges, hedges included. */
+        @JsonPropertyDescription("Range requests sent to edges, hedges included.")
         public Long requests;
-        /** Second requests sent because the first edge was slow to answer. */
+        @JsonPropertyDescription("Second requests sent because the first edge was slow to answer.")
         public Long hedges;
-        /** Requests that failed: refused, stalled or answered wrongly. */
+        @JsonPropertyDescription("Requests that failed: refused, stalled or answered wrongly.")
         public Long edgeFailures;
-        /** Answers whose bytes failed verification: a damaged copy on an edge or on the way. */
+        @JsonPropertyDescription("Answers whose bytes failed verification: a damaged copy on an edge or on the way.")
         public Long integrityFailures;
-        /** Bytes of verified answers. */
+        @JsonPropertyDescription("Bytes of verified answers.")
         public Long bytes;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class HostCertificate {
+        @JsonPropertyDescription("Serial number of the certificate.")
         public Long serial;
+        @JsonPropertyDescription("The host key type certified.")
         public String keyType;
+        @JsonPropertyDescription("Names and addresses the certificate is valid for.")
         public List<String> principals = new ArrayList<>();
+        @JsonPropertyDescription("Start of validity.")
         public String validAfter;
+        @JsonPropertyDescription("End of validity.")
         public String validBefore;
     }
 }

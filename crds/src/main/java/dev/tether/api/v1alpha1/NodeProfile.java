@@ -15,8 +15,12 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Categories("tether")
 @AdditionalPrinterColumn(name = "Image", jsonPath = ".spec.image.name", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Method", jsonPath = ".spec.imageMethod", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Desired Edges", jsonPath = ".status.desiredEdges", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Ready Edges", jsonPath = ".status.readyEdges", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Digest", jsonPath = ".status.shortDigest", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "On Digest", jsonPath = ".status.nodesOnDigest", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Status", jsonPath = ".status.conditions[?(@.type==\"Ready\")].message", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class NodeProfile extends CustomResource<NodeProfileSpec, NodeProfileStatus> implements Namespaced {
 }

@@ -2,6 +2,7 @@ package dev.tether.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
@@ -18,30 +19,36 @@ import java.util.Map;
 /** How a group of nodes boots. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class NodeProfileSpec {
+    @JsonPropertyDescription("The DisklessImage the nodes boot.")
     @Required
     public ImageRef image;
 
+    @JsonPropertyDescription("tethered: fetch the image from the edges chunk by chunk as it is read; untethered: download it into RAM "
+            + "first.")
     @Default("tethered")
     public ImageMethod imageMethod = ImageMethod.TETHERED;
 
-    /** Extra kernel command-line arguments, one per entry. */
+    @JsonPropertyDescription("Extra kernel command-line arguments, one per entry.")
     @Size(max = 64)
     public List<@Pattern("^[^\\s\"]+$") @Size(max = 512) String> kernelArgs = new ArrayList<>();
 
+    @JsonPropertyDescription("The writable root on a compressed zram device.")
     public WritableLayer writableLayer;
 
+    @JsonPropertyDescription("Paths kept across reboots.")
     public Persistence persistence;
 
-    /**
-     * A crypt(3) hash of the root password, in a Secret of this namespace labelled {@code tether.dev/use=root-password}
-     * (the operator reads no other Secret for it); no password login when absent.
-     */
+    @JsonPropertyDescription("A crypt(3) hash of the root password, in a Secret of this namespace labelled tether.dev/use=root-"
+            + "password (the operator reads no other Secret for it); no password login when absent.")
     public SecretKeyRef rootPasswordHash;
 
+    @JsonPropertyDescription("SSH host certificates and root login.")
     public Ssh ssh;
 
+    @JsonPropertyDescription("Where the edges (content servers the nodes boot from) run, and how.")
     public Edges edges;
 
+    @JsonPropertyDescription("required: no boot without a TPM; preferred: use one where present; disabled: never touch one.")
     @Default("preferred")
     public TpmPolicy tpmPolicy = TpmPolicy.PREFERRED;
 
@@ -64,12 +71,13 @@ public class NodeProfileSpec {
     /** A DisklessImage in this namespace, optionally pinned to one published version. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class ImageRef {
+        @JsonPropertyDescription("Name of the DisklessImage in this namespace.")
         @Required
         @Pattern(Patterns.DNS_SUBDOMAIN)
         @Size(max = 253)
         public String name;
 
-        /** Boot this version instead of the newest published one. */
+        @JsonPropertyDescription("Boot this version instead of the newest published one.")
         @Pattern(Patterns.DIGEST)
         public String digest;
 
@@ -86,16 +94,16 @@ public class NodeProfileSpec {
     @ValidationRule(value = "!(has(self.ramFraction) && has(self.size))",
             message = "give either ramFraction or size, not both")
     public static class WritableLayer {
-        /** Size of the zram device as a fraction of the node's RAM (0 < f <= 1); default 0.5. */
+        @JsonPropertyDescription("Size of the zram device as a fraction of the node's RAM (0 < f <= 1); default 0.5.")
         @Min(value = 0, inclusive = false)
         @Max(1)
         public Double ramFraction;
 
-        /** Size of the zram device in bytes (1073741824) or with a binary suffix (8Gi). */
+        @JsonPropertyDescription("Size of the zram device in bytes (1073741824) or with a binary suffix (8Gi).")
         @Pattern(Patterns.BINARY_SIZE)
         public String size;
 
-        /** zram compression algorithm; the kernel's default when absent. */
+        @JsonPropertyDescription("zram compression algorithm; the kernel's default when absent.")
         public ZramAlgorithm compression;
     }
 
@@ -112,6 +120,7 @@ public class NodeProfileSpec {
     /** Paths kept across reboots; everything else written on a node is lost when it restarts. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Persistence {
+        @JsonPropertyDescription("Absolute paths kept across reboots.")
         @Size(max = 64)
         public List<@Pattern(Patterns.ABSOLUTE_PATH) @Size(max = 4096) String> paths = new ArrayList<>();
     }
@@ -119,23 +128,21 @@ public class NodeProfileSpec {
     /** SSH host certificates and login. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Ssh {
-        /** Validity of host certificates issued at boot. */
+        @JsonPropertyDescription("Validity of host certificates issued at boot.")
         @Default("720h")
         @Pattern(Patterns.DURATION)
         public String certificateValidity = "720h";
 
-        /**
-         * Principals added to every node's certificate, beyond its name, FQDN and addresses, as far as the operator's
-         * principal policy gives them to this namespace.
-         */
+        @JsonPropertyDescription("Principals added to every node's certificate, beyond its name, FQDN and addresses, as far as the "
+                + "operator's principal policy gives them to this namespace.")
         @Size(max = 32)
         public List<@Pattern("^[A-Za-z0-9.:_-]+$") @Size(max = 253) String> extraPrincipals = new ArrayList<>();
 
-        /** Host key types generated at every boot; ed25519 always is. */
+        @JsonPropertyDescription("Host key types generated at every boot; ed25519 always is.")
         @Size(max = 3)
         public List<HostKeyType> hostKeyTypes = new ArrayList<>(List.of(HostKeyType.ED25519));
 
-        /** Public keys allowed to log in as root (authorized_keys lines). */
+        @JsonPropertyDescription("Public keys allowed to log in as root (authorized_keys lines).")
         @Size(max = 64)
         public List<@Pattern("^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?$") @Size(max = 16384) String>
                 authorizedKeys = new ArrayList<>();
@@ -152,28 +159,31 @@ public class NodeProfileSpec {
     @ValidationRule(value = "!has(self.port) || !has(self.apiPort) || self.port != self.apiPort",
             message = "port and apiPort must differ")
     public static class Edges {
+        @JsonPropertyDescription("Labels of the cluster nodes that run an edge.")
         public Map<String, String> nodeSelector;
+        @JsonPropertyDescription("Tolerations of the edge pods.")
         public List<Toleration> tolerations;
+        @JsonPropertyDescription("CPU and memory of each edge.")
         public ResourceRequirements resources;
 
-        /** HTTP port on the host for boot files and images. */
+        @JsonPropertyDescription("HTTP port on the host for boot files and images.")
         @Default("8080")
         @Min(1)
         @Max(65535)
         public Integer port = 8080;
 
-        /** Port on the host that passes the node API through to the operator. */
+        @JsonPropertyDescription("Port on the host that passes the node API through to the operator.")
         @Default("8443")
         @Min(1)
         @Max(65535)
         public Integer apiPort = 8443;
 
-        /** Disk quota of each edge's cache. */
+        @JsonPropertyDescription("Disk quota of each edge's cache.")
         @Default("20Gi")
         @Pattern(Patterns.BINARY_SIZE)
         public String cacheSize = "20Gi";
 
-        /** Serve on the host's network, so nodes that PXE boot reach the edge by the host's address. */
+        @JsonPropertyDescription("Serve on the host's network, so nodes that PXE boot reach the edge by the host's address.")
         @Default("true")
         public Boolean hostNetwork = true;
     }
