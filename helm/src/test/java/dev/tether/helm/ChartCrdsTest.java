@@ -2,7 +2,6 @@ package dev.tether.helm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,12 +11,15 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The chart ships exactly the CRDs that crds/ generates from the Java API classes. */
+/**
+ * The chart ships exactly the CRDs that crds/ generates from the Java API classes, as templates that {@code helm
+ * upgrade} upgrades (behind crds.enabled), kept on uninstall unless crds.keep is off.
+ */
 class ChartCrdsTest {
     private static final Path GENERATED = Path.of("..", "crds").toAbsolutePath().normalize();
-    private static final Path IN_CHART = TetherChart.DIRECTORY.resolve("crds");
+    private static final Path IN_CHART = TetherChart.DIRECTORY.resolve("files/crds");
     private static final String HOW_TO_FIX =
-            "run ./mvnw -pl helm generate-resources, delete files under helm/tether/crds that crds/ no longer has, and commit helm/tether/crds";
+            "run ./mvnw -pl helm generate-resources, delete files under helm/tether/files/crds that crds/ no longer has, and commit them";
 
     @Test
     void chartCrdsAreByteForByteTheGeneratedOnes() throws IOException {
@@ -25,41 +27,42 @@ class ChartCrdsTest {
         assertThat(generated).as("CRD files generated under crds/").isNotEmpty();
 
         assertThat(fileNames(IN_CHART, ""))
-                .as("files under helm/tether/crds differ from crds/*.yml: " + HOW_TO_FIX)
+                .as("files under helm/tether/files/crds differ from crds/*.yml: " + HOW_TO_FIX)
                 .containsExactlyInAnyOrderElementsOf(generated);
         for (String name : generated) {
             assertThat(Files.mismatch(IN_CHART.resolve(name), GENERATED.resolve(name)))
-                    .as("helm/tether/crds/%s differs from crds/%s (-1 means identical, else the first differing byte): %s",
+                    .as("helm/tether/files/crds/%s differs from crds/%s (-1 means identical, else the first differing byte): %s",
                             name, name, HOW_TO_FIX)
                     .isEqualTo(-1L);
         }
     }
 
-    /**
-     * What `helm install` applies from crds/. helm-java's template has no --include-crds, so this asks
-     * `helm show crds`, which loads the same files. Helm prints them one after the other with no "---"
-     * between files, so a document boundary is put back before each top-level apiVersion.
-     */
+    /** The CRDs render as they were generated, owned by the release, and marked to survive its uninstall. */
     @Test
-    void helmInstallsTheThreeTetherCrds() throws IOException {
-        String shown = new Helm(TetherChart.DIRECTORY).show().crds().call();
-        RenderedChart crds = new RenderedChart(shown.replaceAll("(?m)^apiVersion:", "---\napiVersion:"));
+    void theTemplatesRenderTheGeneratedCrdsKeptOnUninstall() throws IOException {
+        var crds = TetherChart.render().all(CustomResourceDefinition.class);
 
-        assertThat(crds.all(CustomResourceDefinition.class))
-                .extracting(crd -> crd.getMetadata().getName())
-                .containsExactlyInAnyOrderElementsOf(crdNamesIn(GENERATED));
-        assertThat(crds.all(CustomResourceDefinition.class))
-                .allSatisfy(crd -> {
-                    assertThat(crd.getSpec().getGroup()).isEqualTo("tether.dev");
-                    assertThat(crd.getSpec().getScope()).isEqualTo("Namespaced");
-                });
-        assertThat(crds.objects()).as("nothing but CRDs under crds/").hasSameSizeAs(crds.all(CustomResourceDefinition.class));
+        assertThat(crds).extracting(crd -> crd.getMetadata().getName()).containsExactlyInAnyOrderElementsOf(crdNamesIn(GENERATED));
+        for (var crd : crds) {
+            assertThat(crd.getMetadata().getAnnotations()).containsEntry("helm.sh/resource-policy", "keep");
+            assertThat(crd.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "Helm");
+            var generated = new RenderedChart(read(GENERATED.resolve(crd.getMetadata().getName() + "-v1.yml")))
+                    .all(CustomResourceDefinition.class).get(0);
+            assertThat(crd.getSpec()).as("%s as generated", crd.getMetadata().getName()).isEqualTo(generated.getSpec());
+        }
     }
 
-    /** Templates must not also carry the CRDs: Helm would then own and delete them on uninstall, with every resource. */
     @Test
-    void templatesDoNotRenderCrds() {
-        assertThat(TetherChart.render().all(CustomResourceDefinition.class)).isEmpty();
+    void crdsCanBeLeftToSomethingElseOrLeftUnkept() {
+        assertThat(TetherChart.render("crds: {enabled: false}").all(CustomResourceDefinition.class)).isEmpty();
+        assertThat(TetherChart.render("crds: {keep: false}").all(CustomResourceDefinition.class)).hasSize(3)
+                .allSatisfy(crd -> assertThat(crd.getMetadata().getAnnotations()).doesNotContainKey("helm.sh/resource-policy"));
+    }
+
+    /** Nothing in the chart's crds/ folder: Helm would install those once and never upgrade them, and clash with the templates. */
+    @Test
+    void theChartHasNoCrdsFolder() {
+        assertThat(TetherChart.DIRECTORY.resolve("crds")).doesNotExist();
     }
 
     private static List<String> crdNamesIn(Path dir) throws IOException {

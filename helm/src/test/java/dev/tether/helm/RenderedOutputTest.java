@@ -55,9 +55,10 @@ class RenderedOutputTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"", BUSY_VALUES})
-    void namespacedObjectsGoToTheReleaseNamespaceAndOnlyRbacLeavesIt(String values) {
+    void namespacedObjectsGoToTheReleaseNamespaceAndOnlyRbacAndCrdsLeaveIt(String values) {
         for (HasMetadata object : TetherChart.render(values).objects()) {
-            boolean clusterScoped = object instanceof ClusterRole || object instanceof ClusterRoleBinding;
+            boolean clusterScoped = object instanceof ClusterRole || object instanceof ClusterRoleBinding
+                    || object instanceof io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
             String namespace = object.getMetadata().getNamespace();
             if (clusterScoped) {
                 assertThat(namespace).as("%s is cluster-scoped", object.getKind()).isNull();
