@@ -5,6 +5,7 @@ import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeCredentialStatus.KeySource;
 import dev.tether.api.v1alpha1.Patterns;
 import dev.tether.nodeapi.BootReport;
+import dev.tether.operator.EventRecorder;
 import dev.tether.operator.Names;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
@@ -17,8 +18,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code POST boot-report}: the node's root is ready. Writes {@code status.lastBoot} (digest, key source,
- * phase timings, root image fetch counts, the tethered agent's memory) and, when the key came from the TPM, {@code status.apiKey.issuedVia},
- * in one status edit.
+ * phase timings, root image fetch counts, the tethered agent's memory) and, when the key came from the TPM,
+ * {@code status.apiKey.issuedVia}, in one status edit; then the boot's events ({@link BootEvents}).
  */
 final class BootReportEndpoint implements Endpoint {
     private static final Pattern DIGEST = Pattern.compile(Patterns.DIGEST);
@@ -27,10 +28,12 @@ final class BootReportEndpoint implements Endpoint {
 
     private final KubernetesClient client;
     private final Clock clock;
+    private final EventRecorder events;
 
     BootReportEndpoint(KubernetesClient client, Clock clock) {
         this.client = client;
         this.clock = clock;
+        this.events = new EventRecorder(client);
     }
 
     @Override
@@ -50,7 +53,7 @@ final class BootReportEndpoint implements Endpoint {
         lastBoot.phaseMillis = report.phaseMillis() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(report.phaseMillis());
         lastBoot.fetch = report.fetch() == null ? null : fetch(report.fetch());
         lastBoot.agentMemory = report.agentMemory() == null ? null : agentMemory(report.agentMemory());
-        client.resources(NodeCredential.class).inNamespace(context.namespace()).withName(context.credentialName()).editStatus(c -> {
+        var booted = client.resources(NodeCredential.class).inNamespace(context.namespace()).withName(context.credentialName()).editStatus(c -> {
             var status = c.getStatus() == null ? new NodeCredentialStatus() : c.getStatus();
             status.lastBoot = lastBoot;
             if (source == KeySource.TPM) {
@@ -61,6 +64,7 @@ final class BootReportEndpoint implements Endpoint {
             c.setStatus(status);
             return c;
         });
+        BootEvents.record(events, booted, report.method(), lastBoot);
         return Reply.noContent();
     }
 

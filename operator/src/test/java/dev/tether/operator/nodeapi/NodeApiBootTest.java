@@ -93,6 +93,12 @@ class NodeApiBootTest extends NodeApiTestBase {
         assertThat(lastBoot.phaseMillis).containsEntry("mount", 2400L);
         assertThat(status("node-001").apiKey.issuedVia).isEqualTo(KeySource.TPM);
         assertThat(lastBoot.fetch).as("the report had no fetch counts").isNull();
+        assertThat(events("node-001")).singleElement().satisfies(event -> {
+            assertThat(event.getType()).isEqualTo("Normal");
+            assertThat(event.getReason()).isEqualTo("Booted");
+            assertThat(event.getNote()).isEqualTo("Booted aaaaaaaaaaaa (tethered, key from the TPM) in 3.7s: tpm 0.2s, network 1.0s,"
+                    + " mount 2.4s, switch-root 0.1s.");
+        });
     }
 
     @Test
@@ -108,5 +114,33 @@ class NodeApiBootTest extends NodeApiTestBase {
         var fetch = status("node-001").lastBoot.fetch;
         assertThat(List.of(fetch.requests, fetch.hedges, fetch.edgeFailures, fetch.integrityFailures, fetch.bytes))
                 .containsExactly(412L, 9L, 3L, 1L, 1717986918L);
+        assertThat(events("node-001")).extracting(e -> e.getType() + " " + e.getReason())
+                .containsExactlyInAnyOrder("Normal Booted", "Warning BootFetchFailures");
+        assertThat(events("node-001")).filteredOn(e -> e.getType().equals("Warning")).singleElement()
+                .satisfies(e -> assertThat(e.getNote()).contains("1 answer from edges failed verification").contains("3 requests to edges failed"));
+    }
+
+    @Test
+    void aCleanFetchRaisesNoWarning() throws Exception {
+        create(credential("node-001", "compute", Arming.ONCE));
+        String key = fetchKey("node-001");
+
+        var response = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key, "{\"digest\":\"" + DIGEST + "\","
+                + "\"method\":\"tethered\",\"keySource\":\"network\",\"phaseMillis\":{},"
+                + "\"fetch\":{\"requests\":40,\"hedges\":2,\"edgeFailures\":0,\"integrityFailures\":0,\"bytes\":41943040}}");
+
+        assertThat(response.status()).as(response.text()).isEqualTo(204);
+        assertThat(events("node-001")).singleElement().satisfies(e -> {
+            assertThat(e.getReason()).isEqualTo("Booted");
+            assertThat(e.getNote()).isEqualTo("Booted aaaaaaaaaaaa (tethered, key from the network).");
+        });
+    }
+
+    /** The events recorded on the node's credential (the key fetch before the boot records none). */
+    private List<io.fabric8.kubernetes.api.model.events.v1.Event> events(String credential) {
+        return harness.client.events().v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+                .filter(e -> credential.equals(e.getRegarding().getName()) && "NodeCredential".equals(e.getRegarding().getKind()))
+                .filter(e -> e.getReason().startsWith("Boot"))
+                .toList();
     }
 }
