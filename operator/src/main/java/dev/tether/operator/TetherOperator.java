@@ -91,7 +91,7 @@ public final class TetherOperator implements AutoCloseable {
                 o.settingNamespaces(config.watchNamespaces());
             }
         };
-        operator.register(new DisklessImageReconciler(config, new ImageUsage(config.watchNamespaces()), origin), namespaces::accept);
+        operator.register(new DisklessImageReconciler(config, new ImageUsage(config.watchNamespaces()), origin, metrics), namespaces::accept);
         operator.register(new NodeProfileReconciler(config, trust.clusterCa().certificatePem()), namespaces::accept);
         operator.register(new NodeCredentialReconciler(credentials), namespaces::accept);
     }
@@ -248,12 +248,28 @@ public final class TetherOperator implements AutoCloseable {
         var config = OperatorConfig.fromEnvironment(System.getenv());
         var client = new KubernetesClientBuilder().build();
         var metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        bindProcessMetrics(metrics);
         var tether = new TetherOperator(client, config, metrics);
         tether.start();
         tether.startNodeApi(new InetSocketAddress(config.nodeApi().port()));
         serveHealth(tether, Integer.parseInt(System.getenv().getOrDefault("TETHER_HEALTH_PORT", "8081")));
         serveMetrics(metrics, Integer.parseInt(System.getenv().getOrDefault("TETHER_METRICS_PORT", "8082")));
         LOG.info("Tether operator started (builder image {}, origin {})", config.builderImage(), config.originUrl());
+    }
+
+    /** The JVM's memory, GC, threads, classes and CPU, and {@code tether_build_info} naming the running version. */
+    static void bindProcessMetrics(MeterRegistry metrics) {
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(metrics);
+        new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(metrics);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(metrics);
+        new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(metrics);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(metrics);
+        new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(metrics);
+        String version = java.util.Objects.requireNonNullElse(TetherOperator.class.getPackage().getImplementationVersion(), "unknown");
+        io.micrometer.core.instrument.Gauge.builder("tether.build.info", () -> 1)
+                .description("Always 1; the labels name the running Tether version and component")
+                .tags("version", version, "component", "operator", "java", Runtime.version().toString())
+                .register(metrics);
     }
 
     private static void serveHealth(TetherOperator tether, int port) throws IOException {

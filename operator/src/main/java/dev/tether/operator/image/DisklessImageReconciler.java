@@ -59,11 +59,18 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
     private final OperatorConfig config;
     private final ImageUsage usage;
     private final OriginClient origin;
+    private final BuildMetrics buildMetrics;
 
     public DisklessImageReconciler(OperatorConfig config, ImageUsage usage, OriginClient origin) {
+        this(config, usage, origin, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    }
+
+    /** @param metrics where finished builds are counted and timed ({@link BuildMetrics}) */
+    public DisklessImageReconciler(OperatorConfig config, ImageUsage usage, OriginClient origin, io.micrometer.core.instrument.MeterRegistry metrics) {
         this.config = config;
         this.usage = usage;
         this.origin = origin;
+        this.buildMetrics = new BuildMetrics(metrics);
     }
 
     @Override
@@ -161,7 +168,10 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         }
         switch (outcome) {
             case BuildOutcome.Running running -> status.phase = Phase.BUILDING;
-            case BuildOutcome.Succeeded succeeded -> publish(image, build, succeeded.result(), events);
+            case BuildOutcome.Succeeded succeeded -> {
+                publish(image, build, succeeded.result(), events);
+                buildMetrics.finished(image, true, Duration.ofSeconds(status.buildSeconds));
+            }
             case BuildOutcome.Failed failed -> {
                 build.state = BuildState.FAILED;
                 build.finishedAt = now();
@@ -170,6 +180,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 status.buildLog = "kubectl logs -n " + ns + " job/" + build.jobName;
                 setCondition(status, DisklessImageStatus.BUILT, false, "BuildFailed", failed.reason(), build.generation);
                 events.record(image, Type.Warning, "BuildFailed", "Build of generation " + build.generation + " failed: " + failed.reason());
+                buildMetrics.finished(image, false, Duration.between(Instant.parse(build.startedAt), Instant.parse(build.finishedAt)));
             }
         }
     }

@@ -8,6 +8,7 @@ import dev.tether.nodeapi.BootReport;
 import dev.tether.operator.EventRecorder;
 import dev.tether.operator.Names;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
@@ -19,7 +20,8 @@ import java.util.regex.Pattern;
 /**
  * {@code POST boot-report}: the node's root is ready. Writes {@code status.lastBoot} (digest, key source,
  * phase timings, root image fetch counts, the tethered agent's memory) and, when the key came from the TPM,
- * {@code status.apiKey.issuedVia}, in one status edit; then the boot's events ({@link BootEvents}).
+ * {@code status.apiKey.issuedVia}, in one status edit; then the boot's events ({@link BootEvents}) and metrics
+ * ({@link BootMetrics}).
  */
 final class BootReportEndpoint implements Endpoint {
     private static final Pattern DIGEST = Pattern.compile(Patterns.DIGEST);
@@ -29,11 +31,13 @@ final class BootReportEndpoint implements Endpoint {
     private final KubernetesClient client;
     private final Clock clock;
     private final EventRecorder events;
+    private final BootMetrics metrics;
 
-    BootReportEndpoint(KubernetesClient client, Clock clock) {
+    BootReportEndpoint(KubernetesClient client, Clock clock, MeterRegistry metrics) {
         this.client = client;
         this.clock = clock;
         this.events = new EventRecorder(client);
+        this.metrics = new BootMetrics(metrics);
     }
 
     @Override
@@ -65,6 +69,7 @@ final class BootReportEndpoint implements Endpoint {
             return c;
         });
         BootEvents.record(events, booted, report.method(), lastBoot);
+        metrics.record(context.namespace(), booted.getSpec().profile, report.method(), lastBoot);
         return Reply.noContent();
     }
 

@@ -47,7 +47,7 @@ public final class NodeApiService {
                 NodeApi.BOOT_CONFIG, new BootConfigEndpoint(client, profiles, signer.caPublicKey()),
                 NodeApi.IMAGE_KEY, new ImageKeyEndpoint(client, profiles),
                 NodeApi.HOST_CERTIFICATES, new HostCertificatesEndpoint(client, profiles, signer, settings.sshPrincipals(), events, clock),
-                NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock));
+                NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock, metrics));
     }
 
     MeterRegistry metrics() {

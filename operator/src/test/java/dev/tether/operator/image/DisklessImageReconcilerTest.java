@@ -89,6 +89,8 @@ class DisklessImageReconcilerTest {
         assertThat(Condition.find(status.conditions, "Published").isTrue()).isTrue();
         assertThat(status.observedGeneration).isEqualTo(1L);
         assertThat(events("bookworm")).anySatisfy(note -> assertThat(note).contains("Published version " + DIGEST_A));
+        assertThat(harness.operator().metrics().get("tether.image.build.duration").tags("outcome", "succeeded", "namespace", NAMESPACE)
+                .timer().totalTime(java.util.concurrent.TimeUnit.SECONDS)).as("the builder's own figure").isEqualTo(312.0);
     }
 
     @Test
@@ -107,6 +109,7 @@ class DisklessImageReconcilerTest {
         assertThat(status.build.failure).contains("Unable to locate package no-such-package");
         assertThat(status.digest).isNull();
         assertThat(events("broken")).anySatisfy(note -> assertThat(note).contains("failed"));
+        assertThat(harness.operator().metrics().get("tether.image.build.duration").tags("outcome", "failed").timer().count()).isEqualTo(1);
     }
 
     @Test

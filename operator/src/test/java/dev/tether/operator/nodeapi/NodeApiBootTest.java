@@ -10,6 +10,7 @@ import dev.tether.nodeapi.BootConfiguration;
 import dev.tether.nodeapi.NodeApi;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** A node's boot as the node API sees it: configuration, image key, boot report. */
@@ -114,6 +115,14 @@ class NodeApiBootTest extends NodeApiTestBase {
         var fetch = status("node-001").lastBoot.fetch;
         assertThat(List.of(fetch.requests, fetch.hedges, fetch.edgeFailures, fetch.integrityFailures, fetch.bytes))
                 .containsExactly(412L, 9L, 3L, 1L, 1717986918L);
+        var metrics = harness.operator().metrics();
+        assertThat(metrics.get("tether.boot.duration").tags("profile", "compute", "method", "untethered").timer().totalTime(TimeUnit.MILLISECONDS))
+                .isEqualTo(5200.0);
+        assertThat(metrics.get("tether.boot.phase.duration").tags("profile", "compute", "phase", "image").timer().count()).isEqualTo(1);
+        assertThat(metrics.get("tether.boot.fetch.bytes").tags("profile", "compute").counter().count()).isEqualTo(1717986918.0);
+        assertThat(metrics.get("tether.boot.fetch.hedges").counter().count()).isEqualTo(9.0);
+        assertThat(metrics.get("tether.boot.fetch.edge.failures").counter().count()).isEqualTo(3.0);
+        assertThat(metrics.get("tether.boot.fetch.integrity.failures").counter().count()).isEqualTo(1.0);
         assertThat(events("node-001")).extracting(e -> e.getType() + " " + e.getReason())
                 .containsExactlyInAnyOrder("Normal Booted", "Warning BootFetchFailures");
         assertThat(events("node-001")).filteredOn(e -> e.getType().equals("Warning")).singleElement()
