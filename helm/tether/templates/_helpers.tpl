@@ -136,15 +136,12 @@ two modes can never grant different things.
 - apiGroups: [""]
   resources: ["configmaps", "services"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-# Builder pods are read for their termination message (the build result) and edge pods for
-# readiness; the operator never creates pods directly, Jobs and DaemonSets do.
+# Builder pods are read for their termination message (the build result, and a failed build's last
+# lines, which go into the DisklessImage's status: no pods/log needed) and edge pods for readiness;
+# the operator never creates pods directly, Jobs and DaemonSets do.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
-# The last lines of a failed build's log go into the DisklessImage's status.
-- apiGroups: [""]
-  resources: ["pods/log"]
-  verbs: ["get"]
 # Events on the Tether resources tell the administrator what happened (core API, used by
 # older client paths) ...
 - apiGroups: [""]
@@ -154,7 +151,9 @@ two modes can never grant different things.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
-# One builder Job per image build; finished Jobs are deleted once their result is recorded.
+# One builder Job per image build. The operator deletes a running one when a newer spec supersedes
+# it; Kubernetes removes finished ones a day after they end (ttlSecondsAfterFinished), once their
+# log has had time to be read.
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["get", "list", "watch", "create", "delete"]

@@ -29,7 +29,6 @@ class RbacTest {
             rule("tether.dev", "disklessimages/finalizers,nodeprofiles/finalizers,nodecredentials/finalizers", "update"),
             rule("", "secrets,configmaps,services", "get,list,watch,create,update,patch,delete"),
             rule("", "pods", "get,list,watch"),
-            rule("", "pods/log", "get"),
             rule("", "events", "create,patch"),
             rule("events.k8s.io", "events", "create,patch"),
             rule("batch", "jobs", "get,list,watch,create,delete"),

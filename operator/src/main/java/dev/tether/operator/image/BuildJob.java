@@ -25,6 +25,9 @@ import java.util.Map;
  * encrypts and publishes the image, then reports its result as the pod's termination message.
  */
 public final class BuildJob {
+    /** How long a finished builder Job stays for its log to be read (ttlSecondsAfterFinished). */
+    static final int FINISHED_JOB_TTL_SECONDS = 24 * 3600;
+
     public static final String CONTAINER = "builder";
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -109,6 +112,9 @@ public final class BuildJob {
                 // A build is long and its failure is reported, not retried blindly: a new spec retries.
                 .withBackoffLimit(0)
                 .withActiveDeadlineSeconds(parseDuration(builder.timeout).toSeconds())
+                // Kubernetes removes the finished Job (and its pod and log) a day later: time enough to read the log
+                // that status.buildLog names; the result is in status long before.
+                .withTtlSecondsAfterFinished(FINISHED_JOB_TTL_SECONDS)
                 .withNewTemplate()
                 .withNewMetadata()
                 .addToLabels(labels(image, generation))

@@ -1,6 +1,7 @@
 package dev.tether.operator.image;
 
 import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.DisklessImageStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -10,13 +11,23 @@ import java.time.Duration;
  * histogram: {@code tether_image_build_duration_seconds} (its {@code _count} counts the builds).
  */
 final class BuildMetrics {
+    /** Builds recently counted: a reconciliation that starts from a cache older than the status it wrote sees the same end again. */
+    private final java.util.Set<String> counted = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, Boolean> eldest) {
+            return size() > 4096;
+        }
+    });
     private final MeterRegistry metrics;
 
     BuildMetrics(MeterRegistry metrics) {
         this.metrics = metrics;
     }
 
-    void finished(DisklessImage image, boolean succeeded, Duration took) {
+    synchronized void finished(DisklessImage image, DisklessImageStatus.Build build, boolean succeeded, Duration took) {
+        if (!counted.add(image.getMetadata().getUid() + "/" + build.generation + "/" + build.jobName)) {
+            return;
+        }
         Timer.builder("tether.image.build.duration")
                 .description("Wall time of finished image builds")
                 .tags("namespace", image.getMetadata().getNamespace(), "outcome", succeeded ? "succeeded" : "failed")

@@ -170,7 +170,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             case BuildOutcome.Running running -> status.phase = Phase.BUILDING;
             case BuildOutcome.Succeeded succeeded -> {
                 publish(image, build, succeeded.result(), events);
-                buildMetrics.finished(image, true, Duration.ofSeconds(status.buildSeconds));
+                buildMetrics.finished(image, build, true, Duration.ofSeconds(status.buildSeconds));
             }
             case BuildOutcome.Failed failed -> {
                 build.state = BuildState.FAILED;
@@ -180,7 +180,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 status.buildLog = "kubectl logs -n " + ns + " job/" + build.jobName;
                 setCondition(status, DisklessImageStatus.BUILT, false, "BuildFailed", failed.reason(), build.generation);
                 events.record(image, Type.Warning, "BuildFailed", "Build of generation " + build.generation + " failed: " + failed.reason());
-                buildMetrics.finished(image, false, Duration.between(Instant.parse(build.startedAt), Instant.parse(build.finishedAt)));
+                buildMetrics.finished(image, build, false, Duration.between(Instant.parse(build.startedAt), Instant.parse(build.finishedAt)));
             }
         }
     }

@@ -54,6 +54,7 @@ class DisklessImageReconcilerTest {
                 .containsSequence("--origin", "http://127.0.0.1:9")
                 .containsSequence("--result-file", "/dev/termination-log");
         assertThat(container.getSecurityContext().getPrivileged()).isTrue();
+        assertThat(job.getSpec().getTtlSecondsAfterFinished()).as("Kubernetes removes the finished Job a day later").isEqualTo(86400);
         assertThat(job.getSpec().getTemplate().getSpec().getVolumes())
                 .anySatisfy(v -> assertThat(v.getSecret() != null && "bookworm-key-g1".equals(v.getSecret().getSecretName())).isTrue());
         assertThat(harness.client.configMaps().inNamespace(NAMESPACE).withName("bookworm-build-g1-spec").get().getData().get("spec.json"))
