@@ -74,7 +74,7 @@ public final class EdgeServer implements AutoCloseable {
         for (String peer : c.peerUrls()) {
             sources.add(new FillSource(peer, true));
         }
-        ServerMetrics metrics = new ServerMetrics();
+        ServerMetrics metrics = new ServerMetrics("edge");
         EdgeCache cache = EdgeCache.open(c.cacheDir(), c.quotaBytes(), sources, c.fill(), metrics, c.clock());
         ServerRuntime runtime = new ServerRuntime(c.ioThreads());
         try {

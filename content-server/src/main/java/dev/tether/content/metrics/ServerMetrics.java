@@ -37,6 +37,12 @@ public final class ServerMetrics {
     private final Counter cacheVerifiedFailed;
 
     public ServerMetrics() {
+        this("content-server");
+    }
+
+    /** @param component origin or edge: {@code tether_build_info}'s component label */
+    public ServerMetrics(String component) {
+        bindProcessMetrics(component);
         bytesSent = Counter.builder("tether.http.sent.bytes").description("Response body bytes sent").register(registry);
         Gauge.builder("tether.http.connections.open", openConnections, AtomicInteger::get)
                 .description("Open HTTP connections").register(registry);
@@ -60,6 +66,21 @@ public final class ServerMetrics {
                 .description("Prefetch requests refused with 429 because the queue was full").register(registry);
         cacheVerifiedOk = verifications("ok");
         cacheVerifiedFailed = verifications("failed");
+    }
+
+    /** The JVM's memory, GC, threads, classes and CPU, and {@code tether_build_info} naming the running version. */
+    private void bindProcessMetrics(String component) {
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
+        String version = java.util.Objects.requireNonNullElse(ServerMetrics.class.getPackage().getImplementationVersion(), "unknown");
+        Gauge.builder("tether.build.info", () -> 1)
+                .description("Always 1; the labels name the running Tether version and component")
+                .tags("version", version, "component", component, "java", Runtime.version().toString())
+                .register(registry);
     }
 
     private Counter verifications(String result) {

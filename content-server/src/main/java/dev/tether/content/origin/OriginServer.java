@@ -51,7 +51,7 @@ public final class OriginServer implements AutoCloseable {
     public static OriginServer start(Config c) throws IOException {
         BlobStore store = BlobStore.open(c.storeDir());
         BlobClaims claims = BlobClaims.open(c.storeDir(), c.token().clock());
-        ServerMetrics metrics = new ServerMetrics();
+        ServerMetrics metrics = new ServerMetrics("origin");
         ServerRuntime runtime = new ServerRuntime(c.ioThreads());
         try {
             ExecutorService commits = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("upload-commit-", 0).daemon().factory());
