@@ -60,6 +60,22 @@ class MonitoringTest {
         assertThat(ruleSpec).isEqualTo(YAML.readTree(RULES.toFile()));
     }
 
+    /** Its queries are run against a real Prometheus by the operator's DashboardQueriesTest. */
+    @Test
+    void theDashboardIsAConfigMapForGrafanasSidecar() throws Exception {
+        assertThat(TetherChart.render().all(io.fabric8.kubernetes.api.model.ConfigMap.class))
+                .noneMatch(c -> c.getMetadata().getName().endsWith("-dashboard"));
+        var dashboard = TetherChart.render("monitoring: {grafanaDashboard: {enabled: true}}")
+                .all(io.fabric8.kubernetes.api.model.ConfigMap.class).stream()
+                .filter(c -> c.getMetadata().getName().equals("tether-dashboard")).findFirst().orElseThrow();
+        assertThat(dashboard.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+        var json = new ObjectMapper().readTree(dashboard.getData().get("tether-dashboard.json"));
+        assertThat(json).isEqualTo(new ObjectMapper().readTree(TetherChart.DIRECTORY.resolve("files/grafana/tether-dashboard.json").toFile()));
+        assertThat(json.path("panels")).extracting(p -> p.path("title").asText())
+                .contains("Boots per minute", "Boot phases (mean seconds per boot)", "Bytes read per boot", "Edge throughput",
+                        "Edge cache hit ratio");
+    }
+
     @Test
     void theAlertsPassPromtoolsCheckAndTheirUnitTests() throws Exception {
         boolean present = Files.isExecutable(Path.of("/usr/bin/promtool"));

@@ -10,7 +10,7 @@ import java.time.Duration;
  * Finished image builds by outcome ({@code succeeded}, {@code failed}) and namespace, with their wall time, as a
  * histogram: {@code tether_image_build_duration_seconds} (its {@code _count} counts the builds).
  */
-final class BuildMetrics {
+public final class BuildMetrics {
     /** Builds recently counted: a reconciliation that starts from a cache older than the status it wrote sees the same end again. */
     private final java.util.Set<String> counted = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
         @Override
@@ -20,11 +20,11 @@ final class BuildMetrics {
     });
     private final MeterRegistry metrics;
 
-    BuildMetrics(MeterRegistry metrics) {
+    public BuildMetrics(MeterRegistry metrics) {
         this.metrics = metrics;
     }
 
-    synchronized void finished(DisklessImage image, DisklessImageStatus.Build build, boolean succeeded, Duration took) {
+    public synchronized void finished(DisklessImage image, DisklessImageStatus.Build build, boolean succeeded, Duration took) {
         if (!counted.add(image.getMetadata().getUid() + "/" + build.generation + "/" + build.jobName)) {
             return;
         }
