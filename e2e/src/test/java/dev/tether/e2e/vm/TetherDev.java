@@ -34,6 +34,10 @@ public final class TetherDev {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("timeline")) {
+            timeline(args);
+            return;
+        }
         if (args.length == 0 || !args[0].equals("up")) {
             usage("");
         }
@@ -119,10 +123,7 @@ public final class TetherDev {
         var check = vm.sshWhenReady(sshKey.privateKey(), "findmnt -n -o FSTYPE,SOURCE /; uptime", Duration.ofMinutes(5));
         step(6, String.format("%s is up after %ds: %s", NODE, Duration.between(start, Instant.now()).toSeconds(), check.output().strip().replace('\n', ';')));
         var credential = cluster.credential(ImageCache.NAMESPACE, NODE);
-        if (credential.getStatus() != null && credential.getStatus().lastBoot != null) {
-            System.out.println("  NodeCredential " + NODE + ": key via " + credential.getStatus().lastBoot.keySource + ", armed="
-                    + credential.getStatus().armed + ", boot phases (ms) " + credential.getStatus().lastBoot.phaseMillis);
-        }
+        System.out.print(BootTimeline.render(credential).indent(2));
         System.out.println();
         System.out.println("Log in (the host key is checked against the cluster's SSH CA only):");
         System.out.println("  " + String.join(" ", vm.sshCommand(sshKey.privateKey())));
@@ -179,11 +180,43 @@ public final class TetherDev {
         System.out.printf("%n[%d/%d] %s%n", n, STEPS, what);
     }
 
+    /** {@code timeline [--kubeconfig FILE] [-n NAMESPACE] NODE...}: each node's last boot as bars, from its NodeCredential. */
+    private static void timeline(String[] args) {
+        String namespace = "default";
+        Path kubeconfig = null;
+        var nodes = new java.util.ArrayList<String>();
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "--kubeconfig" -> kubeconfig = Path.of(args[++i]);
+                case "-n", "--namespace" -> namespace = args[++i];
+                default -> nodes.add(args[i]);
+            }
+        }
+        if (nodes.isEmpty()) {
+            usage("timeline needs the name of a NodeCredential");
+        }
+        var builder = new io.fabric8.kubernetes.client.KubernetesClientBuilder();
+        if (kubeconfig != null) {
+            try {
+                builder.withConfig(io.fabric8.kubernetes.client.Config.fromKubeconfig(Files.readString(kubeconfig)));
+            } catch (java.io.IOException e) {
+                usage("cannot read " + kubeconfig + ": " + e.getMessage());
+            }
+        }
+        try (var client = builder.build()) {
+            for (String node : nodes) {
+                var credential = client.resources(dev.tether.api.v1alpha1.NodeCredential.class).inNamespace(namespace).withName(node).get();
+                System.out.print(credential == null ? node + ": no NodeCredential in namespace " + namespace + "\n" : BootTimeline.render(credential));
+            }
+        }
+    }
+
     private static void usage(String problem) {
         if (!problem.isEmpty()) {
             System.err.println("tether-dev: " + problem);
         }
         System.err.println("usage: ./tether-dev up [--untethered] [--kubeconfig FILE]");
+        System.err.println("       ./tether-dev timeline [--kubeconfig FILE] [-n NAMESPACE] NODE...   (a node's last boot, phase by phase)");
         System.exit(2);
     }
 }
