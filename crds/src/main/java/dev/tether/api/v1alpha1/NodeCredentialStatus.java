@@ -76,7 +76,7 @@ public class NodeCredentialStatus {
         @JsonPropertyDescription("How the agent read the root image from the edges, as far as it knew at the report; absent if it did "
                 + "not say.")
         public Fetch fetch;
-        /** What the agent that serves a tethered root costs this node's memory; absent when no agent stays. */
+        @JsonPropertyDescription("What the agent that serves a tethered root costs this node's memory; absent when no agent stays.")
         public AgentMemory agentMemory;
     }
 
@@ -86,17 +86,17 @@ public class NodeCredentialStatus {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class AgentMemory {
-        /** Anonymous memory plus the files kept in RAM: what the node cannot use while the agent runs. */
+        @JsonPropertyDescription("Anonymous memory plus the files kept in RAM: what the node cannot use while the agent runs.")
         public Long totalBytes;
-        /** Resident anonymous memory: heap, chunk cache, metaspace, compiled code, stacks. */
+        @JsonPropertyDescription("Resident anonymous memory: heap, chunk cache, metaspace, compiled code, stacks.")
         public Long anonymousBytes;
-        /** The agent's runtime and jar, which stay in RAM after the switch to the real root. */
+        @JsonPropertyDescription("The agent's runtime and jar, which stay in RAM after the switch to the real root.")
         public Long fileBytes;
-        /** The bound of the decrypted chunk cache. */
+        @JsonPropertyDescription("The bound of the decrypted chunk cache.")
         public Long chunkCacheBytes;
-        /** The Java heap's bound. */
+        @JsonPropertyDescription("The Java heap's bound.")
         public Long heapMaxBytes;
-        /** The bound of direct memory, where the chunk cache and the chunks in flight live. */
+        @JsonPropertyDescription("The bound of direct memory, where the chunk cache and the chunks in flight live.")
         public Long directMaxBytes;
     }
 
