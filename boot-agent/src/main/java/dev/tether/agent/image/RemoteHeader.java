@@ -11,10 +11,10 @@ import java.util.List;
 /**
  * Fetches the container's header from the edges and holds it to what the manifest pins, before any chunk is
  * read: the chunks are verified against this header, so a header of the edge's own choosing (an unencrypted
- * one in place of the encrypted image) would have the edge's own chunks verify. A header that fails its
- * checksum, or disagrees with the size the edge serves, counts as that edge's failure, like a damaged chunk;
- * one that is well formed but not the pinned one is a {@link ForeignImageException}: the edge is not asked
- * again, another is, and when none serves the pinned header the read stops.
+ * one in place of the encrypted image) would have the edge's own chunks verify. One that is well formed but not
+ * the pinned one is a {@link ForeignImageException}: the edge is not asked again, another is, and when none
+ * serves the pinned header the read stops. A header that fails its checksum, or is the pinned one but disagrees
+ * with the size the edge serves, counts as that edge's failure, like a damaged chunk.
  */
 public final class RemoteHeader {
     private RemoteHeader() {
@@ -29,10 +29,9 @@ public final class RemoteHeader {
     public static ImageHeader fetch(ChunkFetcher fetcher, RootImagePin pin, ImageKey key) throws IOException {
         return fetcher.fetch(0, ImageHeader.SIZE, 0, "the header", body -> {
             ImageHeader header = ImageHeader.decode(body.bytes());
-            if (body.blobSize() >= 0 && body.blobSize() != header.containerSize()) {
-                throw new ImageFormatException("the edge serves " + body.blobSize() + " bytes but the header describes "
-                        + header.containerSize());
-            }
+            // A well-formed header that is not the pinned one is another image's, whatever size the edge serves
+            // it at: asked first, so a foreign header written over the start of a genuine copy stops the read
+            // instead of being waited out as damage.
             List<String> differences = new ArrayList<>();
             if (pin != null) {
                 differences.addAll(pin.differences(header));
@@ -41,6 +40,10 @@ public final class RemoteHeader {
             }
             if (!differences.isEmpty()) {
                 throw new ForeignImageException(String.join(", ", differences));
+            }
+            if (body.blobSize() >= 0 && body.blobSize() != header.containerSize()) {
+                throw new ImageFormatException("the edge serves " + body.blobSize() + " bytes but the header describes "
+                        + header.containerSize());
             }
             return header;
         });

@@ -81,6 +81,20 @@ class ForeignImageTest {
     }
 
     @Test
+    void aForeignHeaderWrittenOverTheStartOfTheGenuineCopyStopsTheReadInsteadOfBeingWaitedOut() throws Exception {
+        // The genuine container's size, so the edge serves it at the size the genuine one has: the header is
+        // judged against the pin before the size, or the read would wait for a "damaged" copy to be repaired.
+        byte[] unencrypted = container(ImageOptions.unencrypted());
+        byte[] tampered = Files.readAllBytes(image.container);
+        System.arraycopy(unencrypted, 0, tampered, 0, Math.min(unencrypted.length, tampered.length));
+        try (FakeEdge forged = new FakeEdge(tampered, FakeEdge.Behaviour.GOOD, 0)) {
+            assertThatThrownBy(() -> RemoteRootImage.open(List.of(forged.url()), pin, image.key, settings()))
+                    .isInstanceOf(ForeignImageException.class)
+                    .hasMessageContaining(forged.url() + ": cipher NONE+SHA-256 where the manifest pins AES-256-GCM");
+        }
+    }
+
+    @Test
     void aRealEdgeWhoseCachedCopyWasReplacedServesTheGenuineImageAgain() throws Exception {
         try (TestEdges edges = TestEdges.start(dir, image.container, 1)) {
             edges.fillAll();
