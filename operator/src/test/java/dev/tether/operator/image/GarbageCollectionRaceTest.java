@@ -5,9 +5,6 @@ import static dev.tether.operator.OperatorHarness.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.api.v1alpha1.DisklessImage;
-import dev.tether.content.http.HttpSettings;
-import dev.tether.content.origin.OriginServer;
-import dev.tether.content.store.BearerToken;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.Manifest;
 import dev.tether.imgutil.publish.Publisher;
@@ -19,7 +16,6 @@ import dev.tether.origin.GrantKey;
 import dev.tether.origin.UploadGrant;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,13 +24,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,31 +38,11 @@ import org.junit.jupiter.api.io.TempDir;
  * collection's DELETE (409), the old version stays in status until a later collection finds the blob referenced by the
  * new version, and the new version is published with every blob on the origin.
  */
-class GarbageCollectionRaceTest {
-    static final String TOKEN = "origin-token-for-tests";
+class GarbageCollectionRaceTest extends WithOriginTestBase {
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir
-    Path store;
-    @TempDir
     Path work;
-    OriginServer origin;
-    OperatorHarness harness;
-    String originUrl;
-
-    @BeforeEach
-    void start() throws Exception {
-        origin = OriginServer.start(new OriginServer.Config(store, BearerToken.of(TOKEN),
-                new InetSocketAddress("127.0.0.1", 0), null, HttpSettings.defaults(), 1));
-        originUrl = "http://127.0.0.1:" + origin.port();
-        harness = new OperatorHarness(originUrl, TOKEN);
-    }
-
-    @AfterEach
-    void stop() {
-        harness.close();
-        origin.close();
-    }
 
     @Test
     void aBlobABuildFoundOnTheOriginSurvivesAnotherImagesCollectionAndItsVersionIsPublishedWhole() throws Exception {

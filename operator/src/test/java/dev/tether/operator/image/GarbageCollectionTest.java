@@ -7,53 +7,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
-import dev.tether.content.http.HttpSettings;
-import dev.tether.content.origin.OriginServer;
-import dev.tether.content.store.BearerToken;
 import dev.tether.operator.BuilderJobs;
-import dev.tether.operator.OperatorHarness;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Old versions leave the origin once nothing needs them: a real origin (the content server) holds
  * the blobs, the operator deletes through its API, and blobs that another version shares stay.
  */
-class GarbageCollectionTest {
-    static final String TOKEN = "origin-token-for-tests";
+class GarbageCollectionTest extends WithOriginTestBase {
     static final HttpClient HTTP = HttpClient.newHttpClient();
-
-    @TempDir
-    Path store;
-    OriginServer origin;
-    OperatorHarness harness;
-    String originUrl;
-
-    @BeforeEach
-    void start() throws Exception {
-        origin = OriginServer.start(new OriginServer.Config(store, BearerToken.of(TOKEN),
-                new InetSocketAddress("127.0.0.1", 0), null, HttpSettings.defaults(), 1));
-        originUrl = "http://127.0.0.1:" + origin.port();
-        harness = new OperatorHarness(originUrl, TOKEN);
-    }
-
-    @AfterEach
-    void stop() {
-        harness.close();
-        origin.close();
-    }
 
     @Test
     void versionsBeyondTheRetainedCountAreRemovedUnlessPinnedAndSharedBlobsStay() throws Exception {
