@@ -28,6 +28,8 @@ final class NewRootSsh {
     /** Debian's and Ubuntu's sshd_config read drop-ins first, with this line at the top. */
     private static final Pattern INCLUDE = Pattern.compile("(?i)\\s*Include\\s+/etc/ssh/sshd_config\\.d/\\*\\.conf\\s*");
     private static final Pattern MATCH = Pattern.compile("(?i)\\s*Match\\s.*");
+    /** A known_hosts host pattern: a name or dotted address with * and ? wildcards, no lists or negation. */
+    private static final Pattern HOST_PATTERN = Pattern.compile("[A-Za-z0-9*?._-]{1,253}");
     private static final Pattern HOST_KEY_FILE = Pattern.compile("ssh_host_.*_key(\\.pub|-cert\\.pub)?");
 
     private final Path root;
@@ -103,16 +105,26 @@ final class NewRootSsh {
         return Optional.of(config);
     }
 
-    /** {@code @cert-authority * <CA key> tether-cluster-ssh-ca} in ssh_known_hosts, replacing an earlier one. */
-    void trustCertificateAuthority(String caPublicKey) throws IOException, TrustException {
+    /**
+     * {@code @cert-authority <patterns> <CA key> tether-cluster-ssh-ca} in ssh_known_hosts, replacing an earlier one:
+     * the CA is trusted only for the host patterns the operator's principal policy lets it certify.
+     */
+    void trustCertificateAuthority(String caPublicKey, List<String> hostPatterns) throws IOException, TrustException {
         String[] parts = caPublicKey.strip().split("\\s+");
         if (parts.length < 2 || !parts[1].matches("[A-Za-z0-9+/=]+") || !parts[0].matches("[a-z0-9@.-]+")) {
             throw new TrustException("the node API sent an SSH CA public key that is not an OpenSSH key line");
         }
+        for (String pattern : hostPatterns) {
+            // known_hosts wildcard patterns; a bare * (any host) or a negation is never what the policy publishes.
+            if (!HOST_PATTERN.matcher(pattern).matches() || pattern.chars().allMatch(c -> c == '*' || c == '.')) {
+                throw new TrustException("the node API sent the SSH CA host pattern '" + NodeApiRefusal.clean(pattern)
+                        + "', which is not a known_hosts pattern for named hosts; check the operator's nodeApi.sshPrincipals");
+            }
+        }
         Path knownHosts = RootFiles.in(root, KNOWN_HOSTS);
         List<String> lines = Files.exists(knownHosts) ? new ArrayList<>(Files.readAllLines(knownHosts)) : new ArrayList<>();
         lines.removeIf(line -> line.startsWith("@cert-authority ") && line.endsWith(" " + CA_MARKER));
-        lines.add("@cert-authority * " + parts[0] + " " + parts[1] + " " + CA_MARKER);
+        lines.add("@cert-authority " + String.join(",", hostPatterns) + " " + parts[0] + " " + parts[1] + " " + CA_MARKER);
         RootFiles.write(knownHosts, String.join("\n", lines) + "\n", "rw-r--r--");
     }
 

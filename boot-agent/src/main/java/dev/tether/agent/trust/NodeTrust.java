@@ -147,8 +147,16 @@ public final class NodeTrust {
         }
         Optional<Path> sshdConfig = files.configureSshd(keys);
         String ca = certificates.caPublicKey() != null ? certificates.caPublicKey() : ssh.caPublicKey();
+        List<String> hostPatterns = certificates.knownHostsPatterns() == null ? List.of() : certificates.knownHostsPatterns();
+        if (ca != null && hostPatterns.isEmpty()) {
+            // An operator that does not say which hosts its CA certifies: trusting it for every host name would let
+            // whoever writes a NodeProfile vouch for any host (issue #13), so this node does not trust it at all.
+            console.warn("the node API named no host patterns for its SSH CA (an older operator?); the CA is not"
+                    + " trusted in /etc/ssh/ssh_known_hosts");
+            ca = null;
+        }
         if (ca != null) {
-            files.trustCertificateAuthority(ca);
+            files.trustCertificateAuthority(ca, hostPatterns);
         }
         if (ssh.authorizedKeys() != null && !ssh.authorizedKeys().isEmpty()) {
             files.authorizeRootKeys(ssh.authorizedKeys());

@@ -64,6 +64,8 @@ final class FakeNodeApi implements AutoCloseable {
     final List<BootReport> reports = new CopyOnWriteArrayList<>();
     final List<String> reportBodies = new CopyOnWriteArrayList<>();
     final List<String> requests = new CopyOnWriteArrayList<>();
+    /** What the stand-in's principal policy lets its SSH CA certify. */
+    static final List<String> KNOWN_HOSTS_PATTERNS = List.of("*.cluster.example", "10.1.*.*");
     final List<String> authorizations = new CopyOnWriteArrayList<>();
     /** The next this many requests are answered 503, as an operator being restarted behind an edge. */
     final AtomicInteger unavailable = new AtomicInteger();
@@ -197,7 +199,7 @@ final class FakeNodeApi implements AutoCloseable {
             certificates.add(Files.readString(Path.of(base + "-cert.pub")).strip());
         }
         send(exchange, 200, new HostCertificates(certificates, sshCaPublicKey(), List.of(principals.split(",")),
-                "tomorrow"));
+                "tomorrow", KNOWN_HOSTS_PATTERNS));
     }
 
     private static byte[] readBounded(InputStream in) throws IOException {

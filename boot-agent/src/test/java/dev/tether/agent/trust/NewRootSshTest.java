@@ -82,7 +82,7 @@ class NewRootSshTest {
                             + "HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub\n");
             assertThat(root.resolve("etc/ssh/sshd_config")).content().isEqualTo(DEBIAN_SSHD_CONFIG);
             assertThat(Files.readString(etcSsh.resolve("ssh_known_hosts")))
-                    .isEqualTo("@cert-authority * " + fixture.api.sshCaPublicKey().replace(" test-ssh-ca", "")
+                    .isEqualTo("@cert-authority *.cluster.example,10.1.*.* " + fixture.api.sshCaPublicKey().replace(" test-ssh-ca", "")
                             + " tether-cluster-ssh-ca\n");
             assertThat(root.resolve("root/.ssh/authorized_keys")).content().isEqualTo(ADMIN_KEY + "\n");
             assertThat(Files.getPosixFilePermissions(root.resolve("root/.ssh/authorized_keys")))
@@ -152,10 +152,10 @@ class NewRootSshTest {
                     + " && { timeout 120 $(command -v sshd) -D -e -f /etc/ssh/sshd_config -o ListenAddress=127.0.0.1 -p " + port
                     + " >/dev/null 2>" + temp.resolve("sshd.log") + " & }"
                     // Waits (bounded) for sshd to listen: a refused connection is the only answer retried.
-                    + " ; for i in $(seq 1 100); do out=$(" + ssh + " -o HostKeyAlias=n1 root@127.0.0.1 true 2>&1);"
+                    + " ; for i in $(seq 1 100); do out=$(" + ssh + " -o HostKeyAlias=n1.cluster.example root@127.0.0.1 true 2>&1);"
                     + " case \"$out\" in *'Connection refused'*) sleep 0.1 ;; *) break ;; esac; done"
                     + " ; echo \"AS-N1: $out\""
-                    + " ; echo \"AS-OTHER: $(" + ssh + " -o HostKeyAlias=other-host root@127.0.0.1 true 2>&1)\""
+                    + " ; echo \"AS-OTHER: $(" + ssh + " -o HostKeyAlias=other-host.cluster.example root@127.0.0.1 true 2>&1)\""
                     + " ; true";
             // In a PID namespace of its own: when the script (its PID 1) ends, the kernel ends sshd with it.
             String output = HostKeyTest.run("unshare", "--mount", "--pid", "--fork", "--propagation", "private",
@@ -209,5 +209,18 @@ class NewRootSshTest {
                 assertThat(effective.lines()).doesNotContain(line);
             }
         });
+    }
+
+    @Test
+    void theCaIsNeverTrustedForEveryHostName() throws Exception {
+        Path root = temp.resolve("ca-root");
+        Files.createDirectories(root.resolve("etc/ssh"));
+        NewRootSsh files = new NewRootSsh(root);
+        String ca = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHdDa1rMs1fEUlAYXjLK4Jvm/8GiWVfDz0iB/TJ8nEe7 ca";
+        for (String everyHost : List.of("*", "*.*", "*,github.com", "!bad.example", "a b")) {
+            assertThatThrownBy(() -> files.trustCertificateAuthority(ca, List.of(everyHost)))
+                    .isInstanceOf(TrustException.class).hasMessageContaining("not a known_hosts pattern for named hosts");
+        }
+        assertThat(root.resolve("etc/ssh/ssh_known_hosts")).doesNotExist();
     }
 }

@@ -92,7 +92,8 @@ final class HostCertificatesEndpoint implements Endpoint {
             issued.add(entry);
         }
         record(context, issued);
-        return Reply.json(200, new HostCertificates(lines, signer.caPublicKey(), principals, validBefore.toString()));
+        return Reply.json(200, new HostCertificates(lines, signer.caPublicKey(), principals, validBefore.toString(),
+                policy.knownHostsPatterns()));
     }
 
     private List<String> principals(NodeContext context, NodeProfileSpec.Ssh ssh) throws Refusal {

@@ -42,6 +42,8 @@ class HostCertificatePolicyTest extends NodeApiTestBase {
         var signed = response.as(HostCertificates.class);
         assertThat(signed.principals()).containsExactly("node-001.hpc.tether.internal", "node-001.cluster.example", "10.1.0.7",
                 "login.cluster.example");
+        assertThat(signed.knownHostsPatterns()).as("what the node trusts the CA for: the policy's patterns, never *")
+                .isNotEmpty().doesNotContain("*").contains("*.tether.internal");
         eventually(() -> assertThat(status("node-001").hostCertificates).singleElement()
                 .satisfies(c -> assertThat(c.principals).isEqualTo(signed.principals())));
         eventually(() -> assertThat(eventsAbout("NodeCredential", "node-001"))
