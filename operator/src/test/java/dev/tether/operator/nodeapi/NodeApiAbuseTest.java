@@ -196,14 +196,19 @@ class NodeApiAbuseTest extends NodeApiTestBase {
             abuse.add(pool.submit(() -> badBodies(bodies, stop)));
             abuse.add(pool.submit(() -> slowHeads(slow, stop)));
             abuse.add(pool.submit(() -> garbage(garbage, forged, stop)));
-            Thread.sleep(1000);
+            // The honest load starts once every kind of abuse is under way.
+            await().atMost(Duration.ofMinutes(1)).until(() -> java.util.stream.Stream.of(wrongKeys, madeUp, bodies, slow, garbage)
+                    .allMatch(a -> a.tried.get() > 0));
             Load loud = honestLoad(HONEST_REQUESTS);
             stop.set(true);
             for (Future<?> f : abuse) {
                 f.get(2, TimeUnit.MINUTES);
             }
             pool.shutdown();
-            Thread.sleep(1000);
+            // Events of the last refusals may still be on their way to the API server: wait until it hears nothing more.
+            var seen = new AtomicInteger(-1);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> harness.server.getRequestCount() == seen.getAndSet(harness.server.getRequestCount()));
             var loudApi = apiServerLoad(recordedRequests());
             String eventsByReason = eventsByReason();
             long heapAfter = heapAfterGcMiB();
