@@ -1,5 +1,6 @@
 package dev.tether.tpm;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import javax.crypto.Mac;
@@ -23,7 +24,7 @@ final class Kdfa {
             int filled = 0;
             for (int counter = 1; filled < out.length; counter++) {
                 hmac.update(new WireWriter().u32(counter).toByteArray());
-                hmac.update(label.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                hmac.update(label.getBytes(StandardCharsets.US_ASCII));
                 hmac.update((byte) 0); // the label's terminating NUL is part of the input
                 hmac.update(contextU);
                 hmac.update(contextV);

@@ -1,9 +1,10 @@
 package dev.tether.content.boot;
 
+import dev.tether.content.store.Digest;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tether.content.store.Digest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntr
         RawConfig raw;
         try {
             raw = JSON.readValue(Files.readAllBytes(file), RawConfig.class);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
+        } catch (JacksonException e) {
             throw new InvalidBootConfig(file + " is not valid boot configuration JSON: " + e.getOriginalMessage());
         }
         if (raw == null) {

@@ -1,5 +1,6 @@
 package dev.tether.content.boot;
 
+import dev.tether.content.metrics.ServerMetrics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps the boot configuration current. Kubernetes updates a mounted ConfigMap by swapping a
  * symlink, which file-watch APIs report unreliably, so this polls: the real path, size and
- * modification time. A configuration that fails validation is logged and the previous one stays.
+ * modification time. A configuration that fails validation is logged and counted, and the previous one stays:
+ * an edge keeps booting nodes with the last good configuration while an admin is told of the bad one.
  */
 public final class BootConfigWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BootConfigWatcher.class);
@@ -27,6 +29,7 @@ public final class BootConfigWatcher implements AutoCloseable {
 
     private final Path file;
     private final Consumer<BootConfig> onChange;
+    private final ServerMetrics metrics;
     private final ScheduledExecutorService poller =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("boot-config").daemon().factory());
     private volatile BootConfig current;
@@ -36,9 +39,11 @@ public final class BootConfigWatcher implements AutoCloseable {
      * Loads the file now. A missing file is not an error (the operator may not have written it yet):
      * the edge serves no boot scripts until it appears. An invalid one is, so a typo fails loudly.
      */
-    public BootConfigWatcher(Path file, Duration interval, Consumer<BootConfig> onChange) throws IOException {
+    public BootConfigWatcher(Path file, Duration interval, ServerMetrics metrics, Consumer<BootConfig> onChange)
+            throws IOException {
         this.file = file;
         this.onChange = onChange;
+        this.metrics = metrics;
         this.current = BootConfig.empty(file.toAbsolutePath().getParent());
         Stamp s = stampOf(file);
         if (s == null) {
@@ -73,7 +78,9 @@ public final class BootConfigWatcher implements AutoCloseable {
             current = next;
             log.info("reloaded boot configuration {}: {} profiles, {} nodes", file, next.profiles().size(), next.nodes().size());
             onChange.accept(next);
+            metrics.bootConfigReload(true);
         } catch (IOException | IllegalArgumentException e) {
+            metrics.bootConfigReload(false);
             log.error("ignoring the changed boot configuration {} and keeping the previous one: {}", file, e.getMessage());
             try {
                 stamp = stampOf(file);

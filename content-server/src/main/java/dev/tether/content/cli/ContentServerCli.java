@@ -1,8 +1,10 @@
 package dev.tether.content.cli;
 
+import dev.tether.content.server.ServerRuntime;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
+import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -38,7 +40,7 @@ public final class ContentServerCli implements Runnable {
     }
 
     /** Blocks until SIGTERM/SIGINT, then drains within the grace period. */
-    static int runUntilStopped(dev.tether.content.server.ServerRuntime runtime, java.time.Duration grace)
+    static int runUntilStopped(ServerRuntime runtime, Duration grace)
             throws InterruptedException {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> runtime.shutdown(grace), "shutdown"));
         runtime.awaitShutdown();

@@ -13,6 +13,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import javax.net.ssl.SSLContext;
@@ -37,7 +38,7 @@ final class EdgeCommand implements Callable<Integer> {
     String origin;
 
     @Option(names = "--peers", split = ",", description = "Other edges' base URLs, comma-separated; tried when the origin fails.")
-    List<String> peers = new java.util.ArrayList<>();
+    List<String> peers = new ArrayList<>();
 
     @Option(names = "--origin-ca", description = "PEM CA certificate(s) to trust for https origins and peers.")
     Path originCa;

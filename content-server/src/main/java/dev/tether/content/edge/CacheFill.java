@@ -1,10 +1,9 @@
 package dev.tether.content.edge;
 
-import dev.tether.content.http.BlobHandler.BlobUnavailable;
 import dev.tether.content.metrics.ServerMetrics;
 import dev.tether.content.store.Digest;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -136,7 +135,7 @@ final class CacheFill {
         }
         if (error instanceof BlobUnavailable quota) {
             // The cache cannot hold it; another source would not change that.
-            fail(quota.status(), quota.getMessage());
+            fail(quota.reason(), quota.getMessage());
             return;
         }
         if (error instanceof FillClient.SourceMissing) {
@@ -152,13 +151,13 @@ final class CacheFill {
 
     private void giveUp() {
         if (anyMissing && !anyBroken) {
-            fail(HttpResponseStatus.NOT_FOUND, "neither the origin nor any peer has " + digest);
+            fail(BlobUnavailable.Reason.NOT_AT_ANY_SOURCE, "neither the origin nor any peer has " + digest);
         } else {
-            fail(HttpResponseStatus.BAD_GATEWAY, "no source could provide " + digest + " intact; the edge log says why");
+            fail(BlobUnavailable.Reason.NO_INTACT_SOURCE, "no source could provide " + digest + " intact; the edge log says why");
         }
     }
 
-    private void fail(HttpResponseStatus status, String message) {
+    private void fail(BlobUnavailable.Reason why, String message) {
         synchronized (this) {
             if (size >= 0) {
                 cache.release(size);
@@ -166,8 +165,8 @@ final class CacheFill {
         }
         metrics.fillFailed();
         failure = new IOException(message);
-        cache.fillFailed(this, status.code() + " " + message);
-        BlobUnavailable reason = new BlobUnavailable(status, message);
+        cache.fillFailed(this, message);
+        BlobUnavailable reason = new BlobUnavailable(why, message);
         sized.completeExceptionally(reason);
         done.completeExceptionally(reason);
         wakeAll();
@@ -201,7 +200,7 @@ final class CacheFill {
         }
 
         @Override
-        public void accept(java.nio.ByteBuffer data) throws IOException {
+        public void accept(ByteBuffer data) throws IOException {
             attempt.write(data);
             wakeAll();
         }

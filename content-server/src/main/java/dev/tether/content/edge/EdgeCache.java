@@ -1,6 +1,5 @@
 package dev.tether.content.edge;
 
-import dev.tether.content.http.BlobHandler.BlobUnavailable;
 import dev.tether.content.metrics.ServerMetrics;
 import dev.tether.content.store.BlobSource;
 import dev.tether.content.store.Digest;
@@ -8,7 +7,6 @@ import dev.tether.content.store.DurableFiles;
 import dev.tether.content.store.ServableBlob;
 import dev.tether.content.store.Sha256;
 import dev.tether.content.store.StoredBlob;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -335,7 +333,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         synchronized (lock) {
             evictLocked(size);
             if (used + size > quota) {
-                throw new BlobUnavailable(HttpResponseStatus.INSUFFICIENT_STORAGE, "this edge's cache quota of " + quota
+                throw new BlobUnavailable(BlobUnavailable.Reason.CACHE_FULL, "this edge's cache quota of " + quota
                         + " bytes cannot make room for " + size + " more: " + used + " bytes are in use or being served");
             }
             used += size;

@@ -85,7 +85,7 @@ public final class EdgeServer implements AutoCloseable {
             Supplier<BootConfig> bootConfig;
             Supplier<String> notReady;
             if (c.bootConfig() != null) {
-                BootConfigWatcher watcher = new BootConfigWatcher(c.bootConfig(), c.bootConfigPoll(), config -> {
+                BootConfigWatcher watcher = new BootConfigWatcher(c.bootConfig(), c.bootConfigPoll(), metrics, config -> {
                     // What the profiles name is what nodes will fetch next: keep it, and fetch it now.
                     cache.protect(config.referencedDigests());
                     if (prefetcher.prefetch(config.referencedDigests()).full()) {

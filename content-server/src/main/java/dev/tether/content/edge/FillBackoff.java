@@ -1,8 +1,6 @@
 package dev.tether.content.edge;
 
-import dev.tether.content.http.BlobHandler.BlobUnavailable;
 import dev.tether.content.store.Digest;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -61,7 +59,7 @@ final class FillBackoff {
             return null;
         }
         long seconds = Math.max(1, (left.toMillis() + 999) / 1000);
-        return new BlobUnavailable(HttpResponseStatus.SERVICE_UNAVAILABLE, "the last " + (f.count == 1 ? "fill" : f.count + " fills")
+        return new BlobUnavailable(BlobUnavailable.Reason.HELD_BACK, "the last " + (f.count == 1 ? "fill" : f.count + " fills")
                 + " of " + digest + " failed (" + f.reason + "); this edge asks its sources again in " + seconds + " s", seconds);
     }
 }

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -76,13 +77,13 @@ final class FillClient implements AutoCloseable {
         }).thenApply(response -> {
             int status = response.statusCode();
             if (status == 404 || status == 410 || (peer && status == 504)) {
-                throw new java.util.concurrent.CompletionException(new SourceMissing(uri + " answered " + status));
+                throw new CompletionException(new SourceMissing(uri + " answered " + status));
             }
             if (status != 200) {
-                throw new java.util.concurrent.CompletionException(new IOException(uri + " answered " + status));
+                throw new CompletionException(new IOException(uri + " answered " + status));
             }
             if (response.headers().firstValue("content-length").isEmpty()) {
-                throw new java.util.concurrent.CompletionException(new IOException(uri + " sent no Content-Length"));
+                throw new CompletionException(new IOException(uri + " sent no Content-Length"));
             }
             return null;
         });

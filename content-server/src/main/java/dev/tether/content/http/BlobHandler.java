@@ -1,5 +1,6 @@
 package dev.tether.content.http;
 
+import dev.tether.content.edge.BlobUnavailable;
 import dev.tether.content.store.BlobSource;
 import dev.tether.content.store.Digest;
 import dev.tether.content.store.ServableBlob;
@@ -10,6 +11,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
@@ -48,7 +51,7 @@ public final class BlobHandler {
         ServableBlob blob;
         try {
             blob = opened.join();
-        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        } catch (CompletionException | CancellationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             if (cause instanceof BlobUnavailable unavailable) {
                 respond(x, unavailable);
@@ -77,7 +80,7 @@ public final class BlobHandler {
     }
 
     private static void respond(Exchange x, BlobUnavailable unavailable) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, unavailable.status(),
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status(unavailable.reason()),
                 Unpooled.copiedBuffer(unavailable.getMessage() + "\n", StandardCharsets.UTF_8));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         if (unavailable.retryAfterSeconds() > 0) {
@@ -86,32 +89,16 @@ public final class BlobHandler {
         x.respond(r);
     }
 
-    private static boolean onlyIfCached(String cacheControl) {
-        return cacheControl != null && cacheControl.toLowerCase(java.util.Locale.ROOT).contains("only-if-cached");
+    private static HttpResponseStatus status(BlobUnavailable.Reason reason) {
+        return switch (reason) {
+            case CACHE_FULL -> HttpResponseStatus.INSUFFICIENT_STORAGE;
+            case NOT_AT_ANY_SOURCE -> HttpResponseStatus.NOT_FOUND;
+            case NO_INTACT_SOURCE -> HttpResponseStatus.BAD_GATEWAY;
+            case HELD_BACK -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+        };
     }
 
-    /** Why a blob cannot be served, with the status and the message the client gets. */
-    public static class BlobUnavailable extends RuntimeException {
-        private final HttpResponseStatus status;
-        private final long retryAfterSeconds;
-
-        public BlobUnavailable(HttpResponseStatus status, String message) {
-            this(status, message, 0);
-        }
-
-        /** @param retryAfterSeconds when the client may expect a different answer, or 0 to say nothing */
-        public BlobUnavailable(HttpResponseStatus status, String message, long retryAfterSeconds) {
-            super(message, null, false, false);
-            this.status = status;
-            this.retryAfterSeconds = retryAfterSeconds;
-        }
-
-        public HttpResponseStatus status() {
-            return status;
-        }
-
-        public long retryAfterSeconds() {
-            return retryAfterSeconds;
-        }
+    private static boolean onlyIfCached(String cacheControl) {
+        return cacheControl != null && cacheControl.toLowerCase(Locale.ROOT).contains("only-if-cached");
     }
 }

@@ -5,6 +5,7 @@ import dev.tether.content.store.BlobClaims;
 import dev.tether.content.store.BlobStore;
 import dev.tether.content.store.Digest;
 import dev.tether.content.store.Upload;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -128,7 +130,7 @@ public final class UploadHandler {
 
     private static FullHttpResponse unauthorized(BearerToken.Refused refused) {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(refused.status()),
-                io.netty.buffer.Unpooled.copiedBuffer(refused.message() + "\n", java.nio.charset.StandardCharsets.UTF_8));
+                Unpooled.copiedBuffer(refused.message() + "\n", StandardCharsets.UTF_8));
         r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         return r;
@@ -214,7 +216,7 @@ public final class UploadHandler {
                     }
                     if (x.ctx().channel().isActive()) {
                         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, s,
-                                io.netty.buffer.Unpooled.copiedBuffer(m + "\n", java.nio.charset.StandardCharsets.UTF_8));
+                                Unpooled.copiedBuffer(m + "\n", StandardCharsets.UTF_8));
                         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
                         if (s == HttpResponseStatus.CREATED) {
                             r.headers().set(HttpHeaderNames.LOCATION, "/blobs/sha256/" + digest.hex());

@@ -3,9 +3,16 @@ package dev.tether.content.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
@@ -70,17 +77,25 @@ public final class ServerMetrics {
 
     /** The JVM's memory, GC, threads, classes and CPU, and {@code tether_build_info} naming the running version. */
     private void bindProcessMetrics(String component) {
-        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
-        String version = java.util.Objects.requireNonNullElse(ServerMetrics.class.getPackage().getImplementationVersion(), "unknown");
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        String version = Objects.requireNonNullElse(ServerMetrics.class.getPackage().getImplementationVersion(), "unknown");
         Gauge.builder("tether.build.info", () -> 1)
                 .description("Always 1; the labels name the running Tether version and component")
                 .tags("version", version, "component", component, "java", Runtime.version().toString())
                 .register(registry);
+    }
+
+    /** A changed boot configuration file was applied, or rejected (invalid: the previous one stays in use). */
+    public void bootConfigReload(boolean applied) {
+        Counter.builder("tether.boot.config.reloads").tag("result", applied ? "applied" : "rejected")
+                .description("Changes of the operator's boot configuration file seen by this edge, by result; a rejected one"
+                        + " leaves the previous configuration in use")
+                .register(registry).increment();
     }
 
     private Counter verifications(String result) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Instant;
 
 /**
  * Who may change the origin's store. The origin's own token (from a mounted Secret, held by the operator only) may
@@ -52,7 +53,7 @@ public final class BearerToken {
     public record Operator() implements Access {}
 
     /** A build's valid upload grant, which expires at {@code expires}. */
-    public record Build(String build, java.time.Instant expires) implements Access {}
+    public record Build(String build, Instant expires) implements Access {}
 
     /** @param message what happened and what to do, never the token */
     public record Refused(int status, String message) implements Access {}

@@ -2,6 +2,7 @@ package dev.tether.content.store;
 
 import dev.tether.origin.UploadGrant;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -171,7 +172,7 @@ public final class BlobClaims {
         Path temp = Files.createTempFile(dir, TEMP_PREFIX + digest.hex() + "-", "");
         try {
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                out.write(java.nio.ByteBuffer.wrap((expiry.getEpochSecond() + " " + build + "\n").getBytes(StandardCharsets.UTF_8)));
+                out.write(ByteBuffer.wrap((expiry.getEpochSecond() + " " + build + "\n").getBytes(StandardCharsets.UTF_8)));
                 out.force(true);
             }
             DurableFiles.publish(temp, dir.resolve(digest.hex()));

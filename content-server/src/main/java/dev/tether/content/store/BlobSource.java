@@ -1,5 +1,6 @@
 package dev.tether.content.store;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /** Where GET and HEAD find a blob: the origin's store, or an edge's cache that may fill on a miss. */
@@ -14,7 +15,7 @@ public interface BlobSource {
     CompletableFuture<ServableBlob> open(Digest digest, boolean onlyIfCached);
 
     /** The complete blobs held, for {@code GET /blobs}. */
-    java.util.List<StoredBlobInfo> list();
+    List<StoredBlobInfo> list();
 
     record StoredBlobInfo(Digest digest, long size) {
     }

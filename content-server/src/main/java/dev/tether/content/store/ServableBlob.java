@@ -1,5 +1,7 @@
 package dev.tether.content.store;
 
+import io.netty.channel.ChannelHandlerContext;
+
 /**
  * A blob that a response may read from, held open (and, on an edge, pinned against eviction) until
  * {@link #release()}.
@@ -13,7 +15,7 @@ public interface ServableBlob {
      * {@code FileRegion} on plain connections, a {@code ChunkedInput} where the bytes must pass
      * through the JVM (TLS, or a fill still in progress).
      */
-    Object body(long offset, long length, boolean tls, io.netty.channel.ChannelHandlerContext ctx);
+    Object body(long offset, long length, boolean tls, ChannelHandlerContext ctx);
 
     void release();
 }

@@ -2,6 +2,7 @@ package dev.tether.content.store;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
@@ -25,7 +26,7 @@ public final class Sha256 {
     public static Digest ofFile(Path file) throws IOException {
         MessageDigest sha = newDigest();
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
+            in.transferTo(OutputStream.nullOutputStream());
         }
         return Digest.of(sha.digest());
     }

@@ -2,6 +2,7 @@ package dev.tether.content.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.edge.EdgeServer;
 import dev.tether.content.testing.Blobs;
@@ -9,6 +10,7 @@ import dev.tether.content.testing.RawHttp;
 import dev.tether.content.testing.TestServers;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -126,11 +128,14 @@ class BootScriptTest {
 
     @Test
     void aChangedConfigurationIsPickedUpAndABrokenOneIgnored() throws Exception {
-        Files.writeString(config, config("52:54:00:aa:bb:cc", "n2"));
+        replaceConfig(config("52:54:00:aa:bb:cc", "n2"));
         awaitScript("/boot/ipxe?mac=52:54:00:aa:bb:cc", "tether.node=n2");
-        Files.writeString(config, "{\"profiles\":{\"x\":{\"kernel\":\"nope\"}}}");
-        Thread.sleep(500);
+        replaceConfig("{\"profiles\":{\"x\":{\"kernel\":\"nope\"}}}");
+        // The edge has read the broken file and rejected it; only then is "still the previous one" a finding.
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> edge.metrics().scrape().contains("tether_boot_config_reloads_total{result=\"rejected\"} 1.0"));
         assertThat(get("/boot/ipxe?mac=52:54:00:aa:bb:cc").text()).contains("tether.node=n2");
+        assertThat(edge.metrics().scrape()).contains("tether_boot_config_reloads_total{result=\"applied\"} 1.0");
     }
 
     @Test
@@ -146,11 +151,14 @@ class BootScriptTest {
         assertThatThrownBy(() -> BootConfig.load(bad)).hasMessageContaining("addonFile");
     }
 
-    private void awaitScript(String path, String expected) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (!get(path).text().contains(expected) && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertThat(get(path).text()).contains(expected);
+    /** Replaces the file in one step, as Kubernetes updates a mounted ConfigMap: the edge never sees half of it. */
+    private void replaceConfig(String json) throws Exception {
+        Path next = config.resolveSibling(".boot.json.next");
+        Files.writeString(next, json);
+        Files.move(next, config, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void awaitScript(String path, String expected) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(path).text()).contains(expected));
     }
 }

@@ -1,6 +1,7 @@
 package dev.tether.content.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.origin.OriginServer;
 import dev.tether.content.store.Digest;
@@ -174,11 +175,8 @@ class EdgeFillTest {
             assertThat(early.get(30, TimeUnit.SECONDS).body()).hasSize(100);
             // The whole-blob reader had been sent bytes that then failed verification: its response is cut.
             assertThat(whole).failsWithin(Duration.ofSeconds(30));
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (!edge.metrics().scrape().contains("tether_cache_fills_total{result=\"failed\"} 1.0") && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(edge.metrics().scrape()).contains("tether_cache_fills_total{result=\"failed\"} 1.0");
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(edge.metrics().scrape()).contains("tether_cache_fills_total{result=\"failed\"} 1.0"));
             assertThat(edge.cache().holds(d)).isFalse();
             assertThat(Files.list(dir.resolve("tmp"))).isEmpty();
             assertThat(Files.list(dir.resolve("blobs/sha256"))).isEmpty();
@@ -257,11 +255,7 @@ class EdgeFillTest {
         }
     }
 
-    static void awaitHeld(EdgeServer edge, Digest d) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!edge.cache().holds(d) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(edge.cache().holds(d)).as("edge holds %s", d).isTrue();
+    static void awaitHeld(EdgeServer edge, Digest d) {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(edge.cache().holds(d)).as("edge holds %s", d).isTrue());
     }
 }

@@ -2,6 +2,7 @@ package dev.tether.content.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.origin.OriginServer;
 import dev.tether.content.server.TlsContexts;
@@ -11,6 +12,7 @@ import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.RawHttp;
 import dev.tether.content.testing.TestServers;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -21,6 +23,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -69,17 +72,19 @@ class TlsAndShutdownTest {
             assertThat(in.read(head)).isPositive();
 
             CompletableFuture<Void> shutdown = CompletableFuture.runAsync(() -> origin.shutdown(Duration.ofSeconds(20)),
-                    java.util.concurrent.Executors.newSingleThreadExecutor());
-            Thread.sleep(200);
+                    Executors.newSingleThreadExecutor());
+            // Shutting down closes the listener first: wait until a new connection is refused ...
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThatThrownBy(() -> new Socket("127.0.0.1", origin.port()).close()).isInstanceOf(IOException.class));
+            // ... while the download already under way holds the shutdown open.
             assertThat(shutdown).isNotDone();
-            assertThatThrownBy(() -> new Socket("127.0.0.1", origin.port()).close()).isInstanceOf(java.io.IOException.class);
 
             // Read the rest slowly; the server must not cut it.
             long total = 0;
             byte[] buf = new byte[256 * 1024];
             for (int n; (n = in.read(buf)) > 0; ) {
                 total += n;
-                Thread.sleep(2);
+                Thread.sleep(2); // pacing: a slow client, not a wait for an event
             }
             assertThat(total).isGreaterThanOrEqualTo(content.length);
             shutdown.get(10, TimeUnit.SECONDS);

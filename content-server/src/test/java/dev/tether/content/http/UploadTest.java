@@ -1,6 +1,7 @@
 package dev.tether.content.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.origin.OriginServer;
 import dev.tether.content.store.Digest;
@@ -120,8 +121,9 @@ class UploadTest {
             c.send(("PUT /blobs/sha256/" + d.hex() + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + TestServers.TOKEN
                     + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             c.send(Arrays.copyOf(body, body.length / 2));
-            Thread.sleep(200);
-            assertThat(storeFiles()).hasSize(1).allMatch(n -> n.startsWith(".upload-"));
+            // Half the body is in: the upload is under way in a temporary file, not yet in the store.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(storeFiles()).hasSize(1).allMatch(n -> n.startsWith(".upload-")));
         }
         awaitEmptyStore();
         assertThat(origin.store().contains(d)).isFalse();
@@ -194,11 +196,7 @@ class UploadTest {
         assertThat(http.send(delete, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
     }
 
-    private void awaitEmptyStore() throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (storeFiles().findAny().isPresent() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(storeFiles()).isEmpty();
+    private void awaitEmptyStore() {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(storeFiles()).isEmpty());
     }
 }
