@@ -5,12 +5,12 @@ import dev.tether.content.boot.BootConfigWatcher;
 import dev.tether.content.boot.BootScriptHandler;
 import dev.tether.content.http.BlobHandler;
 import dev.tether.content.http.ContentRoutes;
-import dev.tether.content.http.ContentServerInitializer;
 import dev.tether.content.http.HealthHandler;
 import dev.tether.content.http.HttpSettings;
 import dev.tether.content.http.StoreAdminHandler;
 import dev.tether.content.metrics.ServerMetrics;
 import dev.tether.content.nodeapi.NodeApiPassThrough;
+import dev.tether.content.server.ContentServer;
 import dev.tether.content.server.ServerRuntime;
 import dev.tether.content.store.BearerToken;
 import io.netty.handler.ssl.SslContext;
@@ -26,7 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The edge role: a collective member that nodes boot from. Holds no secrets. */
-public final class EdgeServer implements AutoCloseable {
+public final class EdgeServer extends ContentServer {
     private static final Logger log = LoggerFactory.getLogger(EdgeServer.class);
 
     /**
@@ -53,18 +53,13 @@ public final class EdgeServer implements AutoCloseable {
         }
     }
 
-    private final ServerRuntime runtime;
-    private final ServerMetrics metrics;
     private final EdgeCache cache;
-    private final InetSocketAddress address;
     private final InetSocketAddress apiAddress;
 
     private EdgeServer(ServerRuntime runtime, ServerMetrics metrics, EdgeCache cache, InetSocketAddress address,
                        InetSocketAddress apiAddress) {
-        this.runtime = runtime;
-        this.metrics = metrics;
+        super(runtime, metrics, address);
         this.cache = cache;
-        this.address = address;
         this.apiAddress = apiAddress;
     }
 
@@ -108,8 +103,7 @@ public final class EdgeServer implements AutoCloseable {
                     new HealthHandler(metrics, notReady),
                     new PrefetchHandler(prefetcher, c.prefetchToken()),
                     new BootScriptHandler(bootConfig));
-            InetSocketAddress bound = runtime.listen(c.bind(),
-                    new ContentServerInitializer(c.tls(), c.http(), routes, metrics, runtime.connections()));
+            InetSocketAddress bound = listen(runtime, c.bind(), c.tls(), c.http(), routes, metrics);
             InetSocketAddress apiBound = null;
             if (c.apiBind() != null) {
                 apiBound = runtime.listen(c.apiBind(), new NodeApiPassThrough(c.nodeApi(), runtime.transport(),
@@ -118,7 +112,7 @@ public final class EdgeServer implements AutoCloseable {
                         c.nodeApiProxyProtocol() ? ", each preceded by a PROXY protocol v2 header naming the node" : "");
             }
             log.info("edge serving on {} ({}, {}), cache {} with a quota of {} bytes, sources {}", bound,
-                    c.tls() != null ? "https" : "http", runtime.transport().describe(), c.cacheDir(), c.quotaBytes(), sources);
+                    scheme(c.tls()), runtime.transport().describe(), c.cacheDir(), c.quotaBytes(), sources);
             return new EdgeServer(runtime, metrics, cache, bound, apiBound);
         } catch (IOException | RuntimeException e) {
             runtime.close();
@@ -127,32 +121,11 @@ public final class EdgeServer implements AutoCloseable {
         }
     }
 
-    public int port() {
-        return address.getPort();
-    }
-
     public int apiPort() {
         return apiAddress == null ? -1 : apiAddress.getPort();
     }
 
     public EdgeCache cache() {
         return cache;
-    }
-
-    public ServerMetrics metrics() {
-        return metrics;
-    }
-
-    public ServerRuntime runtime() {
-        return runtime;
-    }
-
-    public void shutdown(Duration grace) {
-        runtime.shutdown(grace);
-    }
-
-    @Override
-    public void close() {
-        runtime.shutdown(Duration.ofSeconds(1));
     }
 }

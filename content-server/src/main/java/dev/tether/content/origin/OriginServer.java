@@ -3,12 +3,12 @@ package dev.tether.content.origin;
 import dev.tether.content.http.BlobHandler;
 import dev.tether.content.http.ClaimHandler;
 import dev.tether.content.http.ContentRoutes;
-import dev.tether.content.http.ContentServerInitializer;
 import dev.tether.content.http.HealthHandler;
 import dev.tether.content.http.HttpSettings;
 import dev.tether.content.http.StoreAdminHandler;
 import dev.tether.content.http.UploadHandler;
 import dev.tether.content.metrics.ServerMetrics;
+import dev.tether.content.server.ContentServer;
 import dev.tether.content.server.ServerRuntime;
 import dev.tether.content.store.BearerToken;
 import dev.tether.content.store.BlobClaims;
@@ -24,7 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The origin role: the store of record that builders upload to and edges fill from. */
-public final class OriginServer implements AutoCloseable {
+public final class OriginServer extends ContentServer {
     private static final Logger log = LoggerFactory.getLogger(OriginServer.class);
 
     /**
@@ -34,18 +34,13 @@ public final class OriginServer implements AutoCloseable {
                          int ioThreads) {
     }
 
-    private final ServerRuntime runtime;
-    private final ServerMetrics metrics;
     private final BlobStore store;
     private final BlobClaims claims;
-    private final InetSocketAddress address;
 
     private OriginServer(ServerRuntime runtime, ServerMetrics metrics, BlobStore store, BlobClaims claims, InetSocketAddress address) {
+        super(runtime, metrics, address);
         this.claims = claims;
-        this.runtime = runtime;
-        this.metrics = metrics;
         this.store = store;
-        this.address = address;
     }
 
     public static OriginServer start(Config c) throws IOException {
@@ -62,9 +57,8 @@ public final class OriginServer implements AutoCloseable {
                     new HealthHandler(metrics, () -> runtime.draining() ? "shutting down" : null),
                     new UploadHandler(store, claims, c.token(), c.http().maxUploadBytes(), commits),
                     new ClaimHandler(store, claims, c.token(), commits));
-            InetSocketAddress bound = runtime.listen(c.bind(),
-                    new ContentServerInitializer(c.tls(), c.http(), routes, metrics, runtime.connections()));
-            log.info("origin serving {} on {} ({}, {})", store.directory(), bound, c.tls() != null ? "https" : "http",
+            InetSocketAddress bound = listen(runtime, c.bind(), c.tls(), c.http(), routes, metrics);
+            log.info("origin serving {} on {} ({}, {})", store.directory(), bound, scheme(c.tls()),
                     runtime.transport().describe());
             return new OriginServer(runtime, metrics, store, claims, bound);
         } catch (IOException | RuntimeException e) {
@@ -73,32 +67,11 @@ public final class OriginServer implements AutoCloseable {
         }
     }
 
-    public int port() {
-        return address.getPort();
-    }
-
     public BlobStore store() {
         return store;
     }
 
     public BlobClaims claims() {
         return claims;
-    }
-
-    public ServerMetrics metrics() {
-        return metrics;
-    }
-
-    public ServerRuntime runtime() {
-        return runtime;
-    }
-
-    public void shutdown(Duration grace) {
-        runtime.shutdown(grace);
-    }
-
-    @Override
-    public void close() {
-        runtime.shutdown(Duration.ofSeconds(1));
     }
 }
