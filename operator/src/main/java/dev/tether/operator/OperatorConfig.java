@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -28,6 +29,7 @@ import java.util.Set;
  * @param imagePullSecrets pull secrets for builder and edge pods
  * @param nodeApi the node API's port, CA Secrets, certificate names and failure limits
  * @param leaderElection the Lease that replicas elect a leader with; empty for a single operator outside a cluster
+ * @param logging how the operator logs, and so the edges it runs
  */
 public record OperatorConfig(
         String builderImage,
@@ -44,7 +46,8 @@ public record OperatorConfig(
         String contentServerPullPolicy,
         List<String> imagePullSecrets,
         NodeApiSettings nodeApi,
-        java.util.Optional<LeaderElectionSettings> leaderElection) {
+        Optional<LeaderElectionSettings> leaderElection,
+        LogSettings logging) {
 
     public static final String ORIGIN_TOKEN_KEY = "token";
 
@@ -66,7 +69,8 @@ public record OperatorConfig(
                 env.getOrDefault("TETHER_CONTENT_SERVER_IMAGE_PULL_POLICY", "IfNotPresent"),
                 commaList(env.get("TETHER_IMAGE_PULL_SECRETS")),
                 NodeApiSettings.fromEnvironment(env, nodeApiService, operatorNamespace),
-                LeaderElectionSettings.fromEnvironment(env));
+                LeaderElectionSettings.fromEnvironment(env),
+                LogSettings.fromEnvironment(env));
     }
 
     /** Settings for tests and local runs: the given images and origin, defaults for the rest. */
@@ -82,13 +86,13 @@ public record OperatorConfig(
     public OperatorConfig withNodeApi(NodeApiSettings settings) {
         return new OperatorConfig(builderImage, contentServerImage, originUrl, originTokenSecret, nodeApiService, operatorNamespace,
                 builderPrivileged, watchNamespaces, builderResources, edgeResources, builderPullPolicy, contentServerPullPolicy,
-                imagePullSecrets, settings, leaderElection);
+                imagePullSecrets, settings, leaderElection, logging);
     }
 
     public OperatorConfig withLeaderElection(LeaderElectionSettings settings) {
         return new OperatorConfig(builderImage, contentServerImage, originUrl, originTokenSecret, nodeApiService, operatorNamespace,
                 builderPrivileged, watchNamespaces, builderResources, edgeResources, builderPullPolicy, contentServerPullPolicy,
-                imagePullSecrets, nodeApi, java.util.Optional.of(settings));
+                imagePullSecrets, nodeApi, Optional.of(settings), logging);
     }
 
     // debootstrap and mksquashfs of a few GiB finish in minutes with this, and cannot starve the node.

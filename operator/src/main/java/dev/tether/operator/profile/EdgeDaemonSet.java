@@ -4,12 +4,16 @@ import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.DaemonSetBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -41,7 +45,7 @@ public class EdgeDaemonSet extends CRUDKubernetesDependentResource<DaemonSet, No
 
     /** Labels of everything that makes up the profile's edges: managed-by, component and the selector. */
     static Map<String, String> labels(NodeProfile profile) {
-        var labels = new java.util.HashMap<>(Names.managedLabels(COMPONENT));
+        var labels = new HashMap<>(Names.managedLabels(COMPONENT));
         labels.putAll(selector(profile));
         return labels;
     }
@@ -52,7 +56,7 @@ public class EdgeDaemonSet extends CRUDKubernetesDependentResource<DaemonSet, No
     }
 
     private static List<String> args(NodeProfileSpec.Edges edges, OperatorConfig config) {
-        var args = new java.util.ArrayList<>(List.of(
+        var args = new ArrayList<>(List.of(
                 "edge",
                 "--cache", CACHE_DIR,
                 "--quota", edges.cacheSize,
@@ -97,12 +101,14 @@ public class EdgeDaemonSet extends CRUDKubernetesDependentResource<DaemonSet, No
                 .withNodeSelector(edges.nodeSelector)
                 .withTolerations(edges.tolerations)
                 .withImagePullSecrets(config.imagePullSecrets().stream()
-                        .map(name -> new io.fabric8.kubernetes.api.model.LocalObjectReference(name)).toList())
+                        .map(name -> new LocalObjectReference(name)).toList())
                 .addNewContainer()
                 .withName(COMPONENT)
                 .withImage(config.contentServerImage())
                 .withImagePullPolicy(config.contentServerPullPolicy())
                 .withArgs(args(edges, config))
+                .withEnv(config.logging().environment().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                        .map(variable -> new EnvVar(variable.getKey(), variable.getValue(), null)).toList())
                 .addNewPort().withName("http").withContainerPort(edges.port).withProtocol("TCP").endPort()
                 .addNewPort().withName("node-api").withContainerPort(edges.apiPort).withProtocol("TCP").endPort()
                 .withNewReadinessProbe().withNewHttpGet().withPath("/readyz").withPort(new IntOrString("http")).endHttpGet()
