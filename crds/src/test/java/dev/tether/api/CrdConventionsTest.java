@@ -31,6 +31,18 @@ class CrdConventionsTest {
     }
 
     @Test
+    void kubectlExplainDescribesEachKindAndItsSpecAndStatus() throws Exception {
+        for (var crd : generated().entrySet()) {
+            var schema = schema(crd.getValue());
+            assertThat(schema.path("description").asText()).as("%s: kubectl explain <kind>", crd.getKey()).isNotBlank();
+            assertThat(schema.path("properties").path("spec").path("description").asText()).as("%s: spec", crd.getKey()).isNotBlank();
+            assertThat(schema.path("properties").path("status").path("description").asText()).as("%s: status", crd.getKey()).isNotBlank();
+        }
+        assertThat(schema(generated().get("nodecredentials.tether.dev-v1.yml")).path("description").asText())
+                .startsWith("One bare-metal node");
+    }
+
+    @Test
     void conditionsAreAListMapKeyedByTypeWithDateTimes() throws Exception {
         for (var crd : generated().entrySet()) {
             JsonNode conditions = schema(crd.getValue()).path("properties").path("status").path("properties").path("conditions");

@@ -1,5 +1,6 @@
 package dev.tether.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeProfile;
@@ -8,9 +9,11 @@ import io.fabric8.crdv2.generator.CRDGenerator;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.ParameterizedType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +26,8 @@ import java.util.TreeMap;
 /**
  * Generates the CRD YAML of the Tether resources with Fabric8's CRD generator. Field descriptions come from the
  * model's {@code @JsonPropertyDescription}s. The generator sorts printer columns by JSON path; we put them back in
- * the order the classes declare them, so {@code kubectl get} shows Phase before Age. It has no annotation for two
- * schema facts, which {@link SchemaConventions} adds by rule: {@code conditions} lists are maps keyed by
+ * the order the classes declare them, so {@code kubectl get} shows Phase before Age. It reads no class descriptions and
+ * has no annotation for two schema facts, which {@link SchemaConventions} adds: {@code conditions} lists are maps keyed by
  * {@code type}, and timestamps are {@code date-time}s.
  */
 public final class CrdManifests {
@@ -109,13 +112,32 @@ public final class CrdManifests {
         @Override
         public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
             new DeclaredColumnOrder().process(crd, crdSpecVersion);
-            for (var version : ((CustomResourceDefinition) crd).getSpec().getVersions()) {
+            var definition = (CustomResourceDefinition) crd;
+            for (var version : definition.getSpec().getVersions()) {
+                describeKind(definition.getSpec().getNames().getKind(), version.getSchema().getOpenAPIV3Schema());
                 visit(null, version.getSchema().getOpenAPIV3Schema());
             }
             return crd;
         }
 
-        private static void visit(String name, io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps schema) {
+        /**
+         * The generator reads descriptions of fields only. What {@code kubectl explain <kind>} (and its spec and status)
+         * print comes from the {@code @JsonClassDescription} of the resource class and of its spec and status classes.
+         */
+        private static void describeKind(String kind, JSONSchemaProps schema) {
+            var type = RESOURCES.stream().filter(resource -> resource.getSimpleName().equals(kind)).findFirst().orElseThrow();
+            schema.setDescription(classDescription(type));
+            var parts = ((ParameterizedType) type.getGenericSuperclass()).getActualTypeArguments();
+            schema.getProperties().get("spec").setDescription(classDescription((Class<?>) parts[0]));
+            schema.getProperties().get("status").setDescription(classDescription((Class<?>) parts[1]));
+        }
+
+        private static String classDescription(Class<?> type) {
+            var description = type.getAnnotation(JsonClassDescription.class);
+            return description == null ? null : description.value();
+        }
+
+        private static void visit(String name, JSONSchemaProps schema) {
             if (schema == null) {
                 return;
             }

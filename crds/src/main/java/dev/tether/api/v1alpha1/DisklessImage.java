@@ -1,5 +1,6 @@
 package dev.tether.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -9,6 +10,7 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** An operating-system image that nodes boot diskless: what to build, and what was built. */
+@JsonClassDescription("An operating-system image that nodes boot diskless: what to build (spec), and the versions built, encrypted and published to the content servers (status).")
 @Group(DisklessImage.GROUP)
 @Version(DisklessImage.VERSION)
 @ShortNames("di")

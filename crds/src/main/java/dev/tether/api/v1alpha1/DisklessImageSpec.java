@@ -1,5 +1,6 @@
 package dev.tether.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /** What to build. Every change to it builds a new, immutable image version. */
+@JsonClassDescription("What to build. Every change to it builds a new, immutable image version.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "self.distribution == 'oci' ? has(self.source) : has(self.release)",
         message = "debian, ubuntu and rhel-family images need a release; oci images need source.image")

@@ -1,5 +1,6 @@
 package dev.tether.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
@@ -7,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** What was built: the version being served, the build in progress, and the versions kept. */
+@JsonClassDescription("What was built: the version being served, the build in progress, and the versions kept.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class DisklessImageStatus {
     public static final String BUILT = "Built";

@@ -1,5 +1,6 @@
 package dev.tether.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -9,6 +10,7 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** One bare-metal node: who it is, whether it may fetch a new API key, and how it last booted. */
+@JsonClassDescription("One bare-metal node: its hardware identity, its profile, whether it may fetch a new API key over the network, and how it last booted. The API key itself is never stored here.")
 @Group(DisklessImage.GROUP)
 @Version(DisklessImage.VERSION)
 @ShortNames("nc")

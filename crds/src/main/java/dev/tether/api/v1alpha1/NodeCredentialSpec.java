@@ -1,5 +1,6 @@
 package dev.tether.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** One bare-metal node. */
+@JsonClassDescription("Who the node is and what it may do.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "!has(self.endorsementKey) || !has(self.tpm) || self.tpm != 'absent'",
         message = "endorsementKey names the node's TPM, so tpm cannot be absent")

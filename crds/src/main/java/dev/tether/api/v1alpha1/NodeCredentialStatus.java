@@ -1,5 +1,6 @@
 package dev.tether.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The node's key state, its last boot and its host certificates. The key itself is never here. */
+@JsonClassDescription("The node's key state, its last boot and its host certificates. The key itself is never here.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class NodeCredentialStatus {
     public static final String READY = "Ready";

@@ -1,5 +1,6 @@
 package dev.tether.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -9,6 +10,7 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** How a group of nodes boots: which image, how it is mounted, and the edges that serve it. */
+@JsonClassDescription("How a group of nodes boots: which DisklessImage, mounted tethered or untethered, with which writable layer, SSH CA and TPM policy, served by which edges.")
 @Group(DisklessImage.GROUP)
 @Version(DisklessImage.VERSION)
 @ShortNames("np")

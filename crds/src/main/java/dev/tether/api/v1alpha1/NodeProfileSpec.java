@@ -1,5 +1,6 @@
 package dev.tether.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /** How a group of nodes boots. */
+@JsonClassDescription("How the profile's nodes boot.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class NodeProfileSpec {
     @JsonPropertyDescription("The DisklessImage the nodes boot.")

@@ -1,11 +1,13 @@
 package dev.tether.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.ArrayList;
 import java.util.List;
 
 /** What the profile's nodes boot now, and from where. */
+@JsonClassDescription("What the profile's nodes boot now, and from which edges.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class NodeProfileStatus {
     public static final String READY = "Ready";
