@@ -43,6 +43,8 @@ public final class VirtualMachine implements AutoCloseable {
         private Path tpmSocket;
         private boolean allowReboot;
         private java.io.PrintStream echo;
+        private DirectKernel directKernel;
+        private Path disk;
 
         public Builder mac(String value) {
             mac = value;
@@ -84,6 +86,21 @@ public final class VirtualMachine implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Boots {@code kernel} and {@code initrd} with {@code append} as its command line directly (qemu's
+         * {@code -kernel}), without firmware network boot: for the local-disk reference boot.
+         */
+        public Builder directKernel(Path kernel, Path initrd, String append) {
+            directKernel = new DirectKernel(kernel, initrd, append);
+            return this;
+        }
+
+        /** A raw disk image attached as the first virtio disk ({@code /dev/vda}). */
+        public Builder disk(Path value) {
+            disk = value;
+            return this;
+        }
+
         /** Also prints every console line to {@code out} as it arrives (for a person watching). */
         public Builder echoConsole(java.io.PrintStream out) {
             echo = out;
@@ -100,6 +117,9 @@ public final class VirtualMachine implements AutoCloseable {
         public VirtualMachine start() throws IOException {
             return new VirtualMachine(this);
         }
+    }
+
+    private record DirectKernel(Path kernel, Path initrd, String append) {
     }
 
     private final Builder config;
@@ -124,7 +144,9 @@ public final class VirtualMachine implements AutoCloseable {
         this.config = config;
         Path tftp = config.workDir.resolve("tftp");
         Files.createDirectories(tftp);
-        Files.writeString(tftp.resolve("tether.ipxe"), config.ipxeScript);
+        if (config.ipxeScript != null) {
+            Files.writeString(tftp.resolve("tether.ipxe"), config.ipxeScript);
+        }
         consoleLog = config.workDir.resolve("console.log");
         sshPort = freePort();
         List<String> command = new ArrayList<>(List.of("qemu-system-x86_64",
@@ -135,6 +157,13 @@ public final class VirtualMachine implements AutoCloseable {
                 "-netdev", "user,id=n0,tftp=" + tftp + ",bootfile=tether.ipxe,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22",
                 "-device", "virtio-net-pci,netdev=n0,mac=" + config.mac + "" /* qemu's default ROM, IPXE_ROM; naming it as romfile= stops it booting */,
                 "-boot", "n"));
+        if (config.directKernel != null) {
+            command.addAll(List.of("-kernel", config.directKernel.kernel().toString(), "-initrd", config.directKernel.initrd().toString(),
+                    "-append", config.directKernel.append()));
+        }
+        if (config.disk != null) {
+            command.addAll(List.of("-drive", "file=" + config.disk + ",if=virtio,format=raw"));
+        }
         if (!config.allowReboot) {
             command.add("-no-reboot");
         }
