@@ -6,12 +6,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The local-disk reference on its own: the image boots from a virtio disk to an ssh login, and the phases are
  * printed. VmBootTest boots it too, beside the Tether boots; this is the quick way to see the limit alone.
  */
+@Tag("vm")
 class LocalDiskReferenceTest {
     private static final Path PROJECT = Path.of("..").toAbsolutePath().normalize();
 
