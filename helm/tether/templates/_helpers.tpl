@@ -111,20 +111,29 @@ both the ClusterRole (all namespaces) and the per-namespace Roles (watchNamespac
 two modes can never grant different things.
 */}}
 {{- define "tether.operatorRules" -}}
-# The three Tether resources: the operator watches them, and patches their metadata to add and
+# The Tether resources: the operator watches them, and patches their metadata to add and
 # remove its finalizer and to acknowledge annotations (such as a re-arm request).
 - apiGroups: ["tether.dev"]
   resources: ["disklessimages", "nodeprofiles", "nodecredentials"]
   verbs: ["get", "list", "watch", "patch", "update"]
 # Status (phase, digests, ready edges, key state) is written through the status subresource.
 - apiGroups: ["tether.dev"]
-  resources: ["disklessimages/status", "nodeprofiles/status", "nodecredentials/status"]
+  resources: ["disklessimages/status", "nodeprofiles/status", "nodecredentials/status", "discoverednodes/status"]
   verbs: ["get", "patch", "update"]
+# Discovery: the operator records machines that register (DiscoveredNodes, bounded per profile: the
+# oldest is deleted) and notes their later registrations in annotations.
+- apiGroups: ["tether.dev"]
+  resources: ["discoverednodes"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+# Enrolment: an accepted DiscoveredNode becomes a NodeCredential, created by the operator.
+- apiGroups: ["tether.dev"]
+  resources: ["nodecredentials"]
+  verbs: ["create"]
 # The Jobs, Secrets and DaemonSets the operator creates point back at their Tether resource with
 # blockOwnerDeletion; where the OwnerReferencesPermissionEnforcement admission plugin is on
 # (hardened clusters, OpenShift) setting that needs update on the owner's finalizers.
 - apiGroups: ["tether.dev"]
-  resources: ["disklessimages/finalizers", "nodeprofiles/finalizers", "nodecredentials/finalizers"]
+  resources: ["disklessimages/finalizers", "nodeprofiles/finalizers", "nodecredentials/finalizers", "discoverednodes/finalizers"]
   verbs: ["update"]
 # Image encryption keys, salted API-key hashes and the SSH CA live in Secrets the operator
 # creates, rotates and removes together with their owner.

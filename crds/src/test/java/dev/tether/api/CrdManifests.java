@@ -1,6 +1,7 @@
 package dev.tether.api;
 
 import com.fasterxml.jackson.annotation.JsonClassDescription;
+import dev.tether.api.v1alpha1.DiscoveredNode;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeProfile;
@@ -32,7 +33,7 @@ import java.util.TreeMap;
  */
 public final class CrdManifests {
     public static final List<Class<? extends HasMetadata>> RESOURCES =
-            List.of(DisklessImage.class, NodeProfile.class, NodeCredential.class);
+            List.of(DisklessImage.class, NodeProfile.class, NodeCredential.class, DiscoveredNode.class);
 
     /** Where the committed YAML lives, relative to the repository root. */
     public static final String COMMITTED_DIR = "crds";

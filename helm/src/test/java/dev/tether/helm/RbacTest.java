@@ -25,8 +25,10 @@ class RbacTest {
     /** What the operator does in the namespaces it manages, as the issue lists it. */
     private static final Set<String> MANAGED_NAMESPACE_GRANTS = grants(
             rule("tether.dev", "disklessimages,nodeprofiles,nodecredentials", "get,list,watch,patch,update"),
-            rule("tether.dev", "disklessimages/status,nodeprofiles/status,nodecredentials/status", "get,patch,update"),
-            rule("tether.dev", "disklessimages/finalizers,nodeprofiles/finalizers,nodecredentials/finalizers", "update"),
+            rule("tether.dev", "disklessimages/status,nodeprofiles/status,nodecredentials/status,discoverednodes/status", "get,patch,update"),
+            rule("tether.dev", "discoverednodes", "get,list,watch,create,patch,update,delete"),
+            rule("tether.dev", "nodecredentials", "create"),
+            rule("tether.dev", "disklessimages/finalizers,nodeprofiles/finalizers,nodecredentials/finalizers,discoverednodes/finalizers", "update"),
             rule("", "secrets,configmaps,services", "get,list,watch,create,update,patch,delete"),
             rule("", "pods", "get,list,watch"),
             rule("", "events", "create,patch"),

@@ -33,7 +33,18 @@ public final class NodeApi {
     /** {@code POST}: a {@link BootReport}; answered 204. */
     public static final String BOOT_REPORT = "boot-report";
 
+    /**
+     * {@code POST}, no key, on a profile rather than a node: a machine no credential knows registers with the profile
+     * whose edges it booted from. Body {@link DiscoveryRequest}, answer {@link DiscoveryAnswer}.
+     */
+    public static final String DISCOVERY = "discovery";
+
     private NodeApi() {}
+
+    /** {@code /v1/namespaces/<namespace>/profiles/<profile>/discovery}. */
+    public static String discoveryPath(String namespace, String profile) {
+        return "/" + VERSION + "/namespaces/" + encode(namespace) + "/profiles/" + encode(profile) + "/" + DISCOVERY;
+    }
 
     /** {@code /v1/namespaces/<namespace>/nodes/<node>/<endpoint>}; the node is the NodeCredential's {@code spec.nodeName}. */
     public static String path(String namespace, String node, String endpoint) {

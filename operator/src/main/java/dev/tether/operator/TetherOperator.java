@@ -3,6 +3,7 @@ package dev.tether.operator;
 import com.sun.net.httpserver.HttpServer;
 import dev.tether.operator.credential.CredentialsByNodeName;
 import dev.tether.operator.credential.NodeCredentialReconciler;
+import dev.tether.operator.discovery.DiscoveredNodeReconciler;
 import dev.tether.operator.image.DisklessImageReconciler;
 import dev.tether.operator.image.ImageUsage;
 import dev.tether.operator.image.OriginClient;
@@ -94,6 +95,7 @@ public final class TetherOperator implements AutoCloseable {
         operator.register(new DisklessImageReconciler(config, new ImageUsage(config.watchNamespaces()), origin, metrics), namespaces::accept);
         operator.register(new NodeProfileReconciler(config, trust.clusterCa().certificatePem()), namespaces::accept);
         operator.register(new NodeCredentialReconciler(credentials), namespaces::accept);
+        operator.register(new DiscoveredNodeReconciler(), namespaces::accept);
     }
 
     public void start() {

@@ -92,7 +92,13 @@ public final class OperatorHarness implements AutoCloseable {
 
     private static void registerCrds(KubernetesClient client) {
         Path crds = repositoryRoot().resolve("crds");
-        for (String file : new String[] {"disklessimages.tether.dev-v1.yml", "nodeprofiles.tether.dev-v1.yml", "nodecredentials.tether.dev-v1.yml"}) {
+        String[] files;
+        try (var listing = Files.list(crds)) {
+            files = listing.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yml")).sorted().toArray(String[]::new);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (String file : files) {
             try (var in = Files.newInputStream(crds.resolve(file))) {
                 client.resource(client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class)).create();
             } catch (IOException e) {

@@ -40,6 +40,10 @@ public class NodeProfileSpec {
     @JsonPropertyDescription("Paths kept across reboots.")
     public Persistence persistence;
 
+    @JsonPropertyDescription("Machines that boot from this profile's edges with a MAC no NodeCredential lists: whether they may "
+            + "register (as DiscoveredNodes) and be enrolled into this profile. Absent: they are told they are unknown.")
+    public Discovery discovery;
+
     @JsonPropertyDescription("A crypt(3) hash of the root password, in a Secret of this namespace labelled tether.dev/use=root-"
             + "password (the operator reads no other Secret for it); no password login when absent.")
     public SecretKeyRef rootPasswordHash;
@@ -125,6 +129,40 @@ public class NodeProfileSpec {
         @JsonPropertyDescription("Absolute paths kept across reboots.")
         @Size(max = 64)
         public List<@Pattern(Patterns.ABSOLUTE_PATH) @Size(max = 4096) String> paths = new ArrayList<>();
+    }
+
+    /**
+     * Discovery and enrolment: an unknown machine that boots from this profile's edges registers what it is and waits;
+     * accepted (by an administrator, or by {@code autoAccept}), it is enrolled as a NodeCredential of this profile.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Discovery {
+        @JsonPropertyDescription("Let unknown machines register with this profile.")
+        @Default("false")
+        public Boolean enabled = false;
+
+        @JsonPropertyDescription("Only machines whose boot MAC starts with one of these prefixes (e.g. 52:54:00 or 0c:c4:7a:1) may "
+                + "register; empty: any unknown MAC.")
+        @Size(max = 64)
+        public List<@Pattern("^[0-9a-f]{2}(:[0-9a-f]{2}){0,5}$") String> macPrefixes = new ArrayList<>();
+
+        @JsonPropertyDescription("Enrol registering machines without waiting for an administrator. Only sensible on a boot network "
+                + "no stranger can reach, with macPrefixes naming the site's hardware.")
+        @Default("false")
+        public Boolean autoAccept = false;
+
+        @JsonPropertyDescription("Node names of enrolled machines: this prefix followed by the boot MAC's hex digits.")
+        @Default("node-")
+        @Pattern("^[a-z]([-a-z0-9]*)?$")
+        @Size(max = 50)
+        public String namePrefix = "node-";
+
+        @JsonPropertyDescription("Most DiscoveredNodes waiting for acceptance in this namespace for this profile; the oldest is "
+                + "deleted to make room for a new one.")
+        @Default("100")
+        @Min(1)
+        @Max(1000)
+        public Integer maxPending = 100;
     }
 
     /** SSH host certificates and login. */

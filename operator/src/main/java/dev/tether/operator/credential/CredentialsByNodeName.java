@@ -22,6 +22,7 @@ import java.util.Set;
  */
 public final class CredentialsByNodeName {
     static final String INDEX = "tether.dev/namespace-node-name";
+    static final String MAC_INDEX = "tether.dev/namespace-mac";
 
     private volatile IndexedResourceCache<NodeCredential> cache;
     private volatile InformerEventSource<Secret, NodeCredential> keyHashes;
@@ -31,6 +32,8 @@ public final class CredentialsByNodeName {
         var primary = context.getPrimaryCache();
         primary.addIndexer(INDEX, c -> c.getSpec() == null || c.getSpec().nodeName == null ? List.of()
                 : List.of(key(c.getMetadata().getNamespace(), c.getSpec().nodeName)));
+        primary.addIndexer(MAC_INDEX, c -> c.getSpec() == null || c.getSpec().hardware == null ? List.of()
+                : c.getSpec().hardware.macs.stream().map(mac -> key(c.getMetadata().getNamespace(), mac)).toList());
         var secrets = InformerEventSourceConfiguration.from(Secret.class, NodeCredential.class)
                 .withLabelSelector(Names.COMPONENT + "=api-key")
                 .withSecondaryToPrimaryMapper(secret -> {
@@ -51,6 +54,15 @@ public final class CredentialsByNodeName {
             throw new IllegalStateException("the NodeCredential controller has not started, so its cache cannot be read yet");
         }
         return current.byIndex(INDEX, key(namespace, nodeName));
+    }
+
+    /** Every credential in {@code namespace} that lists {@code mac} (lower case) among its hardware. */
+    public List<NodeCredential> findByMac(String namespace, String mac) {
+        var current = cache;
+        if (current == null) {
+            throw new IllegalStateException("the NodeCredential controller has not started, so its cache cannot be read yet");
+        }
+        return current.byIndex(MAC_INDEX, key(namespace, mac));
     }
 
     /**

@@ -105,7 +105,7 @@ final class ApiKeyEndpoint implements Endpoint {
         }
     }
 
-    private record TpmKeys(EndorsementKey endorsementKey, ActivationKey activationKey) {}
+    record TpmKeys(EndorsementKey endorsementKey, ActivationKey activationKey) {}
 
     /** The TPM's keys, checked for size and form; null when the node showed no TPM. */
     static TpmKeys tpm(ArmingRequest.Tpm tpm) throws Refusal {

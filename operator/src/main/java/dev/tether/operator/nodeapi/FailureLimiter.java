@@ -19,6 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class FailureLimiter {
     /** Buckets kept at most; beyond this the full ones (nothing to remember) are dropped. */
     private static final int MAX_TRACKED = 50_000;
+    /** A profile's discovery budget, in source budgets: a whole rack registering at once passes; a flood does not. */
+    static final int DISCOVERY_PROFILE_FACTOR = 20;
 
     private final int perNode;
     private final int perSource;
@@ -56,9 +58,7 @@ final class FailureLimiter {
         long now = clock.millis();
         boolean exhausted = node != null && bucket("node:" + node, perNode).spend(now);
         exhausted |= bucket("source:" + source, perSource).spend(now);
-        if (buckets.size() > MAX_TRACKED) {
-            buckets.values().removeIf(b -> b.full(clock.millis()));
-        }
+        forgetFullBuckets();
         return exhausted;
     }
 
@@ -69,6 +69,33 @@ final class FailureLimiter {
      */
     boolean mayRecordUnknownNode(String namespace) {
         return bucket("unknown-node-events:" + namespace, perSource).take(clock.millis());
+    }
+
+    /**
+     * Whether a discovery registration from {@code source} for {@code profile} may be looked at now. Unlike the other
+     * budgets, every registration spends, since each one may write to the API server: a source gets as many per
+     * window as it may be refused, and a profile {@value #DISCOVERY_PROFILE_FACTOR} times that from all sources.
+     */
+    boolean admitDiscovery(String source, String profile) {
+        long now = clock.millis();
+        boolean admitted = bucket("discovery-source:" + source, perSource).take(now)
+                && bucket("discovery-profile:" + profile, perSource * DISCOVERY_PROFILE_FACTOR).take(now);
+        forgetFullBuckets();
+        return admitted;
+    }
+
+    /** Made-up sources come without end: beyond {@link #MAX_TRACKED} buckets, the full ones (nothing to remember) go. */
+    private void forgetFullBuckets() {
+        if (buckets.size() > MAX_TRACKED) {
+            buckets.values().removeIf(b -> b.full(clock.millis()));
+        }
+    }
+
+    /** Seconds until {@code source} may register again. */
+    long discoveryRetryAfterSeconds(String source, String profile) {
+        long now = clock.millis();
+        return Math.max(1, Math.max(wait(bucket("discovery-source:" + source, perSource), now),
+                wait(bucket("discovery-profile:" + profile, perSource * DISCOVERY_PROFILE_FACTOR), now)));
     }
 
     private long wait(Bucket bucket, long now) {

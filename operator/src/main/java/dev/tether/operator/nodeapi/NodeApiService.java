@@ -6,6 +6,7 @@ import dev.tether.operator.EventRecorder;
 import dev.tether.operator.OperatorConfig;
 import dev.tether.operator.credential.ApiKeyStore;
 import dev.tether.operator.credential.CredentialsByNodeName;
+import dev.tether.operator.discovery.Registrations;
 import dev.tether.operator.trust.HostKeySigner;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +25,7 @@ public final class NodeApiService {
     private static final Logger LOG = LoggerFactory.getLogger(NodeApiService.class);
 
     private final Map<String, Endpoint> endpoints;
+    private final DiscoveryEndpoint discovery;
     private final NodeDirectory directory;
     private final NodeAuthenticator authenticator;
     private final FailureLimiter limiter;
@@ -48,6 +50,8 @@ public final class NodeApiService {
                 NodeApi.IMAGE_KEY, new ImageKeyEndpoint(client, profiles),
                 NodeApi.HOST_CERTIFICATES, new HostCertificatesEndpoint(client, profiles, signer, settings.sshPrincipals(), events, clock),
                 NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock, metrics));
+        this.discovery = new DiscoveryEndpoint(client, credentials, new Registrations(client, clock, metrics), limiter,
+                config.watchNamespaces());
     }
 
     MeterRegistry metrics() {
@@ -58,6 +62,10 @@ public final class NodeApiService {
         NodePath path = null;
         NodeCredential credential = null;
         try {
+            var discoveryPath = DiscoveryEndpoint.DiscoveryPath.parse(call.rawPath());
+            if (discoveryPath.isPresent()) {
+                return discover(discoveryPath.get(), call);
+            }
             path = NodePath.parse(call.rawPath());
             Endpoint endpoint = endpoints.get(path.endpoint());
             if (endpoint == null) {
@@ -94,6 +102,20 @@ public final class NodeApiService {
             return refusal.reply();
         } catch (RuntimeException e) {
             // The exception's message is ours or the Kubernetes client's, never the request's content.
+            LOG.error("node API failed on {} for {}: {}", call, path, e.toString());
+            LOG.debug("node API failure", e);
+            return Reply.error(500, "InternalError", "the operator could not answer this request; its log says why");
+        }
+    }
+
+    /** A registration of an unknown machine: there is no node yet, so no node budget, event or credential to audit. */
+    private Reply discover(DiscoveryEndpoint.DiscoveryPath path, NodeCall call) {
+        try {
+            return discovery.handle(path, call);
+        } catch (Refusal refusal) {
+            audit.refusedRegistration(path, call, refusal);
+            return refusal.reply();
+        } catch (RuntimeException e) {
             LOG.error("node API failed on {} for {}: {}", call, path, e.toString());
             LOG.debug("node API failure", e);
             return Reply.error(500, "InternalError", "the operator could not answer this request; its log says why");

@@ -1,6 +1,7 @@
 package dev.tether.operator.nodeapi;
 
 import dev.tether.api.v1alpha1.NodeCredential;
+import dev.tether.nodeapi.NodeApi;
 import dev.tether.operator.EventRecorder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,6 +27,21 @@ final class RefusalAudit {
         this.events = events;
         this.limiter = limiter;
         this.directory = directory;
+    }
+
+    /**
+     * A refused registration of an unknown machine: counted, and logged at debug only, since anyone on the boot network
+     * can send them and the discovery budgets already bound what they cost.
+     */
+    void refusedRegistration(DiscoveryEndpoint.DiscoveryPath path, NodeCall call, Refusal refusal) {
+        Counter.builder("tether.nodeapi.refusals")
+                .description("Node API requests refused, by endpoint and reason")
+                .tag("endpoint", NodeApi.DISCOVERY)
+                .tag("code", refusal.code())
+                .register(metrics)
+                .increment();
+        LOG.debug("node API refused a registration for {} from {}: {} {}: {}", path, call.source(), refusal.status(),
+                refusal.code(), refusal.getMessage());
     }
 
     void refused(NodePath path, NodeCredential credential, NodeCall call, Refusal refusal) {
