@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -22,20 +23,25 @@ import java.util.regex.Pattern;
  *    "image":"sha256:<manifest>","method":"tethered","kernelArgs":"console=ttyS0",
  *    "addonFile":"addon-compute.cpio"}},
  *  "nodes":{"52:54:00:12:34:56":{"node":"n1","profile":"compute"}},
- *  "edgeUrls":["http://10.0.0.5:8080"]}
+ *  "edgeUrls":["http://10.0.0.5:8080"],
+ *  "discovery":{"profile":"compute","macPrefixes":["52:54:00"]}}
  * }</pre>
+ * {@code discovery} is present when a profile lets unknown machines register: a MAC no node lists, under one of the
+ * prefixes (any, when there are none), boots that profile's kernel and initramfs to register.
  * Everything is validated when loaded, because it ends up in an iPXE script and a kernel command
  * line: names are DNS-like, digests strict, and nothing may carry a line break or a space where the
  * command line splits on them.
  */
 public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntry> nodes, List<String> edgeUrls,
-                         Path directory) {
+                         Optional<Discovery> discovery, Path directory) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
     private static final Pattern URL = Pattern.compile("https?://[A-Za-z0-9.\\-\\[\\]:]+(/[A-Za-z0-9._~/\\-]*)?");
     private static final Pattern FILE = Pattern.compile("[A-Za-z0-9._-]{1,255}");
+    private static final Pattern MAC_PREFIX = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){0,5}");
+    private static final int MAX_PREFIXES = 64;
 
     public record Profile(String name, Digest kernel, Digest initramfs, Digest rootImage, Digest image, String method,
                           String kernelArgs, String addonFile) {
@@ -44,17 +50,24 @@ public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntr
     public record NodeEntry(String node, String profile) {
     }
 
+    /** Unknown machines whose MAC starts with one of {@code macPrefixes} (any, if empty) register with {@code profile}. */
+    public record Discovery(String profile, List<String> macPrefixes) {
+        public boolean admits(MacAddress mac) {
+            return macPrefixes.isEmpty() || macPrefixes.stream().anyMatch(mac.toString()::startsWith);
+        }
+    }
+
     @JsonIgnoreProperties(ignoreUnknown = true)
     record RawProfile(String kernel, String initramfs, String rootImage, String image, String method, String kernelArgs,
                       String addonFile) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record RawConfig(Map<String, RawProfile> profiles, Map<String, NodeEntry> nodes, List<String> edgeUrls) {
+    record RawConfig(Map<String, RawProfile> profiles, Map<String, NodeEntry> nodes, List<String> edgeUrls, Discovery discovery) {
     }
 
     public static BootConfig empty(Path directory) {
-        return new BootConfig(Map.of(), Map.of(), List.of(), directory);
+        return new BootConfig(Map.of(), Map.of(), List.of(), Optional.empty(), directory);
     }
 
     public static BootConfig load(Path file) throws IOException {
@@ -91,7 +104,22 @@ public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntr
         for (String u : edges) {
             require(u != null && URL.matcher(u).matches(), "edgeUrls: not a plain http(s) URL: " + u);
         }
-        return new BootConfig(Map.copyOf(profiles), Map.copyOf(nodes), edges, dir);
+        return new BootConfig(Map.copyOf(profiles), Map.copyOf(nodes), edges, discovery(raw.discovery(), profiles), dir);
+    }
+
+    private static Optional<Discovery> discovery(Discovery raw, Map<String, Profile> profiles) {
+        if (raw == null) {
+            return Optional.empty();
+        }
+        require(raw.profile() != null && profiles.containsKey(raw.profile()),
+                "discovery.profile names a profile that is not in profiles: " + raw.profile());
+        List<String> prefixes = raw.macPrefixes() == null ? List.of() : List.copyOf(raw.macPrefixes());
+        require(prefixes.size() <= MAX_PREFIXES, "discovery.macPrefixes: at most " + MAX_PREFIXES);
+        for (String prefix : prefixes) {
+            require(prefix != null && MAC_PREFIX.matcher(prefix).matches(),
+                    "discovery.macPrefixes: not a MAC prefix like 52:54:00: " + prefix);
+        }
+        return Optional.of(new Discovery(raw.profile(), prefixes));
     }
 
     private static Profile profile(String name, RawProfile p) {

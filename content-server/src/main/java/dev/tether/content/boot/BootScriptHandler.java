@@ -60,7 +60,9 @@ public final class BootScriptHandler {
                     "Chain " + base + "/boot/ipxe?mac=${mac} so the edge sees this machine's MAC.");
         } else {
             BootConfig.NodeEntry node = c.nodes().get(mac);
-            if (node == null) {
+            if (node == null && c.discovery().filter(d -> d.admits(mac)).isPresent()) {
+                script = register(base, c, mac, c.profiles().get(c.discovery().get().profile()));
+            } else if (node == null) {
                 script = retry(base, "Tether: no NodeCredential lists MAC " + mac + ".",
                         "Create a NodeCredential for this machine with " + mac + " among its MACs.");
             } else {
@@ -71,10 +73,25 @@ public final class BootScriptHandler {
     }
 
     private static String boot(String base, BootConfig c, BootConfig.NodeEntry node, BootConfig.Profile p) {
+        return kernelScript(base, c, p, "tether.node=" + node.node(),
+                "Tether: booting " + node.node() + " with profile " + p.name() + " (" + p.method() + ")");
+    }
+
+    /**
+     * An unknown machine under the discovery profile's prefixes boots that profile's kernel and initramfs with
+     * {@code tether.discover=1} instead of a node name: its agent registers what the machine is, waits to be enrolled,
+     * then reboots into {@link #boot}.
+     */
+    private static String register(String base, BootConfig c, MacAddress mac, BootConfig.Profile p) {
+        return kernelScript(base, c, p, "tether.discover=1",
+                "Tether: no NodeCredential lists MAC " + mac + "; registering it with profile " + p.name());
+    }
+
+    private static String kernelScript(String base, BootConfig c, BootConfig.Profile p, String who, String banner) {
         String edges = c.edgeUrls().isEmpty() ? base : String.join(",", c.edgeUrls());
         StringBuilder cmdline = new StringBuilder()
                 .append("initrd=initramfs initrd=addon")
-                .append(" tether.node=").append(node.node())
+                .append(' ').append(who)
                 .append(" tether.profile=").append(p.name())
                 .append(" tether.method=").append(p.method())
                 .append(" tether.edges=").append(edges)
@@ -84,7 +101,7 @@ public final class BootScriptHandler {
             cmdline.append(' ').append(p.kernelArgs());
         }
         return "#!ipxe\n"
-                + "echo Tether: booting " + node.node() + " with profile " + p.name() + " (" + p.method() + ")\n"
+                + "echo " + banner + "\n"
                 + "kernel " + base + "/blobs/sha256/" + p.kernel().hex() + " " + cmdline + "\n"
                 + "initrd --name initramfs " + base + "/blobs/sha256/" + p.initramfs().hex() + "\n"
                 + "initrd --name addon " + base + "/boot/" + p.name() + "/addon.cpio\n"

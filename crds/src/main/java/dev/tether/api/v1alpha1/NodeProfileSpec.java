@@ -141,7 +141,7 @@ public class NodeProfileSpec {
         @Default("false")
         public Boolean enabled = false;
 
-        @JsonPropertyDescription("Only machines whose boot MAC starts with one of these prefixes (e.g. 52:54:00 or 0c:c4:7a:1) may "
+        @JsonPropertyDescription("Only machines whose boot MAC starts with one of these prefixes (e.g. 52:54:00 or 0c:c4:7a:10) may "
                 + "register; empty: any unknown MAC.")
         @Size(max = 64)
         public List<@Pattern("^[0-9a-f]{2}(:[0-9a-f]{2}){0,5}$") String> macPrefixes = new ArrayList<>();

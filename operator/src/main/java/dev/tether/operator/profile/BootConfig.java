@@ -55,6 +55,11 @@ public final class BootConfig {
         config.put("profiles", profiles);
         config.put("nodes", nodes);
         config.put("edgeUrls", edgeUrls);
+        var discovery = profile.getSpec().discovery;
+        if (image.ok() && discovery != null && Boolean.TRUE.equals(discovery.enabled)) {
+            // Unknown machines under these prefixes boot this profile's kernel to register (issue 20).
+            config.put("discovery", Map.of("profile", name, "macPrefixes", discovery.macPrefixes == null ? List.of() : discovery.macPrefixes));
+        }
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config);
         } catch (JsonProcessingException e) {

@@ -3,6 +3,7 @@ package dev.tether.operator.profile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.api.v1alpha1.DisklessImageStatus;
+import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.content.boot.BootConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,9 @@ class BootConfigContractTest {
         image.getStatus().versions = List.of(version);
         var profile = NodeProfileReconcilerTest.profile("compute", "bookworm");
         profile.getSpec().kernelArgs = List.of("console=ttyS0,115200");
+        profile.getSpec().discovery = new NodeProfileSpec.Discovery();
+        profile.getSpec().discovery.enabled = true;
+        profile.getSpec().discovery.macPrefixes = List.of("52:54:00", "0c:c4:7a:10");
         var configMap = BootConfigMap.build(profile, ResolvedImage.resolve(profile, Optional.of(image)),
                 List.of(NodeProfileReconcilerTest.credential("node-001", "compute", "52:54:00:12:34:56")),
                 List.of("http://192.168.10.11:8080"), List.of("https://192.168.10.11:8443"), null);
@@ -56,5 +60,9 @@ class BootConfigContractTest {
             assertThat(n.profile()).isEqualTo("compute");
         });
         assertThat(loaded.edgeUrls()).containsExactly("http://192.168.10.11:8080");
+        assertThat(loaded.discovery()).hasValueSatisfying(d -> {
+            assertThat(d.profile()).isEqualTo("compute");
+            assertThat(d.macPrefixes()).containsExactly("52:54:00", "0c:c4:7a:10");
+        });
     }
 }
