@@ -10,9 +10,11 @@ import dev.tether.agent.root.RootLayout;
 import dev.tether.agent.root.RootSetupException;
 import dev.tether.agent.root.SquashfsLower;
 import dev.tether.agent.root.WritableLayer;
+import dev.tether.agent.trust.HardwareIdentity;
 import dev.tether.agent.trust.NodeApiCa;
 import dev.tether.agent.trust.NodeApiClient;
 import dev.tether.agent.trust.NodeTrust;
+import dev.tether.agent.trust.Registration;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageFormatException;
 import dev.tether.image.format.ImageKey;
@@ -97,6 +99,12 @@ public final class BootSequence {
             Optional<AddonProfile> profile = AddonProfile.read(options.addonFile());
             return new Addon(profile, BootConfig.merge(cmdline, profile, options.addonFile()));
         });
+        if (cmdline.discover().isPresent()) {
+            // An unknown machine (issue 20): register, wait to be enrolled, then reboot as the node it became.
+            String bootMac = cmdline.discover().get();
+            String enrolledAs = timeline.run("register", () -> register(addon.config(), bootMac));
+            throw new MachineEnrolled(enrolledAs);
+        }
         // With a node API: the API key (TPM or network, then PCR 15 locked), and the node's boot configuration.
         Optional<Trusted> trusted = Optional.empty();
         BootConfig config = addon.config();
@@ -186,6 +194,24 @@ public final class BootSequence {
         console.info("root ready at " + options.target() + " in " + seconds(timeline.totalMillis()) + " ("
                 + timeline.steps().stream().map(step -> step.name() + " " + step.millis() + "ms")
                         .collect(Collectors.joining(", ")) + ")");
+    }
+
+    /** Registers this unknown machine with the addon's profile through its node API, until it is enrolled. */
+    private String register(BootConfig local, String bootMac) throws Exception {
+        String profile = local.profile().orElseThrow(() -> new BootConfigException("tether.discover= needs the profile to"
+                + " register with (tether.profile=); the edge's discovery script names it"));
+        String namespace = local.namespace().orElseThrow(() -> new BootConfigException("the addon profile "
+                + options.addonFile() + " names no namespace, so this machine cannot register; fetch the addon archive"
+                + " again from an edge's /boot/<profile>/addon.cpio"));
+        if (local.nodeApi().isEmpty()) {
+            throw new BootConfigException("the addon profile " + options.addonFile() + " lists no node API URL to register"
+                    + " this machine with");
+        }
+        NodeApiCa ca = NodeApiCa.read(options.nodeApiCa());
+        NodeApiClient api = new NodeApiClient(local.nodeApi(), namespace, null, ca.tls(NodeApi.SERVER_NAME).context(),
+                services.nodeApi(), services.sleeper(), console);
+        return new Registration(api, profile, services.tpm(), HardwareIdentity.SYSFS, console, services.sleeper(),
+                Registration.INTERVAL).untilEnrolled(bootMac);
     }
 
     /** The node API client for the addon's URLs, trusting only the cluster CA; then the API key. */

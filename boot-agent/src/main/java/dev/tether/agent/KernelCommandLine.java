@@ -5,6 +5,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -16,6 +17,8 @@ import java.util.regex.Pattern;
  * round of fixing, not one per parameter. Unknown {@code tether.*} keys are kept as warnings: a newer
  * operator may add parameters an older agent does not know.
  *
+ * @param discover {@code tether.discover}: this machine is unknown; register it (the MAC it booted with) and wait to be
+ *                 enrolled instead of booting
  * @param debug {@code tether.debug}: print stack traces under failures
  */
 public record KernelCommandLine(
@@ -28,12 +31,14 @@ public record KernelCommandLine(
         Optional<ZramSize> zram,
         Optional<String> zramAlgorithm,
         Optional<ConsoleMode> console,
+        Optional<String> discover,
         boolean debug,
         List<String> unknownKeys) {
 
     /** A Kubernetes object name (DNS-1123 subdomain): what node and profile names are. */
     private static final Pattern OBJECT_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
     private static final Pattern ALGORITHM = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+    private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
 
     public static KernelCommandLine parse(String text) throws BootConfigException {
         Map<String, String> params = parameters(text);
@@ -55,6 +60,13 @@ public record KernelCommandLine(
             return v;
         });
         Optional<ConsoleMode> console = values.get("tether.console", ConsoleMode::parse);
+        Optional<String> discover = values.get("tether.discover", v -> {
+            String mac = v.toLowerCase(Locale.ROOT);
+            if (!MAC.matcher(mac).matches()) {
+                throw new IllegalArgumentException("tether.discover=" + v + " is not the MAC address the machine booted with");
+            }
+            return mac;
+        });
         // A bare tether.debug turns it on, as kernel flags do; tether.debug=0 turns it off again.
         boolean debug = params.containsKey("tether.debug")
                 && !List.of("0", "no", "false").contains(String.valueOf(params.get("tether.debug")));
@@ -67,7 +79,7 @@ public record KernelCommandLine(
         if (!problems.isEmpty()) {
             throw new BootConfigException("kernel command line: " + String.join("; ", problems));
         }
-        return new KernelCommandLine(node, profile, method, edges, image, rootImage, zram, algorithm, console, debug,
+        return new KernelCommandLine(node, profile, method, edges, image, rootImage, zram, algorithm, console, discover, debug,
                 List.copyOf(unknown));
     }
 
@@ -118,7 +130,7 @@ public record KernelCommandLine(
         /** tether.jvm is the launcher's (bin/tether-agent: JVM options), known here so it is not called unknown. */
         static final List<String> KNOWN = List.of("tether.node", "tether.profile", "tether.method", "tether.edges",
                 "tether.image", "tether.rootimage", "tether.zram", "tether.zram_alg", "tether.console", "tether.debug",
-                "tether.jvm");
+                "tether.jvm", "tether.discover");
 
         <T> Optional<T> get(String key, Function<String, T> parser) {
             if (!params.containsKey(key)) {

@@ -79,6 +79,15 @@ class KernelCommandLineTest {
     }
 
     @Test
+    void anUnknownMachineIsToldToRegisterWithTheMacItBootedWith() throws Exception {
+        KernelCommandLine cmdline = KernelCommandLine.parse("tether.discover=0C:C4:7A:00:00:01 tether.profile=compute");
+        assertThat(cmdline.discover()).contains("0c:c4:7a:00:00:01");
+        assertThat(cmdline.unknownKeys()).isEmpty();
+        assertThat(KernelCommandLine.parse("tether.node=n1").discover()).isEmpty();
+        assertThat(failure("tether.discover=1")).contains("tether.discover=1 is not the MAC address the machine booted with");
+    }
+
+    @Test
     void everyProblemIsReportedInOneLine() {
         String message = failure("tether.method=fast tether.image=latest tether.edges=edge1");
         assertThat(message).contains("tether.method: 'fast'").contains("tether.image=latest")

@@ -8,6 +8,7 @@ import dev.tether.agent.BootOptions;
 import dev.tether.agent.BootSequence;
 import dev.tether.agent.BootedRoot;
 import dev.tether.agent.ImageKeyProvider;
+import dev.tether.agent.MachineEnrolled;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -94,6 +95,9 @@ public final class BootCommand implements Callable<Integer> {
         BootedRoot root;
         try {
             root = new BootSequence(options, console, services, keys, http).run();
+        } catch (MachineEnrolled e) {
+            console.info(e.getMessage());
+            return TetherAgent.ENROLLED_REBOOT;
         } catch (BootFailure e) {
             console.error(e.getMessage());
             console.debug(e);

@@ -23,6 +23,11 @@ public final class TetherAgent implements Callable<Integer> {
     /** A bug in the agent itself (EX_SOFTWARE), kept apart from failures the administrator can fix. */
     static final int INTERNAL_ERROR = 70;
     /**
+     * {@code boot} registered an unknown machine, which is now enrolled: the initramfs scripts reboot it (EX_TEMPFAIL:
+     * try again, and the next boot succeeds).
+     */
+    public static final int ENROLLED_REBOOT = 75;
+    /**
      * Set by the launcher (bin/tether-agent) on the {@code boot} process it supervises: that process may outlive
      * the initramfs, serving the root image (see the launcher for why it, not a parent JVM, waits for it).
      */

@@ -9,6 +9,8 @@ import dev.tether.nodeapi.ApiKeyIssued;
 import dev.tether.nodeapi.ArmingRequest;
 import dev.tether.nodeapi.BootConfiguration;
 import dev.tether.nodeapi.BootReport;
+import dev.tether.nodeapi.DiscoveryAnswer;
+import dev.tether.nodeapi.DiscoveryRequest;
 import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
 import dev.tether.nodeapi.ImageKey;
@@ -103,7 +105,7 @@ public final class NodeApiClient {
 
     /** {@code namespace/node}, as messages name the credential. */
     public String credential() {
-        return namespace + "/" + node;
+        return node == null ? namespace + " (an unregistered machine)" : namespace + "/" + node;
     }
 
     public String namespace() {
@@ -116,38 +118,49 @@ public final class NodeApiClient {
 
     /** {@code POST api-key}: a new key, issued only while the credential is armed and the hardware matches. */
     public ApiKeyIssued requestApiKey(ArmingRequest request) throws IOException, NodeApiRefusal {
-        return call("a new API key", "POST", NodeApi.API_KEY, "", null, request, ApiKeyIssued.class);
+        return call("a new API key", "POST", nodePath(NodeApi.API_KEY), null, request, ApiKeyIssued.class);
     }
 
     /** {@code GET boot-config}. */
     public BootConfiguration bootConfiguration(ApiKey key) throws IOException, NodeApiRefusal {
-        return call("the boot configuration", "GET", NodeApi.BOOT_CONFIG, "", key, null, BootConfiguration.class);
+        return call("the boot configuration", "GET", nodePath(NodeApi.BOOT_CONFIG), key, null, BootConfiguration.class);
     }
 
     /** {@code GET image-key?digest=}. */
     public ImageKey imageKey(ApiKey key, String imageDigest) throws IOException, NodeApiRefusal {
-        return call("the image key", "GET", NodeApi.IMAGE_KEY,
-                "?digest=" + URLEncoder.encode(imageDigest, StandardCharsets.UTF_8), key, null, ImageKey.class);
+        return call("the image key", "GET", nodePath(NodeApi.IMAGE_KEY) + "?digest=" + URLEncoder.encode(imageDigest, StandardCharsets.UTF_8),
+                key, null, ImageKey.class);
     }
 
     /** {@code POST host-certificates}. */
     public HostCertificates signHostKeys(ApiKey key, HostKeys keys) throws IOException, NodeApiRefusal {
-        return call("host certificates", "POST", NodeApi.HOST_CERTIFICATES, "", key, keys, HostCertificates.class);
+        return call("host certificates", "POST", nodePath(NodeApi.HOST_CERTIFICATES), key, keys, HostCertificates.class);
     }
 
     /** {@code POST boot-report}. */
     public void report(ApiKey key, BootReport report) throws IOException, NodeApiRefusal {
-        call("the boot report", "POST", NodeApi.BOOT_REPORT, "", key, report, Void.class);
+        call("the boot report", "POST", nodePath(NodeApi.BOOT_REPORT), key, report, Void.class);
     }
 
-    private <T> T call(String what, String method, String endpoint, String query, ApiKey key, Object body,
+    /**
+     * {@code POST} to the profile's {@code discovery}, no key: this unknown machine registers, and hears whether it is
+     * enrolled yet.
+     */
+    public DiscoveryAnswer register(String profile, DiscoveryRequest request) throws IOException, NodeApiRefusal {
+        return call("the registration", "POST", NodeApi.discoveryPath(namespace, profile), null, request, DiscoveryAnswer.class);
+    }
+
+    private String nodePath(String endpoint) {
+        return NodeApi.path(namespace, node, endpoint);
+    }
+
+    private <T> T call(String what, String method, String path, ApiKey key, Object body,
             Class<T> answer) throws IOException, NodeApiRefusal {
         byte[] json = body == null ? null : JSON.writeValueAsBytes(body);
         if (json != null && json.length > NodeApi.MAX_BODY_BYTES) {
             throw new IOException("the request for " + what + " is " + json.length + " bytes, more than the node API's"
                     + " limit of " + NodeApi.MAX_BODY_BYTES);
         }
-        String path = NodeApi.path(namespace, node, endpoint) + query;
         List<String> failures = new ArrayList<>();
         for (int round = 1; round <= settings.rounds(); round++) {
             failures.clear();

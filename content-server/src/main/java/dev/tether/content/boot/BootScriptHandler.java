@@ -79,11 +79,11 @@ public final class BootScriptHandler {
 
     /**
      * An unknown machine under the discovery profile's prefixes boots that profile's kernel and initramfs with
-     * {@code tether.discover=1} instead of a node name: its agent registers what the machine is, waits to be enrolled,
-     * then reboots into {@link #boot}.
+     * {@code tether.discover=<the MAC it asked with>} instead of a node name: its agent registers what the machine is,
+     * that MAC first, waits to be enrolled, then reboots into {@link #boot}.
      */
     private static String register(String base, BootConfig c, MacAddress mac, BootConfig.Profile p) {
-        return kernelScript(base, c, p, "tether.discover=1",
+        return kernelScript(base, c, p, "tether.discover=" + mac,
                 "Tether: no NodeCredential lists MAC " + mac + "; registering it with profile " + p.name());
     }
 

@@ -130,11 +130,11 @@ class BootScriptTest {
     void anUnknownMachineUnderTheDiscoveryPrefixesBootsToRegisterAndOthersAreToldTheyAreUnknown() throws Exception {
         replaceConfig(config("52:54:00:12:34:56", "n1").replaceFirst("}\\s*$",
                 ",\"discovery\":{\"profile\":\"compute\",\"macPrefixes\":[\"0c:c4:7a\"]}}"));
-        awaitScript("/boot/ipxe?mac=0c:c4:7a:00:00:01", "tether.discover=1");
+        awaitScript("/boot/ipxe?mac=0c:c4:7a:00:00:01", "tether.discover=0c:c4:7a:00:00:01");
 
         String register = get("/boot/ipxe?mac=0c:c4:7a:00:00:01").text();
         assertThat(register).contains("echo Tether: no NodeCredential lists MAC 0c:c4:7a:00:00:01; registering it with profile compute")
-                .contains("/blobs/sha256/" + K + " initrd=initramfs initrd=addon tether.discover=1 tether.profile=compute")
+                .contains("/blobs/sha256/" + K + " initrd=initramfs initrd=addon tether.discover=0c:c4:7a:00:00:01 tether.profile=compute")
                 .contains("initrd --name addon http://edge-1.example:8080/boot/compute/addon.cpio")
                 .doesNotContain("tether.node=");
         assertThat(get("/boot/ipxe?mac=52:54:00:99:99:99").text()).as("outside the prefixes")

@@ -12,6 +12,7 @@ import dev.tether.agent.trust.HardwareIdentity;
 import dev.tether.agent.trust.KeySource;
 import dev.tether.agent.trust.NodeApiCa;
 import dev.tether.agent.trust.NodeApiTls;
+import dev.tether.agent.trust.Registration;
 import dev.tether.agent.trust.TpmAccess;
 import dev.tether.agent.trust.TpmPolicy;
 import dev.tether.agent.trust.TrustException;
@@ -40,6 +41,8 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,6 +142,45 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
         assertThatThrownBy(() -> acquisition("node-525400aa0001", thief).acquire(TpmPolicy.REQUIRED))
                 .isInstanceOf(TrustException.class);
         assertThat(acquisition("node-525400aa0001", genuine).acquire(TpmPolicy.REQUIRED).source()).isEqualTo(KeySource.NETWORK);
+    }
+
+    @Test
+    void theAgentRegistersItsMachineWaitsAndLearnsTheNodeItBecame() throws Exception {
+        discoverable("compute", List.of("52:54:00"), false, 100);
+        // The machine as sysfs shows it: two interfaces (the one it booted with is the second in name order) and SMBIOS.
+        Path sysfs = temp.resolve("sys");
+        for (var nic : List.of(List.of("eno1", "52:54:00:aa:00:02"), List.of("eno2", BOOT_MAC))) {
+            Files.createDirectories(sysfs.resolve("class/net/" + nic.get(0)));
+            Files.writeString(sysfs.resolve("class/net/" + nic.get(0) + "/address"), nic.get(1) + "\n");
+            Files.writeString(sysfs.resolve("class/net/" + nic.get(0) + "/type"), "1\n");
+        }
+        Files.createDirectories(sysfs.resolve("class/dmi/id"));
+        Files.writeString(sysfs.resolve("class/dmi/id/product_serial"), "SN-0001\n");
+        Files.writeString(sysfs.resolve("class/dmi/id/sys_vendor"), "QEMU\n");
+        Files.writeString(sysfs.resolve("class/dmi/id/product_name"), "Standard PC\n");
+        var registration = new Registration(agentClient(null), "compute", TpmAccess.tcti(genuine.tcti()), sysfs, console,
+                duration -> Thread.sleep(50), Duration.ofMillis(50));
+
+        var enrolled = CompletableFuture.supplyAsync(() -> {
+            try {
+                return registration.untilEnrolled(BOOT_MAC);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        DiscoveredNode recorded = eventually(() -> discovered("mac-525400aa0001"));
+        assertThat(recorded.getSpec().hardware.macs).as("the boot MAC first").containsExactly(BOOT_MAC, "52:54:00:aa:00:02");
+        assertThat(recorded.getSpec().hardware.product).isEqualTo("QEMU Standard PC");
+        assertThat(recorded.getSpec().hardware.endorsementKey).isEqualTo(fingerprint(genuine));
+        assertThat(enrolled).as("waiting for an administrator").isNotDone();
+
+        accept("mac-525400aa0001");
+
+        assertThat(enrolled.get(60, TimeUnit.SECONDS)).isEqualTo("node-525400aa0001");
+        assertThat(consoleBytes.toString(StandardCharsets.UTF_8))
+                .contains("registering it with profile compute")
+                .contains("waiting for an administrator to accept it")
+                .contains("enrolled as node node-525400aa0001");
     }
 
     @Test
@@ -313,15 +355,19 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
     }
 
     private ApiKeyAcquisition acquisition(String node, Swtpm tpm) throws Exception {
+        return new ApiKeyAcquisition(agentClient(node), NodeApiCa.read(temp.resolve("node-api-ca.pem")), TpmAccess.tcti(tpm.tcti()),
+                () -> new HardwareIdentity(List.of(BOOT_MAC, "52:54:00:aa:00:02"), Optional.empty()), console);
+    }
+
+    /** The agent's own node API client, trusting the cluster CA; {@code node} null for a machine not yet enrolled. */
+    private dev.tether.agent.trust.NodeApiClient agentClient(String node) throws Exception {
         Path caPem = temp.resolve("node-api-ca.pem");
         Files.writeString(caPem, harness.operator().trust().clusterCa().certificatePem());
         URI url = URI.create("https://127.0.0.1:" + server.address().getPort());
         var settings = new dev.tether.agent.trust.NodeApiClient.Settings(Duration.ofSeconds(5), Duration.ofSeconds(20), 2,
                 new Backoff(Duration.ofMillis(100), Duration.ofMillis(200)), Duration.ofSeconds(1));
-        var client = new dev.tether.agent.trust.NodeApiClient(List.of(url), NAMESPACE, node,
+        return new dev.tether.agent.trust.NodeApiClient(List.of(url), NAMESPACE, node,
                 NodeApiTls.context(caPem, NodeApi.SERVER_NAME), settings, dev.tether.agent.trust.NodeApiClient.Sleeper.REAL, console);
-        return new ApiKeyAcquisition(client, NodeApiCa.read(caPem), TpmAccess.tcti(tpm.tcti()),
-                () -> new HardwareIdentity(List.of(BOOT_MAC, "52:54:00:aa:00:02"), Optional.empty()), console);
     }
 
     private Path copy(String tpm) throws java.io.IOException {
