@@ -1,4 +1,4 @@
--- Argo CD health of a Tether resource: DisklessImage, NodeProfile or NodeCredential (group tether.dev).
+-- Argo CD health of a Tether resource: DisklessImage, NodeProfile, NodeCredential or DiscoveredNode (group tether.dev).
 -- It reads status the way kstatus (Flux, kubectl wait) does, which is how the operator writes it:
 --   a status computed for an older generation        -> Progressing (the operator has not seen the change)
 --   Reconciling=True (a build running, edges starting) -> Progressing

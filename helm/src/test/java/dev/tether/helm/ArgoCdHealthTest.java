@@ -88,6 +88,21 @@ class ArgoCdHealthTest {
                 .containsEntry("status", "Progressing");
     }
 
+    @Test
+    void aDiscoveredMachineProgressesWhileItWaitsAndIsDegradedWhenRegistrationsConflict() throws Exception {
+        assertThat(health("DiscoveredNode", 1, 1, """
+                [{"type":"Ready","status":"False","reason":"AwaitingAcceptance","message":"Waiting for an administrator to set spec.accept to true."},
+                 {"type":"Reconciling","status":"True","reason":"AwaitingAcceptance","message":"Waiting for an administrator to set spec.accept to true."}]"""))
+                .containsEntry("status", "Progressing");
+        assertThat(health("DiscoveredNode", 2, 2, """
+                [{"type":"Ready","status":"False","reason":"ConflictingRegistrations","message":"1 registration(s) under MAC 52:54:00:aa:00:01 reported other hardware"},
+                 {"type":"Stalled","status":"True","reason":"ConflictingRegistrations","message":"1 registration(s) under MAC 52:54:00:aa:00:01 reported other hardware"}]"""))
+                .containsEntry("status", "Degraded");
+        assertThat(health("DiscoveredNode", 2, 2, """
+                [{"type":"Ready","status":"True","reason":"Enrolled","message":"Enrolled as NodeCredential node-525400aa0001."}]"""))
+                .containsEntry("status", "Healthy");
+    }
+
     private static Map<String, String> health(String kind, long generation, long observedGeneration, String conditions) throws Exception {
         JsonNode status = JSON.createObjectNode()
                 .put("observedGeneration", observedGeneration)
