@@ -44,6 +44,10 @@ class SchemaValidationTest {
         assertThat(images.validate(image("distribution: rhel-family\n  release: '9'\n  repositories: [{url: 'https://r.example.org/9/',"
                 + " gpgKey: 'https://r.example.org/RPM-GPG-KEY'}]"))).isEmpty();
         assertThat(profiles.validate(profile("image: {name: bookworm}"))).isEmpty();
+        assertThat(profiles.validate(profile("image: {name: bookworm}\n  hostname: {from: fqdn, domain: cluster.example.org}\n"
+                + "  nodeFiles: [{path: /etc/tether-node.conf, template: 'node={{nodeName}}'},"
+                + " {path: /etc/slurm/node.conf, mode: '0640', owner: 'slurm:slurm', templateFrom: {name: slurm, key: node.conf}}]")))
+                .isEmpty();
         assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {smbiosUuid: 4c4c4544-0042-3510-8051-c4c04f4e4b32}"))).isEmpty();
         assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {macs: ['52:54:00:12:34:56']}\n"
                 + "  armedUntil: '2026-12-02T06:00:00Z'\n  endorsementKey: sha256:" + "0f".repeat(32)))).isEmpty();
@@ -92,7 +96,16 @@ class SchemaValidationTest {
                 Arguments.of("port out of range", "image: {name: a}\n  edges: {port: 70000}", "port"),
                 Arguments.of("kernel arg with space", "image: {name: a}\n  kernelArgs: ['quiet splash']", "pattern"),
                 Arguments.of("persisted relative path", "image: {name: a}\n  persistence: {paths: [var/lib]}", "pattern"),
-                Arguments.of("bad validity", "image: {name: a}\n  ssh: {certificateValidity: 30 days}", "certificateValidity"));
+                Arguments.of("bad validity", "image: {name: a}\n  ssh: {certificateValidity: 30 days}", "certificateValidity"),
+                Arguments.of("unknown hostname source", "image: {name: a}\n  hostname: {from: dhcp}", "$.spec.hostname.from: does not have a value in the enumeration"),
+                Arguments.of("hostname domain with a space", "image: {name: a}\n  hostname: {domain: 'a b'}", "domain"),
+                Arguments.of("relative node file", "image: {name: a}\n  nodeFiles: [{path: etc/hosts, template: x}]", "pattern"),
+                Arguments.of("dot-dot in node file", "image: {name: a}\n  nodeFiles: [{path: /etc/../proc/x, template: x}]", "pattern"),
+                Arguments.of("set-user-ID node file", "image: {name: a}\n  nodeFiles: [{path: /usr/bin/x, mode: '4755', template: x}]", "mode"),
+                Arguments.of("node file owner with a shell character", "image: {name: a}\n  nodeFiles: [{path: /etc/x, owner: 'a;b:c', template: x}]", "owner"),
+                Arguments.of("node file with two templates", "image: {name: a}\n  nodeFiles: [{path: /etc/x, template: x, templateFrom: {name: c, key: k}}]", "not both"),
+                Arguments.of("node file without a template", "image: {name: a}\n  nodeFiles: [{path: /etc/x}]", "not both"),
+                Arguments.of("node file twice", "image: {name: a}\n  nodeFiles: [{path: /etc/x, template: a}, {path: /etc/x, template: b}]", "must be unique"));
     }
 
     @ParameterizedTest(name = "{0}")

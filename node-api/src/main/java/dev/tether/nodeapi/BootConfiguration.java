@@ -13,13 +13,22 @@ import java.util.List;
  * @param edges            edge base URLs to read the image from
  * @param tpmPolicy        {@code required}, {@code preferred} or {@code disabled}
  * @param rootPasswordHash crypt(3) hash for root's shadow entry, or null for no password login
+ * @param identity         host name and per-node files; null from an operator that sends none (the image's stay)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record BootConfiguration(String namespace, String nodeName, String fqdn, List<String> addresses,
         String profile, String image, String method, List<String> edges, List<String> kernelArgs,
         WritableLayer writableLayer, List<String> persistencePaths, String rootPasswordHash, Ssh ssh,
-        String tpmPolicy) {
+        String tpmPolicy, NodeIdentity identity) {
+
+    /** Without a node identity: the node keeps the image's host name and gets no node files. */
+    public BootConfiguration(String namespace, String nodeName, String fqdn, List<String> addresses, String profile,
+            String image, String method, List<String> edges, List<String> kernelArgs, WritableLayer writableLayer,
+            List<String> persistencePaths, String rootPasswordHash, Ssh ssh, String tpmPolicy) {
+        this(namespace, nodeName, fqdn, addresses, profile, image, method, edges, kernelArgs, writableLayer,
+                persistencePaths, rootPasswordHash, ssh, tpmPolicy, null);
+    }
 
     /** zram size as a fraction of RAM or as bytes (one of them), and the compression algorithm. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -58,6 +58,15 @@ public class NodeProfileSpec {
     @Default("preferred")
     public TpmPolicy tpmPolicy = TpmPolicy.PREFERRED;
 
+    @JsonPropertyDescription("The host name each node gives itself; its NodeCredential's nodeName when absent.")
+    public NodeHostname hostname;
+
+    @JsonPropertyDescription("Files rendered for each node from its NodeCredential (name, addresses, labels) and written into its root"
+            + " at boot, e.g. /etc/hosts, chrony or Slurm configuration.")
+    @Size(max = 32)
+    @ValidationRule(value = "self.all(f, self.exists_one(g, g.path == f.path))", message = "node file paths must be unique")
+    public List<NodeFileTemplate> nodeFiles = new ArrayList<>();
+
     public enum ImageMethod {
         /** Fetch the image on demand from the edges, chunk by chunk. */
         @JsonProperty("tethered") TETHERED,
