@@ -1,6 +1,8 @@
 package dev.tether.operator.nodeapi;
 
 import dev.tether.api.v1alpha1.SecretKeyRef;
+import dev.tether.operator.identity.ConfigMapTemplates;
+import dev.tether.operator.identity.NodeIdentities;
 import dev.tether.operator.profile.ResolvedImage;
 import dev.tether.operator.profile.RootPasswordSecret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -10,7 +12,8 @@ import java.util.Optional;
  * {@code GET boot-config}: everything the node needs to build its root, read fresh from its credential,
  * profile, image and the root password Secret. A node whose profile cannot boot (no profile, no published
  * image, a root password Secret that is missing or not marked for that use) is answered 409 with what the
- * administrator must fix: a node never boots without the password its profile asks for.
+ * administrator must fix: a node never boots without the password its profile asks for. Node files that cannot be
+ * rendered do not stop the boot: the answer carries none of them and says why ({@link NodeIdentities}).
  */
 final class BootConfigEndpoint implements Endpoint {
     private final KubernetesClient client;
@@ -36,7 +39,10 @@ final class BootConfigEndpoint implements Endpoint {
             throw new Refusal(409, "NotBootable", image.problem());
         }
         String passwordHash = rootPasswordHash(context.namespace(), profile.getSpec().rootPasswordHash);
-        return Reply.json(200, BootConfigurations.of(context.credential(), profile, image.version(), passwordHash, sshCaPublicKey));
+        // Rendered afresh for each boot: a node never gets files rendered for another, or from a stale template.
+        var identity = NodeIdentities.render(context.credential(), profile, new ConfigMapTemplates(client)).identity();
+        return Reply.json(200, BootConfigurations.of(context.credential(), profile, image.version(), passwordHash, sshCaPublicKey,
+                identity));
     }
 
     private String rootPasswordHash(String namespace, SecretKeyRef ref) throws Refusal {

@@ -5,6 +5,7 @@ import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.NodeIdentity;
 import java.util.List;
 import java.util.Locale;
 
@@ -12,8 +13,9 @@ import java.util.Locale;
 final class BootConfigurations {
     private BootConfigurations() {}
 
+    /** @param identity the node's host name and rendered node files ({@code NodeIdentities}) */
     static BootConfiguration of(NodeCredential credential, NodeProfile profile, ImageVersion version, String rootPasswordHash,
-                                String sshCaPublicKey) {
+                                String sshCaPublicKey, NodeIdentity identity) {
         var spec = profile.getSpec();
         var node = credential.getSpec();
         var ssh = spec.ssh == null ? new NodeProfileSpec.Ssh() : spec.ssh;
@@ -32,7 +34,8 @@ final class BootConfigurations {
                 spec.persistence == null ? List.of() : List.copyOf(spec.persistence.paths),
                 rootPasswordHash,
                 new BootConfiguration.Ssh(sshCaPublicKey, hostKeyTypes(ssh), List.copyOf(ssh.authorizedKeys)),
-                lower(spec.tpmPolicy == null ? NodeProfileSpec.TpmPolicy.PREFERRED : spec.tpmPolicy));
+                lower(spec.tpmPolicy == null ? NodeProfileSpec.TpmPolicy.PREFERRED : spec.tpmPolicy),
+                identity);
     }
 
     /** ed25519 always, then whatever else the profile asks for, in its order. */

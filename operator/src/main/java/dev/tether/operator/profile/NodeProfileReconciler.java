@@ -9,6 +9,9 @@ import dev.tether.operator.EventRecorder;
 import dev.tether.operator.Health;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
+import dev.tether.operator.identity.ConfigMapTemplates;
+import dev.tether.operator.identity.NodeFileConfigMaps;
+import dev.tether.operator.identity.NodeIdentityCondition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -99,6 +102,7 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
         sources.add(new InformerEventSource<>(credentials, context));
         sources.add(new InformerEventSource<>(edgePods, context));
         sources.add(new InformerEventSource<>(passwords, context));
+        sources.add(NodeFileConfigMaps.eventSource(context));
         return sources;
     }
 
@@ -129,6 +133,8 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
                     refused.message() + " Until then its nodes are refused their boot configuration.");
         }
         status.conditions = Health.apply(status.conditions, ProfileHealth.of(status, inputs.image(), password, edgesCounted(daemonSet)), generation);
+        status.conditions = NodeIdentityCondition.apply(status.conditions, profile, inputs.credentials(),
+                new ConfigMapTemplates(context.getClient()), generation);
         status.observedGeneration = generation;
         return UpdateControl.patchStatus(profile);
     }
