@@ -1,5 +1,6 @@
 package dev.tether.agent;
 
+import dev.tether.agent.identity.NodeIdentityWriter;
 import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.root.MemoryInfo;
 import dev.tether.agent.root.Mounter;
@@ -37,7 +38,8 @@ import java.util.stream.Collectors;
  * The boot, step by step: read the kernel command line and the addon profile; with a node API, get the API
  * key and the boot configuration; check the tools, resolve the root image from the manifest, get the image
  * key, mount the image, loop-mount its squashfs, build the zram writable layer, mount the overlay at the
- * target; with a node API, install fresh SSH host keys and their certificates; run the persistence hook;
+ * target; with a node API, write the node's host name and node files, install fresh SSH host keys and their
+ * certificates; run the persistence hook;
  * with a node API, report the boot. Each step is timed; a failing step undoes the ones before it and is
  * reported as one line.
  */
@@ -171,6 +173,11 @@ public final class BootSequence {
         if (trusted.isPresent()) {
             // Into the overlay, so into the writable layer: fresh at every boot, never in the image.
             Trusted node = trusted.get();
+            // Before the SSH files, so what the agent writes for trust is never left overwritten by a node file.
+            timeline.run("identity", () -> {
+                new NodeIdentityWriter(options.target(), console).apply(node.remote().identity());
+                return null;
+            });
             timeline.run("ssh", () -> {
                 node.trust().installSsh(options.target(), node.remote());
                 return null;

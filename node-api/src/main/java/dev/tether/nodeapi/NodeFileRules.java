@@ -141,7 +141,7 @@ public final class NodeFileRules {
     }
 
     /** At most 200 characters, control characters as {@code ?}: what came from outside, safe to print. */
-    static String printable(String text) {
+    public static String printable(String text) {
         String cut = text.length() > 200 ? text.substring(0, 200) + "..." : text;
         StringBuilder out = new StringBuilder(cut.length());
         cut.codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
