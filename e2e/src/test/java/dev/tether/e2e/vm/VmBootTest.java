@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
+import dev.tether.api.v1alpha1.NodeFileTemplate;
+import dev.tether.api.v1alpha1.NodeHostname;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.image.format.ImageOptions;
@@ -72,8 +74,11 @@ class VmBootTest {
         try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir)) {
             BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
             cluster.publish(image, result);
-            NodeProfile profile = cluster.apply(TetherCluster.profile(PROFILE, image.image(), NodeProfileSpec.ImageMethod.TETHERED, sshKey.publicKey()));
-            cluster.apply(TetherCluster.credential(NODE, PROFILE, NAMESPACE, MAC, NodeCredentialSpec.Arming.ONCE));
+            NodeProfile profile = cluster.apply(withNodeIdentity(TetherCluster.profile(PROFILE, image.image(),
+                    NodeProfileSpec.ImageMethod.TETHERED, sshKey.publicKey())));
+            var credential = TetherCluster.credential(NODE, PROFILE, NAMESPACE, MAC, NodeCredentialSpec.Arming.ONCE);
+            credential.getMetadata().setLabels(Map.of("rack", "r12"));
+            cluster.apply(credential);
             Path knownHosts = runDir.resolve("known_hosts");
             Files.writeString(knownHosts, cluster.sshKnownHostsLine().strip() + "\n");
             // Edge 1's copy of the first 64 chunks is damaged: the node must notice and read them from edge 0.
@@ -89,6 +94,7 @@ class VmBootTest {
                 var marks = bootPhases(vm, vm.started());
                 var mounts = checkRoot(vm, sshKey, true);
                 marks.put("ssh login", Instant.now());
+                checkNodeIdentity(vm, sshKey);
                 long[] sentAtLogin = {cluster.bytesSent(0), cluster.bytesSent(1)};
                 NodeCredential afterFirst = awaitBootReport(cluster, null);
                 assertThat(afterFirst.getStatus().lastBoot.keySource).as("first boot's key").isEqualTo(NodeCredentialStatus.KeySource.NETWORK);
@@ -265,6 +271,29 @@ class VmBootTest {
      * Logs in with strict host key checking against the cluster's SSH CA only, and checks the root: an overlay
      * on zram/xfs over the squashfs, tethered (FUSE) or in RAM (tmpfs), with ssh and multi-user active.
      */
+    /** The profile's host name (the node's name, in the cluster.example domain) and one node file from the credential. */
+    private static NodeProfile withNodeIdentity(NodeProfile profile) {
+        profile.getSpec().hostname = new NodeHostname(NodeHostname.Source.NODE_NAME, "cluster.example");
+        profile.getSpec().nodeFiles = List.of(new NodeFileTemplate("/etc/tether-node.conf",
+                "NodeName={{hostname}} fqdn={{fqdn}} rack={{labels.rack}} macs={{#macs}}{{.}}{{^-last}},{{/-last}}{{/macs}}\n"));
+        return profile;
+    }
+
+    /** The booted node calls itself by its node name, not the image's ("vm"), and has its rendered file. */
+    private static void checkNodeIdentity(VirtualMachine vm, TestSshKey key) throws Exception {
+        var look = vm.ssh(key.privateKey(), "hostname; hostname -f; cat /etc/tether-node.conf; grep '^127.0.1.1' /etc/hosts;"
+                + " stat -c '%a %U:%G' /etc/tether-node.conf", Duration.ofMinutes(1));
+        assertThat(look.status()).as(look.output()).isZero();
+        assertThat(look.output().lines().toList()).containsExactly(
+                NODE,
+                NODE + ".cluster.example",
+                "NodeName=" + NODE + " fqdn=" + NODE + ".cluster.example rack=r12 macs=" + MAC,
+                "127.0.1.1\t" + NODE + ".cluster.example " + NODE,
+                "644 root:root");
+        assertThat(vm.find("tether: node files written: /etc/tether-node.conf")).isPresent();
+        assertThat(vm.find("tether: host name " + NODE + " \\(" + NODE + "\\.cluster\\.example\\)")).isPresent();
+    }
+
     private static RootCheck checkRoot(VirtualMachine vm, TestSshKey key, boolean tethered) throws Exception {
         var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /", Duration.ofMinutes(5));
         assertThat(findmnt.status()).as(findmnt.output()).isZero();
