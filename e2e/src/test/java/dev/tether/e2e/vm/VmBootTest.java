@@ -283,6 +283,7 @@ class VmBootTest {
     private static void checkNodeIdentity(VirtualMachine vm, TestSshKey key) throws Exception {
         var look = vm.ssh(key.privateKey(), "hostname; hostname -f; cat /etc/tether-node.conf; grep '^127.0.1.1' /etc/hosts;"
                 + " stat -c '%a %U:%G' /etc/tether-node.conf", Duration.ofMinutes(1));
+        System.err.println("[VmBootTest] node identity over ssh:\n" + look.output().strip());
         assertThat(look.status()).as(look.output()).isZero();
         assertThat(look.output().lines().toList()).containsExactly(
                 NODE,
