@@ -67,6 +67,42 @@ class NodeIdentitiesTest {
     }
 
     @Test
+    void theDocumentedExamplesRenderAsTheDocsSay() {
+        var hosts = new NodeFileTemplate("/etc/hosts", """
+                127.0.0.1	localhost
+                {{#address}}{{address}}	{{#fqdn}}{{fqdn}} {{/fqdn}}{{hostname}}
+                {{/address}}10.1.0.1	head.cluster.example head
+                ::1	localhost ip6-localhost ip6-loopback
+                """);
+        var chrony = new NodeFileTemplate("/etc/chrony/conf.d/site.conf", """
+                server ntp-{{labels.rack}}.cluster.example iburst prefer
+                server ntp.cluster.example iburst
+                """);
+        var slurm = new NodeFileTemplate("/etc/slurm/node.conf", """
+                NodeName={{hostname}} NodeAddr={{address}} CPUs={{annotations.cpus}} RealMemory={{annotations.memory-mb}}
+                """);
+        var gres = new NodeFileTemplate("/etc/slurm/gres-line.conf",
+                "NodeName={{hostname}} {{#labels.gpu}}Gres=gpu:{{labels.gpu}} {{/labels.gpu}}State=UNKNOWN\n");
+        var profile = profile(hosts, chrony, slurm, gres);
+        profile.getSpec().hostname = new NodeHostname(NodeHostname.Source.NODE_NAME, "cluster.example");
+        var credential = credential("n07", Map.of("rack", "r12"));
+        credential.getMetadata().setAnnotations(Map.of("cpus", "64", "memory-mb", "257000"));
+
+        var files = NodeIdentities.render(credential, profile, NO_CONFIGMAPS).identity().files();
+
+        assertThat(files).extracting(NodeIdentity.NodeFile::content).containsExactly("""
+                127.0.0.1	localhost
+                10.1.0.7	n07.cluster.example n07
+                10.1.0.1	head.cluster.example head
+                ::1	localhost ip6-localhost ip6-loopback
+                """, """
+                server ntp-r12.cluster.example iburst prefer
+                server ntp.cluster.example iburst
+                """, "NodeName=n07 NodeAddr=10.1.0.7 CPUs=64 RealMemory=257000\n",
+                "NodeName=n07 State=UNKNOWN\n");
+    }
+
+    @Test
     void theHostnameFollowsTheProfile() {
         var profile = profile();
         assertThat(NodeIdentities.render(credential("n1", Map.of()), profile, NO_CONFIGMAPS).identity().hostname())
