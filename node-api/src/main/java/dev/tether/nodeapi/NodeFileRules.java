@@ -17,7 +17,10 @@ public final class NodeFileRules {
     public static final int MAX_FILES = 32;
     /** UTF-8 bytes of one rendered file. */
     public static final int MAX_FILE_BYTES = 64 * 1024;
-    /** UTF-8 bytes of all of a node's rendered files: they travel in the boot configuration, whose answer the agent reads up to 256 KiB. */
+    /**
+     * Bytes all of a node's rendered files take in the boot configuration's JSON (escapes counted): the agent reads
+     * that answer up to 256 KiB, and the rest of it must fit too, or the node would not boot at all.
+     */
     public static final int MAX_TOTAL_BYTES = 128 * 1024;
     /** Characters of a path. */
     public static final int MAX_PATH_LENGTH = 1024;
@@ -103,8 +106,12 @@ public final class NodeFileRules {
         if (content.length() > MAX_FILE_BYTES || content.getBytes(StandardCharsets.UTF_8).length > MAX_FILE_BYTES) {
             return Optional.of("the rendered file is larger than " + MAX_FILE_BYTES / 1024 + " KiB");
         }
-        if (content.indexOf('\0') >= 0) {
-            return Optional.of("the rendered file holds a NUL character; node files are text");
+        for (int i = 0; i < content.length(); i++) {
+            char c = content.charAt(i);
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+                return Optional.of("the rendered file holds the control character 0x" + Integer.toHexString(c)
+                        + "; node files are text");
+            }
         }
         return Optional.empty();
     }
@@ -131,13 +138,19 @@ public final class NodeFileRules {
             if (!seen.add(file.path())) {
                 return Optional.of(file.path() + " is listed twice");
             }
-            total += file.content().getBytes(StandardCharsets.UTF_8).length;
+            total += jsonBytes(file.content());
         }
         if (total > MAX_TOTAL_BYTES) {
             return Optional.of("the node files hold " + total / 1024 + " KiB together, more than the " + MAX_TOTAL_BYTES / 1024
                     + " KiB allowed");
         }
         return Optional.empty();
+    }
+
+    /** The UTF-8 bytes of {@code text} inside a JSON string: quotes, backslashes and tab, CR, LF take two. */
+    static long jsonBytes(String text) {
+        long escapes = text.chars().filter(c -> c == '"' || c == '\\' || c == '\t' || c == '\n' || c == '\r').count();
+        return text.getBytes(StandardCharsets.UTF_8).length + escapes;
     }
 
     /** At most 200 characters, control characters as {@code ?}: what came from outside, safe to print. */

@@ -172,6 +172,19 @@ class NodeIdentitiesTest {
         assertThat(together.identity().filesProblem()).isEqualTo("the node files hold 180 KiB together, more than the 128 KiB allowed");
         assertThat(together.identity().files()).isEmpty();
 
+        // 90 KiB of quotes are 180 KiB in the boot configuration's JSON, which the agent reads up to 256 KiB.
+        List<NodeFileTemplate> quotes = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            quotes.add(new NodeFileTemplate("/etc/quoted" + i, "\"".repeat(30 * 1024)));
+        }
+        var escaped = NodeIdentities.render(credential("n1", Map.of()), profile(quotes.toArray(NodeFileTemplate[]::new)), NO_CONFIGMAPS);
+        assertThat(escaped.identity().filesProblem()).isEqualTo("the node files hold 180 KiB together, more than the 128 KiB allowed");
+
+        var control = NodeIdentities.render(credential("n1", Map.of()),
+                profile(new NodeFileTemplate("/etc/motd", "hello\u001b]0;owned\u0007\n")), NO_CONFIGMAPS);
+        assertThat(control.identity().filesProblem()).isEqualTo("/etc/motd: the rendered file holds the control character 0x1b;"
+                + " node files are text");
+
         List<NodeFileTemplate> tooMany = new ArrayList<>();
         for (int i = 0; i <= NodeFileRules.MAX_FILES; i++) {
             tooMany.add(new NodeFileTemplate("/etc/f" + i, "z"));
