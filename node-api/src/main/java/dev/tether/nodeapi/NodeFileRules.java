@@ -1,6 +1,7 @@
 package dev.tether.nodeapi;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -125,7 +126,7 @@ public final class NodeFileRules {
             return Optional.of(files.size() + " node files, more than the " + MAX_FILES + " allowed");
         }
         long total = 0;
-        Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (NodeIdentity.NodeFile file : files) {
             Optional<String> problem = checkPath(file.path())
                     .or(() -> checkMode(file.mode()))

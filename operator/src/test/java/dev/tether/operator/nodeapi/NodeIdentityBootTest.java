@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -114,7 +115,7 @@ class NodeIdentityBootTest extends NodeApiTestBase {
         assertThat(fixed.files()).singleElement().satisfies(f -> assertThat(f.content()).isEqualTo("db_host=node-001-db\n"));
     }
 
-    private void edit(java.util.function.Consumer<NodeProfile> change) {
+    private void edit(Consumer<NodeProfile> change) {
         harness.client.resources(NodeProfile.class).inNamespace(NAMESPACE).withName("compute").edit(profile -> {
             change.accept(profile);
             return profile;
