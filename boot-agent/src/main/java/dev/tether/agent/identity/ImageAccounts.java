@@ -7,6 +7,9 @@ import java.util.Optional;
 
 /** User and group ids by name, from the new root's own {@code /etc/passwd} and {@code /etc/group} (not the initramfs's). */
 final class ImageAccounts {
+    /** No names: owners by number and root only. */
+    static final ImageAccounts NONE = new ImageAccounts(Map.of(), Map.of());
+
     private final Map<String, Integer> users;
     private final Map<String, Integer> groups;
 

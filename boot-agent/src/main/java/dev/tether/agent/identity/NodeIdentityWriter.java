@@ -63,7 +63,9 @@ public final class NodeIdentityWriter {
         }
         List<Planned> planned = new ArrayList<>();
         try {
-            ImageAccounts accounts = ImageAccounts.read(root);
+            // Only a name needs the image's accounts; reading them is a fetch from the edges when tethered.
+            boolean byName = files.stream().anyMatch(f -> f.owner() != null && !f.owner().matches("[0-9]+:[0-9]+"));
+            ImageAccounts accounts = byName ? ImageAccounts.read(root) : ImageAccounts.NONE;
             for (NodeIdentity.NodeFile file : files) {
                 Optional<String> blocked = root.whyNotWritable(file.path());
                 if (blocked.isPresent()) {

@@ -55,7 +55,8 @@ class NodeIdentityWriterTest {
     void theNodeGetsItsNameAndItsFiles() throws IOException {
         writer.apply(new NodeIdentity("n07", "n07.cluster.example", List.of(
                 new NodeFile("/etc/tether-node.conf", "0644", null, "node=n07\n"),
-                new NodeFile("/etc/slurm/conf.d/node.conf", "0640", "slurm:slurm", "NodeName=n07\n")), null));
+                new NodeFile("/etc/slurm/conf.d/node.conf", "0640", "slurm:slurm", "NodeName=n07\n"),
+                new NodeFile("/etc/munge/node", "0600", "1000:1001", "n07\n")), null));
 
         assertThat(root.resolve("etc/hostname")).hasContent("n07");
         assertThat(Files.readString(root.resolve("etc/hosts"))).isEqualTo(
@@ -67,9 +68,11 @@ class NodeIdentityWriterTest {
         assertThat(slurm).hasContent("NodeName=n07");
         assertThat(mode("etc/slurm/conf.d/node.conf")).isEqualTo("rw-r-----");
         assertThat(owner("etc/slurm/conf.d/node.conf")).as("by name, from the image's own accounts").isEqualTo("64030:64031");
+        assertThat(owner("etc/munge/node")).as("by number").isEqualTo("1000:1001");
+        assertThat(mode("etc/munge/node")).isEqualTo("rw-------");
         assertThat(mode("etc/slurm")).as("a made directory").isEqualTo("rwxr-xr-x");
         assertThat(owner("etc/slurm/conf.d")).isEqualTo("0:0");
-        assertThat(console()).contains("tether: node files written: /etc/tether-node.conf, /etc/slurm/conf.d/node.conf")
+        assertThat(console()).contains("tether: node files written: /etc/tether-node.conf, /etc/slurm/conf.d/node.conf, /etc/munge/node")
                 .contains("tether: host name n07 (n07.cluster.example)");
         try (Stream<Path> left = Files.list(root.resolve("etc"))) {
             assertThat(left.map(p -> p.getFileName().toString())).noneMatch(name -> name.endsWith(".tether-new"));
