@@ -48,6 +48,11 @@ class SchemaValidationTest {
                 + "  nodeFiles: [{path: /etc/tether-node.conf, template: 'node={{nodeName}}'},"
                 + " {path: /etc/slurm/node.conf, mode: '0640', owner: 'slurm:slurm', templateFrom: {name: slurm, key: node.conf}}]")))
                 .isEmpty();
+        assertThat(profiles.validate(profile("image: {name: bookworm}\n  rollout: {maxUnavailable: '10%', bootTimeout: 20m}"))).isEmpty();
+        assertThat(profiles.validate(profile("image: {name: bookworm}\n  rollout: {maxUnavailable: 2}"))).isEmpty();
+        assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {macs: ['52:54:00:12:34:56']}\n"
+                + "  bmc: {protocol: redfish, address: bmc-n1.mgmt.example.org, credentialsSecret: n1-bmc, redfish: {auth: session}}\n"
+                + "  power: {state: 'on', rebootRequest: '2026-12-02-1'}"))).isEmpty();
         assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {smbiosUuid: 4c4c4544-0042-3510-8051-c4c04f4e4b32}"))).isEmpty();
         assertThat(credentials.validate(credential("nodeName: n1\n  profile: compute\n  hardware: {macs: ['52:54:00:12:34:56']}\n"
                 + "  armedUntil: '2026-12-02T06:00:00Z'\n  endorsementKey: sha256:" + "0f".repeat(32)))).isEmpty();
@@ -105,7 +110,10 @@ class SchemaValidationTest {
                 Arguments.of("node file owner with a shell character", "image: {name: a}\n  nodeFiles: [{path: /etc/x, owner: 'a;b:c', template: x}]", "owner"),
                 Arguments.of("node file with two templates", "image: {name: a}\n  nodeFiles: [{path: /etc/x, template: x, templateFrom: {name: c, key: k}}]", "not both"),
                 Arguments.of("node file without a template", "image: {name: a}\n  nodeFiles: [{path: /etc/x}]", "not both"),
-                Arguments.of("node file twice", "image: {name: a}\n  nodeFiles: [{path: /etc/x, template: a}, {path: /etc/x, template: b}]", "must be unique"));
+                Arguments.of("node file twice", "image: {name: a}\n  nodeFiles: [{path: /etc/x, template: a}, {path: /etc/x, template: b}]", "must be unique"),
+                Arguments.of("no node may be down", "image: {name: a}\n  rollout: {maxUnavailable: 0}", "maxUnavailable is a number"),
+                Arguments.of("percentage over 100", "image: {name: a}\n  rollout: {maxUnavailable: '150%'}", "maxUnavailable is a number"),
+                Arguments.of("boot timeout in days", "image: {name: a}\n  rollout: {bootTimeout: 2d}", "bootTimeout"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -126,7 +134,16 @@ class SchemaValidationTest {
                 Arguments.of("arming window without an offset", base + "hardware: {macs: ['52:54:00:12:34:56']}\n  armedUntil: '2026-12-02 06:00'", "armedUntil"),
                 Arguments.of("endorsement key not a fingerprint", base + "hardware: {macs: ['52:54:00:12:34:56']}\n  endorsementKey: 'ABCDEF'", "endorsementKey"),
                 Arguments.of("endorsement key of an absent TPM", base + "hardware: {macs: ['52:54:00:12:34:56']}\n  tpm: absent\n  endorsementKey: sha256:"
-                        + "a".repeat(64), "so tpm cannot be absent"));
+                        + "a".repeat(64), "so tpm cannot be absent"),
+                Arguments.of("power without a BMC", base + "hardware: {macs: ['52:54:00:12:34:56']}\n  power: {state: 'on'}", "give spec.bmc too"),
+                Arguments.of("BMC without a Secret", base + "hardware: {macs: ['52:54:00:12:34:56']}\n  bmc: {protocol: ipmi, address: 10.0.0.9}",
+                        "credentialsSecret"),
+                Arguments.of("BMC address with a shell character", base + "hardware: {macs: ['52:54:00:12:34:56']}\n"
+                        + "  bmc: {protocol: ipmi, address: 'bmc;reboot', credentialsSecret: s}", "address"),
+                Arguments.of("redfish settings on an IPMI BMC", base + "hardware: {macs: ['52:54:00:12:34:56']}\n"
+                        + "  bmc: {protocol: ipmi, address: bmc1, credentialsSecret: s, redfish: {systemId: '1'}}", "need protocol: redfish"),
+                Arguments.of("reboot request with a space", base + "hardware: {macs: ['52:54:00:12:34:56']}\n"
+                        + "  bmc: {protocol: ipmi, address: bmc1, credentialsSecret: s}\n  power: {rebootRequest: 'a b'}", "rebootRequest"));
     }
 
     @ParameterizedTest(name = "{0}")

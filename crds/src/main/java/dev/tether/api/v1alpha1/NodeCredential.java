@@ -22,10 +22,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Armed Until", jsonPath = ".spec.armedUntil", type = AdditionalPrinterColumn.Type.DATE, priority = 1)
 @AdditionalPrinterColumn(name = "Key", jsonPath = ".status.apiKey.issuedVia", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Last Boot", jsonPath = ".status.lastBoot.bootedAt", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Power", jsonPath = ".status.power.state", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Digest", jsonPath = ".status.lastBoot.shortDigest", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Status", jsonPath = ".status.conditions[?(@.type==\"Ready\")].message", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE, priority = 1)
 public class NodeCredential extends CustomResource<NodeCredentialSpec, NodeCredentialStatus> implements Namespaced {
     /** Set this annotation to a new value to arm a credential again after its {@code once} key was taken. */
     public static final String REARM_ANNOTATION = "tether.dev/rearm";
+    /**
+     * Set by the operator when its profile's rolling reboot picks this node: the image digest the node is to reboot
+     * onto. A value other than {@code status.power.rolloutReboot} asks for one reboot.
+     */
+    public static final String ROLLOUT_REBOOT_ANNOTATION = "tether.dev/rollout-reboot";
 }

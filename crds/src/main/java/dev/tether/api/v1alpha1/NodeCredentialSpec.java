@@ -17,6 +17,7 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "!has(self.endorsementKey) || !has(self.tpm) || self.tpm != 'absent'",
         message = "endorsementKey names the node's TPM, so tpm cannot be absent")
+@ValidationRule(value = "!has(self.power) || has(self.bmc)", message = "power is carried out through the BMC: give spec.bmc too")
 public class NodeCredentialSpec {
     @JsonPropertyDescription("The node's host name, as it will know itself.")
     @Required
@@ -68,6 +69,12 @@ public class NodeCredentialSpec {
     @JsonPropertyDescription("Whether this node has a TPM to seal its API key in.")
     @Default("expected")
     public Tpm tpm = Tpm.EXPECTED;
+
+    @JsonPropertyDescription("The node's BMC, through which the operator reads and changes its power.")
+    public Bmc bmc;
+
+    @JsonPropertyDescription("The power the node should have (needs bmc).")
+    public PowerSpec power;
 
     public enum Arming {
         /** One key may be fetched over the network; the credential then disarms itself. */

@@ -15,10 +15,13 @@ import java.util.Map;
 public class NodeCredentialStatus {
     public static final String READY = "Ready";
     public static final String KEY_ISSUED = "KeyIssued";
+    /** Whether the operator could read the node's power from its BMC at the last try (present only with spec.bmc). */
+    public static final String BMC_REACHABLE = "BmcReachable";
 
     @JsonPropertyDescription("The metadata.generation the status was computed for.")
     public Long observedGeneration;
-    @JsonPropertyDescription("Ready, Stalled (the profile is missing) and KeyIssued.")
+    @JsonPropertyDescription("Ready, Reconciling (a power action under way), Stalled (the profile is missing, the BMC Secret is not "
+            + "usable), KeyIssued and BmcReachable.")
     public List<Condition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("Whether a key may be fetched over the network now.")
@@ -41,6 +44,9 @@ public class NodeCredentialStatus {
     public LastBoot lastBoot;
     @JsonPropertyDescription("SSH host certificates issued to the node, newest first.")
     public List<HostCertificate> hostCertificates = new ArrayList<>();
+
+    @JsonPropertyDescription("The node's power as its BMC reports it, and the power actions carried out; absent without spec.bmc.")
+    public Power power;
 
     public enum KeySource {
         @JsonProperty("network") NETWORK,
@@ -132,5 +138,39 @@ public class NodeCredentialStatus {
         public String validAfter;
         @JsonPropertyDescription("End of validity.")
         public String validBefore;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Power {
+        @JsonPropertyDescription("On, Off or Unknown (the BMC did not answer or could not say).")
+        public PowerState state;
+        @JsonPropertyDescription("When the BMC last reported the power state.")
+        public String observedAt;
+        @JsonPropertyDescription("The spec.power.rebootRequest last carried out (or found moot): a new value asks for another reboot.")
+        public String rebootRequest;
+        @JsonPropertyDescription("The rolling reboot (the image digest) of the node's profile last carried out on this node.")
+        public String rolloutReboot;
+        @JsonPropertyDescription("The last power action the operator asked the BMC for.")
+        public PowerActionRecord lastAction;
+    }
+
+    public enum PowerState {
+        @JsonProperty("On") ON,
+        @JsonProperty("Off") OFF,
+        @JsonProperty("Unknown") UNKNOWN
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class PowerActionRecord {
+        @JsonPropertyDescription("on, off or reboot.")
+        public String action;
+        @JsonPropertyDescription("Why: state (spec.power.state), rebootRequest:<token> or rollout:<digest>.")
+        public String cause;
+        @JsonPropertyDescription("When the BMC answered.")
+        public String completedAt;
+        @JsonPropertyDescription("Succeeded or Failed.")
+        public String outcome;
+        @JsonPropertyDescription("What the BMC said, for people (never a credential).")
+        public String message;
     }
 }

@@ -66,6 +66,9 @@ public class NodeProfileSpec {
     @Size(max = 32)
     @ValidationRule(value = "self.all(f, self.exists_one(g, g.path == f.path))", message = "node file paths must be unique")
     public List<NodeFileTemplate> nodeFiles = new ArrayList<>();
+    @JsonPropertyDescription("Reboot the nodes through their BMCs onto a new image version, a few at a time; absent: nodes get a new "
+            + "version when they next boot.")
+    public Rollout rollout;
 
     public enum ImageMethod {
         /** Fetch the image on demand from the edges, chunk by chunk. */

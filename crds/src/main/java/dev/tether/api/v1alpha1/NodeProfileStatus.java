@@ -35,6 +35,9 @@ public class NodeProfileStatus {
     @JsonPropertyDescription("How many of the profile's nodes last booted digest, the version new boots get.")
     public Integer nodesOnDigest;
 
+    @JsonPropertyDescription("The rolling reboot onto digest, when spec.rollout asks for one.")
+    public RolloutStatus rollout;
+
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class DigestCount {
         @JsonPropertyDescription("An image version.")
