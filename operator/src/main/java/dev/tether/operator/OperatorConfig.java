@@ -1,6 +1,7 @@
 package dev.tether.operator;
 
 import dev.tether.operator.nodeapi.NodeApiSettings;
+import dev.tether.operator.power.PowerSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
@@ -30,6 +31,7 @@ import java.util.Set;
  * @param nodeApi the node API's port, CA Secrets, certificate names and failure limits
  * @param leaderElection the Lease that replicas elect a leader with; empty for a single operator outside a cluster
  * @param logging how the operator logs, and so the edges it runs
+ * @param power how often BMCs are read, their timeouts, and how many are talked to at once
  */
 public record OperatorConfig(
         String builderImage,
@@ -47,7 +49,8 @@ public record OperatorConfig(
         List<String> imagePullSecrets,
         NodeApiSettings nodeApi,
         Optional<LeaderElectionSettings> leaderElection,
-        LogSettings logging) {
+        LogSettings logging,
+        PowerSettings power) {
 
     public static final String ORIGIN_TOKEN_KEY = "token";
 
@@ -70,7 +73,8 @@ public record OperatorConfig(
                 commaList(env.get("TETHER_IMAGE_PULL_SECRETS")),
                 NodeApiSettings.fromEnvironment(env, nodeApiService, operatorNamespace),
                 LeaderElectionSettings.fromEnvironment(env),
-                LogSettings.fromEnvironment(env));
+                LogSettings.fromEnvironment(env),
+                PowerSettings.fromEnvironment(env));
     }
 
     /** Settings for tests and local runs: the given images and origin, defaults for the rest. */
@@ -86,13 +90,19 @@ public record OperatorConfig(
     public OperatorConfig withNodeApi(NodeApiSettings settings) {
         return new OperatorConfig(builderImage, contentServerImage, originUrl, originTokenSecret, nodeApiService, operatorNamespace,
                 builderPrivileged, watchNamespaces, builderResources, edgeResources, builderPullPolicy, contentServerPullPolicy,
-                imagePullSecrets, settings, leaderElection, logging);
+                imagePullSecrets, settings, leaderElection, logging, power);
     }
 
     public OperatorConfig withLeaderElection(LeaderElectionSettings settings) {
         return new OperatorConfig(builderImage, contentServerImage, originUrl, originTokenSecret, nodeApiService, operatorNamespace,
                 builderPrivileged, watchNamespaces, builderResources, edgeResources, builderPullPolicy, contentServerPullPolicy,
-                imagePullSecrets, nodeApi, Optional.of(settings), logging);
+                imagePullSecrets, nodeApi, Optional.of(settings), logging, power);
+    }
+
+    public OperatorConfig withPower(PowerSettings settings) {
+        return new OperatorConfig(builderImage, contentServerImage, originUrl, originTokenSecret, nodeApiService, operatorNamespace,
+                builderPrivileged, watchNamespaces, builderResources, edgeResources, builderPullPolicy, contentServerPullPolicy,
+                imagePullSecrets, nodeApi, leaderElection, logging, settings);
     }
 
     // debootstrap and mksquashfs of a few GiB finish in minutes with this, and cannot starve the node.

@@ -10,6 +10,7 @@ import dev.tether.operator.image.OriginClient;
 import dev.tether.operator.image.UploadToken;
 import dev.tether.operator.nodeapi.NodeApiServer;
 import dev.tether.operator.nodeapi.NodeApiService;
+import dev.tether.operator.power.PowerControl;
 import dev.tether.operator.profile.NodeProfileReconciler;
 import dev.tether.operator.trust.HostKeySigner;
 import dev.tether.operator.trust.NodeTrust;
@@ -53,6 +54,7 @@ public final class TetherOperator implements AutoCloseable {
     private final MeterRegistry metrics;
     private final NodeTrust trust;
     private final CredentialsByNodeName credentials = new CredentialsByNodeName();
+    private final PowerControl power;
     private volatile NodeApiServer nodeApi;
     /** Where the node API listens once this replica leads; null until {@link #startNodeApi} is called. */
     private InetSocketAddress nodeApiBind;
@@ -94,7 +96,8 @@ public final class TetherOperator implements AutoCloseable {
         };
         operator.register(new DisklessImageReconciler(config, new ImageUsage(config.watchNamespaces()), origin, metrics), namespaces::accept);
         operator.register(new NodeProfileReconciler(config, trust.clusterCa().certificatePem()), namespaces::accept);
-        operator.register(new NodeCredentialReconciler(credentials), namespaces::accept);
+        this.power = new PowerControl(client, config.power(), metrics, Clock.systemUTC());
+        operator.register(new NodeCredentialReconciler(credentials, power), namespaces::accept);
         operator.register(new DiscoveredNodeReconciler(), namespaces::accept);
     }
 
@@ -210,6 +213,7 @@ public final class TetherOperator implements AutoCloseable {
         }
         // Not under this object's lock: stopping the elector calls back into stoppedLeading.
         operator.stop();
+        power.close();
         if (wasLeading) {
             releaseLease(config.leaderElection().get());
         }

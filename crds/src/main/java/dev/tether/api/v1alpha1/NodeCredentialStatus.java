@@ -144,8 +144,9 @@ public class NodeCredentialStatus {
     public static class Power {
         @JsonPropertyDescription("On, Off or Unknown (the BMC did not answer or could not say).")
         public PowerState state;
-        @JsonPropertyDescription("When the BMC last reported the power state.")
-        public String observedAt;
+        @JsonPropertyDescription("When the operator saw the power state become what it is (the BMC is read every minute or so; "
+                + "this changes only with the state).")
+        public String changedAt;
         @JsonPropertyDescription("The spec.power.rebootRequest last carried out (or found moot): a new value asks for another reboot.")
         public String rebootRequest;
         @JsonPropertyDescription("The rolling reboot (the image digest) of the node's profile last carried out on this node.")

@@ -221,12 +221,14 @@ class NodeCredentialTest {
         credential.getSpec().armedUntil = "2026-12-01T12:00:00Z";
         var context = contextWithClient();
 
-        var open = new NodeCredentialReconciler(new CredentialsByNodeName(), java.time.Clock.fixed(NOW.minusSeconds(600), java.time.ZoneOffset.UTC))
+        var power = new dev.tether.operator.power.PowerControl(harness.client, dev.tether.operator.power.PowerSettings.defaults(),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), java.time.Clock.systemUTC());
+        var open = new NodeCredentialReconciler(new CredentialsByNodeName(), power, java.time.Clock.fixed(NOW.minusSeconds(600), java.time.ZoneOffset.UTC))
                 .reconcile(credential, context);
         assertThat(credential.getStatus().armed).isTrue();
         assertThat(open.getScheduleDelay()).as("just after the deadline").contains(601_000L);
 
-        var closed = new NodeCredentialReconciler(new CredentialsByNodeName(), java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC)).reconcile(credential, context);
+        var closed = new NodeCredentialReconciler(new CredentialsByNodeName(), power, java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC)).reconcile(credential, context);
         assertThat(credential.getStatus().armed).isFalse();
         assertThat(closed.isPatchStatus()).as("status.armed turns false").isTrue();
         assertThat(closed.getScheduleDelay()).as("nothing left to wait for").isEmpty();
