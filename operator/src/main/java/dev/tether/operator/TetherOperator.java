@@ -187,6 +187,11 @@ public final class TetherOperator implements AutoCloseable {
         return metrics;
     }
 
+    /** The workers that talk to BMCs. */
+    public PowerControl power() {
+        return power;
+    }
+
     public NodeTrust trust() {
         return trust;
     }
