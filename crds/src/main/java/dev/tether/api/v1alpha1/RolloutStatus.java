@@ -10,10 +10,25 @@ import java.util.List;
 public class RolloutStatus {
     @JsonPropertyDescription("The image version the nodes are being rebooted onto.")
     public String digest;
-    @JsonPropertyDescription("Nodes rebooted onto digest that have not reported booting it yet (at most maxUnavailable).")
-    public List<String> rebooting = new ArrayList<>();
+    @JsonPropertyDescription("Nodes asked to reboot onto digest that have not reported booting it yet (at most maxUnavailable).")
+    public List<RebootingNode> rebooting = new ArrayList<>();
     @JsonPropertyDescription("Powered-on nodes with a BMC still running another version, waiting for their turn.")
     public Integer waiting;
-    @JsonPropertyDescription("Nodes that did not report booting digest within bootTimeout: the rollout stopped for them.")
+    @JsonPropertyDescription("NodeCredentials that did not report booting digest within bootTimeout: the rollout stopped for them.")
     public List<String> failed = new ArrayList<>();
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class RebootingNode {
+        @JsonPropertyDescription("The NodeCredential.")
+        public String name;
+        @JsonPropertyDescription("When the rollout asked for its reboot: it must report booting digest within bootTimeout of this.")
+        public String requestedAt;
+
+        public RebootingNode() {}
+
+        public RebootingNode(String name, String requestedAt) {
+            this.name = name;
+            this.requestedAt = requestedAt;
+        }
+    }
 }

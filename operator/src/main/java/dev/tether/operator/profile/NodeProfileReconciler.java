@@ -51,6 +51,7 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
     private static final String PASSWORD_INDEX = "root-password-secret";
 
     private final Workflow<NodeProfile> workflow;
+    private final ProfileRollout rollout = new ProfileRollout(java.time.Clock.systemUTC());
 
     /** @param caCertificatePem the cluster CA certificate that every profile's addon archive carries */
     public NodeProfileReconciler(OperatorConfig config, String caCertificatePem) {
@@ -132,11 +133,18 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
             new EventRecorder(context.getClient()).record(profile, EventRecorder.Type.Warning, RootPasswordSecret.NOT_USABLE,
                     refused.message() + " Until then its nodes are refused their boot configuration.");
         }
-        status.conditions = Health.apply(status.conditions, ProfileHealth.of(status, inputs.image(), password, edgesCounted(daemonSet)), generation);
+        Health health = ProfileHealth.of(status, inputs.image(), password, edgesCounted(daemonSet));
+        var rolling = rollout.advance(profile, status.digest, inputs.credentials(), context.getClient());
+        status.rollout = rolling.status();
+        if (health instanceof Health.Current) {
+            health = rolling.health().orElse(health);
+        }
+        status.conditions = Health.apply(status.conditions, health, generation);
         status.conditions = NodeIdentityCondition.apply(status.conditions, profile, inputs.credentials(),
                 new ConfigMapTemplates(context.getClient()), generation);
         status.observedGeneration = generation;
-        return UpdateControl.patchStatus(profile);
+        var control = UpdateControl.patchStatus(profile);
+        return rolling.recheck().map(control::rescheduleAfter).orElse(control);
     }
 
     @Override
