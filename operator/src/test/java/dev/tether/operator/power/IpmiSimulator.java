@@ -40,6 +40,11 @@ final class IpmiSimulator implements AutoCloseable {
     }
 
     static IpmiSimulator start(Path dir, String password) throws IOException {
+        return start(dir, password, null);
+    }
+
+    /** @param serialPort a loopback TCP port that plays the node's serial port for Serial-over-LAN, or null for none */
+    static IpmiSimulator start(Path dir, String password, Integer serialPort) throws IOException {
         int port;
         try (var socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
@@ -62,12 +67,14 @@ final class IpmiSimulator implements AutoCloseable {
                     guid a123456789abcdefa123456789abcdef
                   endlan
                   serial kcs 127.0.0.1 %d codec VM ipmb 0x20
+                %s
                   startcmd "%s"
                   startnow false
                   poweroff_wait 2
                   kill_wait 2
                   user 2 true "%s" "%s" admin 10 md5
-                """.formatted(port, freeTcpPort(), node, USER, password));
+                """.formatted(port, freeTcpPort(), serialPort == null ? "" : "  sol \"tcp:127.0.0.1:" + serialPort + "\" 115200", node,
+                USER, password));
         Files.writeString(dir.resolve("bmc.emu"), """
                 mc_setbmc 0x20
                 mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr
