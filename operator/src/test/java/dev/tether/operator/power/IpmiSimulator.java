@@ -18,11 +18,11 @@ import java.util.Optional;
  * commands, and the process id tells one power-on from the next (a power cycle makes a new one). It offers cipher
  * suite 3 and does not answer ipmitool's cipher suite query, so clients name the suite.
  */
-final class IpmiSimulator implements AutoCloseable {
-    static final String USER = "admin";
+public final class IpmiSimulator implements AutoCloseable {
+    public static final String USER = "admin";
 
-    final int port;
-    final String password;
+    public final int port;
+    public final String password;
     private final Path dir;
     private final Process process;
 
@@ -34,23 +34,29 @@ final class IpmiSimulator implements AutoCloseable {
     }
 
     /** Skips the calling test, saying why, where ipmi_sim or ipmitool is not installed (Debian: openipmi, ipmitool). */
-    static void assumeInstalled() {
+    public static void assumeInstalled() {
         assumeThat(onPath("ipmi_sim")).as("ipmi_sim is not installed (apt-get install openipmi)").isTrue();
         assumeThat(onPath("ipmitool")).as("ipmitool is not installed (apt-get install ipmitool)").isTrue();
     }
 
-    static IpmiSimulator start(Path dir, String password) throws IOException {
-        return start(dir, password, null);
+    public static IpmiSimulator start(Path dir, String password) throws IOException {
+        return start(dir, password, null, kcsPort -> "exec sleep 100000");
     }
 
-    /** @param serialPort a loopback TCP port that plays the node's serial port for Serial-over-LAN, or null for none */
-    static IpmiSimulator start(Path dir, String password, Integer serialPort) throws IOException {
+    /**
+     * @param serialPort a loopback TCP port that plays the node's serial port for Serial-over-LAN, or null for none
+     * @param machine the shell lines that run the machine, given the loopback TCP port of the BMC's system interface
+     *     (qemu's {@code ipmi-bmc-extern} connects there); its process id is the machine's
+     */
+    public static IpmiSimulator start(Path dir, String password, Integer serialPort, java.util.function.IntFunction<String> machine)
+            throws IOException {
         int port;
         try (var socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
+        int kcsPort = freeTcpPort();
         Path node = dir.resolve("node.sh");
-        Files.writeString(node, "#!/bin/sh\necho $$ > " + dir.resolve("node.pid") + "\nexec sleep 100000\n");
+        Files.writeString(node, "#!/bin/sh\necho $$ > " + dir.resolve("node.pid") + "\n" + machine.apply(kcsPort) + "\n");
         Files.setPosixFilePermissions(node, PosixFilePermissions.fromString("rwx------"));
         // The VM codec on a serial port nobody connects to gives ipmi_sim its power control: startcmd on power-on,
         // SIGTERM at once on power-off (no VM to ask for a graceful shutdown).
@@ -70,10 +76,10 @@ final class IpmiSimulator implements AutoCloseable {
                 %s
                   startcmd "%s"
                   startnow false
-                  poweroff_wait 2
+                  poweroff_wait 10
                   kill_wait 2
                   user 2 true "%s" "%s" admin 10 md5
-                """.formatted(port, freeTcpPort(), serialPort == null ? "" : "  sol \"tcp:127.0.0.1:" + serialPort + "\" 115200", node,
+                """.formatted(port, kcsPort, serialPort == null ? "" : "  sol \"tcp:127.0.0.1:" + serialPort + "\" 115200", node,
                 USER, password));
         Files.writeString(dir.resolve("bmc.emu"), """
                 mc_setbmc 0x20
@@ -91,7 +97,7 @@ final class IpmiSimulator implements AutoCloseable {
     }
 
     /** The process id of the running "machine", if it is powered on. */
-    Optional<Long> machine() {
+    public Optional<Long> machine() {
         try {
             Path pid = dir.resolve("node.pid");
             if (!Files.exists(pid)) {
