@@ -41,7 +41,7 @@ class SerialOverLanTest {
                     // The test ends the console by closing the socket.
                 }
             });
-            try (var bmc = IpmiSimulator.start(dir, PASSWORD, serial.getLocalPort())) {
+            try (var bmc = IpmiSimulator.start(dir, PASSWORD, serial.getLocalPort(), kcsPort -> "exec sleep 100000")) {
                 String command = "ipmitool -I lanplus -C 3 -H 127.0.0.1 -p " + bmc.port + " -U " + IpmiSimulator.USER + " -E sol activate";
                 var builder = new ProcessBuilder("script", "-qc", command, "/dev/null").redirectErrorStream(true);
                 builder.environment().put("IPMI_PASSWORD", PASSWORD);
