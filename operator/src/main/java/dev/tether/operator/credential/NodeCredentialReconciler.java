@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Keeps a NodeCredential's status true: whether it is armed, whether a key was issued, whether
@@ -93,9 +94,8 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
                 .map(deadline -> Duration.between(now, deadline).plusSeconds(1));
         // The BMC is read again every poll interval, and sooner while a power change settles.
         Optional<Duration> recheck = powerPlan.map(PowerPlan.Outcome::recheck);
-        Optional<Duration> next = untilDeadline.isEmpty() ? recheck
-                : recheck.isEmpty() ? untilDeadline : Optional.of(untilDeadline.get().compareTo(recheck.get()) < 0 ? untilDeadline.get() : recheck.get());
-        return next.isPresent() ? control.rescheduleAfter(next.get()) : control;
+        return Stream.of(untilDeadline, recheck).flatMap(Optional::stream).min(Duration::compareTo)
+                .map(control::rescheduleAfter).orElse(control);
     }
 
     /** Power status and conditions from the BMC's last reading; empty (and power left out of status) without spec.bmc. */
@@ -111,7 +111,7 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
         return Optional.of(plan);
     }
 
-    /** Asks the BMC workers for what the plan says, and records the plan's events (after the status they explain). */
+    /** Records the plan's events and asks the BMC workers for what the plan says (they answer through the event source). */
     private void carryOut(NodeCredential credential, PowerPlan.Outcome plan, Context<NodeCredential> context) {
         var events = new EventRecorder(context.getClient());
         plan.events().forEach(e -> events.record(credential, e.type(), e.reason(), e.note()));
