@@ -35,7 +35,8 @@ public final class BmcConnector {
         try {
             http = RedfishTls.client(credentials.caPem(), insecure, timeout);
         } catch (GeneralSecurityException e) {
-            throw new BmcException(BmcException.Kind.UNREACHABLE, "the ca.crt of the BMC credentials Secret is not usable: " + e.getMessage());
+            throw new BmcException(BmcException.Kind.SECRET_NOT_USABLE, "The ca.crt of Secret " + credential.getMetadata().getNamespace() + "/"
+                    + spec.credentialsSecret + " is not a usable PEM CA certificate (" + e.getMessage() + "); fix it or remove it.");
         }
         String host = spec.address.contains(":") ? "[" + spec.address + "]" : spec.address;
         return new RedfishBmc(http, URI.create("https://" + host + ":" + port), redfish == null ? null : redfish.systemId,

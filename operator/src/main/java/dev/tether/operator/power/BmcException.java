@@ -11,7 +11,9 @@ public final class BmcException extends Exception {
         /** The BMC took the request but refused it (insufficient privilege, not supported, an error status). */
         REFUSED("BmcRefused"),
         /** The answer was not what the protocol says it is (malformed, too large, another host named). */
-        BAD_ANSWER("BmcAnswerInvalid");
+        BAD_ANSWER("BmcAnswerInvalid"),
+        /** What the credentials Secret holds cannot be used (a ca.crt that is no certificate): nothing changes until it is fixed. */
+        SECRET_NOT_USABLE("BmcSecretNotUsable");
 
         public final String reason;
 

@@ -97,7 +97,7 @@ final class BmcTalk {
     }
 
     private static Problem problem(BmcException e) {
-        return new Problem(e.kind().reason, e.getMessage(), false);
+        return new Problem(e.kind().reason, e.getMessage(), e.kind() == BmcException.Kind.SECRET_NOT_USABLE);
     }
 
     private void countAction(PowerAction action, String outcome) {
