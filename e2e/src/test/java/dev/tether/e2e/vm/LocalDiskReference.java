@@ -19,12 +19,13 @@ import java.util.Map;
  * download and no agent. The image's own initramfs boots it the stock way ({@code root=/dev/vda}, without
  * {@code boot=tether}), so what differs from a Tether boot is exactly what Tether adds.
  *
- * <p>The disk is an ext4 file system made from the image's tree ({@code imgutil unpack}), with what the agent would
- * otherwise provide at boot written into it once: SSH host keys, the test key in root's authorized keys, and an
- * fstab. It is made once per cached image build and kept next to it.
+ * <p>The disk is an ext4 file system made from the image's tree ({@code imgutil unpack}), with what the agent and the
+ * initramfs would otherwise provide at boot written into it once: SSH host keys, the test key in root's authorized
+ * keys, an fstab, and DHCP on the network interfaces. It is made once per cached image build and kept next to it.
  */
 public final class LocalDiskReference {
-    static final String DISK = "reference/disk.img";
+    /** Named by what is in it: a change to what is written into the disk gets a new one. */
+    static final String DISK = "reference/disk-v2.img";
 
     private LocalDiskReference() {
     }
@@ -85,6 +86,13 @@ public final class LocalDiskReference {
         Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwx------"));
         Files.writeString(ssh.resolve("authorized_keys"), TestSshKey.get().publicKey() + "\n");
         Files.writeString(tree.resolve("etc/fstab"), "/dev/vda / ext4 rw,errors=remount-ro 0 1\n");
+        // A Tether boot's network comes configured from the initramfs; a local boot's must be configured by the
+        // system: DHCP on every Ethernet interface through systemd-networkd, which the image has.
+        Path network = Files.createDirectories(tree.resolve("etc/systemd/network"));
+        Files.writeString(network.resolve("80-reference-dhcp.network"), "[Match]\nName=en* eth*\n\n[Network]\nDHCP=yes\n");
+        Path wants = Files.createDirectories(tree.resolve("etc/systemd/system/multi-user.target.wants"));
+        Files.deleteIfExists(wants.resolve("systemd-networkd.service"));
+        Files.createSymbolicLink(wants.resolve("systemd-networkd.service"), Path.of("/lib/systemd/system/systemd-networkd.service"));
         long treeBytes = size(tree);
         // Room for what a booted system writes (journal, logs), as the zram layer gives a Tether boot.
         long diskBytes = treeBytes + treeBytes / 2 + (512L << 20);
