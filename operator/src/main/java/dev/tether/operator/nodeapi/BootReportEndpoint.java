@@ -69,7 +69,7 @@ final class BootReportEndpoint implements Endpoint {
             return c;
         });
         BootEvents.record(events, booted, report.method(), lastBoot);
-        metrics.record(context.namespace(), booted.getSpec().profile, report.method(), lastBoot);
+        metrics.record(context.namespace(), booted.getSpec().nodeName, booted.getSpec().profile, report.method(), lastBoot);
         return Reply.noContent();
     }
 

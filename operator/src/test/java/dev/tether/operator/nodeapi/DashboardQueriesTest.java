@@ -114,7 +114,7 @@ class DashboardQueriesTest {
             boot.fetch.edgeFailures = round % 2L;
             boot.fetch.integrityFailures = 0L;
             boot.fetch.bytes = 41_943_040L;
-            boots.record("hpc", profile, "tethered", boot);
+            boots.record("hpc", profile + "-node-1", profile, "tethered", boot);
         }
         var image = new DisklessImage();
         image.getMetadata().setName("bookworm");
@@ -141,7 +141,7 @@ class DashboardQueriesTest {
         JSON.readTree(DASHBOARD.toFile()).path("panels").forEach(panel -> panel.path("targets").forEach(target -> {
             targets.add(target);
             found.put(panel.path("title").asText() + " " + target.path("refId").asText(), target.path("expr").asText()
-                    .replace("$__rate_interval", "1m").replace("$namespace", ".*").replace("$profile", ".*"));
+                    .replace("$__rate_interval", "1m").replace("$namespace", ".*").replace("$profile", ".*").replace("$node", "compute-node-1"));
         }));
         return found;
     }
