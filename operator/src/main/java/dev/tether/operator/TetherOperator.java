@@ -94,7 +94,7 @@ public final class TetherOperator implements AutoCloseable {
                 o.settingNamespaces(config.watchNamespaces());
             }
         };
-        operator.register(new DisklessImageReconciler(config, new ImageUsage(config.watchNamespaces()), origin, metrics), namespaces::accept);
+        operator.register(new DisklessImageReconciler(config, new ImageUsage(config.watchNamespaces()), origin, metrics, Clock.systemUTC()), namespaces::accept);
         operator.register(new NodeProfileReconciler(config, trust.clusterCa().certificatePem()), namespaces::accept);
         this.power = new PowerControl(client, config.power(), metrics, Clock.systemUTC());
         operator.register(new NodeCredentialReconciler(credentials, power), namespaces::accept);

@@ -29,7 +29,9 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -60,17 +62,18 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
     private final ImageUsage usage;
     private final OriginClient origin;
     private final BuildMetrics buildMetrics;
+    private final Clock clock;
 
-    public DisklessImageReconciler(OperatorConfig config, ImageUsage usage, OriginClient origin) {
-        this(config, usage, origin, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
-    }
-
-    /** @param metrics where finished builds are counted and timed ({@link BuildMetrics}) */
-    public DisklessImageReconciler(OperatorConfig config, ImageUsage usage, OriginClient origin, io.micrometer.core.instrument.MeterRegistry metrics) {
+    /**
+     * @param metrics where finished builds are counted and timed ({@link BuildMetrics})
+     * @param clock when builds start and end, and until when their upload grants last
+     */
+    public DisklessImageReconciler(OperatorConfig config, ImageUsage usage, OriginClient origin, MeterRegistry metrics, Clock clock) {
         this.config = config;
         this.usage = usage;
         this.origin = origin;
         this.buildMetrics = new BuildMetrics(metrics);
+        this.clock = clock;
     }
 
     @Override
@@ -140,7 +143,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         String grant = Names.buildUploadSecret(image.getMetadata().getName(), generation);
         if (client.secrets().inNamespace(ns).withName(grant).get() == null) {
             client.resource(owned(UploadToken.grantSecret(client, config, ns, image.getMetadata().getName(), generation,
-                    BuildJob.uploadGrantExpiry(image, Instant.now())), image)).create();
+                    BuildJob.uploadGrantExpiry(image, clock.instant())), image)).create();
         }
         client.resource(owned(BuildJob.specConfigMap(image, generation), image)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
         var job = owned(BuildJob.desired(image, generation, keySecret, config), image);
@@ -276,7 +279,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         status.buildLog = "kubectl logs -n " + namespace(image) + " job/" + build.jobName;
         status.buildSeconds = result.buildSeconds() != null
                 ? result.buildSeconds()
-                : Duration.between(Instant.parse(build.startedAt), Instant.now()).toSeconds();
+                : Duration.between(Instant.parse(build.startedAt), clock.instant()).toSeconds();
         setCondition(status, DisklessImageStatus.BUILT, true, "BuildSucceeded",
                 "Generation " + build.generation + " built in " + status.buildSeconds + "s.", build.generation);
         setCondition(status, DisklessImageStatus.PUBLISHED, true, "Published",
@@ -414,7 +417,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         return image.getMetadata().getNamespace();
     }
 
-    private static String now() {
-        return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    private String now() {
+        return clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
     }
 }
