@@ -24,9 +24,12 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceUtils;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Workflow;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.WorkflowBuilder;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -63,6 +66,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
     private final OriginClient origin;
     private final BuildMetrics buildMetrics;
     private final Clock clock;
+    private final Workflow<DisklessImage> workflow;
 
     /**
      * @param metrics where finished builds are counted and timed ({@link BuildMetrics})
@@ -74,6 +78,9 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         this.origin = origin;
         this.buildMetrics = new BuildMetrics(metrics);
         this.clock = clock;
+        this.workflow = new WorkflowBuilder<DisklessImage>()
+                .addDependentResourceAndConfigure(new ImageKeySecret()).withReconcilePrecondition(ImageKeySecret.KEY_DUE)
+                .build();
     }
 
     @Override
@@ -81,7 +88,9 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         var jobs = InformerEventSourceConfiguration.from(Job.class, DisklessImage.class)
                 .withLabelSelector(Names.COMPONENT + "=builder")
                 .build();
-        return List.of(new InformerEventSource<>(jobs, context));
+        var sources = new ArrayList<EventSource<?, DisklessImage>>(EventSourceUtils.eventSourcesFromWorkflow(context, workflow));
+        sources.add(new InformerEventSource<>(jobs, context));
+        return sources;
     }
 
     @Override
@@ -93,6 +102,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         long generation = image.getMetadata().getGeneration();
         Build build = status.build;
 
+        boolean started = false;
         if (build == null || build.generation < generation) {
             if (build != null && build.state == BuildState.RUNNING) {
                 client.batch().v1().jobs().inNamespace(namespace(image)).withName(build.jobName).delete();
@@ -104,15 +114,28 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             if (refusal.isPresent()) {
                 refuseBuild(image, generation, refusal.get(), events);
             } else {
-                status.build = startBuild(image, generation, client);
-                status.phase = Phase.BUILDING;
-                setCondition(status, DisklessImageStatus.BUILT, false, "Building",
-                        "Building generation " + generation + " in Job " + status.build.jobName + ".", generation);
-                events.record(image, Type.Normal, "BuildStarted", "Started builder Job " + status.build.jobName + ".");
-                warnOfMissingPullSecret(image, client, events);
+                status.build = newBuild(image, generation);
+                started = true;
             }
         } else if (build.state == BuildState.RUNNING) {
             observeBuild(image, build, client, events);
+        }
+        try {
+            workflow.reconcile(image, context);
+            if (started) {
+                createBuildObjects(image, generation, client);
+            }
+        } catch (RuntimeException e) {
+            // Nothing may say a build runs whose objects are not there: the next reconciliation starts it again.
+            status.build = build;
+            throw e;
+        }
+        if (started) {
+            status.phase = Phase.BUILDING;
+            setCondition(status, DisklessImageStatus.BUILT, false, "Building",
+                    "Building generation " + generation + " in Job " + status.build.jobName + ".", generation);
+            events.record(image, Type.Normal, "BuildStarted", "Started builder Job " + status.build.jobName + ".");
+            warnOfMissingPullSecret(image, client, events);
         }
         if (status.phase == null) {
             status.phase = Phase.PENDING;
@@ -130,33 +153,30 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         return retryCollection == null ? update : update.rescheduleAfter(retryCollection);
     }
 
-    private Build startBuild(DisklessImage image, long generation, KubernetesClient client) {
+    /** The build of this generation, as status records it from its start; the workflow makes what it needs. */
+    private Build newBuild(DisklessImage image, long generation) {
+        var build = new Build();
+        build.generation = generation;
+        build.state = BuildState.RUNNING;
+        build.jobName = Names.buildJob(image.getMetadata().getName(), generation);
+        build.keySecret = image.getSpec().encryption == DisklessImageSpec.Encryption.DISABLED
+                ? null : Names.imageKeySecret(image.getMetadata().getName(), generation);
+        build.startedAt = now();
+        return build;
+    }
+
+    private void createBuildObjects(DisklessImage image, long generation, KubernetesClient client) {
         String ns = namespace(image);
-        String keySecret = null;
-        if (image.getSpec().encryption != DisklessImageSpec.Encryption.DISABLED) {
-            keySecret = Names.imageKeySecret(image.getMetadata().getName(), generation);
-            // Never regenerate a key that exists: a build of this generation may already have used it.
-            if (client.secrets().inNamespace(ns).withName(keySecret).get() == null) {
-                client.resource(owned(ImageKeySecret.desired(image, generation), image)).create();
-            }
-        }
         String grant = Names.buildUploadSecret(image.getMetadata().getName(), generation);
         if (client.secrets().inNamespace(ns).withName(grant).get() == null) {
             client.resource(owned(UploadToken.grantSecret(client, config, ns, image.getMetadata().getName(), generation,
                     BuildJob.uploadGrantExpiry(image, clock.instant())), image)).create();
         }
         client.resource(owned(BuildJob.specConfigMap(image, generation), image)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
-        var job = owned(BuildJob.desired(image, generation, keySecret, config), image);
+        var job = owned(BuildJob.desired(image, generation, image.getStatus().build.keySecret, config), image);
         if (client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get() == null) {
             client.resource(job).create();
         }
-        var build = new Build();
-        build.generation = generation;
-        build.state = BuildState.RUNNING;
-        build.jobName = job.getMetadata().getName();
-        build.keySecret = keySecret;
-        build.startedAt = now();
-        return build;
     }
 
     private void observeBuild(DisklessImage image, Build build, KubernetesClient client, EventRecorder events) {

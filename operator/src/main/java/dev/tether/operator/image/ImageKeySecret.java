@@ -1,24 +1,42 @@
 package dev.tether.operator.image;
 
 import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.DisklessImageStatus.Build;
 import dev.tether.operator.Names;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.Creator;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
 
 /**
- * The encryption key of one build: 256 random bits in a Secret owned by the image. It is made once,
- * before the build, and never regenerated: the published version can only be read with it.
+ * The encryption key of one build: 256 random bits in a Secret owned by the image. Created once, while its build
+ * runs, and never regenerated or updated (a create-only dependent): the published version can only be read with it.
+ * Garbage collection removes it with its version.
  */
-public final class ImageKeySecret {
+public final class ImageKeySecret extends BuildDependent<Secret> implements Creator<Secret, DisklessImage> {
     public static final String KEY = "key";
+    static final String COMPONENT = "image-key";
+    /** Only a running build of an encrypted image gets a key. */
+    static final Condition<Object, DisklessImage> KEY_DUE = (dependent, image, context) ->
+            running(image) && build(image).keySecret != null;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private ImageKeySecret() {}
+    ImageKeySecret() {
+        super(Secret.class, COMPONENT);
+    }
 
-    public static Secret desired(DisklessImage image, long generation) {
+    @Override
+    String name(DisklessImage image, Build build) {
+        return Names.imageKeySecret(image.getMetadata().getName(), generation(build));
+    }
+
+    @Override
+    protected Secret desired(DisklessImage image, Context<DisklessImage> context) {
+        long generation = generation(build(image));
         byte[] key = new byte[32];
         RANDOM.nextBytes(key);
         var metadata = image.getMetadata();
@@ -26,7 +44,7 @@ public final class ImageKeySecret {
                 .withNewMetadata()
                 .withName(Names.imageKeySecret(metadata.getName(), generation))
                 .withNamespace(metadata.getNamespace())
-                .addToLabels(Names.managedLabels("image-key"))
+                .addToLabels(Names.managedLabels(COMPONENT))
                 .addToLabels(Map.of(Names.IMAGE_LABEL, metadata.getName(), Names.GENERATION_LABEL, Long.toString(generation)))
                 .endMetadata()
                 .withType("Opaque")
