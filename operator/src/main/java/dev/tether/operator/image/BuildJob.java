@@ -29,6 +29,8 @@ public final class BuildJob {
     static final int FINISHED_JOB_TTL_SECONDS = 24 * 3600;
 
     public static final String CONTAINER = "builder";
+    /** The component label of the builder Job, its pod and its spec ConfigMap. */
+    static final String COMPONENT = "builder";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SPEC_DIR = "/etc/tether/spec";
@@ -52,7 +54,7 @@ public final class BuildJob {
         try {
             return new ConfigMapBuilder()
                     .withNewMetadata()
-                    .withName(Names.buildJob(metadata.getName(), generation) + "-spec")
+                    .withName(specConfigMapName(metadata.getName(), generation))
                     .withNamespace(metadata.getNamespace())
                     .addToLabels(labels(image, generation))
                     .endMetadata()
@@ -61,6 +63,10 @@ public final class BuildJob {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write the image spec as JSON", e);
         }
+    }
+
+    static String specConfigMapName(String image, long generation) {
+        return Names.buildJob(image, generation) + "-spec";
     }
 
     public static Job desired(DisklessImage image, long generation, String keySecret, OperatorConfig config) {
@@ -151,7 +157,7 @@ public final class BuildJob {
     }
 
     static Map<String, String> labels(DisklessImage image, long generation) {
-        var labels = new java.util.HashMap<>(Names.managedLabels("builder"));
+        var labels = new java.util.HashMap<>(Names.managedLabels(COMPONENT));
         labels.put(Names.IMAGE_LABEL, image.getMetadata().getName());
         labels.put(Names.GENERATION_LABEL, Long.toString(generation));
         return labels;

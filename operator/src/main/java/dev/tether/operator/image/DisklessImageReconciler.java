@@ -80,6 +80,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         this.clock = clock;
         this.workflow = new WorkflowBuilder<DisklessImage>()
                 .addDependentResourceAndConfigure(new ImageKeySecret()).withReconcilePrecondition(ImageKeySecret.KEY_DUE)
+                .addDependentResourceAndConfigure(new BuildSpecConfigMap()).withReconcilePrecondition(BuildDependent.BUILD_RUNNING)
                 .build();
     }
 
@@ -172,7 +173,6 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             client.resource(owned(UploadToken.grantSecret(client, config, ns, image.getMetadata().getName(), generation,
                     BuildJob.uploadGrantExpiry(image, clock.instant())), image)).create();
         }
-        client.resource(owned(BuildJob.specConfigMap(image, generation), image)).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
         var job = owned(BuildJob.desired(image, generation, image.getStatus().build.keySecret, config), image);
         if (client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get() == null) {
             client.resource(job).create();
