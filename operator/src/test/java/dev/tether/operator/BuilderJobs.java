@@ -4,6 +4,8 @@ import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 /**
@@ -42,8 +44,12 @@ public final class BuilderJobs {
 
     private static void finish(OperatorHarness harness, String ns, String jobName, String condition, String reason,
                                String message, String terminationMessage, int exitCode) {
+        var jobs = harness.client.batch().v1().jobs().inNamespace(ns);
+        // Like the Job controller: the pod carries the template's labels and the Job's name.
         harness.client.pods().inNamespace(ns).resource(new PodBuilder()
-                .withNewMetadata().withName(jobName + "-x1").withNamespace(ns).addToLabels("job-name", jobName).endMetadata()
+                .withNewMetadata().withName(jobName + "-x1").withNamespace(ns)
+                .addToLabels(OperatorHarness.eventually(() -> jobs.withName(jobName).get()).getSpec().getTemplate().getMetadata().getLabels())
+                .addToLabels("job-name", jobName).endMetadata()
                 .withNewSpec().addNewContainer().withName("builder").withImage("builder").endContainer().endSpec()
                 .withNewStatus().withPhase(exitCode == 0 ? "Succeeded" : "Failed")
                 .withContainerStatuses(new ContainerStatusBuilder().withName("builder")
@@ -51,10 +57,11 @@ public final class BuilderJobs {
                         .build())
                 .endStatus()
                 .build()).create();
-        harness.client.batch().v1().jobs().inNamespace(ns).withName(jobName).editStatus(job -> {
+        jobs.withName(jobName).editStatus(job -> {
             job.setStatus(new JobStatus());
             job.getStatus().setConditions(List.of(new JobConditionBuilder()
-                    .withType(condition).withStatus("True").withReason(reason).withMessage(message).build()));
+                    .withType(condition).withStatus("True").withReason(reason).withMessage(message)
+                    .withLastTransitionTime(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).build()));
             if (exitCode == 0) {
                 job.getStatus().setSucceeded(1);
             } else {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.DisklessImageSpec;
+import dev.tether.api.v1alpha1.DisklessImageStatus.Build;
 import dev.tether.operator.GoDuration;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
@@ -14,6 +15,8 @@ import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.Creator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,8 +26,11 @@ import java.util.Map;
 /**
  * The builder Job of one spec generation: {@code imgutil run-spec} builds, customises, packs,
  * encrypts and publishes the image, then reports its result as the pod's termination message.
+ *
+ * <p>A create-only dependent: made while its build runs and never changed (a Job's template cannot be), and kept when
+ * the build ends, for its log, until Kubernetes removes it ({@link #FINISHED_JOB_TTL_SECONDS}).
  */
-public final class BuildJob {
+public final class BuildJob extends BuildDependent<Job> implements Creator<Job, DisklessImage> {
     /** How long a finished builder Job stays for its log to be read (ttlSecondsAfterFinished). */
     static final int FINISHED_JOB_TTL_SECONDS = 24 * 3600;
 
@@ -47,7 +53,23 @@ public final class BuildJob {
     /** No build takes a day; a grant that lived longer would be a standing upload credential. */
     static final Duration MAX_UPLOAD_GRANT = Duration.ofHours(24);
 
-    private BuildJob() {}
+    private final OperatorConfig config;
+
+    BuildJob(OperatorConfig config) {
+        super(Job.class, COMPONENT);
+        this.config = config;
+    }
+
+    @Override
+    String name(DisklessImage image, Build build) {
+        return Names.buildJob(image.getMetadata().getName(), generation(build));
+    }
+
+    @Override
+    protected Job desired(DisklessImage image, Context<DisklessImage> context) {
+        Build build = build(image);
+        return desired(image, generation(build), build.keySecret, config);
+    }
 
     public static ConfigMap specConfigMap(DisklessImage image, long generation) {
         var metadata = image.getMetadata();

@@ -13,8 +13,7 @@ import dev.tether.operator.EventRecorder.Type;
 import dev.tether.operator.Health;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -30,6 +29,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Workflow;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.WorkflowBuilder;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -41,6 +41,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,11 +62,11 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
     /** The longest a collection that met a claimed blob waits before it looks again. */
     static final Duration CLAIM_RECHECK = Duration.ofSeconds(30);
 
-    private final OperatorConfig config;
     private final ImageUsage usage;
     private final OriginClient origin;
     private final BuildMetrics buildMetrics;
     private final Clock clock;
+    private final BuildJob buildJob;
     private final Workflow<DisklessImage> workflow;
 
     /**
@@ -73,24 +74,35 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
      * @param clock when builds start and end, and until when their upload grants last
      */
     public DisklessImageReconciler(OperatorConfig config, ImageUsage usage, OriginClient origin, MeterRegistry metrics, Clock clock) {
-        this.config = config;
         this.usage = usage;
         this.origin = origin;
         this.buildMetrics = new BuildMetrics(metrics);
         this.clock = clock;
+        this.buildJob = new BuildJob(config);
+        var grant = new UploadGrantSecret(config, clock);
+        var spec = new BuildSpecConfigMap();
+        // What status.build says runs, the workflow makes: the key (kept), the grant and spec (while it runs), the Job.
         this.workflow = new WorkflowBuilder<DisklessImage>()
                 .addDependentResourceAndConfigure(new ImageKeySecret()).withReconcilePrecondition(ImageKeySecret.KEY_DUE)
-                .addDependentResourceAndConfigure(new BuildSpecConfigMap()).withReconcilePrecondition(BuildDependent.BUILD_RUNNING)
+                .addDependentResourceAndConfigure(grant).withReconcilePrecondition(BuildDependent.BUILD_RUNNING)
+                .addDependentResourceAndConfigure(spec).withReconcilePrecondition(BuildDependent.BUILD_RUNNING)
+                .addDependentResourceAndConfigure(buildJob).withReconcilePrecondition(BuildDependent.BUILD_RUNNING)
+                .dependsOn(grant, spec)
                 .build();
     }
 
     @Override
     public List<EventSource<?, DisklessImage>> prepareEventSources(EventSourceContext<DisklessImage> context) {
-        var jobs = InformerEventSourceConfiguration.from(Job.class, DisklessImage.class)
-                .withLabelSelector(Names.COMPONENT + "=builder")
+        // A builder pod's termination message is the build's result.
+        var builderPods = InformerEventSourceConfiguration.from(Pod.class, DisklessImage.class)
+                .withLabelSelector(Names.COMPONENT + "=" + BuildJob.COMPONENT)
+                .withSecondaryToPrimaryMapper(pod -> {
+                    String image = pod.getMetadata().getLabels().get(Names.IMAGE_LABEL);
+                    return image == null ? Set.of() : Set.of(new ResourceID(image, pod.getMetadata().getNamespace()));
+                })
                 .build();
         var sources = new ArrayList<EventSource<?, DisklessImage>>(EventSourceUtils.eventSourcesFromWorkflow(context, workflow));
-        sources.add(new InformerEventSource<>(jobs, context));
+        sources.add(new InformerEventSource<>(builderPods, context));
         return sources;
     }
 
@@ -104,6 +116,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         Build build = status.build;
 
         boolean started = false;
+        Duration lookAgain = null;
         if (build == null || build.generation < generation) {
             if (build != null && build.state == BuildState.RUNNING) {
                 client.batch().v1().jobs().inNamespace(namespace(image)).withName(build.jobName).delete();
@@ -119,13 +132,10 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 started = true;
             }
         } else if (build.state == BuildState.RUNNING) {
-            observeBuild(image, build, client, events);
+            lookAgain = observeBuild(image, build, context, events);
         }
         try {
             workflow.reconcile(image, context);
-            if (started) {
-                createBuildObjects(image, generation, client);
-            }
         } catch (RuntimeException e) {
             // Nothing may say a build runs whose objects are not there: the next reconciliation starts it again.
             status.build = build;
@@ -141,9 +151,9 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         if (status.phase == null) {
             status.phase = Phase.PENDING;
         }
-        Duration retryCollection = null;
         try {
-            retryCollection = collectGarbage(image, client, events);
+            Duration retryCollection = collectGarbage(image, client, events);
+            lookAgain = retryCollection == null ? lookAgain : earlier(lookAgain, retryCollection);
         } catch (RuntimeException e) {
             // Garbage collection can wait for the next reconciliation; the build's status cannot.
             LOG.warn("garbage collection of {}/{} failed: {}", namespace(image), image.getMetadata().getName(), e.getMessage());
@@ -151,7 +161,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         status.conditions = Health.apply(status.conditions, ImageHealth.of(status, generation), generation);
         status.observedGeneration = generation;
         var update = UpdateControl.patchStatus(image);
-        return retryCollection == null ? update : update.rescheduleAfter(retryCollection);
+        return lookAgain == null ? update : update.rescheduleAfter(lookAgain);
     }
 
     /** The build of this generation, as status records it from its start; the workflow makes what it needs. */
@@ -166,31 +176,22 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         return build;
     }
 
-    private void createBuildObjects(DisklessImage image, long generation, KubernetesClient client) {
-        String ns = namespace(image);
-        String grant = Names.buildUploadSecret(image.getMetadata().getName(), generation);
-        if (client.secrets().inNamespace(ns).withName(grant).get() == null) {
-            client.resource(owned(UploadToken.grantSecret(client, config, ns, image.getMetadata().getName(), generation,
-                    BuildJob.uploadGrantExpiry(image, clock.instant())), image)).create();
-        }
-        var job = owned(BuildJob.desired(image, generation, image.getStatus().build.keySecret, config), image);
-        if (client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get() == null) {
-            client.resource(job).create();
-        }
-    }
-
-    private void observeBuild(DisklessImage image, Build build, KubernetesClient client, EventRecorder events) {
+    /** @return when to look again at a build whose end is not known yet, or null */
+    private Duration observeBuild(DisklessImage image, Build build, Context<DisklessImage> context, EventRecorder events) {
         var status = image.getStatus();
         String ns = namespace(image);
-        Job job = client.batch().v1().jobs().inNamespace(ns).withName(build.jobName).get();
-        BuildOutcome outcome = job == null
-                ? new BuildOutcome.Failed("the builder Job " + build.jobName + " was deleted before it finished")
-                : BuildOutcome.of(job, client.pods().inNamespace(ns).withLabel("job-name", build.jobName).list().getItems());
-        if (!(outcome instanceof BuildOutcome.Running)) {
-            endUploadGrant(image, build, client);
-        }
+        var pods = context.getSecondaryResources(Pod.class).stream()
+                .filter(pod -> build.jobName.equals(pod.getMetadata().getLabels().get("job-name")))
+                .toList();
+        BuildOutcome outcome = buildJob.getSecondaryResource(image, context)
+                .map(job -> BuildOutcome.of(job, pods, clock.instant()))
+                .orElseGet(() -> new BuildOutcome.Failed("the builder Job " + build.jobName + " was deleted before it finished"));
         switch (outcome) {
             case BuildOutcome.Running running -> status.phase = Phase.BUILDING;
+            case BuildOutcome.AwaitingPod waiting -> {
+                status.phase = Phase.BUILDING;
+                return waiting.lookAgainIn();
+            }
             case BuildOutcome.Succeeded succeeded -> {
                 publish(image, build, succeeded.result(), events);
                 buildMetrics.finished(image, build, true, Duration.ofSeconds(status.buildSeconds));
@@ -206,18 +207,15 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 buildMetrics.finished(image, build, false, Duration.between(Instant.parse(build.startedAt), Instant.parse(build.finishedAt)));
             }
         }
+        return null;
     }
 
-    /** A finished or stopped build uploads nothing more: its grant goes, even before it would expire. */
+    /** A stopped build uploads nothing more: its grant goes, even before it would expire. */
     private static void endUploadGrant(DisklessImage image, Build build, KubernetesClient client) {
         client.secrets().inNamespace(namespace(image)).withName(Names.buildUploadSecret(image.getMetadata().getName(), build.generation))
                 .delete();
     }
 
-    /**
-     * The builder pod cannot start without its pull Secret and waits for it, silently in the Job; the
-     * administrator hears it here instead, with what to create.
-     */
     /**
      * Whoever may write a DisklessImage may name any Secret of its namespace as the pull Secret, and the
      * builder runs that image's steps as root beside the mounted Secret. Only registry credentials are
@@ -252,6 +250,10 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         events.record(image, Type.Warning, "PullSecretRefused", why);
     }
 
+    /**
+     * The builder pod cannot start without its pull Secret and waits for it, silently in the Job; the
+     * administrator hears it here instead, with what to create.
+     */
     private void warnOfMissingPullSecret(DisklessImage image, KubernetesClient client, EventRecorder events) {
         String name = BuildJob.pullSecretOf(image.getSpec());
         if (name != null && client.secrets().inNamespace(namespace(image)).withName(name).get() == null) {
@@ -422,11 +424,6 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
 
     private static void setCondition(DisklessImageStatus status, String type, boolean value, String reason, String message, Long generation) {
         status.conditions = Condition.upsert(status.conditions, new Condition(type, value, reason, message, generation));
-    }
-
-    private static <T extends HasMetadata> T owned(T resource, DisklessImage image) {
-        resource.addOwnerReference(image);
-        return resource;
     }
 
     static String blobPath(String digest) {

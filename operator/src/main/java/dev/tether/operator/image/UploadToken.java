@@ -61,7 +61,7 @@ public final class UploadToken {
                               Instant expires) {
         String grant = new UploadGrant(buildName(namespace, image, generation), expires)
                 .token(GrantKey.derivedFrom(read(client, config)));
-        return secret(Names.buildUploadSecret(image, generation), namespace, "upload-grant", grant);
+        return secret(Names.buildUploadSecret(image, generation), namespace, UploadGrantSecret.COMPONENT, grant);
     }
 
     /** Removes the copies of the origin's token that earlier versions left in the namespaces that built images. */
