@@ -4,9 +4,9 @@ import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
-import dev.tether.operator.Names;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import java.util.Comparator;
 import java.util.List;
 
 /** What the profile's dependents are built from, read once per reconciliation. */
@@ -23,20 +23,15 @@ record ProfileInputs(ResolvedImage image, List<NodeCredential> credentials, List
         });
     }
 
+    /** From the informers' caches, which the reconciler's event sources keep (by name, so the boot files stay stable). */
     private static ProfileInputs read(NodeProfile profile, Context<NodeProfile> context) {
-        var client = context.getClient();
-        String ns = profile.getMetadata().getNamespace();
-        String name = profile.getMetadata().getName();
         var image = ResolvedImage.resolve(profile, context.getSecondaryResource(DisklessImage.class));
-        var credentials = client.resources(NodeCredential.class).inNamespace(ns).list().getItems().stream()
-                .filter(c -> c.getSpec() != null && name.equals(c.getSpec().profile))
+        var credentials = context.getSecondaryResourcesAsStream(NodeCredential.class)
+                .sorted(Comparator.comparing(c -> c.getMetadata().getName()))
                 .toList();
-        var pods = client.pods().inNamespace(ns)
-                .withLabel(Names.PROFILE_LABEL, name)
-                .withLabel(Names.COMPONENT, EdgeDaemonSet.COMPONENT)
-                .list().getItems().stream()
+        var pods = context.getSecondaryResourcesAsStream(Pod.class)
                 .filter(ProfileInputs::ready)
-                .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
+                .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
                 .toList();
         var edges = EdgeDaemonSet.settings(profile);
         var edgeUrls = pods.stream().map(p -> "http://" + address(p, edges) + ":" + edges.port).toList();
