@@ -3,7 +3,7 @@ package dev.tether.operator.nodeapi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tether.operator.GoDuration;
+import dev.tether.units.GoDuration;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
