@@ -1,8 +1,7 @@
 package dev.tether.agent.root;
 
+import dev.tether.units.ByteQuantity;
 import java.math.BigDecimal;
-import java.util.Locale;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -16,6 +15,8 @@ public sealed interface ZramSize {
 
     /** More than twice the RAM could only fill up by pushing the node out of memory. */
     double MAX_FRACTION = 2.0;
+
+    Pattern FRACTION = Pattern.compile("[0-9]+(?:\\.[0-9]+)?");
 
     long bytes(long memTotalBytes);
 
@@ -56,45 +57,27 @@ public sealed interface ZramSize {
         }
     }
 
-    Pattern QUANTITY = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?");
-
     /**
      * Parses a fraction of RAM (a number without a unit, at most {@value #MAX_FRACTION}: {@code 0.5},
-     * {@code 1}) or a quantity ({@code 8Gi}, or a larger number without a unit: bytes).
+     * {@code 1}) or a size with Kubernetes' rules ({@code 8Gi}, {@code 20G}, or a larger number without a unit: bytes).
      *
      * @throws IllegalArgumentException with a message that shows the accepted forms
      */
     static ZramSize parse(String text) {
         String value = text.strip();
-        Matcher matcher = QUANTITY.matcher(value);
-        if (!matcher.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is neither a fraction of RAM (0.5) nor a size (8Gi, 512Mi)");
+        if (FRACTION.matcher(value).matches() && new BigDecimal(value).compareTo(BigDecimal.valueOf(MAX_FRACTION)) <= 0) {
+            return new Fraction(Double.parseDouble(value));
         }
-        BigDecimal number = new BigDecimal(matcher.group(1));
-        String unit = matcher.group(2);
-        if (unit == null && number.compareTo(BigDecimal.valueOf(MAX_FRACTION)) <= 0) {
-            return new Fraction(number.doubleValue());
+        long bytes;
+        try {
+            bytes = ByteQuantity.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().contains("is not a size")
+                    ? "'" + text + "' is neither a fraction of RAM (0.5) nor a size (8Gi, 512Mi)" : e.getMessage(), e);
         }
-        long multiplier = switch (unit == null ? "" : unit.toLowerCase(Locale.ROOT).equals("k") ? "k" : unit) {
-            case "" -> 1L;
-            case "k" -> 1_000L;
-            case "M" -> 1_000_000L;
-            case "G" -> 1_000_000_000L;
-            case "T" -> 1_000_000_000_000L;
-            case "Ki" -> 1L << 10;
-            case "Mi" -> 1L << 20;
-            case "Gi" -> 1L << 30;
-            case "Ti" -> 1L << 40;
-            default -> throw new IllegalArgumentException("unknown unit " + unit);
-        };
-        BigDecimal bytes = number.multiply(BigDecimal.valueOf(multiplier));
-        if (bytes.signum() == 0) {
+        if (bytes == 0) {
             throw new IllegalArgumentException("'" + text + "' is zero; the writable layer needs some room");
         }
-        try {
-            return new Bytes(bytes.longValueExact());
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a whole number of bytes or too large", e);
-        }
+        return new Bytes(bytes);
     }
 }

@@ -31,7 +31,7 @@ final class EdgeCommand implements Callable<Integer> {
     @Option(names = "--cache", required = true, description = "Cache directory.")
     Path cache;
 
-    @Option(names = "--quota", required = true, converter = Sizes.ByteSize.class, description = "Cache size limit, e.g. 200G.")
+    @Option(names = "--quota", required = true, converter = Sizes.ByteSize.class, description = "Cache size limit, e.g. 200Gi (binary) or 200G (decimal).")
     long quota;
 
     @Option(names = "--origin", required = true, description = "Origin base URL, e.g. http://tether-origin:8080.")

@@ -65,4 +65,19 @@ class ContentServerCliTest {
             assertThat(r.err().strip().lines()).hasSize(1);
         }
     }
+
+    /** The same rules as a NodeProfile's: G is decimal, Gi binary, and durations may combine units. */
+    @Test
+    void sizesAndDurationsReadAsKubernetesReadsThem() {
+        EdgeCommand edge = new EdgeCommand();
+        new picocli.CommandLine(edge).parseArgs("--cache", "C", "--origin", "http://o", "--quota", "200G",
+                "--api-idle-timeout", "1h30m", "--send-timeout", "500ms");
+        assertThat(edge.quota).isEqualTo(200_000_000_000L);
+        assertThat(edge.apiIdle).isEqualTo(java.time.Duration.ofMinutes(90));
+        assertThat(edge.common.sendTimeout).isEqualTo(java.time.Duration.ofMillis(500));
+        new picocli.CommandLine(edge).parseArgs("--cache", "C", "--origin", "http://o", "--quota", "20Gi");
+        assertThat(edge.quota).isEqualTo(20L << 30);
+        assertThat(run("edge", "--cache", "C", "--quota", "1G", "--origin", "http://o", "--grace-period=-5s").err())
+                .contains("'-5s' is negative");
+    }
 }
