@@ -14,7 +14,6 @@ import dev.tether.operator.Health;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -40,7 +39,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -59,11 +57,8 @@ import org.slf4j.LoggerFactory;
         maxReconciliationInterval = @MaxReconciliationInterval(interval = 10, timeUnit = TimeUnit.MINUTES))
 public class DisklessImageReconciler implements Reconciler<DisklessImage>, Cleaner<DisklessImage> {
     private static final Logger LOG = LoggerFactory.getLogger(DisklessImageReconciler.class);
-    /** The longest a collection that met a claimed blob waits before it looks again. */
-    static final Duration CLAIM_RECHECK = Duration.ofSeconds(30);
 
-    private final ImageUsage usage;
-    private final OriginClient origin;
+    private final VersionCollector collector;
     private final BuildMetrics buildMetrics;
     private final Clock clock;
     private final BuildJob buildJob;
@@ -74,8 +69,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
      * @param clock when builds start and end, and until when their upload grants last
      */
     public DisklessImageReconciler(OperatorConfig config, ImageUsage usage, OriginClient origin, MeterRegistry metrics, Clock clock) {
-        this.usage = usage;
-        this.origin = origin;
+        this.collector = new VersionCollector(usage, origin);
         this.buildMetrics = new BuildMetrics(metrics);
         this.clock = clock;
         this.buildJob = new BuildJob(config);
@@ -116,6 +110,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         Build build = status.build;
 
         boolean started = false;
+        PullSecretCheck pullSecret = null;
         Duration lookAgain = null;
         if (build == null || build.generation < generation) {
             if (build != null && build.state == BuildState.RUNNING) {
@@ -124,9 +119,9 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 events.record(image, Type.Normal, "BuildSuperseded",
                         "The spec changed: stopped the build of generation " + build.generation + ".");
             }
-            Optional<String> refusal = pullSecretRefusal(image, client);
-            if (refusal.isPresent()) {
-                refuseBuild(image, generation, refusal.get(), events);
+            pullSecret = PullSecretCheck.of(image, client);
+            if (pullSecret.refusal().isPresent()) {
+                refuseBuild(image, generation, pullSecret.refusal().get(), events);
             } else {
                 status.build = newBuild(image, generation);
                 started = true;
@@ -146,14 +141,14 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             setCondition(status, DisklessImageStatus.BUILT, false, "Building",
                     "Building generation " + generation + " in Job " + status.build.jobName + ".", generation);
             events.record(image, Type.Normal, "BuildStarted", "Started builder Job " + status.build.jobName + ".");
-            warnOfMissingPullSecret(image, client, events);
+            pullSecret.missing().ifPresent(warning -> events.record(image, Type.Warning, "PullSecretMissing", warning));
         }
         if (status.phase == null) {
             status.phase = Phase.PENDING;
         }
         try {
-            Duration retryCollection = collectGarbage(image, client, events);
-            lookAgain = retryCollection == null ? lookAgain : earlier(lookAgain, retryCollection);
+            Duration retryCollection = collector.collect(image, client, events);
+            lookAgain = retryCollection == null ? lookAgain : VersionCollector.earlier(lookAgain, retryCollection);
         } catch (RuntimeException e) {
             // Garbage collection can wait for the next reconciliation; the build's status cannot.
             LOG.warn("garbage collection of {}/{} failed: {}", namespace(image), image.getMetadata().getName(), e.getMessage());
@@ -216,26 +211,6 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 .delete();
     }
 
-    /**
-     * Whoever may write a DisklessImage may name any Secret of its namespace as the pull Secret, and the
-     * builder runs that image's steps as root beside the mounted Secret. Only registry credentials are
-     * mounted, so a DisklessImage cannot carry off a TLS key or a token that happens to live there.
-     */
-    private Optional<String> pullSecretRefusal(DisklessImage image, KubernetesClient client) {
-        String name = BuildJob.pullSecretOf(image.getSpec());
-        if (name == null) {
-            return Optional.empty();
-        }
-        Secret secret = client.secrets().inNamespace(namespace(image)).withName(name).get();
-        if (secret == null || BuildJob.PULL_SECRET_TYPES.contains(secret.getType())) {
-            return Optional.empty();
-        }
-        return Optional.of("The pull Secret " + name + " has type " + secret.getType() + "; only registry credentials ("
-                + String.join(" or ", BuildJob.PULL_SECRET_TYPES) + ") are mounted into a builder. Make one with:"
-                + " kubectl -n " + namespace(image) + " create secret docker-registry NAME --docker-server=REGISTRY"
-                + " --docker-username=USER --docker-password=PASSWORD");
-    }
-
     private void refuseBuild(DisklessImage image, long generation, String why, EventRecorder events) {
         var status = image.getStatus();
         var build = new Build();
@@ -248,20 +223,6 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         status.phase = Phase.FAILED;
         setCondition(status, DisklessImageStatus.BUILT, false, "PullSecretRefused", why, generation);
         events.record(image, Type.Warning, "PullSecretRefused", why);
-    }
-
-    /**
-     * The builder pod cannot start without its pull Secret and waits for it, silently in the Job; the
-     * administrator hears it here instead, with what to create.
-     */
-    private void warnOfMissingPullSecret(DisklessImage image, KubernetesClient client, EventRecorder events) {
-        String name = BuildJob.pullSecretOf(image.getSpec());
-        if (name != null && client.secrets().inNamespace(namespace(image)).withName(name).get() == null) {
-            events.record(image, Type.Warning, "PullSecretMissing", "The pull Secret " + name + " is not in namespace "
-                    + namespace(image) + "; the builder waits for it. Create it with: kubectl -n " + namespace(image)
-                    + " create secret docker-registry " + name + " --docker-server=REGISTRY --docker-username=USER"
-                    + " --docker-password=PASSWORD");
-        }
     }
 
     private void publish(DisklessImage image, Build build, BuildResult result, EventRecorder events) {
@@ -310,104 +271,16 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 "Published version " + version.digest + " (" + status.size + ", kernel " + result.kernelVersion() + ").");
     }
 
-    /**
-     * Removes versions beyond the retained count that no profile pins and no node last booted.
-     *
-     * <p>A blob of such a version may be one a build in progress relies on: it found the blob on the origin and did not
-     * upload it, and its version, not published yet, is not counted here. The build claimed it, so the origin refuses to
-     * delete it (409, {@link OriginClient.BlobClaimed}). The version then stays in status, with its key, until a later
-     * collection finds the blob referenced by the new version or the claim expired; that is no failure, so no event.
-     *
-     * @return when to collect again because a claimed blob was kept, or null
-     */
-    private Duration collectGarbage(DisklessImage image, KubernetesClient client, EventRecorder events) {
-        var status = image.getStatus();
-        int retain = image.getSpec().retainVersions == null ? 3 : image.getSpec().retainVersions;
-        if (status.versions.size() <= retain) {
-            // Nothing can go, so there is no need to list every profile and credential of the namespace.
-            return null;
-        }
-        var inUse = usage.digestsInUse(client, image);
-        var removable = VersionRetention.removable(status.versions, retain, inUse);
-        if (removable.isEmpty()) {
-            return null;
-        }
-        var keptBlobs = usage.blobsReferenced(client, image, removable);
-        Duration retry = null;
-        for (ImageVersion version : removable) {
-            try {
-                OriginClient.BlobClaimed claimed = null;
-                for (String blob : ImageUsage.blobs(version)) {
-                    if (!keptBlobs.contains(blob)) {
-                        try {
-                            origin.delete(blob);
-                        } catch (OriginClient.BlobClaimed e) {
-                            claimed = e;
-                        }
-                    }
-                }
-                if (claimed != null) {
-                    LOG.debug("kept version {} of {}/{} for now: {}", version.digest, namespace(image), image.getMetadata().getName(),
-                            claimed.getMessage());
-                    retry = earlier(retry, claimRetry(claimed));
-                    continue;
-                }
-                if (version.keySecret != null) {
-                    client.secrets().inNamespace(namespace(image)).withName(version.keySecret).delete();
-                }
-                status.versions.remove(version);
-                events.record(image, Type.Normal, "VersionRemoved",
-                        "Removed version " + version.digest + ": no profile pins it and no node booted it.");
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("could not remove version {} of {}/{}: {}", version.digest, namespace(image), image.getMetadata().getName(), e.getMessage());
-                events.record(image, Type.Warning, "VersionRemovalFailed",
-                        "Could not remove version " + version.digest + " yet (will retry): " + e.getMessage());
-            }
-        }
-        return retry;
-    }
-
-    /**
-     * How soon to look again at a blob a build claimed: when its claim ends, but at most {@link #CLAIM_RECHECK}, since the
-     * build may publish (and its version then count the blob as referenced) long before its grant expires.
-     */
-    static Duration claimRetry(OriginClient.BlobClaimed claimed) {
-        Duration d = claimed.retryAfter();
-        return d.compareTo(CLAIM_RECHECK) > 0 ? CLAIM_RECHECK : d;
-    }
-
-    private static Duration earlier(Duration a, Duration b) {
-        return a == null || b.compareTo(a) < 0 ? b : a;
-    }
-
     @Override
     public DeleteControl cleanup(DisklessImage image, Context<DisklessImage> context) {
-        var status = image.getStatus();
-        if (status == null || status.versions.isEmpty()) {
+        if (image.getStatus() == null || image.getStatus().versions.isEmpty()) {
             return DeleteControl.defaultDelete();
         }
-        var client = context.getClient();
-        var keptBlobs = usage.blobsReferenced(client, image, status.versions);
         try {
-            Duration retry = null;
-            for (ImageVersion version : status.versions) {
-                for (String blob : ImageUsage.blobs(version)) {
-                    if (!keptBlobs.contains(blob)) {
-                        try {
-                            origin.delete(blob);
-                        } catch (OriginClient.BlobClaimed e) {
-                            // Another image's build relies on it; once its version is published the blob counts as
-                            // referenced (or the claim expires), and the image goes.
-                            LOG.debug("deleting {}/{}: kept {} for now: {}", namespace(image), image.getMetadata().getName(), blob,
-                                    e.getMessage());
-                            retry = earlier(retry, claimRetry(e));
-                        }
-                    }
-                }
-            }
+            Duration retry = collector.deleteAll(image, context.getClient());
             return retry == null ? DeleteControl.defaultDelete() : DeleteControl.noFinalizerRemoval().rescheduleAfter(retry);
         } catch (IOException e) {
-            new EventRecorder(client).record(image, Type.Warning, "OriginCleanupFailed",
+            new EventRecorder(context.getClient()).record(image, Type.Warning, "OriginCleanupFailed",
                     "Could not delete the image's blobs from the origin (will retry): " + e.getMessage());
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(Duration.ofSeconds(30));
         }
