@@ -78,4 +78,23 @@ class BuildPiecesTest {
         version.digest = digest;
         return version;
     }
+
+    /** The Job and its pod are watched apart: the Job's end may be seen first, and its pod says how it ended. */
+    @Test
+    void aJobSeenToEndBeforeItsPodWaitsForThePodAMinuteAtMost() {
+        Instant ended = Instant.parse("2026-12-01T10:00:00Z");
+        var job = new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder().withNewStatus().addNewCondition()
+                .withType("Complete").withStatus("True").withLastTransitionTime(ended.toString()).endCondition()
+                .endStatus().build();
+        var pod = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("b-x1").endMetadata()
+                .withNewStatus().addNewContainerStatus().withName(BuildJob.CONTAINER).withNewState().withNewTerminated()
+                .withExitCode(0).withMessage("{\"digest\":\"" + D + "\",\"kernelVersion\":\"6.1\",\"rootImageBytes\":10,"
+                        + "\"kernelDigest\":\"" + D + "\",\"initramfsDigest\":\"" + D + "\",\"rootImageDigest\":\"" + D + "\"}")
+                .endTerminated().endState().endContainerStatus().endStatus().build();
+
+        assertThat(BuildOutcome.of(job, List.of(), ended.plusSeconds(10))).isEqualTo(new BuildOutcome.AwaitingPod(Duration.ofSeconds(50)));
+        assertThat(BuildOutcome.of(job, List.of(pod), ended.plusSeconds(10))).isInstanceOf(BuildOutcome.Succeeded.class);
+        assertThat(BuildOutcome.of(job, List.of(), ended.plus(BuildOutcome.POD_GRACE))).as("a pod that never comes")
+                .isEqualTo(new BuildOutcome.Failed("the builder finished but reported no result"));
+    }
 }

@@ -67,6 +67,42 @@ class DisklessImageReconcilerTest {
         eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.BUILDING));
     }
 
+    /** A key that exists may have been used by a build already: it is never made again, whatever the operator saw. */
+    @Test
+    void anExistingKeyIsKeptAsItIsAndTheBuildUsesIt() {
+        String existing = Base64.getEncoder().encodeToString(new byte[32]);
+        harness.client.secrets().inNamespace(NAMESPACE).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata().withName("bookworm-key-g1").withNamespace(NAMESPACE)
+                .addToLabels(harness.labels("image-key")).endMetadata()
+                .addToData("key", existing).build()).create();
+        create("bookworm", List.of());
+
+        Job job = eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("bookworm-build-g1").get());
+        assertThat(job.getSpec().getTemplate().getSpec().getVolumes())
+                .anySatisfy(v -> assertThat(v.getSecret() != null && "bookworm-key-g1".equals(v.getSecret().getSecretName())).isTrue());
+        assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-key-g1").get().getData().get("key"))
+                .isEqualTo(existing);
+    }
+
+    @Test
+    void aFinishedBuildKeepsItsKeyAndJobAndDropsItsGrantAndSpec() {
+        create("bookworm", List.of());
+        eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("bookworm-build-g1").get());
+        String key = harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-key-g1").get().getData().get("key");
+
+        builderSucceeds("bookworm-build-g1", DIGEST_A, "6.1.0-28-amd64", 100_000_000L);
+
+        eventually(() -> assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-upload-g1").get())
+                .as("a finished build uploads nothing more").isNull());
+        eventually(() -> assertThat(harness.client.configMaps().inNamespace(NAMESPACE).withName("bookworm-build-g1-spec").get())
+                .isNull());
+        assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.PUBLISHED);
+        assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-key-g1").get().getData().get("key"))
+                .as("the published version's key, unchanged").isEqualTo(key);
+        assertThat(harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("bookworm-build-g1").get())
+                .as("kept for its log until Kubernetes removes it").isNotNull();
+    }
+
     @Test
     void aSucceedingBuildPublishesTheDigestItReported() {
         create("bookworm", List.of());
