@@ -6,7 +6,7 @@ import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.Rollout;
 import dev.tether.api.v1alpha1.RolloutStatus;
 import dev.tether.api.v1alpha1.RolloutStatus.RebootingNode;
-import dev.tether.operator.GoDuration;
+import dev.tether.units.GoDuration;
 import dev.tether.operator.Health;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.client.KubernetesClient;
