@@ -36,9 +36,11 @@ import java.util.regex.Pattern;
 
 /**
  * Data-plane benchmark: the same image on the same three edges, read through the mounted squashfs by
- * (1) the tethered reader, (2) a single-connection one-request-at-a-time reader (urlmount's way), (3) the
- * plain squashfs on local disk; plus time to first file and the untethered download against one curl.
- * Run inside a private mount namespace as root (bench/run.sh does both).
+ * (1) the tethered reader, (2) the reference, confluent's urlmount3 as its source documents it
+ * ({@link UrlmountReference}: the plain squashfs, one range request per FUSE read), (3) the real urlmount3 when
+ * {@code URLMOUNT} names its binary, (4) the plain squashfs on local disk; plus time to first file and the
+ * untethered download against one curl. {@code BENCH_CHUNK_KIB} writes the container with another chunk size
+ * than the default. Run inside a private mount namespace as root (bench/run.sh does both).
  */
 public final class DataPlaneBench {
     private static final String TOKEN = "bench-token";
@@ -59,8 +61,14 @@ public final class DataPlaneBench {
             generate(tree);
         }
         run(true, "mksquashfs", tree.toString(), squashfs.toString(), "-noappend", "-no-progress", "-quiet");
-        ImageHeader header = RootImageWriter.writeFile(squashfs, container, ImageOptions.encrypted(key));
+        ImageOptions options = ImageOptions.encrypted(key);
+        String chunkKib = System.getenv("BENCH_CHUNK_KIB");
+        if (chunkKib != null) {
+            options = options.withChunkSize(Integer.parseInt(chunkKib) << 10);
+        }
+        ImageHeader header = RootImageWriter.writeFile(squashfs, container, options);
         String digest = ContentDigest.ofFile(container);
+        String plainDigest = ContentDigest.ofFile(squashfs);
         System.out.printf("image: squashfs %d MiB, container %d MiB, %d chunks of %d KiB%n", Files.size(squashfs) >> 20,
                 Files.size(container) >> 20, header.chunkCount(), header.chunkSize() >> 10);
 
@@ -69,6 +77,7 @@ public final class DataPlaneBench {
         OriginServer origin = OriginServer.start(new OriginServer.Config(work.resolve("origin"), BearerToken.of(TOKEN),
                 new InetSocketAddress("127.0.0.1", 0), null, HttpSettings.defaults(), 2));
         upload(origin.port(), digest, container);
+        upload(origin.port(), plainDigest, squashfs);
         List<EdgeServer> edges = new ArrayList<>();
         List<URI> urls = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -82,8 +91,12 @@ public final class DataPlaneBench {
             shapeEdges(edges, link);
         }
         String hex = ContentDigest.hex(digest);
+        String plainHex = ContentDigest.hex(plainDigest);
+        List<URI> plainBlobs = new ArrayList<>();
         for (URI url : urls) {
             run(false, "curl", "-sf", "-o", "/dev/null", url + "/blobs/sha256/" + hex);
+            run(false, "curl", "-sf", "-o", "/dev/null", url + "/blobs/sha256/" + plainHex);
+            plainBlobs.add(URI.create(url + "/blobs/sha256/" + plainHex));
         }
         List<Path> big = new ArrayList<>();
         for (int i = 0; i < BIG_FILES; i++) {
@@ -95,16 +108,35 @@ public final class DataPlaneBench {
         run(false, "mount", "-t", "tmpfs", "-o", "size=2g", "tmpfs", ram.toString());
 
         List<String> report = new ArrayList<>();
-        report.add(measure("local disk (the limit)", squashfs, mnt, big));
+        report.add(measure("local disk (the limit)", squashfs, mnt, big).line());
 
-        try (FuseMount single = FuseMount.mount(fuseDir, "root.sfs",
-                new SingleConnectionReader(URI.create(urls.get(0) + "/blobs/sha256/" + hex), header, key))) {
-            report.add(measure("single connection (urlmount-like)", fuseDir.resolve("root.sfs"), mnt, big));
+        UrlmountReference urlmountLike = new UrlmountReference(plainBlobs, Files.size(squashfs));
+        Figures reference;
+        try (FuseMount single = FuseMount.mount(fuseDir, "root.sfs", urlmountLike)) {
+            // Tether's mount raises the kernel's read-ahead on its FUSE file; urlmount3's keeps the default.
+            kernelReadAhead(fuseDir, 128);
+            reference = measure("reference (urlmount3's design)", fuseDir.resolve("root.sfs"), mnt, big);
+        }
+        report.add(reference.line() + String.format("   %d requests, %d MiB", urlmountLike.requests(),
+                urlmountLike.bytes() >> 20));
+        String urlmount = System.getenv("URLMOUNT");
+        if (urlmount != null && !urlmount.isBlank()) {
+            List<String> command = new ArrayList<>(List.of(urlmount));
+            plainBlobs.forEach(blob -> command.add(blob.toString()));
+            command.add(fuseDir.toString());
+            run(false, command.toArray(String[]::new));
+            try {
+                report.add(measure("real urlmount3 (" + Path.of(urlmount).getFileName() + ")",
+                        fuseDir.resolve(plainHex), mnt, big).line());
+            } finally {
+                run(false, "fusermount3", "-u", fuseDir.toString());
+            }
         }
 
         TetheredSettings tethered = TetheredSettings.defaults()
                 .withFetch(FetchSettings.defaults().withConsole(line -> System.out.println("console: " + line)));
         report.add(fetchOnly(urls, digest, key, tethered));
+        report.add(String.format("container: %d chunks of %d KiB", header.chunkCount(), header.chunkSize() >> 10));
         dropCaches();
         long t0 = System.nanoTime();
         try (RootImageMount mount = RootImageMount.tethered(urls, digest, key, fuseDir, tethered)) {
@@ -112,9 +144,12 @@ public final class DataPlaneBench {
             Files.readString(mnt.resolve("etc/os-release"));
             long ttffTethered = System.nanoTime() - t0;
             run(false, "umount", mnt.toString());
-            report.add(measure("tethered, 3 edges", mount.squashfsFile(), mnt, big));
+            Figures tetheredFigures = measure("tethered, 3 edges", mount.squashfsFile(), mnt, big);
+            report.add(tetheredFigures.line());
+            report.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx", "tethered / reference",
+                    tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
             report.add(String.format("time to first file (/etc/os-release), tethered: %d ms", ms(ttffTethered)));
-            System.out.println("tethered fetch stats: " + mount.stats());
+            report.add("tethered fetch stats: " + mount.stats());
         }
 
         dropCaches();
@@ -175,7 +210,10 @@ public final class DataPlaneBench {
      * each from cold caches. The random reads are few (400) so that most of them miss the page cache and
      * measure the reader, not memory.
      */
-    private static String measure(String label, Path squashfsFile, Path mnt, List<Path> big) throws Exception {
+    private record Figures(String line, double sequential, double iops) {
+    }
+
+    private static Figures measure(String label, Path squashfsFile, Path mnt, List<Path> big) throws Exception {
         dropCaches();
         run(false, "mount", "-t", "squashfs", "-o", "ro,loop", squashfsFile.toString(), mnt.toString());
         try {
@@ -202,7 +240,7 @@ public final class DataPlaneBench {
             String line = String.format("%-36s sequential %7.1f MiB/s (CPU %3.0f%% busy)   random 4K %8.0f IOPS (%.2f MiB/s)",
                     label, sequential, busy, randomIops, randomIops * 4 / 1024);
             System.out.println(line);
-            return line;
+            return new Figures(line, sequential, randomIops);
         } finally {
             run(false, "umount", mnt.toString());
         }
@@ -223,6 +261,14 @@ public final class DataPlaneBench {
                     "match", "ip", "sport", Integer.toString(edges.get(i).port()), "0xffff", "flowid", classId);
         }
         System.out.println("each edge's link shaped to " + rate + " (BENCH_EDGE_LINK=none for plain loopback)");
+    }
+
+    /** Sets the kernel's read-ahead of the FUSE file system mounted at {@code mountPoint} (its backing device info). */
+    private static void kernelReadAhead(Path mountPoint, int kib) throws IOException {
+        long dev = ((Number) Files.getAttribute(mountPoint, "unix:dev")).longValue();
+        long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+        long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+        Files.writeString(Path.of("/sys/class/bdi/" + major + ":" + minor + "/read_ahead_kb"), Integer.toString(kib));
     }
 
     private static void generate(Path tree) throws IOException {

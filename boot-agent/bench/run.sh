@@ -1,9 +1,9 @@
 #!/bin/sh
-# Data-plane benchmark of the boot agent (issue 5): tethered vs a single-connection reader vs local disk,
-# time to first file, untethered download vs one curl. Needs root, /dev/fuse, loop devices, mksquashfs,
-# fio, curl and tc. Usage: boot-agent/bench/run.sh [work-dir]; BENCH_BIG_FILES sets the image size in 64 MiB
-# files (default 16: a 1 GiB tree, a 576 MiB image; 4 for a quick run); BENCH_JAVA_OPTS adds JVM options (e.g. a JFR
-# recording).
+# Data-plane benchmark of the boot agent (issues 5, 16): tethered vs the reference (urlmount3's design; the real
+# urlmount3 too when URLMOUNT names its binary) vs local disk, time to first file, untethered download vs one
+# curl. Needs root, /dev/fuse, loop devices, mksquashfs, fio, curl and tc. Usage: boot-agent/bench/run.sh [work-dir]; BENCH_BIG_FILES sets the image size in 64 MiB
+# files (default 16: a 1 GiB tree, a 576 MiB image; 4 for a quick run); BENCH_CHUNK_KIB the container's chunk size;
+# BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording).
 #
 # The benchmark runs in its own network namespace. Edges are separate machines in a cluster, each behind
 # its own link; on one host's loopback they are not, and every reader is bound by the CPU instead. So by
@@ -15,16 +15,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 work=${1:-/tmp/tether-bench}
 cd "$repo"
-./mvnw -q -pl boot-agent -am install -DskipTests
 cp_file=$(mktemp)
-./mvnw -q -pl boot-agent dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file"
+# No install: the reactor resolves the sibling modules to their target/classes; each module writes the classpath
+# file in turn and boot-agent, built last, writes it last.
+./mvnw -q -pl boot-agent -am test-compile dependency:build-classpath -Dagent.bundle.skip=true \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file"
 classpath="$repo/boot-agent/target/classes:$(cat "$cp_file")"
 rm -f "$cp_file"
 . "$repo/.mvn/select-jdk.sh"
 java="$JAVA_HOME/bin/java"
 out="$work/classes"
 mkdir -p "$out"
-"${java}c" -d "$out" -cp "$classpath" "$here/DataPlaneBench.java" "$here/SingleConnectionReader.java"
+"${java}c" -d "$out" -cp "$classpath" "$here/DataPlaneBench.java" "$here/UrlmountReference.java"
 # Private mount and network namespaces: every mount and the traffic shaping vanish with them.
 exec unshare --mount --net --propagation private env BENCH_EDGE_LINK="${BENCH_EDGE_LINK:-1gbit}" "$java" --enable-native-access=ALL-UNNAMED -Xmx2g ${BENCH_JAVA_OPTS:-} \
     -cp "$out:$classpath" DataPlaneBench "$work"
