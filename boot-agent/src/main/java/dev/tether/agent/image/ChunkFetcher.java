@@ -26,6 +26,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 
 /**
@@ -67,22 +68,30 @@ public final class ChunkFetcher implements Closeable {
     private final HedgePolicy hedge;
     private final OutageReporter outages;
     private final DamageReporter damage;
+    private final LongSupplier clock;
     private final LongAdder requests = new LongAdder();
     private final LongAdder hedges = new LongAdder();
     private final LongAdder edgeFailures = new LongAdder();
     private final LongAdder integrityFailures = new LongAdder();
     private final LongAdder bytes = new LongAdder();
+    private final LongAdder verifiedBytes = new LongAdder();
     private volatile boolean closed;
 
-    /** @param rootImageDigest {@code sha256:<hex>} of the container the edges serve */
+    /**
+     * @param edges           the edges, and the clock that hedge delays, backoffs and console intervals are
+     *                        judged by
+     * @param rootImageDigest {@code sha256:<hex>} of the container the edges serve
+     */
     public ChunkFetcher(EdgeSet edges, String rootImageDigest, FetchSettings settings) {
         this.edges = edges;
+        this.clock = edges.nanoClock();
         this.hex = ContentDigest.hex(rootImageDigest);
         this.settings = settings;
-        this.hedge = new HedgePolicy(settings.hedgeInitial(), settings.hedgeMin(), settings.hedgeMax());
+        this.hedge = new HedgePolicy(settings.hedgeInitial(), settings.hedgeMin(), settings.hedgeMax(),
+                settings.hedgeBudget());
         this.image = ContentDigest.shortForm(rootImageDigest);
-        this.outages = new OutageReporter(settings.console(), settings.consoleInterval(), image);
-        this.damage = new DamageReporter(settings.console(), settings.consoleInterval(), image);
+        this.outages = new OutageReporter(settings.console(), settings.consoleInterval(), image, clock);
+        this.damage = new DamageReporter(settings.console(), settings.consoleInterval(), image, clock);
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.connectTimeout())
@@ -97,7 +106,8 @@ public final class ChunkFetcher implements Closeable {
     }
 
     public FetchStats stats() {
-        return new FetchStats(requests.sum(), hedges.sum(), edgeFailures.sum(), integrityFailures.sum(), bytes.sum());
+        return new FetchStats(requests.sum(), hedges.sum(), edgeFailures.sum(), integrityFailures.sum(), bytes.sum(),
+                verifiedBytes.sum());
     }
 
     /**
@@ -178,7 +188,7 @@ public final class ChunkFetcher implements Closeable {
 
     private long waitNanos(List<Attempt> running) {
         if (running.size() == 1 && !running.get(0).hedged) {
-            long elapsed = System.nanoTime() - running.get(0).startNanos;
+            long elapsed = clock.getAsLong() - running.get(0).startNanos;
             return Math.max(0, Math.min(POLL_NANOS, hedge.delayNanos() - elapsed));
         }
         return POLL_NANOS;
@@ -190,14 +200,22 @@ public final class ChunkFetcher implements Closeable {
             return;
         }
         Attempt first = running.get(0);
-        if (!hedge.shouldHedge(System.nanoTime() - first.startNanos)) {
+        if (!hedge.shouldHedge(clock.getAsLong() - first.startNanos)) {
             return;
         }
         first.hedged = true;
+        // Only an edge that usually answers within the hedge delay can win the race; when every edge is that
+        // slow (a storm), a hedge would only add load.
+        long delay = hedge.delayNanos();
         Set<Edge> busy = new HashSet<>(failedHere);
         busy.add(first.edge);
+        for (Edge edge : edges.edges()) {
+            if (edges.slowerThan(edge, delay)) {
+                busy.add(edge);
+            }
+        }
         Edge other = edges.pick(spreadKey + 1, busy);
-        if (other != null) {
+        if (other != null && hedge.spend()) {
             hedges.increment();
             Attempt second = start(other, range, finished);
             second.hedged = true;
@@ -220,10 +238,11 @@ public final class ChunkFetcher implements Closeable {
         }
         try {
             T value = verifier.verify(body);
-            hedge.record(System.nanoTime() - done.startNanos);
-            edges.succeeded(done.edge);
+            long latency = clock.getAsLong() - done.startNanos;
+            hedge.record(latency);
+            edges.succeeded(done.edge, latency);
             outages.served(done.edge);
-            bytes.add(body.bytes().limit());
+            verifiedBytes.add(body.bytes().limit());
             return value;
         } catch (ForeignImageException e) {
             integrityFailures.increment();
@@ -263,6 +282,7 @@ public final class ChunkFetcher implements Closeable {
     private Attempt start(Edge edge, Range range, BlockingQueue<Attempt> finished) {
         URI blob = edge.blob(hex);
         requests.increment();
+        hedge.requested();
         edge.started();
         CompletableFuture<RangeBody> future;
         try {
@@ -272,12 +292,16 @@ public final class ChunkFetcher implements Closeable {
         } catch (RuntimeException e) {
             future = CompletableFuture.failedFuture(e);
         }
-        Attempt attempt = new Attempt(edge, System.nanoTime(), future);
+        Attempt attempt = new Attempt(edge, clock.getAsLong(), future);
         var stall = timer.schedule(() -> {
             attempt.timedOut = true;
             attempt.future.cancel(true);
         }, settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
         future.whenComplete((response, error) -> {
+            if (response != null) {
+                // Every answer that arrived whole, whether it won, lost a hedge or failed verification.
+                bytes.add(response.bytes().limit());
+            }
             stall.cancel(false);
             edge.finished();
             finished.add(attempt);

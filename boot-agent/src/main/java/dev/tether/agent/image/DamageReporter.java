@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Tells the console when an edge sends a range that fails verification, so an administrator learns which
@@ -14,9 +15,11 @@ final class DamageReporter {
     private final ConsoleSink console;
     private final long intervalNanos;
     private final String image;
+    private final LongSupplier clock;
     private final Map<URI, Quiet> byEdge = new HashMap<>();
 
-    DamageReporter(ConsoleSink console, Duration interval, String image) {
+    DamageReporter(ConsoleSink console, Duration interval, String image, LongSupplier clock) {
+        this.clock = clock;
         this.console = console;
         this.intervalNanos = interval.toNanos();
         this.image = image;
@@ -24,7 +27,7 @@ final class DamageReporter {
 
     /** @param otherEdges whether the range can be asked of another edge now, rather than of this one again */
     void damaged(String what, Edge edge, boolean otherEdges) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         long unreported;
         synchronized (this) {
             Quiet quiet = byEdge.get(edge.base());

@@ -13,6 +13,8 @@ public final class Edge {
     int consecutiveFailures;
     long setAsideUntilNanos;
     String lastProblem;
+    /** Recent latency of successful requests (a moving average), -1 until the first; for hedging. */
+    long latencyNanos = -1;
 
     Edge(URI base) {
         this.base = normalise(base);

@@ -99,6 +99,26 @@ public final class EdgeSet {
         }
     }
 
+    /** {@link #succeeded(Edge)}, and the answer took {@code latencyNanos}: kept as a moving average (weight 1/8). */
+    public void succeeded(Edge edge, long latencyNanos) {
+        synchronized (lock) {
+            succeeded(edge);
+            edge.latencyNanos = edge.latencyNanos < 0 ? latencyNanos : edge.latencyNanos + (latencyNanos - edge.latencyNanos) / 8;
+        }
+    }
+
+    /** Whether the edge's recent answers took {@code nanos} or longer on average (false while none is known). */
+    public boolean slowerThan(Edge edge, long nanos) {
+        synchronized (lock) {
+            return edge.latencyNanos >= nanos;
+        }
+    }
+
+    /** The clock this set judges time by; the fetcher and its reporters use it too. */
+    public LongSupplier nanoClock() {
+        return nanoClock;
+    }
+
     public boolean isSetAside(Edge edge) {
         synchronized (lock) {
             return edge.setAsideUntilNanos - nanoClock.getAsLong() > 0;

@@ -2,6 +2,7 @@ package dev.tether.agent.image;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Tells the console when reads of the root image wait because no edge can serve them, at most once per
@@ -11,18 +12,20 @@ final class OutageReporter {
     private final ConsoleSink console;
     private final long intervalNanos;
     private final String image;
+    private final LongSupplier clock;
     private long lastMessageNanos;
     private long outageStartNanos;
     private boolean inOutage;
 
-    OutageReporter(ConsoleSink console, Duration interval, String image) {
+    OutageReporter(ConsoleSink console, Duration interval, String image, LongSupplier clock) {
+        this.clock = clock;
         this.console = console;
         this.intervalNanos = interval.toNanos();
         this.image = image;
     }
 
     synchronized void waiting(String what, String edgesTried, long retryNanos) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (!inOutage) {
             inOutage = true;
             outageStartNanos = now;
@@ -39,7 +42,7 @@ final class OutageReporter {
         if (inOutage) {
             inOutage = false;
             console.message("root image " + image + " reads resumed from " + edge + " after "
-                    + formatMillis(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - outageStartNanos)) + " of waiting");
+                    + formatMillis(TimeUnit.NANOSECONDS.toMillis(clock.getAsLong() - outageStartNanos)) + " of waiting");
         }
     }
 

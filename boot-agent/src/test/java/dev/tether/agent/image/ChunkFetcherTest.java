@@ -1,6 +1,7 @@
 package dev.tether.agent.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageFormatException;
@@ -14,6 +15,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -57,15 +61,25 @@ class ChunkFetcherTest {
     }
 
     /** @param edgeClock the clock the edge set judges backoffs by (a frozen one keeps a failed edge set aside) */
-    private ChunkFetcher fetcher(java.util.function.LongSupplier edgeClock, Duration consoleInterval, URI... edges) {
+    private ChunkFetcher fetcher(LongSupplier clock, Duration consoleInterval, URI... edges) {
+        return fetcher(clock, consoleInterval, UnaryOperator.identity(), edges);
+    }
+
+    /**
+     * @param clock   the clock the fetcher and its edge set judge hedge delays, backoffs and console intervals by (one
+     *                that stands still keeps a failed edge set aside and never hedges)
+     * @param adjust  changes to the test's settings
+     */
+    private ChunkFetcher fetcher(LongSupplier clock, Duration consoleInterval, UnaryOperator<FetchSettings> adjust,
+            URI... edges) {
         // A long first hedge delay: the first request of a JVM loads the HTTP client and must not be hedged.
-        FetchSettings settings = FetchSettings.defaults()
+        FetchSettings settings = adjust.apply(FetchSettings.defaults()
                 .withHedge(Duration.ofSeconds(2), Duration.ofMillis(10), Duration.ofSeconds(2))
                 .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5))
                 .withBackoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(400)))
                 .withConsoleInterval(consoleInterval)
-                .withConsole(console::add);
-        ChunkFetcher fetcher = new ChunkFetcher(new EdgeSet(List.of(edges), settings.backoff(), edgeClock), DIGEST, settings);
+                .withConsole(console::add));
+        ChunkFetcher fetcher = new ChunkFetcher(new EdgeSet(List.of(edges), settings.backoff(), clock), DIGEST, settings);
         closeables.add(fetcher);
         return fetcher;
     }
@@ -118,11 +132,9 @@ class ChunkFetcherTest {
 
         assertThat(first.requests.get()).as("the first edge was asked").isPositive();
         assertThat(bodies.allocated()).isPositive();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (bodies.free() < bodies.allocated() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(bodies.free()).as("every body taken was given back").isEqualTo((int) bodies.allocated());
+        // A hedge that lost, or an answer read after the fetch settled, gives its body back on its own thread.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(bodies.free()).as("every body taken was given back").isEqualTo((int) bodies.allocated()));
     }
 
     @Test
@@ -148,26 +160,27 @@ class ChunkFetcherTest {
     void aBadlyBrokenEdgeGetsOneConsoleLinePerIntervalAndTheNextCountsTheOnesLeftOut() throws Exception {
         FakeEdge bad = edge(FakeEdge.Behaviour.DAMAGED);
         FakeEdge good = edge(FakeEdge.Behaviour.GOOD);
-        // A console interval long enough for three damaged copies (backoffs of 100 and 200 ms) on a loaded machine.
-        ChunkFetcher fetcher = fetcher(Duration.ofSeconds(5), bad.url(), good.url());
-        long beforeFirstLine = System.nanoTime();
+        // Time is the test's: backoffs (100, 200, 400 ms) and the 5 s console interval pass only when it says so.
+        AtomicLong now = new AtomicLong();
+        ChunkFetcher fetcher = fetcher(now::get, Duration.ofSeconds(5), bad.url(), good.url());
+        // Key 0: with nothing in flight the bad edge, listed first, is asked first whenever it is not set aside.
         fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024));
-        long afterFirstLine = System.nanoTime();
-
-        // The bad edge is asked again whenever its backoff (100, 200 ms) is over: three damaged copies in all.
-        for (int i = 1; bad.requests.get() < 3; i++) {
-            fetcher.fetch(i * 1024, 1024, i, "chunk " + i, expecting(i * 1024, 1024));
-            Thread.sleep(10);
-        }
-        assertThat(System.nanoTime() - beforeFirstLine).as("still within the interval").isLessThan(TimeUnit.SECONDS.toNanos(5));
         assertThat(console).singleElement().asString().startsWith("chunk 0 of root image ");
 
-        Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(afterFirstLine + TimeUnit.SECONDS.toNanos(5) - System.nanoTime())));
-        for (int i = 100; console.size() < 2; i++) {
-            fetcher.fetch(i * 64, 64, i, "chunk " + i, expecting(i * 64, 64));
-            Thread.sleep(10);
-        }
-        assertThat(console.getLast()).contains(" from " + bad.url() + " failed verification")
+        fetcher.fetch(1024, 1024, 0, "chunk 1", expecting(1024, 1024));
+        assertThat(bad.requests.get()).as("set aside for 100 ms: not asked").isEqualTo(1);
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(150));
+        fetcher.fetch(2048, 1024, 0, "chunk 2", expecting(2048, 1024));
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(250));
+        fetcher.fetch(3072, 1024, 0, "chunk 3", expecting(3072, 1024));
+        assertThat(bad.requests.get()).as("asked again after each backoff").isEqualTo(3);
+        assertThat(console).as("two more damaged copies within the interval: no line").hasSize(1);
+
+        now.addAndGet(TimeUnit.SECONDS.toNanos(5));
+        fetcher.fetch(4096, 64, 0, "chunk 4", expecting(4096, 64));
+        assertThat(console).hasSize(2);
+        assertThat(console.getLast()).startsWith("chunk 4 of root image ")
+                .contains(" from " + bad.url() + " failed verification")
                 .endsWith("(2 more damaged from this edge since the last such line)");
         assertThat(fetcher.stats().integrityFailures()).isEqualTo(4);
     }
@@ -178,7 +191,7 @@ class ChunkFetcherTest {
         ChunkFetcher fetcher = fetcher(bad.url());
 
         CompletableFuture<byte[]> read = readInBackground(fetcher, 1024);
-        Thread.sleep(500);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !console.isEmpty());
         fetcher.close();
 
         assertThat(console.getFirst()).startsWith("chunk 0 of root image ").endsWith("; reading it again");
@@ -189,17 +202,50 @@ class ChunkFetcherTest {
     void aSlowEdgeIsHedgedAndTheFastAnswerWins() throws Exception {
         FakeEdge slow = edge(FakeEdge.Behaviour.SLOW);
         FakeEdge fast = edge(FakeEdge.Behaviour.GOOD);
-        ChunkFetcher fetcher = fetcher(slow.url(), fast.url());
-        fetcher.fetch(0, 16, 1, "warm-up", expecting(0, 16));
+        // A stall far longer than the hedge delay and shorter than the request timeout: only a hedge answers it.
+        ChunkFetcher fetcher = fetcher(System::nanoTime, Duration.ofMillis(200),
+                settings -> settings.withHedge(Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofMillis(100))
+                        .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(60)),
+                slow.url(), fast.url());
 
-        long start = System.nanoTime();
         byte[] got = fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024));
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
         assertThat(got).isEqualTo(Arrays.copyOf(BLOB, 1024));
+        assertThat(slow.requests.get()).as("the slow edge was asked first").isEqualTo(1);
+        assertThat(fast.requests.get()).isEqualTo(1);
         assertThat(fetcher.stats().hedges()).isEqualTo(1);
-        assertThat(millis).as("answered after the 2 s hedge delay, not the 3 s stall").isBetween(1900L, 2900L);
-        assertThat(fast.requests.get()).isEqualTo(2);
+        assertThat(fetcher.stats().edgeFailures()).as("the hedge answered, not a retry after a timeout").isZero();
+    }
+
+    @Test
+    void whenEveryEdgeIsSlowHedgesStayWithinTheirBudgetInsteadOfDoublingTheLoad() throws Exception {
+        FakeEdge a = edge(FakeEdge.Behaviour.GOOD);
+        FakeEdge b = edge(FakeEdge.Behaviour.GOOD);
+        FakeEdge c = edge(FakeEdge.Behaviour.GOOD);
+        // The hedge delay is fixed at 20 ms, so in the storm below every request waits longer than it.
+        ChunkFetcher fetcher = fetcher(System::nanoTime, Duration.ofMillis(200),
+                settings -> settings.withHedge(Duration.ofMillis(20), Duration.ofMillis(20), Duration.ofMillis(20))
+                        .withHedgeBudget(0.1),
+                a.url(), b.url(), c.url());
+        for (int i = 0; i < 10; i++) {
+            fetcher.fetch(i * 1024, 1024, i, "chunk " + i, expecting(i * 1024, 1024));
+        }
+        FetchStats calm = fetcher.stats();
+
+        for (FakeEdge edge : List.of(a, b, c)) {
+            edge.latency(150);
+        }
+        int storm = 30;
+        for (int i = 10; i < 10 + storm; i++) {
+            fetcher.fetch(i * 1024, 1024, i, "chunk " + i, expecting(i * 1024, 1024));
+        }
+        long stormRequests = fetcher.stats().requests() - calm.requests();
+        long stormHedges = fetcher.stats().hedges() - calm.hedges();
+
+        // Unbounded, each of the 30 would have been hedged: 60 requests. The budget allows its reserve of 4 plus a
+        // tenth of the requests sent, and an edge known to answer slower than the delay is not raced at all.
+        assertThat(stormHedges).isLessThanOrEqualTo((long) HedgePolicy.RESERVE + stormRequests / 10);
+        assertThat(stormRequests).isLessThanOrEqualTo(storm + storm / 4);
     }
 
     @Test
@@ -211,9 +257,8 @@ class ChunkFetcherTest {
         ChunkFetcher fetcher = fetcher(first, second);
 
         CompletableFuture<byte[]> read = readInBackground(fetcher, 2048);
-        Thread.sleep(1500);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !console.isEmpty());
         assertThat(read).as("the read waits instead of failing").isNotDone();
-        assertThat(console).isNotEmpty();
         assertThat(console.getFirst()).contains("no edge can serve it").contains(first + " (connection refused)")
                 .contains(second + " (connection refused)");
 

@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 
 /** A tiny HTTP server that serves one blob by range, correctly or in one of the ways an edge can go wrong. */
 final class FakeEdge implements AutoCloseable {
+    /** SLOW: stalls for 30 s, far longer than any test waits for it. */
     enum Behaviour { GOOD, WHOLE_BLOB, WRONG_RANGE, SHORT_BODY, DAMAGED, SLOW }
 
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d+)");
@@ -21,6 +22,8 @@ final class FakeEdge implements AutoCloseable {
     private final byte[] blob;
     private final Behaviour behaviour;
     final AtomicInteger requests = new AtomicInteger();
+    /** How long every answer waits before its first byte: an edge under load, or far away. */
+    private volatile long latencyMillis;
 
     FakeEdge(byte[] blob, Behaviour behaviour, int port) throws IOException {
         this.blob = blob;
@@ -39,8 +42,14 @@ final class FakeEdge implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    /** Every answer from now on waits this long before its first byte. */
+    void latency(long millis) {
+        latencyMillis = millis;
+    }
+
     private void serve(HttpExchange exchange) throws IOException {
         requests.incrementAndGet();
+        sleep(latencyMillis);
         try (exchange) {
             Matcher m = RANGE.matcher(exchange.getRequestHeaders().getFirst("Range"));
             if (!m.matches()) {
@@ -60,7 +69,7 @@ final class FakeEdge implements AutoCloseable {
                 }
                 case WRONG_RANGE -> contentRange = "bytes " + (first + 1) + "-" + (last + 1) + "/" + blob.length;
                 case DAMAGED -> body[body.length / 2] ^= 1;
-                case SLOW -> sleep(3000);
+                case SLOW -> sleep(30_000);
                 default -> {
                 }
             }

@@ -11,7 +11,7 @@ class HedgePolicyTest {
         return TimeUnit.MILLISECONDS.toNanos(millis);
     }
 
-    private final HedgePolicy policy = new HedgePolicy(Duration.ofMillis(200), Duration.ofMillis(10), Duration.ofSeconds(1));
+    private final HedgePolicy policy = new HedgePolicy(Duration.ofMillis(200), Duration.ofMillis(10), Duration.ofSeconds(1), 0.1);
 
     @Test
     void waitsTheInitialDelayUntilEnoughLatenciesAreKnown() {
@@ -54,5 +54,31 @@ class HedgePolicyTest {
             policy.record(ms(5000));
         }
         assertThat(policy.delayNanos()).as("a stall is always raced").isEqualTo(ms(1000));
+    }
+
+    @Test
+    void hedgesArePaidFromABudgetOfATenthOfTheRequests() {
+        int hedged = 0;
+        for (int i = 0; i < 1000; i++) {
+            policy.requested();
+            // Every request is slow and wants a hedge, as in a storm.
+            if (policy.spend()) {
+                hedged++;
+                policy.requested();
+            }
+        }
+        // 1000 first requests and the hedges, each earning a tenth: at most the reserve plus a tenth of all.
+        assertThat(hedged).isBetween(100, (int) HedgePolicy.RESERVE + (1000 + hedged) / 10);
+    }
+
+    @Test
+    void aBudgetOfNothingNeverHedgesOnceTheReserveIsSpent() {
+        HedgePolicy none = new HedgePolicy(Duration.ofMillis(200), Duration.ofMillis(10), Duration.ofSeconds(1), 0);
+        int hedged = 0;
+        for (int i = 0; i < 100; i++) {
+            none.requested();
+            hedged += none.spend() ? 1 : 0;
+        }
+        assertThat(hedged).isEqualTo((int) HedgePolicy.RESERVE);
     }
 }
