@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -35,6 +37,16 @@ public final class ChunkCache {
          * takes the buffer back; the loader must not keep it.
          */
         void load(long index, ByteBuffer into) throws IOException;
+
+        /**
+         * Loads consecutive chunks from {@code first}, one buffer each, all or none: for a loader that fetches them
+         * with one request. By default one at a time with {@link #load}.
+         */
+        default void loadRun(long first, List<ByteBuffer> into) throws IOException {
+            for (int i = 0; i < into.size(); i++) {
+                load(first + i, into.get(i));
+            }
+        }
     }
 
     /**
@@ -173,6 +185,61 @@ public final class ChunkCache {
         return true;
     }
 
+    /**
+     * Starts loading the chunks from {@code first} to {@code last} that are neither cached nor on their way, on
+     * {@code executor}: each run of consecutive such chunks, up to {@code maxRun} long, with one
+     * {@link Loader#loadRun} (one request for a run, where the loader can).
+     *
+     * @return how many chunks were started
+     */
+    public int prefetch(long first, long last, int maxRun, Executor executor) {
+        List<long[]> runs = new ArrayList<>();
+        List<List<Load>> claimed = new ArrayList<>();
+        synchronized (lock) {
+            long runStart = -1;
+            List<Load> run = null;
+            for (long index = first; index <= last; index++) {
+                boolean absent = !ready.containsKey(index) && !loading.containsKey(index);
+                if (absent && run != null && run.size() < maxRun) {
+                    Load load = new Load();
+                    loading.put(index, load);
+                    run.add(load);
+                    continue;
+                }
+                if (run != null) {
+                    runs.add(new long[] {runStart});
+                    claimed.add(run);
+                    run = null;
+                }
+                if (absent) {
+                    runStart = index;
+                    run = new ArrayList<>();
+                    Load load = new Load();
+                    loading.put(index, load);
+                    run.add(load);
+                }
+            }
+            if (run != null) {
+                runs.add(new long[] {runStart});
+                claimed.add(run);
+            }
+        }
+        int started = 0;
+        for (int r = 0; r < runs.size(); r++) {
+            long start = runs.get(r)[0];
+            List<Load> loads = claimed.get(r);
+            started += loads.size();
+            executor.execute(() -> {
+                try {
+                    loadRun(start, loads);
+                } catch (IOException | RuntimeException e) {
+                    // The failure went to everyone waiting on these loads; a later get() loads again.
+                }
+            });
+        }
+        return started;
+    }
+
     public boolean contains(long index) {
         synchronized (lock) {
             return ready.containsKey(index);
@@ -221,6 +288,49 @@ public final class ChunkCache {
         }
         mine.done.complete(entry);
         return entry;
+    }
+
+    /** {@link #load} for a run of chunks claimed together: all loaded with one call of the loader, or all failed. */
+    private void loadRun(long first, List<Load> mine) throws IOException {
+        if (mine.size() == 1) {
+            load(first, mine.get(0));
+            return;
+        }
+        loads.add(mine.size());
+        List<ByteBuffer> taken = new ArrayList<>(mine.size());
+        try {
+            for (int i = 0; i < mine.size(); i++) {
+                taken.add(buffers.take());
+            }
+            loader.loadRun(first, taken);
+        } catch (Throwable e) {
+            synchronized (lock) {
+                for (int i = 0; i < mine.size(); i++) {
+                    loading.remove(first + i);
+                    mine.get(i).settled = true;
+                }
+            }
+            taken.forEach(buffers::give);
+            mine.forEach(load -> load.done.completeExceptionally(e));
+            throw e;
+        }
+        List<Entry> entries = new ArrayList<>(mine.size());
+        synchronized (lock) {
+            for (int i = 0; i < mine.size(); i++) {
+                Load load = mine.get(i);
+                Entry entry = new Entry(taken.get(i), buffers);
+                loading.remove(first + i);
+                load.settled = true;
+                entry.references.set(1 + load.readers);
+                ready.put(first + i, entry);
+                readyBytes += entry.buffer.capacity();
+                entries.add(entry);
+            }
+            evictLocked();
+        }
+        for (int i = 0; i < mine.size(); i++) {
+            mine.get(i).done.complete(entries.get(i));
+        }
     }
 
     private void evictLocked() {

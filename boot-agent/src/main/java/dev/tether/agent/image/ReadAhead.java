@@ -8,6 +8,10 @@ import java.util.function.LongPredicate;
  * moves into the next chunk doubles its window (from 2 up to the maximum); a read that matches no stream
  * starts a new one and prefetches nothing, so random reads cost no extra traffic.
  *
+ * <p>The window never exceeds what the stream has read so far: a reader that stops leaves at most as many
+ * chunks fetched ahead and unread as it has read, so a short file costs at most twice its chunks and a long
+ * one its own size plus one window.
+ *
  * <p>The kernel reads a FUSE file ahead itself, on several threads at once, so reads of one stream arrive
  * out of order and up to its own window ahead: a read anywhere from just behind the stream to just past
  * what it has fetched ahead continues it. A chunk the prefetcher declines (all its slots busy) is not
@@ -24,6 +28,7 @@ public final class ReadAhead {
     private long clock;
 
     private static final class Stream {
+        long first;
         long last;
         long ahead;
         int window;
@@ -49,6 +54,7 @@ public final class ReadAhead {
             Stream stream = match(first);
             if (stream == null) {
                 stream = leastRecentlyUsed();
+                stream.first = first;
                 stream.last = last;
                 stream.ahead = last;
                 stream.window = 0;
@@ -57,7 +63,9 @@ public final class ReadAhead {
             }
             stream.used = ++clock;
             if (last > stream.last) {
-                stream.window = stream.window == 0 ? FIRST_WINDOW : Math.min(maxWindow, stream.window * 2);
+                long read = last - stream.first + 1;
+                stream.window = (int) Math.min(read,
+                        stream.window == 0 ? FIRST_WINDOW : Math.min(maxWindow, stream.window * 2));
                 stream.last = last;
             }
             if (stream.window == 0) {

@@ -8,10 +8,12 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Random access to the plaintext of a root image that lives on the edges: each read takes its chunks from
@@ -22,6 +24,11 @@ import java.util.concurrent.Semaphore;
 public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     /** Most reads at once: libfuse serves on up to ten threads. */
     static final int FUSE_THREADS = 10;
+    /**
+     * The chunks of one read that are missing are fetched with one range request, verified chunk by chunk, up to
+     * this many bytes of chunks: the largest read the kernel sends a FUSE file.
+     */
+    static final int RUN_BYTES = 1 << 20;
 
     private final ChunkFetcher fetcher;
     private final ChunkOpener opener;
@@ -32,20 +39,28 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     private final ExecutorService prefetchers;
     private final Semaphore prefetchSlots;
     private final ConsoleSink console;
+    private final int maxRun;
+    /** Bytes fetched for the header before any chunk: needed, so counted as useful. */
+    private final long headerBytes;
+    /** Chunks some reader has read, each counted once as useful (however often it is fetched). */
+    private final BitSet read = new BitSet();
+    private final LongAdder usefulChunkBytes = new LongAdder();
 
     private RemoteRootImage(ChunkFetcher fetcher, ChunkOpener opener, TetheredSettings settings) {
         this.fetcher = fetcher;
         this.opener = opener;
         this.header = opener.header();
         this.console = settings.fetch().console();
+        this.headerBytes = fetcher.stats().usefulBytes();
         // Read-ahead must not push out what it fetched before it is read: at most half the cache ahead.
         int window = (int) Math.min(settings.readAheadChunks(), settings.cacheBytes() / header.chunkSize() / 2);
         // Spare buffers for the loads that can be in flight at once, so that a sequential reader recycles
         // the buffers of evicted chunks instead of allocating new ones; the same for the sealed bytes,
         // which are only needed while a chunk is verified and decrypted.
         int spare = window + FUSE_THREADS;
-        this.cache = new ChunkCache(this::loadChunk, new ChunkBuffers(header.chunkSize(), spare), settings.cacheBytes());
-        this.sealedChunks = new ChunkBuffers(header.sealedChunkSize(), spare);
+        this.maxRun = Math.max(1, RUN_BYTES / header.chunkSize());
+        this.cache = new ChunkCache(new Loader(), new ChunkBuffers(header.chunkSize(), spare), settings.cacheBytes());
+        this.sealedChunks = new ChunkBuffers(header.sealedChunkSize() * maxRun, spare);
         this.prefetchSlots = new Semaphore(Math.max(1, window));
         this.prefetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-prefetch-", 0).factory());
         this.readAhead = new ReadAhead(window, header.chunkCount(), this::prefetch);
@@ -115,7 +130,14 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
             return -1;
         }
         long end = Math.min(size, position + dst.remaining());
-        readAhead.onRead(header.chunkIndexAt(position), header.chunkIndexAt(end - 1));
+        long first = header.chunkIndexAt(position);
+        long last = header.chunkIndexAt(end - 1);
+        readAhead.onRead(first, last);
+        countFirstReads(first, last);
+        if (last > first) {
+            // The kernel's reads of a FUSE file are up to 1 MiB: all the chunks one needs, in one request.
+            cache.prefetch(first, last, maxRun, prefetchers);
+        }
         int copied = 0;
         while (position < end) {
             long index = header.chunkIndexAt(position);
@@ -132,15 +154,54 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         return copied;
     }
 
-    private void loadChunk(long index, ByteBuffer into) throws IOException {
-        var location = header.locate(index);
-        try {
-            fetcher.fetch(location.offset(), location.length(), index, "chunk " + index, sealedChunks,
-                    body -> opener.openInto(index, body.bytes(), into));
-        } catch (ForeignImageException e) {
-            // The kernel sees only an I/O error; the console says which edges and what to do.
-            console.message(e.getMessage());
-            throw e;
+    /**
+     * What the fetcher did, with the useful bytes counted as a reader needs them: the header and each chunk the
+     * first time it is read. The rest is waste: hedge losers, damaged answers, read-ahead nobody read (yet),
+     * chunks fetched again after the cache evicted them.
+     */
+    public FetchStats stats() {
+        return fetcher.stats().withUsefulBytes(headerBytes + usefulChunkBytes.sum());
+    }
+
+    private void countFirstReads(long first, long last) {
+        synchronized (read) {
+            for (long index = first; index <= last; index++) {
+                if (!read.get((int) index)) {
+                    read.set((int) index);
+                    usefulChunkBytes.add(header.locate(index).length());
+                }
+            }
+        }
+    }
+
+    /** Fetches chunks from the edges, one or a run with one request, and verifies and decrypts each on its own. */
+    private final class Loader implements ChunkCache.Loader {
+        @Override
+        public void load(long index, ByteBuffer into) throws IOException {
+            loadRun(index, List.of(into));
+        }
+
+        @Override
+        public void loadRun(long first, List<ByteBuffer> into) throws IOException {
+            long last = first + into.size() - 1;
+            long offset = header.locate(first).offset();
+            var end = header.locate(last);
+            int length = (int) (end.offset() + end.length() - offset);
+            String what = first == last ? "chunk " + first : "chunks " + first + " to " + last;
+            try {
+                fetcher.fetch(offset, length, first, what, sealedChunks, body -> {
+                    for (int i = 0; i < into.size(); i++) {
+                        var location = header.locate(first + i);
+                        ByteBuffer sealed = body.bytes().slice((int) (location.offset() - offset), location.length());
+                        opener.openInto(first + i, sealed, into.get(i));
+                    }
+                    return Boolean.TRUE;
+                });
+            } catch (ForeignImageException e) {
+                // The kernel sees only an I/O error; the console says which edges and what to do.
+                console.message(e.getMessage());
+                throw e;
+            }
         }
     }
 

@@ -120,8 +120,9 @@ public final class RootImageMount implements Closeable {
         fetcher.edges().replace(edges);
     }
 
+    /** Tethered: bytes useful as the reader needs them (see {@link RemoteRootImage#stats()}); untethered: the download's. */
     public FetchStats stats() {
-        return fetcher.stats();
+        return image != null ? image.stats() : fetcher.stats();
     }
 
     /**

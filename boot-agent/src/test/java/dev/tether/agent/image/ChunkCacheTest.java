@@ -160,6 +160,64 @@ class ChunkCacheTest {
     }
 
     @Test
+    void missingChunksOfARangeAreLoadedInRunsWithOneCallEachAndWhatIsThereIsSkipped() throws Exception {
+        List<String> calls = new ArrayList<>();
+        ChunkCache.Loader loader = new ChunkCache.Loader() {
+            @Override
+            public void load(long index, ByteBuffer into) {
+                loadRun(index, List.of(into));
+            }
+
+            @Override
+            public void loadRun(long first, List<ByteBuffer> into) {
+                synchronized (calls) {
+                    calls.add(first + "+" + into.size());
+                }
+                for (int i = 0; i < into.size(); i++) {
+                    into.get(i).put(chunk(first + i, 64)).flip();
+                }
+            }
+        };
+        ChunkCache cache = new ChunkCache(loader, new ChunkBuffers(64, 16), 64 * 32);
+        assertThat(cache.prefetch(5, 5, 4, Runnable::run)).isEqualTo(1);
+
+        // 0 to 11 with 5 cached: runs of at most 4 on either side of it.
+        assertThat(cache.prefetch(0, 11, 4, Runnable::run)).isEqualTo(11);
+
+        assertThat(calls).containsExactly("5+1", "0+4", "4+1", "6+4", "10+2");
+        for (long index = 0; index <= 11; index++) {
+            assertThat(read(cache, index)).isEqualTo(chunk(index, 64));
+        }
+        assertThat(cache.loads()).isEqualTo(12);
+        assertThat(cache.prefetch(0, 11, 4, Runnable::run)).as("all there now").isZero();
+    }
+
+    @Test
+    void aRunThatFailsFailsEachOfItsChunksAndALaterReadLoadsThemAgain() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        ChunkCache.Loader loader = new ChunkCache.Loader() {
+            @Override
+            public void load(long index, ByteBuffer into) {
+                into.put(chunk(index, 64)).flip();
+            }
+
+            @Override
+            public void loadRun(long first, List<ByteBuffer> into) throws IOException {
+                runs.incrementAndGet();
+                throw new IOException("no edge answered");
+            }
+        };
+        ChunkBuffers buffers = new ChunkBuffers(64, 16);
+        ChunkCache cache = new ChunkCache(loader, buffers, 64 * 32);
+
+        assertThat(cache.prefetch(0, 3, 4, Runnable::run)).isEqualTo(4);
+
+        assertThat(runs.get()).isEqualTo(1);
+        assertThat(buffers.free()).as("the run's buffers went back").isEqualTo((int) buffers.allocated());
+        assertThat(read(cache, 2)).as("loaded on its own by the reader").isEqualTo(chunk(2, 64));
+    }
+
+    @Test
     void anEvictedChunkStaysIntactWhileAReaderHoldsItAndIsRecycledWhenReleased() throws IOException {
         ChunkBuffers buffers = new ChunkBuffers(64, 4);
         ChunkCache cache = new ChunkCache(writing(64, index -> { }), buffers, 64);

@@ -18,11 +18,23 @@ class ReadAheadTest {
         readAhead.onRead(11, 11);
         assertThat(prefetched).containsExactly(12L, 13L);
         readAhead.onRead(12, 12);
-        assertThat(prefetched).containsExactly(12L, 13L, 14L, 15L, 16L);
+        assertThat(prefetched).as("the window would double to 4, but the stream has read only 3 chunks")
+                .containsExactly(12L, 13L, 14L, 15L);
         readAhead.onRead(13, 13);
-        assertThat(prefetched).hasSize(2 + 3 + 5).last().isEqualTo(21L);
-        readAhead.onRead(14, 14);
-        assertThat(prefetched.getLast()).as("the window stops at its maximum").isEqualTo(22L);
+        assertThat(prefetched).containsExactly(12L, 13L, 14L, 15L, 16L, 17L);
+        for (long index = 14; index <= 20; index++) {
+            readAhead.onRead(index, index);
+        }
+        assertThat(prefetched.getLast()).as("the window stops at its maximum").isEqualTo(28L);
+    }
+
+    @Test
+    void aReaderThatStopsLeavesNoMoreFetchedAheadThanItRead() {
+        for (long index = 40; index < 43; index++) {
+            readAhead.onRead(index, index);
+        }
+        assertThat(prefetched).as("40 to 42 read: 43 to 45 fetched ahead, no more than were read")
+                .containsExactly(42L, 43L, 44L, 45L);
     }
 
     @Test
@@ -49,13 +61,13 @@ class ReadAheadTest {
         readAhead.onRead(10, 10);
         readAhead.onRead(11, 11);
         readAhead.onRead(12, 12);
-        assertThat(prefetched).containsExactly(12L, 13L, 14L, 15L, 16L);
+        assertThat(prefetched).containsExactly(12L, 13L, 14L, 15L);
         // The kernel's read-ahead threads read chunks 15 and 14 before 13: still the same stream.
         readAhead.onRead(15, 15);
         readAhead.onRead(14, 14);
         readAhead.onRead(13, 13);
         assertThat(prefetched).as("the window grew on, no new stream started")
-                .containsExactly(12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L, 20L, 21L, 22L, 23L);
+                .containsExactly(12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L, 20L, 21L);
     }
 
     @Test
@@ -74,6 +86,6 @@ class ReadAheadTest {
         busy[0] = false;
         declining.onRead(3, 3);
         assertThat(asked.subList(3, asked.size())).as("the declined chunk first, then on to the window")
-                .containsExactly(4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L);
+                .containsExactly(4L, 5L, 6L, 7L);
     }
 }
