@@ -1,5 +1,6 @@
 import dev.tether.agent.fuse.FuseMount;
 import dev.tether.agent.image.FetchSettings;
+import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.image.RemoteRootImage;
 import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
@@ -40,7 +41,7 @@ import java.util.regex.Pattern;
  * ({@link UrlmountReference}: the plain squashfs, one range request per FUSE read), (3) the real urlmount3 when
  * {@code URLMOUNT} names its binary, (4) the plain squashfs on local disk; plus time to first file and the
  * untethered download against one curl. {@code BENCH_CHUNK_KIB} writes the container with another chunk size
- * than the default. Run inside a private mount namespace as root (bench/run.sh does both).
+ * than the default, {@code BENCH_READ_AHEAD_CHUNKS} sets the tethered reader's read-ahead. Run inside a private mount namespace as root (bench/run.sh does both).
  */
 public final class DataPlaneBench {
     private static final String TOKEN = "bench-token";
@@ -135,6 +136,10 @@ public final class DataPlaneBench {
 
         TetheredSettings tethered = TetheredSettings.defaults()
                 .withFetch(FetchSettings.defaults().withConsole(line -> System.out.println("console: " + line)));
+        String readAhead = System.getenv("BENCH_READ_AHEAD_CHUNKS");
+        if (readAhead != null) {
+            tethered = tethered.withReadAheadChunks(Integer.parseInt(readAhead));
+        }
         report.add(fetchOnly(urls, digest, key, tethered));
         report.add(String.format("container: %d chunks of %d KiB", header.chunkCount(), header.chunkSize() >> 10));
         dropCaches();
@@ -149,7 +154,11 @@ public final class DataPlaneBench {
             report.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx", "tethered / reference",
                     tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
             report.add(String.format("time to first file (/etc/os-release), tethered: %d ms", ms(ttffTethered)));
-            report.add("tethered fetch stats: " + mount.stats());
+            FetchStats stats = mount.stats();
+            report.add(String.format("tethered fetched %d MiB for %d MiB read (%.1f%%), %d requests, %d hedges; cache %d MiB,"
+                    + " read-ahead %d chunks", stats.bytes() >> 20, stats.usefulBytes() >> 20,
+                    100.0 * stats.bytes() / Math.max(1, stats.usefulBytes()), stats.requests(), stats.hedges(),
+                    tethered.cacheBytes() >> 20, tethered.readAheadChunks()));
         }
 
         dropCaches();
