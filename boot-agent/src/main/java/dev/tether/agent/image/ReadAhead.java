@@ -8,9 +8,9 @@ import java.util.function.LongPredicate;
  * moves into the next chunk doubles its window (from 2 up to the maximum); a read that matches no stream
  * starts a new one and prefetches nothing, so random reads cost no extra traffic.
  *
- * <p>The window never exceeds what the stream has read so far: a reader that stops leaves at most as many
- * chunks fetched ahead and unread as it has read, so a short file costs at most twice its chunks and a long
- * one its own size plus one window.
+ * <p>The window never exceeds a share of what the stream has read so far ({@code 1 / readPerAhead}): a reader
+ * that stops leaves at most that share of what it read fetched ahead and unread. With 20, reading a file costs
+ * at most 5% more than the file, however long it is and wherever the reader stops.
  *
  * <p>The kernel reads a FUSE file ahead itself, on several threads at once, so reads of one stream arrive
  * out of order and up to its own window ahead: a read anywhere from just behind the stream to just past
@@ -22,6 +22,7 @@ public final class ReadAhead {
     private static final int FIRST_WINDOW = 2;
 
     private final int maxWindow;
+    private final int readPerAhead;
     private final long chunkCount;
     private final LongPredicate prefetch;
     private final Stream[] streams = new Stream[STREAMS];
@@ -40,7 +41,20 @@ public final class ReadAhead {
      *                 block); false when it cannot take the chunk now
      */
     public ReadAhead(int maxWindow, long chunkCount, LongPredicate prefetch) {
+        this(maxWindow, 1, chunkCount, prefetch);
+    }
+
+    /**
+     * @param readPerAhead chunks a stream must have read for each chunk it fetches ahead
+     * @param prefetch     called for each chunk to fetch ahead, under this read-ahead's lock (so it must not
+     *                     block); false when it cannot take the chunk now
+     */
+    public ReadAhead(int maxWindow, int readPerAhead, long chunkCount, LongPredicate prefetch) {
+        if (readPerAhead < 1) {
+            throw new IllegalArgumentException("a stream reads at least one chunk per chunk ahead");
+        }
         this.maxWindow = maxWindow;
+        this.readPerAhead = readPerAhead;
         this.chunkCount = chunkCount;
         this.prefetch = prefetch;
     }
@@ -64,7 +78,7 @@ public final class ReadAhead {
             stream.used = ++clock;
             if (last > stream.last) {
                 long read = last - stream.first + 1;
-                stream.window = (int) Math.min(read,
+                stream.window = (int) Math.min(read / readPerAhead,
                         stream.window == 0 ? FIRST_WINDOW : Math.min(maxWindow, stream.window * 2));
                 stream.last = last;
             }

@@ -29,6 +29,12 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
      * this many bytes of chunks: the largest read the kernel sends a FUSE file.
      */
     static final int RUN_BYTES = 1 << 20;
+    /**
+     * Chunks a stream must have read for each one fetched ahead of it: a reader that stops leaves at most 5% of what
+     * it read fetched and unread. The kernel reads the FUSE file ahead itself (FuseMount raises its window), so the
+     * reads keep several edges busy before this read-ahead starts.
+     */
+    static final int READ_PER_AHEAD = 20;
 
     private final ChunkFetcher fetcher;
     private final ChunkOpener opener;
@@ -63,7 +69,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         this.sealedChunks = new ChunkBuffers(header.sealedChunkSize() * maxRun, spare);
         this.prefetchSlots = new Semaphore(Math.max(1, window));
         this.prefetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-prefetch-", 0).factory());
-        this.readAhead = new ReadAhead(window, header.chunkCount(), this::prefetch);
+        this.readAhead = new ReadAhead(window, READ_PER_AHEAD, header.chunkCount(), this::prefetch);
     }
 
     /**

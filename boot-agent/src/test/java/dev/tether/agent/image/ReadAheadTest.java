@@ -38,6 +38,19 @@ class ReadAheadTest {
     }
 
     @Test
+    void withTwentyChunksReadPerChunkAheadAReaderThatStopsLeavesAtMostATwentiethUnread() {
+        ReadAhead sparing = new ReadAhead(8, 20, 1000, prefetched::add);
+        for (long index = 0; index < 19; index++) {
+            sparing.onRead(index, index);
+        }
+        assertThat(prefetched).as("19 chunks read: nothing ahead yet").isEmpty();
+        for (long index = 19; index < 100; index++) {
+            sparing.onRead(index, index);
+        }
+        assertThat(prefetched.getLast() - 99).as("100 chunks read: 5 ahead").isEqualTo(5);
+    }
+
+    @Test
     void randomReadsFetchNothingAhead() {
         for (long index : new long[]{50, 3, 77, 20, 91, 8, 60, 33}) {
             readAhead.onRead(index, index);

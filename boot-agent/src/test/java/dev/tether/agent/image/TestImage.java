@@ -49,6 +49,11 @@ final class TestImage {
     static TestImage build(Path dir, int files, int chunkSize) throws IOException, InterruptedException {
         Path tree = dir.resolve("tree");
         SourceTree.generate(tree, 42, files, chunkSize);
+        return pack(dir, tree, chunkSize);
+    }
+
+    /** Packs {@code tree} into a squashfs and that into an encrypted container, both in {@code dir}. */
+    static TestImage pack(Path dir, Path tree, int chunkSize) throws IOException, InterruptedException {
         Path squashfs = dir.resolve("root.sfs");
         Process mksquashfs = new ProcessBuilder("mksquashfs", tree.toString(), squashfs.toString(), "-noappend",
                 "-no-progress", "-quiet", "-processors", "2").inheritIO().start();
