@@ -25,10 +25,11 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     /** Most reads at once: libfuse serves on up to ten threads. */
     static final int FUSE_THREADS = 10;
     /**
-     * The chunks of one read that are missing are fetched with one range request, verified chunk by chunk, up to
-     * this many bytes of chunks: the largest read the kernel sends a FUSE file.
+     * The chunks of one read that are missing are fetched with range requests of several chunks each, verified chunk
+     * by chunk, up to this many bytes of chunks a request: a third of the largest read the kernel sends a FUSE file
+     * (1 MiB), which three edges share. It sizes the buffers the sealed bytes are read into.
      */
-    static final int RUN_BYTES = 1 << 20;
+    static final int RUN_BYTES = 512 << 10;
     /**
      * Chunks a stream must have read for each one fetched ahead of it: a reader that stops leaves at most 5% of what
      * it read fetched and unread. The kernel reads the FUSE file ahead itself (FuseMount raises its window), so the
@@ -141,8 +142,22 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         readAhead.onRead(first, last);
         countFirstReads(first, last);
         if (last > first) {
-            // The kernel's reads of a FUSE file are up to 1 MiB: all the chunks one needs, in one request.
-            cache.prefetch(first, last, maxRun, prefetchers);
+            // The chunks one read needs, in as few requests as keep every edge busy: one per edge, each for a
+            // run of consecutive chunks, so a read is as fast as the edges' links together allow.
+            // The first run is fetched on this thread, which would only wait for it otherwise.
+            int edgeCount = fetcher.edges().edges().size();
+            int run = (int) Math.min(maxRun, Math.ceilDiv(last - first + 1, edgeCount));
+            Runnable[] firstRun = new Runnable[1];
+            cache.prefetch(first, last, run, task -> {
+                if (firstRun[0] == null) {
+                    firstRun[0] = task;
+                } else {
+                    prefetchers.execute(task);
+                }
+            });
+            if (firstRun[0] != null) {
+                firstRun[0].run();
+            }
         }
         int copied = 0;
         while (position < end) {

@@ -95,6 +95,24 @@ class RemoteRootImageTest {
     }
 
     @Test
+    void theChunksOfOneReadComeWithOneRequestPerEdgeAndEachIsVerified() throws IOException {
+        try (RemoteRootImage remote = open(4L << 20)) {
+            FetchStats opened = remote.stats();
+            int chunk = image.header.chunkSize();
+            ByteBuffer read = ByteBuffer.allocate(4 * chunk);
+
+            remote.read(8L * chunk, read);
+
+            assertThat(read.array()).isEqualTo(java.util.Arrays.copyOfRange(expected, 8 * chunk, 12 * chunk));
+            FetchStats stats = remote.stats();
+            assertThat(stats.requests() - stats.hedges() - opened.requests())
+                    .as("4 chunks over 3 edges: 2 requests of 2 chunks each").isEqualTo(2);
+            assertThat(stats.usefulBytes() - opened.usefulBytes()).isEqualTo(4L * image.header.sealedChunkSize());
+            assertThat(remote.cache().loads()).isEqualTo(4);
+        }
+    }
+
+    @Test
     void killingAnEdgeHalfWayCostsNoReadAndNoByte() throws IOException {
         try (RemoteRootImage remote = open(2L << 20)) {
             byte[] got = new byte[expected.length];
