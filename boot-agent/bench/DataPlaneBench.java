@@ -41,7 +41,8 @@ import java.util.regex.Pattern;
  * ({@link UrlmountReference}: the plain squashfs, one range request per FUSE read), (3) the real urlmount3 when
  * {@code URLMOUNT} names its binary, (4) the plain squashfs on local disk; plus time to first file and the
  * untethered download against one curl. {@code BENCH_CHUNK_KIB} writes the container with another chunk size
- * than the default, {@code BENCH_READ_AHEAD_CHUNKS} sets the tethered reader's read-ahead. Run inside a private mount namespace as root (bench/run.sh does both).
+ * than the default, {@code BENCH_READ_AHEAD_CHUNKS} sets the tethered reader's read-ahead and
+ * {@code BENCH_FUSE_READ_AHEAD_KB} the kernel's on its FUSE file (FuseMount raises it to 4 MiB). Run inside a private mount namespace as root (bench/run.sh does both).
  */
 public final class DataPlaneBench {
     private static final String TOKEN = "bench-token";
@@ -151,7 +152,12 @@ public final class DataPlaneBench {
             Files.readString(mnt.resolve("etc/os-release"));
             long ttffTethered = System.nanoTime() - t0;
             run(false, "umount", mnt.toString());
-            Figures tetheredFigures = measure("tethered, 3 edges", mount.squashfsFile(), mnt, big);
+            String fuseReadAhead = System.getenv("BENCH_FUSE_READ_AHEAD_KB");
+            if (fuseReadAhead != null) {
+                kernelReadAhead(fuseDir, Integer.parseInt(fuseReadAhead));
+            }
+            Figures tetheredFigures = measure("tethered, 3 edges"
+                    + (fuseReadAhead == null ? "" : " (kernel read-ahead " + fuseReadAhead + " KiB)"), mount.squashfsFile(), mnt, big);
             report.add(tetheredFigures.line());
             report.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx", "tethered / reference",
                     tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
