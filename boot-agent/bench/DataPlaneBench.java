@@ -42,7 +42,8 @@ import java.util.regex.Pattern;
  * {@code URLMOUNT} names its binary, (4) the plain squashfs on local disk; plus time to first file and the
  * untethered download against one curl. {@code BENCH_CHUNK_KIB} writes the container with another chunk size
  * than the default, {@code BENCH_READ_AHEAD_CHUNKS} sets the tethered reader's read-ahead and
- * {@code BENCH_FUSE_READ_AHEAD_KB} the kernel's on its FUSE file (FuseMount raises it to 4 MiB). Run inside a private mount namespace as root (bench/run.sh does both).
+ * {@code BENCH_FUSE_READ_AHEAD_KB} the kernel's on its FUSE file (FuseMount raises it to 4 MiB). Run inside a
+ * private mount namespace as root (bench/run.sh does both).
  */
 public final class DataPlaneBench {
     private static final String TOKEN = "bench-token";
