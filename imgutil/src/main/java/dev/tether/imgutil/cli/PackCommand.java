@@ -45,10 +45,10 @@ public final class PackCommand implements Callable<Integer> {
 
     @Option(names = "--unencrypted",
             description = "Seal chunks with SHA-256 integrity only, no encryption (default: AES-256-GCM). The manifest"
-                    + " then pins every chunk's hash, so at most 16384 chunks (16 GiB at 1Mi chunks).")
+                    + " then pins every chunk's hash, so at most 16384 chunks (4 GiB at 256Ki chunks, 16 GiB at 1Mi).")
     boolean unencrypted;
 
-    @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "1Mi",
+    @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "256Ki",
             description = "Chunk size of the root image: a power of two from 64Ki to 16Mi. Default: ${DEFAULT-VALUE}.")
     String chunkSize;
 
