@@ -136,9 +136,9 @@ public final class DataPlaneBench {
             }
         }
 
-        // The chunk cache a node gets (a fifth of the launcher's -XX:MaxDirectMemorySize=64m), not the bench JVM's: a
+        // The chunk cache a node gets (a fifth of the launcher's -XX:MaxDirectMemorySize=48m), not the bench JVM's: a
         // cache holding the whole image would serve the random reads below from memory, which the reference cannot.
-        TetheredSettings tethered = TetheredSettings.defaults().withCacheBytes((64L << 20) / 5)
+        TetheredSettings tethered = TetheredSettings.defaults().withCacheBytes((48L << 20) / 5)
                 .withFetch(FetchSettings.defaults().withConsole(line -> System.out.println("console: " + line)));
         String readAhead = System.getenv("BENCH_READ_AHEAD_CHUNKS");
         if (readAhead != null) {

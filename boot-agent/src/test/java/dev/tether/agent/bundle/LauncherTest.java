@@ -92,7 +92,7 @@ class LauncherTest {
         assertThat(run.output()).contains("version");
         String calls = Files.readString(log);
         assertThat(calls).contains("supervised: no");
-        assertThat(calls).contains("-Xmx32m", "-XX:MaxDirectMemorySize=64m", "-XX:MaxMetaspaceSize=",
+        assertThat(calls).contains("-Xmx32m", "-XX:MaxDirectMemorySize=48m", "-XX:MaxMetaspaceSize=",
                 "-XX:ReservedCodeCacheSize=", "-XX:+UseSerialGC", "-Djna.boot.library.path=" + bundle.toRealPath() + "/lib");
         assertThat(calls).doesNotContain("--ready-file");
     }

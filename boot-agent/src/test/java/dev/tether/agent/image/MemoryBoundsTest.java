@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The agent's memory against the launcher's bounds: the direct memory bound read back from the JVM's arguments,
@@ -30,17 +32,19 @@ class MemoryBoundsTest {
         assertThat(TetheredSettings.defaults(OptionalLong.empty(), 2L << 30).cacheBytes()).isEqualTo(64L << 20);
     }
 
-    @Test
-    void theLaunchersBoundsLeaveRoomForEveryChunkInFlight() {
-        // The launcher's -XX:MaxDirectMemorySize=64m with 1 MiB chunks: the cache, a plaintext and a sealed buffer
-        // for each load RemoteRootImage lets run at once (read-ahead window plus one per FUSE thread), and an
-        // evicted chunk that each FUSE thread may still be copying from.
-        long direct = 64L << 20;
-        long chunk = 1L << 20;
+    @ParameterizedTest
+    @ValueSource(ints = {256 << 10, 1 << 20})
+    void theLaunchersBoundsLeaveRoomForEveryChunkInFlight(int chunk) {
+        // The launcher's -XX:MaxDirectMemorySize=48m, with today's default chunks and with the 1 MiB of images built
+        // before: the cache, a plaintext buffer and a sealed one (a run of up to RUN_BYTES of chunks) for each load
+        // RemoteRootImage lets run at once (read-ahead window plus one per FUSE thread), and an evicted chunk that
+        // each FUSE thread may still be copying from.
+        long direct = 48L << 20;
         TetheredSettings settings = TetheredSettings.defaults(OptionalLong.of(direct), 2L << 30);
         long window = Math.min(settings.readAheadChunks(), settings.cacheBytes() / chunk / 2);
-        long inFlight = (window + RemoteRootImage.FUSE_THREADS) * 2 * (chunk + 4096);
-        long evictedButRead = RemoteRootImage.FUSE_THREADS * chunk;
+        long sealed = Math.max(1, RemoteRootImage.RUN_BYTES / chunk) * (chunk + 16L);
+        long inFlight = (window + RemoteRootImage.FUSE_THREADS) * (chunk + sealed);
+        long evictedButRead = (long) RemoteRootImage.FUSE_THREADS * chunk;
         assertThat(settings.cacheBytes() + inFlight + evictedButRead).isLessThanOrEqualTo(direct);
     }
 
