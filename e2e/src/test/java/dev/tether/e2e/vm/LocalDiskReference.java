@@ -54,7 +54,7 @@ public final class LocalDiskReference {
             var login = vm.sshWhenReady(TestSshKey.get().privateKey(), "findmnt -n -o FSTYPE,SOURCE /", patience);
             marks.put("ssh login", Instant.now());
             // A reference that booted anything but the local disk would flatter no one: check what it is.
-            if (login.status() != 0 || !login.output().strip().equals("ext4 /dev/vda")) {
+            if (login.status() != 0 || !List.of(login.output().strip().split("\\s+")).equals(List.of("ext4", "/dev/vda"))) {
                 throw new AssertionError("the reference boot's root is not the local ext4 disk: " + login.output());
             }
             return new Boot(marks);
