@@ -3,6 +3,7 @@ package dev.tether.imgutil.cli;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.imgutil.Imgutil;
 import dev.tether.imgutil.UserError;
+import dev.tether.imgutil.pack.BootOrder;
 import dev.tether.imgutil.pack.BuilderResult;
 import dev.tether.imgutil.pack.Compression;
 import dev.tether.imgutil.pack.ImageInfo;
@@ -74,6 +75,12 @@ public final class PackCommand implements Callable<Integer> {
     @Option(names = "--arch", paramLabel = "ARCH", description = "Architecture for the manifest. Default: the host's.")
     String architecture;
 
+    @Option(names = "--boot-order", paramLabel = "FILE",
+            description = "The files a boot reads, one absolute path per line in the order they are first read (the"
+                    + " operator's <image>-boot-order ConfigMap, or a node's report): their data goes first in the"
+                    + " squashfs, so a tethered boot fetches one contiguous run. Paths the tree lacks are skipped.")
+    Path bootOrder;
+
     @Option(names = "--result-file", paramLabel = "FILE",
             description = "Also write the one-line JSON builder result there (see docs/contracts.md).")
     Path resultFile;
@@ -91,7 +98,7 @@ public final class PackCommand implements Callable<Integer> {
             Compression algorithm = Compression.parse(compression);
             PackResult result = new Packer(parent.console(), parent.runner()).pack(new PackRequest(dir, outDir,
                     algorithm, !unencrypted, chunk, keyFile, !noInitramfs, scratch,
-                    ImageInfo.of(dir, distro, release, architecture)));
+                    ImageInfo.of(dir, distro, release, architecture), bootOrder == null ? null : BootOrder.read(bootOrder)));
             if (resultFile != null) {
                 BuilderResult.write(resultFile, BuilderResult.success(result,
                         Math.round((System.nanoTime() - started) / 1e9)));

@@ -51,6 +51,11 @@ public final class RunSpecCommand implements Callable<Integer> {
     @Option(names = "--agent-bundle", paramLabel = "DIR", description = "The boot agent bundle, as for build.")
     Path agentBundle;
 
+    @Option(names = "--boot-order", paramLabel = "FILE",
+            description = "The files a boot reads, first-read order, as for pack; a missing FILE packs without one"
+                    + " (the operator mounts an optional ConfigMap there).")
+    Path bootOrder;
+
     @Option(names = "--pull-secret", paramLabel = "FILE|DIR",
             description = "Registry credentials for an oci image: a docker config JSON, or the directory where the "
                     + "pull Secret is mounted.")
@@ -60,7 +65,7 @@ public final class RunSpecCommand implements Callable<Integer> {
     public Integer call() {
         PackResult result = new SpecRunner(parent.console(), parent.runner()).run(new SpecRunner.Options(specFile, work,
                 out, keyFile, resultFile, origin == null ? null : PublishCommand.OriginUri.parse(origin), tokenFile,
-                agentBundle, pullSecret));
+                agentBundle, pullSecret, bootOrder));
         parent.out().println(result.digest());
         return 0;
     }

@@ -41,6 +41,10 @@ public final class BuilderResult {
         if (manifest.encryption().keyId() != null) {
             line.put("keyId", manifest.encryption().keyId());
         }
+        if (result.bootOrderFiles() > 0) {
+            // The operator re-packs an image once a boot order arrives, unless its build already used one.
+            line.put("bootOrderFiles", result.bootOrderFiles());
+        }
         if (sourceDigest != null) {
             line.put("sourceDigest", sourceDigest);
         }

@@ -73,7 +73,16 @@ public final class Packer {
                 Path squashfs = scratch.resolve("root.squashfs");
                 console.info("making the squashfs (" + request.compression() + ") of " + root);
                 long started = System.nanoTime();
-                runner.run("mksquashfs", SquashfsMaker.command(root, squashfs, request.compression(), console.terminal()));
+                Path sortFile = null;
+                int bootOrderFiles = 0;
+                if (request.bootOrder() != null) {
+                    sortFile = scratch.resolve("boot-order.sort");
+                    bootOrderFiles = request.bootOrder().writeSortFile(root, sortFile);
+                    console.info("placing " + bootOrderFiles + " files a boot reads first (of "
+                            + request.bootOrder().paths().size() + " in the boot order; the others are not in this tree)");
+                }
+                runner.run("mksquashfs", SquashfsMaker.command(root, squashfs, request.compression(), console.terminal(),
+                        sortFile));
                 console.info(String.format("made the squashfs in %.2f s", (System.nanoTime() - started) / 1e9));
                 if (key == null) {
                     checkUnencryptedSize(Files.size(squashfs), request.chunkSize());
@@ -91,7 +100,7 @@ public final class Packer {
                                 sealed.chunkHashes() == null ? null : sealed.chunkHashes().base64()));
                 byte[] json = manifest.toJson();
                 AtomicOutput.write(outDir.resolve(Manifest.FILE_NAME), json, PosixFilePermissions.fromString("rw-r--r--"));
-                return new PackResult(manifest, ContentDigest.of(json));
+                return new PackResult(manifest, ContentDigest.of(json), bootOrderFiles);
             } finally {
                 runner.run("removing the scratch directory", List.of("rm", "-rf", "--one-file-system", scratch.toString()));
             }

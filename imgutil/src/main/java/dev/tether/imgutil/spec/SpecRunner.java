@@ -14,6 +14,7 @@ import dev.tether.imgutil.oci.OciSource;
 import dev.tether.imgutil.pack.BuilderResult;
 import dev.tether.imgutil.pack.Compression;
 import dev.tether.imgutil.pack.ImageInfo;
+import dev.tether.imgutil.pack.BootOrder;
 import dev.tether.imgutil.pack.PackRequest;
 import dev.tether.imgutil.pack.PackResult;
 import dev.tether.imgutil.pack.Packer;
@@ -42,9 +43,15 @@ public final class SpecRunner {
      * @param origin where to publish, or {@code null} to only pack
      * @param agentBundle the boot agent bundle for the initramfs, or {@code null}
      * @param pullSecret registry credentials for an OCI source (file or mounted Secret), or {@code null}
+     * @param bootOrder a boot order file ({@link BootOrder}); {@code null} or a missing file packs without one
      */
     public record Options(Path specFile, Path work, Path out, Path keyFile, Path resultFile, URI origin,
-            Path tokenFile, Path agentBundle, Path pullSecret) {
+            Path tokenFile, Path agentBundle, Path pullSecret, Path bootOrder) {
+
+        public Options(Path specFile, Path work, Path out, Path keyFile, Path resultFile, URI origin,
+                Path tokenFile, Path agentBundle, Path pullSecret) {
+            this(specFile, work, out, keyFile, resultFile, origin, tokenFile, agentBundle, pullSecret, null);
+        }
     }
 
     /** A packed image and where its tree came from. */
@@ -112,7 +119,9 @@ public final class SpecRunner {
                 spec.encrypted(), chunkSize, options.keyFile(), true, options.work().resolve("scratch"),
                 // An OCI image says what it is in its os-release; the spec names only where it came from.
                 oci != null ? ImageInfo.of(tree, null, null, architecture)
-                        : new ImageInfo(distribution.cliName(), spec.release(), architecture)));
+                        : new ImageInfo(distribution.cliName(), spec.release(), architecture),
+                options.bootOrder() != null && Files.isRegularFile(options.bootOrder())
+                        ? BootOrder.read(options.bootOrder()) : null));
         console.info("image digest " + result.digest());
         if (options.origin() != null) {
             new Publisher(console).publish(options.out(), options.origin(), token);
