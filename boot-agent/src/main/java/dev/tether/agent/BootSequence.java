@@ -11,6 +11,8 @@ import dev.tether.agent.root.RootLayout;
 import dev.tether.agent.root.RootSetupException;
 import dev.tether.agent.root.SquashfsLower;
 import dev.tether.agent.root.WritableLayer;
+import dev.tether.agent.trace.BootTraceRecording;
+import dev.tether.agent.trace.TraceWindow;
 import dev.tether.agent.trust.HardwareIdentity;
 import dev.tether.agent.trust.NodeApiCa;
 import dev.tether.agent.trust.NodeApiClient;
@@ -198,6 +200,13 @@ public final class BootSequence {
             });
         }
         writeTimings(timeline);
+        Optional<NodeTrust> reporter = trusted.map(Trusted::trust);
+        String bootedDigest = booting.image().orElse(resolved.rootImageDigest());
+        image.readTrace().ifPresent(recording -> recording.finishInBackground(TraceWindow.DEFAULT,
+                BootTraceRecording.bootedSystemView(options.runDir()),
+                // Only an image named by the node API has a DisklessImage to keep the list with.
+                files -> reporter.filter(r -> booting.image().isPresent()).ifPresent(r -> r.reportBootFiles(bootedDigest, files)),
+                console::info));
         console.info("root ready at " + options.target() + " in " + seconds(timeline.totalMillis()) + " ("
                 + timeline.steps().stream().map(step -> step.name() + " " + step.millis() + "ms")
                         .collect(Collectors.joining(", ")) + ")");

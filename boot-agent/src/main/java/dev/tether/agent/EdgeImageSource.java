@@ -5,6 +5,8 @@ import dev.tether.agent.image.FetchSettings;
 import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
+import dev.tether.agent.trace.BootTraceRecording;
+import dev.tether.agent.trace.ReadTraceRecorder;
 import dev.tether.image.format.ImageKey;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,13 +23,18 @@ public final class EdgeImageSource implements RootImageSource {
     public MountedImage open(Request request) throws IOException {
         AgentConsole console = request.console();
         ImageKey key = request.key().orElse(null);
+        // The boot's read trace starts at the mount: what a re-pack places first (docs/images.md, boot order).
+        ReadTraceRecorder reads = request.method() == ImageMethod.TETHERED
+                ? new ReadTraceRecorder(System::nanoTime, ReadTraceRecorder.DEFAULT_MAX_READS) : null;
         RootImageMount mount = switch (request.method()) {
             case TETHERED -> {
                 TetheredSettings defaults = TetheredSettings.defaults();
                 TetheredSettings settings = defaults.withFetch(defaults.fetch().withConsole(console::warn));
                 yield request.pin().isPresent()
-                        ? RootImageMount.tethered(request.edges(), request.pin().get(), key, request.workDir(), settings)
-                        : RootImageMount.tethered(request.edges(), request.rootImageDigest(), key, request.workDir(), settings);
+                        ? RootImageMount.tethered(request.edges(), request.pin().get(), key, request.workDir(), settings,
+                                reads)
+                        : RootImageMount.tethered(request.edges(), request.rootImageDigest(), key, request.workDir(),
+                                settings, reads);
             }
             case UNTETHERED -> {
                 FetchSettings settings = FetchSettings.defaults().withConsole(console::warn);
@@ -47,6 +54,12 @@ public final class EdgeImageSource implements RootImageSource {
             @Override
             public boolean servedByThisProcess() {
                 return mount.isTethered();
+            }
+
+            @Override
+            public Optional<BootTraceRecording> readTrace() {
+                return reads == null ? Optional.empty()
+                        : Optional.of(new BootTraceRecording(reads, mount.plaintext(), System::nanoTime));
             }
 
             @Override

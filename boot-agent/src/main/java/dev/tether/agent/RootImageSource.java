@@ -1,6 +1,7 @@
 package dev.tether.agent;
 
 import dev.tether.agent.image.FetchStats;
+import dev.tether.agent.trace.BootTraceRecording;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.RootImagePin;
 import java.io.Closeable;
@@ -38,6 +39,11 @@ public interface RootImageSource {
         /** True when this process serves the file (tethered FUSE): it must outlive the hand-over then. */
         default boolean servedByThisProcess() {
             return false;
+        }
+
+        /** The recording of the boot's reads of the image, when this process serves it (tethered). */
+        default Optional<BootTraceRecording> readTrace() {
+            return Optional.empty();
         }
 
         /** What reading the image from the edges took so far, when it was read from edges. */

@@ -32,6 +32,11 @@ public final class NodeApi {
     public static final String HOST_CERTIFICATES = "host-certificates";
     /** {@code POST}: a {@link BootReport}; answered 204. */
     public static final String BOOT_REPORT = "boot-report";
+    /**
+     * {@code POST}: the {@link BootFiles} the boot read, once per boot, after the node has gone quiet; answered 204
+     * whether the operator keeps it (the image's first) or not (the image has one already).
+     */
+    public static final String BOOT_FILES = "boot-files";
 
     /**
      * {@code POST}, no key, on a profile rather than a node: a machine no credential knows registers with the profile

@@ -1,6 +1,8 @@
 package dev.tether.agent.image;
 
 import dev.tether.agent.fuse.FuseMount;
+import dev.tether.agent.fuse.ReadOnlyFile;
+import dev.tether.agent.fuse.RecordingFile;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.RootImagePin;
@@ -40,20 +42,38 @@ public final class RootImageMount implements Closeable {
      */
     public static RootImageMount tethered(List<URI> edges, RootImagePin pin, ImageKey key, Path fuseDir,
                                           TetheredSettings settings) throws IOException {
+        return tethered(edges, pin, key, fuseDir, settings, null);
+    }
+
+    /**
+     * As {@link #tethered(List, RootImagePin, ImageKey, Path, TetheredSettings)}, telling {@code reads} of every read
+     * the kernel makes of the file (the boot's read trace).
+     *
+     * @param reads null to record nothing
+     */
+    public static RootImageMount tethered(List<URI> edges, RootImagePin pin, ImageKey key, Path fuseDir,
+                                          TetheredSettings settings, RecordingFile.ReadListener reads) throws IOException {
         Files.createDirectories(fuseDir);
-        return tethered(RemoteRootImage.open(edges, pin, key, settings), fuseDir);
+        return tethered(RemoteRootImage.open(edges, pin, key, settings), fuseDir, reads);
     }
 
     /** {@link #tethered(List, RootImagePin, ImageKey, Path, TetheredSettings)} without a manifest (no node API). */
     public static RootImageMount tethered(List<URI> edges, String rootImageDigest, ImageKey key, Path fuseDir,
                                           TetheredSettings settings) throws IOException {
-        Files.createDirectories(fuseDir);
-        return tethered(RemoteRootImage.open(edges, rootImageDigest, key, settings), fuseDir);
+        return tethered(edges, rootImageDigest, key, fuseDir, settings, null);
     }
 
-    private static RootImageMount tethered(RemoteRootImage image, Path fuseDir) throws IOException {
+    /** @param reads told of every read the kernel makes of the file; null to record nothing */
+    public static RootImageMount tethered(List<URI> edges, String rootImageDigest, ImageKey key, Path fuseDir,
+                                          TetheredSettings settings, RecordingFile.ReadListener reads) throws IOException {
+        Files.createDirectories(fuseDir);
+        return tethered(RemoteRootImage.open(edges, rootImageDigest, key, settings), fuseDir, reads);
+    }
+
+    private static RootImageMount tethered(RemoteRootImage image, Path fuseDir, RecordingFile.ReadListener reads)
+            throws IOException {
         try {
-            FuseMount fuse = FuseMount.mount(fuseDir, FILE_NAME, image);
+            FuseMount fuse = FuseMount.mount(fuseDir, FILE_NAME, reads == null ? image : new RecordingFile(image, reads));
             return new RootImageMount(fuseDir.resolve(FILE_NAME), image, fuse, image.fetcher());
         } catch (IOException | RuntimeException e) {
             image.close();
@@ -109,6 +129,14 @@ public final class RootImageMount implements Closeable {
     /** The plain squashfs: the FUSE file, or the downloaded file. */
     public Path squashfsFile() {
         return squashfsFile;
+    }
+
+    /** The decrypted squashfs as the FUSE file serves it, read without recording; tethered only. */
+    public ReadOnlyFile plaintext() {
+        if (image == null) {
+            throw new IllegalStateException("an untethered image is a file in RAM, not served by this process");
+        }
+        return image;
     }
 
     public boolean isTethered() {

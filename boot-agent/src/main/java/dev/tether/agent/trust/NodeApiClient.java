@@ -8,6 +8,7 @@ import dev.tether.nodeapi.ApiError;
 import dev.tether.nodeapi.ApiKeyIssued;
 import dev.tether.nodeapi.ArmingRequest;
 import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.BootFiles;
 import dev.tether.nodeapi.BootReport;
 import dev.tether.nodeapi.DiscoveryAnswer;
 import dev.tether.nodeapi.DiscoveryRequest;
@@ -140,6 +141,11 @@ public final class NodeApiClient {
     /** {@code POST boot-report}. */
     public void report(ApiKey key, BootReport report) throws IOException, NodeApiRefusal {
         call("the boot report", "POST", nodePath(NodeApi.BOOT_REPORT), key, report, Void.class);
+    }
+
+    /** {@code POST boot-files}. */
+    public void bootFiles(ApiKey key, BootFiles files) throws IOException, NodeApiRefusal {
+        call("the boot's file list", "POST", nodePath(NodeApi.BOOT_FILES), key, files, Void.class);
     }
 
     /**

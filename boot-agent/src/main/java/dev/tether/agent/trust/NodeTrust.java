@@ -4,7 +4,9 @@ import dev.tether.agent.AgentConsole;
 import dev.tether.agent.BootStep;
 import dev.tether.agent.ImageKeyProvider;
 import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.BootFiles;
 import dev.tether.nodeapi.BootReport;
+import dev.tether.nodeapi.NodeApi;
 import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
 import java.io.IOException;
@@ -192,6 +194,22 @@ public final class NodeTrust {
             api.report(key, new BootReport(digest, method, source.value(), phases, fetch, memory));
         } catch (NodeApiRefusal | IOException e) {
             console.warn("the boot report was not delivered (" + e.getMessage() + "); the node boots on");
+        }
+    }
+
+    /**
+     * The files the boot read from the image {@code digest}, in first-read order, to the operator, which keeps the
+     * first list per image for its next pack. A failure is logged, never fatal: the node runs on without it.
+     */
+    public void reportBootFiles(String digest, List<String> paths) {
+        BootFiles files = BootFiles.of(digest, paths, NodeApi.MAX_BODY_BYTES);
+        try {
+            api.bootFiles(key, files);
+            console.info("reported the " + files.files().size() + " files this boot read" + (files.truncated()
+                    ? " (the first " + files.files().size() + " of " + paths.size() + ": the rest do not fit the node API)"
+                    : ""));
+        } catch (NodeApiRefusal | IOException e) {
+            console.warn("the boot's file list was not delivered (" + e.getMessage() + ")");
         }
     }
 

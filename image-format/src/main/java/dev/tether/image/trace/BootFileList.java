@@ -17,10 +17,15 @@ import java.util.Set;
  *
  * <p>A read of a file's data blocks names that file. A read of a fragment block (the tails of small files, packed
  * together) names every file with its tail there, since the trace cannot tell them apart; they are small, and
- * placing them first costs little. Reads of metadata (inode and directory tables) name no file. One path per
+ * placing them first costs little. A file that meets a read only in the read's first or last page is a neighbour the
+ * page came with, not a file read. Read-ahead still names the files after one read (the kernel reads ahead up to a
+ * few MiB): after a re-pack they lie among the boot files, which costs their bytes, not a seek. Reads of metadata (inode and directory tables) name no file. One path per
  * inode: hard links are one file to mksquashfs's sort.
  */
 public final class BootFileList {
+    /** The kernel's unit of reading a file (and the FUSE file the agent serves). */
+    private static final long PAGE = 4096;
+
     private BootFileList() {
     }
 
@@ -67,7 +72,7 @@ public final class BootFileList {
                 List<SquashfsFile> touched = new ArrayList<>();
                 int last = lastStartingBefore(starts, read.end());
                 for (int i = last; i >= 0 && maxEndSoFar[i] > read.offset(); i--) {
-                    if (byStart[i].blocks().overlaps(read.offset(), read.length())) {
+                    if (byStart[i].blocks().overlaps(read.offset(), read.length()) && !onlyAlignment(byStart[i].blocks(), read)) {
                         touched.add(byStart[i]);
                     }
                 }
@@ -85,6 +90,22 @@ public final class BootFileList {
                 }
             }
             return paths;
+        }
+
+        /**
+         * True when a file's blocks meet a read only in the read's first or last page, and go on beyond the read: the
+         * kernel reads whole pages, so the neighbour of a file it wanted shares the page where the two meet. Such a
+         * file was not read; its bytes only came along.
+         */
+        private static boolean onlyAlignment(DiskRange blocks, RootReadTrace.Read read) {
+            long firstPageEnd = (read.offset() / PAGE + 1) * PAGE;
+            long lastPageStart = (read.end() - 1) / PAGE * PAGE;
+            if (read.end() <= firstPageEnd) {
+                return false;
+            }
+            boolean tailInFirstPage = blocks.start() < read.offset() && blocks.end() <= firstPageEnd;
+            boolean headInLastPage = blocks.start() >= lastPageStart && blocks.end() > read.end();
+            return tailInFirstPage || headInLastPage;
         }
 
         /** The index of the last start below {@code end}, or -1. */

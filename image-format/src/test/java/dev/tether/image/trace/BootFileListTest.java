@@ -76,6 +76,24 @@ class BootFileListTest {
     }
 
     @Test
+    void aNeighbourMetOnlyInTheReadsFirstOrLastPageIsNotNamed() throws Exception {
+        Path image = Mksquashfs.make(tree, dir.resolve("image.sfs"), "zstd", "-noD", "-no-fragments");
+        List<SquashfsFile> files = files(image);
+        SquashfsFile wanted = files.stream().filter(f -> f.path().equals("/bin/sh")).findFirst().orElseThrow();
+        SquashfsFile before = files.stream().filter(f -> f.blocks().end() == wanted.blocks().start()).findFirst().orElseThrow();
+        SquashfsFile after = files.stream().filter(f -> f.blocks().start() == wanted.blocks().end()).findFirst().orElseThrow();
+        // Whole pages around the file, as the kernel reads them.
+        long from = wanted.blocks().start() / 4096 * 4096;
+        long to = (wanted.blocks().end() + 4095) / 4096 * 4096;
+
+        List<String> mapped = BootFileList.map(files, new RootReadTrace(List.of(new RootReadTrace.Read(from, to - from, 0))));
+
+        assertThat(mapped).containsExactly("/bin/sh");
+        assertThat(before.blocks().end()).isGreaterThan(from);
+        assertThat(after.blocks().start()).isLessThan(to);
+    }
+
+    @Test
     void aReadOfAFragmentBlockNamesTheFilesWithTheirTailsThere() throws Exception {
         Files.writeString(tree.resolve("etc/hostname"), "node\n");
         Files.writeString(tree.resolve("etc/fstab"), "# none\n");

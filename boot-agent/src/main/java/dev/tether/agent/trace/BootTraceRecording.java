@@ -1,0 +1,95 @@
+package dev.tether.agent.trace;
+
+import dev.tether.agent.fuse.ReadOnlyFile;
+import dev.tether.image.squashfs.SquashfsImage;
+import dev.tether.image.trace.BootFileList;
+import dev.tether.image.trace.RootReadTrace;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * A tethered boot's read trace, from the mount until the node has gone quiet after the hand-off: then it is
+ * written to {@code root-read-trace.csv} in the booted system's {@code /run/tether} (the VM suite and a site fetch it
+ * from there), mapped to the files it read ({@code boot-files.txt}, one path per line in first-read order), and the
+ * file list is handed to whoever reports it to the operator. All after the hand-off, on a thread of its own: the
+ * boot never waits for it.
+ */
+public final class BootTraceRecording {
+    public static final String TRACE_FILE = "root-read-trace.csv";
+    public static final String FILES_FILE = "boot-files.txt";
+    private static final long POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final ReadTraceRecorder recorder;
+    private final ReadOnlyFile plaintext;
+    private final LongSupplier nanoTime;
+
+    /**
+     * @param plaintext the decrypted squashfs, read without recording (mapping reads its metadata)
+     */
+    public BootTraceRecording(ReadTraceRecorder recorder, ReadOnlyFile plaintext, LongSupplier nanoTime) {
+        this.recorder = recorder;
+        this.plaintext = plaintext;
+        this.nanoTime = nanoTime;
+    }
+
+    public ReadTraceRecorder recorder() {
+        return recorder;
+    }
+
+    /** What came of a finished recording. */
+    public record Result(RootReadTrace trace, List<String> files) {
+    }
+
+    /**
+     * Starts a daemon thread that waits for the window to close after this hand-off, then {@link #finish}es.
+     *
+     * @param log where a line about the outcome goes
+     */
+    public Thread finishInBackground(TraceWindow window, Path runDir, Consumer<List<String>> report, Consumer<String> log) {
+        long handOff = nanoTime.getAsLong();
+        return Thread.ofPlatform().name("boot-trace").daemon(true).start(() -> {
+            while (!window.closed(handOff, recorder.lastFirstReadNanos(), nanoTime.getAsLong())) {
+                LockSupport.parkNanos(POLL_NANOS);
+            }
+            try {
+                Result result = finish(runDir);
+                log.accept("recorded the boot's reads of the root image: " + result.trace().reads().size() + " reads, "
+                        + (result.trace().distinctBytes() >> 20) + " MiB, " + result.files().size() + " files (in "
+                        + runDir.resolve(TRACE_FILE) + ")");
+                report.accept(result.files());
+            } catch (IOException | RuntimeException e) {
+                log.accept("cannot record the boot's reads of the root image: " + e.getMessage());
+            }
+        });
+    }
+
+    /** Stops recording, writes the trace and the file list into {@code runDir}, and returns them. */
+    public Result finish(Path runDir) throws IOException {
+        RootReadTrace trace = recorder.stop();
+        Files.createDirectories(runDir);
+        try (Writer out = Files.newBufferedWriter(runDir.resolve(TRACE_FILE), StandardCharsets.UTF_8)) {
+            trace.write(out);
+        }
+        List<String> files = BootFileList.map(SquashfsImage.open(plaintext::read).files(), trace);
+        Files.write(runDir.resolve(FILES_FILE), files, StandardCharsets.UTF_8);
+        return new Result(trace, files);
+    }
+
+    /**
+     * The booted system's view of {@code runDir}. After the switch to the real root this process still sees the
+     * initramfs's root, where {@code /run} is an empty directory (its tmpfs moved into the new root); PID 1's root is
+     * the booted system's.
+     */
+    public static Path bootedSystemView(Path runDir) {
+        Path init = Path.of("/proc/1/root");
+        return Files.isDirectory(init) ? Path.of(init + runDir.toAbsolutePath().toString()) : runDir;
+    }
+}
