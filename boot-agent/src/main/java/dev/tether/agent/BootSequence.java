@@ -202,11 +202,18 @@ public final class BootSequence {
         writeTimings(timeline);
         Optional<NodeTrust> reporter = trusted.map(Trusted::trust);
         String bootedDigest = booting.image().orElse(resolved.rootImageDigest());
-        image.readTrace().ifPresent(recording -> recording.finishInBackground(TraceWindow.DEFAULT,
-                BootTraceRecording.bootedSystemView(options.runDir()),
-                // Only an image named by the node API has a DisklessImage to keep the list with.
-                files -> reporter.filter(r -> booting.image().isPresent()).ifPresent(r -> r.reportBootFiles(bootedDigest, files)),
-                console::info));
+        Optional<BootTraceRecording> recording = image.readTrace();
+        if (recording.isPresent()) {
+            try {
+                recording.get().finishInBackground(TraceWindow.DEFAULT, options.runDir(),
+                        // Only an image named by the node API has a DisklessImage to keep the list with.
+                        files -> reporter.filter(r -> booting.image().isPresent())
+                                .ifPresent(r -> r.reportBootFiles(bootedDigest, files)),
+                        console::info);
+            } catch (IOException e) {
+                console.info("not recording the boot's reads of the root image: " + e.getMessage());
+            }
+        }
         console.info("root ready at " + options.target() + " in " + seconds(timeline.totalMillis()) + " ("
                 + timeline.steps().stream().map(step -> step.name() + " " + step.millis() + "ms")
                         .collect(Collectors.joining(", ")) + ")");

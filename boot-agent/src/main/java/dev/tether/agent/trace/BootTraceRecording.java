@@ -5,10 +5,13 @@ import dev.tether.image.squashfs.SquashfsImage;
 import dev.tether.image.trace.BootFileList;
 import dev.tether.image.trace.RootReadTrace;
 import java.io.IOException;
-import java.io.Writer;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -49,20 +52,28 @@ public final class BootTraceRecording {
     }
 
     /**
-     * Starts a daemon thread that waits for the window to close after this hand-off, then {@link #finish}es.
+     * Starts a daemon thread that waits for the window to close after this hand-off, then writes the trace and the file
+     * list into {@code runDir} and hands the list to {@code report}.
+     *
+     * <p>The files are opened now, before the hand-off: after it this process still sees the initramfs's root, where
+     * {@code /run} is an empty directory, its tmpfs moved into the booted system; open descriptors follow the tmpfs.
      *
      * @param log where a line about the outcome goes
      */
-    public Thread finishInBackground(TraceWindow window, Path runDir, Consumer<List<String>> report, Consumer<String> log) {
+    public Thread finishInBackground(TraceWindow window, Path runDir, Consumer<List<String>> report, Consumer<String> log)
+            throws IOException {
         long handOff = nanoTime.getAsLong();
+        Files.createDirectories(runDir);
+        FileChannel traceOut = open(runDir.resolve(TRACE_FILE));
+        FileChannel filesOut = open(runDir.resolve(FILES_FILE));
         return Thread.ofPlatform().name("boot-trace").daemon(true).start(() -> {
             while (!window.closed(handOff, recorder.lastFirstReadNanos(), nanoTime.getAsLong())) {
                 LockSupport.parkNanos(POLL_NANOS);
             }
-            try {
-                Result result = finish(runDir);
+            try (traceOut; filesOut) {
+                Result result = finish(traceOut, filesOut);
                 log.accept("recorded the boot's reads of the root image: " + result.trace().reads().size() + " reads, "
-                        + (result.trace().distinctBytes() >> 20) + " MiB, " + result.files().size() + " files (in "
+                        + (result.trace().distinctBytes() >> 20) + " MiB, " + result.files().size() + " files ("
                         + runDir.resolve(TRACE_FILE) + ")");
                 report.accept(result.files());
             } catch (IOException | RuntimeException e) {
@@ -73,23 +84,31 @@ public final class BootTraceRecording {
 
     /** Stops recording, writes the trace and the file list into {@code runDir}, and returns them. */
     public Result finish(Path runDir) throws IOException {
-        RootReadTrace trace = recorder.stop();
         Files.createDirectories(runDir);
-        try (Writer out = Files.newBufferedWriter(runDir.resolve(TRACE_FILE), StandardCharsets.UTF_8)) {
-            trace.write(out);
+        try (FileChannel traceOut = open(runDir.resolve(TRACE_FILE)); FileChannel filesOut = open(runDir.resolve(FILES_FILE))) {
+            return finish(traceOut, filesOut);
         }
+    }
+
+    /** The trace is written first, the file list last and in one piece: a reader that finds the list finds both. */
+    private Result finish(FileChannel traceOut, FileChannel filesOut) throws IOException {
+        RootReadTrace trace = recorder.stop();
+        StringWriter text = new StringWriter();
+        trace.write(text);
+        writeFully(traceOut, text.toString());
         List<String> files = BootFileList.map(SquashfsImage.open(plaintext::read).files(), trace);
-        Files.write(runDir.resolve(FILES_FILE), files, StandardCharsets.UTF_8);
+        writeFully(filesOut, files.isEmpty() ? "" : String.join("\n", files) + "\n");
         return new Result(trace, files);
     }
 
-    /**
-     * The booted system's view of {@code runDir}. After the switch to the real root this process still sees the
-     * initramfs's root, where {@code /run} is an empty directory (its tmpfs moved into the new root); PID 1's root is
-     * the booted system's.
-     */
-    public static Path bootedSystemView(Path runDir) {
-        Path init = Path.of("/proc/1/root");
-        return Files.isDirectory(init) ? Path.of(init + runDir.toAbsolutePath().toString()) : runDir;
+    private static FileChannel open(Path file) throws IOException {
+        return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+    }
+
+    private static void writeFully(FileChannel out, String text) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (bytes.hasRemaining()) {
+            out.write(bytes);
+        }
     }
 }
