@@ -34,6 +34,16 @@ public final class Names {
         return derived(image, "build-g" + generation, 63);
     }
 
+    /** The build that re-packs generation {@code generation} with a boot order that arrived after its build. */
+    public static String repackJob(String image, long generation) {
+        return derived(image, "repack-g" + generation, 63);
+    }
+
+    /** The files the image's first recorded boot read (BootOrderConfigMap). */
+    public static String bootOrderConfigMap(String image) {
+        return derived(image, "boot-order", 253);
+    }
+
     public static String imageKeySecret(String image, long generation) {
         return derived(image, "key-g" + generation, 253);
     }

@@ -83,6 +83,11 @@ public class DisklessImageSpec {
     @JsonPropertyDescription("Where and how the builder Job runs.")
     public Builder builder;
 
+    @JsonPropertyDescription("Boot-ordered packing: the files the first tethered boot of a version read are kept with the"
+            + " image (ConfigMap <image>-boot-order) and placed first in every later build, so a tethered boot fetches"
+            + " little more than it reads.")
+    public BootOrder bootOrder;
+
     public enum Architecture {
         @com.fasterxml.jackson.annotation.JsonProperty("amd64") AMD64,
         @com.fasterxml.jackson.annotation.JsonProperty("arm64") ARM64
@@ -193,6 +198,16 @@ public class DisklessImageSpec {
         @Default("0644")
         @Pattern("^0?[0-7]{3}$")
         public String mode = "0644";
+    }
+
+    /** What the operator does with the files a boot read (docs/images.md, boot order). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class BootOrder {
+        @JsonPropertyDescription("Re-pack the image once when the first boot order arrives for a version built without"
+                + " one (a new version, same spec). false: the order is still kept and used by the next build the"
+                + " spec causes, but no build is started for it.")
+        @Default("true")
+        public Boolean repack = true;
     }
 
     /** Where and how the builder Job runs. */

@@ -47,6 +47,9 @@ public class DisklessImageStatus {
     @JsonPropertyDescription("The newest build: in progress, or how it ended.")
     public Build build;
 
+    @JsonPropertyDescription("The boot order kept with the image (the first a node reported), which builds place first.")
+    public BootOrder bootOrder;
+
     @JsonPropertyDescription("Published versions still kept, newest first.")
     public List<ImageVersion> versions = new ArrayList<>();
 
@@ -87,6 +90,26 @@ public class DisklessImageStatus {
         public String finishedAt;
         @JsonPropertyDescription("Why the build failed, with the last lines the builder printed.")
         public String failure;
+        @JsonPropertyDescription("How many files of the boot order this build placed first (absent: built without one).")
+        public Long bootOrderFiles;
+        @JsonPropertyDescription("True for the build the operator started to re-pack the image with a boot order that"
+                + " arrived after the spec's build; it is started once per generation.")
+        public Boolean repack;
+    }
+
+    /** The boot order kept with the image: where it came from; the paths are in ConfigMap {@code configMap}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class BootOrder {
+        @JsonPropertyDescription("The ConfigMap with the files, one path per line, in the order the boot first read them.")
+        public String configMap;
+        @JsonPropertyDescription("The version whose boot was recorded.")
+        public String fromDigest;
+        @JsonPropertyDescription("The node that reported it.")
+        public String node;
+        @JsonPropertyDescription("How many files it lists.")
+        public Long files;
+        @JsonPropertyDescription("When the operator kept it.")
+        public String recordedAt;
     }
 
     public enum BuildState {

@@ -62,13 +62,15 @@ public final class BuildJob extends BuildDependent<Job> implements Creator<Job, 
 
     @Override
     String name(DisklessImage image, Build build) {
-        return Names.buildJob(image.getMetadata().getName(), generation(build));
+        return Boolean.TRUE.equals(build.repack) ? Names.repackJob(image.getMetadata().getName(), generation(build))
+                : Names.buildJob(image.getMetadata().getName(), generation(build));
     }
 
     @Override
     protected Job desired(DisklessImage image, Context<DisklessImage> context) {
         Build build = build(image);
-        return desired(image, generation(build), build.keySecret, config);
+        Job job = desired(image, generation(build), build.keySecret, config);
+        return Boolean.TRUE.equals(build.repack) ? BootOrderRepack.asRepack(job, image, generation(build)) : job;
     }
 
     public static ConfigMap specConfigMap(DisklessImage image, long generation) {
@@ -121,6 +123,8 @@ public final class BuildJob extends BuildDependent<Job> implements Creator<Job, 
                     .withSecretName(keySecret).withDefaultMode(0400).endSecret().build());
             mounts.add(mount("key", KEY_DIR));
         }
+        // Boot order hook (BootOrderConfigMap): the files the image's first recorded boot read, placed first by pack.
+        BootOrderConfigMap.addTo(image, command, volumes, mounts);
         String pullSecret = pullSecretOf(spec);
         if (pullSecret != null) {
             // Only the builder sees the registry credentials, read-only; they never enter the spec ConfigMap.

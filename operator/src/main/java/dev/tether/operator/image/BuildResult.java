@@ -23,17 +23,26 @@ public record BuildResult(
         String keyId,
         Long buildSeconds,
         String error,
-        String sourceDigest) {
+        String sourceDigest,
+        Long bootOrderFiles) {
 
     private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final Pattern DIGEST = Pattern.compile("^sha256:[a-f0-9]{64}$");
+
+    /** A result of a build packed without a boot order. */
+    public BuildResult(String digest, String kernelVersion, Long rootImageBytes, Long squashfsBytes, String kernelDigest,
+            String initramfsDigest, String rootImageDigest, Boolean encrypted, String keyId, Long buildSeconds,
+            String error, String sourceDigest) {
+        this(digest, kernelVersion, rootImageBytes, squashfsBytes, kernelDigest, initramfsDigest, rootImageDigest,
+                encrypted, keyId, buildSeconds, error, sourceDigest, null);
+    }
 
     /** A result without a source image (a tree built from distribution packages). */
     public BuildResult(String digest, String kernelVersion, Long rootImageBytes, Long squashfsBytes, String kernelDigest,
             String initramfsDigest, String rootImageDigest, Boolean encrypted, String keyId, Long buildSeconds,
             String error) {
         this(digest, kernelVersion, rootImageBytes, squashfsBytes, kernelDigest, initramfsDigest, rootImageDigest,
-                encrypted, keyId, buildSeconds, error, null);
+                encrypted, keyId, buildSeconds, error, null, null);
     }
 
     /**
@@ -72,6 +81,9 @@ public record BuildResult(
         // Optional (only images built from an OCI image have one), but what goes into status must be a digest.
         if (sourceDigest != null && !DIGEST.matcher(sourceDigest).matches()) {
             return Optional.of("the builder reported a malformed sourceDigest");
+        }
+        if (bootOrderFiles != null && (bootOrderFiles < 0 || bootOrderFiles > 1_000_000)) {
+            return Optional.of("the builder reported a malformed bootOrderFiles");
         }
         if (rootImageBytes == null || rootImageBytes <= 0) {
             return Optional.of("the builder reported no root image size");

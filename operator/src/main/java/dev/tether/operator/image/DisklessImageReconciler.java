@@ -13,6 +13,7 @@ import dev.tether.operator.EventRecorder.Type;
 import dev.tether.operator.Health;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -95,8 +96,14 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                     return image == null ? Set.of() : Set.of(new ResourceID(image, pod.getMetadata().getNamespace()));
                 })
                 .build();
+        // A boot order kept by the node API (an owned ConfigMap) wakes the image: it may be due a re-pack.
+        var bootOrders = InformerEventSourceConfiguration.from(ConfigMap.class, DisklessImage.class)
+                .withName(BootOrderConfigMap.COMPONENT)
+                .withLabelSelector(Names.COMPONENT + "=" + BootOrderConfigMap.COMPONENT)
+                .build();
         var sources = new ArrayList<EventSource<?, DisklessImage>>(EventSourceUtils.eventSourcesFromWorkflow(context, workflow));
         sources.add(new InformerEventSource<>(builderPods, context));
+        sources.add(new InformerEventSource<>(bootOrders, context));
         return sources;
     }
 
@@ -123,11 +130,17 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             if (pullSecret.refusal().isPresent()) {
                 refuseBuild(image, generation, pullSecret.refusal().get(), events);
             } else {
-                status.build = newBuild(image, generation);
+                status.build = newBuild(image, generation, false);
                 started = true;
             }
         } else if (build.state == BuildState.RUNNING) {
             lookAgain = observeBuild(image, build, context, events);
+        }
+        // A boot order that arrived after this generation was packed without one: pack it once more, with it.
+        status.bootOrder = BootOrderConfigMap.describe(BootOrderConfigMap.get(client, image));
+        boolean repacking = !started && BootOrderRepack.due(image, status.bootOrder);
+        if (repacking) {
+            status.build = newBuild(image, generation, true);
         }
         try {
             workflow.reconcile(image, context);
@@ -135,6 +148,13 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             // Nothing may say a build runs whose objects are not there: the next reconciliation starts it again.
             status.build = build;
             throw e;
+        }
+        if (repacking) {
+            status.phase = Phase.BUILDING;
+            setCondition(status, DisklessImageStatus.BUILT, false, "Repacking", "Re-packing generation " + generation
+                    + " with the boot order from " + status.bootOrder.fromDigest + " in Job " + status.build.jobName + ".", generation);
+            events.record(image, Type.Normal, "RepackStarted", "A boot order of " + status.bootOrder.files + " files arrived"
+                    + " (node " + status.bootOrder.node + "): re-packing in builder Job " + status.build.jobName + ".");
         }
         if (started) {
             status.phase = Phase.BUILDING;
@@ -159,12 +179,18 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         return lookAgain == null ? update : update.rescheduleAfter(lookAgain);
     }
 
-    /** The build of this generation, as status records it from its start; the workflow makes what it needs. */
-    private Build newBuild(DisklessImage image, long generation) {
+    /**
+     * The build of this generation, as status records it from its start; the workflow makes what it needs.
+     *
+     * @param repack a second build of the generation, for a boot order that arrived after the first ({@link BootOrderRepack})
+     */
+    private Build newBuild(DisklessImage image, long generation, boolean repack) {
         var build = new Build();
         build.generation = generation;
         build.state = BuildState.RUNNING;
-        build.jobName = Names.buildJob(image.getMetadata().getName(), generation);
+        build.repack = repack ? Boolean.TRUE : null;
+        build.jobName = repack ? Names.repackJob(image.getMetadata().getName(), generation)
+                : Names.buildJob(image.getMetadata().getName(), generation);
         build.keySecret = image.getSpec().encryption == DisklessImageSpec.Encryption.DISABLED
                 ? null : Names.imageKeySecret(image.getMetadata().getName(), generation);
         build.startedAt = now();
@@ -250,6 +276,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
 
         build.state = BuildState.SUCCEEDED;
         build.finishedAt = now();
+        build.bootOrderFiles = result.bootOrderFiles();
         status.phase = Phase.PUBLISHED;
         status.digest = version.digest;
         status.shortDigest = Names.shortDigest(version.digest);

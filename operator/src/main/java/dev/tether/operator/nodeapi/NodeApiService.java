@@ -49,7 +49,8 @@ public final class NodeApiService {
                 NodeApi.BOOT_CONFIG, new BootConfigEndpoint(client, profiles, signer.caPublicKey()),
                 NodeApi.IMAGE_KEY, new ImageKeyEndpoint(client, profiles),
                 NodeApi.HOST_CERTIFICATES, new HostCertificatesEndpoint(client, profiles, signer, settings.sshPrincipals(), events, clock),
-                NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock, metrics));
+                NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock, metrics),
+                NodeApi.BOOT_FILES, new BootFilesEndpoint(client, profiles, clock));
         this.discovery = new DiscoveryEndpoint(client, credentials, new Registrations(client, clock, metrics), limiter,
                 config.watchNamespaces());
     }
