@@ -214,6 +214,54 @@ public final class ImageCache {
         pruneOlderBuilds(entry);
     }
 
+    /**
+     * Builds {@code base}'s spec once more as the operator's re-pack Job does ({@code jobCommand}, which names
+     * {@code --boot-order}), with the boot order {@code bootOrder}, the same image key (the re-pack is of the same
+     * generation, whose key Secret holds it), publishing to {@code originUrl}. Not cached: the order is a boot's.
+     */
+    public static BuildResult repack(Path projectDir, CachedImage base, List<String> jobCommand, Path bootOrder, String originUrl)
+            throws Exception {
+        Path imgutilJar = projectDir.resolve("imgutil/target/imgutil.jar");
+        Path agentBundle = projectDir.resolve("boot-agent/target/agent-bundle");
+        Path entry = Path.of(CACHE_ROOT, "e2e-repack-work");
+        removeTree(entry);
+        Path spec = entry.resolve("spec/spec.json");
+        Path token = entry.resolve("origin-token/token");
+        Path resultFile = entry.resolve("termination-log");
+        Files.createDirectories(spec.getParent());
+        Files.createDirectories(token.getParent());
+        Files.writeString(spec, specJson(base.image()));
+        Files.writeString(token, TOKEN + "\n");
+        Map<String, String> paths = Map.of(
+                "/etc/tether/spec/spec.json", spec.toString(),
+                "/opt/tether/agent", agentBundle.toString(),
+                "/work/root", entry.resolve("work").toString(),
+                "/work/out", entry.resolve("out").toString(),
+                "/dev/termination-log", resultFile.toString(),
+                "/etc/tether/upload-grant/" + OperatorConfig.ORIGIN_TOKEN_KEY, token.toString(),
+                "/etc/tether/key/" + dev.tether.operator.image.ImageKeySecret.KEY, base.directory().resolve(IMAGE_KEY_FILE).toString(),
+                "/etc/tether/boot-order/files", bootOrder.toString());
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", imgutilJar.toString()));
+        List<String> args = jobCommand.subList(1, jobCommand.size());
+        for (int i = 0; i < args.size(); i++) {
+            // The Job's origin is the cluster's Service; here it is the test's origin.
+            command.add(i > 0 && args.get(i - 1).equals("--origin") ? originUrl : paths.getOrDefault(args.get(i), args.get(i)));
+        }
+        System.err.println("[ImageCache] re-packing with the boot order " + bootOrder + ": " + String.join(" ", command));
+        long started = System.nanoTime();
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(entry.resolve("build.log").toFile())).start();
+        int status = process.waitFor();
+        String message = Files.exists(resultFile) ? Files.readString(resultFile).strip() : "";
+        if (status != 0 || BuildResult.parse(message).flatMap(BuildResult::problem).isPresent()) {
+            throw new IOException("imgutil run-spec (re-pack) failed with status " + status + ": " + message
+                    + " (log: " + entry.resolve("build.log") + ")");
+        }
+        System.err.printf("[ImageCache] re-packed and published in %ds%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
+        removeTree(entry.resolve("work"));
+        return BuildResult.parse(message).orElseThrow();
+    }
+
     /** Keeps this build and the newest earlier one (the agent overlay loop may want it); each is 0.6-1 GB. */
     private static void pruneOlderBuilds(Path keep) throws IOException, InterruptedException {
         List<Path> older;

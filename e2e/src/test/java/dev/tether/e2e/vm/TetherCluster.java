@@ -221,6 +221,21 @@ public final class TetherCluster implements AutoCloseable {
         return applied;
     }
 
+    /** Finishes builder Job {@code jobName} with {@code result}, as kubelet and the Job controller would. */
+    public void finishBuilderJob(String namespace, String jobName, BuildResult result) throws Exception {
+        BuilderJobs.succeed(operator, namespace, jobName, JSON.writeValueAsString(result));
+    }
+
+    /** The profile's boot ConfigMap version now, for {@link #awaitBootFilesAfter}. */
+    public String bootFilesVersionOf(String profile) {
+        return bootFilesVersion(ImageCache.NAMESPACE, profile);
+    }
+
+    /** Waits until the edges serve the profile's boot files in a version newer than {@code before}. */
+    public void awaitBootFilesAfter(String profile, String before) throws Exception {
+        awaitBootFiles(ImageCache.NAMESPACE, profile, before);
+    }
+
     /** Applies the credential and waits until the edges serve boot files that include it. */
     public NodeCredential apply(NodeCredential credential) throws Exception {
         String ns = credential.getMetadata().getNamespace();
