@@ -63,9 +63,9 @@ public record BootFiles(String digest, List<String> directories, List<File> file
             String directory = slash == 0 ? "/" : path.substring(0, slash);
             String name = path.substring(slash + 1);
             Integer index = directoryIndex.get(directory);
-            // ["dir",] and [index,"name"], — JSON escapes aside, which valid paths do not need.
-            long cost = (index == null ? utf8(directory) + 3 : 0) + Integer.toString(directories.size()).length()
-                    + utf8(name) + 6;
+            // "dir", and [index,"name"], as JSON writes them.
+            long cost = (index == null ? json(directory) + 3 : 0) + Integer.toString(directories.size()).length()
+                    + json(name) + 6;
             if (files.size() == MAX_FILES || (index == null && directories.size() == MAX_DIRECTORIES) || cost > budget
                     || listBytes + utf8(path) + 1 > MAX_LIST_BYTES) {
                 truncated = true;
@@ -149,6 +149,11 @@ public record BootFiles(String digest, List<String> directories, List<File> file
             }
         }
         return null;
+    }
+
+    /** A string's length inside JSON quotes: UTF-8, with '"' and '\\' escaped (control characters are refused). */
+    private static long json(String text) {
+        return utf8(text) + text.chars().filter(c -> c == '"' || c == '\\').count();
     }
 
     private static long utf8(String text) {
