@@ -86,7 +86,8 @@ class BootOrderVmTest {
                 // The node reported its files; the operator kept them and started a re-pack Job with them mounted.
                 ConfigMap order = TetherCluster.eventually("the image's boot order", () -> cluster.client().configMaps()
                         .inNamespace(NAMESPACE).withName(Names.bootOrderConfigMap(imageName)).get());
-                assertThat(order.getData().get(BootOrderConfigMap.FILES_KEY)).isEqualTo(bootFiles.output());
+                // The list the node sent is the first files of boot-files.txt that fit the node API's 64 KiB.
+                assertThat(bootFiles.output()).startsWith(order.getData().get(BootOrderConfigMap.FILES_KEY));
                 String repackJob = Names.repackJob(imageName, 1);
                 Job job = TetherCluster.eventually("the re-pack Job", () -> cluster.client().batch().v1().jobs()
                         .inNamespace(NAMESPACE).withName(repackJob).get());
