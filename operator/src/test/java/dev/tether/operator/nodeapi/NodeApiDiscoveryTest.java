@@ -6,12 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tether.agent.AgentConsole;
-import dev.tether.agent.image.Backoff;
 import dev.tether.agent.trust.ApiKeyAcquisition;
 import dev.tether.agent.trust.HardwareIdentity;
 import dev.tether.agent.trust.KeySource;
 import dev.tether.agent.trust.NodeApiCa;
-import dev.tether.agent.trust.NodeApiTls;
 import dev.tether.agent.trust.Registration;
 import dev.tether.agent.trust.TpmAccess;
 import dev.tether.agent.trust.TpmPolicy;
@@ -33,7 +31,6 @@ import dev.tether.tpm.Tpm2;
 import dev.tether.tpm.TpmIdentity;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +62,7 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
     @TempDir
     Path temp;
 
+    private TwoTpms tpms;
     private Swtpm genuine;
     private Swtpm thief;
     private final ByteArrayOutputStream consoleBytes = new ByteArrayOutputStream();
@@ -73,24 +71,20 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
 
     @BeforeAll
     static void manufacture() throws Exception {
-        Swtpm.assumeAvailable();
-        Swtpm.manufacture(factory.resolve("genuine"));
-        Swtpm.manufacture(factory.resolve("thief"));
+        TwoTpms.manufacture(factory);
     }
 
     @BeforeEach
     void startTpms() throws Exception {
-        genuine = Swtpm.start(copy("genuine"));
-        thief = Swtpm.start(copy("thief"));
+        tpms = TwoTpms.start(factory, temp);
+        genuine = tpms.genuine();
+        thief = tpms.thief();
     }
 
     @AfterEach
     void stopTpms() {
-        if (genuine != null) {
-            genuine.close();
-        }
-        if (thief != null) {
-            thief.close();
+        if (tpms != null) {
+            tpms.close();
         }
     }
 
@@ -158,7 +152,7 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
         Files.writeString(sysfs.resolve("class/dmi/id/product_serial"), "SN-0001\n");
         Files.writeString(sysfs.resolve("class/dmi/id/sys_vendor"), "QEMU\n");
         Files.writeString(sysfs.resolve("class/dmi/id/product_name"), "Standard PC\n");
-        var registration = new Registration(agentClient(null), "compute", TpmAccess.tcti(genuine.tcti()), sysfs, console,
+        var registration = new Registration(agentClient(null, temp, console), "compute", TpmAccess.tcti(genuine.tcti()), sysfs, console,
                 duration -> Thread.sleep(50), Duration.ofMillis(50));
 
         var enrolled = CompletableFuture.supplyAsync(() -> {
@@ -355,29 +349,8 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
     }
 
     private ApiKeyAcquisition acquisition(String node, Swtpm tpm) throws Exception {
-        return new ApiKeyAcquisition(agentClient(node), NodeApiCa.read(temp.resolve("node-api-ca.pem")), TpmAccess.tcti(tpm.tcti()),
+        return new ApiKeyAcquisition(agentClient(node, temp, console), NodeApiCa.read(temp.resolve("node-api-ca.pem")), TpmAccess.tcti(tpm.tcti()),
                 () -> new HardwareIdentity(List.of(BOOT_MAC, "52:54:00:aa:00:02"), Optional.empty()), console);
-    }
-
-    /** The agent's own node API client, trusting the cluster CA; {@code node} null for a machine not yet enrolled. */
-    private dev.tether.agent.trust.NodeApiClient agentClient(String node) throws Exception {
-        Path caPem = temp.resolve("node-api-ca.pem");
-        Files.writeString(caPem, harness.operator().trust().clusterCa().certificatePem());
-        URI url = URI.create("https://127.0.0.1:" + server.address().getPort());
-        var settings = new dev.tether.agent.trust.NodeApiClient.Settings(Duration.ofSeconds(5), Duration.ofSeconds(20), 2,
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(200)), Duration.ofSeconds(1));
-        return new dev.tether.agent.trust.NodeApiClient(List.of(url), NAMESPACE, node,
-                NodeApiTls.context(caPem, NodeApi.SERVER_NAME), settings, dev.tether.agent.trust.NodeApiClient.Sleeper.REAL, console);
-    }
-
-    private Path copy(String tpm) throws java.io.IOException {
-        Path state = Files.createDirectories(temp.resolve(tpm));
-        try (var files = Files.list(factory.resolve(tpm))) {
-            for (Path file : files.toList()) {
-                Files.copy(file, state.resolve(file.getFileName()));
-            }
-        }
-        return state;
     }
 
     private static String base64(byte[] bytes) {

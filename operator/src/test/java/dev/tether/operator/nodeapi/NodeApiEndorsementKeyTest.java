@@ -6,11 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tether.agent.AgentConsole;
-import dev.tether.agent.image.Backoff;
 import dev.tether.agent.trust.ApiKeyAcquisition;
 import dev.tether.agent.trust.HardwareIdentity;
 import dev.tether.agent.trust.KeySource;
-import dev.tether.agent.trust.NodeApiTls;
 import dev.tether.agent.trust.TpmAccess;
 import dev.tether.agent.trust.TpmPolicy;
 import dev.tether.agent.trust.TrustException;
@@ -27,13 +25,10 @@ import dev.tether.tpm.TpmIdentity;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -54,6 +49,7 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
     @TempDir
     Path temp;
 
+    private TwoTpms tpms;
     private Swtpm genuine;
     private Swtpm thief;
     private String genuineEk;
@@ -67,15 +63,14 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
     /** Two TPMs made once (swtpm_setup takes seconds); each test boots fresh copies of them. */
     @BeforeAll
     static void manufacture() throws Exception {
-        Swtpm.assumeAvailable();
-        Swtpm.manufacture(factory.resolve("genuine"));
-        Swtpm.manufacture(factory.resolve("thief"));
+        TwoTpms.manufacture(factory);
     }
 
     @BeforeEach
     void startTpms() throws Exception {
-        genuine = Swtpm.start(copy("genuine"));
-        thief = Swtpm.start(copy("thief"));
+        tpms = TwoTpms.start(factory, temp);
+        genuine = tpms.genuine();
+        thief = tpms.thief();
         // What the administrator does: the fingerprint of the public key in the TPM's EK certificate.
         X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new ByteArrayInputStream(genuine.ekCertificate()));
@@ -85,11 +80,8 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
 
     @AfterEach
     void stopTpms() {
-        if (genuine != null) {
-            genuine.close();
-        }
-        if (thief != null) {
-            thief.close();
+        if (tpms != null) {
+            tpms.close();
         }
     }
 
@@ -239,16 +231,6 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
                 .isEqualTo(KeySource.NETWORK);
     }
 
-    private Path copy(String tpm) throws java.io.IOException {
-        Path state = Files.createDirectories(temp.resolve(tpm));
-        try (var files = Files.list(factory.resolve(tpm))) {
-            for (Path file : files.toList()) {
-                Files.copy(file, state.resolve(file.getFileName()));
-            }
-        }
-        return state;
-    }
-
     private NodeCredential bound(String name) {
         NodeCredential credential = credential(name, "compute", Arming.ONCE);
         credential.getSpec().endorsementKey = genuineEk;
@@ -262,13 +244,7 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
     }
 
     private dev.tether.agent.trust.NodeApiClient client(String node) throws Exception {
-        Path caPem = temp.resolve("node-api-ca.pem");
-        Files.writeString(caPem, harness.operator().trust().clusterCa().certificatePem());
-        URI url = URI.create("https://127.0.0.1:" + server.address().getPort());
-        var settings = new dev.tether.agent.trust.NodeApiClient.Settings(Duration.ofSeconds(5), Duration.ofSeconds(20), 2,
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(200)), Duration.ofSeconds(1));
-        return new dev.tether.agent.trust.NodeApiClient(List.of(url), NAMESPACE, node,
-                NodeApiTls.context(caPem, NodeApi.SERVER_NAME), settings, dev.tether.agent.trust.NodeApiClient.Sleeper.REAL, console);
+        return agentClient(node, temp, console);
     }
 
     private static String base64(byte[] bytes) {

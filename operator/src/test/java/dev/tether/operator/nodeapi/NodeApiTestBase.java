@@ -4,6 +4,9 @@ import static dev.tether.operator.OperatorHarness.NAMESPACE;
 import static dev.tether.operator.OperatorHarness.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tether.agent.AgentConsole;
+import dev.tether.agent.image.Backoff;
+import dev.tether.agent.trust.NodeApiTls;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.DisklessImageSpec;
 import dev.tether.api.v1alpha1.Distribution;
@@ -27,7 +30,11 @@ import dev.tether.operator.trust.Ipv4Range;
 import dev.tether.operator.trust.PrincipalPolicy;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -173,6 +180,20 @@ abstract class NodeApiTestBase {
         var text = new StringBuilder(logs.text());
         events().forEach(e -> text.append(e.getReason()).append(' ').append(e.getNote()).append('\n'));
         return text.toString();
+    }
+
+    /**
+     * The boot agent's own node API client for {@code node} (null: a machine not enrolled yet), trusting the cluster CA,
+     * whose certificate it keeps in {@code dir} as a node keeps it from its addon archive.
+     */
+    dev.tether.agent.trust.NodeApiClient agentClient(String node, Path dir, AgentConsole console) throws Exception {
+        Path caPem = dir.resolve("node-api-ca.pem");
+        Files.writeString(caPem, harness.operator().trust().clusterCa().certificatePem());
+        URI url = URI.create("https://127.0.0.1:" + server.address().getPort());
+        var settings = new dev.tether.agent.trust.NodeApiClient.Settings(Duration.ofSeconds(5), Duration.ofSeconds(20), 2,
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(200)), Duration.ofSeconds(1));
+        return new dev.tether.agent.trust.NodeApiClient(List.of(url), NAMESPACE, node,
+                NodeApiTls.context(caPem, NodeApi.SERVER_NAME), settings, dev.tether.agent.trust.NodeApiClient.Sleeper.REAL, console);
     }
 
     /** The stored salted hash of a credential's API key (base64 as stored, and decoded). */
