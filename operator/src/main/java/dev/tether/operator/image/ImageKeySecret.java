@@ -5,6 +5,7 @@ import dev.tether.api.v1alpha1.DisklessImageStatus.Build;
 import dev.tether.operator.Names;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.Creator;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
@@ -32,6 +33,29 @@ public final class ImageKeySecret extends BuildDependent<Secret> implements Crea
     @Override
     String name(DisklessImage image, Build build) {
         return Names.imageKeySecret(image.getMetadata().getName(), generation(build));
+    }
+
+    /**
+     * A key Secret of this name that the dependent did not find (not yet in its informer, or made without an owner: put
+     * there by hand, or restored) is this build's key: it is kept as it is, never replaced by a new one. Without this,
+     * the create would fail the same way at every retry and the build would never start (found by the VM suite, whose
+     * harness puts the cached build's key in place first).
+     */
+    @Override
+    public Secret create(Secret desired, DisklessImage image, Context<DisklessImage> context) {
+        try {
+            return super.create(desired, image, context);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            Secret existing = context.getClient().secrets().inNamespace(desired.getMetadata().getNamespace())
+                    .withName(desired.getMetadata().getName()).get();
+            if (existing == null) {
+                throw e;
+            }
+            return existing;
+        }
     }
 
     @Override

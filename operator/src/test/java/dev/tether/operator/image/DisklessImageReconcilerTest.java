@@ -82,6 +82,12 @@ class DisklessImageReconcilerTest {
                 .anySatisfy(v -> assertThat(v.getSecret() != null && "bookworm-key-g1".equals(v.getSecret().getSecretName())).isTrue());
         assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-key-g1").get().getData().get("key"))
                 .isEqualTo(existing);
+        // ... and the build goes on with it: status says it runs, and it publishes.
+        eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.BUILDING));
+        builderSucceeds("bookworm-build-g1", DIGEST_A, "6.1.0-28-amd64", 100_000_000L);
+        eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.PUBLISHED));
+        assertThat(harness.client.secrets().inNamespace(NAMESPACE).withName("bookworm-key-g1").get().getData().get("key"))
+                .isEqualTo(existing);
     }
 
     @Test
