@@ -70,6 +70,17 @@ public class DiscoveredNodeReconciler implements Reconciler<DiscoveredNode> {
                     + namespace + "; the machine cannot be enrolled into it.");
         }
         String nodeName = nodeName(node, profile);
+        // A credential an administrator wrote meanwhile for one of its MACs wins: two would claim the same machine.
+        var claimed = client.resources(NodeCredential.class).inNamespace(namespace).list().getItems().stream()
+                .filter(other -> !node.getMetadata().getName().equals(labels(other).get(DISCOVERED_FROM)))
+                .filter(other -> other.getSpec() != null && other.getSpec().hardware != null
+                        && other.getSpec().hardware.macs.stream().anyMatch(hardware.macs::contains))
+                .map(other -> other.getMetadata().getName())
+                .findFirst();
+        if (claimed.isPresent()) {
+            return new Health.Stalled("AlreadyEnrolled", "NodeCredential " + claimed.get() + " lists one of this machine's MACs;"
+                    + " the machine boots as that node. Delete this DiscoveredNode, or that credential to enrol it anew.");
+        }
         NodeCredential credential = credential(node, nodeName);
         try {
             client.resource(credential).create();
@@ -78,8 +89,7 @@ public class DiscoveredNodeReconciler implements Reconciler<DiscoveredNode> {
                 throw e;
             }
             NodeCredential existing = client.resources(NodeCredential.class).inNamespace(namespace).withName(nodeName).get();
-            var labels = existing == null ? null : existing.getMetadata().getLabels();
-            if (labels == null || !node.getMetadata().getName().equals(labels.get(DISCOVERED_FROM))) {
+            if (existing == null || !node.getMetadata().getName().equals(labels(existing).get(DISCOVERED_FROM))) {
                 return new Health.Stalled("NameTaken", "A NodeCredential named " + nodeName + " exists already; set spec.nodeName to"
                         + " another name.");
             }
@@ -88,6 +98,11 @@ public class DiscoveredNodeReconciler implements Reconciler<DiscoveredNode> {
         status.enrolledAs = nodeName;
         return new Health.Current("Enrolled", "Enrolled as NodeCredential " + nodeName + "; the machine boots as it at its next"
                 + " registration attempt. This record may be deleted.");
+    }
+
+    private static Map<String, String> labels(NodeCredential credential) {
+        var labels = credential.getMetadata().getLabels();
+        return labels == null ? Map.of() : labels;
     }
 
     /** The NodeCredential an accepted machine becomes: its reported hardware, and its TPM's EK as the only one keys go to. */

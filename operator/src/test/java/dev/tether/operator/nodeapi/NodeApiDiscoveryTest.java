@@ -212,6 +212,22 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
     }
 
     @Test
+    void aMachineAnAdministratorEnrolledByHandMeanwhileIsNotEnrolledTwice() throws Exception {
+        discoverable("compute", List.of(), false, 100);
+        assertThat(register("compute", request(BOOT_MAC, genuine)).status()).isEqualTo(202);
+        NodeCredential byHand = credential("cn042", "compute", Arming.ONCE);
+        byHand.getSpec().hardware.macs = List.of("52:54:00:aa:00:02");
+        create(byHand);
+
+        accept("mac-525400aa0001");
+
+        eventually(() -> assertThat(ready(discovered("mac-525400aa0001")).reason).isEqualTo("AlreadyEnrolled"));
+        assertThat(ready(discovered("mac-525400aa0001")).message).contains("cn042");
+        assertThat(harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).list().getItems())
+                .extracting(c -> c.getMetadata().getName()).containsExactly("cn042");
+    }
+
+    @Test
     void registrationsAreRefusedWhereDiscoveryIsClosedOrTheMacIsNotUnderItsPrefixes() throws Exception {
         profile("closed", "bookworm");
         discoverable("compute", List.of("0c:c4:7a"), false, 100);
