@@ -47,7 +47,8 @@ public final class Registration {
     }
 
     /**
-     * Registers, then waits, until enrolled.
+     * Registers, then waits, until enrolled. A node API that cannot be reached is asked again every {@code interval}, as
+     * long as it takes; a refusal (the profile takes no registration from this machine) ends the wait.
      *
      * @param bootMac the MAC the machine booted with ({@code tether.discover=}), named first
      * @return the node name the machine was enrolled as
@@ -59,7 +60,16 @@ public final class Registration {
                 + (request.tpm() == null ? "; no TPM" : "; with its TPM") + ")");
         String said = null;
         while (true) {
-            DiscoveryAnswer answer = api.register(profile, request);
+            DiscoveryAnswer answer;
+            try {
+                answer = api.register(profile, request);
+            } catch (IOException unreachable) {
+                // A machine waiting to be enrolled outlasts an operator restart or an edge going away: it keeps asking.
+                console.warn("cannot register this machine now (" + unreachable.getMessage() + "); asking again in "
+                        + interval.toSeconds() + " s");
+                sleeper.sleep(interval);
+                continue;
+            }
             if (answer.state() == DiscoveryAnswer.State.ENROLLED) {
                 console.info("enrolled as node " + answer.name() + "; rebooting to boot as it");
                 return answer.name();
