@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tether.api.v1alpha1.Bmc;
 import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.NodeCredential;
-import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeCredentialStatus.PowerState;
 import dev.tether.api.v1alpha1.NodeProfile;
@@ -169,25 +168,7 @@ class NodeCredentialPowerTest {
     }
 
     private NodeCredential credential(String name, int port, PowerSpec.State state, String reboot) {
-        var credential = new NodeCredential();
-        credential.getMetadata().setName(name);
-        credential.getMetadata().setNamespace(NAMESPACE);
-        credential.setSpec(new NodeCredentialSpec());
-        credential.getSpec().nodeName = name;
-        credential.getSpec().profile = "compute";
-        credential.getSpec().hardware = new NodeCredentialSpec.Hardware();
-        credential.getSpec().hardware.macs = List.of("52:54:00:00:00:0" + name.charAt(1));
-        credential.getSpec().bmc = new Bmc();
-        credential.getSpec().bmc.protocol = Bmc.Protocol.IPMI;
-        credential.getSpec().bmc.address = "127.0.0.1";
-        credential.getSpec().bmc.port = port;
-        credential.getSpec().bmc.credentialsSecret = name + "-bmc";
-        credential.getSpec().bmc.ipmi = new Bmc.Ipmi();
-        credential.getSpec().bmc.ipmi.cipherSuite = 3;
-        credential.getSpec().power = new PowerSpec();
-        credential.getSpec().power.state = state;
-        credential.getSpec().power.rebootRequest = reboot;
-        return credential;
+        return IpmiCredentials.credential(name, "52:54:00:00:00:0" + name.charAt(1), port, name + "-bmc", state, reboot);
     }
 
     private void secret(String namespace, String name, boolean marked) {

@@ -10,7 +10,6 @@ import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.DisklessImageSpec;
 import dev.tether.api.v1alpha1.Distribution;
 import dev.tether.api.v1alpha1.NodeCredential;
-import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeCredentialStatus.PowerState;
 import dev.tether.api.v1alpha1.NodeProfile;
@@ -132,24 +131,7 @@ class RollingRebootTest {
     }
 
     private NodeCredential credential(String name, int port) {
-        var credential = new NodeCredential();
-        credential.getMetadata().setName(name);
-        credential.getMetadata().setNamespace(NAMESPACE);
-        credential.setSpec(new NodeCredentialSpec());
-        credential.getSpec().nodeName = name;
-        credential.getSpec().profile = "compute";
-        credential.getSpec().hardware = new NodeCredentialSpec.Hardware();
-        credential.getSpec().hardware.macs = List.of("52:54:00:00:01:0" + name.charAt(1));
-        credential.getSpec().bmc = new Bmc();
-        credential.getSpec().bmc.protocol = Bmc.Protocol.IPMI;
-        credential.getSpec().bmc.address = "127.0.0.1";
-        credential.getSpec().bmc.port = port;
-        credential.getSpec().bmc.credentialsSecret = "bmc";
-        credential.getSpec().bmc.ipmi = new Bmc.Ipmi();
-        credential.getSpec().bmc.ipmi.cipherSuite = 3;
-        credential.getSpec().power = new PowerSpec();
-        credential.getSpec().power.state = PowerSpec.State.ON;
-        return credential;
+        return IpmiCredentials.credential(name, "52:54:00:00:01:0" + name.charAt(1), port, "bmc", PowerSpec.State.ON, null);
     }
 
     private NodeCredentialStatus status(String name) {
