@@ -90,7 +90,8 @@ class RemoteRootImageTest {
                 assertThat(small.array()).isEqualTo(java.util.Arrays.copyOfRange(expected, position, position + 4096));
             }
             FetchStats stats = remote.fetcher().stats();
-            assertThat(stats.edgeFailures()).isZero();
+            assertThat(stats.edgeFailures()).as(() -> "edges: " + remote.fetcher().edges().describe()
+                    + "\nconsole: " + String.join("\n", console)).isZero();
             assertThat(stats.integrityFailures()).isZero();
         }
     }
