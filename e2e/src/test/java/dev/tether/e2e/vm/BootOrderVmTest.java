@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 
 /**
  * Issue #16, bytes: the boot's own read trace fed back into packing, automatically. A machine boots the image
@@ -48,7 +47,7 @@ class BootOrderVmTest {
         assumeTrue(SoftwareTpm.available(), "SKIPPED: no swtpm (apt-get install swtpm)");
     }
 
-    @Test
+    @VmTest(minutes = 30)
     void theImageRepackedWithItsFirstBootsTraceIsFetchedLessByTheLogin() throws Exception {
         TestSshKey sshKey = TestSshKey.get();
         var image = ImageCache.get(PROJECT);

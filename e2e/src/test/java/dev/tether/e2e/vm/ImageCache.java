@@ -129,6 +129,7 @@ public final class ImageCache {
         if (result.problem().isPresent()) {
             throw new IOException("the cached build in " + entry + " failed: " + result.problem().get());
         }
+        CiDeadline.imageReady();
         return new CachedImage(entry.resolve("store"), result, image, entry);
     }
 

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 
 /**
  * The local-disk reference on its own: the image boots from a virtio disk to an ssh login, and the phases are
@@ -17,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class LocalDiskReferenceTest {
     private static final Path PROJECT = Path.of("..").toAbsolutePath().normalize();
 
-    @Test
+    @VmTest(minutes = 6)
     void theImageBootsFromALocalDiskToAnSshLogin() throws Exception {
         var image = ImageCache.get(PROJECT);
         var boot = LocalDiskReference.boot(PROJECT, image, Path.of("target", "vm-reference").toAbsolutePath(), Duration.ofMinutes(15));

@@ -27,7 +27,6 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 
 /**
  * A real machine boots from Tether. The operator runs against the (mock) Kubernetes API with its node API on
@@ -61,7 +60,7 @@ class VmBootTest {
         assumeTrue(SoftwareTpm.available(), "SKIPPED: no swtpm (apt-get install swtpm)");
     }
 
-    @Test
+    @VmTest(minutes = 25)
     void aMachineBootsTetheredRebootsWithItsTpmKeyAndBootsUntethered() throws Exception {
         TestSshKey sshKey = TestSshKey.get();
         var image = ImageCache.get(PROJECT);
@@ -180,7 +179,7 @@ class VmBootTest {
         }
     }
 
-    @Test
+    @VmTest(minutes = 8)
     void aDisarmedCredentialOnAMachineWithAnEmptyTpmStopsWithAMessageSayingWhatToDo() throws Exception {
         var image = ImageCache.get(PROJECT);
         Path runDir = freshDir("vm-boot-disarmed");
@@ -204,7 +203,7 @@ class VmBootTest {
      * it computed itself) must not get the machine to boot it: the agent holds the header to the manifest's pins
      * and stops, naming the edges and what differs. Every edge does so here, so none is left to read from.
      */
-    @Test
+    @VmTest(minutes = 8)
     void aMachineServedAnUnencryptedContainerUnderTheImagesUrlRefusesIt() throws Exception {
         var image = ImageCache.get(PROJECT);
         Path runDir = freshDir("vm-boot-foreign");

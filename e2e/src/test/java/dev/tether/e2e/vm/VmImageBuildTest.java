@@ -4,13 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 
 /** The VM image is built by imgutil run-spec as the builder Job runs it, published, and cached. */
 @Tag("vm")
 class VmImageBuildTest {
 
-    @Test
+    @VmTest(minutes = 1)
     void imageIsBuiltPublishedAndCached() throws Exception {
         var image = ImageCache.get(Path.of("..").toAbsolutePath().normalize());
         assertThat(image.result().digest()).startsWith("sha256:");

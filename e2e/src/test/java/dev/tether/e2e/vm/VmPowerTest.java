@@ -24,7 +24,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -53,7 +52,7 @@ class VmPowerTest {
         }
     }
 
-    @Test
+    @VmTest(minutes = 8, needsImage = false)
     void theOperatorPowersTheMachineOnSeesItBootRebootsItAndPowersItOff() throws Exception {
         IpmiSimulator.assumeInstalled();
         assumeTrue(ImageCache.onPath("qemu-system-x86_64"), "SKIPPED: no qemu-system-x86_64 (apt-get install qemu-system-x86)");
