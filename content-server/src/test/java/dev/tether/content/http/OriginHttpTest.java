@@ -7,6 +7,7 @@ import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.RawHttp;
 import dev.tether.content.testing.TestServers;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -233,20 +234,20 @@ class OriginHttpTest {
     @Test
     void aSlowlorisIsCutOffAfterTheRequestHeadTimeout() throws Exception {
         try (RawHttp c = new RawHttp(origin.port())) {
-            long start = System.nanoTime();
             c.send("GET " + blobPath() + " HTTP/1.1\r\n");
-            for (int i = 0; i < 20 && !c.socket().isClosed(); i++) {
+            // A header line every 100 ms (pacing, a slow client), each well inside any idle timeout: only a deadline on
+            // the whole head (800 ms in tests) ends this. A write fails once the server has closed the connection.
+            int drips = 0;
+            for (; drips < 100; drips++) {
                 try {
-                    c.send("X-Drip-" + i + ": 1\r\n");
-                } catch (java.io.IOException closed) {
+                    c.send("X-Drip-" + drips + ": 1\r\n");
+                } catch (IOException closed) {
                     break;
                 }
                 Thread.sleep(100);
             }
+            assertThat(drips).as("header lines the server took before closing; 100 means it never closed").isLessThan(100);
             assertThat(c.closedByServer()).isTrue();
-            long ms = (System.nanoTime() - start) / 1_000_000;
-            // The head timeout is 800 ms in tests: dripping headers does not extend it.
-            assertThat(ms).isLessThan(2_900);
         }
     }
 

@@ -2,13 +2,16 @@ package dev.tether.imgutil.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.fixture.DebianTreeFixture;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,16 +88,18 @@ class NamespaceExecTest {
         Process process = NamespaceExec.start(NamespaceExec.Request.of(tree, List.of("sleep", "600")),
                 ProcessBuilder.Redirect.from(new File("/dev/null")), ProcessBuilder.Redirect.DISCARD,
                 ProcessBuilder.Redirect.INHERIT);
-        Thread.sleep(1500);
+        // The command runs once the namespace and its mounts are set up.
+        ProcessHandle sleeper = await().atMost(Duration.ofMinutes(1)).until(() -> process.descendants()
+                .filter(p -> p.info().commandLine().orElse("").contains("sleep 600")).findFirst(), Optional::isPresent).get();
         assertThat(process.isAlive()).isTrue();
         assertThat(hostMountsUnder(tree)).as("mounts of the namespace never show on the host").isEmpty();
 
         process.destroyForcibly();
         assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
-        // --kill-child took the namespace down with unshare: no sleep is left behind.
-        Process pgrep = new ProcessBuilder("pgrep", "-f", "^sleep 600$").start();
-        pgrep.waitFor();
-        assertThat(new String(pgrep.getInputStream().readAllBytes()).trim()).isEmpty();
+        // --kill-child takes the namespace down with unshare: the command inside is killed too (the kernel
+        // delivers that as unshare dies, so it is waited for, not looked for at once).
+        sleeper.onExit().get(20, TimeUnit.SECONDS);
+        assertThat(sleeper.isAlive()).as("the command inside the killed namespace").isFalse();
         assertThat(hostMountsUnder(tree)).isEmpty();
     }
 
