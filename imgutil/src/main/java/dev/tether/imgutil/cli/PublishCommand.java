@@ -1,16 +1,16 @@
 package dev.tether.imgutil.cli;
 
 import dev.tether.imgutil.Imgutil;
-import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.publish.Publisher;
-import dev.tether.imgutil.spec.SpecRunner;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 @Command(name = "publish", sortOptions = false, usageHelpAutoWidth = true, mixinStandardHelpOptions = true,
         description = {"Upload the output of pack to the origin content server.", "",
@@ -24,36 +24,17 @@ public final class PublishCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "OUTDIR", description = "An output directory of pack.")
     Path outDir;
 
-    @Option(names = "--origin", required = true, paramLabel = "URL", description = "The origin, e.g. https://origin:8443.")
-    String origin;
+    @Mixin
+    OriginOptions destination;
 
-    @Option(names = {"--token", "--token-file"}, required = true, paramLabel = "FILE",
-            description = "File holding the origin's upload token.")
-    Path tokenFile;
+    @Spec
+    CommandSpec command;
 
     @Override
     public Integer call() {
-        URI uri = OriginUri.parse(origin);
-        String token = SpecRunner.readTokenFile(tokenFile);
-        parent.out().println(new Publisher(parent.console()).publish(outDir, uri, token));
+        destination.requireForPublishing(command);
+        URI uri = destination.originUri();
+        parent.out().println(new Publisher(parent.console()).publish(outDir, uri, destination.token()));
         return 0;
-    }
-
-    /** Checks an origin URL once, for publish and run-spec. */
-    static final class OriginUri {
-        private OriginUri() {
-        }
-
-        static URI parse(String text) {
-            try {
-                URI uri = URI.create(text);
-                if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                    throw new IllegalArgumentException("not http(s)");
-                }
-                return uri;
-            } catch (IllegalArgumentException e) {
-                throw new UserError("--origin '" + text + "' is not an http:// or https:// URL");
-            }
-        }
     }
 }

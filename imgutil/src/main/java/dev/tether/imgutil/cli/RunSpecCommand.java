@@ -6,6 +6,7 @@ import dev.tether.imgutil.spec.SpecRunner;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -42,11 +43,8 @@ public final class RunSpecCommand implements Callable<Integer> {
             description = "Where the one-line JSON result goes, e.g. /dev/termination-log.")
     Path resultFile;
 
-    @Option(names = "--origin", paramLabel = "URL", description = "Publish to this origin when done.")
-    String origin;
-
-    @Option(names = "--token-file", paramLabel = "FILE", description = "The origin's upload token; required with --origin.")
-    Path tokenFile;
+    @Mixin
+    OriginOptions destination;
 
     @Option(names = "--agent-bundle", paramLabel = "DIR", description = "The boot agent bundle, as for build.")
     Path agentBundle;
@@ -64,7 +62,7 @@ public final class RunSpecCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PackResult result = new SpecRunner(parent.console(), parent.runner()).run(new SpecRunner.Options(specFile, work,
-                out, keyFile, resultFile, origin == null ? null : PublishCommand.OriginUri.parse(origin), tokenFile,
+                out, keyFile, resultFile, destination.originUri(), destination.tokenFile(),
                 agentBundle, pullSecret, bootOrder));
         parent.out().println(result.digest());
         return 0;
