@@ -18,9 +18,8 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSetStatus;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Each kind's life cycle read as Flux, {@code kubectl wait} and Argo CD read it ({@link KStatus}): in progress while
@@ -29,17 +28,8 @@ import org.junit.jupiter.api.Test;
 class KStatusLifecycleTest {
     static final String DIGEST = "sha256:" + "a".repeat(64);
 
-    OperatorHarness harness;
-
-    @BeforeEach
-    void start() {
-        harness = new OperatorHarness("http://127.0.0.1:9");
-    }
-
-    @AfterEach
-    void stop() {
-        harness.close();
-    }
+    @RegisterExtension
+    final OperatorHarness harness = new OperatorHarness(OperatorHarness.NO_ORIGIN);
 
     @Test
     void anImageIsInProgressWhileItBuildsAndCurrentOncePublished() {
@@ -56,7 +46,7 @@ class KStatusLifecycleTest {
         assertThat(condition(image("bookworm"), Condition.READY).message).contains("aaaaaaaaaaaa");
         assertThat(condition(image("bookworm"), Condition.RECONCILING)).isNull();
 
-        harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName("bookworm").edit(i -> {
+        harness.edit(DisklessImage.class, "bookworm", i -> {
             i.getSpec().packages = List.of("htop");
             return i;
         });
@@ -79,7 +69,7 @@ class KStatusLifecycleTest {
         assertThat(stalled.message).contains("no-such-package").contains("kubectl logs");
         assertThat(condition(image("broken"), Condition.RECONCILING)).isNull();
 
-        harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName("broken").edit(i -> {
+        harness.edit(DisklessImage.class, "broken", i -> {
             i.getSpec().packages = List.of();
             return i;
         });
@@ -133,7 +123,7 @@ class KStatusLifecycleTest {
 
         harness.client.resource(profile("compute", "bookworm")).create();
         // The credential does not watch profiles: a change of its own (as an admin's edit would be) brings it back.
-        harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName("node-001").edit(c -> {
+        harness.edit(NodeCredential.class, "node-001", c -> {
             c.getSpec().addresses = List.of("192.168.20.1");
             return c;
         });

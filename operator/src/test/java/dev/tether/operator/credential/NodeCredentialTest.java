@@ -18,26 +18,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The API-key lifecycle: arming modes, the salted hash in a Secret, and what status shows. */
 class NodeCredentialTest {
     private static final java.time.Instant NOW = java.time.Instant.parse("2026-12-01T12:00:00Z");
-    OperatorHarness harness;
-    ApiKeyStore keys;
-
-    @BeforeEach
-    void start() {
-        harness = new OperatorHarness("http://127.0.0.1:9");
-        keys = new ApiKeyStore(harness.client);
-    }
-
-    @AfterEach
-    void stop() {
-        harness.close();
-    }
+    @RegisterExtension
+    final OperatorHarness harness = new OperatorHarness(OperatorHarness.NO_ORIGIN);
+    final ApiKeyStore keys = new ApiKeyStore(harness.client);
 
     @Test
     void aOnceCredentialIssuesOneKeyThenDisarms() throws Exception {
@@ -109,7 +98,7 @@ class NodeCredentialTest {
         assertThatThrownBy(() -> keys.issueByNetwork(NAMESPACE, "node-002")).isInstanceOf(ApiKeyStore.NotArmedException.class)
                 .hasMessageContaining("arming: DISARMED");
 
-        harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName("node-002").edit(c -> {
+        harness.edit(NodeCredential.class, "node-002", c -> {
             c.getSpec().arming = Arming.ONCE;
             return c;
         });
@@ -117,7 +106,7 @@ class NodeCredentialTest {
         keys.issueByNetwork(NAMESPACE, "node-002");
         assertThat(status("node-002").armed).isFalse();
 
-        harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName("node-002").edit(c -> {
+        harness.edit(NodeCredential.class, "node-002", c -> {
             c.getMetadata().getAnnotations().put(NodeCredential.REARM_ANNOTATION, "2026-11-24T21:00:00Z");
             return c;
         });

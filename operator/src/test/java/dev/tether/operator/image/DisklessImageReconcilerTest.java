@@ -14,26 +14,16 @@ import dev.tether.operator.OperatorHarness;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The image build flow against the mock API server; the test plays the Job controller and the builder. */
 class DisklessImageReconcilerTest {
     static final String DIGEST_A = "sha256:" + "a".repeat(64);
     static final String DIGEST_B = "sha256:" + "b".repeat(64);
 
-    OperatorHarness harness;
-
-    @BeforeEach
-    void start() {
-        harness = new OperatorHarness("http://127.0.0.1:9");
-    }
-
-    @AfterEach
-    void stop() {
-        harness.close();
-    }
+    @RegisterExtension
+    final OperatorHarness harness = new OperatorHarness(OperatorHarness.NO_ORIGIN);
 
     @Test
     void anImageGetsAKeyAndABuilderJobThatRunsImgutil() {
@@ -162,8 +152,7 @@ class DisklessImageReconcilerTest {
         builderSucceeds("bookworm-build-g1", DIGEST_A, "6.1.0-28-amd64", 100_000_000L);
         eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.PUBLISHED));
 
-        harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName("bookworm")
-                .edit(i -> {
+        harness.edit(DisklessImage.class, "bookworm", i -> {
                     i.getSpec().packages = List.of("htop");
                     return i;
                 });

@@ -120,7 +120,7 @@ class GarbageCollectionRaceTest extends WithOriginTestBase {
 
     private Version publishVersion(String name, int generation, String kernel) throws Exception {
         if (generation > 1) {
-            harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName(name).edit(i -> {
+            harness.edit(DisklessImage.class, name, i -> {
                 i.getSpec().packages = List.of("pkg" + generation);
                 return i;
             });

@@ -65,7 +65,7 @@ class GarbageCollectionTest extends WithOriginTestBase {
     /** One build of generation {@code generation}: its blobs uploaded as the builder would, then reported. */
     private Version publishVersion(int generation, String kernel) throws Exception {
         if (generation > 1) {
-            harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName("bookworm").edit(i -> {
+            harness.edit(DisklessImage.class, "bookworm", i -> {
                 i.getSpec().packages = List.of("pkg" + generation);
                 return i;
             });

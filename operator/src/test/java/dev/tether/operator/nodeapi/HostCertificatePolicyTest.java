@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.agent.trust.HostKey;
 import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
+import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
 import dev.tether.nodeapi.NodeApi;
@@ -25,7 +26,7 @@ class HostCertificatePolicyTest extends NodeApiTestBase {
     void namesOutsideTheNamespacesPartOfThePolicyAreLeftOutOfTheCertificateAndReported() throws Exception {
         publishedImage("bookworm", DIGEST);
         var profile = profile("compute", "bookworm");
-        harness.client.resource(profile).edit(p -> {
+        harness.edit(NodeProfile.class, profile.getMetadata().getName(), p -> {
             p.getSpec().ssh.extraPrincipals = List.of("*", "node-001.other.tether.internal", "login.cluster.example", "tether.internal");
             return p;
         });

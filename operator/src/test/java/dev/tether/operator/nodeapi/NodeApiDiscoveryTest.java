@@ -358,7 +358,7 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
     }
 
     private void accept(String name) {
-        harness.client.resources(DiscoveredNode.class).inNamespace(NAMESPACE).withName(name).edit(node -> {
+        harness.edit(DiscoveredNode.class, name, node -> {
             node.getSpec().accept = true;
             return node;
         });

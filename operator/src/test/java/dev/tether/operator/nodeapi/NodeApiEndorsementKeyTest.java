@@ -222,7 +222,7 @@ class NodeApiEndorsementKeyTest extends NodeApiTestBase {
         try (var store = Tpm2.open(thief.tcti()); TpmIdentity identity = store.identity().orElseThrow()) {
             thiefEk = identity.endorsementKey().fingerprint();
         }
-        harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName("n6").edit(c -> {
+        harness.edit(NodeCredential.class, "n6", c -> {
             c.getSpec().endorsementKey = thiefEk;
             return c;
         });

@@ -116,7 +116,7 @@ class NodeIdentityBootTest extends NodeApiTestBase {
     }
 
     private void edit(Consumer<NodeProfile> change) {
-        harness.client.resources(NodeProfile.class).inNamespace(NAMESPACE).withName("compute").edit(profile -> {
+        harness.edit(NodeProfile.class, "compute", profile -> {
             change.accept(profile);
             return profile;
         });

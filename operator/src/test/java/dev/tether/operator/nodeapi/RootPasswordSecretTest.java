@@ -30,7 +30,7 @@ class RootPasswordSecretTest extends NodeApiTestBase {
         harness.client.resource(new SecretBuilder().withNewMetadata().withName("database").withNamespace(NAMESPACE).endMetadata()
                 .addToData("password", base64(DATABASE_PASSWORD)).build()).create();
         var profile = profile("compute", "bookworm");
-        harness.client.resource(profile).edit(p -> {
+        harness.edit(NodeProfile.class, profile.getMetadata().getName(), p -> {
             p.getSpec().rootPasswordHash = new SecretKeyRef("database", "password");
             return p;
         });
@@ -60,7 +60,7 @@ class RootPasswordSecretTest extends NodeApiTestBase {
         harness.client.resource(new SecretBuilder().withNewMetadata().withName("root-hash").withNamespace(NAMESPACE).endMetadata()
                 .addToData("hash", base64(PASSWORD_HASH)).build()).create();
         var profile = profile("compute", "bookworm");
-        harness.client.resource(profile).edit(p -> {
+        harness.edit(NodeProfile.class, profile.getMetadata().getName(), p -> {
             p.getSpec().rootPasswordHash = new SecretKeyRef("root-hash", "hash");
             return p;
         });

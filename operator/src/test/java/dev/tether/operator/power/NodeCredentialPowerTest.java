@@ -181,7 +181,7 @@ class NodeCredentialPowerTest {
     }
 
     private void edit(String name, java.util.function.Consumer<NodeCredential> change) {
-        harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE).withName(name).edit(c -> {
+        harness.edit(NodeCredential.class, name, c -> {
             change.accept(c);
             return c;
         });

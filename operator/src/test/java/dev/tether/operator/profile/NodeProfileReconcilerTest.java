@@ -26,26 +26,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A profile's edges and boot files against the mock API server. */
 class NodeProfileReconcilerTest {
     static final String DIGEST = "sha256:" + "a".repeat(64);
     static final ObjectMapper JSON = new ObjectMapper();
 
-    OperatorHarness harness;
-
-    @BeforeEach
-    void start() {
-        harness = new OperatorHarness("http://127.0.0.1:9");
-    }
-
-    @AfterEach
-    void stop() {
-        harness.close();
-    }
+    @RegisterExtension
+    final OperatorHarness harness = new OperatorHarness(OperatorHarness.NO_ORIGIN);
 
     @Test
     void aProfileGetsAnEdgeDaemonSetAndService() {

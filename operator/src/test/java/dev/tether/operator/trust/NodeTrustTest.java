@@ -16,25 +16,15 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The cluster CA and the SSH CA: made once, kept in Secrets, never regenerated, and replaceable by the administrator's own. */
 class NodeTrustTest {
-    OperatorHarness harness;
-
-    @BeforeEach
-    void start() {
-        harness = new OperatorHarness("http://127.0.0.1:9");
-    }
-
-    @AfterEach
-    void stop() {
-        harness.close();
-    }
+    @RegisterExtension
+    final OperatorHarness harness = new OperatorHarness(OperatorHarness.NO_ORIGIN);
 
     @Test
     void theCasAreMadeOnceAndReadBackUnchangedAtTheNextStart() {
