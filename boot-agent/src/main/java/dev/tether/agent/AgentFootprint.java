@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -81,7 +83,7 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
     }
 
     public static String mib(long bytes) {
-        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
     }
 
     /** The {@code kB} fields of {@code /proc/<pid>/status}, in bytes. */
@@ -103,7 +105,7 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
 
     /** The device numbers ({@code major:minor} as {@code unix:dev} gives them) of RAM filesystems. */
     static Set<Long> ramDevices(Path mountinfo) throws IOException {
-        Set<Long> devices = new java.util.HashSet<>();
+        Set<Long> devices = new HashSet<>();
         for (String line : Files.readAllLines(mountinfo)) {
             // "36 25 0:32 / /run rw,nosuid - tmpfs tmpfs rw": field 3 is the device, the type follows " - ".
             String[] fields = line.split(" ");
@@ -156,7 +158,7 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
                 }
             }
             // A file both mapped and open counts once.
-            Set<String> mapped = new java.util.HashSet<>();
+            Set<String> mapped = new HashSet<>();
             for (Path link : List.copyOf(files)) {
                 try {
                     mapped.add(Files.readSymbolicLink(link).toString());

@@ -1,6 +1,7 @@
 package dev.tether.operator;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.MicroTime;
 import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
@@ -58,7 +59,7 @@ public final class EventRecorder {
                 .withReason(reason)
                 .withAction(reason)
                 .withNote(note.length() > 1024 ? note.substring(0, 1021) + "..." : note)
-                .withEventTime(new io.fabric8.kubernetes.api.model.MicroTime(ZonedDateTime.now().format(MICRO_TIME)))
+                .withEventTime(new MicroTime(ZonedDateTime.now().format(MICRO_TIME)))
                 .withReportingController("tether.dev/operator")
                 .withReportingInstance(System.getenv().getOrDefault("HOSTNAME", "tether-operator"))
                 .build();

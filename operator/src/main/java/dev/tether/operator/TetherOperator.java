@@ -1,6 +1,5 @@
 package dev.tether.operator;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.tether.operator.credential.CredentialsByNodeName;
 import dev.tether.operator.credential.NodeCredentialReconciler;
 import dev.tether.operator.discovery.DiscoveredNodeReconciler;
@@ -14,24 +13,33 @@ import dev.tether.operator.power.PowerControl;
 import dev.tether.operator.profile.NodeProfileReconciler;
 import dev.tether.operator.trust.HostKeySigner;
 import dev.tether.operator.trust.NodeTrust;
+import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.javaoperatorsdk.operator.Operator;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -270,14 +278,14 @@ public final class TetherOperator implements AutoCloseable {
 
     /** The JVM's memory, GC, threads, classes and CPU, and {@code tether_build_info} naming the running version. */
     static void bindProcessMetrics(MeterRegistry metrics) {
-        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(metrics);
-        new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(metrics);
-        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(metrics);
-        new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(metrics);
-        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(metrics);
-        new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(metrics);
-        String version = java.util.Objects.requireNonNullElse(TetherOperator.class.getPackage().getImplementationVersion(), "unknown");
-        io.micrometer.core.instrument.Gauge.builder("tether.build.info", () -> 1)
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmGcMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+        new ClassLoaderMetrics().bindTo(metrics);
+        new ProcessorMetrics().bindTo(metrics);
+        new UptimeMetrics().bindTo(metrics);
+        String version = Objects.requireNonNullElse(TetherOperator.class.getPackage().getImplementationVersion(), "unknown");
+        Gauge.builder("tether.build.info", () -> 1)
                 .description("Always 1; the labels name the running Tether version and component")
                 .tags("version", version, "component", "operator", "java", Runtime.version().toString())
                 .register(metrics);

@@ -4,6 +4,7 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import java.io.IOException;
 
 /**
  * The part of libfuse 3's high-level API the agent uses, bound at run time to the system's
@@ -32,11 +33,11 @@ public interface Fuse3 extends Library {
     int fuse_version();
 
     /** Loads the library, or explains what is missing. */
-    static Fuse3 load() throws java.io.IOException {
+    static Fuse3 load() throws IOException {
         try {
             return Native.load(LIBRARY, Fuse3.class);
         } catch (UnsatisfiedLinkError e) {
-            throw new java.io.IOException("cannot load " + LIBRARY + " (install the libfuse3-3 package, or use "
+            throw new IOException("cannot load " + LIBRARY + " (install the libfuse3-3 package, or use "
                     + "tether.method=untethered): " + e.getMessage(), e);
         }
     }

@@ -1,5 +1,6 @@
 package dev.tether.agent.trust;
 
+import dev.tether.tpm.Tpm2;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -15,7 +16,7 @@ import java.util.Arrays;
 public record Enrolment(CaFingerprint ca, ApiKey key) {
     static final byte VERSION = 1;
     /** What a key may take of the TPM's 128 sealed bytes. */
-    static final int MAX_KEY_BYTES = dev.tether.tpm.Tpm2.MAX_SECRET_BYTES - 1 - CaFingerprint.BYTES;
+    static final int MAX_KEY_BYTES = Tpm2.MAX_SECRET_BYTES - 1 - CaFingerprint.BYTES;
 
     /** The bytes to seal; the caller clears them after use. */
     byte[] toSeal() {

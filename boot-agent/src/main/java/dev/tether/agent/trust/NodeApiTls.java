@@ -9,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
+import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertPath;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
@@ -156,7 +157,7 @@ public final class NodeApiTls {
             } catch (CertPathValidatorException e) {
                 throw new CertificateException("the node API's certificate (" + chain[0].getSubjectX500Principal()
                         + ") is not signed by the cluster CA in the addon archive: " + e.getMessage(), e);
-            } catch (InvalidAlgorithmParameterException | java.security.NoSuchAlgorithmException e) {
+            } catch (InvalidAlgorithmParameterException | NoSuchAlgorithmException e) {
                 throw new CertificateException("cannot validate the node API's certificate: " + e.getMessage(), e);
             }
             X509Certificate leaf = chain[0];

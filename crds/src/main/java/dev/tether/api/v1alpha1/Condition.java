@@ -7,6 +7,7 @@ import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -71,7 +72,7 @@ public class Condition {
      * transition time is kept when the status did not change, as Kubernetes conventions ask.
      */
     public static List<Condition> upsert(List<Condition> conditions, Condition next) {
-        var result = new java.util.ArrayList<Condition>();
+        var result = new ArrayList<Condition>();
         boolean replaced = false;
         for (Condition existing : conditions == null ? List.<Condition>of() : conditions) {
             if (Objects.equals(existing.type, next.type)) {

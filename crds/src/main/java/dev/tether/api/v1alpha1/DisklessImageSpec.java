@@ -2,6 +2,7 @@ package dev.tether.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
@@ -89,19 +90,19 @@ public class DisklessImageSpec {
     public BootOrder bootOrder;
 
     public enum Architecture {
-        @com.fasterxml.jackson.annotation.JsonProperty("amd64") AMD64,
-        @com.fasterxml.jackson.annotation.JsonProperty("arm64") ARM64
+        @JsonProperty("amd64") AMD64,
+        @JsonProperty("arm64") ARM64
     }
 
     public enum Compression {
-        @com.fasterxml.jackson.annotation.JsonProperty("zstd") ZSTD,
-        @com.fasterxml.jackson.annotation.JsonProperty("xz") XZ,
-        @com.fasterxml.jackson.annotation.JsonProperty("lz4") LZ4
+        @JsonProperty("zstd") ZSTD,
+        @JsonProperty("xz") XZ,
+        @JsonProperty("lz4") LZ4
     }
 
     public enum Encryption {
-        @com.fasterxml.jackson.annotation.JsonProperty("enabled") ENABLED,
-        @com.fasterxml.jackson.annotation.JsonProperty("disabled") DISABLED
+        @JsonProperty("enabled") ENABLED,
+        @JsonProperty("disabled") DISABLED
     }
 
     /**

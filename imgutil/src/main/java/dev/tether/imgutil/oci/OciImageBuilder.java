@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A tree from an OCI image: skopeo copies it (from a registry, a layout or an archive) into a private
@@ -102,7 +103,7 @@ public final class OciImageBuilder implements TreeBuilder {
 
     /** What to do about the failures a user meets first. */
     static String hint(String message, OciPull pull) {
-        String lower = message.toLowerCase(java.util.Locale.ROOT);
+        String lower = message.toLowerCase(Locale.ROOT);
         if (lower.contains("unauthorized") || lower.contains("authentication required") || lower.contains("denied")) {
             return pull.pullSecret() == null
                     ? "; the registry wants credentials: name a pull Secret (spec.source.pullSecret) or give --pull-secret"

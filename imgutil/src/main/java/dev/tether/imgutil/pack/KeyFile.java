@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
@@ -48,7 +49,7 @@ public final class KeyFile {
             Files.createDirectories(file.toAbsolutePath().getParent());
             byte[] bytes = key.bytes();
             AtomicOutput.write(file, bytes, PosixFilePermissions.fromString("rw-------"));
-            java.util.Arrays.fill(bytes, (byte) 0);
+            Arrays.fill(bytes, (byte) 0);
         } catch (IOException e) {
             throw new UserError("cannot write key file " + file + ": " + e.getMessage());
         }

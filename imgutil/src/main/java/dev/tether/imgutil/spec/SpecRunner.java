@@ -1,20 +1,21 @@
 package dev.tether.imgutil.spec;
 
+import dev.tether.image.format.ImageHeader;
 import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.build.BuildRequest;
 import dev.tether.imgutil.build.Distribution;
 import dev.tether.imgutil.build.DnfBuilder;
-import dev.tether.imgutil.build.PackageSigning;
 import dev.tether.imgutil.build.ImageTreeBuilder;
 import dev.tether.imgutil.build.NoServiceStarts;
+import dev.tether.imgutil.build.PackageSigning;
 import dev.tether.imgutil.build.TreeOrigin;
 import dev.tether.imgutil.exec.NamespaceExec;
 import dev.tether.imgutil.oci.OciPull;
 import dev.tether.imgutil.oci.OciSource;
+import dev.tether.imgutil.pack.BootOrder;
 import dev.tether.imgutil.pack.BuilderResult;
 import dev.tether.imgutil.pack.Compression;
 import dev.tether.imgutil.pack.ImageInfo;
-import dev.tether.imgutil.pack.BootOrder;
 import dev.tether.imgutil.pack.PackRequest;
 import dev.tether.imgutil.pack.PackResult;
 import dev.tether.imgutil.pack.Packer;
@@ -88,9 +89,9 @@ public final class SpecRunner {
         ImageSpec spec = ImageSpec.read(options.specFile());
         Distribution distribution = Distribution.parse(spec.distribution());
         Compression compression = spec.compression() == null ? Compression.ZSTD : Compression.parse(spec.compression());
-        int chunkSize = spec.chunkSize() == null ? dev.tether.image.format.ImageHeader.DEFAULT_CHUNK_SIZE
+        int chunkSize = spec.chunkSize() == null ? ImageHeader.DEFAULT_CHUNK_SIZE
                 : Sizes.parseInt(spec.chunkSize(), "chunkSize");
-        dev.tether.image.format.ImageHeader.checkChunkSize(chunkSize);
+        ImageHeader.checkChunkSize(chunkSize);
         if (spec.encrypted() && options.keyFile() == null) {
             throw new UserError("the spec asks for encryption; give --key-file FILE");
         }

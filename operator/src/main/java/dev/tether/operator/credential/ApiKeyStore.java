@@ -12,11 +12,15 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The API-key lifecycle of node credentials, and its storage: the key's salted hash in a Secret
@@ -30,7 +34,7 @@ public final class ApiKeyStore {
     private final KubernetesClient client;
     private final Clock clock;
     /** One issuance at a time per credential in this process; the resource version guards across processes. */
-    private final java.util.concurrent.ConcurrentHashMap<String, Object> issuing = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Object> issuing = new ConcurrentHashMap<>();
 
     public ApiKeyStore(KubernetesClient client) {
         this(client, Clock.systemUTC());
@@ -239,10 +243,10 @@ public final class ApiKeyStore {
         if (secret == null || secret.getData() == null || !secret.getData().containsKey(HASH)) {
             return Optional.empty();
         }
-        var decoder = java.util.Base64.getDecoder();
+        var decoder = Base64.getDecoder();
         return Optional.of(new ApiKeys.Hashed(
-                new String(decoder.decode(secret.getData().get(SALT)), java.nio.charset.StandardCharsets.UTF_8),
-                new String(decoder.decode(secret.getData().get(HASH)), java.nio.charset.StandardCharsets.UTF_8)));
+                new String(decoder.decode(secret.getData().get(SALT)), StandardCharsets.UTF_8),
+                new String(decoder.decode(secret.getData().get(HASH)), StandardCharsets.UTF_8)));
     }
 
     private void storeHash(NodeCredential credential, ApiKeys.Hashed hashed) {
@@ -257,10 +261,10 @@ public final class ApiKeyStore {
                 .withData(Map.of(SALT, base64(hashed.salt()), HASH, base64(hashed.hash())))
                 .build();
         secret.addOwnerReference(credential);
-        client.resource(secret).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+        client.resource(secret).createOr(NonDeletingOperation::update);
     }
 
     private static String base64(String text) {
-        return java.util.Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }
 }

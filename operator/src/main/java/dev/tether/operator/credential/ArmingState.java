@@ -6,6 +6,7 @@ import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -66,7 +67,7 @@ public final class ArmingState {
             return Optional.empty();
         }
         try {
-            return Optional.of(OffsetDateTime.parse(until.toUpperCase(java.util.Locale.ROOT)).toInstant());
+            return Optional.of(OffsetDateTime.parse(until.toUpperCase(Locale.ROOT)).toInstant());
         } catch (DateTimeParseException e) {
             return Optional.empty();
         }

@@ -2,6 +2,7 @@ package dev.tether.operator.credential;
 
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The hardware a node says it is, when it asks for a key: its MAC addresses and SMBIOS UUID, already
@@ -27,7 +28,7 @@ public record HardwareClaim(List<String> macs, String smbiosUuid, String endorse
         if (hardware == null) {
             return false;
         }
-        boolean mac = hardware.macs != null && hardware.macs.stream().anyMatch(m -> macs.contains(m.toLowerCase(java.util.Locale.ROOT)));
+        boolean mac = hardware.macs != null && hardware.macs.stream().anyMatch(m -> macs.contains(m.toLowerCase(Locale.ROOT)));
         boolean uuid = smbiosUuid != null && smbiosUuid.equalsIgnoreCase(hardware.smbiosUuid);
         return mac || uuid;
     }

@@ -1,18 +1,20 @@
 package dev.tether.operator.image;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.DisklessImageSpec;
 import dev.tether.api.v1alpha1.DisklessImageStatus.Build;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
 import dev.tether.units.GoDuration;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -20,6 +22,7 @@ import io.javaoperatorsdk.operator.processing.dependent.Creator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -45,7 +48,7 @@ public final class BuildJob extends BuildDependent<Job> implements Creator<Job, 
     /** Where the pull Secret of an OCI source is mounted; imgutil finds .dockerconfigjson or .dockercfg in it. */
     static final String PULL_SECRET_DIR = "/etc/tether/pull-secret";
     /** The Secret types that hold registry credentials, the only ones mounted as a pull Secret. */
-    static final java.util.List<String> PULL_SECRET_TYPES = java.util.List.of("kubernetes.io/dockerconfigjson",
+    static final List<String> PULL_SECRET_TYPES = List.of("kubernetes.io/dockerconfigjson",
             "kubernetes.io/dockercfg");
     /** Where the builder image keeps the boot agent that goes into every image's initramfs. */
     static final String AGENT_BUNDLE = "/opt/tether/agent";
@@ -116,7 +119,7 @@ public final class BuildJob extends BuildDependent<Job> implements Creator<Job, 
                 .withSecretName(Names.buildUploadSecret(metadata.getName(), generation)).withDefaultMode(0400).endSecret().build());
         mounts.add(mount("upload-grant", GRANT_DIR));
         volumes.add(new VolumeBuilder().withName("work").withNewEmptyDir().endEmptyDir().build());
-        mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("work").withMountPath("/work").build());
+        mounts.add(new VolumeMountBuilder().withName("work").withMountPath("/work").build());
         if (keySecret != null) {
             command.addAll(List.of("--key-file", KEY_DIR + "/" + ImageKeySecret.KEY));
             volumes.add(new VolumeBuilder().withName("key").withNewSecret()
@@ -156,7 +159,7 @@ public final class BuildJob extends BuildDependent<Job> implements Creator<Job, 
                 .withAutomountServiceAccountToken(false)
                 .withNodeSelector(builder.nodeSelector)
                 .withImagePullSecrets(config.imagePullSecrets().stream()
-                        .map(name -> new io.fabric8.kubernetes.api.model.LocalObjectReference(name)).toList())
+                        .map(name -> new LocalObjectReference(name)).toList())
                 .addNewContainer()
                 .withName(CONTAINER)
                 .withImage(config.builderImage())
@@ -183,14 +186,14 @@ public final class BuildJob extends BuildDependent<Job> implements Creator<Job, 
     }
 
     static Map<String, String> labels(DisklessImage image, long generation) {
-        var labels = new java.util.HashMap<>(Names.managedLabels(COMPONENT));
+        var labels = new HashMap<>(Names.managedLabels(COMPONENT));
         labels.put(Names.IMAGE_LABEL, image.getMetadata().getName());
         labels.put(Names.GENERATION_LABEL, Long.toString(generation));
         return labels;
     }
 
     private static VolumeMount mount(String name, String path) {
-        return new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(true).build();
+        return new VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(true).build();
     }
 
     /**

@@ -5,6 +5,10 @@ import dev.tether.api.v1alpha1.DisklessImageStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Finished image builds by outcome ({@code succeeded}, {@code failed}) and namespace, with their wall time, as a
@@ -12,9 +16,9 @@ import java.time.Duration;
  */
 public final class BuildMetrics {
     /** Builds recently counted: a reconciliation that starts from a cache older than the status it wrote sees the same end again. */
-    private final java.util.Set<String> counted = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
+    private final Set<String> counted = Collections.newSetFromMap(new LinkedHashMap<>() {
         @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<String, Boolean> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
             return size() > 4096;
         }
     });

@@ -6,6 +6,7 @@ import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.nodeapi.BootConfiguration;
 import dev.tether.nodeapi.NodeIdentity;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 
@@ -40,7 +41,7 @@ final class BootConfigurations {
 
     /** ed25519 always, then whatever else the profile asks for, in its order. */
     private static List<String> hostKeyTypes(NodeProfileSpec.Ssh ssh) {
-        var types = new java.util.LinkedHashSet<String>();
+        var types = new LinkedHashSet<String>();
         types.add("ed25519");
         ssh.hostKeyTypes.forEach(t -> types.add(lower(t)));
         return List.copyOf(types);

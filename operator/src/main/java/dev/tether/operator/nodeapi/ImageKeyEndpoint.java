@@ -6,6 +6,7 @@ import dev.tether.api.v1alpha1.Patterns;
 import dev.tether.nodeapi.ImageKey;
 import dev.tether.operator.image.ImageKeySecret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
@@ -83,7 +84,7 @@ final class ImageKeyEndpoint implements Endpoint {
             throw new Refusal(409, "KeyMismatch", "the stored key of version " + version.digest + " is not a 256-bit key;"
                     + " an administrator must restore Secret " + version.keySecret);
         } finally {
-            java.util.Arrays.fill(bytes, (byte) 0);
+            Arrays.fill(bytes, (byte) 0);
         }
     }
 

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.Map;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,7 +72,7 @@ public final class NodeApiService {
             Endpoint endpoint = endpoints.get(path.endpoint());
             if (endpoint == null) {
                 throw new Refusal(404, "NotFound", "no endpoint " + path.endpoint() + "; the node API has "
-                        + String.join(", ", new java.util.TreeSet<>(endpoints.keySet())));
+                        + String.join(", ", new TreeSet<>(endpoints.keySet())));
             }
             if (!endpoint.method().equals(call.method())) {
                 throw new Refusal(405, "MethodNotAllowed", path.endpoint() + " takes " + endpoint.method() + ", not " + call.method());

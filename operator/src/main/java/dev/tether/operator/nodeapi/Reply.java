@@ -1,6 +1,7 @@
 package dev.tether.operator.nodeapi;
 
 import dev.tether.nodeapi.ApiError;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** One answer of the node API: status, JSON body (or none) and extra headers. */
@@ -20,7 +21,7 @@ public record Reply(int status, byte[] body, Map<String, String> headers) {
     }
 
     public Reply withHeader(String name, String value) {
-        var all = new java.util.LinkedHashMap<>(headers);
+        var all = new LinkedHashMap<>(headers);
         all.put(name, value);
         return new Reply(status, body, Map.copyOf(all));
     }

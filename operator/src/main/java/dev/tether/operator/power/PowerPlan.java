@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -157,7 +158,7 @@ public final class PowerPlan {
         if (desired != null && !known) {
             return Optional.of(new Health.InProgress("PowerStateUnknown", problem == null
                     ? "Reading the power state from the BMC."
-                    : "Cannot confirm the node is " + desired.name().toLowerCase(java.util.Locale.ROOT) + ": " + problem.message()));
+                    : "Cannot confirm the node is " + desired.name().toLowerCase(Locale.ROOT) + ": " + problem.message()));
         }
         return Optional.empty();
     }

@@ -1,14 +1,15 @@
 package dev.tether.operator.power;
 
+import dev.tether.api.v1alpha1.Bmc.Auth;
+import dev.tether.api.v1alpha1.NodeCredentialStatus.PowerState;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tether.api.v1alpha1.Bmc.Auth;
-import dev.tether.api.v1alpha1.NodeCredentialStatus.PowerState;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -194,7 +195,7 @@ public final class RedfishBmc implements Bmc {
         }
     }
 
-    private record Answer(int status, java.net.http.HttpHeaders headers, byte[] body) {}
+    private record Answer(int status, HttpHeaders headers, byte[] body) {}
 
     private Answer exchange(HttpRequest.Builder builder, String what) throws BmcException {
         HttpRequest request = builder.timeout(timeout).header("Accept", "application/json").header("OData-Version", "4.0").build();

@@ -1,6 +1,7 @@
 package dev.tether.operator.power;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +37,7 @@ public final class RedfishTls {
             KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
             try {
                 store.load(null, null);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new GeneralSecurityException("cannot make an empty trust store", e);
             }
             int index = 0;

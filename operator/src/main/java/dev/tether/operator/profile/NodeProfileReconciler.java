@@ -32,11 +32,13 @@ import io.javaoperatorsdk.operator.processing.dependent.workflow.WorkflowBuilder
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -51,7 +53,7 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
     private static final String PASSWORD_INDEX = "root-password-secret";
 
     private final Workflow<NodeProfile> workflow;
-    private final ProfileRollout rollout = new ProfileRollout(java.time.Clock.systemUTC());
+    private final ProfileRollout rollout = new ProfileRollout(Clock.systemUTC());
 
     /** @param caCertificatePem the cluster CA certificate that every profile's addon archive carries */
     public NodeProfileReconciler(OperatorConfig config, String caCertificatePem) {
@@ -165,7 +167,7 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
     static List<NodeProfileStatus.DigestCount> nodesByDigest(List<NodeCredential> credentials) {
         Map<String, Long> counts = credentials.stream()
                 .filter(c -> c.getStatus() != null && c.getStatus().lastBoot != null && c.getStatus().lastBoot.digest != null)
-                .collect(Collectors.groupingBy(c -> c.getStatus().lastBoot.digest, java.util.TreeMap::new, Collectors.counting()));
+                .collect(Collectors.groupingBy(c -> c.getStatus().lastBoot.digest, TreeMap::new, Collectors.counting()));
         return counts.entrySet().stream().map(e -> new NodeProfileStatus.DigestCount(e.getKey(), e.getValue().intValue())).toList();
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -52,7 +53,7 @@ public record PrincipalPolicy(String domain, Map<String, Grant> namespaces) {
 
     public PrincipalPolicy {
         domain = domain == null ? "" : normalise(domain, "sshPrincipals.domain");
-        namespaces = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(namespaces));
+        namespaces = Collections.unmodifiableSortedMap(new TreeMap<>(namespaces));
         check(domain, namespaces);
     }
 
