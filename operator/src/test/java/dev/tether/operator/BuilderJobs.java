@@ -1,19 +1,16 @@
 package dev.tether.operator;
 
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.List;
+import dev.tether.local.JobController;
+import java.time.Duration;
 
 /**
- * Plays what the mock API server does not run: a builder pod ending with its termination message,
- * and the Job controller marking the Job Complete or Failed. The image reconciler then publishes
- * or fails the build exactly as it would in a cluster.
+ * Builder results as a builder reports them, and the builder Job ending with one ({@link JobController}): the
+ * image reconciler then publishes or fails the build exactly as it would in a cluster.
  */
 public final class BuilderJobs {
+    /** How long a test waits for the reconciler to make the Job it finishes. */
+    private static final Duration PATIENCE = Duration.ofSeconds(60);
+
     private BuilderJobs() {}
 
     /** A builder result line for a build whose artifacts are all derived from {@code digest}'s letter. */
@@ -34,40 +31,10 @@ public final class BuilderJobs {
 
     /** The builder Job {@code jobName} in namespace {@code ns} ends well, reporting {@code resultLine}. */
     public static void succeed(OperatorHarness harness, String ns, String jobName, String resultLine) {
-        finish(harness, ns, jobName, "Complete", "Completed", "", resultLine, 0);
+        new JobController(harness.client, PATIENCE).succeed(ns, jobName, resultLine);
     }
 
     public static void fail(OperatorHarness harness, String jobName, String output) {
-        finish(harness, OperatorHarness.NAMESPACE, jobName, "Failed", "BackoffLimitExceeded",
-                "Job has reached the specified backoff limit", output, 1);
-    }
-
-    private static void finish(OperatorHarness harness, String ns, String jobName, String condition, String reason,
-                               String message, String terminationMessage, int exitCode) {
-        var jobs = harness.client.batch().v1().jobs().inNamespace(ns);
-        // Like the Job controller: the pod carries the template's labels and the Job's name.
-        harness.client.pods().inNamespace(ns).resource(new PodBuilder()
-                .withNewMetadata().withName(jobName + "-x1").withNamespace(ns)
-                .addToLabels(OperatorHarness.eventually(() -> jobs.withName(jobName).get()).getSpec().getTemplate().getMetadata().getLabels())
-                .addToLabels("job-name", jobName).endMetadata()
-                .withNewSpec().addNewContainer().withName("builder").withImage("builder").endContainer().endSpec()
-                .withNewStatus().withPhase(exitCode == 0 ? "Succeeded" : "Failed")
-                .withContainerStatuses(new ContainerStatusBuilder().withName("builder")
-                        .withNewState().withNewTerminated().withExitCode(exitCode).withMessage(terminationMessage).endTerminated().endState()
-                        .build())
-                .endStatus()
-                .build()).create();
-        jobs.withName(jobName).editStatus(job -> {
-            job.setStatus(new JobStatus());
-            job.getStatus().setConditions(List.of(new JobConditionBuilder()
-                    .withType(condition).withStatus("True").withReason(reason).withMessage(message)
-                    .withLastTransitionTime(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).build()));
-            if (exitCode == 0) {
-                job.getStatus().setSucceeded(1);
-            } else {
-                job.getStatus().setFailed(1);
-            }
-            return job;
-        });
+        new JobController(harness.client, PATIENCE).fail(OperatorHarness.NAMESPACE, jobName, output);
     }
 }

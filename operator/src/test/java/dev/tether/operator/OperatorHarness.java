@@ -2,21 +2,14 @@ package dev.tether.operator;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.tether.local.InMemoryKubernetes;
 import dev.tether.operator.nodeapi.NodeApiServer;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
-import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.ServerRequest;
-import io.fabric8.mockwebserver.ServerResponse;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -25,20 +18,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The operator running against the Fabric8 mock API server in CRUD mode, with the CRDs that the
- * build generated registered in it. The mock server validates nothing and runs no controllers (no
- * Job runs, no garbage collector): tests play those parts themselves.
+ * The operator running against the in-memory Kubernetes API ({@link InMemoryKubernetes}) with the CRDs the
+ * build generated. It validates nothing and runs no controllers (no Job runs, no garbage collector): tests play
+ * those parts themselves ({@link BuilderJobs}).
  *
  * <p>A test class registers one per test, and JUnit stops it after each:
  * {@code @RegisterExtension final OperatorHarness harness = new OperatorHarness(OperatorHarness.NO_ORIGIN);}
@@ -49,9 +38,7 @@ public final class OperatorHarness implements AutoCloseable, AfterEachCallback {
     public static final String OPERATOR_NAMESPACE = "tether-system";
     public static final String NAMESPACE = "hpc";
 
-    /** The mock server logs every request through java.util.logging; keep CI output readable. */
-    private static final Logger MOCK_SERVER_LOG = quiet("io.fabric8.mockwebserver");
-
+    private final InMemoryKubernetes kubernetes;
     public final KubernetesMockServer server;
     public final KubernetesClient client;
     public final OperatorConfig config;
@@ -68,14 +55,9 @@ public final class OperatorHarness implements AutoCloseable, AfterEachCallback {
 
     /** @param settings changes to the installation's default settings (e.g. the node API's failure limits) */
     public OperatorHarness(String originUrl, String originToken, UnaryOperator<OperatorConfig> settings) {
-        // CRUD for everything, plus the few answers a CRUD store cannot give (expectations first).
-        var expectations = new HashMap<ServerRequest, Queue<ServerResponse>>();
-        server = new KubernetesMockServer(new Context(), new MockWebServer(),
-                expectations, new KubernetesMixedDispatcher(expectations), false);
-        server.init();
-        grantLeases(server);
-        client = server.createClient();
-        registerCrds(client);
+        kubernetes = InMemoryKubernetes.start(repositoryRoot().resolve("crds"));
+        server = kubernetes.server();
+        client = kubernetes.client();
         if (originToken != null) {
             client.resource(new SecretBuilder()
                     .withNewMetadata().withName("tether-origin-token").withNamespace(OPERATOR_NAMESPACE).endMetadata()
@@ -122,42 +104,6 @@ public final class OperatorHarness implements AutoCloseable, AfterEachCallback {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).untilAsserted(assertion::run);
     }
 
-    /**
-     * Leader election first asks the API server (a SelfSubjectRulesReview) whether it may use Leases; answer as the
-     * chart's Role does, since the CRUD store would echo the review back without a status.
-     */
-    private static void grantLeases(KubernetesMockServer server) {
-        var review = new SelfSubjectRulesReviewBuilder()
-                .withNewStatus().withIncomplete(false)
-                .addNewResourceRule().withApiGroups("coordination.k8s.io").withResources("leases")
-                .withVerbs("get", "create", "update").endResourceRule()
-                .endStatus().build();
-        server.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews").andReturn(201, review).always();
-    }
-
-    private static void registerCrds(KubernetesClient client) {
-        Path crds = repositoryRoot().resolve("crds");
-        String[] files;
-        try (var listing = Files.list(crds)) {
-            files = listing.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yml")).sorted().toArray(String[]::new);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        for (String file : files) {
-            try (var in = Files.newInputStream(crds.resolve(file))) {
-                client.resource(client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class)).create();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
-
-    private static Logger quiet(String name) {
-        var logger = Logger.getLogger(name);
-        logger.setLevel(Level.WARNING);
-        return logger;
-    }
-
     static Path repositoryRoot() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.exists(dir.resolve("mvnw"))) {
@@ -178,7 +124,6 @@ public final class OperatorHarness implements AutoCloseable, AfterEachCallback {
     @Override
     public void close() {
         operator.close();
-        client.close();
-        server.destroy();
+        kubernetes.close();
     }
 }
