@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
+import dev.tether.dev.ImageCache;
+import dev.tether.dev.TetherCluster;
+import dev.tether.dev.VirtualMachine;
+import dev.tether.dev.SoftwareTpm;
+import dev.tether.dev.LoginKey;
 import dev.tether.operator.Names;
 import dev.tether.operator.image.BootOrderConfigMap;
 import dev.tether.operator.image.BuildResult;
@@ -49,7 +54,7 @@ class BootOrderVmTest {
 
     @VmTest(minutes = 30)
     void theImageRepackedWithItsFirstBootsTraceIsFetchedLessByTheLogin() throws Exception {
-        TestSshKey sshKey = TestSshKey.get();
+        LoginKey sshKey = LoginKey.get();
         var image = ImageCache.get(PROJECT);
         Path runDir = Path.of("target", "vm-boot-order").toAbsolutePath();
         ImageCache.removeTree(runDir);
@@ -123,7 +128,7 @@ class BootOrderVmTest {
     }
 
     /** Waits for the login and returns what the edges sent for the root image since {@code before}. */
-    private static long rootImageFetchedByLogin(TetherCluster cluster, VirtualMachine vm, TestSshKey key,
+    private static long rootImageFetchedByLogin(TetherCluster cluster, VirtualMachine vm, LoginKey key,
             ImageCache.CachedImage image, BuildResult build, long before) throws Exception {
         vm.waitFor("root ready at", BOOT_PATIENCE);
         var login = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE /", Duration.ofMinutes(8));

@@ -2,6 +2,8 @@ package dev.tether.e2e.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tether.dev.ImageCache;
+import dev.tether.dev.LocalDiskReference;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

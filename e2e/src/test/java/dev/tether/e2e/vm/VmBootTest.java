@@ -10,6 +10,13 @@ import dev.tether.api.v1alpha1.NodeFileTemplate;
 import dev.tether.api.v1alpha1.NodeHostname;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
+import dev.tether.dev.ImageCache;
+import dev.tether.dev.TetherCluster;
+import dev.tether.dev.VirtualMachine;
+import dev.tether.dev.SoftwareTpm;
+import dev.tether.dev.LocalDiskReference;
+import dev.tether.dev.LoginKey;
+import dev.tether.dev.AgentOverlay;
 import dev.tether.image.format.ImageOptions;
 import dev.tether.image.format.RootImageWriter;
 import dev.tether.operator.image.BuildResult;
@@ -62,7 +69,7 @@ class VmBootTest {
 
     @VmTest(minutes = 25)
     void aMachineBootsTetheredRebootsWithItsTpmKeyAndBootsUntethered() throws Exception {
-        TestSshKey sshKey = TestSshKey.get();
+        LoginKey sshKey = LoginKey.get();
         var image = ImageCache.get(PROJECT);
         Path runDir = freshDir("vm-boot");
         List<String> report = new ArrayList<>();
@@ -240,7 +247,7 @@ class VmBootTest {
             NodeCredentialSpec.Arming arming) throws Exception {
         BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
         cluster.publish(image, result);
-        cluster.apply(TetherCluster.profile(PROFILE, image.image(), NodeProfileSpec.ImageMethod.TETHERED, TestSshKey.get().publicKey()));
+        cluster.apply(TetherCluster.profile(PROFILE, image.image(), NodeProfileSpec.ImageMethod.TETHERED, LoginKey.get().publicKey()));
         cluster.apply(TetherCluster.credential(node, PROFILE, NAMESPACE, mac, arming));
         return result;
     }
@@ -279,7 +286,7 @@ class VmBootTest {
     }
 
     /** The booted node calls itself by its node name, not the image's ("vm"), and has its rendered file. */
-    private static void checkNodeIdentity(VirtualMachine vm, TestSshKey key) throws Exception {
+    private static void checkNodeIdentity(VirtualMachine vm, LoginKey key) throws Exception {
         var look = vm.ssh(key.privateKey(), "hostname; hostname -f; cat /etc/tether-node.conf; grep '^127.0.1.1' /etc/hosts;"
                 + " stat -c '%a %U:%G' /etc/tether-node.conf", Duration.ofMinutes(1));
         System.err.println("[VmBootTest] node identity over ssh:\n" + look.output().strip());
@@ -294,7 +301,7 @@ class VmBootTest {
         assertThat(vm.find("tether: host name " + NODE + " \\(" + NODE + "\\.cluster\\.example\\)")).isPresent();
     }
 
-    private static RootCheck checkRoot(VirtualMachine vm, TestSshKey key, boolean tethered) throws Exception {
+    private static RootCheck checkRoot(VirtualMachine vm, LoginKey key, boolean tethered) throws Exception {
         var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /", Duration.ofMinutes(5));
         assertThat(findmnt.status()).as(findmnt.output()).isZero();
         assertThat(findmnt.output()).startsWith("overlay");
@@ -327,7 +334,7 @@ class VmBootTest {
         });
     }
 
-    private static String sshUnchecked(VirtualMachine vm, TestSshKey key, String command) {
+    private static String sshUnchecked(VirtualMachine vm, LoginKey key, String command) {
         try {
             return vm.ssh(key.privateKey(), command, Duration.ofMinutes(30)).output();
         } catch (Exception e) {
@@ -339,7 +346,7 @@ class VmBootTest {
      * Issue #16: what the tethered agent costs the booted node, as its boot report said and as its /proc says after
      * all of /usr was read: resident memory, and the initramfs files it keeps alive (deleted, still mapped or open).
      */
-    private static String agentMemory(VirtualMachine vm, TestSshKey key, NodeCredentialStatus.AgentMemory reported) {
+    private static String agentMemory(VirtualMachine vm, LoginKey key, NodeCredentialStatus.AgentMemory reported) {
         String measured = sshUnchecked(vm, key, "pid=$(pgrep -o -f tether-agent.jar); grep -E '^(VmRSS|RssAnon|RssShmem):'"
                 + " /proc/$pid/status | tr -s ' \\t' ' ' | tr '\\n' ';'; for f in /proc/$pid/map_files/* /proc/$pid/fd/*; do"
                 + " t=$(readlink $f); case $t in *'(deleted)') echo \"$(stat -L -c %s $f) $t\";; esac; done | sort -u -k2"

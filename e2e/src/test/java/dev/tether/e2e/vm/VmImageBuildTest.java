@@ -2,6 +2,7 @@ package dev.tether.e2e.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tether.dev.ImageCache;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
 

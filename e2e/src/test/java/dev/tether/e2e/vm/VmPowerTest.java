@@ -13,6 +13,8 @@ import dev.tether.api.v1alpha1.NodeCredentialStatus.PowerState;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.api.v1alpha1.PowerSpec;
+import dev.tether.dev.ImageCache;
+import dev.tether.dev.VirtualMachine;
 import dev.tether.operator.OperatorHarness;
 import dev.tether.operator.power.IpmiSimulator;
 import dev.tether.operator.power.PowerSettings;

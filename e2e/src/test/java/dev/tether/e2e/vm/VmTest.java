@@ -9,12 +9,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A test that boots virtual machines, with how long it takes here under emulation (image build excluded),
- * so that a run with a deadline ({@link CiDeadline}) skips it rather than overrun.
+ * so that a run with a deadline ({@link CiDeadline}) skips it rather than overrun; one this machine cannot run
+ * is skipped saying what it lacks ({@link SkipWhatThisMachineLacks}).
  */
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)
 @Test
-@ExtendWith(CiDeadline.class)
+@ExtendWith({CiDeadline.class, SkipWhatThisMachineLacks.class})
 public @interface VmTest {
     /** About how many minutes the test takes on a quiet 2-core machine, rounded up. */
     int minutes();

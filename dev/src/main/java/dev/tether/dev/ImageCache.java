@@ -1,6 +1,4 @@
-package dev.tether.e2e.vm;
-
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+package dev.tether.dev;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.api.v1alpha1.DisklessImage;
@@ -50,7 +48,7 @@ public final class ImageCache {
     public static final String NAMESPACE = "tether-e2e";
     /** The origin URL the builder command is built with; replaced by the local origin's at run time. */
     private static final String ORIGIN_PLACEHOLDER = "http://tether-origin:8080";
-    static final String TOKEN = "e2e-upload-token";
+    public static final String TOKEN = "e2e-upload-token";
     /** The build's image key (32 raw bytes, as the key Secret mounted into the builder holds it). */
     static final String IMAGE_KEY_FILE = "image.key";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -91,29 +89,20 @@ public final class ImageCache {
     /** The image, built now if this machine has no cached build of the same inputs. Skips without root. */
     @SuppressWarnings("try")
     public static CachedImage get(Path projectDir) throws Exception {
-        assumeTrue(isRoot(), "SKIPPED: building the VM image needs root (debootstrap, namespaces, mounts)");
+        MissingPrerequisite.require(isRoot(), "building the VM image needs root (debootstrap, namespaces, mounts)");
         for (String tool : List.of("debootstrap", "unshare", "mksquashfs", "cpio")) {
-            assumeTrue(onPath(tool), "SKIPPED: building the VM image needs " + tool + " on the PATH");
+            MissingPrerequisite.require(onPath(tool), "building the VM image needs " + tool + " on the PATH");
         }
         Path imgutilJar = projectDir.resolve("imgutil/target/imgutil.jar");
         Path agentBundle = projectDir.resolve("boot-agent/target/agent-bundle");
-        assumeTrue(Files.isRegularFile(imgutilJar), "SKIPPED: no " + imgutilJar + "; build with ./mvnw -pl e2e -am verify");
-        assumeTrue(Files.isExecutable(agentBundle.resolve("bin/tether-agent")),
-                "SKIPPED: no agent bundle in " + agentBundle + "; build with ./mvnw -pl e2e -am verify");
+        MissingPrerequisite.require(Files.isRegularFile(imgutilJar), "no " + imgutilJar + "; build with ./mvnw -pl e2e -am verify");
+        MissingPrerequisite.require(Files.isExecutable(agentBundle.resolve("bin/tether-agent")),
+                "no agent bundle in " + agentBundle + "; build with ./mvnw -pl e2e -am verify");
 
         DisklessImage image = imageResource();
         String specJson = specJson(image);
         List<String> jobCommand = builderCommand(image, ORIGIN_PLACEHOLDER);
-
-        String key = key(specJson, jobCommand, imgutilJar, agentBundle);
-        Path entry = Path.of(CACHE_ROOT, "e2e-image-" + key);
-        if (AgentOverlay.enabled() && !Files.exists(entry.resolve("result.json"))) {
-            // The developer loop lays this checkout's agent over any earlier build of the same spec.
-            Optional<Path> earlier = latestBuildOf(specJson);
-            if (earlier.isPresent()) {
-                entry = earlier.get();
-            }
-        }
+        Path entry = entry(specJson, jobCommand, imgutilJar, agentBundle);
         Path complete = entry.resolve("result.json");
         Files.createDirectories(entry.getParent());
         try (FileChannel lockFile = FileChannel.open(Path.of(entry + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -129,8 +118,32 @@ public final class ImageCache {
         if (result.problem().isPresent()) {
             throw new IOException("the cached build in " + entry + " failed: " + result.problem().get());
         }
-        CiDeadline.imageReady();
         return new CachedImage(entry.resolve("store"), result, image, entry);
+    }
+
+    /** True when {@link #get} would find a finished build and not build (it would build without the inputs). */
+    public static boolean isBuilt(Path projectDir) throws IOException {
+        Path imgutilJar = projectDir.resolve("imgutil/target/imgutil.jar");
+        Path agentBundle = projectDir.resolve("boot-agent/target/agent-bundle");
+        if (!Files.isRegularFile(imgutilJar) || !Files.isDirectory(agentBundle)) {
+            return false;
+        }
+        DisklessImage image = imageResource();
+        String specJson = specJson(image);
+        return Files.exists(entry(specJson, builderCommand(image, ORIGIN_PLACEHOLDER), imgutilJar, agentBundle).resolve("result.json"));
+    }
+
+    /** Where the build of these inputs is cached (or, with the agent overlay, an earlier build of the spec). */
+    private static Path entry(String specJson, List<String> jobCommand, Path imgutilJar, Path agentBundle) throws IOException {
+        Path entry = Path.of(CACHE_ROOT, "e2e-image-" + key(specJson, jobCommand, imgutilJar, agentBundle));
+        if (AgentOverlay.enabled() && !Files.exists(entry.resolve("result.json"))) {
+            // The developer loop lays this checkout's agent over any earlier build of the same spec.
+            Optional<Path> earlier = latestBuildOf(specJson);
+            if (earlier.isPresent()) {
+                return earlier.get();
+            }
+        }
+        return entry;
     }
 
     /** The spec file the operator's builder Job mounts, for generation 1. */
@@ -323,7 +336,7 @@ public final class ImageCache {
         }
     }
 
-    static String blobPath(String digest) {
+    public static String blobPath(String digest) {
         return "/blobs/sha256/" + digest.substring("sha256:".length());
     }
 
@@ -331,7 +344,7 @@ public final class ImageCache {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    static boolean isRoot() {
+    public static boolean isRoot() {
         try {
             return "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip());
         } catch (IOException e) {
@@ -339,7 +352,7 @@ public final class ImageCache {
         }
     }
 
-    static boolean onPath(String tool) {
+    public static boolean onPath(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
             if (Files.isExecutable(Path.of(dir, tool))) {
                 return true;
@@ -348,7 +361,7 @@ public final class ImageCache {
         return false;
     }
 
-    static void removeTree(Path dir) throws IOException, InterruptedException {
+    public static void removeTree(Path dir) throws IOException, InterruptedException {
         if (Files.exists(dir)) {
             Process rm = new ProcessBuilder("rm", "-rf", "--one-file-system", dir.toString()).inheritIO().start();
             if (rm.waitFor() != 0) {

@@ -1,4 +1,4 @@
-package dev.tether.e2e.vm;
+package dev.tether.dev;
 
 import dev.tether.api.v1alpha1.NodeCredential;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.tether.e2e.vm;
+package dev.tether.dev;
 
 import dev.tether.content.origin.OriginServer;
 import dev.tether.operator.image.BuildResult;
@@ -25,18 +25,18 @@ import org.apache.commons.compress.archivers.cpio.CpioConstants;
  * tried in a VM in minutes instead of after a 15-minute image build. A real run builds the image with the
  * changed parts instead (they are in the image cache's key).
  */
-final class AgentOverlay {
+public final class AgentOverlay {
     static final String PROPERTY = "tether.e2e.agentOverlay";
 
     private AgentOverlay() {
     }
 
-    static boolean enabled() {
+    public static boolean enabled() {
         return Boolean.getBoolean(PROPERTY);
     }
 
     /** Uploads the overlaid initramfs to {@code origin} and returns the result that names it. */
-    static BuildResult apply(Path projectDir, ImageCache.CachedImage image, OriginServer origin, String token)
+    public static BuildResult apply(Path projectDir, ImageCache.CachedImage image, OriginServer origin, String token)
             throws IOException, InterruptedException {
         Path bundle = projectDir.resolve("boot-agent/target/agent-bundle");
         Map<String, Path> files = new LinkedHashMap<>();

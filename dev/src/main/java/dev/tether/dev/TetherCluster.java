@@ -1,4 +1,4 @@
-package dev.tether.e2e.vm;
+package dev.tether.dev;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.api.v1alpha1.DisklessImage;
@@ -14,9 +14,8 @@ import dev.tether.content.origin.OriginServer;
 import dev.tether.image.format.FileChunkSource;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.RootImageReader;
-import dev.tether.operator.BuilderJobs;
+import dev.tether.local.JobController;
 import dev.tether.operator.Names;
-import dev.tether.operator.OperatorHarness;
 import dev.tether.operator.image.BuildResult;
 import dev.tether.operator.nodeapi.NodeApiServer;
 import dev.tether.operator.profile.BootConfigMap;
@@ -66,12 +65,12 @@ import java.util.regex.Pattern;
  * ConfigMap volume is updated).
  */
 public final class TetherCluster implements AutoCloseable {
-    public static final String OPERATOR_NAMESPACE = OperatorHarness.OPERATOR_NAMESPACE;
+    public static final String OPERATOR_NAMESPACE = LocalOperator.OPERATOR_NAMESPACE;
     private static final Pattern SENT = Pattern.compile("(?m)^tether_http_sent_bytes_total(?:\\{[^}]*})? ([0-9.Ee+]+)$");
     private static final Duration PATIENCE = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final OperatorHarness operator;
+    private final LocalOperator operator;
     private final KubernetesClient client;
     private final OriginServer origin;
     private final EdgeAddresses addresses;
@@ -98,9 +97,9 @@ public final class TetherCluster implements AutoCloseable {
         }
     }
 
-    private TetherCluster(OperatorHarness operator, OriginServer origin, EdgeAddresses addresses, Path workDir) {
+    private TetherCluster(LocalOperator operator, OriginServer origin, EdgeAddresses addresses, Path workDir) {
         this.operator = operator;
-        this.client = operator.client;
+        this.client = operator.client();
         this.origin = origin;
         this.addresses = addresses;
         this.workDir = workDir;
@@ -116,10 +115,9 @@ public final class TetherCluster implements AutoCloseable {
         OriginServer origin = image.startOrigin();
         String originUrl = "http://127.0.0.1:" + origin.port();
         EdgeAddresses addresses = null;
-        OperatorHarness operator = null;
+        LocalOperator operator = null;
         try {
-            // The operator on the mock API server, as the operator's own tests run it, with the origin's token.
-            operator = new OperatorHarness(originUrl, ImageCache.TOKEN);
+            operator = LocalOperator.start(repositoryRoot(), originUrl, ImageCache.TOKEN);
             NodeApiServer nodeApi = operator.startNodeApi();
             addresses = EdgeAddresses.add(edgeCount);
             var cluster = new TetherCluster(operator, origin, addresses, workDir);
@@ -184,7 +182,7 @@ public final class TetherCluster implements AutoCloseable {
                     + command + "\n  build:    " + expected);
         }
         // What kubelet and the Job controller would do: the builder pod ends with its result, the Job completes.
-        BuilderJobs.succeed(operator, ns, jobName, JSON.writeValueAsString(result));
+        new JobController(client, PATIENCE).succeed(ns, jobName, JSON.writeValueAsString(result));
         return eventually("the image published", () -> {
             DisklessImage current = client.resources(DisklessImage.class).inNamespace(ns).withName(name).get();
             return current.getStatus() != null && current.getStatus().phase == DisklessImageStatus.Phase.PUBLISHED ? current : null;
@@ -223,7 +221,7 @@ public final class TetherCluster implements AutoCloseable {
 
     /** Finishes builder Job {@code jobName} with {@code result}, as kubelet and the Job controller would. */
     public void finishBuilderJob(String namespace, String jobName, BuildResult result) throws Exception {
-        BuilderJobs.succeed(operator, namespace, jobName, JSON.writeValueAsString(result));
+        new JobController(client, PATIENCE).succeed(namespace, jobName, JSON.writeValueAsString(result));
     }
 
     /** The profile's boot ConfigMap version now, for {@link #awaitBootFilesAfter}. */
@@ -448,7 +446,7 @@ public final class TetherCluster implements AutoCloseable {
     }
 
     /** Polls {@code probe} until it gives a value (exceptions count as not yet), for up to a minute. */
-    static <T> T eventually(String what, Callable<T> probe) throws Exception {
+    public static <T> T eventually(String what, Callable<T> probe) throws Exception {
         Instant deadline = Instant.now().plus(PATIENCE);
         Exception last = null;
         while (Instant.now().isBefore(deadline)) {
@@ -465,7 +463,7 @@ public final class TetherCluster implements AutoCloseable {
         throw new AssertionError("timed out waiting for " + what + (last == null ? "" : " (last error: " + last + ")"));
     }
 
-    static Path repositoryRoot() {
+    public static Path repositoryRoot() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.exists(dir.resolve("mvnw"))) {
             dir = dir.getParent();

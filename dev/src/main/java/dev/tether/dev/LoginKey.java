@@ -1,4 +1,4 @@
-package dev.tether.e2e.vm;
+package dev.tether.dev;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,9 +8,9 @@ import java.nio.file.Path;
  * The SSH key the tests log in to the VM with: made once per machine next to the image cache (its public
  * half is part of the cached image's spec, so a new key would mean a new image build).
  */
-public record TestSshKey(Path privateKey, String publicKey) {
+public record LoginKey(Path privateKey, String publicKey) {
 
-    public static synchronized TestSshKey get() throws IOException, InterruptedException {
+    public static synchronized LoginKey get() throws IOException, InterruptedException {
         Path dir = Path.of(ImageCache.CACHE_ROOT, "e2e-ssh");
         Path key = dir.resolve("id_ed25519");
         if (!Files.exists(key)) {
@@ -21,6 +21,6 @@ public record TestSshKey(Path privateKey, String publicKey) {
                 throw new IOException("ssh-keygen failed to make " + key);
             }
         }
-        return new TestSshKey(key, Files.readString(dir.resolve("id_ed25519.pub")).strip());
+        return new LoginKey(key, Files.readString(dir.resolve("id_ed25519.pub")).strip());
     }
 }

@@ -1,4 +1,4 @@
-package dev.tether.e2e.vm;
+package dev.tether.dev;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -380,7 +380,7 @@ public final class VirtualMachine implements AutoCloseable {
         reader.join(5000);
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }

@@ -1,4 +1,4 @@
-package dev.tether.e2e.vm;
+package dev.tether.dev;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

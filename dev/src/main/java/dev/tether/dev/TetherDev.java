@@ -1,18 +1,30 @@
-package dev.tether.e2e.vm;
+package dev.tether.dev;
 
 import com.marcnuri.helm.Helm;
 import dev.tether.api.v1alpha1.DisklessImage;
+import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./tether-dev up}: watch Tether boot a machine, with one command.
@@ -25,69 +37,82 @@ import java.util.List;
  * <p>With {@code --kubeconfig FILE} the chart is installed into that cluster and the samples applied, and the
  * image build, its publication and the edges are followed until they are ready.
  */
-public final class TetherDev {
+@Command(name = "tether-dev", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        description = "Watch Tether boot a machine, with one command.",
+        subcommands = {TetherDev.Up.class, TetherDev.Timeline.class})
+public final class TetherDev implements Runnable {
     private static final String NODE = "vm-001";
     private static final String MAC = "52:54:00:12:34:56";
     private static final int STEPS = 6;
 
-    private TetherDev() {
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TetherDev())
+                .setExecutionExceptionHandler((e, commandLine, parsed) -> {
+                    if (e instanceof MissingPrerequisite missing) {
+                        commandLine.getErr().println("tether-dev: cannot run here: " + missing.getMessage());
+                        return 2;
+                    }
+                    throw e;
+                })
+                .execute(args));
     }
 
-    public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals("timeline")) {
-            timeline(args);
-            return;
-        }
-        if (args.length == 0 || !args[0].equals("up")) {
-            usage("");
-        }
-        Path kubeconfig = null;
-        boolean untethered = false;
-        for (int i = 1; i < args.length; i++) {
-            switch (args[i]) {
-                case "--kubeconfig" -> {
-                    if (i + 1 >= args.length) {
-                        usage("--kubeconfig needs a file");
-                    }
-                    kubeconfig = Path.of(args[++i]);
-                }
-                case "--untethered" -> untethered = true;
-                default -> usage("unknown option " + args[i]);
-            }
-        }
-        Path project = TetherCluster.repositoryRoot();
-        try {
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "say what to do: up or timeline");
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+            description = {"Without --kubeconfig: an in-memory Kubernetes API, the operator, an origin, two edges and a VM"
+                    + " with a software TPM, all on this machine (root); the VM network-boots and the ssh command to log in is"
+                    + " printed. Ctrl-C stops it all.",
+                    "With --kubeconfig: the chart is installed into that cluster, the samples applied, and the image build"
+                            + " and the edges followed until they are ready."})
+    static final class Up implements Callable<Integer> {
+        @Option(names = "--untethered", description = "The VM's root downloaded into RAM instead of read on demand.")
+        boolean untethered;
+
+        @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Install into this cluster instead.")
+        Path kubeconfig;
+
+        @Option(names = "--install", description = "Install the Debian packages this machine lacks (apt-get) instead of"
+                + " printing the command that does.")
+        boolean install;
+
+        @Override
+        public Integer call() throws Exception {
+            Path project = TetherCluster.repositoryRoot();
             if (kubeconfig != null) {
-                installIntoCluster(project, kubeconfig);
-            } else {
-                runLocally(project, untethered);
+                return installIntoCluster(project, kubeconfig);
             }
-        } catch (org.opentest4j.TestAbortedException e) {
-            // ImageCache says what is missing on this machine the way the tests do.
-            System.err.println("tether-dev: cannot run here: " + e.getMessage().replaceFirst("^SKIPPED: ", ""));
-            System.exit(2);
+            MissingPrerequisite.require(ImageCache.isRoot(),
+                    "run as root: building the image and booting the VM need mounts, namespaces and addresses on lo");
+            Set<String> missing = Prerequisites.missingPackages(Prerequisites.LOCAL_BOOT);
+            if (!missing.isEmpty()) {
+                if (!install) {
+                    throw new MissingPrerequisite("this machine lacks " + String.join(", ", missing) + "; install them with: "
+                            + String.join(" ", Prerequisites.installCommand(missing)) + " (or run ./tether-dev up --install)");
+                }
+                System.out.println("tether-dev: installing " + String.join(", ", missing));
+                Prerequisites.install(missing);
+            }
+            runLocally(project, untethered);
+            return 0;
         }
     }
 
     private static void runLocally(Path project, boolean untethered) throws Exception {
-        if (!"0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip())) {
-            System.err.println("tether-dev: run as root: building the image and booting the VM need mounts, namespaces and addresses on lo");
-            System.exit(2);
-        }
-        for (String tool : List.of("qemu-system-x86_64", "swtpm", "ssh")) {
-            if (!ImageCache.onPath(tool)) {
-                System.err.println("tether-dev: " + tool + " is missing (apt-get install qemu-system-x86 ipxe-qemu swtpm openssh-client)");
-                System.exit(2);
-            }
-        }
         step(1, "Building the sample image (Debian bookworm + sshd) as the builder Job would; 10-15 min the first time, then cached in "
                 + ImageCache.CACHE_ROOT);
         var image = ImageCache.get(project);
-        var sshKey = TestSshKey.get();
-        Path runDir = Files.createDirectories(project.resolve("e2e/target/tether-dev"));
+        var sshKey = LoginKey.get();
+        Path runDir = Files.createDirectories(project.resolve("dev/target/run"));
         step(2, "Starting an in-memory Kubernetes API, the operator with its node API, an origin and two edges");
         var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir);
-        List<AutoCloseable> running = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(cluster));
+        List<AutoCloseable> running = new CopyOnWriteArrayList<>(List.of(cluster));
         // Ctrl-C: stop the VM, the TPM and the cluster (which takes the edges' addresses off lo), newest first.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("tether-dev: stopping");
@@ -131,7 +156,7 @@ public final class TetherDev {
         Thread.currentThread().join();
     }
 
-    private static void installIntoCluster(Path project, Path kubeconfig) throws Exception {
+    private static int installIntoCluster(Path project, Path kubeconfig) throws Exception {
         String contents = Files.readString(kubeconfig);
         step(1, "Installing the Helm chart helm/tether as release 'tether' in namespace tether-system");
         new Helm(project.resolve("helm/tether")).install()
@@ -167,12 +192,12 @@ public final class TetherDev {
                         && daemonSet.getStatus().getNumberReady() != null && daemonSet.getStatus().getNumberReady() > 0) {
                     step(4, "Ready: power on node-001 (MAC 52:54:00:12:34:56) to network-boot from an edge; follow it with"
                             + " kubectl get nodecredential node-001 -w");
-                    return;
+                    return 0;
                 }
-                Thread.sleep(5000);
+                Thread.sleep(5000); // a person watching: a line when something changed, checked every few seconds
             }
             System.err.println("tether-dev: the image or the edges were not ready within an hour; see kubectl describe disklessimage bookworm");
-            System.exit(1);
+            return 1;
         }
     }
 
@@ -180,43 +205,33 @@ public final class TetherDev {
         System.out.printf("%n[%d/%d] %s%n", n, STEPS, what);
     }
 
-    /** {@code timeline [--kubeconfig FILE] [-n NAMESPACE] NODE...}: each node's last boot as bars, from its NodeCredential. */
-    private static void timeline(String[] args) {
-        String namespace = "default";
-        Path kubeconfig = null;
-        var nodes = new java.util.ArrayList<String>();
-        for (int i = 1; i < args.length; i++) {
-            switch (args[i]) {
-                case "--kubeconfig" -> kubeconfig = Path.of(args[++i]);
-                case "-n", "--namespace" -> namespace = args[++i];
-                default -> nodes.add(args[i]);
-            }
-        }
-        if (nodes.isEmpty()) {
-            usage("timeline needs the name of a NodeCredential");
-        }
-        var builder = new io.fabric8.kubernetes.client.KubernetesClientBuilder();
-        if (kubeconfig != null) {
-            try {
-                builder.withConfig(io.fabric8.kubernetes.client.Config.fromKubeconfig(Files.readString(kubeconfig)));
-            } catch (java.io.IOException e) {
-                usage("cannot read " + kubeconfig + ": " + e.getMessage());
-            }
-        }
-        try (var client = builder.build()) {
-            for (String node : nodes) {
-                var credential = client.resources(dev.tether.api.v1alpha1.NodeCredential.class).inNamespace(namespace).withName(node).get();
-                System.out.print(credential == null ? node + ": no NodeCredential in namespace " + namespace + "\n" : BootTimeline.render(credential));
-            }
-        }
-    }
+    @Command(name = "timeline", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+            description = "Each node's last boot, phase by phase, from its NodeCredential.")
+    static final class Timeline implements Callable<Integer> {
+        @Option(names = "--kubeconfig", paramLabel = "FILE", description = "The cluster; default: the usual kubeconfig.")
+        Path kubeconfig;
 
-    private static void usage(String problem) {
-        if (!problem.isEmpty()) {
-            System.err.println("tether-dev: " + problem);
+        @Option(names = {"-n", "--namespace"}, paramLabel = "NAMESPACE", defaultValue = "default",
+                description = "The NodeCredentials' namespace. Default: ${DEFAULT-VALUE}.")
+        String namespace;
+
+        @Parameters(arity = "1..*", paramLabel = "NODE", description = "NodeCredential names.")
+        List<String> nodes;
+
+        @Override
+        public Integer call() throws IOException {
+            var builder = new KubernetesClientBuilder();
+            if (kubeconfig != null) {
+                builder.withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)));
+            }
+            try (var client = builder.build()) {
+                for (String node : nodes) {
+                    var credential = client.resources(NodeCredential.class).inNamespace(namespace).withName(node).get();
+                    System.out.print(credential == null ? node + ": no NodeCredential in namespace " + namespace + "\n"
+                            : BootTimeline.render(credential));
+                }
+            }
+            return 0;
         }
-        System.err.println("usage: ./tether-dev up [--untethered] [--kubeconfig FILE]");
-        System.err.println("       ./tether-dev timeline [--kubeconfig FILE] [-n NAMESPACE] NODE...   (a node's last boot, phase by phase)");
-        System.exit(2);
     }
 }

@@ -1,4 +1,4 @@
-package dev.tether.e2e.vm;
+package dev.tether.dev;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * {@code -tpmdev emulator} wants it. The state directory outlives the process, so a machine that reboots
  * (qemu resets the TPM, swtpm keeps running) or a new swtpm on the same directory keeps what was sealed.
  */
-final class SoftwareTpm implements AutoCloseable {
+public final class SoftwareTpm implements AutoCloseable {
     private final Process process;
     private final Path controlSocket;
 
@@ -22,12 +22,12 @@ final class SoftwareTpm implements AutoCloseable {
         this.controlSocket = controlSocket;
     }
 
-    static boolean available() {
+    public static boolean available() {
         return ImageCache.onPath("swtpm");
     }
 
     /** Starts swtpm on {@code stateDir} (created empty if missing: a TPM that has never sealed anything). */
-    static SoftwareTpm start(Path stateDir) throws IOException, InterruptedException {
+    public static SoftwareTpm start(Path stateDir) throws IOException, InterruptedException {
         Files.createDirectories(stateDir);
         Path socket = stateDir.resolve("swtpm.ctrl");
         Files.deleteIfExists(socket);
@@ -50,7 +50,7 @@ final class SoftwareTpm implements AutoCloseable {
         return new SoftwareTpm(process, socket);
     }
 
-    Path controlSocket() {
+    public Path controlSocket() {
         return controlSocket;
     }
 

@@ -1,6 +1,4 @@
-package dev.tether.e2e.vm;
-
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+package dev.tether.dev;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,7 +49,7 @@ public final class LocalDiskReference {
             marks.put("kernel running", vm.waitFor("Linux version", patience).at());
             marks.put("systemd running", vm.waitFor("Welcome to", patience).at());
             marks.put("login prompt", vm.waitFor("login:", patience).at());
-            var login = vm.sshWhenReady(TestSshKey.get().privateKey(), "findmnt -n -o FSTYPE,SOURCE /", patience);
+            var login = vm.sshWhenReady(LoginKey.get().privateKey(), "findmnt -n -o FSTYPE,SOURCE /", patience);
             marks.put("ssh login", Instant.now());
             // A reference that booted anything but the local disk would flatter no one: check what it is.
             if (login.status() != 0 || !List.of(login.output().strip().split("\\s+")).equals(List.of("ext4", "/dev/vda"))) {
@@ -64,7 +62,7 @@ public final class LocalDiskReference {
     /** The reference disk of {@code image}, made on first use. */
     static synchronized Path disk(Path projectDir, ImageCache.CachedImage image) throws Exception {
         for (String tool : List.of("mkfs.ext4", "ssh-keygen", "unsquashfs")) {
-            assumeTrue(ImageCache.onPath(tool), "SKIPPED: the local-disk reference boot needs " + tool + " on the PATH");
+            MissingPrerequisite.require(ImageCache.onPath(tool), "the local-disk reference boot needs " + tool + " on the PATH");
         }
         Path disk = image.directory().resolve(DISK);
         if (Files.exists(disk)) {
@@ -84,7 +82,7 @@ public final class LocalDiskReference {
         Path ssh = tree.resolve("root/.ssh");
         Files.createDirectories(ssh);
         Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwx------"));
-        Files.writeString(ssh.resolve("authorized_keys"), TestSshKey.get().publicKey() + "\n");
+        Files.writeString(ssh.resolve("authorized_keys"), LoginKey.get().publicKey() + "\n");
         Files.writeString(tree.resolve("etc/fstab"), "/dev/vda / ext4 rw,errors=remount-ro 0 1\n");
         // A Tether boot's network comes configured from the initramfs; a local boot's must be configured by the
         // system: DHCP on every Ethernet interface through systemd-networkd, which the image has.

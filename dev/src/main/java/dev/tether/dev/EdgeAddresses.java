@@ -1,4 +1,4 @@
-package dev.tether.e2e.vm;
+package dev.tether.dev;
 
 import java.io.IOException;
 import java.util.ArrayList;
