@@ -21,6 +21,7 @@ public final class ZramDevice implements Closeable {
     private static final Pattern NAME = Pattern.compile("zram[0-9]+");
     /** devtmpfs creates the node right after hot_add; allow udev-less initramfs setups a moment. */
     private static final long DEVICE_NODE_WAIT_MS = 2_000;
+    private static final long RESET_PATIENCE_NANOS = 5_000_000_000L;
 
     private final int id;
     private final boolean hotAdded;
@@ -90,10 +91,31 @@ public final class ZramDevice implements Closeable {
         if (closed) {
             return;
         }
-        write("reset", "1", "cannot reset " + name() + " (is it still mounted?)");
+        reset();
         closed = true;
         if (hotAdded) {
             writeFile(CONTROL.resolve("hot_remove"), Integer.toString(id), "cannot remove " + name());
+        }
+    }
+
+    /**
+     * A device just unmounted can still be open for a moment (udev probing it after the change, the last
+     * reference of the unmount being dropped), and the kernel refuses a reset while it is: try for up to
+     * {@link #RESET_PATIENCE_NANOS}, then say it is still in use.
+     */
+    private void reset() throws RootSetupException {
+        long deadline = System.nanoTime() + RESET_PATIENCE_NANOS;
+        while (true) {
+            try {
+                write("reset", "1", "cannot reset " + name() + " (is it still mounted?)");
+                return;
+            } catch (RootSetupException busy) {
+                // EBUSY, as the kernel words it; anything else will not pass by waiting.
+                if (System.nanoTime() > deadline || !String.valueOf(busy.getMessage()).contains("busy")) {
+                    throw busy;
+                }
+                sleepBriefly();
+            }
         }
     }
 
