@@ -2,6 +2,7 @@ package dev.tether.agent;
 
 import dev.tether.agent.identity.NodeIdentityWriter;
 import dev.tether.agent.image.FetchStats;
+import dev.tether.agent.persistence.NodePersistence;
 import dev.tether.agent.root.MemoryInfo;
 import dev.tether.agent.root.Mounter;
 import dev.tether.agent.root.OverlayRoot;
@@ -40,8 +41,8 @@ import java.util.stream.Collectors;
  * The boot, step by step: read the kernel command line and the addon profile; with a node API, get the API
  * key and the boot configuration; check the tools, resolve the root image from the manifest, get the image
  * key, mount the image, loop-mount its squashfs, build the zram writable layer, mount the overlay at the
- * target; with a node API, write the node's host name and node files, install fresh SSH host keys and their
- * certificates; run the persistence hook;
+ * target; with a node API, restore the node's kept paths and arm their saver (persistence/NodePersistence), write the
+ * node's host name and node files, install fresh SSH host keys and their certificates; run the persistence hook;
  * with a node API, report the boot. Each step is timed; a failing step undoes the ones before it and is
  * reported as one line.
  */
@@ -172,6 +173,18 @@ public final class BootSequence {
         root.add(timeline.run("overlay", () -> OverlayRoot.mount(lower, writable, options.target(), mounter)));
 
         RootLayout layout = new RootLayout(options.target(), lower.mountPoint(), writable.upperDir());
+        Optional<Trusted> keeping = trusted.filter(t -> !booting.persistencePaths().isEmpty());
+        // First into the new root: the node files and SSH files the agent writes next win over anything restored.
+        timeline.run("persistence", () -> {
+            if (keeping.isPresent()) {
+                NodeTrust trust = keeping.get().trust();
+                new NodePersistence(options.runDir().resolve(NodePersistence.SESSION_DIR), console).restore(trust.api(),
+                        trust.persistenceKey(), trust.enrolledCa().pem(), booting.nodeApi(), options.target(),
+                        booting.persistencePaths());
+            }
+            services.persistence().rootReady(layout, booting.persistencePaths());
+            return null;
+        });
         if (trusted.isPresent()) {
             // Into the overlay, so into the writable layer: fresh at every boot, never in the image.
             Trusted node = trusted.get();
@@ -185,10 +198,6 @@ public final class BootSequence {
                 return null;
             });
         }
-        timeline.run("persistence", () -> {
-            services.persistence().rootReady(layout, booting.persistencePaths());
-            return null;
-        });
         root.finish(layout, timeline, image);
         if (trusted.isPresent()) {
             Trusted node = trusted.get();

@@ -39,6 +39,24 @@ public final class NodeApi {
     public static final String BOOT_FILES = "boot-files";
 
     /**
+     * {@code GET}, API key only: the node's {@link PersistenceKey} (its archive key, the generation stored, the limits and a
+     * token for the saves of this boot). 409 {@code NoPersistence} when the profile keeps no paths.
+     */
+    public static final String PERSISTENCE_KEY = "persistence-key";
+    /**
+     * The node's encrypted archive of its kept paths ({@code application/octet-stream}; docs/persistence.md).
+     * {@code GET}: the stored archive, its generation in {@link #PERSISTENCE_GENERATION}; 404 {@code NoArchive} before the
+     * first save. {@code PUT ?generation=N}: a new archive, streamed (not bound by {@link #MAX_BODY_BYTES}) and refused
+     * past the node's {@code maxBytes}; {@code N} must be the stored generation plus one. Both take the API key or the
+     * boot's persistence token.
+     */
+    public static final String PERSISTENCE = "persistence";
+    /** The generation of the archive a {@code GET persistence} answer carries. */
+    public static final String PERSISTENCE_GENERATION = "Tether-Persistence-Generation";
+    /** Persistence tokens: {@code tp_} followed by base64url; they authenticate {@link #PERSISTENCE} and nothing else. */
+    public static final String PERSISTENCE_TOKEN_PREFIX = "tp_";
+
+    /**
      * {@code POST}, no key, on a profile rather than a node: a machine no credential knows registers with the profile
      * whose edges it booted from. Body {@link DiscoveryRequest}, answer {@link DiscoveryAnswer}.
      */

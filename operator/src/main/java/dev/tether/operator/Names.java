@@ -65,6 +65,11 @@ public final class Names {
         return derived(credential, "api-key", 253);
     }
 
+    /** A node's persistence key, generation and token hash (owned by its NodeCredential). */
+    public static String persistenceSecret(String credential) {
+        return derived(credential, "persistence", 253);
+    }
+
     public static Map<String, String> managedLabels(String component) {
         return Map.of(MANAGED_BY, OPERATOR, COMPONENT, component);
     }

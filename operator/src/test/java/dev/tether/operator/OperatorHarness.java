@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
@@ -43,6 +45,8 @@ public final class OperatorHarness implements AutoCloseable, AfterEachCallback {
     public final KubernetesClient client;
     public final OperatorConfig config;
     private final TetherOperator operator;
+    /** The operator's persistence volume (nodes' encrypted archives). */
+    public final Path persistenceDir;
 
     public OperatorHarness(String originUrl) {
         this(originUrl, null);
@@ -64,8 +68,16 @@ public final class OperatorHarness implements AutoCloseable, AfterEachCallback {
                     .addToData(OperatorConfig.ORIGIN_TOKEN_KEY, Base64.getEncoder().encodeToString(originToken.getBytes(StandardCharsets.UTF_8)))
                     .build()).create();
         }
-        config = settings.apply(OperatorConfig.of("registry.example/tether/builder:test", "registry.example/tether/content-server:test",
-                originUrl, OPERATOR_NAMESPACE));
+        OperatorConfig defaults = OperatorConfig.of("registry.example/tether/builder:test", "registry.example/tether/content-server:test",
+                originUrl, OPERATOR_NAMESPACE);
+        try {
+            // Nodes' archives go to a volume of this harness's own, never to the real default path.
+            persistenceDir = Files.createTempDirectory("tether-persistence");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        defaults = defaults.withNodeApi(defaults.nodeApi().withPersistence(defaults.nodeApi().persistence().withDirectory(persistenceDir)));
+        config = settings.apply(defaults);
         operator = new TetherOperator(client, config);
         operator.start();
     }
@@ -125,5 +137,10 @@ public final class OperatorHarness implements AutoCloseable, AfterEachCallback {
     public void close() {
         operator.close();
         kubernetes.close();
+        try (var files = Files.walk(persistenceDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // A temporary directory left behind is no failure of the test.
+        }
     }
 }

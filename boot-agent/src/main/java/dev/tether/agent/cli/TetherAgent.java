@@ -60,6 +60,8 @@ public final class TetherAgent implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(new TetherAgent());
         commandLine.addSubcommand(new CommandLine(new BootCommand(services, console)));
         commandLine.addSubcommand(new CommandLine(new SelftestCommand(console)));
+        commandLine.addSubcommand(new CommandLine(new PersistenceCommand())
+                .addSubcommand(new CommandLine(new PersistenceCommand.Save(console))));
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(out, true));
         commandLine.setParameterExceptionHandler((exception, arguments) -> {

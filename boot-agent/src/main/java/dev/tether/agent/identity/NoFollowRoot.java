@@ -27,19 +27,19 @@ import java.util.Set;
  * the file, never written through. Nothing else runs in the new root before its init starts, so no one can swap a
  * checked directory for a link between the check and the write.
  */
-final class NoFollowRoot {
+public final class NoFollowRoot {
     /** /etc/passwd, /etc/group and /etc/hosts of an image are far smaller. */
     static final int MAX_READ_BYTES = 4 << 20;
     private static final Set<PosixFilePermission> DIRECTORY_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
 
     private final Path root;
 
-    NoFollowRoot(Path root) {
+    public NoFollowRoot(Path root) {
         this.root = root;
     }
 
     /** Writes {@code absolute} afresh with {@code content}, {@code mode} and the owner, replacing what was there. */
-    void write(String absolute, String content, Set<PosixFilePermission> mode, int uid, int gid) throws IOException {
+    public void write(String absolute, String content, Set<PosixFilePermission> mode, int uid, int gid) throws IOException {
         Path file = place(absolute, true);
         Optional<BasicFileAttributes> existing = attributes(file);
         if (existing.isPresent() && existing.get().isDirectory()) {
@@ -66,7 +66,7 @@ final class NoFollowRoot {
      * Why {@code absolute} cannot be written (a link or a non-directory on the way, a directory in its place), or
      * empty: checked for every file before any is written, so a refused list leaves the root as it was.
      */
-    Optional<String> whyNotWritable(String absolute) throws IOException {
+    public Optional<String> whyNotWritable(String absolute) throws IOException {
         String[] components = absolute.substring(1).split("/");
         Path directory = root;
         for (int i = 0; i < components.length; i++) {

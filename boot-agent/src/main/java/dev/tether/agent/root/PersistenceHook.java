@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Runs once the overlay is up and before the image's init takes over. Selective persistence (paths kept
- * across reboots) plugs in here: it restores the kept paths into the root before anything reads them.
- * By default nothing is kept, as designed: the writable layer is lost at reboot.
+ * Runs once the overlay is up, after the kept paths were restored and before the agent writes node files and SSH files:
+ * a seam for tests and local boots to look at or add to the root. Selective persistence itself is
+ * {@code persistence/NodePersistence}, which the boot runs first for a node with a node API.
  */
 @FunctionalInterface
 public interface PersistenceHook {
@@ -16,7 +16,7 @@ public interface PersistenceHook {
 
     /**
      * With the paths the profile keeps ({@code persistencePaths} from the node API's boot configuration; empty
-     * without a node API). A hook that implements selective persistence overrides this one.
+     * without a node API).
      */
     default void rootReady(RootLayout layout, List<String> persistencePaths) throws IOException {
         rootReady(layout);

@@ -40,7 +40,8 @@ public final class ApiKeyAcquisition {
      * The key and where it came from; the boot configuration when checking a sealed key fetched it already; and
      * the client for the rest of the boot, which trusts only the CA the key belongs to.
      */
-    public record Result(ApiKey key, KeySource source, Optional<BootConfiguration> bootConfiguration, NodeApiClient api) {
+    public record Result(ApiKey key, KeySource source, Optional<BootConfiguration> bootConfiguration, NodeApiClient api,
+            NodeApiCa enrolledCa) {
     }
 
     /** A key fresh from the node API and the CA the server that issued it chained to. */
@@ -131,7 +132,7 @@ public final class ApiKeyAcquisition {
                 try {
                     BootConfiguration config = pinned.bootConfiguration(sealed.get().key());
                     console.info("API key unsealed from the TPM (node API CA " + sealed.get().ca().shortForm() + ")");
-                    return new Result(sealed.get().key(), KeySource.TPM, Optional.of(config), pinned);
+                    return new Result(sealed.get().key(), KeySource.TPM, Optional.of(config), pinned, enrolledCa.get());
                 } catch (NodeApiRefusal refusal) {
                     if (refusal.status() != 401) {
                         throw new TrustException(NodeTrust.refusalLine(refusal, api), refusal);
@@ -203,8 +204,9 @@ public final class ApiKeyAcquisition {
 
     /** The rest of the boot talks only to servers of the CA that issued the key. */
     private Result fromNetwork(Issued issued) {
-        NodeApiClient pinned = api.trusting(ca.pinnedTo(issued.ca()).orElseThrow().tls(NodeApi.SERVER_NAME).context());
-        return new Result(issued.key(), KeySource.NETWORK, Optional.empty(), pinned);
+        NodeApiCa enrolledCa = ca.pinnedTo(issued.ca()).orElseThrow();
+        NodeApiClient pinned = api.trusting(enrolledCa.tls(NodeApi.SERVER_NAME).context());
+        return new Result(issued.key(), KeySource.NETWORK, Optional.empty(), pinned, enrolledCa);
     }
 
     /**

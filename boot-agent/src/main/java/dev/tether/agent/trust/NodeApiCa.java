@@ -2,7 +2,10 @@ package dev.tether.agent.trust;
 
 import dev.tether.agent.BootConfigException;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -43,6 +46,21 @@ public final class NodeApiCa {
         List<X509Certificate> matching = certificates.stream().filter(c -> CaFingerprint.of(c).equals(fingerprint))
                 .toList();
         return matching.isEmpty() ? Optional.empty() : Optional.of(new NodeApiCa(source, matching.subList(0, 1)));
+    }
+
+    /** These certificates as PEM, for a client that must trust exactly them later (the node's persistence saver). */
+    public String pem() {
+        StringBuilder out = new StringBuilder();
+        Base64.Encoder encoder = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+        for (X509Certificate certificate : certificates) {
+            try {
+                out.append("-----BEGIN CERTIFICATE-----\n").append(encoder.encodeToString(certificate.getEncoded()))
+                        .append("\n-----END CERTIFICATE-----\n");
+            } catch (CertificateEncodingException e) {
+                throw new IllegalStateException("a certificate read from PEM cannot be encoded again", e);
+            }
+        }
+        return out.toString();
     }
 
     /** TLS trusting these certificates for the node API's name, and which of them a server's chain led to. */

@@ -16,6 +16,8 @@ import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
 import dev.tether.nodeapi.ImageKey;
 import dev.tether.nodeapi.NodeApi;
+import dev.tether.nodeapi.PersistenceKey;
+import dev.tether.nodeapi.PersistenceSaved;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -23,6 +25,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -154,6 +158,115 @@ public final class NodeApiClient {
      */
     public DiscoveryAnswer register(String profile, DiscoveryRequest request) throws IOException, NodeApiRefusal {
         return call("the registration", "POST", NodeApi.discoveryPath(namespace, profile), null, request, DiscoveryAnswer.class);
+    }
+
+    /** {@code GET persistence-key}: the node's archive key, stored generation, limits and this boot's token. */
+    public PersistenceKey persistenceKey(ApiKey key) throws IOException, NodeApiRefusal {
+        return call("the persistence key", "GET", nodePath(NodeApi.PERSISTENCE_KEY), key, null, PersistenceKey.class);
+    }
+
+    /**
+     * {@code GET persistence}, with this boot's token: the stored archive, written to {@code into}; its generation as the
+     * operator records it, or empty when the node has none yet.
+     *
+     * @throws IOException when the archive announced is larger than {@code maxBytes} (nothing of it is read)
+     */
+    public Optional<Long> downloadArchive(String token, Path into, long maxBytes) throws IOException, NodeApiRefusal {
+        HttpResponse.BodyHandler<Object> handler = info -> {
+            if (info.statusCode() != 200) {
+                return HttpResponse.BodySubscribers.mapping(BoundedBody.handler(MAX_ANSWER_BYTES).apply(info), body -> body);
+            }
+            long length = info.headers().firstValueAsLong("Content-Length").orElse(-1);
+            if (length < 0 || length > maxBytes) {
+                return HttpResponse.BodySubscribers.replacing(TOO_LARGE);
+            }
+            return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofFile(into), path -> path);
+        };
+        try {
+            HttpResponse<Object> response = transfer("the node's archive", "GET", nodePath(NodeApi.PERSISTENCE), token,
+                    HttpRequest.BodyPublishers.noBody(), handler, maxBytes);
+            if (response.body() == TOO_LARGE) {
+                throw new IOException("the operator's archive of this node is larger than its limit of " + maxBytes + " bytes");
+            }
+            String generation = response.headers().firstValue(NodeApi.PERSISTENCE_GENERATION)
+                    .orElseThrow(() -> new IOException("the node API answered the archive without its generation"));
+            return Optional.of(Long.parseLong(generation));
+        } catch (NodeApiRefusal refusal) {
+            if (refusal.status() == 404 && "NoArchive".equals(refusal.code())) {
+                return Optional.empty();
+            }
+            throw refusal;
+        }
+    }
+
+    /** {@code PUT persistence?generation=}, with this boot's token: {@code archive} as the node's archive {@code generation}. */
+    public PersistenceSaved uploadArchive(String token, long generation, Path archive) throws IOException, NodeApiRefusal {
+        long bytes = Files.size(archive);
+        HttpResponse<Object> response = transfer("the node's archive", "PUT", nodePath(NodeApi.PERSISTENCE) + "?generation="
+                + generation, token, HttpRequest.BodyPublishers.ofFile(archive),
+                info -> HttpResponse.BodySubscribers.mapping(BoundedBody.handler(MAX_ANSWER_BYTES).apply(info), body -> body), bytes);
+        return parse("the node's archive", URI.create(response.uri().getScheme() + "://" + response.uri().getAuthority()),
+                response.statusCode(), (byte[]) response.body(), PersistenceSaved.class);
+    }
+
+    /** A marker body: the archive announced was too large, so none of it was read. */
+    private static final Object TOO_LARGE = new Object();
+
+    /**
+     * One streamed exchange with the URLs in turn, as {@link #call} does, with a timeout that grows with the bytes moved
+     * (at least 256 KiB/s) instead of a JSON answer's; a refusal ends it at once.
+     */
+    private HttpResponse<Object> transfer(String what, String method, String path, String token,
+            HttpRequest.BodyPublisher body, HttpResponse.BodyHandler<Object> handler, long bytes)
+            throws IOException, NodeApiRefusal {
+        Duration timeout = settings.requestTimeout().multipliedBy(2).plusSeconds(bytes >> 18);
+        List<String> failures = new ArrayList<>();
+        for (int round = 1; round <= settings.rounds(); round++) {
+            failures.clear();
+            for (URI base : bases) {
+                HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
+                        .timeout(settings.requestTimeout())
+                        .header("User-Agent", "tether-agent")
+                        .header(NodeApi.AUTHORIZATION, NodeApi.BEARER + token)
+                        .method(method, body)
+                        .build();
+                CompletableFuture<HttpResponse<Object>> exchange = http.sendAsync(request, handler);
+                HttpResponse<Object> response;
+                try {
+                    response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    exchange.cancel(true);
+                    failures.add(base + ": no answer within " + timeout.toSeconds() + "s");
+                    continue;
+                } catch (ExecutionException e) {
+                    failures.add(base + ": " + oneLine(e.getCause()));
+                    continue;
+                } catch (InterruptedException e) {
+                    exchange.cancel(true);
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while moving " + what, e);
+                }
+                int status = response.statusCode();
+                if (status / 100 == 2) {
+                    return response;
+                }
+                byte[] error = response.body() instanceof byte[] b ? b : new byte[0];
+                if (status == 429 || status / 100 == 5) {
+                    failures.add(base + ": HTTP " + status + refusalText(error));
+                    continue;
+                }
+                throw refusal(what, status, error);
+            }
+            if (round < settings.rounds()) {
+                try {
+                    sleeper.sleep(Duration.ofNanos(settings.backoff().delayNanos(round)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for the node API", e);
+                }
+            }
+        }
+        throw new NodeApiUnreachableException("no node API URL took " + what + ": " + String.join("; ", failures));
     }
 
     private String nodePath(String endpoint) {

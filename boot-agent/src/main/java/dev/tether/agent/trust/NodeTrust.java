@@ -4,6 +4,7 @@ import dev.tether.agent.AgentConsole;
 import dev.tether.agent.BootStep;
 import dev.tether.agent.ImageKeyProvider;
 import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.PersistenceKey;
 import dev.tether.nodeapi.BootFiles;
 import dev.tether.nodeapi.BootReport;
 import dev.tether.nodeapi.NodeApi;
@@ -35,6 +36,7 @@ public final class NodeTrust {
     private final AgentConsole console;
     private final ApiKey key;
     private final KeySource source;
+    private final NodeApiCa enrolledCa;
     private Optional<BootConfiguration> configuration;
     /** The host keys, made while the image mounts (started with the boot configuration), and for which one. */
     private CompletableFuture<List<HostKey>> hostKeys;
@@ -45,6 +47,7 @@ public final class NodeTrust {
         this.console = console;
         this.key = acquired.key();
         this.source = acquired.source();
+        this.enrolledCa = acquired.enrolledCa();
         this.configuration = acquired.bootConfiguration();
     }
 
@@ -56,6 +59,32 @@ public final class NodeTrust {
             Supplier<HardwareIdentity> hardware, AgentConsole console) throws TrustException, IOException {
         ApiKeyAcquisition.Result acquired = new ApiKeyAcquisition(api, ca, tpm, hardware, console).acquire(policy);
         return new NodeTrust(console, acquired);
+    }
+
+    /** The node API client, pinned to the CA the key was enrolled through. */
+    public NodeApiClient api() {
+        return api;
+    }
+
+    /** The one CA certificate the key was enrolled through, which every later call trusts alone. */
+    public NodeApiCa enrolledCa() {
+        return enrolledCa;
+    }
+
+    /**
+     * The node's persistence key and this boot's token (docs/persistence.md), or empty, said on the console, when the
+     * node API gives none: then nothing is restored and nothing saved this boot.
+     */
+    public Optional<PersistenceKey> persistenceKey() {
+        try {
+            return Optional.of(api.persistenceKey(key));
+        } catch (NodeApiRefusal refusal) {
+            console.warn("persistence: the node API gives no persistence key (" + refusal.getMessage() + "); nothing is"
+                    + " restored or saved this boot");
+        } catch (IOException e) {
+            console.warn("persistence: no persistence key (" + e.getMessage() + "); nothing is restored or saved this boot");
+        }
+        return Optional.empty();
     }
 
     public KeySource keySource() {

@@ -138,9 +138,23 @@ public class NodeProfileSpec {
     /** Paths kept across reboots; everything else written on a node is lost when it restarts. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Persistence {
-        @JsonPropertyDescription("Absolute paths kept across reboots.")
+        @JsonPropertyDescription("Absolute paths kept across reboots (directories or files), each node's own: restored before the"
+                + " image's init runs, saved every saveInterval and at a clean shutdown. Not under /proc, /sys, /dev or /run.")
         @Size(max = 64)
         public List<@Pattern(Patterns.ABSOLUTE_PATH) @Size(max = 4096) String> paths = new ArrayList<>();
+
+        @JsonPropertyDescription("Largest encrypted archive of one node's kept paths, in bytes (67108864) or with a binary suffix"
+                + " (64Mi); a save past it is refused and the node keeps its previous archive. The operator's own ceiling"
+                + " (nodeApi.persistence.maxBytes in the chart) wins when smaller.")
+        @Default("64Mi")
+        @Pattern(Patterns.BINARY_SIZE)
+        public String maxBytes = "64Mi";
+
+        @JsonPropertyDescription("How often a running node saves its kept paths when they changed: what a crash may lose at most"
+                + " (plus the time one save takes). At least 1m.")
+        @Default("5m")
+        @Pattern(Patterns.DURATION)
+        public String saveInterval = "5m";
     }
 
     /**

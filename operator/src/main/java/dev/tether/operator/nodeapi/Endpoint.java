@@ -11,6 +11,11 @@ interface Endpoint {
         return true;
     }
 
+    /** Whether the boot's persistence token may stand in for the API key: only on the node's own archive. */
+    default boolean takesPersistenceToken() {
+        return false;
+    }
+
     Reply handle(NodeContext context) throws Refusal;
 
     /** Who asked and what: the node's credential as read for this request, the path and the request. */

@@ -11,7 +11,10 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -19,6 +22,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.stream.ChunkedNioFile;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -124,6 +129,10 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
 
     private void write(ChannelHandlerContext ctx, Reply reply, boolean keepAlive) {
+        if (reply.stream() != null) {
+            writeStream(ctx, reply);
+            return;
+        }
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(reply.status()),
                 Unpooled.wrappedBuffer(reply.body()));
         var headers = response.headers();
@@ -154,7 +163,27 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
-    private static NodeCall call(ChannelHandlerContext ctx, HttpRequest request, byte[] body) {
+    /** A node's archive, read from the volume as the connection takes it; the connection closes after it. */
+    private static void writeStream(ChannelHandlerContext ctx, Reply reply) {
+        Reply.Streamed stream = reply.stream();
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(reply.status()));
+        var headers = response.headers();
+        headers.set(HttpHeaderNames.CONTENT_TYPE, Reply.OCTETS);
+        headers.set(HttpHeaderNames.CONTENT_LENGTH, stream.length());
+        headers.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        reply.headers().forEach(headers::set);
+        ctx.write(response);
+        try {
+            ctx.writeAndFlush(new HttpChunkedInput(new ChunkedNioFile(stream.file(), 0, stream.length(), 64 * 1024)))
+                    .addListener(ChannelFutureListener.CLOSE);
+        } catch (IOException e) {
+            LOG.error("could not stream an archive: {}", e.toString());
+            ctx.close();
+        }
+    }
+
+    static NodeCall call(ChannelHandlerContext ctx, HttpRequest request, byte[] body) {
         var uri = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, MAX_QUERY_PARAMETERS);
         // The client as a trusted edge named it (PROXY protocol), else the peer itself; never the edge for a node behind it.
         String source = ctx.channel().attr(ProxyProtocolGate.CLIENT).get();

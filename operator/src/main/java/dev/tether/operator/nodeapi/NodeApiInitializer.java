@@ -5,6 +5,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -19,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code idle}: a connection with no traffic either way for the idle timeout is closed
  *       (a slow or stalled client cannot hold a connection open);</li>
  *   <li>{@code http}: request line and headers bounded;</li>
+ *   <li>{@code chunked}: a node's archive written to the connection as it is read from the volume;</li>
+ *   <li>{@code persistence}: a node's archive upload streamed to the volume, bounded by the node's limit
+ *       ({@link PersistenceUploadGate}); every other request passes on;</li>
  *   <li>{@code body}: bodies aggregated up to the node API's limit, larger ones refused;</li>
  *   <li>{@code deadline}: the next whole request must arrive within the request timeout, however slowly its
  *       bytes trickle in (the idle timer is reset by each of them);</li>
@@ -56,6 +60,8 @@ final class NodeApiInitializer extends ChannelInitializer<SocketChannel> {
                 .setMaxInitialLineLength(MAX_INITIAL_LINE)
                 .setMaxHeaderSize(MAX_HEADER_SIZE)
                 .setMaxChunkSize(16 * 1024)));
+        p.addLast("chunked", new ChunkedWriteHandler());
+        p.addLast("persistence", new PersistenceUploadGate(service, handlers));
         p.addLast("body", new BoundedAggregator());
         p.addLast("deadline", new RequestDeadline(requestTimeout));
         p.addLast("api", new NodeApiHandler(service, handlers));

@@ -10,6 +10,10 @@ import dev.tether.operator.discovery.Registrations;
 import dev.tether.operator.trust.HostKeySigner;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.tether.operator.persistence.PersistenceSecret;
+import dev.tether.operator.persistence.PersistenceStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.Map;
 import java.util.TreeSet;
@@ -32,6 +36,8 @@ public final class NodeApiService {
     private final FailureLimiter limiter;
     private final RefusalAudit audit;
     private final MeterRegistry metrics;
+    private final PersistenceSecret persistenceSecrets;
+    private final PersistenceUploads uploads;
 
     /** @param credentials the NodeCredential controller's cache, indexed by node name: nodes are looked up there only */
     public NodeApiService(KubernetesClient client, OperatorConfig config, CredentialsByNodeName credentials, HostKeySigner signer,
@@ -45,13 +51,23 @@ public final class NodeApiService {
         this.limiter = new FailureLimiter(settings.failuresPerNode(), settings.failuresPerSource(), settings.failureWindow(), clock);
         this.audit = new RefusalAudit(metrics, events, limiter, directory);
         var profiles = new ProfileReader(client);
+        this.persistenceSecrets = new PersistenceSecret(client);
+        PersistenceStore store;
+        try {
+            store = new PersistenceStore(settings.persistence().directory());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use the persistence volume " + settings.persistence().directory(), e);
+        }
+        this.uploads = new PersistenceUploads(profiles, persistenceSecrets, store, settings.persistence(), settings.requestTimeout());
         this.endpoints = Map.of(
                 NodeApi.API_KEY, new ApiKeyEndpoint(keys, events),
                 NodeApi.BOOT_CONFIG, new BootConfigEndpoint(client, profiles, signer.caPublicKey()),
                 NodeApi.IMAGE_KEY, new ImageKeyEndpoint(client, profiles),
                 NodeApi.HOST_CERTIFICATES, new HostCertificatesEndpoint(client, profiles, signer, settings.sshPrincipals(), events, clock),
                 NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock, metrics),
-                NodeApi.BOOT_FILES, new BootFilesEndpoint(client, profiles, clock));
+                NodeApi.BOOT_FILES, new BootFilesEndpoint(client, profiles, clock),
+                NodeApi.PERSISTENCE_KEY, new PersistenceKeyEndpoint(profiles, persistenceSecrets, settings.persistence()),
+                NodeApi.PERSISTENCE, new PersistenceArchiveEndpoint(persistenceSecrets, store));
         this.discovery = new DiscoveryEndpoint(client, credentials, new Registrations(client, clock, metrics), limiter,
                 config.watchNamespaces());
     }
@@ -79,16 +95,7 @@ public final class NodeApiService {
             }
             credential = directory.find(path.namespace(), path.node()).orElse(null);
             if (endpoint.authenticated()) {
-                // The key is checked whatever the budgets say, so failures that strangers caused for this node's name or
-                // at its edge never lock out the node that holds its key; a spent budget only turns a failure into 429.
-                try {
-                    NodePath asked = path;
-                    authenticator.authenticate(credential, call.authorization(), path.namespace(), path.node(),
-                            () -> limiter.retryAfterSeconds(asked.namespace() + "/" + asked.node(), call.source()) > 0);
-                } catch (Refusal wrongKey) {
-                    backOff(path, call);
-                    throw wrongKey;
-                }
+                authenticate(endpoint, path, call, credential);
             } else {
                 // What the unauthenticated endpoint checks (the node's hardware) is no secret and may be guessed: while a
                 // budget is spent, nothing is tried at all.
@@ -108,6 +115,86 @@ public final class NodeApiService {
             LOG.debug("node API failure", e);
             return Reply.error(500, "InternalError", "the operator could not answer this request; its log says why");
         }
+    }
+
+    /**
+     * The key check: the API key, or, where the endpoint takes it, this boot's persistence token. It is made whatever the
+     * budgets say, so failures that strangers caused for this node's name or at its edge never lock out the node that
+     * holds its key; a spent budget only turns a failure into 429.
+     */
+    private void authenticate(Endpoint endpoint, NodePath path, NodeCall call, NodeCredential credential) throws Refusal {
+        try {
+            String authorization = call.authorization();
+            if (endpoint.takesPersistenceToken() && authorization != null
+                    && authorization.startsWith(NodeApi.BEARER + NodeApi.PERSISTENCE_TOKEN_PREFIX)) {
+                String token = authorization.substring(NodeApi.BEARER.length());
+                if (credential == null || token.length() > NodeApi.MAX_API_KEY_LENGTH
+                        || !persistenceSecrets.tokenMatches(credential, token)) {
+                    throw new Refusal(401, "BadCredentials", "node " + path.namespace() + "/" + path.node() + " is unknown or"
+                            + " the persistence token is not its current boot's; a node gets a new one with its API key at boot");
+                }
+                return;
+            }
+            authenticator.authenticate(credential, authorization, path.namespace(), path.node(),
+                    () -> limiter.retryAfterSeconds(path.namespace() + "/" + path.node(), call.source()) > 0);
+        } catch (Refusal wrongKey) {
+            backOff(path, call);
+            throw wrongKey;
+        }
+    }
+
+    /**
+     * The head of a {@code PUT persistence}: decided (and refused, audited like any refusal) before any of its body is
+     * read. Either a reply to send, and the connection closed, or an upload to stream the body into.
+     */
+    public UploadStart beginUpload(NodeCall call, long declaredLength) {
+        NodePath path = null;
+        NodeCredential credential = null;
+        try {
+            path = NodePath.parse(call.rawPath());
+            if (!path.endpoint().equals(NodeApi.PERSISTENCE)) {
+                throw new Refusal(405, "MethodNotAllowed", path.endpoint() + " takes no PUT");
+            }
+            Endpoint archive = endpoints.get(NodeApi.PERSISTENCE);
+            credential = directory.find(path.namespace(), path.node()).orElse(null);
+            authenticate(archive, path, call, credential);
+            return new UploadStart(null, uploads.begin(new Endpoint.NodeContext(path, call, credential), declaredLength));
+        } catch (Refusal refusal) {
+            audit.refused(path, credential, call, refusal);
+            return new UploadStart(refusal.reply(), null);
+        } catch (RuntimeException e) {
+            LOG.error("node API failed on {} for {}: {}", call, path, e.toString());
+            LOG.debug("node API failure", e);
+            return new UploadStart(Reply.error(500, "InternalError", "the operator could not answer this request; its log says why"), null);
+        }
+    }
+
+    /** The body arrived whole: stores it as the node's archive. */
+    Reply finishUpload(PersistenceUploads.Receiving upload) {
+        try {
+            return uploads.commit(upload);
+        } catch (Refusal refusal) {
+            audit.refused(upload.context.path(), upload.context.credential(), upload.context.call(), refusal);
+            return refusal.reply();
+        } catch (RuntimeException e) {
+            LOG.error("node API could not store the archive of {}: {}", upload.context.path(), e.toString());
+            LOG.debug("node API failure", e);
+            return Reply.error(500, "InternalError", "the operator could not store the archive; its log says why");
+        }
+    }
+
+    /** The body broke a bound, or the connection ended: nothing of it stays. */
+    Reply refuseUpload(PersistenceUploads.Receiving upload, Refusal refusal) {
+        uploads.end(upload);
+        if (refusal == null) {
+            return null;
+        }
+        audit.refused(upload.context.path(), upload.context.credential(), upload.context.call(), refusal);
+        return refusal.reply();
+    }
+
+    /** What the head of an upload decided: a reply to end with, or the upload to receive. */
+    public record UploadStart(Reply refused, PersistenceUploads.Receiving upload) {
     }
 
     /** A registration of an unknown machine: there is no node yet, so no node budget, event or credential to audit. */

@@ -1,6 +1,7 @@
 package dev.tether.operator.nodeapi;
 
 import dev.tether.nodeapi.NodeApi;
+import dev.tether.operator.persistence.PersistenceSettings;
 import dev.tether.operator.trust.PrincipalPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,10 +29,12 @@ import java.util.Map;
  *                             header naming the node they relay ({@code TETHER_NODE_API_TRUSTED_PROXIES}, comma-separated);
  *                             empty: edges send none, and the nodes behind an edge share its failure budget
  * @param sshPrincipals        the names and addresses host certificates may carry ({@link PrincipalPolicy#fromEnvironment})
+ * @param persistence          where and how much of the nodes' kept paths the operator stores
  */
 public record NodeApiSettings(int port, String caSecret, String sshCaSecret, String sshCaSecretKey, List<String> dnsNames,
                               int failuresPerNode, int failuresPerSource, Duration failureWindow, int handlerThreads,
-                              Duration requestTimeout, List<String> trustedProxies, PrincipalPolicy sshPrincipals) {
+                              Duration requestTimeout, List<String> trustedProxies, PrincipalPolicy sshPrincipals,
+                              PersistenceSettings persistence) {
 
     /** Server certificates are re-issued from the CA before they expire; nodes trust the CA, not the certificate. */
     public static final Duration SERVER_CERTIFICATE_VALIDITY = Duration.ofDays(90);
@@ -53,27 +56,33 @@ public record NodeApiSettings(int port, String caSecret, String sshCaSecret, Str
                 Integer.parseInt(env.getOrDefault("TETHER_NODE_API_THREADS", "8")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("TETHER_NODE_API_REQUEST_TIMEOUT_SECONDS", "30"))),
                 commaList(env.get("TETHER_NODE_API_TRUSTED_PROXIES")),
-                PrincipalPolicy.fromEnvironment(env));
+                PrincipalPolicy.fromEnvironment(env),
+                PersistenceSettings.fromEnvironment(env));
     }
 
     public NodeApiSettings withFailureLimits(int perNode, int perSource, Duration window) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, perNode, perSource, window, handlerThreads,
-                requestTimeout, trustedProxies, sshPrincipals);
+                requestTimeout, trustedProxies, sshPrincipals, persistence);
     }
 
     public NodeApiSettings withSshPrincipals(PrincipalPolicy policy) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
-                failureWindow, handlerThreads, requestTimeout, trustedProxies, policy);
+                failureWindow, handlerThreads, requestTimeout, trustedProxies, policy, persistence);
     }
 
     public NodeApiSettings withRequestTimeout(Duration timeout) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
-                failureWindow, handlerThreads, timeout, trustedProxies, sshPrincipals);
+                failureWindow, handlerThreads, timeout, trustedProxies, sshPrincipals, persistence);
     }
 
     public NodeApiSettings withTrustedProxies(List<String> cidrs) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
-                failureWindow, handlerThreads, requestTimeout, List.copyOf(cidrs), sshPrincipals);
+                failureWindow, handlerThreads, requestTimeout, List.copyOf(cidrs), sshPrincipals, persistence);
+    }
+
+    public NodeApiSettings withPersistence(PersistenceSettings settings) {
+        return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
+                failureWindow, handlerThreads, requestTimeout, trustedProxies, sshPrincipals, settings);
     }
 
     /**

@@ -30,6 +30,11 @@ public final class Refusal extends Exception {
         return new Refusal(429, "RateLimited", message, Math.max(1, retryAfterSeconds));
     }
 
+    /** The same refusal, telling the client when to try again. */
+    public Refusal withRetryAfter(long seconds) {
+        return new Refusal(status, code, getMessage(), Math.max(1, seconds));
+    }
+
     public int status() {
         return status;
     }

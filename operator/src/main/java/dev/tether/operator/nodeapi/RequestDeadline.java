@@ -60,6 +60,11 @@ final class RequestDeadline extends ChannelInboundHandlerAdapter {
         timer = ctx.executor().schedule(this::expired, timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** A persistence upload is bound by its own deadline ({@link PersistenceUploadGate}); the connection closes after it. */
+    void disarmForUpload() {
+        disarm();
+    }
+
     private void disarm() {
         if (timer != null) {
             timer.cancel(false);
