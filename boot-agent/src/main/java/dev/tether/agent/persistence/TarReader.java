@@ -55,6 +55,10 @@ final class TarReader {
                 continue;
             }
             String name = pax.containsKey("path") ? text(pax.get("path")) : ustarName(header);
+            // tar writes a directory's name with a trailing slash.
+            while (name.length() > 1 && name.endsWith("/")) {
+                name = name.substring(0, name.length() - 1);
+            }
             String link = pax.containsKey("linkpath") ? text(pax.get("linkpath")) : string(header, 157, 100);
             if (name.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES || link.length() > MAX_NAME_BYTES) {
                 throw new IOException("an entry name or link target longer than " + MAX_NAME_BYTES + " bytes");
