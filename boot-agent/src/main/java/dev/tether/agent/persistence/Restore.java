@@ -29,12 +29,12 @@ import java.util.Optional;
  * refused and counted; the rest is restored. The archive's AEAD was checked whole before this runs, so such an entry
  * was put there by the node itself (by its root user): it must not reach beyond what the profile keeps.
  */
-final class Restore {
+public final class Restore {
     private final Path root;
     private final List<String> keptNow;
 
     /** What was restored, and what was refused (the first few by name). */
-    record Report(long restored, long refused, List<String> refusedNames, long attributesNotSet) {
+    public record Report(long restored, long refused, List<String> refusedNames, long attributesNotSet) {
         static final int NAMED = 5;
     }
 
