@@ -313,6 +313,35 @@ class OperatorDeploymentTest {
                 .satisfies(port -> assertThat(port.getTargetPort().getStrVal()).isEqualTo("metrics"));
     }
 
+    @Test
+    void theNodesArchivesLiveOnAClaimTheReleaseKeepsAndAnEmptyDirOnlyWhenAskedFor() {
+        RenderedChart chart = TetherChart.render();
+        Deployment deployment = chart.one(Deployment.class, DEPLOYMENT);
+        var claim = chart.one(io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class, "tether-persistence");
+        Map<String, String> env = valuesOf(env(operatorContainer(deployment)));
+
+        assertThat(claim.getMetadata().getAnnotations()).containsEntry("helm.sh/resource-policy", "keep");
+        assertThat(claim.getSpec().getResources().getRequests().get("storage").toString())
+                .isEqualTo(ChartDefaults.text("/nodeApi/persistence/size"));
+        assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(volume -> {
+            assertThat(volume.getName()).isEqualTo("persistence");
+            assertThat(volume.getPersistentVolumeClaim().getClaimName()).isEqualTo("tether-persistence");
+        });
+        assertThat(operatorContainer(deployment).getVolumeMounts()).anySatisfy(mount ->
+                assertThat(mount.getMountPath()).isEqualTo(env.get("TETHER_PERSISTENCE_DIR")));
+        assertThat(env).containsEntry("TETHER_PERSISTENCE_MAX_BYTES", ChartDefaults.text("/nodeApi/persistence/maxBytes"))
+                .containsEntry("TETHER_PERSISTENCE_MAX_UPLOADS", ChartDefaults.text("/nodeApi/persistence/maxUploads"));
+
+        RenderedChart trial = TetherChart.render("""
+                nodeApi:
+                  persistence: {enabled: false}
+                """);
+        assertThat(trial.all(io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class)).isEmpty();
+        assertThat(trial.one(Deployment.class, DEPLOYMENT).getSpec().getTemplate().getSpec().getVolumes())
+                .filteredOn(volume -> volume.getName().equals("persistence"))
+                .singleElement().satisfies(volume -> assertThat(volume.getEmptyDir()).isNotNull());
+    }
+
     private static Container operatorContainer(Deployment deployment) {
         return deployment.getSpec().getTemplate().getSpec().getContainers().stream()
                 .filter(c -> c.getName().equals("operator"))
