@@ -152,6 +152,11 @@ public final class TetherCluster implements AutoCloseable {
         }
     }
 
+    /** The operator's persistence volume: the nodes' encrypted archives of their kept paths. */
+    public Path persistenceDir() {
+        return operator.persistenceDir;
+    }
+
     public KubernetesClient client() {
         return client;
     }

@@ -8,12 +8,15 @@ import dev.tether.nodeapi.PersistencePaths;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -84,7 +87,7 @@ public final class NodePersistence {
                 MessageDigest sha256 = sha256();
                 try (InputStream opened = new DigestInputStream(open(incoming, nodeKey, api, grant.generation()), sha256)) {
                     report = Optional.of(new Restore(target, kept).apply(opened));
-                    opened.transferTo(java.io.OutputStream.nullOutputStream());
+                    opened.transferTo(OutputStream.nullOutputStream());
                 }
                 digest = HexFormat.of().formatHex(sha256.digest());
                 Restore.Report r = report.get();
@@ -102,7 +105,7 @@ public final class NodePersistence {
                 console.info("persistence: no archive stored yet for " + kept.size() + " kept path" + (kept.size() == 1 ? "" : "s"));
             }
             Files.writeString(sessionDir.resolve(PersistenceSession.CA_FILE), caPem);
-            boolean units = SaverUnits.install(target, java.time.Duration.ofSeconds(grant.saveIntervalSeconds()));
+            boolean units = SaverUnits.install(target, Duration.ofSeconds(grant.saveIntervalSeconds()));
             if (!units) {
                 console.warn("persistence: the image has no systemd, so nothing saves the kept paths by itself; run "
                         + SaverUnits.AGENT + " persistence save from cron and at shutdown");
@@ -115,7 +118,7 @@ public final class NodePersistence {
                     + " archive with the operator stays as it is: " + e.getMessage());
             return Result.NOT_ARMED;
         } finally {
-            java.util.Arrays.fill(nodeKey, (byte) 0);
+            Arrays.fill(nodeKey, (byte) 0);
             try {
                 Files.deleteIfExists(incoming);
             } catch (IOException e) {

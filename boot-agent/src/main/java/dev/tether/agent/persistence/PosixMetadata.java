@@ -5,6 +5,7 @@ import com.sun.jna.Native;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -68,7 +69,7 @@ final class PosixMetadata {
                     }
                     throw new IOException("cannot read extended attribute " + name + " of " + path);
                 }
-                values.put(name, java.util.Arrays.copyOf(value, (int) size));
+                values.put(name, Arrays.copyOf(value, (int) size));
             }
         }
         return values;

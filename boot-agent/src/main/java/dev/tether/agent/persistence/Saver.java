@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.function.Function;
@@ -96,7 +97,7 @@ public final class Saver {
              OutputStream plaintext = new DigestOutputStream(sealed, sha256)) {
             new Snapshot(root, session.paths()).write(plaintext);
         } finally {
-            java.util.Arrays.fill(key, (byte) 0);
+            Arrays.fill(key, (byte) 0);
         }
         return HexFormat.of().formatHex(sha256.digest());
     }

@@ -1,5 +1,6 @@
 package dev.tether.agent.persistence;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -62,7 +63,7 @@ final class TarWriter implements AutoCloseable {
     }
 
     private static byte[] paxRecords(TarEntry entry) {
-        var records = new java.io.ByteArrayOutputStream();
+        var records = new ByteArrayOutputStream();
         record(records, "path", entry.name().getBytes(StandardCharsets.UTF_8));
         if (entry.linkTarget() != null) {
             record(records, "linkpath", entry.linkTarget().getBytes(StandardCharsets.UTF_8));
@@ -80,7 +81,7 @@ final class TarWriter implements AutoCloseable {
     }
 
     /** {@code "<length> <key>=<value>\n"}, where the length counts the whole record, its own digits included. */
-    private static void record(java.io.ByteArrayOutputStream out, String key, byte[] value) {
+    private static void record(ByteArrayOutputStream out, String key, byte[] value) {
         byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
         int rest = 1 + keyBytes.length + 1 + value.length + 1;
         int length = rest + Integer.toString(rest).length();

@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeApiService {
     private static final Logger LOG = LoggerFactory.getLogger(NodeApiService.class);
+
+    private static final Pattern PERSISTENCE_TOKEN = Pattern.compile(
+            "^" + NodeApi.PERSISTENCE_TOKEN_PREFIX + "[A-Za-z0-9_-]{43}$");
 
     private final Map<String, Endpoint> endpoints;
     private final DiscoveryEndpoint discovery;
@@ -128,7 +132,10 @@ public final class NodeApiService {
             if (endpoint.takesPersistenceToken() && authorization != null
                     && authorization.startsWith(NodeApi.BEARER + NodeApi.PERSISTENCE_TOKEN_PREFIX)) {
                 String token = authorization.substring(NodeApi.BEARER.length());
-                if (credential == null || token.length() > NodeApi.MAX_API_KEY_LENGTH
+                // As for API keys: the Secret is read only for a well-formed token of a known node, and not while the
+                // request's budgets are spent, so a flood of made-up tokens costs the API server nothing.
+                boolean spent = limiter.retryAfterSeconds(path.namespace() + "/" + path.node(), call.source()) > 0;
+                if (credential == null || spent || !PERSISTENCE_TOKEN.matcher(token).matches()
                         || !persistenceSecrets.tokenMatches(credential, token)) {
                     throw new Refusal(401, "BadCredentials", "node " + path.namespace() + "/" + path.node() + " is unknown or"
                             + " the persistence token is not its current boot's; a node gets a new one with its API key at boot");

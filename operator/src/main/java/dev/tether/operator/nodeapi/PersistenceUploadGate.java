@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -192,7 +193,7 @@ final class PersistenceUploadGate extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
-    private <T> void offload(ChannelHandlerContext ctx, Supplier<T> work, java.util.function.Consumer<T> then) {
+    private <T> void offload(ChannelHandlerContext ctx, Supplier<T> work, Consumer<T> then) {
         try {
             handlers.execute(() -> {
                 T result = work.get();
