@@ -27,6 +27,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -180,7 +181,8 @@ public final class NodeApiClient {
             if (length < 0 || length > maxBytes) {
                 return HttpResponse.BodySubscribers.replacing(TOO_LARGE);
             }
-            return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofFile(into), path -> path);
+            return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofFile(into, StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), path -> path);
         };
         try {
             HttpResponse<Object> response = transfer("the node's archive", "GET", nodePath(NodeApi.PERSISTENCE), token,

@@ -185,10 +185,7 @@ class NodeApiPersistenceTest extends NodeApiTestBase {
     @Test
     void aProfileThatKeepsNothingGivesNoKeyAndStoresNothing() throws Exception {
         String key = node("node-001");
-        harness.client.resources(NodeProfile.class).inNamespace(NAMESPACE).withName("compute").edit(p -> {
-            p.getSpec().persistence.paths = List.of();
-            return p;
-        });
+        mergePatch("compute", "{\"spec\":{\"persistence\":null}}");
 
         var refused = api.get(NAMESPACE, "node-001", NodeApi.PERSISTENCE_KEY, key);
 
@@ -225,10 +222,7 @@ class NodeApiPersistenceTest extends NodeApiTestBase {
     }
 
     private void limit(String profile, String maxBytes) {
-        harness.client.resources(NodeProfile.class).inNamespace(NAMESPACE).withName(profile).edit(p -> {
-            p.getSpec().persistence.maxBytes = maxBytes;
-            return p;
-        });
+        mergePatch(profile, "{\"spec\":{\"persistence\":{\"maxBytes\":\"" + maxBytes + "\"}}}");
     }
 
     private PersistenceKey persistenceKey(String node, String key) throws IOException {

@@ -196,6 +196,12 @@ abstract class NodeApiTestBase {
                 NodeApiTls.context(caPem, NodeApi.SERVER_NAME), settings, dev.tether.agent.trust.NodeApiClient.Sleeper.REAL, console);
     }
 
+    /** A merge patch of a profile: no resourceVersion, so a status the reconciler writes meanwhile does not conflict. */
+    void mergePatch(String profile, String json) {
+        harness.client.resources(NodeProfile.class).inNamespace(NAMESPACE).withName(profile)
+                .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), json);
+    }
+
     /** The stored salted hash of a credential's API key (base64 as stored, and decoded). */
     List<String> storedHash(String credential) {
         var secret = harness.client.secrets().inNamespace(NAMESPACE).withName(Names.apiKeySecret(credential)).get();
