@@ -25,13 +25,17 @@ final class LocalOperator implements AutoCloseable {
 
     private final InMemoryKubernetes kubernetes;
     private final TetherOperator operator;
+    /** The operator's persistence volume: the nodes' encrypted archives of their kept paths. */
+    final Path persistenceDir;
 
-    private LocalOperator(InMemoryKubernetes kubernetes, TetherOperator operator) {
+    private LocalOperator(InMemoryKubernetes kubernetes, TetherOperator operator, Path persistenceDir) {
         this.kubernetes = kubernetes;
         this.operator = operator;
+        this.persistenceDir = persistenceDir;
     }
 
-    static LocalOperator start(Path project, String originUrl, String originToken) {
+    /** @param persistenceDir where the nodes' archives go (the chart's PersistentVolumeClaim) */
+    static LocalOperator start(Path project, String originUrl, String originToken, Path persistenceDir) {
         InMemoryKubernetes kubernetes = InMemoryKubernetes.start(project.resolve("crds"));
         try {
             kubernetes.client().resource(new SecretBuilder()
@@ -39,10 +43,11 @@ final class LocalOperator implements AutoCloseable {
                     .addToData(OperatorConfig.ORIGIN_TOKEN_KEY,
                             Base64.getEncoder().encodeToString(originToken.getBytes(StandardCharsets.UTF_8)))
                     .build()).create();
-            var operator = new TetherOperator(kubernetes.client(),
-                    OperatorConfig.of(BUILDER_IMAGE, CONTENT_SERVER_IMAGE, originUrl, OPERATOR_NAMESPACE));
+            OperatorConfig config = OperatorConfig.of(BUILDER_IMAGE, CONTENT_SERVER_IMAGE, originUrl, OPERATOR_NAMESPACE);
+            config = config.withNodeApi(config.nodeApi().withPersistence(config.nodeApi().persistence().withDirectory(persistenceDir)));
+            var operator = new TetherOperator(kubernetes.client(), config);
             operator.start();
-            return new LocalOperator(kubernetes, operator);
+            return new LocalOperator(kubernetes, operator, persistenceDir);
         } catch (RuntimeException e) {
             kubernetes.close();
             throw e;

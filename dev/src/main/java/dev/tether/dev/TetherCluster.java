@@ -117,7 +117,8 @@ public final class TetherCluster implements AutoCloseable {
         EdgeAddresses addresses = null;
         LocalOperator operator = null;
         try {
-            operator = LocalOperator.start(repositoryRoot(), originUrl, ImageCache.TOKEN);
+            operator = LocalOperator.start(repositoryRoot(), originUrl, ImageCache.TOKEN,
+                    Files.createDirectories(workDir.resolve("persistence")));
             NodeApiServer nodeApi = operator.startNodeApi();
             addresses = EdgeAddresses.add(edgeCount);
             var cluster = new TetherCluster(operator, origin, addresses, workDir);

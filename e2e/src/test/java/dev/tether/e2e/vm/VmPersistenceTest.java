@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
+import dev.tether.dev.ImageCache;
+import dev.tether.dev.TetherCluster;
+import dev.tether.dev.VirtualMachine;
+import dev.tether.dev.SoftwareTpm;
+import dev.tether.dev.LoginKey;
+import dev.tether.dev.AgentOverlay;
 import dev.tether.operator.image.BuildResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +20,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 
 /**
  * Selective persistence on a real machine (docs/persistence.md): a file written under a kept path survives a reboot of
@@ -38,9 +43,9 @@ class VmPersistenceTest {
         assumeTrue(SoftwareTpm.available(), "SKIPPED: no swtpm (apt-get install swtpm)");
     }
 
-    @Test
+    @VmTest(minutes = 30)
     void aKeptFileSurvivesItsNodesRebootAndNoOtherNodeSeesIt() throws Exception {
-        TestSshKey sshKey = TestSshKey.get();
+        LoginKey sshKey = LoginKey.get();
         var image = ImageCache.get(PROJECT);
         Path runDir = Path.of("target", "vm-persistence").toAbsolutePath();
         ImageCache.removeTree(runDir);
