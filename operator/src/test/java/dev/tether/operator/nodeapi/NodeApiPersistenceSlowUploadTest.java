@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class NodeApiPersistenceSlowUploadTest extends NodeApiTestBase {
     @Override
     UnaryOperator<OperatorConfig> settings() {
-        return c -> c.withNodeApi(c.nodeApi().withRequestTimeout(Duration.ofSeconds(1)));
+        return c -> c.withNodeApi(c.nodeApi().withRequestTimeout(Duration.ofSeconds(5)));
     }
 
     @Test
@@ -52,9 +52,10 @@ class NodeApiPersistenceSlowUploadTest extends NodeApiTestBase {
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
 
-            // One body byte per poll, far more often than the idle timeout: only the upload's deadline (1 s + 4 KiB at
-            // 256 KiB/s, so 2 s) ends it; without one, this runs into the 20 s limit and fails.
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            // One body byte per poll, far more often than the idle timeout: only the upload's deadline (5 s + 4 KiB at
+            // 256 KiB/s, about 5 s; 5 s and not less, so that the key issue above answers in time on a busy machine)
+            // ends it; without one, this runs into the 60 s limit and fails.
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 if (!closedByServer.isDone()) {
                     try {
                         out.write('x');
