@@ -7,6 +7,7 @@ import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
+import dev.tether.contracts.EdgeBootConfig;
 import dev.tether.content.edge.EdgeServer;
 import dev.tether.content.edge.FillSettings;
 import dev.tether.content.http.HttpSettings;
@@ -291,7 +292,7 @@ public final class TetherCluster implements AutoCloseable {
      */
     public void serveForgedAddon(String profile, byte[] addon) throws IOException {
         for (EdgeNode edge : edges) {
-            replace(edge.config.bootConfig().getParent().resolve(dev.tether.operator.profile.BootConfig.addonFile(profile)),
+            replace(edge.config.bootConfig().getParent().resolve(EdgeBootConfig.addonFile(profile)),
                     addon);
         }
     }

@@ -28,28 +28,28 @@ public final class BootConfigWatcher implements AutoCloseable {
     }
 
     private final Path file;
-    private final Consumer<BootConfig> onChange;
+    private final Consumer<LoadedBootConfig> onChange;
     private final ServerMetrics metrics;
     private final ScheduledExecutorService poller =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("boot-config").daemon().factory());
-    private volatile BootConfig current;
+    private volatile LoadedBootConfig current;
     private Stamp stamp;
 
     /**
      * Loads the file now. A missing file is not an error (the operator may not have written it yet):
      * the edge serves no boot scripts until it appears. An invalid one is, so a typo fails loudly.
      */
-    public BootConfigWatcher(Path file, Duration interval, ServerMetrics metrics, Consumer<BootConfig> onChange)
+    public BootConfigWatcher(Path file, Duration interval, ServerMetrics metrics, Consumer<LoadedBootConfig> onChange)
             throws IOException {
         this.file = file;
         this.onChange = onChange;
         this.metrics = metrics;
-        this.current = BootConfig.empty(file.toAbsolutePath().getParent());
+        this.current = LoadedBootConfig.empty(file.toAbsolutePath().getParent());
         Stamp s = stampOf(file);
         if (s == null) {
             log.warn("boot configuration {} does not exist yet; waiting for it", file);
         } else {
-            current = BootConfig.load(file);
+            current = LoadedBootConfig.load(file);
             stamp = s;
             log.info("boot configuration {}: {} profiles, {} nodes", file, current.profiles().size(), current.nodes().size());
         }
@@ -58,7 +58,7 @@ public final class BootConfigWatcher implements AutoCloseable {
         poller.scheduleWithFixedDelay(this::poll, ms, ms, TimeUnit.MILLISECONDS);
     }
 
-    public BootConfig current() {
+    public LoadedBootConfig current() {
         return current;
     }
 
@@ -73,7 +73,7 @@ public final class BootConfigWatcher implements AutoCloseable {
             if (s == null || Objects.equals(s, stamp)) {
                 return;
             }
-            BootConfig next = BootConfig.load(file);
+            LoadedBootConfig next = LoadedBootConfig.load(file);
             stamp = s;
             current = next;
             log.info("reloaded boot configuration {}: {} profiles, {} nodes", file, next.profiles().size(), next.nodes().size());

@@ -25,9 +25,9 @@ public final class BootScriptHandler {
     private static final Pattern HOST = Pattern.compile("([A-Za-z0-9.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}\\])(:[0-9]{1,5})?");
     private static final int RETRY_SECONDS = 10;
 
-    private final Supplier<BootConfig> config;
+    private final Supplier<LoadedBootConfig> config;
 
-    public BootScriptHandler(Supplier<BootConfig> config) {
+    public BootScriptHandler(Supplier<LoadedBootConfig> config) {
         this.config = config;
     }
 
@@ -51,7 +51,7 @@ public final class BootScriptHandler {
             return;
         }
         String base = (x.tls() ? "https://" : "http://") + host;
-        BootConfig c = config.get();
+        LoadedBootConfig c = config.get();
         String macParam = x.queryParameter("mac");
         MacAddress mac = MacAddress.parseOrNull(macParam);
         String script;
@@ -59,7 +59,7 @@ public final class BootScriptHandler {
             script = retry(base, "Tether: the request named no valid MAC address (got " + echoable(macParam) + ").",
                     "Chain " + base + "/boot/ipxe?mac=${mac} so the edge sees this machine's MAC.");
         } else {
-            BootConfig.NodeEntry node = c.nodes().get(mac);
+            LoadedBootConfig.NodeEntry node = c.nodes().get(mac);
             if (node == null && c.discovery().filter(d -> d.admits(mac)).isPresent()) {
                 script = register(base, c, mac, c.profiles().get(c.discovery().get().profile()));
             } else if (node == null) {
@@ -72,7 +72,7 @@ public final class BootScriptHandler {
         x.respond(HttpResponseStatus.OK, "text/plain; charset=utf-8", script.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static String boot(String base, BootConfig c, BootConfig.NodeEntry node, BootConfig.Profile p) {
+    private static String boot(String base, LoadedBootConfig c, LoadedBootConfig.NodeEntry node, LoadedBootConfig.Profile p) {
         return kernelScript(base, c, p, "tether.node=" + node.node(),
                 "Tether: booting " + node.node() + " with profile " + p.name() + " (" + p.method() + ")");
     }
@@ -82,12 +82,12 @@ public final class BootScriptHandler {
      * {@code tether.discover=<the MAC it asked with>} instead of a node name: its agent registers what the machine is,
      * that MAC first, waits to be enrolled, then reboots into {@link #boot}.
      */
-    private static String register(String base, BootConfig c, MacAddress mac, BootConfig.Profile p) {
+    private static String register(String base, LoadedBootConfig c, MacAddress mac, LoadedBootConfig.Profile p) {
         return kernelScript(base, c, p, "tether.discover=" + mac,
                 "Tether: no NodeCredential lists MAC " + mac + "; registering it with profile " + p.name());
     }
 
-    private static String kernelScript(String base, BootConfig c, BootConfig.Profile p, String who, String banner) {
+    private static String kernelScript(String base, LoadedBootConfig c, LoadedBootConfig.Profile p, String who, String banner) {
         String edges = c.edgeUrls().isEmpty() ? base : String.join(",", c.edgeUrls());
         StringBuilder cmdline = new StringBuilder()
                 .append("initrd=initramfs initrd=addon")
@@ -132,8 +132,8 @@ public final class BootScriptHandler {
     }
 
     private void addon(Exchange x, String profileName) {
-        BootConfig c = config.get();
-        BootConfig.Profile p = c.profiles().get(profileName);
+        LoadedBootConfig c = config.get();
+        LoadedBootConfig.Profile p = c.profiles().get(profileName);
         if (p == null || p.addonFile() == null) {
             x.respond(HttpResponseStatus.NOT_FOUND, "no addon archive for profile " + profileName);
             return;

@@ -1,7 +1,7 @@
 package dev.tether.content.edge;
 
 import dev.tether.content.metrics.ServerMetrics;
-import dev.tether.content.store.Digest;
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 final class CacheFill {
     private static final Logger log = LoggerFactory.getLogger(CacheFill.class);
 
-    private final Digest digest;
+    private final BlobDigest digest;
     private final List<FillSource> sources;
     private final FillClient client;
     private final EdgeCache cache;
@@ -41,7 +41,7 @@ final class CacheFill {
     private boolean anyMissing;
     private boolean anyBroken;
 
-    CacheFill(Digest digest, List<FillSource> sources, FillClient client, EdgeCache cache, Path tempDir, ServerMetrics metrics) {
+    CacheFill(BlobDigest digest, List<FillSource> sources, FillClient client, EdgeCache cache, Path tempDir, ServerMetrics metrics) {
         this.digest = digest;
         this.sources = sources;
         this.client = client;
@@ -50,7 +50,7 @@ final class CacheFill {
         this.metrics = metrics;
     }
 
-    Digest digest() {
+    BlobDigest digest() {
         return digest;
     }
 

@@ -2,11 +2,11 @@ package dev.tether.content.edge;
 
 import dev.tether.content.metrics.ServerMetrics;
 import dev.tether.content.store.BlobSource;
-import dev.tether.content.store.Digest;
 import dev.tether.content.store.DurableFiles;
 import dev.tether.content.store.ServableBlob;
 import dev.tether.content.store.Sha256;
 import dev.tether.content.store.StoredBlob;
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -84,9 +84,9 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
     private final ExecutorService verifier = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("cache-verify-", 0).daemon().factory());
 
     private final Object lock = new Object();
-    private final LinkedHashMap<Digest, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
-    private final Map<Digest, CacheFill> fills = new HashMap<>();
-    private Set<Digest> protectedDigests = Set.of();
+    private final LinkedHashMap<BlobDigest, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
+    private final Map<BlobDigest, CacheFill> fills = new HashMap<>();
+    private Set<BlobDigest> protectedDigests = Set.of();
     private long used;
 
     private EdgeCache(Path root, long quota, List<FillSource> sources, FillClient client, ServerMetrics metrics, InstantSource clock) {
@@ -124,12 +124,12 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
                 Files.deleteIfExists(p);
             }
         }
-        record Found(Digest digest, long size, FileTime modified) {
+        record Found(BlobDigest digest, long size, FileTime modified) {
         }
         List<Found> found = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(blobDir)) {
             for (Path p : files) {
-                Digest d = Digest.ofHexOrNull(p.getFileName().toString());
+                BlobDigest d = BlobDigest.ofHexOrNull(p.getFileName().toString());
                 if (d != null && Files.isRegularFile(p)) {
                     found.add(new Found(d, Files.size(p), Files.getLastModifiedTime(p)));
                 }
@@ -147,7 +147,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         log.info("cache {} holds {} blobs, {} of {} bytes", blobDir, entries.size(), used, quota);
     }
 
-    Path pathOf(Digest digest) {
+    Path pathOf(BlobDigest digest) {
         return blobDir.resolve(digest.hex());
     }
 
@@ -157,7 +157,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         }
     }
 
-    public boolean holds(Digest digest) {
+    public boolean holds(BlobDigest digest) {
         synchronized (lock) {
             return entries.containsKey(digest);
         }
@@ -168,10 +168,10 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
      * found at start are verified now rather than when the first booting node waits for them, and
      * one that fails is filled again at once.
      */
-    public void protect(Set<Digest> digests) {
+    public void protect(Set<BlobDigest> digests) {
         synchronized (lock) {
             protectedDigests = Set.copyOf(digests);
-            for (Digest d : protectedDigests) {
+            for (BlobDigest d : protectedDigests) {
                 Entry e = entries.get(d);
                 if (e != null && !e.verified) {
                     verifyLocked(d, e);
@@ -181,7 +181,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
     }
 
     @Override
-    public CompletableFuture<ServableBlob> open(Digest digest, boolean onlyIfCached) {
+    public CompletableFuture<ServableBlob> open(BlobDigest digest, boolean onlyIfCached) {
         CacheFill fill;
         boolean started;
         synchronized (lock) {
@@ -232,7 +232,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
     }
 
     /** Makes sure a blob is (being) fetched; completes when it is stored. Used by prefetch. */
-    public CompletableFuture<Void> ensure(Digest digest) {
+    public CompletableFuture<Void> ensure(BlobDigest digest) {
         CacheFill fill;
         synchronized (lock) {
             if (entries.containsKey(digest)) {
@@ -252,14 +252,14 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         return fill.done();
     }
 
-    private CacheFill newFillLocked(Digest digest) {
+    private CacheFill newFillLocked(BlobDigest digest) {
         CacheFill fill = new CacheFill(digest, sources, client, this, tempDir, metrics);
         fills.put(digest, fill);
         return fill;
     }
 
     /** Starts (or joins) hashing a blob found at start; the entry is pinned meanwhile so it is not evicted. */
-    private CompletableFuture<Void> verifyLocked(Digest digest, Entry e) {
+    private CompletableFuture<Void> verifyLocked(BlobDigest digest, Entry e) {
         if (e.verifying == null) {
             e.pins++;
             e.verifying = CompletableFuture.runAsync(() -> verify(digest, e), verifier);
@@ -267,9 +267,9 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         return e.verifying;
     }
 
-    private void verify(Digest digest, Entry e) {
+    private void verify(BlobDigest digest, Entry e) {
         Path path = pathOf(digest);
-        Digest actual;
+        BlobDigest actual;
         String problem = null;
         boolean refill;
         try {
@@ -351,7 +351,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
      * was synced by {@link FillAttempt#verify}, so after a power cut the name never points at
      * unwritten blocks (and the check at start would catch it if it did).
      */
-    void commit(Digest digest, Path verified, long size) throws IOException {
+    void commit(BlobDigest digest, Path verified, long size) throws IOException {
         DurableFiles.publish(verified, pathOf(digest));
         backoff.succeeded(digest);
         synchronized (lock) {
@@ -369,9 +369,9 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
     }
 
     private void evictLocked(long needed) {
-        Iterator<Map.Entry<Digest, Entry>> it = entries.entrySet().iterator();
+        Iterator<Map.Entry<BlobDigest, Entry>> it = entries.entrySet().iterator();
         while (used + needed > quota && it.hasNext()) {
-            Map.Entry<Digest, Entry> candidate = it.next();
+            Map.Entry<BlobDigest, Entry> candidate = it.next();
             if (candidate.getValue().pins > 0 || protectedDigests.contains(candidate.getKey())) {
                 continue;
             }

@@ -1,6 +1,6 @@
 package dev.tether.content.edge;
 
-import dev.tether.content.boot.BootConfig;
+import dev.tether.content.boot.LoadedBootConfig;
 import dev.tether.content.boot.BootConfigWatcher;
 import dev.tether.content.boot.BootScriptHandler;
 import dev.tether.content.http.BlobHandler;
@@ -77,7 +77,7 @@ public final class EdgeServer extends ContentServer {
             Prefetcher prefetcher = new Prefetcher(cache, Duration.ofHours(1), Prefetcher.DEFAULT_CAPACITY, metrics);
             runtime.closeOnShutdown(prefetcher);
 
-            Supplier<BootConfig> bootConfig;
+            Supplier<LoadedBootConfig> bootConfig;
             Supplier<String> notReady;
             if (c.bootConfig() != null) {
                 BootConfigWatcher watcher = new BootConfigWatcher(c.bootConfig(), c.bootConfigPoll(), metrics, config -> {
@@ -92,7 +92,7 @@ public final class EdgeServer extends ContentServer {
                 notReady = () -> runtime.draining() ? "shutting down"
                         : watcher.loaded() ? null : "boot configuration " + c.bootConfig() + " not written yet";
             } else {
-                BootConfig none = BootConfig.empty(c.cacheDir());
+                LoadedBootConfig none = LoadedBootConfig.empty(c.cacheDir());
                 bootConfig = () -> none;
                 notReady = () -> runtime.draining() ? "shutting down" : null;
             }

@@ -1,7 +1,7 @@
 package dev.tether.content.edge;
 
-import dev.tether.content.store.Digest;
 import dev.tether.content.store.Sha256;
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -53,11 +53,11 @@ final class FillAttempt {
     }
 
     /** Checks length and digest; on success the file is complete, on disk and closed, ready to be renamed. */
-    void verify(Digest expected) throws IOException {
+    void verify(BlobDigest expected) throws IOException {
         if (written != size) {
             throw new IOException(source + " ended after " + written + " of " + size + " bytes");
         }
-        Digest actual = Digest.of(sha.digest());
+        BlobDigest actual = BlobDigest.ofSha256(sha.digest());
         if (!actual.equals(expected)) {
             throw new DigestMismatch(source + " sent bytes whose digest is " + actual + ", not " + expected);
         }

@@ -1,6 +1,6 @@
 package dev.tether.content.edge;
 
-import dev.tether.content.store.Digest;
+import dev.tether.contracts.BlobDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -23,9 +23,9 @@ final class FillBackoff {
     }
 
     private final InstantSource clock;
-    private final Map<Digest, Failure> failures = new LinkedHashMap<>(16, 0.75f, false) {
+    private final Map<BlobDigest, Failure> failures = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Digest, Failure> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<BlobDigest, Failure> eldest) {
             return size() > MAX_TRACKED;
         }
     };
@@ -34,7 +34,7 @@ final class FillBackoff {
         this.clock = clock;
     }
 
-    synchronized void failed(Digest digest, String reason) {
+    synchronized void failed(BlobDigest digest, String reason) {
         Failure last = failures.remove(digest);
         int count = last == null ? 1 : last.count + 1;
         Duration wait = FIRST.multipliedBy(1L << Math.min(count - 1, 20));
@@ -44,12 +44,12 @@ final class FillBackoff {
         failures.put(digest, new Failure(count, clock.instant().plus(wait), reason));
     }
 
-    synchronized void succeeded(Digest digest) {
+    synchronized void succeeded(BlobDigest digest) {
         failures.remove(digest);
     }
 
     /** Null when a fill of {@code digest} may start now; else the answer to give meanwhile. */
-    synchronized BlobUnavailable holdBack(Digest digest) {
+    synchronized BlobUnavailable holdBack(BlobDigest digest) {
         Failure f = failures.get(digest);
         if (f == null) {
             return null;

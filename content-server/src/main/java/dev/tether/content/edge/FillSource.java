@@ -1,6 +1,6 @@
 package dev.tether.content.edge;
 
-import dev.tether.content.store.Digest;
+import dev.tether.contracts.BlobDigest;
 import java.net.URI;
 
 /** A server a fill may fetch from: the origin, or a peer edge (asked only for what it holds). */
@@ -14,7 +14,7 @@ public record FillSource(String baseUrl, boolean peer) {
         baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     }
 
-    public URI blobUri(Digest digest) {
+    public URI blobUri(BlobDigest digest) {
         return URI.create(baseUrl + "/blobs/sha256/" + digest.hex());
     }
 

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.content.http.Exchange;
 import dev.tether.content.http.SmallBody;
 import dev.tether.content.store.BearerToken;
-import dev.tether.content.store.Digest;
+import dev.tether.contracts.BlobDigest;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -83,14 +83,14 @@ public final class PrefetchHandler {
     }
 
     private void answer(Exchange x, byte[] body) {
-        List<Digest> digests = new ArrayList<>();
+        List<BlobDigest> digests = new ArrayList<>();
         try {
             JsonNode list = JSON.readTree(body).path("digests");
             if (!list.isArray() || list.size() > MAX_DIGESTS) {
                 throw new IllegalArgumentException("expected {\"digests\":[\"sha256:<hex>\", …]} with at most " + MAX_DIGESTS + " entries");
             }
             for (JsonNode d : list) {
-                digests.add(Digest.parse(d.asText()));
+                digests.add(BlobDigest.parse(d.asText()));
             }
         } catch (IOException | IllegalArgumentException e) {
             x.respond(HttpResponseStatus.BAD_REQUEST, "bad prefetch request: " + (e instanceof IOException ? "not JSON" : e.getMessage()));

@@ -1,7 +1,7 @@
 package dev.tether.content.edge;
 
 import dev.tether.content.metrics.ServerMetrics;
-import dev.tether.content.store.Digest;
+import dev.tether.contracts.BlobDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,7 +32,7 @@ public final class Prefetcher implements AutoCloseable {
     public static final int DEFAULT_CAPACITY = 1024;
 
     /** What became of one request: the digests newly queued, or none and {@code full}. */
-    public record Outcome(List<Digest> queued, boolean full) {
+    public record Outcome(List<BlobDigest> queued, boolean full) {
     }
 
     private final EdgeCache cache;
@@ -41,7 +41,7 @@ public final class Prefetcher implements AutoCloseable {
     private final ServerMetrics metrics;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("prefetch").daemon().factory());
     /** Digests queued or being fetched; the worker's own queue never holds more tasks than this set. */
-    private final Set<Digest> queued = new LinkedHashSet<>();
+    private final Set<BlobDigest> queued = new LinkedHashSet<>();
 
     public Prefetcher(EdgeCache cache, Duration perBlobLimit, int capacity, ServerMetrics metrics) {
         this.cache = cache;
@@ -61,11 +61,11 @@ public final class Prefetcher implements AutoCloseable {
      * Queues the blobs not yet held or queued, all of them or none: when they do not fit, nothing
      * is queued and the outcome says {@code full}, so the caller can send the same request later.
      */
-    public Outcome prefetch(Collection<Digest> digests) {
-        List<Digest> added = new ArrayList<>();
+    public Outcome prefetch(Collection<BlobDigest> digests) {
+        List<BlobDigest> added = new ArrayList<>();
         synchronized (queued) {
-            Set<Digest> fresh = new LinkedHashSet<>();
-            for (Digest d : digests) {
+            Set<BlobDigest> fresh = new LinkedHashSet<>();
+            for (BlobDigest d : digests) {
                 if (!queued.contains(d) && !cache.holds(d)) {
                     fresh.add(d);
                 }
@@ -77,13 +77,13 @@ public final class Prefetcher implements AutoCloseable {
             queued.addAll(fresh);
             added.addAll(fresh);
         }
-        for (Digest d : added) {
+        for (BlobDigest d : added) {
             worker.execute(() -> fetch(d));
         }
         return new Outcome(added, false);
     }
 
-    private void fetch(Digest d) {
+    private void fetch(BlobDigest d) {
         try {
             cache.ensure(d).get(perBlobLimit.toMillis(), TimeUnit.MILLISECONDS);
             log.info("prefetched {}", d);

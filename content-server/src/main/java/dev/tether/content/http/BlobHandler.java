@@ -2,8 +2,8 @@ package dev.tether.content.http;
 
 import dev.tether.content.edge.BlobUnavailable;
 import dev.tether.content.store.BlobSource;
-import dev.tether.content.store.Digest;
 import dev.tether.content.store.ServableBlob;
+import dev.tether.contracts.BlobDigest;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -33,7 +33,7 @@ public final class BlobHandler {
     }
 
     public void serve(Exchange x, String hex) {
-        Digest digest = Digest.ofHexOrNull(hex);
+        BlobDigest digest = BlobDigest.ofHexOrNull(hex);
         if (digest == null) {
             x.respond(HttpResponseStatus.BAD_REQUEST, "not a blob address: expected /blobs/sha256/<64 lowercase hex characters>");
             return;
@@ -47,7 +47,7 @@ public final class BlobHandler {
         }
     }
 
-    private void answer(Exchange x, Digest digest, boolean onlyIfCached, CompletableFuture<ServableBlob> opened) {
+    private void answer(Exchange x, BlobDigest digest, boolean onlyIfCached, CompletableFuture<ServableBlob> opened) {
         ServableBlob blob;
         try {
             blob = opened.join();

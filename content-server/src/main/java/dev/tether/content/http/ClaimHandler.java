@@ -3,7 +3,7 @@ package dev.tether.content.http;
 import dev.tether.content.store.BearerToken;
 import dev.tether.content.store.BlobClaims;
 import dev.tether.content.store.BlobStore;
-import dev.tether.content.store.Digest;
+import dev.tether.contracts.BlobDigest;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -53,7 +53,7 @@ public final class ClaimHandler {
             x.respond(r);
             return;
         }
-        Digest digest = Digest.ofHexOrNull(hex);
+        BlobDigest digest = BlobDigest.ofHexOrNull(hex);
         if (digest == null) {
             x.respond(HttpResponseStatus.BAD_REQUEST, "not a claim address: expected /claims/sha256/<64 lowercase hex characters>");
             return;

@@ -7,7 +7,7 @@ import dev.tether.content.store.BearerToken;
 import dev.tether.content.store.BlobClaims;
 import dev.tether.content.store.BlobSource;
 import dev.tether.content.store.BlobStore;
-import dev.tether.content.store.Digest;
+import dev.tether.contracts.BlobDigest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.buffer.Unpooled;
@@ -67,7 +67,7 @@ public final class StoreAdminHandler {
             x.respond(HttpResponseStatus.valueOf(refused.status()), refused.message());
             return;
         }
-        Digest digest = Digest.ofHexOrNull(hex);
+        BlobDigest digest = BlobDigest.ofHexOrNull(hex);
         if (digest == null) {
             x.respond(HttpResponseStatus.BAD_REQUEST, "not a blob address: expected /blobs/sha256/<64 lowercase hex characters>");
             return;

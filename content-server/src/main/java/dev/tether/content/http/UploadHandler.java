@@ -3,8 +3,8 @@ package dev.tether.content.http;
 import dev.tether.content.store.BearerToken;
 import dev.tether.content.store.BlobClaims;
 import dev.tether.content.store.BlobStore;
-import dev.tether.content.store.Digest;
 import dev.tether.content.store.Upload;
+import dev.tether.contracts.BlobDigest;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -47,7 +47,7 @@ public final class UploadHandler {
     }
 
     public void upload(Exchange x, String hex) {
-        Digest digest = Digest.ofHexOrNull(hex);
+        BlobDigest digest = BlobDigest.ofHexOrNull(hex);
         boolean expectsContinue = HttpUtil.is100ContinueExpected(x.request());
         BearerToken.Access access = token.forUpload(x.header(HttpHeaderNames.AUTHORIZATION));
         if (access instanceof BearerToken.Refused refused) {
@@ -97,7 +97,7 @@ public final class UploadHandler {
     }
 
     /** A build uploads a blob that is stored: it is claimed like one found by {@code POST /claims/...}. */
-    private void claimStored(Exchange x, Digest digest, BearerToken.Build build) {
+    private void claimStored(Exchange x, BlobDigest digest, BearerToken.Build build) {
         disk.execute(() -> {
             HttpResponseStatus status;
             String message;
@@ -148,13 +148,13 @@ public final class UploadHandler {
     }
 
     private final class UploadSink implements BodySink {
-        private final Digest digest;
+        private final BlobDigest digest;
         private final Upload upload;
         private final String uploader;
         private final BearerToken.Build build;
         private boolean failed;
 
-        UploadSink(Digest digest, Upload upload, String uploader, BearerToken.Build build) {
+        UploadSink(BlobDigest digest, Upload upload, String uploader, BearerToken.Build build) {
             this.digest = digest;
             this.upload = upload;
             this.uploader = uploader;

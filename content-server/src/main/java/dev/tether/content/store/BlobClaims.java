@@ -1,5 +1,6 @@
 package dev.tether.content.store;
 
+import dev.tether.contracts.BlobDigest;
 import dev.tether.origin.UploadGrant;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,7 +61,7 @@ public final class BlobClaims {
     private final Clock clock;
     private final int limit;
     private final int perBuildLimit;
-    private final Map<Digest, Claim> claims = new HashMap<>();
+    private final Map<BlobDigest, Claim> claims = new HashMap<>();
 
     private BlobClaims(Path dir, Clock clock, int limit, int perBuildLimit) {
         this.dir = dir;
@@ -86,7 +87,7 @@ public final class BlobClaims {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path p : files) {
                 String name = p.getFileName().toString();
-                Digest digest = Digest.ofHexOrNull(name);
+                BlobDigest digest = BlobDigest.ofHexOrNull(name);
                 Claim claim = digest == null ? null : read(p);
                 if (claim == null || !now.isBefore(claim.until()) || claims.claims.size() >= limit) {
                     Files.deleteIfExists(p);
@@ -119,7 +120,7 @@ public final class BlobClaims {
     }
 
     /** The live claim on {@code digest}, or null. */
-    public synchronized Claim holder(Digest digest) {
+    public synchronized Claim holder(BlobDigest digest) {
         Claim claim = claims.get(digest);
         if (claim != null && !clock.instant().isBefore(claim.until())) {
             forget(digest);
@@ -136,7 +137,7 @@ public final class BlobClaims {
      * Claims {@code digest} for {@code build} until {@code until} if the store holds it; blocks on the disk. Atomic with
      * {@link #deleteUnlessClaimed}.
      */
-    public synchronized ClaimResult claimIfStored(BlobStore store, Digest digest, String build, Instant until) throws IOException {
+    public synchronized ClaimResult claimIfStored(BlobStore store, BlobDigest digest, String build, Instant until) throws IOException {
         if (!store.contains(digest)) {
             return ClaimResult.NOT_STORED;
         }
@@ -148,7 +149,7 @@ public final class BlobClaims {
      * Claims {@code digest} whether or not it is stored yet (an upload claims before it commits, so the blob is never
      * visible unclaimed); blocks on the disk. An existing claim that lasts longer is kept.
      */
-    public synchronized void claim(Digest digest, String build, Instant until) throws IOException {
+    public synchronized void claim(BlobDigest digest, String build, Instant until) throws IOException {
         Instant expiry = Instant.ofEpochSecond(until.getEpochSecond());
         if (!clock.instant().isBefore(expiry)) {
             return;
@@ -183,7 +184,7 @@ public final class BlobClaims {
     }
 
     /** Deletes {@code digest} from {@code store} unless a live claim holds it; blocks on the disk. */
-    public synchronized Deletion deleteUnlessClaimed(BlobStore store, Digest digest) throws IOException {
+    public synchronized Deletion deleteUnlessClaimed(BlobStore store, BlobDigest digest) throws IOException {
         Claim claim = holder(digest);
         if (claim != null) {
             return new Deletion(false, claim);
@@ -206,12 +207,12 @@ public final class BlobClaims {
         });
     }
 
-    private void forget(Digest digest) {
+    private void forget(BlobDigest digest) {
         claims.remove(digest);
         removeFile(digest);
     }
 
-    private void removeFile(Digest digest) {
+    private void removeFile(BlobDigest digest) {
         try {
             // Not synced: an expired claim that comes back after a crash is expired still.
             Files.deleteIfExists(dir.resolve(digest.hex()));

@@ -1,5 +1,6 @@
 package dev.tether.content.store;
 
+import dev.tether.contracts.BlobDigest;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -12,11 +13,11 @@ public interface BlobSource {
      * ask each other this way so that a miss never cascades into fills across the collective.
      * The caller must {@link ServableBlob#release() release} what it gets.
      */
-    CompletableFuture<ServableBlob> open(Digest digest, boolean onlyIfCached);
+    CompletableFuture<ServableBlob> open(BlobDigest digest, boolean onlyIfCached);
 
     /** The complete blobs held, for {@code GET /blobs}. */
     List<StoredBlobInfo> list();
 
-    record StoredBlobInfo(Digest digest, long size) {
+    record StoredBlobInfo(BlobDigest digest, long size) {
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.content.store;
 
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -48,16 +49,16 @@ public final class BlobStore implements BlobSource {
     }
 
     /** The path a digest is stored under; the digest's strict format keeps it inside the store. */
-    public Path pathOf(Digest digest) {
+    public Path pathOf(BlobDigest digest) {
         return dir.resolve(digest.hex());
     }
 
-    public boolean contains(Digest digest) {
+    public boolean contains(BlobDigest digest) {
         return Files.isRegularFile(pathOf(digest));
     }
 
     @Override
-    public CompletableFuture<ServableBlob> open(Digest digest, boolean onlyIfCached) {
+    public CompletableFuture<ServableBlob> open(BlobDigest digest, boolean onlyIfCached) {
         Path path = pathOf(digest);
         try {
             long size = Files.readAttributes(path, BasicFileAttributes.class).size();
@@ -74,7 +75,7 @@ public final class BlobStore implements BlobSource {
         List<StoredBlobInfo> out = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path p : files) {
-                Digest d = Digest.ofHexOrNull(p.getFileName().toString());
+                BlobDigest d = BlobDigest.ofHexOrNull(p.getFileName().toString());
                 if (d != null) {
                     try {
                         out.add(new StoredBlobInfo(d, Files.size(p)));
@@ -90,13 +91,13 @@ public final class BlobStore implements BlobSource {
     }
 
     /** Starts an upload into a temporary file beside the final one, so the rename is atomic. */
-    public Upload beginUpload(Digest digest, long declaredLength) throws IOException {
+    public Upload beginUpload(BlobDigest digest, long declaredLength) throws IOException {
         Path temp = Files.createTempFile(dir, TEMP_PREFIX + digest.hex() + "-", "");
         return new Upload(this, digest, declaredLength, temp);
     }
 
     /** Removes a blob; readers that already opened it finish reading the unlinked file. */
-    public boolean delete(Digest digest) throws IOException {
+    public boolean delete(BlobDigest digest) throws IOException {
         return Files.deleteIfExists(pathOf(digest));
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.content.store;
 
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,11 +24,11 @@ public final class Sha256 {
     }
 
     /** The digest of a file's whole content, read from the start. */
-    public static Digest ofFile(Path file) throws IOException {
+    public static BlobDigest ofFile(Path file) throws IOException {
         MessageDigest sha = newDigest();
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
             in.transferTo(OutputStream.nullOutputStream());
         }
-        return Digest.of(sha.digest());
+        return BlobDigest.ofSha256(sha.digest());
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.content.store;
 
+import dev.tether.contracts.BlobDigest;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,7 +16,7 @@ import java.security.MessageDigest;
  */
 public final class Upload {
     private final BlobStore store;
-    private final Digest claimed;
+    private final BlobDigest claimed;
     private final long declaredLength;
     private final Path temp;
     private final FileChannel out;
@@ -23,7 +24,7 @@ public final class Upload {
     private long received;
     private boolean finished;
 
-    Upload(BlobStore store, Digest claimed, long declaredLength, Path temp) throws IOException {
+    Upload(BlobStore store, BlobDigest claimed, long declaredLength, Path temp) throws IOException {
         this.store = store;
         this.claimed = claimed;
         this.declaredLength = declaredLength;
@@ -79,7 +80,7 @@ public final class Upload {
                 throw new UploadRejected("received " + received + " of the " + declaredLength
                         + " bytes declared by Content-Length");
             }
-            Digest actual = Digest.of(sha.digest());
+            BlobDigest actual = BlobDigest.ofSha256(sha.digest());
             if (!actual.equals(claimed)) {
                 throw new UploadRejected("digest mismatch: the body's digest is " + actual
                         + " but the URL names " + claimed + "; nothing was stored");

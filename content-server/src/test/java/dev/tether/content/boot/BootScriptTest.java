@@ -146,10 +146,10 @@ class BootScriptTest {
     void aDiscoverySectionThatNamesNoProfileOrBadPrefixesIsRefused() throws Exception {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, config("52:54:00:12:34:56", "n1").replaceFirst("}\\s*$", ",\"discovery\":{\"profile\":\"gpu\"}}"));
-        assertThatThrownBy(() -> BootConfig.load(bad)).hasMessageContaining("discovery.profile");
+        assertThatThrownBy(() -> LoadedBootConfig.load(bad)).hasMessageContaining("discovery.profile");
         Files.writeString(bad, config("52:54:00:12:34:56", "n1").replaceFirst("}\\s*$",
                 ",\"discovery\":{\"profile\":\"compute\",\"macPrefixes\":[\"52:54:00 boot=x\"]}}"));
-        assertThatThrownBy(() -> BootConfig.load(bad)).hasMessageContaining("not a MAC prefix");
+        assertThatThrownBy(() -> LoadedBootConfig.load(bad)).hasMessageContaining("not a MAC prefix");
     }
 
     @Test
@@ -168,13 +168,13 @@ class BootScriptTest {
     void validationNamesTheFieldAtFault() throws Exception {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, config("52:54:00:12:34:56", "n1").replace("tethered", "sideways"));
-        assertThatThrownBy(() -> BootConfig.load(bad)).hasMessageContaining("profiles.compute.method");
+        assertThatThrownBy(() -> LoadedBootConfig.load(bad)).hasMessageContaining("profiles.compute.method");
         Files.writeString(bad, config("52:54:00:12:34:56", "n1").replace("quiet", "quiet\\nboot"));
-        assertThatThrownBy(() -> BootConfig.load(bad)).hasMessageContaining("kernelArgs");
+        assertThatThrownBy(() -> LoadedBootConfig.load(bad)).hasMessageContaining("kernelArgs");
         Files.writeString(bad, config("not-a-mac", "n1"));
-        assertThatThrownBy(() -> BootConfig.load(bad)).hasMessageContaining("not a MAC address");
+        assertThatThrownBy(() -> LoadedBootConfig.load(bad)).hasMessageContaining("not a MAC address");
         Files.writeString(bad, config("52:54:00:12:34:56", "n1").replace("addon-compute.cpio", "../etc/passwd"));
-        assertThatThrownBy(() -> BootConfig.load(bad)).hasMessageContaining("addonFile");
+        assertThatThrownBy(() -> LoadedBootConfig.load(bad)).hasMessageContaining("addonFile");
     }
 
     /** Replaces the file in one step, as Kubernetes updates a mounted ConfigMap: the edge never sees half of it. */

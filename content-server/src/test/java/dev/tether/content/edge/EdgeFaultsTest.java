@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.metrics.ServerMetrics;
-import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.FakeSource;
 import dev.tether.content.testing.TestClock;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import java.io.RandomAccessFile;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,7 +34,7 @@ class EdgeFaultsTest {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     final TestClock clock = new TestClock();
 
-    CompletableFuture<HttpResponse<byte[]>> getAsync(EdgeServer edge, Digest d, String range) {
+    CompletableFuture<HttpResponse<byte[]>> getAsync(EdgeServer edge, BlobDigest d, String range) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(TestServers.url(edge.port()) + "/blobs/sha256/" + d.hex()))
                 .timeout(Duration.ofSeconds(30));
         if (range != null) {
@@ -43,18 +43,18 @@ class EdgeFaultsTest {
         return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
-    HttpResponse<byte[]> get(EdgeServer edge, Digest d, String range) throws Exception {
+    HttpResponse<byte[]> get(EdgeServer edge, BlobDigest d, String range) throws Exception {
         return getAsync(edge, d, range).get(30, TimeUnit.SECONDS);
     }
 
-    static void awaitHeld(EdgeServer edge, Digest d) {
+    static void awaitHeld(EdgeServer edge, BlobDigest d) {
         await().atMost(Duration.ofSeconds(30)).until(() -> edge.cache().holds(d));
     }
 
     @Test
     void aCachedBlobCorruptedWhileTheEdgeWasDownIsNeverServedAndIsFilledAgain() throws Exception {
         byte[] content = Blobs.random(3 << 20, 51);
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         Path cached = dir.resolve("blobs/sha256/" + d.hex());
         try (FakeSource origin = new FakeSource(content)) {
             try (EdgeServer edge = TestServers.edge(dir, 1L << 30, origin.url(), clock)) {
@@ -102,7 +102,7 @@ class EdgeFaultsTest {
     @Test
     void aCorruptedBlobTheBootConfigurationNamesIsCheckedAndFilledAgainBeforeAnyNodeAsks() throws Exception {
         byte[] content = Blobs.random(1 << 20, 55);
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         byte[] damaged = content.clone();
         Arrays.fill(damaged, 4096, 4096 + 16, (byte) 0);
         Path cached = dir.resolve("blobs/sha256/" + d.hex());
@@ -123,8 +123,8 @@ class EdgeFaultsTest {
     @Test
     void aFailedFillBacksOffPerDigestInsteadOfAskingTheOriginOnEveryRequest() throws Exception {
         byte[] content = Blobs.random(100_000, 52);
-        Digest d = Blobs.digestOf(content);
-        Digest other = Blobs.digestOf(Blobs.random(10, 53));
+        BlobDigest d = Blobs.digestOf(content);
+        BlobDigest other = Blobs.digestOf(Blobs.random(10, 53));
         try (FakeSource origin = new FakeSource(content).answer(500);
              EdgeServer edge = TestServers.edge(dir, 1L << 30, origin.url(), clock)) {
             assertThat(get(edge, d, null).statusCode()).isEqualTo(502);
@@ -165,7 +165,7 @@ class EdgeFaultsTest {
         byte[] content = Blobs.random(1 << 20, 54);
         byte[] wrong = content.clone();
         wrong[wrong.length - 16] ^= 0x55;
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         try (FakeSource origin = new FakeSource(wrong).throttle(64 * 1024, 5)) {
             try (EdgeServer edge = TestServers.edge(dir, 1L << 30, origin.url(), clock)) {
                 // Ranges answered during the fill carry unverified bytes (docs/contracts.md): the node's AEAD is the check.

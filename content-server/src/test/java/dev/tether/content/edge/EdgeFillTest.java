@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.origin.OriginServer;
-import dev.tether.content.store.Digest;
 import dev.tether.content.store.ServableBlob;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.FakeSource;
 import dev.tether.content.testing.RawHttp;
 import dev.tether.content.testing.TestClock;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,7 +33,7 @@ class EdgeFillTest {
     Path dir;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    CompletableFuture<HttpResponse<byte[]>> getAsync(int port, Digest d, String range) {
+    CompletableFuture<HttpResponse<byte[]>> getAsync(int port, BlobDigest d, String range) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(TestServers.url(port) + "/blobs/sha256/" + d.hex()))
                 .timeout(Duration.ofSeconds(30));
         if (range != null) {
@@ -42,7 +42,7 @@ class EdgeFillTest {
         return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
-    HttpResponse<byte[]> get(int port, Digest d, String range) throws Exception {
+    HttpResponse<byte[]> get(int port, BlobDigest d, String range) throws Exception {
         return getAsync(port, d, range).get(30, TimeUnit.SECONDS);
     }
 
@@ -55,7 +55,7 @@ class EdgeFillTest {
     @Test
     void rangesAreServedWhileTheFillRunsAndTheOriginIsAskedOnce() throws Exception {
         byte[] content = Blobs.random(4 << 20, 21);
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         try (FakeSource origin = new FakeSource(content).throttle(64 * 1024, 25);
              EdgeServer edge = TestServers.edge(dir, 1L << 30, origin.url(), List.of())) {
             long[][] ranges = {{0, 1023}, {1 << 20, (1 << 20) + 4095}, {3 << 20, (4 << 20) - 1}, {100, 200_000}};
@@ -92,7 +92,7 @@ class EdgeFillTest {
     @Test
     void whenTheOriginIsDownAPeerEdgeFills() throws Exception {
         byte[] content = Blobs.random(500_000, 22);
-        Digest d = Blobs.put(dir.resolve("peer"), content);
+        BlobDigest d = Blobs.put(dir.resolve("peer"), content);
         String deadOrigin = TestServers.url(closedPort());
         try (EdgeServer peer = TestServers.edge(dir.resolve("peer"), 1L << 30, deadOrigin, List.of());
              EdgeServer edge = TestServers.edge(dir.resolve("edge"), 1L << 30, deadOrigin, List.of(TestServers.url(peer.port())))) {
@@ -106,7 +106,7 @@ class EdgeFillTest {
     @Test
     void aPeerAskedOnlyIfCachedNeverStartsAFillOfItsOwn() throws Exception {
         byte[] content = Blobs.random(1000, 23);
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         try (FakeSource origin = new FakeSource(content);
              EdgeServer edge = TestServers.edge(dir, 1L << 30, origin.url(), List.of());
              RawHttp c = new RawHttp(edge.port())) {
@@ -121,7 +121,7 @@ class EdgeFillTest {
         byte[] content = Blobs.random(1 << 20, 24);
         byte[] corrupt = content.clone();
         corrupt[corrupt.length / 2] ^= 1;
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         try (FakeSource badOrigin = new FakeSource(corrupt);
              FakeSource goodPeer = new FakeSource(content);
              EdgeServer edge = TestServers.edge(dir, 1L << 30, badOrigin.url(), List.of(goodPeer.url()))) {
@@ -145,7 +145,7 @@ class EdgeFillTest {
     @Test
     void readersWaitingWhenASourceFailsGetTheirBytesFromTheNextSource() throws Exception {
         byte[] content = Blobs.random(2 << 20, 26);
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         try (FakeSource dyingOrigin = new FakeSource(content).throttle(64 * 1024, 20).truncateAt(512 * 1024);
              FakeSource peer = new FakeSource(content).throttle(64 * 1024, 5);
              EdgeServer edge = TestServers.edge(dir, 1L << 30, dyingOrigin.url(), List.of(peer.url()))) {
@@ -167,7 +167,7 @@ class EdgeFillTest {
         byte[] content = Blobs.random(1 << 20, 25);
         byte[] corrupt = content.clone();
         corrupt[corrupt.length - 1] ^= 1;
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         try (FakeSource badOrigin = new FakeSource(corrupt).throttle(64 * 1024, 10);
              EdgeServer edge = TestServers.edge(dir, 1L << 30, badOrigin.url(), List.of())) {
             CompletableFuture<HttpResponse<byte[]>> early = getAsync(edge.port(), d, "bytes=0-99");
@@ -196,14 +196,14 @@ class EdgeFillTest {
     @Test
     void theQuotaEvictsTheLeastRecentlyUsedBlobThatIsNotBeingServed() throws Exception {
         Path originDir = dir.resolve("origin");
-        Digest a = Blobs.put(originDir, Blobs.random(1 << 20, 31));
-        Digest b = Blobs.put(originDir, Blobs.random(1 << 20, 32));
-        Digest c = Blobs.put(originDir, Blobs.random(1 << 20, 33));
-        Digest e = Blobs.put(originDir, Blobs.random(1 << 20, 34));
-        Digest f = Blobs.put(originDir, Blobs.random(1 << 20, 35));
+        BlobDigest a = Blobs.put(originDir, Blobs.random(1 << 20, 31));
+        BlobDigest b = Blobs.put(originDir, Blobs.random(1 << 20, 32));
+        BlobDigest c = Blobs.put(originDir, Blobs.random(1 << 20, 33));
+        BlobDigest e = Blobs.put(originDir, Blobs.random(1 << 20, 34));
+        BlobDigest f = Blobs.put(originDir, Blobs.random(1 << 20, 35));
         try (OriginServer origin = TestServers.origin(originDir);
              EdgeServer edge = TestServers.edge(dir.resolve("edge"), 3L << 20, TestServers.url(origin.port()), List.of())) {
-            for (Digest d : List.of(a, b, c)) {
+            for (BlobDigest d : List.of(a, b, c)) {
                 assertThat(get(edge.port(), d, null).statusCode()).isEqualTo(200);
                 awaitHeld(edge, d);
             }
@@ -237,7 +237,7 @@ class EdgeFillTest {
     @Test
     void prefetchFetchesBeforeAnyNodeAsks() throws Exception {
         byte[] content = Blobs.random(200_000, 37);
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         try (FakeSource origin = new FakeSource(content);
              EdgeServer edge = TestServers.edge(dir, 1L << 30, origin.url(), new TestClock())) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(TestServers.url(edge.port()) + "/prefetch"))
@@ -255,7 +255,7 @@ class EdgeFillTest {
         }
     }
 
-    static void awaitHeld(EdgeServer edge, Digest d) {
+    static void awaitHeld(EdgeServer edge, BlobDigest d) {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(edge.cache().holds(d)).as("edge holds %s", d).isTrue());
     }
 }

@@ -2,12 +2,12 @@ package dev.tether.content.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.FakeSource;
 import dev.tether.content.testing.RawHttp;
 import dev.tether.content.testing.TestClock;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -42,7 +42,7 @@ class PrefetchFloodTest {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /** One POST on a connection of its own, as a flood sends them (and so no race with an idle keep-alive close). */
-    static RawHttp.Response prefetch(EdgeServer edge, String authorization, List<Digest> digests) throws Exception {
+    static RawHttp.Response prefetch(EdgeServer edge, String authorization, List<BlobDigest> digests) throws Exception {
         StringBuilder body = new StringBuilder("{\"digests\":[");
         for (int i = 0; i < digests.size(); i++) {
             body.append(i == 0 ? "\"" : ",\"").append(digests.get(i)).append('"');
@@ -57,8 +57,8 @@ class PrefetchFloodTest {
         }
     }
 
-    static List<Digest> randomDigests(Random random, int n) {
-        List<Digest> out = new ArrayList<>(n);
+    static List<BlobDigest> randomDigests(Random random, int n) {
+        List<BlobDigest> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             out.add(Blobs.digestOf(Blobs.random(8, random.nextLong())));
         }
@@ -74,7 +74,7 @@ class PrefetchFloodTest {
     @Test
     void onlyTheHolderOfThePrefetchTokenQueuesAnything() throws Exception {
         byte[] content = Blobs.random(50_000, 61);
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         try (FakeSource origin = new FakeSource(content);
              EdgeServer edge = TestServers.edge(dir.resolve("a"), 1L << 30, origin.url(), new TestClock());
              EdgeServer noToken = TestServers.edge(dir.resolve("b"), 1L << 30, origin.url(), List.of())) {
@@ -100,7 +100,7 @@ class PrefetchFloodTest {
     @Test
     void aFloodOfRandomPrefetchesIsRefusedBeyondABoundedQueueWhileRangesAndHealthAreServed() throws Exception {
         byte[] content = Blobs.random(1 << 20, 62);
-        Digest held = Blobs.put(dir, content);
+        BlobDigest held = Blobs.put(dir, content);
         // An origin that accepts connections and never answers: the prefetch worker is stuck on its
         // first fill for the whole flood, so everything accepted stays in the queue.
         try (ServerSocket silentOrigin = new ServerSocket(0, 1000, InetAddress.getLoopbackAddress());

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.edge.EdgeServer;
-import dev.tether.content.store.Digest;
 import dev.tether.content.store.Sha256;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.ChildServer;
 import dev.tether.content.testing.FakeSource;
 import dev.tether.content.testing.TestClock;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
@@ -68,7 +68,7 @@ class FaultAndAbuseTest {
     @TempDir
     Path dir;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-    final Map<Digest, byte[]> published = new LinkedHashMap<>();
+    final Map<BlobDigest, byte[]> published = new LinkedHashMap<>();
     final List<String[]> rows = new ArrayList<>();
     final AtomicLong requestsTried = new AtomicLong();
     int faultsInjected;
@@ -82,7 +82,7 @@ class FaultAndAbuseTest {
         try (ChildServer origin = ChildServer.origin(dir.resolve("origin"))) {
             for (int i = 0; i < BLOBS; i++) {
                 byte[] b = Blobs.random(BLOB_BYTES, 1400 + i);
-                Digest d = Blobs.digestOf(b);
+                BlobDigest d = Blobs.digestOf(b);
                 assertThat(put(origin.port(), d, b)).isEqualTo(201);
                 published.put(d, b);
             }
@@ -107,7 +107,7 @@ class FaultAndAbuseTest {
 
     private void abuseTheEdge(ChildServer origin) throws Exception {
         try (ChildServer edge = ChildServer.edge(dir.resolve("edge"), TestServers.url(origin.port()), 256)) {
-            for (Digest d : published.keySet()) {
+            for (BlobDigest d : published.keySet()) {
                 assertThat(get(edge.port(), d, null).statusCode()).isEqualTo(200);
             }
             Load quiet = honestLoad(edge.port(), HONEST_REQUESTS);
@@ -149,7 +149,7 @@ class FaultAndAbuseTest {
     }
 
     private Load honestLoad(int port, int requests) throws Exception {
-        List<Digest> digests = new ArrayList<>(published.keySet());
+        List<BlobDigest> digests = new ArrayList<>(published.keySet());
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger next = new AtomicInteger();
@@ -167,7 +167,7 @@ class FaultAndAbuseTest {
                                 failures.add("/healthz " + status);
                             }
                         } else {
-                            Digest d = digests.get(random.nextInt(digests.size()));
+                            BlobDigest d = digests.get(random.nextInt(digests.size()));
                             int from = random.nextInt(BLOB_BYTES - RANGE);
                             HttpResponse<byte[]> r = get(port, d, "bytes=" + from + "-" + (from + RANGE - 1));
                             if (r.statusCode() != 206 || !Arrays.equals(r.body(), Arrays.copyOfRange(published.get(d), from, from + RANGE))) {
@@ -265,7 +265,7 @@ class FaultAndAbuseTest {
 
     private void corruptTheCacheAndKillTheEdge(ChildServer origin) throws Exception {
         Path cache = dir.resolve("edge");
-        Digest victim = published.keySet().iterator().next();
+        BlobDigest victim = published.keySet().iterator().next();
         byte[] content = published.get(victim);
         Path file = cache.resolve("blobs/sha256/" + victim.hex());
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
@@ -289,7 +289,7 @@ class FaultAndAbuseTest {
         // The restart of a killed edge: what it holds is what it had filled.
         try (ChildServer edge = ChildServer.edge(cache, TestServers.url(origin.port()), 256)) {
             int intact = 0;
-            for (Map.Entry<Digest, byte[]> e : published.entrySet()) {
+            for (Map.Entry<BlobDigest, byte[]> e : published.entrySet()) {
                 HttpResponse<byte[]> r = get(edge.port(), e.getKey(), null);
                 if (r.statusCode() == 200 && Arrays.equals(r.body(), e.getValue())) {
                     intact++;
@@ -316,7 +316,7 @@ class FaultAndAbuseTest {
                 assertThat(upload).failsWithin(Duration.ofSeconds(30));
             }
         }
-        Map<Digest, byte[]> answeredNow = new LinkedHashMap<>();
+        Map<BlobDigest, byte[]> answeredNow = new LinkedHashMap<>();
         try (ChildServer origin = ChildServer.origin(store)) {
             for (int i = 0; i < 4; i++) {
                 byte[] b = Blobs.random(250_000, 1500 + i);
@@ -345,9 +345,9 @@ class FaultAndAbuseTest {
         int lost = 0;
         int partialVisible = 0;
         try (ChildServer origin = ChildServer.origin(store)) {
-            Map<Digest, byte[]> all = new LinkedHashMap<>(published);
+            Map<BlobDigest, byte[]> all = new LinkedHashMap<>(published);
             all.putAll(answeredNow);
-            for (Map.Entry<Digest, byte[]> e : all.entrySet()) {
+            for (Map.Entry<BlobDigest, byte[]> e : all.entrySet()) {
                 HttpResponse<byte[]> r = get(origin.port(), e.getKey(), null);
                 if (r.statusCode() != 200 || !Arrays.equals(r.body(), e.getValue())) {
                     lost++;
@@ -373,7 +373,7 @@ class FaultAndAbuseTest {
         byte[] content = Blobs.random(2 << 20, 1600);
         byte[] wrong = content.clone();
         wrong[wrong.length / 3] ^= 1;
-        Digest d = Blobs.digestOf(content);
+        BlobDigest d = Blobs.digestOf(content);
         TestClock clock = new TestClock();
         try (FakeSource liar = new FakeSource(wrong);
              EdgeServer edge = TestServers.edge(dir.resolve("edge-liar"), 1L << 30, liar.url(), clock)) {
@@ -410,7 +410,7 @@ class FaultAndAbuseTest {
 
     // ---- plumbing --------------------------------------------------------------------------------
 
-    private HttpResponse<byte[]> get(int port, Digest d, String rangeOrPath) throws IOException, InterruptedException {
+    private HttpResponse<byte[]> get(int port, BlobDigest d, String rangeOrPath) throws IOException, InterruptedException {
         requestsTried.incrementAndGet();
         HttpRequest.Builder b;
         if (d == null) {
@@ -436,12 +436,12 @@ class FaultAndAbuseTest {
         }
     }
 
-    private HttpRequest putRequest(int port, Digest d, byte[] body) {
+    private HttpRequest putRequest(int port, BlobDigest d, byte[] body) {
         return HttpRequest.newBuilder(URI.create(TestServers.url(port) + "/blobs/sha256/" + d.hex())).timeout(Duration.ofSeconds(60))
                 .header("Authorization", "Bearer " + TestServers.TOKEN).PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     }
 
-    private int put(int port, Digest d, byte[] body) throws Exception {
+    private int put(int port, BlobDigest d, byte[] body) throws Exception {
         requestsTried.incrementAndGet();
         return http.send(putRequest(port, d, body), HttpResponse.BodyHandlers.discarding()).statusCode();
     }

@@ -6,10 +6,10 @@ import dev.tether.content.origin.OriginServer;
 import dev.tether.content.store.BearerToken;
 import dev.tether.content.store.BlobClaims;
 import dev.tether.content.store.BlobStore;
-import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.TestClock;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import dev.tether.origin.GrantKey;
 import dev.tether.origin.UploadGrant;
 import java.net.URI;
@@ -56,7 +56,7 @@ class BlobClaimTest {
     @Test
     void aClaimedBlobIsNotDeletedAndTheRefusalNamesTheBuildAndUntilWhen() throws Exception {
         start();
-        Digest blob = store(Blobs.random(10_000, 1));
+        BlobDigest blob = store(Blobs.random(10_000, 1));
         String grant = grant("lab/bookworm/g2", Duration.ofHours(2));
 
         var claimed = claim(blob, grant);
@@ -69,7 +69,7 @@ class BlobClaimTest {
         assertThat(origin.store().contains(blob)).isTrue();
 
         // Another blob, unclaimed, still goes.
-        Digest other = store(Blobs.random(1_000, 2));
+        BlobDigest other = store(Blobs.random(1_000, 2));
         assertThat(delete(other, TestServers.TOKEN).statusCode()).isEqualTo(204);
     }
 
@@ -77,7 +77,7 @@ class BlobClaimTest {
     void aMissingBlobIsNotClaimedAndItsUploadByTheBuildClaimsIt() throws Exception {
         start();
         byte[] body = Blobs.random(20_000, 3);
-        Digest blob = Blobs.digestOf(body);
+        BlobDigest blob = Blobs.digestOf(body);
         String grant = grant("lab/bookworm/g3", Duration.ofHours(1));
 
         assertThat(claim(blob, grant).statusCode()).isEqualTo(404);
@@ -88,12 +88,12 @@ class BlobClaimTest {
 
         // A blob another build (or the operator) stored, uploaded again by this build: answered 200, and claimed.
         byte[] othersBody = Blobs.random(5_000, 4);
-        Digest others = store(othersBody);
+        BlobDigest others = store(othersBody);
         assertThat(put(others, othersBody, grant).statusCode()).isEqualTo(200);
         assertThat(delete(others, TestServers.TOKEN).statusCode()).isEqualTo(409);
 
         // A failed upload (wrong digest) claims nothing.
-        Digest wrong = Blobs.digestOf(Blobs.random(100, 5));
+        BlobDigest wrong = Blobs.digestOf(Blobs.random(100, 5));
         assertThat(put(wrong, Blobs.random(100, 6), grant).statusCode()).isEqualTo(400);
         assertThat(origin.claims().holder(wrong)).isNull();
     }
@@ -101,7 +101,7 @@ class BlobClaimTest {
     @Test
     void claimsSurviveARestartOfTheOrigin() throws Exception {
         start();
-        Digest blob = store(Blobs.random(10_000, 7));
+        BlobDigest blob = store(Blobs.random(10_000, 7));
         assertThat(claim(blob, grant("lab/bookworm/g4", Duration.ofMinutes(30))).statusCode()).isEqualTo(204);
         origin.close();
 
@@ -115,7 +115,7 @@ class BlobClaimTest {
     @Test
     void anExpiredClaimDoesNotBlockAndAClaimEndsWithItsGrant() throws Exception {
         start();
-        Digest blob = store(Blobs.random(10_000, 8));
+        BlobDigest blob = store(Blobs.random(10_000, 8));
         String shortGrant = grant("lab/bookworm/g5", Duration.ofMinutes(10));
         assertThat(claim(blob, shortGrant).statusCode()).isEqualTo(204);
 
@@ -129,7 +129,7 @@ class BlobClaimTest {
     @Test
     void expiredClaimsAreDroppedAtStart() throws Exception {
         start();
-        Digest blob = store(Blobs.random(10_000, 9));
+        BlobDigest blob = store(Blobs.random(10_000, 9));
         assertThat(claim(blob, grant("lab/bookworm/g6", Duration.ofMinutes(5))).statusCode()).isEqualTo(204);
         origin.close();
         time.advance(Duration.ofMinutes(6));
@@ -144,7 +144,7 @@ class BlobClaimTest {
     @Test
     void aClaimLastsOnlyAsLongAsTheGrantsOwnExpiryAndTheLongestClaimWins() throws Exception {
         start();
-        Digest blob = store(Blobs.random(10_000, 10));
+        BlobDigest blob = store(Blobs.random(10_000, 10));
         assertThat(claim(blob, grant("lab/bookworm/g7", Duration.ofHours(3))).statusCode()).isEqualTo(204);
         assertThat(claim(blob, grant("hpc/rocky/g1", Duration.ofHours(1))).statusCode()).isEqualTo(204);
 
@@ -166,7 +166,7 @@ class BlobClaimTest {
     @Test
     void claimsNeedAGrantAndTakeNoBodyAndOnlyStrictDigests() throws Exception {
         start();
-        Digest blob = store(Blobs.random(1_000, 11));
+        BlobDigest blob = store(Blobs.random(1_000, 11));
         String grant = grant("lab/bookworm/g8", Duration.ofHours(1));
 
         assertThat(send(HttpRequest.newBuilder(claimUri(blob.hex())).POST(HttpRequest.BodyPublishers.noBody())).statusCode())
@@ -193,7 +193,7 @@ class BlobClaimTest {
         BlobStore store = BlobStore.open(root);
         BlobClaims claims = BlobClaims.open(root, clock, 3, 3);
         Instant until = time.instant().plus(Duration.ofMinutes(1));
-        Digest[] blobs = new Digest[4];
+        BlobDigest[] blobs = new BlobDigest[4];
         for (int i = 0; i < blobs.length; i++) {
             blobs[i] = Blobs.put(root, Blobs.random(100, 20 + i));
         }
@@ -228,7 +228,7 @@ class BlobClaimTest {
         Instant until = time.instant().plus(Duration.ofHours(1));
         try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
             for (int i = 0; i < 40; i++) {
-                Digest blob = Blobs.put(root, Blobs.random(64, 100 + i));
+                BlobDigest blob = Blobs.put(root, Blobs.random(64, 100 + i));
                 var start = new java.util.concurrent.CountDownLatch(1);
                 var claim = pool.submit(() -> {
                     start.await();
@@ -254,23 +254,23 @@ class BlobClaimTest {
         return new UploadGrant(build, time.instant().plus(validity)).token(KEY);
     }
 
-    private Digest store(byte[] body) throws Exception {
-        Digest d = Blobs.digestOf(body);
+    private BlobDigest store(byte[] body) throws Exception {
+        BlobDigest d = Blobs.digestOf(body);
         assertThat(put(d, body, TestServers.TOKEN).statusCode()).isEqualTo(201);
         return d;
     }
 
-    private HttpResponse<String> put(Digest digest, byte[] body, String token) throws Exception {
+    private HttpResponse<String> put(BlobDigest digest, byte[] body, String token) throws Exception {
         return send(HttpRequest.newBuilder(blobUri(digest)).PUT(HttpRequest.BodyPublishers.ofByteArray(body))
                 .header("Authorization", "Bearer " + token));
     }
 
-    private HttpResponse<String> claim(Digest digest, String token) throws Exception {
+    private HttpResponse<String> claim(BlobDigest digest, String token) throws Exception {
         return send(HttpRequest.newBuilder(claimUri(digest.hex())).POST(HttpRequest.BodyPublishers.noBody())
                 .header("Authorization", "Bearer " + token));
     }
 
-    private HttpResponse<String> delete(Digest digest, String token) throws Exception {
+    private HttpResponse<String> delete(BlobDigest digest, String token) throws Exception {
         return send(HttpRequest.newBuilder(blobUri(digest)).DELETE().header("Authorization", "Bearer " + token));
     }
 
@@ -278,7 +278,7 @@ class BlobClaimTest {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private URI blobUri(Digest digest) {
+    private URI blobUri(BlobDigest digest) {
         return URI.create(TestServers.url(origin.port()) + "/blobs/sha256/" + digest.hex());
     }
 

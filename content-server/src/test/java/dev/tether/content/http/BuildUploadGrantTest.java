@@ -3,9 +3,9 @@ package dev.tether.content.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.content.origin.OriginServer;
-import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import dev.tether.origin.GrantKey;
 import dev.tether.origin.UploadGrant;
 import java.net.URI;
@@ -46,7 +46,7 @@ class BuildUploadGrantTest {
     void aBuildsGrantUploadsButCannotDeleteEvenItsOwnBlob() throws Exception {
         String grant = grant("lab/bookworm/g1", Duration.ofHours(2)).token(KEY);
         byte[] body = Blobs.random(50_000, 11);
-        Digest digest = Blobs.digestOf(body);
+        BlobDigest digest = Blobs.digestOf(body);
 
         var uploaded = put(digest, body, grant);
 
@@ -54,9 +54,9 @@ class BuildUploadGrantTest {
         assertThat(origin.store().contains(digest)).isTrue();
 
         byte[] othersBody = Blobs.random(1_000, 12);
-        Digest others = Blobs.digestOf(othersBody);
+        BlobDigest others = Blobs.digestOf(othersBody);
         assertThat(put(others, othersBody, TestServers.TOKEN).statusCode()).isEqualTo(201);
-        for (Digest target : new Digest[] {digest, others}) {
+        for (BlobDigest target : new BlobDigest[] {digest, others}) {
             var deleted = delete(target, grant);
             assertThat(deleted.statusCode()).isEqualTo(403);
             assertThat(deleted.body()).contains("may only upload").doesNotContain(grant);
@@ -68,7 +68,7 @@ class BuildUploadGrantTest {
     void anExpiredGrantCannotUploadAndIsToldWhy() throws Exception {
         String grant = grant("lab/bookworm/g1", Duration.ofSeconds(-1)).token(KEY);
         byte[] body = Blobs.random(1_000, 13);
-        Digest digest = Blobs.digestOf(body);
+        BlobDigest digest = Blobs.digestOf(body);
 
         var refused = put(digest, body, grant);
 
@@ -80,7 +80,7 @@ class BuildUploadGrantTest {
     @Test
     void aForgedOrAlteredGrantIsRefused() throws Exception {
         byte[] body = Blobs.random(1_000, 14);
-        Digest digest = Blobs.digestOf(body);
+        BlobDigest digest = Blobs.digestOf(body);
         String forged = grant("lab/bookworm/g1", Duration.ofHours(1)).token(GrantKey.derivedFrom("guessed-token"));
         String[] mine = grant("lab/bookworm/g1", Duration.ofHours(1)).token(KEY).split("\\.");
         String[] another = grant("hpc/bookworm/g9", Duration.ofHours(1)).token(KEY).split("\\.");
@@ -99,17 +99,17 @@ class BuildUploadGrantTest {
         return new UploadGrant(build, Instant.now().plus(validity));
     }
 
-    private HttpResponse<String> put(Digest digest, byte[] body, String token) throws Exception {
+    private HttpResponse<String> put(BlobDigest digest, byte[] body, String token) throws Exception {
         return http.send(HttpRequest.newBuilder(blob(digest)).PUT(HttpRequest.BodyPublishers.ofByteArray(body))
                 .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private HttpResponse<String> delete(Digest digest, String token) throws Exception {
+    private HttpResponse<String> delete(BlobDigest digest, String token) throws Exception {
         return http.send(HttpRequest.newBuilder(blob(digest)).DELETE().header("Authorization", "Bearer " + token).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private URI blob(Digest digest) {
+    private URI blob(BlobDigest digest) {
         return URI.create(TestServers.url(origin.port()) + "/blobs/sha256/" + digest.hex());
     }
 }

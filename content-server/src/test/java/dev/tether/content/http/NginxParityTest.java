@@ -3,10 +3,10 @@ package dev.tether.content.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.content.origin.OriginServer;
-import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.Nginx;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,7 +28,7 @@ class NginxParityTest {
     static Path dir;
     static Nginx nginx;
     static OriginServer origin;
-    static Digest digest;
+    static BlobDigest digest;
     static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @BeforeAll

@@ -3,10 +3,10 @@ package dev.tether.content.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.content.origin.OriginServer;
-import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.RawHttp;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,7 +35,7 @@ class OriginHttpTest {
     static Path dir;
     static OriginServer origin;
     static byte[] content;
-    static Digest digest;
+    static BlobDigest digest;
     static HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @BeforeAll
@@ -164,7 +164,7 @@ class OriginHttpTest {
     @Test
     void concurrentClientsEachGetTheirOwnBytes() throws Exception {
         byte[] big = Blobs.random(4 << 20, 7);
-        Digest d = Blobs.put(dir.resolve("store"), big);
+        BlobDigest d = Blobs.put(dir.resolve("store"), big);
         ExecutorService pool = Executors.newFixedThreadPool(16);
         try {
             List<Future<Boolean>> results = new ArrayList<>();

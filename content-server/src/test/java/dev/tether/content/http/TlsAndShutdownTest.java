@@ -7,10 +7,10 @@ import static org.awaitility.Awaitility.await;
 import dev.tether.content.origin.OriginServer;
 import dev.tether.content.server.TlsContexts;
 import dev.tether.content.store.BearerToken;
-import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.RawHttp;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,7 +39,7 @@ class TlsAndShutdownTest {
     @SuppressWarnings("deprecation") // SelfSignedCertificate: the simplest certificate for a loopback test
     void servesRangesOverTls() throws Exception {
         byte[] content = Blobs.random(3 << 20, 51);
-        Digest d = Blobs.put(dir, content);
+        BlobDigest d = Blobs.put(dir, content);
         SelfSignedCertificate cert = new SelfSignedCertificate("localhost");
         // Production timeouts: on a busy machine a TLS handshake can outlast the 800 ms request-head timeout of
         // the timeout tests, and this test is about TLS.
@@ -64,7 +64,7 @@ class TlsAndShutdownTest {
     @Test
     void shutdownLetsAnInFlightDownloadFinishAndStopsAccepting() throws Exception {
         byte[] content = Blobs.random(32 << 20, 52);
-        Digest d = Blobs.put(dir, content);
+        BlobDigest d = Blobs.put(dir, content);
         OriginServer origin = TestServers.origin(dir);
         try (Socket s = new Socket("127.0.0.1", origin.port())) {
             s.setReceiveBufferSize(64 * 1024);

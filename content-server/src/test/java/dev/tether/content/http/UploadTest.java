@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.origin.OriginServer;
-import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.RawHttp;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,7 +40,7 @@ class UploadTest {
         origin.close();
     }
 
-    HttpResponse<String> put(Digest d, byte[] body, String token) throws Exception {
+    HttpResponse<String> put(BlobDigest d, byte[] body, String token) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(TestServers.url(origin.port()) + "/blobs/sha256/" + d.hex()))
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(body));
         if (token != null) {
@@ -57,7 +57,7 @@ class UploadTest {
     @Test
     void anUploadWithTheRightDigestBecomesVisible() throws Exception {
         byte[] body = Blobs.random(300_000, 3);
-        Digest d = Blobs.digestOf(body);
+        BlobDigest d = Blobs.digestOf(body);
         HttpResponse<String> r = put(d, body, TestServers.TOKEN);
         assertThat(r.statusCode()).isEqualTo(201);
         assertThat(r.headers().firstValue("location")).hasValue("/blobs/sha256/" + d.hex());
@@ -78,7 +78,7 @@ class UploadTest {
     @Test
     void aMismatchedDigestIsRefusedAndLeavesNothing() throws Exception {
         byte[] body = Blobs.random(100_000, 4);
-        Digest other = Blobs.digestOf(Blobs.random(10, 5));
+        BlobDigest other = Blobs.digestOf(Blobs.random(10, 5));
         HttpResponse<String> r = put(other, body, TestServers.TOKEN);
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).contains("digest mismatch").contains(Blobs.digestOf(body).toString());
@@ -88,7 +88,7 @@ class UploadTest {
     @Test
     void uploadsNeedTheToken() throws Exception {
         byte[] body = Blobs.random(1000, 6);
-        Digest d = Blobs.digestOf(body);
+        BlobDigest d = Blobs.digestOf(body);
         assertThat(put(d, body, null).statusCode()).isEqualTo(401);
         HttpResponse<String> wrong = put(d, body, "not-the-token");
         assertThat(wrong.statusCode()).isEqualTo(401);
@@ -100,7 +100,7 @@ class UploadTest {
     void anUploadLargerThanItsContentLengthLeavesNothing() throws Exception {
         // The client's blob is 2000 bytes but it declares 1000: the 1000 read do not hash to the digest.
         byte[] body = Blobs.random(2000, 8);
-        Digest d = Blobs.digestOf(body);
+        BlobDigest d = Blobs.digestOf(body);
         try (RawHttp c = new RawHttp(origin.port())) {
             c.send(("PUT /blobs/sha256/" + d.hex() + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + TestServers.TOKEN
                     + "\r\nContent-Length: 1000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -116,7 +116,7 @@ class UploadTest {
     @Test
     void anInterruptedUploadLeavesNothing() throws Exception {
         byte[] body = Blobs.random(1 << 20, 9);
-        Digest d = Blobs.digestOf(body);
+        BlobDigest d = Blobs.digestOf(body);
         try (RawHttp c = new RawHttp(origin.port())) {
             c.send(("PUT /blobs/sha256/" + d.hex() + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + TestServers.TOKEN
                     + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -132,7 +132,7 @@ class UploadTest {
     @Test
     void aStalledUploadTimesOutAndLeavesNothing() throws Exception {
         byte[] body = Blobs.random(100_000, 10);
-        Digest d = Blobs.digestOf(body);
+        BlobDigest d = Blobs.digestOf(body);
         try (RawHttp c = new RawHttp(origin.port())) {
             c.send(("PUT /blobs/sha256/" + d.hex() + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + TestServers.TOKEN
                     + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -146,7 +146,7 @@ class UploadTest {
 
     @Test
     void refusesUploadsWithoutALengthOrTooLarge() throws Exception {
-        Digest d = Blobs.digestOf(new byte[] {1});
+        BlobDigest d = Blobs.digestOf(new byte[] {1});
         try (RawHttp c = new RawHttp(origin.port())) {
             c.send("PUT /blobs/sha256/" + d.hex() + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + TestServers.TOKEN
                     + "\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n");
@@ -169,7 +169,7 @@ class UploadTest {
     @Test
     void expectContinueIsAnsweredAfterTheChecks() throws Exception {
         byte[] body = Blobs.random(5000, 11);
-        Digest d = Blobs.digestOf(body);
+        BlobDigest d = Blobs.digestOf(body);
         try (RawHttp c = new RawHttp(origin.port())) {
             c.send("PUT /blobs/sha256/" + d.hex() + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + TestServers.TOKEN
                     + "\r\nExpect: 100-continue\r\nContent-Length: " + body.length + "\r\n\r\n");
@@ -185,7 +185,7 @@ class UploadTest {
 
     @Test
     void deleteNeedsTheTokenAndRemovesTheBlob() throws Exception {
-        Digest d = Blobs.put(dir, Blobs.random(100, 12));
+        BlobDigest d = Blobs.put(dir, Blobs.random(100, 12));
         URI uri = URI.create(TestServers.url(origin.port()) + "/blobs/sha256/" + d.hex());
         assertThat(http.send(HttpRequest.newBuilder(uri).DELETE().build(), HttpResponse.BodyHandlers.ofString()).statusCode())
                 .isEqualTo(401);

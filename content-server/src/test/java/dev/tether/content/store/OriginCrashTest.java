@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.ChildServer;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -35,17 +36,17 @@ class OriginCrashTest {
     Path store;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    CompletableFuture<HttpResponse<String>> put(ChildServer origin, Digest d, byte[] body) {
+    CompletableFuture<HttpResponse<String>> put(ChildServer origin, BlobDigest d, byte[] body) {
         return http.sendAsync(HttpRequest.newBuilder(blobUri(origin, d)).timeout(Duration.ofSeconds(60))
                 .header("Authorization", "Bearer " + TestServers.TOKEN)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    static URI blobUri(ChildServer origin, Digest d) {
+    static URI blobUri(ChildServer origin, BlobDigest d) {
         return URI.create(TestServers.url(origin.port()) + "/blobs/sha256/" + d.hex());
     }
 
-    HttpResponse<byte[]> get(ChildServer origin, Digest d) throws Exception {
+    HttpResponse<byte[]> get(ChildServer origin, BlobDigest d) throws Exception {
         return http.send(HttpRequest.newBuilder(blobUri(origin, d)).timeout(Duration.ofSeconds(60)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     }
@@ -89,7 +90,7 @@ class OriginCrashTest {
     @Test
     void anUploadKilledHalfwayThroughItsBodyLeavesNothing() throws Exception {
         byte[] body = Blobs.random(1 << 20, 74);
-        Digest d = Blobs.digestOf(body);
+        BlobDigest d = Blobs.digestOf(body);
         try (ChildServer origin = ChildServer.origin(store); Socket s = new Socket("127.0.0.1", origin.port())) {
             OutputStream out = s.getOutputStream();
             out.write(("PUT /blobs/sha256/" + d.hex() + " HTTP/1.1\r\nHost: origin\r\nAuthorization: Bearer " + TestServers.TOKEN
@@ -120,7 +121,7 @@ class OriginCrashTest {
         }
         Path trace = store.resolve("origin.strace");
         byte[] body = Blobs.random(100_000, 77);
-        Digest d = Blobs.digestOf(body);
+        BlobDigest d = Blobs.digestOf(body);
         try (ChildServer origin = ChildServer.originWrappedIn(store, List.of(strace.toString(), "-f", "-qq", "-o", trace.toString(),
                 "-e", "trace=fsync,fdatasync,rename,renameat,renameat2"))) {
             assertThat(put(origin, d, body).get().statusCode()).isEqualTo(201);
@@ -152,7 +153,7 @@ class OriginCrashTest {
     void aKillBetweenTheStepsOfACommitNeverExposesAPartialBlob(String step) throws Exception {
         byte[] other = Blobs.random(150_000, 75);
         byte[] body = Blobs.random(600_000, 76);
-        Digest d = Blobs.digestOf(body);
+        BlobDigest d = Blobs.digestOf(body);
         try (ChildServer origin = ChildServer.originCrashingAt(store, step)) {
             CompletableFuture<HttpResponse<String>> upload = put(origin, d, body);
             origin.awaitLine("CRASH-POINT " + step);

@@ -1,7 +1,7 @@
 package dev.tether.content.testing;
 
-import dev.tether.content.store.Digest;
 import dev.tether.content.store.Sha256;
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,13 +18,13 @@ public final class Blobs {
         return b;
     }
 
-    public static Digest digestOf(byte[] content) {
-        return Digest.of(Sha256.newDigest().digest(content));
+    public static BlobDigest digestOf(byte[] content) {
+        return BlobDigest.ofSha256(Sha256.newDigest().digest(content));
     }
 
     /** Places a blob straight into a store or cache directory laid out as blobs/sha256/<hex>. */
-    public static Digest put(Path root, byte[] content) throws IOException {
-        Digest d = digestOf(content);
+    public static BlobDigest put(Path root, byte[] content) throws IOException {
+        BlobDigest d = digestOf(content);
         Path dir = root.resolve("blobs/sha256");
         Files.createDirectories(dir);
         Files.write(dir.resolve(d.hex()), content);

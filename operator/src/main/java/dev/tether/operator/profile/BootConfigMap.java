@@ -1,12 +1,13 @@
 package dev.tether.operator.profile;
 
+import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeProfile;
+import dev.tether.contracts.EdgeBootConfig;
 import dev.tether.operator.Names;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
-import dev.tether.api.v1alpha1.NodeCredential;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.Map;
  * which digests to boot) and the addon archive. Public data only; no key is ever in here.
  */
 public class BootConfigMap extends CRUDKubernetesDependentResource<ConfigMap, NodeProfile> {
-    public static final String BOOT_JSON = "boot.json";
+    public static final String BOOT_JSON = EdgeBootConfig.FILE;
 
     private final String caCertificatePem;
 
@@ -38,7 +39,7 @@ public class BootConfigMap extends CRUDKubernetesDependentResource<ConfigMap, No
         String name = profile.getMetadata().getName();
         var labels = new HashMap<>(Names.managedLabels("boot-files"));
         labels.put(Names.PROFILE_LABEL, name);
-        byte[] addon = AddonArchive.build(profile.getMetadata().getNamespace(), name, BootConfig.method(profile),
+        byte[] addon = AddonArchive.build(profile.getMetadata().getNamespace(), name, BootJson.method(profile),
                 AddonArchive.tpmPolicy(profile), image.ok() ? image.version().digest : null, edgeUrls, nodeApiUrls, caCertificatePem);
         return new ConfigMapBuilder()
                 .withNewMetadata()
@@ -46,8 +47,8 @@ public class BootConfigMap extends CRUDKubernetesDependentResource<ConfigMap, No
                 .withNamespace(profile.getMetadata().getNamespace())
                 .withLabels(labels)
                 .endMetadata()
-                .withData(Map.of(BOOT_JSON, BootConfig.json(profile, image, credentials, edgeUrls)))
-                .withBinaryData(Map.of(BootConfig.addonFile(name), Base64.getEncoder().encodeToString(addon)))
+                .withData(Map.of(BOOT_JSON, BootJson.json(profile, image, credentials, edgeUrls)))
+                .withBinaryData(Map.of(BootJson.addonFile(name), Base64.getEncoder().encodeToString(addon)))
                 .build();
     }
 }

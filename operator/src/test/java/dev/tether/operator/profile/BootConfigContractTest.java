@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.api.v1alpha1.DisklessImageStatus;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
-import dev.tether.content.boot.BootConfig;
+import dev.tether.content.boot.LoadedBootConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -46,7 +46,7 @@ class BootConfigContractTest {
             Files.write(mounted.resolve(entry.getKey()), Base64.getDecoder().decode(entry.getValue()));
         }
 
-        BootConfig loaded = BootConfig.load(mounted.resolve(BootConfigMap.BOOT_JSON));
+        LoadedBootConfig loaded = LoadedBootConfig.load(mounted.resolve(BootConfigMap.BOOT_JSON));
 
         var compute = loaded.profiles().get("compute");
         assertThat(compute).isNotNull();

@@ -1,7 +1,7 @@
 package dev.tether.content.boot;
 
-import dev.tether.content.store.Digest;
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import dev.tether.contracts.BlobDigest;
+import dev.tether.contracts.EdgeBootConfig;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,7 +17,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * What an edge needs to boot nodes, as the operator writes it into a ConfigMap:
+ * What an edge needs to boot nodes: the operator's {@link EdgeBootConfig} (boot.json, mounted from the profile's
+ * ConfigMap) as this edge loaded and checked it:
  * <pre>{@code
  * {"profiles":{"compute":{"kernel":"sha256:…","initramfs":"sha256:…","rootImage":"sha256:…",
  *    "image":"sha256:<manifest>","method":"tethered","kernelArgs":"console=ttyS0",
@@ -32,7 +33,7 @@ import java.util.regex.Pattern;
  * line: names are DNS-like, digests strict, and nothing may carry a line break or a space where the
  * command line splits on them.
  */
-public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntry> nodes, List<String> edgeUrls,
+public record LoadedBootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntry> nodes, List<String> edgeUrls,
                          Optional<Discovery> discovery, Path directory) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -43,7 +44,7 @@ public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntr
     private static final Pattern MAC_PREFIX = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){0,5}");
     private static final int MAX_PREFIXES = 64;
 
-    public record Profile(String name, Digest kernel, Digest initramfs, Digest rootImage, Digest image, String method,
+    public record Profile(String name, BlobDigest kernel, BlobDigest initramfs, BlobDigest rootImage, BlobDigest image, String method,
                           String kernelArgs, String addonFile) {
     }
 
@@ -57,23 +58,14 @@ public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntr
         }
     }
 
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    record RawProfile(String kernel, String initramfs, String rootImage, String image, String method, String kernelArgs,
-                      String addonFile) {
+    public static LoadedBootConfig empty(Path directory) {
+        return new LoadedBootConfig(Map.of(), Map.of(), List.of(), Optional.empty(), directory);
     }
 
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    record RawConfig(Map<String, RawProfile> profiles, Map<String, NodeEntry> nodes, List<String> edgeUrls, Discovery discovery) {
-    }
-
-    public static BootConfig empty(Path directory) {
-        return new BootConfig(Map.of(), Map.of(), List.of(), Optional.empty(), directory);
-    }
-
-    public static BootConfig load(Path file) throws IOException {
-        RawConfig raw;
+    public static LoadedBootConfig load(Path file) throws IOException {
+        EdgeBootConfig raw;
         try {
-            raw = JSON.readValue(Files.readAllBytes(file), RawConfig.class);
+            raw = JSON.readValue(Files.readAllBytes(file), EdgeBootConfig.class);
         } catch (JacksonException e) {
             throw new InvalidBootConfig(file + " is not valid boot configuration JSON: " + e.getOriginalMessage());
         }
@@ -91,23 +83,23 @@ public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntr
         if (raw.nodes() != null) {
             for (var e : raw.nodes().entrySet()) {
                 MacAddress mac = MacAddress.parseOrNull(e.getKey());
-                NodeEntry n = e.getValue();
+                EdgeBootConfig.Node n = e.getValue();
                 require(mac != null, "nodes: \"" + e.getKey() + "\" is not a MAC address like 52:54:00:12:34:56");
                 require(n != null && n.node() != null && NAME.matcher(n.node()).matches(),
                         "nodes." + mac + ".node must be a lowercase DNS name");
                 require(n.profile() != null && profiles.containsKey(n.profile()),
                         "nodes." + mac + ".profile names a profile that is not in profiles: " + n.profile());
-                require(nodes.put(mac, n) == null, "nodes: " + mac + " is listed twice");
+                require(nodes.put(mac, new NodeEntry(n.node(), n.profile())) == null, "nodes: " + mac + " is listed twice");
             }
         }
         List<String> edges = raw.edgeUrls() == null ? List.of() : List.copyOf(raw.edgeUrls());
         for (String u : edges) {
             require(u != null && URL.matcher(u).matches(), "edgeUrls: not a plain http(s) URL: " + u);
         }
-        return new BootConfig(Map.copyOf(profiles), Map.copyOf(nodes), edges, discovery(raw.discovery(), profiles), dir);
+        return new LoadedBootConfig(Map.copyOf(profiles), Map.copyOf(nodes), edges, discovery(raw.discovery(), profiles), dir);
     }
 
-    private static Optional<Discovery> discovery(Discovery raw, Map<String, Profile> profiles) {
+    private static Optional<Discovery> discovery(EdgeBootConfig.Discovery raw, Map<String, Profile> profiles) {
         if (raw == null) {
             return Optional.empty();
         }
@@ -122,12 +114,13 @@ public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntr
         return Optional.of(new Discovery(raw.profile(), prefixes));
     }
 
-    private static Profile profile(String name, RawProfile p) {
+    private static Profile profile(String name, EdgeBootConfig.Profile p) {
         String where = "profiles." + name;
         require(NAME.matcher(name).matches(), where + ": a profile name must be a lowercase DNS name");
         require(p != null, where + " is empty");
-        String method = p.method() == null ? "tethered" : p.method();
-        require(method.equals("tethered") || method.equals("untethered"), where + ".method must be tethered or untethered");
+        String method = p.method() == null ? EdgeBootConfig.Profile.TETHERED : p.method();
+        require(method.equals(EdgeBootConfig.Profile.TETHERED) || method.equals(EdgeBootConfig.Profile.UNTETHERED),
+                where + ".method must be tethered or untethered");
         String args = p.kernelArgs() == null ? "" : p.kernelArgs().strip();
         require(args.length() <= 4096 && args.chars().allMatch(c -> c >= 0x20 && c < 0x7f),
                 where + ".kernelArgs must be printable ASCII on one line, at most 4096 characters");
@@ -137,9 +130,9 @@ public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntr
                 digest(where + ".rootImage", p.rootImage()), digest(where + ".image", p.image()), method, args, p.addonFile());
     }
 
-    private static Digest digest(String where, String value) {
+    private static BlobDigest digest(String where, String value) {
         try {
-            return Digest.parse(value);
+            return BlobDigest.parse(value);
         } catch (IllegalArgumentException e) {
             throw new InvalidBootConfig(where + ": " + e.getMessage());
         }
@@ -152,8 +145,8 @@ public record BootConfig(Map<String, Profile> profiles, Map<MacAddress, NodeEntr
     }
 
     /** Every blob a node booting from this configuration will fetch: what to prefetch and keep. */
-    public Set<Digest> referencedDigests() {
-        Set<Digest> out = new HashSet<>();
+    public Set<BlobDigest> referencedDigests() {
+        Set<BlobDigest> out = new HashSet<>();
         for (Profile p : profiles.values()) {
             out.add(p.kernel());
             out.add(p.initramfs());
