@@ -1,22 +1,17 @@
 package dev.tether.agent;
 
-import java.util.regex.Pattern;
+import dev.tether.contracts.BlobDigest;
 
-/** Content digests as the contract writes them: {@code sha256:<64 lowercase hex>}. */
+/** A digest given to the agent (command line, addon, boot configuration) held to the contract's form. */
 final class Digests {
-    private static final Pattern SHA256 = Pattern.compile("sha256:[0-9a-f]{64}");
-
     private Digests() {
     }
 
+    /** {@code value} when it is {@code sha256:<64 lowercase hex>}; else an error naming {@code key}. */
     static String requireSha256(String key, String value) {
-        if (!SHA256.matcher(value).matches()) {
+        if (!BlobDigest.isValid(value)) {
             throw new IllegalArgumentException(key + "=" + value + " is not a digest; expected sha256: and 64 lowercase hex digits");
         }
         return value;
-    }
-
-    static String hex(String digest) {
-        return digest.substring("sha256:".length());
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.agent;
 
+import dev.tether.contracts.BlobDigest;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageFormatException;
 import dev.tether.image.format.Manifest;
@@ -64,7 +65,7 @@ public final class ManifestResolver {
     }
 
     private Manifest fetchFrom(URI edge, String imageDigest) throws EdgeAnswerException, BootConfigException {
-        URI uri = URI.create(edge + "/blobs/sha256/" + Digests.hex(imageDigest));
+        URI uri = URI.create(edge + BlobDigest.parse(imageDigest).path());
         HttpResponse<byte[]> response;
         try {
             response = http.send(HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET().build(),

@@ -98,7 +98,7 @@ class BootFailureTest {
         AgentRun run = boot(services(HostTools.fromEnvironment()), "tether.edges=" + edge.url() + " tether.image=" + image);
         assertThat(run.status()).isEqualTo(1);
         assertThat(run.errors()).singleElement().asString()
-                .startsWith("tether: error: key failed: the image " + image.substring(0, 19))
+                .startsWith("tether: error: key failed: the image " + image.substring(7, 19) + " ")
                 .endsWith("is encrypted and there is no image key; give one with --key-file");
         assertNoStackTrace(run);
     }

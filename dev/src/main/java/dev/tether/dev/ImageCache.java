@@ -6,6 +6,7 @@ import dev.tether.api.v1alpha1.DisklessImageSpec;
 import dev.tether.api.v1alpha1.DisklessImageStatus;
 import dev.tether.content.origin.OriginServer;
 import dev.tether.content.store.BearerToken;
+import dev.tether.contracts.BlobDigest;
 import dev.tether.operator.OperatorConfig;
 import dev.tether.operator.image.BuildJob;
 import dev.tether.operator.image.BuildResult;
@@ -337,7 +338,7 @@ public final class ImageCache {
     }
 
     public static String blobPath(String digest) {
-        return "/blobs/sha256/" + digest.substring("sha256:".length());
+        return BlobDigest.parse(digest).path();
     }
 
     private static String javaBinary() {

@@ -1,5 +1,6 @@
 package dev.tether.operator;
 
+import dev.tether.contracts.BlobDigest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -82,13 +83,12 @@ public final class Names {
         }
     }
 
-    /** {@code sha256:0123456789ab…} → {@code 0123456789ab}: enough to tell versions apart at a glance. */
+    /**
+     * {@code sha256:0123456789ab…} → {@code 0123456789ab} ({@link BlobDigest#shortForm()}): enough to tell versions
+     * apart at a glance. Anything that is not a digest is shown as it is (a status must not fail to be written).
+     */
     public static String shortDigest(String digest) {
-        if (digest == null) {
-            return null;
-        }
-        String hex = digest.startsWith("sha256:") ? digest.substring(7) : digest;
-        return hex.substring(0, Math.min(12, hex.length()));
+        return BlobDigest.isValid(digest) ? BlobDigest.parse(digest).shortForm() : digest;
     }
 
     /** 853123072 → {@code 813.6Mi}: binary units, as {@code kubectl} writes quantities. */

@@ -20,6 +20,8 @@ class NamesTest {
         assertThat(Names.humanSize(512)).isEqualTo("512B");
         assertThat(Names.humanSize(1536)).isEqualTo("1.5Ki");
         assertThat(Names.humanSize(853_123_072L)).isEqualTo("813.6Mi");
-        assertThat(Names.shortDigest("sha256:0123456789abcdef")).isEqualTo("0123456789ab");
+        assertThat(Names.shortDigest("sha256:" + "0123456789abcdef".repeat(4))).isEqualTo("0123456789ab");
+        assertThat(Names.shortDigest("sha256:0123")).isEqualTo("sha256:0123");
+        assertThat(Names.shortDigest(null)).isNull();
     }
 }

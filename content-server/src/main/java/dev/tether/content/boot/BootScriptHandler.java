@@ -102,8 +102,8 @@ public final class BootScriptHandler {
         }
         return "#!ipxe\n"
                 + "echo " + banner + "\n"
-                + "kernel " + base + "/blobs/sha256/" + p.kernel().hex() + " " + cmdline + "\n"
-                + "initrd --name initramfs " + base + "/blobs/sha256/" + p.initramfs().hex() + "\n"
+                + "kernel " + base + p.kernel().path() + " " + cmdline + "\n"
+                + "initrd --name initramfs " + base + p.initramfs().path() + "\n"
                 + "initrd --name addon " + base + "/boot/" + p.name() + "/addon.cpio\n"
                 + "boot\n";
     }

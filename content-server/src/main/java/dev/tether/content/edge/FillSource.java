@@ -15,7 +15,7 @@ public record FillSource(String baseUrl, boolean peer) {
     }
 
     public URI blobUri(BlobDigest digest) {
-        return URI.create(baseUrl + "/blobs/sha256/" + digest.hex());
+        return URI.create(baseUrl + digest.path());
     }
 
     @Override

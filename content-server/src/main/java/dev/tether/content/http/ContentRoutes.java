@@ -2,6 +2,7 @@ package dev.tether.content.http;
 
 import dev.tether.content.boot.BootScriptHandler;
 import dev.tether.content.edge.PrefetchHandler;
+import dev.tether.contracts.BlobDigest;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -17,7 +18,7 @@ import java.nio.charset.StandardCharsets;
  * store. Parts a role does not have are null and their URLs answer 404 or 405.
  */
 public final class ContentRoutes implements Routes {
-    private static final String BLOB_PREFIX = "/blobs/sha256/";
+    private static final String BLOB_PREFIX = BlobDigest.PATH_PREFIX;
     private static final String CLAIM_PREFIX = "/claims/sha256/";
 
     private final BlobHandler blobs;

@@ -219,7 +219,7 @@ public final class UploadHandler {
                                 Unpooled.copiedBuffer(m + "\n", StandardCharsets.UTF_8));
                         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
                         if (s == HttpResponseStatus.CREATED) {
-                            r.headers().set(HttpHeaderNames.LOCATION, "/blobs/sha256/" + digest.hex());
+                            r.headers().set(HttpHeaderNames.LOCATION, digest.path());
                         }
                         x.respond(r);
                     }

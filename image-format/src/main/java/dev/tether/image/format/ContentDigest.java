@@ -1,5 +1,6 @@
 package dev.tether.image.format;
 
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -7,12 +8,13 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
-/** Content addresses as every part of Tether writes them: {@code sha256:<64 lowercase hex>}. */
+/**
+ * Content addresses computed, as every part of Tether writes them: {@code sha256:<64 lowercase hex>}; the form itself
+ * is the contracts module's {@link BlobDigest}.
+ */
 public final class ContentDigest {
-    public static final String PREFIX = "sha256:";
-    private static final Pattern FORMAT = Pattern.compile("sha256:[0-9a-f]{64}");
+    public static final String PREFIX = BlobDigest.PREFIX;
 
     private ContentDigest() {
     }
@@ -48,7 +50,7 @@ public final class ContentDigest {
     }
 
     public static boolean isValid(String digest) {
-        return digest != null && FORMAT.matcher(digest).matches();
+        return BlobDigest.isValid(digest);
     }
 
     /** The 64 hex digits of a {@code sha256:<hex>} digest. */
@@ -56,11 +58,11 @@ public final class ContentDigest {
         if (!isValid(digest)) {
             throw new IllegalArgumentException("not a sha256:<64 lowercase hex> digest: " + digest);
         }
-        return digest.substring(PREFIX.length());
+        return BlobDigest.parse(digest).hex();
     }
 
-    /** {@code sha256:} and the first 12 hex digits, then "...": enough to tell builds apart on a console line. */
+    /** The first 12 hex digits ({@link BlobDigest#shortForm()}), as consoles print and {@code kubectl get} shows. */
     public static String shortForm(String digest) {
-        return digest.substring(0, PREFIX.length() + 12) + "...";
+        return BlobDigest.parse(digest).shortForm();
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.imgutil.publish;
 
+import dev.tether.contracts.BlobDigest;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.Manifest;
 import dev.tether.imgutil.UserError;
@@ -78,7 +79,7 @@ public final class Publisher {
     }
 
     private void upload(URI origin, String token, Path file, String digest, long size) {
-        URI blob = origin.resolve("/blobs/sha256/" + ContentDigest.hex(digest));
+        URI blob = origin.resolve(BlobDigest.parse(digest).path());
         for (int attempt = 1; ; attempt++) {
             try {
                 int claim = claim(origin, token, digest);

@@ -8,6 +8,7 @@ import dev.tether.api.v1alpha1.DisklessImageStatus.Build;
 import dev.tether.api.v1alpha1.DisklessImageStatus.BuildState;
 import dev.tether.api.v1alpha1.DisklessImageStatus.ImageVersion;
 import dev.tether.api.v1alpha1.DisklessImageStatus.Phase;
+import dev.tether.contracts.BlobDigest;
 import dev.tether.operator.EventRecorder;
 import dev.tether.operator.EventRecorder.Type;
 import dev.tether.operator.Health;
@@ -327,7 +328,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
     }
 
     static String blobPath(String digest) {
-        return "/blobs/sha256/" + digest.substring("sha256:".length());
+        return BlobDigest.parse(digest).path();
     }
 
     private static String namespace(DisklessImage image) {

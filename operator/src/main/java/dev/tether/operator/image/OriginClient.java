@@ -1,5 +1,6 @@
 package dev.tether.operator.image;
 
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,10 +45,8 @@ public class OriginClient {
      * @throws BlobClaimed when a build in progress has claimed it (409), so it stays
      */
     public void delete(String digest) throws IOException {
-        if (!digest.matches("^sha256:[a-f0-9]{64}$")) {
-            throw new IllegalArgumentException("not a digest: " + digest);
-        }
-        var request = HttpRequest.newBuilder(URI.create(originUrl + "/blobs/sha256/" + digest.substring(7)))
+        // Strict: the digest becomes part of the URL.
+        var request = HttpRequest.newBuilder(URI.create(originUrl + BlobDigest.parse(digest).path()))
                 .timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + token.get())
                 .DELETE()
