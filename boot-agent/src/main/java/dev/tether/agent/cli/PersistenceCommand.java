@@ -15,7 +15,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code tether-agent persistence save}: one save of the node's kept paths, run by its systemd units. */
 @Command(name = "persistence",
@@ -23,8 +25,12 @@ import picocli.CommandLine.Option;
         versionProvider = VersionProvider.class,
         description = "The running node's kept paths (NodeProfile spec.persistence).")
 public final class PersistenceCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
         return TetherAgent.USAGE_ERROR;
     }
 
