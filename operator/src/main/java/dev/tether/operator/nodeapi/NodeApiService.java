@@ -7,11 +7,11 @@ import dev.tether.operator.OperatorConfig;
 import dev.tether.operator.credential.ApiKeyStore;
 import dev.tether.operator.credential.CredentialsByNodeName;
 import dev.tether.operator.discovery.Registrations;
+import dev.tether.operator.persistence.PersistenceSecret;
+import dev.tether.operator.persistence.PersistenceStore;
 import dev.tether.operator.trust.HostKeySigner;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
-import dev.tether.operator.persistence.PersistenceSecret;
-import dev.tether.operator.persistence.PersistenceStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -132,11 +132,11 @@ public final class NodeApiService {
             if (endpoint.takesPersistenceToken() && authorization != null
                     && authorization.startsWith(NodeApi.BEARER + NodeApi.PERSISTENCE_TOKEN_PREFIX)) {
                 String token = authorization.substring(NodeApi.BEARER.length());
-                // As for API keys: the Secret is read only for a well-formed token of a known node, and not while the
-                // request's budgets are spent, so a flood of made-up tokens costs the API server nothing.
+                // As for API keys: the Secret is read only for a well-formed token of a known node that this operator
+                // does not remember, and not while the request's budgets are spent.
                 boolean spent = limiter.retryAfterSeconds(path.namespace() + "/" + path.node(), call.source()) > 0;
-                if (credential == null || spent || !PERSISTENCE_TOKEN.matcher(token).matches()
-                        || !persistenceSecrets.tokenMatches(credential, token)) {
+                if (credential == null || !PERSISTENCE_TOKEN.matcher(token).matches()
+                        || !persistenceSecrets.tokenMatches(credential, token, !spent)) {
                     throw new Refusal(401, "BadCredentials", "node " + path.namespace() + "/" + path.node() + " is unknown or"
                             + " the persistence token is not its current boot's; a node gets a new one with its API key at boot");
                 }

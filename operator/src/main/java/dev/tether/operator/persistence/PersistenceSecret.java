@@ -15,6 +15,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One node's persistence state in a Secret of its namespace, owned by its NodeCredential (so it goes with it): the
@@ -33,6 +34,8 @@ public final class PersistenceSecret {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final KubernetesClient client;
+    /** The token hash of each node's current boot, by credential uid, as this operator issued or last read it. */
+    private final Map<String, byte[]> issuedTokens = new ConcurrentHashMap<>();
 
     public PersistenceSecret(KubernetesClient client) {
         this.client = client;
@@ -58,6 +61,7 @@ public final class PersistenceSecret {
                 if (secret == null) {
                     byte[] key = random(32);
                     client.resource(newSecret(credential, key, token)).create();
+                    issuedTokens.put(credential.getMetadata().getUid(), sha256(token));
                     return new Issued(key, 0, token);
                 }
                 Map<String, String> data = new HashMap<>(secret.getData());
@@ -65,6 +69,7 @@ public final class PersistenceSecret {
                 secret.setData(data);
                 // The resourceVersion read above: a concurrent change (a save's generation) is not overwritten.
                 client.resource(secret).update();
+                issuedTokens.put(credential.getMetadata().getUid(), sha256(token));
                 return new Issued(Base64.getDecoder().decode(data.get(KEY)), generation(secret), token);
             } catch (KubernetesClientException e) {
                 if (e.getCode() != 409 || attempt >= 4) {
@@ -79,11 +84,24 @@ public final class PersistenceSecret {
         return current(credential).map(PersistenceSecret::generation);
     }
 
-    /** Whether {@code token} is the current boot's persistence token of the node; in constant time. */
-    public boolean tokenMatches(NodeCredential credential, String token) {
-        Optional<Secret> secret = current(credential);
-        byte[] stored = secret.map(s -> s.getData().get(TOKEN_SHA256)).map(Base64.getDecoder()::decode).orElse(new byte[32]);
-        return MessageDigest.isEqual(stored, sha256(token)) && secret.isPresent();
+    /**
+     * Whether {@code token} is the current boot's persistence token of the node; in constant time. The hash issued by this
+     * operator is remembered, so the right token costs the API server nothing; only when it does not match (the operator
+     * restarted since) is the Secret read, and only when {@code mayRead}, so made-up tokens sent while the request's
+     * failure budgets are spent cost it nothing either, and never lock out the node's own saver.
+     */
+    public boolean tokenMatches(NodeCredential credential, String token, boolean mayRead) {
+        byte[] offered = sha256(token);
+        byte[] remembered = issuedTokens.get(credential.getMetadata().getUid());
+        if (remembered != null && MessageDigest.isEqual(remembered, offered)) {
+            return true;
+        }
+        if (!mayRead) {
+            return false;
+        }
+        Optional<byte[]> stored = current(credential).map(s -> s.getData().get(TOKEN_SHA256)).map(Base64.getDecoder()::decode);
+        stored.ifPresent(hash -> issuedTokens.put(credential.getMetadata().getUid(), hash));
+        return stored.isPresent() && MessageDigest.isEqual(stored.get(), offered);
     }
 
     /**

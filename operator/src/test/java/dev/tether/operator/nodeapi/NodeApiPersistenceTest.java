@@ -117,6 +117,22 @@ class NodeApiPersistenceTest extends NodeApiTestBase {
     }
 
     @Test
+    void strangersSpendingTheNodesBudgetWithMadeUpTokensDoNotLockOutItsSaver() throws Exception {
+        String key = node("node-001");
+        PersistenceKey grant = persistenceKey("node-001", key);
+        String madeUp = NodeApi.PERSISTENCE_TOKEN_PREFIX + "A".repeat(43);
+        int limited = 0;
+        for (int i = 0; i < 15; i++) {
+            int status = archive("node-001", madeUp).status();
+            assertThat(status).isIn(401, 429);
+            limited += status == 429 ? 1 : 0;
+        }
+        assertThat(limited).as("the node's failure budget is spent").isPositive();
+
+        assertThat(upload("node-001", grant.token(), 1, random(1000)).status()).isEqualTo(200);
+    }
+
+    @Test
     void anUploadDeclaredLargerThanTheLimitIsRefusedBeforeItsBodyIsRead() throws Exception {
         String key = node("node-001");
         limit("compute", "4Ki");
