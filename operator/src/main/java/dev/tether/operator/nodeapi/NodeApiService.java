@@ -62,7 +62,8 @@ public final class NodeApiService {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use the persistence volume " + settings.persistence().directory(), e);
         }
-        this.uploads = new PersistenceUploads(profiles, persistenceSecrets, store, settings.persistence(), settings.requestTimeout());
+        this.uploads = new PersistenceUploads(profiles, persistenceSecrets, store, settings.persistence(), settings.requestTimeout(),
+                metrics);
         this.endpoints = Map.of(
                 NodeApi.API_KEY, new ApiKeyEndpoint(keys, events),
                 NodeApi.BOOT_CONFIG, new BootConfigEndpoint(client, profiles, signer.caPublicKey()),

@@ -4,6 +4,8 @@ import dev.tether.nodeapi.PersistenceSaved;
 import dev.tether.operator.persistence.PersistenceSecret;
 import dev.tether.operator.persistence.PersistenceSettings;
 import dev.tether.operator.persistence.PersistenceStore;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -31,9 +33,15 @@ final class PersistenceUploads {
     private final Duration requestTimeout;
     private final Semaphore slots;
     private final Set<String> receiving = ConcurrentHashMap.newKeySet();
+    private final MeterRegistry metrics;
 
+    /**
+     * @param metrics where stored archives are counted ({@code tether_persistence_archives_stored_total}) and measured
+     *                ({@code tether_persistence_archive_bytes}); refusals are counted with every other node API refusal
+     */
     PersistenceUploads(ProfileReader profiles, PersistenceSecret secrets, PersistenceStore store, PersistenceSettings settings,
-                       Duration requestTimeout) {
+                       Duration requestTimeout, MeterRegistry metrics) {
+        this.metrics = metrics;
         this.profiles = profiles;
         this.secrets = secrets;
         this.store = store;
@@ -99,6 +107,9 @@ final class PersistenceUploads {
                         + " generation " + upload.generation + " is not the next any more");
             }
             store.prune(upload.context.namespace(), upload.context.credential().getMetadata().getUid(), upload.generation);
+            metrics.counter("tether.persistence.archives.stored").increment();
+            DistributionSummary.builder("tether.persistence.archive").baseUnit("bytes")
+                    .description("Size of the nodes' encrypted archives as stored").register(metrics).record(bytes);
             return Reply.json(200, new PersistenceSaved(upload.generation, bytes));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -43,6 +43,8 @@ class NodeApiPersistenceTest extends NodeApiTestBase {
 
         assertThat(stored.status()).as(stored.text()).isEqualTo(200);
         assertThat(stored.as(PersistenceSaved.class)).isEqualTo(new PersistenceSaved(1, archive.length));
+        assertThat(harness.operator().metrics().counter("tether.persistence.archives.stored").count()).isEqualTo(1);
+        assertThat(harness.operator().metrics().summary("tether.persistence.archive").totalAmount()).isEqualTo(archive.length);
         var served = archive("node-001", grant.token());
         assertThat(served.status()).isEqualTo(200);
         assertThat(served.header(NodeApi.PERSISTENCE_GENERATION)).isEqualTo("1");
