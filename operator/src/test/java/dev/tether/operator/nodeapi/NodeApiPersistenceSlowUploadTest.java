@@ -30,7 +30,6 @@ class NodeApiPersistenceSlowUploadTest extends NodeApiTestBase {
 
     @Test
     void anUploadTricklingInIsCutOffAtItsDeadlineAndLeavesNothing() throws Exception {
-        publishedImage("bookworm", DIGEST);
         profile("compute", "bookworm");
         mergePatch("compute", "{\"spec\":{\"persistence\":{\"maxBytes\":\"4Ki\"}}}");
         create(credential("node-001", "compute", Arming.ONCE));

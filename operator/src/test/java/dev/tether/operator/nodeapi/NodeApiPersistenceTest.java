@@ -232,7 +232,7 @@ class NodeApiPersistenceTest extends NodeApiTestBase {
 
     private String node(String name) throws Exception {
         if (harness.client.resources(NodeProfile.class).inNamespace(NAMESPACE).withName("compute").get() == null) {
-            publishedImage("bookworm", DIGEST);
+            // Kept paths need the profile only, not its image: nothing of persistence waits for a build.
             profile("compute", "bookworm");
         }
         create(credential(name, "compute", Arming.ONCE));

@@ -41,7 +41,6 @@ class PersistenceContractTest extends NodeApiTestBase {
 
     @BeforeEach
     void cluster() throws Exception {
-        publishedImage("bookworm", DIGEST);
         profile("compute", "bookworm");
     }
 
