@@ -26,7 +26,7 @@ public final class NodeApi {
     public static final String API_KEY = "api-key";
     /** {@code GET}: the node's {@link BootConfiguration}. */
     public static final String BOOT_CONFIG = "boot-config";
-    /** {@code GET ?digest=sha256:…}: the {@link ImageKey} of a version of the node's profile's image. */
+    /** {@code GET ?digest=sha256:…}: the {@link ImageKeyIssued} of a version of the node's profile's image. */
     public static final String IMAGE_KEY = "image-key";
     /** {@code POST}: {@link HostKeys} in, {@link HostCertificates} out. */
     public static final String HOST_CERTIFICATES = "host-certificates";

@@ -12,7 +12,7 @@ import dev.tether.operator.nodeapi.NodeApiService;
 import dev.tether.operator.power.PowerControl;
 import dev.tether.operator.profile.NodeProfileReconciler;
 import dev.tether.operator.trust.HostKeySigner;
-import dev.tether.operator.trust.NodeTrust;
+import dev.tether.operator.trust.ClusterTrust;
 import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -60,7 +60,7 @@ public final class TetherOperator implements AutoCloseable {
     private final KubernetesClient client;
     private final OperatorConfig config;
     private final MeterRegistry metrics;
-    private final NodeTrust trust;
+    private final ClusterTrust trust;
     private final CredentialsByNodeName credentials = new CredentialsByNodeName();
     private final PowerControl power;
     private volatile NodeApiServer nodeApi;
@@ -84,7 +84,7 @@ public final class TetherOperator implements AutoCloseable {
             LOG.warn("could not remove old copies of the origin's token from the namespaces (delete the Secrets named"
                     + " tether-origin-upload by hand): {}", e.getMessage());
         }
-        this.trust = NodeTrust.loadOrCreate(client, config.operatorNamespace(), config.nodeApi());
+        this.trust = ClusterTrust.loadOrCreate(client, config.operatorNamespace(), config.nodeApi());
         var origin = new OriginClient(config.originUrl(), () -> UploadToken.read(client, config));
         // One write path everywhere: JSON patches and plain create/update, not server-side apply,
         // so what the tests exercise against the mock API server is what runs in a cluster.
@@ -200,7 +200,7 @@ public final class TetherOperator implements AutoCloseable {
         return power;
     }
 
-    public NodeTrust trust() {
+    public ClusterTrust trust() {
         return trust;
     }
 

@@ -14,7 +14,7 @@ import dev.tether.nodeapi.DiscoveryAnswer;
 import dev.tether.nodeapi.DiscoveryRequest;
 import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
-import dev.tether.nodeapi.ImageKey;
+import dev.tether.nodeapi.ImageKeyIssued;
 import dev.tether.nodeapi.NodeApi;
 import dev.tether.nodeapi.PersistenceKey;
 import dev.tether.nodeapi.PersistenceSaved;
@@ -133,9 +133,9 @@ public final class NodeApiClient {
     }
 
     /** {@code GET image-key?digest=}. */
-    public ImageKey imageKey(ApiKey key, String imageDigest) throws IOException, NodeApiRefusal {
+    public ImageKeyIssued imageKey(ApiKey key, String imageDigest) throws IOException, NodeApiRefusal {
         return call("the image key", "GET", nodePath(NodeApi.IMAGE_KEY) + "?digest=" + URLEncoder.encode(imageDigest, StandardCharsets.UTF_8),
-                key, null, ImageKey.class);
+                key, null, ImageKeyIssued.class);
     }
 
     /** {@code POST host-certificates}. */

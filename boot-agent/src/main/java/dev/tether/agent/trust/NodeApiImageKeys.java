@@ -4,6 +4,7 @@ import dev.tether.agent.BootConfig;
 import dev.tether.agent.BootConfigException;
 import dev.tether.agent.ImageKeyProvider;
 import dev.tether.image.format.ImageKey;
+import dev.tether.nodeapi.ImageKeyIssued;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -26,7 +27,7 @@ final class NodeApiImageKeys implements ImageKeyProvider {
     public Optional<ImageKey> imageKey(BootConfig config) throws IOException, BootConfigException {
         String digest = config.image().orElseThrow(() -> new BootConfigException("the node API gives image keys by"
                 + " image digest, and only the root image's digest (tether.rootimage=) is known; give tether.image= too"));
-        dev.tether.nodeapi.ImageKey answer;
+        ImageKeyIssued answer;
         try {
             answer = api.imageKey(apiKey, digest);
         } catch (NodeApiRefusal refusal) {

@@ -12,7 +12,7 @@ import dev.tether.nodeapi.BootConfiguration;
 import dev.tether.nodeapi.BootReport;
 import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
-import dev.tether.nodeapi.ImageKey;
+import dev.tether.nodeapi.ImageKeyIssued;
 import dev.tether.nodeapi.NodeApi;
 import java.io.IOException;
 import java.io.InputStream;
@@ -143,7 +143,7 @@ final class FakeNodeApi implements AutoCloseable {
                     if (key == null) {
                         send(exchange, 403, new ApiError("NotThisNodesImage", "the node's profile does not boot " + digest));
                     } else {
-                        send(exchange, 200, new ImageKey(digest, dev.tether.image.format.ImageKey.of(
+                        send(exchange, 200, new ImageKeyIssued(digest, dev.tether.image.format.ImageKey.of(
                                 java.util.HexFormat.of().parseHex(key)).keyIdHex(), key));
                     }
                 }

@@ -24,19 +24,19 @@ final class CommonOptions {
     @Option(names = "--tls-key", description = "PEM PKCS#8 private key for --tls-cert.")
     Path tlsKey;
 
-    @Option(names = "--grace-period", defaultValue = "30s", converter = Sizes.Time.class,
+    @Option(names = "--grace-period", defaultValue = "30s", converter = UnitConverters.Time.class,
             description = "On SIGTERM, how long in-flight responses may take to finish (default: ${DEFAULT-VALUE}).")
     Duration grace;
 
-    @Option(names = "--request-head-timeout", defaultValue = "30s", converter = Sizes.Time.class,
+    @Option(names = "--request-head-timeout", defaultValue = "30s", converter = UnitConverters.Time.class,
             description = "Time for a complete request head, and keep-alive idle time (default: ${DEFAULT-VALUE}).")
     Duration headTimeout;
 
-    @Option(names = "--body-timeout", defaultValue = "30s", converter = Sizes.Time.class,
+    @Option(names = "--body-timeout", defaultValue = "30s", converter = UnitConverters.Time.class,
             description = "Longest pause inside a request body (default: ${DEFAULT-VALUE}).")
     Duration bodyTimeout;
 
-    @Option(names = "--send-timeout", defaultValue = "60s", converter = Sizes.Time.class,
+    @Option(names = "--send-timeout", defaultValue = "60s", converter = UnitConverters.Time.class,
             description = "Longest pause in a response's progress before the connection is cut (default: ${DEFAULT-VALUE}).")
     Duration sendTimeout;
 

@@ -31,7 +31,7 @@ final class EdgeCommand implements Callable<Integer> {
     @Option(names = "--cache", required = true, description = "Cache directory.")
     Path cache;
 
-    @Option(names = "--quota", required = true, converter = Sizes.ByteSize.class, description = "Cache size limit, e.g. 200Gi (binary) or 200G (decimal).")
+    @Option(names = "--quota", required = true, converter = UnitConverters.ByteSize.class, description = "Cache size limit, e.g. 200Gi (binary) or 200G (decimal).")
     long quota;
 
     @Option(names = "--origin", required = true, description = "Origin base URL, e.g. http://tether-origin:8080.")
@@ -56,17 +56,17 @@ final class EdgeCommand implements Callable<Integer> {
     @Option(names = "--boot-config", description = "Boot configuration JSON (mounted from the operator's ConfigMap).")
     Path bootConfig;
 
-    @Option(names = "--boot-config-poll", defaultValue = "2s", converter = Sizes.Time.class,
+    @Option(names = "--boot-config-poll", defaultValue = "2s", converter = UnitConverters.Time.class,
             description = "How often to look for a changed boot configuration (default: ${DEFAULT-VALUE}).")
     Duration bootConfigPoll;
 
-    @Option(names = "--fill-connect-timeout", defaultValue = "5s", converter = Sizes.Time.class)
+    @Option(names = "--fill-connect-timeout", defaultValue = "5s", converter = UnitConverters.Time.class)
     Duration fillConnect;
 
-    @Option(names = "--fill-header-timeout", defaultValue = "30s", converter = Sizes.Time.class)
+    @Option(names = "--fill-header-timeout", defaultValue = "30s", converter = UnitConverters.Time.class)
     Duration fillHeader;
 
-    @Option(names = "--fill-stall-timeout", defaultValue = "30s", converter = Sizes.Time.class,
+    @Option(names = "--fill-stall-timeout", defaultValue = "30s", converter = UnitConverters.Time.class,
             description = "Abandon a source that sends nothing for this long (default: ${DEFAULT-VALUE}).")
     Duration fillStall;
 
@@ -74,7 +74,7 @@ final class EdgeCommand implements Callable<Integer> {
             description = "File holding the bearer token POST /prefetch needs (a mounted Secret); without it, prefetch requests are refused.")
     Path prefetchTokenFile;
 
-    @Option(names = "--api-idle-timeout", defaultValue = "10m", converter = Sizes.Time.class)
+    @Option(names = "--api-idle-timeout", defaultValue = "10m", converter = UnitConverters.Time.class)
     Duration apiIdle;
 
     @Override

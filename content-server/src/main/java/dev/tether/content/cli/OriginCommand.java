@@ -20,7 +20,7 @@ final class OriginCommand implements Callable<Integer> {
     @Option(names = "--token-file", required = true, description = "File holding the upload/delete bearer token (a mounted Secret).")
     Path tokenFile;
 
-    @Option(names = "--max-upload", defaultValue = "64Gi", converter = Sizes.ByteSize.class,
+    @Option(names = "--max-upload", defaultValue = "64Gi", converter = UnitConverters.ByteSize.class,
             description = "Largest upload accepted (default: ${DEFAULT-VALUE}).")
     long maxUpload;
 

@@ -3,7 +3,8 @@ package dev.tether.operator.nodeapi;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.DisklessImageStatus.ImageVersion;
 import dev.tether.api.v1alpha1.Patterns;
-import dev.tether.nodeapi.ImageKey;
+import dev.tether.image.format.ImageKey;
+import dev.tether.nodeapi.ImageKeyIssued;
 import dev.tether.operator.image.ImageKeySecret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Arrays;
@@ -59,7 +60,7 @@ final class ImageKeyEndpoint implements Endpoint {
         return Reply.json(200, key(context.namespace(), version));
     }
 
-    private ImageKey key(String namespace, ImageVersion version) throws Refusal {
+    private ImageKeyIssued key(String namespace, ImageVersion version) throws Refusal {
         if (version.keySecret == null || Boolean.FALSE.equals(version.encrypted)) {
             throw new Refusal(404, "NoKey", "version " + version.digest + " is not encrypted; it needs no key");
         }
@@ -72,14 +73,14 @@ final class ImageKeyEndpoint implements Endpoint {
         }
         byte[] bytes = Base64.getDecoder().decode(encoded);
         try {
-            String keyId = dev.tether.image.format.ImageKey.of(bytes).keyIdHex();
+            String keyId = ImageKey.of(bytes).keyIdHex();
             if (version.keyId != null && !version.keyId.equals(keyId)) {
                 LOG.error("the key in Secret {}/{} has id {} but image version {} was sealed with key id {}", namespace,
                         version.keySecret, keyId, version.digest, version.keyId);
                 throw new Refusal(409, "KeyMismatch", "the stored key of version " + version.digest + " is not the key it was"
                         + " sealed with; an administrator must restore Secret " + version.keySecret);
             }
-            return new ImageKey(version.digest, keyId, HexFormat.of().formatHex(bytes));
+            return new ImageKeyIssued(version.digest, keyId, HexFormat.of().formatHex(bytes));
         } catch (IllegalArgumentException e) {
             throw new Refusal(409, "KeyMismatch", "the stored key of version " + version.digest + " is not a 256-bit key;"
                     + " an administrator must restore Secret " + version.keySecret);

@@ -277,7 +277,7 @@ class NodeApiAbuseTest extends NodeApiTestBase {
         return "127.0.2." + (i + 1);
     }
 
-    private NodeApiClient throughEdge(String from) throws IOException {
+    private NodeApiTestClient throughEdge(String from) throws IOException {
         return api.at(new InetSocketAddress("127.0.0.1", edge.apiPort()), from);
     }
 
@@ -304,7 +304,7 @@ class NodeApiAbuseTest extends NodeApiTestBase {
         }
     }
 
-    private NodeApiClient throughEdgeUnchecked(String from) {
+    private NodeApiTestClient throughEdgeUnchecked(String from) {
         try {
             return throughEdge(from);
         } catch (IOException e) {

@@ -45,7 +45,7 @@ class NodeApiBehindEdgeTest extends NodeApiTestBase {
     @TempDir
     Path dir;
     EdgeServer edge;
-    NodeApiClient node;
+    NodeApiTestClient node;
 
     @Override
     UnaryOperator<OperatorConfig> settings() {
@@ -125,17 +125,17 @@ class NodeApiBehindEdgeTest extends NodeApiTestBase {
         return counter == null ? 0 : counter.count();
     }
 
-    private NodeApiClient throughEdge(String from) throws IOException {
+    private NodeApiTestClient throughEdge(String from) throws IOException {
         return api.at(new InetSocketAddress("127.0.0.1", edge.apiPort()), from);
     }
 
-    private static String issuedKey(NodeApiClient client) throws Exception {
+    private static String issuedKey(NodeApiTestClient client) throws Exception {
         var response = client.post(NAMESPACE, "node-001", NodeApi.API_KEY, null, new ArmingRequest(List.of(MAC), null));
         assertThat(response.status()).as(response.text()).isEqualTo(200);
         return response.as(ApiKeyIssued.class).apiKey();
     }
 
-    private static int report(NodeApiClient client, String key) throws IOException {
+    private static int report(NodeApiTestClient client, String key) throws IOException {
         return client.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
                 new BootReport(DIGEST, "tethered", "network", Map.of("initramfs", 1200L), null)).status();
     }

@@ -40,7 +40,7 @@ class NodeApiBootFilesTest extends NodeApiTestBase {
         key = fetchKey("node-001");
     }
 
-    private NodeApiClient.Response send(Object body) throws Exception {
+    private NodeApiTestClient.Response send(Object body) throws Exception {
         return api.post(NAMESPACE, "node-001", NodeApi.BOOT_FILES, key, body);
     }
 

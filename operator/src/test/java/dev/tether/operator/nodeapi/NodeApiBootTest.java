@@ -69,7 +69,7 @@ class NodeApiBootTest extends NodeApiTestBase {
         var response = api.get(NAMESPACE, "node-001", NodeApi.IMAGE_KEY + "?digest=" + DIGEST, key);
 
         assertThat(response.status()).as(response.text()).isEqualTo(200);
-        var released = response.as(dev.tether.nodeapi.ImageKey.class);
+        var released = response.as(dev.tether.nodeapi.ImageKeyIssued.class);
         assertThat(released.digest()).isEqualTo(DIGEST);
         assertThat(released.keyHex()).isEqualTo(imageKey);
         assertThat(released.keyId()).isEqualTo(ImageKey.of(HexFormat.of().parseHex(imageKey)).keyIdHex());

@@ -320,8 +320,8 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
         harness.client.resource(profile).update();
     }
 
-    private NodeApiClient.Response register(String profile, DiscoveryRequest request) throws Exception {
-        return api.send("POST", NodeApi.discoveryPath(NAMESPACE, profile), null, NodeApiClient.JSON.writeValueAsBytes(request));
+    private NodeApiTestClient.Response register(String profile, DiscoveryRequest request) throws Exception {
+        return api.send("POST", NodeApi.discoveryPath(NAMESPACE, profile), null, NodeApiTestClient.JSON.writeValueAsBytes(request));
     }
 
     private String bad(DiscoveryRequest request) throws Exception {

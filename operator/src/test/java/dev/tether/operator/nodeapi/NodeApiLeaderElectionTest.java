@@ -143,7 +143,7 @@ class NodeApiLeaderElectionTest {
     }
 
     private static int issueKey(TetherOperator operator, String node) throws Exception {
-        var api = new NodeApiClient(operator.nodeApi().orElseThrow().address(), operator.trust().clusterCa().certificate());
+        var api = new NodeApiTestClient(operator.nodeApi().orElseThrow().address(), operator.trust().clusterCa().certificate());
         return api.post(NAMESPACE, node, NodeApi.API_KEY, null, new ArmingRequest(List.of(NodeApiTestBase.MAC), null)).status();
     }
 

@@ -249,11 +249,11 @@ class NodeApiPersistenceTest extends NodeApiTestBase {
         return response.as(PersistenceKey.class);
     }
 
-    private NodeApiClient.Response archive(String node, String token) throws IOException {
+    private NodeApiTestClient.Response archive(String node, String token) throws IOException {
         return api.get(NAMESPACE, node, NodeApi.PERSISTENCE, token);
     }
 
-    private NodeApiClient.Response upload(String node, String token, long generation, byte[] archive) throws IOException {
+    private NodeApiTestClient.Response upload(String node, String token, long generation, byte[] archive) throws IOException {
         String head = "PUT " + NodeApi.path(NAMESPACE, node, NodeApi.PERSISTENCE) + "?generation=" + generation + " HTTP/1.1\r\nHost: "
                 + NodeApi.SERVER_NAME + "\r\nAuthorization: Bearer " + token + "\r\nContent-Type: application/octet-stream\r\n"
                 + "Content-Length: " + archive.length + "\r\nConnection: close\r\n\r\n";

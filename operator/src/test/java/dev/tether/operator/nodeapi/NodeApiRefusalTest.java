@@ -114,7 +114,7 @@ class NodeApiRefusalTest extends NodeApiTestBase {
         assertThat(malformed.status()).isEqualTo(400);
         assertThat(malformed.error().error()).isEqualTo("BadDigest");
         assertThat(own.status()).isEqualTo(200);
-        assertThat(own.as(dev.tether.nodeapi.ImageKey.class).keyHex()).isEqualTo(ownKey);
+        assertThat(own.as(dev.tether.nodeapi.ImageKeyIssued.class).keyHex()).isEqualTo(ownKey);
         eventually(() -> assertThat(eventsAbout("NodeCredential", "node-001")).extracting(e -> e.getReason())
                 .contains("NodeApiNotThisNodesImage"));
         assertThat(everythingWritten()).doesNotContain(ownKey).doesNotContain(otherKey).doesNotContain(key.substring(3));
@@ -195,10 +195,10 @@ class NodeApiRefusalTest extends NodeApiTestBase {
 
     @Test
     void theServerProvesTheNameTetherNodeApiAndNothingElse() throws Exception {
-        var wrongName = new NodeApiClient(server.address(), harness.operator().trust().clusterCa().certificate(), "evil.example");
+        var wrongName = new NodeApiTestClient(server.address(), harness.operator().trust().clusterCa().certificate(), "evil.example");
         assertThatThrownBy(wrongName::connect).isInstanceOf(SSLHandshakeException.class);
 
-        var serviceName = new NodeApiClient(server.address(), harness.operator().trust().clusterCa().certificate(),
+        var serviceName = new NodeApiTestClient(server.address(), harness.operator().trust().clusterCa().certificate(),
                 "tether-node-api.tether-system.svc");
         serviceName.connect().close();
     }

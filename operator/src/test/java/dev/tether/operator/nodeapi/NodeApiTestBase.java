@@ -58,7 +58,7 @@ abstract class NodeApiTestBase {
 
     OperatorHarness harness;
     NodeApiServer server;
-    NodeApiClient api;
+    NodeApiTestClient api;
     CapturedLogs logs;
 
     @BeforeEach
@@ -67,7 +67,7 @@ abstract class NodeApiTestBase {
         harness = new OperatorHarness("http://127.0.0.1:9", null, c -> settings().apply(c.withNodeApi(c.nodeApi()
                 .withSshPrincipals(new PrincipalPolicy("tether.internal", Map.of(NAMESPACE, GRANT))))));
         server = harness.startNodeApi();
-        api = new NodeApiClient(server.address(), harness.operator().trust().clusterCa().certificate());
+        api = new NodeApiTestClient(server.address(), harness.operator().trust().clusterCa().certificate());
     }
 
     @AfterEach

@@ -34,7 +34,7 @@ class NodeTrustTest {
         assertThat(new String(Base64.getDecoder().decode(secret.getData().get(ClusterCa.PRIVATE_KEY_KEY)), StandardCharsets.UTF_8))
                 .startsWith("-----BEGIN PRIVATE KEY-----");
 
-        var again = NodeTrust.loadOrCreate(harness.client, OPERATOR_NAMESPACE, harness.config.nodeApi());
+        var again = ClusterTrust.loadOrCreate(harness.client, OPERATOR_NAMESPACE, harness.config.nodeApi());
 
         assertThat(again.clusterCa().certificate()).isEqualTo(first.clusterCa().certificate());
         assertThat(again.sshCa().publicKey()).isEqualTo(first.sshCa().publicKey()).startsWith("ssh-ed25519 ");

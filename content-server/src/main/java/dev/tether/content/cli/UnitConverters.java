@@ -10,8 +10,8 @@ import picocli.CommandLine;
  * in a NodeProfile and on this command line: sizes like {@code 200Gi} or {@code 200G} (decimal), durations like
  * {@code 30s}, {@code 500ms} or {@code 1h30m}.
  */
-final class Sizes {
-    private Sizes() {
+final class UnitConverters {
+    private UnitConverters() {
     }
 
     static final class ByteSize implements CommandLine.ITypeConverter<Long> {

@@ -1,9 +1,9 @@
 package dev.tether.nodeapi;
 
 /** The key of one image version: 64 hex digits, with the key id the manifest names. */
-public record ImageKey(String digest, String keyId, String keyHex) {
+public record ImageKeyIssued(String digest, String keyId, String keyHex) {
     @Override
     public String toString() {
-        return "ImageKey[digest=" + digest + ", keyId=" + keyId + ", key=(redacted)]";
+        return "ImageKeyIssued[digest=" + digest + ", keyId=" + keyId + ", key=(redacted)]";
     }
 }

@@ -25,7 +25,7 @@ import javax.net.ssl.TrustManagerFactory;
  * server's chain against the cluster CA and the name {@value NodeApi#SERVER_NAME}, as the boot agent does.
  * HTTP/1.1 is written by hand so that tests can send anything, including what a real client never would.
  */
-final class NodeApiClient {
+final class NodeApiTestClient {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final InetSocketAddress address;
@@ -36,7 +36,7 @@ final class NodeApiClient {
     /** Bytes sent before TLS starts (a PROXY protocol header), or null. */
     private final byte[] preface;
 
-    private NodeApiClient(InetSocketAddress address, SSLContext tls, String serverName, InetAddress from, byte[] preface) {
+    private NodeApiTestClient(InetSocketAddress address, SSLContext tls, String serverName, InetAddress from, byte[] preface) {
         this.address = address;
         this.tls = tls;
         this.serverName = serverName;
@@ -44,7 +44,7 @@ final class NodeApiClient {
         this.preface = preface;
     }
 
-    NodeApiClient(InetSocketAddress address, X509Certificate ca, String serverName) throws Exception {
+    NodeApiTestClient(InetSocketAddress address, X509Certificate ca, String serverName) throws Exception {
         this.address = address;
         this.serverName = serverName;
         this.from = null;
@@ -58,18 +58,18 @@ final class NodeApiClient {
         tls.init(null, factory.getTrustManagers(), null);
     }
 
-    NodeApiClient(InetSocketAddress address, X509Certificate ca) throws Exception {
+    NodeApiTestClient(InetSocketAddress address, X509Certificate ca) throws Exception {
         this(address, ca, NodeApi.SERVER_NAME);
     }
 
     /** The same client dialling {@code address} (an edge's API port, say) from the loopback address {@code from}. */
-    NodeApiClient at(InetSocketAddress address, String from) throws IOException {
-        return new NodeApiClient(address, tls, serverName, InetAddress.getByName(from), preface);
+    NodeApiTestClient at(InetSocketAddress address, String from) throws IOException {
+        return new NodeApiTestClient(address, tls, serverName, InetAddress.getByName(from), preface);
     }
 
     /** The same client, sending {@code bytes} before its TLS handshake. */
-    NodeApiClient withPreface(byte[] bytes) {
-        return new NodeApiClient(address, tls, serverName, from, bytes.clone());
+    NodeApiTestClient withPreface(byte[] bytes) {
+        return new NodeApiTestClient(address, tls, serverName, from, bytes.clone());
     }
 
     record Response(int status, Map<String, String> headers, byte[] body) {
