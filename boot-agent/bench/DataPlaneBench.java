@@ -1,4 +1,5 @@
 import dev.tether.agent.fuse.FuseMount;
+import dev.tether.agent.fuse.ReadOnlyFile;
 import dev.tether.agent.image.FetchSettings;
 import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.image.RemoteRootImage;
@@ -53,6 +54,8 @@ public final class DataPlaneBench {
      */
     private static final int BIG_FILES = Integer.parseInt(System.getenv().getOrDefault("BENCH_BIG_FILES", "16"));
     private static final int BIG_FILE_MIB = 64;
+    /** BENCH_TRACE=1: each reader's FUSE reads (count, size, latency, concurrency) per phase, see {@link TimedFile}. */
+    private static final boolean TRACE = System.getenv("BENCH_TRACE") != null;
 
     public static void main(String[] args) throws Exception {
         Path work = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "/tmp/tether-bench"));
@@ -111,14 +114,15 @@ public final class DataPlaneBench {
         run(false, "mount", "-t", "tmpfs", "-o", "size=2g", "tmpfs", ram.toString());
 
         List<String> report = new ArrayList<>();
-        report.add(measure("local disk (the limit)", squashfs, mnt, big).line());
+        report.add(measure("local disk (the limit)", squashfs, mnt, big, null).line());
 
         UrlmountReference urlmountLike = new UrlmountReference(plainBlobs, Files.size(squashfs));
+        TimedFile referenceTrace = TRACE ? new TimedFile(urlmountLike) : null;
         Figures reference;
-        try (FuseMount single = FuseMount.mount(fuseDir, "root.sfs", urlmountLike)) {
+        try (FuseMount single = FuseMount.mount(fuseDir, "root.sfs", TRACE ? referenceTrace : urlmountLike)) {
             // Tether's mount raises the kernel's read-ahead on its FUSE file; urlmount3's keeps the default.
             kernelReadAhead(fuseDir, 128);
-            reference = measure("reference (urlmount3's design)", fuseDir.resolve("root.sfs"), mnt, big);
+            reference = measure("reference (urlmount3's design)", fuseDir.resolve("root.sfs"), mnt, big, referenceTrace);
         }
         report.add(reference.line() + String.format("   %d requests, %d MiB", urlmountLike.requests(),
                 urlmountLike.bytes() >> 20));
@@ -130,7 +134,7 @@ public final class DataPlaneBench {
             run(false, command.toArray(String[]::new));
             try {
                 report.add(measure("real urlmount3 (" + Path.of(urlmount).getFileName() + ")",
-                        fuseDir.resolve(plainHex), mnt, big).line());
+                        fuseDir.resolve(plainHex), mnt, big, null).line());
             } finally {
                 run(false, "fusermount3", "-u", fuseDir.toString());
             }
@@ -145,10 +149,19 @@ public final class DataPlaneBench {
             tethered = tethered.withReadAheadChunks(Integer.parseInt(readAhead));
         }
         report.add(fetchOnly(urls, digest, key, tethered));
+        if (TRACE) {
+            report.add(randomReadsAlone("reference, reader alone", new UrlmountReference(plainBlobs, Files.size(squashfs))));
+            try (RemoteRootImage image = RemoteRootImage.open(urls, digest, key, tethered)) {
+                report.add(randomReadsAlone("tethered, reader alone", image));
+            }
+        }
         report.add(String.format("container: %d chunks of %d KiB", header.chunkCount(), header.chunkSize() >> 10));
         dropCaches();
         long t0 = System.nanoTime();
-        try (RootImageMount mount = RootImageMount.tethered(urls, digest, key, fuseDir, tethered)) {
+        TimedFile tetheredTrace = null;
+        try (Tethered mount = TRACE ? Tethered.traced(urls, digest, key, fuseDir, tethered)
+                : Tethered.of(RootImageMount.tethered(urls, digest, key, fuseDir, tethered))) {
+            tetheredTrace = mount.trace();
             run(false, "mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
             Files.readString(mnt.resolve("etc/os-release"));
             long ttffTethered = System.nanoTime() - t0;
@@ -158,7 +171,8 @@ public final class DataPlaneBench {
                 kernelReadAhead(fuseDir, Integer.parseInt(fuseReadAhead));
             }
             Figures tetheredFigures = measure("tethered, 3 edges"
-                    + (fuseReadAhead == null ? "" : " (kernel read-ahead " + fuseReadAhead + " KiB)"), mount.squashfsFile(), mnt, big);
+                    + (fuseReadAhead == null ? "" : " (kernel read-ahead " + fuseReadAhead + " KiB)"), mount.squashfsFile(), mnt, big,
+                    tetheredTrace);
             report.add(tetheredFigures.line());
             report.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx", "tethered / reference",
                     tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
@@ -203,6 +217,31 @@ public final class DataPlaneBench {
     }
 
     /**
+     * 128 KiB reads (what the loop device asks of the FUSE file for one squashfs block) at random 4 KiB-aligned
+     * places, through the reader's own API, one at a time: a reader's latency with no FUSE, loop device or squashfs.
+     */
+    private static String randomReadsAlone(String label, ReadOnlyFile file) throws IOException {
+        Random random = new Random(7);
+        ByteBuffer buffer = ByteBuffer.allocateDirect(128 << 10);
+        long pages = (file.size() - buffer.capacity()) >> 12;
+        for (int i = 0; i < 50; i++) {
+            file.read((random.nextLong(pages)) << 12, buffer.clear());
+        }
+        long[] nanos = new long[400];
+        for (int i = 0; i < nanos.length; i++) {
+            long t0 = System.nanoTime();
+            file.read((random.nextLong(pages)) << 12, buffer.clear());
+            nanos[i] = System.nanoTime() - t0;
+        }
+        long total = java.util.Arrays.stream(nanos).sum();
+        java.util.Arrays.sort(nanos);
+        String line = String.format("%-36s random 128 KiB reads: mean %d us, p50 %d us, p90 %d us", label,
+                total / nanos.length / 1000, nanos[nanos.length / 2] / 1000, nanos[nanos.length * 9 / 10] / 1000);
+        System.out.println(line);
+        return line;
+    }
+
+    /**
      * The tethered reader's fetch pipeline alone: the whole image read in order through its own API, 1 MiB
      * at a time, with no FUSE, loop device or squashfs in the way. Against the sequential row through the
      * mount, it shows what the kernel's side costs on this machine.
@@ -231,10 +270,14 @@ public final class DataPlaneBench {
     private record Figures(String line, double sequential, double iops) {
     }
 
-    private static Figures measure(String label, Path squashfsFile, Path mnt, List<Path> big) throws Exception {
+    private static Figures measure(String label, Path squashfsFile, Path mnt, List<Path> big, TimedFile trace)
+            throws Exception {
         dropCaches();
         run(false, "mount", "-t", "squashfs", "-o", "ro,loop", squashfsFile.toString(), mnt.toString());
         try {
+            if (trace != null) {
+                trace.phase("mount");
+            }
             long bytes = 0;
             long[] cpuBefore = cpuTicks();
             long t0 = System.nanoTime();
@@ -248,6 +291,9 @@ public final class DataPlaneBench {
             }
             double sequential = mib(bytes) / ((System.nanoTime() - t0) / 1e9);
             long[] cpuAfter = cpuTicks();
+            if (trace != null) {
+                System.out.println(trace.phase("sequential"));
+            }
             double busy = 100.0 * (cpuAfter[0] - cpuBefore[0]) / Math.max(1, cpuAfter[1] - cpuBefore[1]);
             dropCaches();
             String fio = run(false, "fio", "--name=rand", "--filename=" + mnt.resolve(big.get(1)), "--rw=randread",
@@ -255,12 +301,75 @@ public final class DataPlaneBench {
                     "--output-format=json");
             Matcher iops = Pattern.compile("\"iops\"\\s*:\\s*([0-9.]+)").matcher(fio);
             double randomIops = iops.find() ? Double.parseDouble(iops.group(1)) : -1;
+            if (trace != null) {
+                System.out.println(trace.phase("random 4K"));
+            }
             String line = String.format("%-36s sequential %7.1f MiB/s (CPU %3.0f%% busy)   random 4K %8.0f IOPS (%.2f MiB/s)",
                     label, sequential, busy, randomIops, randomIops * 4 / 1024);
             System.out.println(line);
             return new Figures(line, sequential, randomIops);
         } finally {
             run(false, "umount", mnt.toString());
+        }
+    }
+
+    /** The tethered mount as a node gets it, or (BENCH_TRACE) the same reader with its FUSE reads timed. */
+    private interface Tethered extends AutoCloseable {
+        Path squashfsFile();
+
+        FetchStats stats();
+
+        TimedFile trace();
+
+        @Override
+        void close() throws IOException;
+
+        static Tethered of(RootImageMount mount) {
+            return new Tethered() {
+                public Path squashfsFile() {
+                    return mount.squashfsFile();
+                }
+
+                public FetchStats stats() {
+                    return mount.stats();
+                }
+
+                public TimedFile trace() {
+                    return null;
+                }
+
+                public void close() throws IOException {
+                    mount.close();
+                }
+            };
+        }
+
+        static Tethered traced(List<URI> urls, String digest, ImageKey key, Path fuseDir, TetheredSettings settings)
+                throws IOException {
+            RemoteRootImage image = RemoteRootImage.open(urls, digest, key, settings);
+            TimedFile timed = new TimedFile(image);
+            FuseMount fuse = FuseMount.mount(fuseDir, RootImageMount.FILE_NAME, timed);
+            return new Tethered() {
+                public Path squashfsFile() {
+                    return fuseDir.resolve(RootImageMount.FILE_NAME);
+                }
+
+                public FetchStats stats() {
+                    return image.stats();
+                }
+
+                public TimedFile trace() {
+                    return timed;
+                }
+
+                public void close() throws IOException {
+                    try {
+                        fuse.close();
+                    } finally {
+                        image.close();
+                    }
+                }
+            };
         }
     }
 

@@ -5,7 +5,8 @@
 # Usage: boot-agent/bench/run.sh [work-dir]. BENCH_BIG_FILES sets the image size in 64 MiB files (default 16: a
 # 1 GiB tree, a 576 MiB image; 4 for a quick run); BENCH_CHUNK_KIB the container's chunk size;
 # BENCH_READ_AHEAD_CHUNKS the tethered reader's read-ahead; BENCH_FUSE_READ_AHEAD_KB the kernel's on the tethered
-# FUSE file; BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording).
+# FUSE file; BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording); BENCH_TRACE=1 prints each reader's FUSE reads
+# per phase (count, size, latency, how many at once) and times 128 KiB random reads through each reader alone.
 #
 # The benchmark runs in its own network namespace. Edges are separate machines in a cluster, each behind
 # its own link; on one host's loopback they are not, and every reader is bound by the CPU instead. So by
@@ -28,7 +29,7 @@ rm -f "$cp_file"
 java="$JAVA_HOME/bin/java"
 out="$work/classes"
 mkdir -p "$out"
-"${java}c" -d "$out" -cp "$classpath" "$here/DataPlaneBench.java" "$here/UrlmountReference.java"
+"${java}c" -d "$out" -cp "$classpath" "$here/DataPlaneBench.java" "$here/UrlmountReference.java" "$here/TimedFile.java"
 # Private mount and network namespaces: every mount and the traffic shaping vanish with them.
 exec unshare --mount --net --propagation private env BENCH_EDGE_LINK="${BENCH_EDGE_LINK:-1gbit}" "$java" --enable-native-access=ALL-UNNAMED -Xmx2g ${BENCH_JAVA_OPTS:-} \
     -cp "$out:$classpath" DataPlaneBench "$work"
