@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  * ({@link UrlmountReference}: the plain squashfs, one range request per FUSE read), (3) the real urlmount3 when
  * {@code URLMOUNT} names its binary, (4) the plain squashfs on local disk; plus time to first file and the
  * untethered download against one curl. {@code BENCH_CHUNK_KIB} writes the container with another chunk size
- * than the default, {@code BENCH_READ_AHEAD_CHUNKS} sets the tethered reader's read-ahead and
+ * than the default, {@code BENCH_READ_AHEAD_KIB} sets the tethered reader's read-ahead and
  * {@code BENCH_FUSE_READ_AHEAD_KB} the kernel's on its FUSE file (FuseMount raises it to 4 MiB). Run inside a
  * private mount namespace as root (bench/run.sh does both).
  */
@@ -144,9 +144,9 @@ public final class DataPlaneBench {
         // cache holding the whole image would serve the random reads below from memory, which the reference cannot.
         TetheredSettings tethered = TetheredSettings.defaults().withCacheBytes((48L << 20) / 5)
                 .withFetch(FetchSettings.defaults().withConsole(line -> System.out.println("console: " + line)));
-        String readAhead = System.getenv("BENCH_READ_AHEAD_CHUNKS");
+        String readAhead = System.getenv("BENCH_READ_AHEAD_KIB");
         if (readAhead != null) {
-            tethered = tethered.withReadAheadChunks(Integer.parseInt(readAhead));
+            tethered = tethered.withReadAheadBytes(Long.parseLong(readAhead) << 10);
         }
         report.add(fetchOnly(urls, digest, key, tethered));
         if (TRACE) {
@@ -179,9 +179,9 @@ public final class DataPlaneBench {
             report.add(String.format("time to first file (/etc/os-release), tethered: %d ms", ms(ttffTethered)));
             FetchStats stats = mount.stats();
             report.add(String.format("tethered fetched %d MiB for %d MiB read (%.1f%%), %d requests, %d hedges; cache %d MiB,"
-                    + " read-ahead %d chunks", stats.bytes() >> 20, stats.usefulBytes() >> 20,
+                    + " read-ahead %d KiB", stats.bytes() >> 20, stats.usefulBytes() >> 20,
                     100.0 * stats.bytes() / Math.max(1, stats.usefulBytes()), stats.requests(), stats.hedges(),
-                    tethered.cacheBytes() >> 20, tethered.readAheadChunks()));
+                    tethered.cacheBytes() >> 20, tethered.readAheadBytes() >> 10));
         }
 
         dropCaches();

@@ -240,6 +240,41 @@ public final class ChunkCache {
         return started;
     }
 
+    /**
+     * Starts loading, with one {@link Loader#loadRun}, the chunks from {@code first} on that are neither cached nor
+     * on their way, up to {@code maxRun} of them and up to the first that is.
+     *
+     * @return how many chunks were started: 0 when {@code first} is cached or on its way
+     */
+    public int prefetchRun(long first, int maxRun, Executor executor) {
+        List<Load> run = new ArrayList<>();
+        synchronized (lock) {
+            for (long index = first; run.size() < maxRun && !ready.containsKey(index) && !loading.containsKey(index);
+                    index++) {
+                Load load = new Load();
+                loading.put(index, load);
+                run.add(load);
+            }
+        }
+        if (!run.isEmpty()) {
+            executor.execute(() -> {
+                try {
+                    loadRun(first, run);
+                } catch (IOException | RuntimeException e) {
+                    // The failure went to everyone waiting on these loads; a later get() loads again.
+                }
+            });
+        }
+        return run.size();
+    }
+
+    /** Whether chunk {@code index} is cached or being loaded. */
+    public boolean present(long index) {
+        synchronized (lock) {
+            return ready.containsKey(index) || loading.containsKey(index);
+        }
+    }
+
     public boolean contains(long index) {
         synchronized (lock) {
             return ready.containsKey(index);

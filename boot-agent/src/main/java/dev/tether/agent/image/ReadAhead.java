@@ -1,7 +1,5 @@
 package dev.tether.agent.image;
 
-import java.util.function.LongPredicate;
-
 /**
  * Notices sequential reading and asks for the chunks ahead of it before they are read. Keeps a few
  * streams, as the kernel's read-ahead does, so two files read at once are both recognised. A stream that
@@ -16,15 +14,30 @@ import java.util.function.LongPredicate;
  * out of order and up to its own window ahead: a read anywhere from just behind the stream to just past
  * what it has fetched ahead continues it. A chunk the prefetcher declines (all its slots busy) is not
  * counted as fetched ahead; the next read of the stream asks for it again.
+ *
+ * <p>The chunks ahead are asked for as ranges, so that the prefetcher can fetch consecutive chunks with one request
+ * each: with small chunks, one request per chunk would cost more than the bytes.
  */
 public final class ReadAhead {
+    /** Fetches chunks ahead; called under the read-ahead's lock, so it must not block. */
+    @FunctionalInterface
+    public interface Prefetcher {
+        /**
+         * Starts fetching chunks {@code first} to {@code last} (or finds them cached or on their way), in order,
+         * as far as it can now.
+         *
+         * @return the last chunk it covered, {@code first - 1} when it could take none
+         */
+        long prefetch(long first, long last);
+    }
+
     private static final int STREAMS = 4;
     private static final int FIRST_WINDOW = 2;
 
     private final int maxWindow;
     private final int readPerAhead;
     private final long chunkCount;
-    private final LongPredicate prefetch;
+    private final Prefetcher prefetch;
     private final Stream[] streams = new Stream[STREAMS];
     private long clock;
 
@@ -36,20 +49,12 @@ public final class ReadAhead {
         long used;
     }
 
-    /**
-     * @param prefetch called for each chunk to fetch ahead, under this read-ahead's lock (so it must not
-     *                 block); false when it cannot take the chunk now
-     */
-    public ReadAhead(int maxWindow, long chunkCount, LongPredicate prefetch) {
+    public ReadAhead(int maxWindow, long chunkCount, Prefetcher prefetch) {
         this(maxWindow, 1, chunkCount, prefetch);
     }
 
-    /**
-     * @param readPerAhead chunks a stream must have read for each chunk it fetches ahead
-     * @param prefetch     called for each chunk to fetch ahead, under this read-ahead's lock (so it must not
-     *                     block); false when it cannot take the chunk now
-     */
-    public ReadAhead(int maxWindow, int readPerAhead, long chunkCount, LongPredicate prefetch) {
+    /** @param readPerAhead chunks a stream must have read for each chunk it fetches ahead */
+    public ReadAhead(int maxWindow, int readPerAhead, long chunkCount, Prefetcher prefetch) {
         if (readPerAhead < 1) {
             throw new IllegalArgumentException("a stream reads at least one chunk per chunk ahead");
         }
@@ -86,11 +91,9 @@ public final class ReadAhead {
                 return;
             }
             long until = Math.min(chunkCount - 1, stream.last + stream.window);
-            for (long index = Math.max(stream.ahead, stream.last) + 1; index <= until; index++) {
-                if (!prefetch.test(index)) {
-                    break;
-                }
-                stream.ahead = index;
+            long from = Math.max(stream.ahead, stream.last) + 1;
+            if (from <= until) {
+                stream.ahead = Math.max(stream.ahead, Math.min(until, prefetch.prefetch(from, until)));
             }
         }
     }

@@ -60,15 +60,18 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         this.console = settings.fetch().console();
         this.headerBytes = fetcher.stats().usefulBytes();
         // Read-ahead must not push out what it fetched before it is read: at most half the cache ahead.
-        int window = (int) Math.min(settings.readAheadChunks(), settings.cacheBytes() / header.chunkSize() / 2);
+        int window = (int) (Math.min(settings.readAheadBytes(), settings.cacheBytes() / 2) / header.chunkSize());
+        this.maxRun = Math.max(1, RUN_BYTES / header.chunkSize());
+        // The read-ahead fetches runs of consecutive chunks, one request each; a slot per request bounds the sealed
+        // buffers it holds (each a run's worth).
+        int requestsAhead = Math.max(1, Math.ceilDiv(window, maxRun));
         // Spare buffers for the loads that can be in flight at once, so that a sequential reader recycles
         // the buffers of evicted chunks instead of allocating new ones; the same for the sealed bytes,
         // which are only needed while a chunk is verified and decrypted.
-        int spare = window + FUSE_THREADS;
-        this.maxRun = Math.max(1, RUN_BYTES / header.chunkSize());
-        this.cache = new ChunkCache(new Loader(), new ChunkBuffers(header.chunkSize(), spare), settings.cacheBytes());
-        this.sealedChunks = new ChunkBuffers(header.sealedChunkSize() * maxRun, spare);
-        this.prefetchSlots = new Semaphore(Math.max(1, window));
+        this.cache = new ChunkCache(new Loader(), new ChunkBuffers(header.chunkSize(), window + FUSE_THREADS),
+                settings.cacheBytes());
+        this.sealedChunks = new ChunkBuffers(header.sealedChunkSize() * maxRun, requestsAhead + FUSE_THREADS);
+        this.prefetchSlots = new Semaphore(requestsAhead);
         this.prefetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-prefetch-", 0).factory());
         this.readAhead = new ReadAhead(window, READ_PER_AHEAD, header.chunkCount(), this::prefetch);
     }
@@ -226,29 +229,41 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         }
     }
 
-    /** Starts fetching a chunk ahead; false when every prefetch slot is busy. */
-    private boolean prefetch(long index) {
-        if (cache.contains(index)) {
-            return true;
-        }
-        if (!prefetchSlots.tryAcquire()) {
-            return false;
-        }
-        boolean started = false;
-        try {
-            started = cache.prefetch(index, task -> prefetchers.execute(() -> {
-                try {
-                    task.run();
-                } finally {
+    /**
+     * Starts fetching chunks {@code first} to {@code last} ahead, each run of consecutive missing chunks (up to
+     * {@link #RUN_BYTES}) with one request, while a prefetch slot is free (one per request).
+     *
+     * @return the last chunk covered (cached, on its way or started), {@code first - 1} when none
+     */
+    private long prefetch(long first, long last) {
+        long index = first;
+        while (index <= last) {
+            if (cache.present(index)) {
+                index++;
+                continue;
+            }
+            if (!prefetchSlots.tryAcquire()) {
+                return index - 1;
+            }
+            int started = 0;
+            try {
+                started = cache.prefetchRun(index, (int) Math.min(maxRun, last - index + 1),
+                        task -> prefetchers.execute(() -> {
+                            try {
+                                task.run();
+                            } finally {
+                                prefetchSlots.release();
+                            }
+                        }));
+            } finally {
+                if (started == 0) {
                     prefetchSlots.release();
                 }
-            }));
-        } finally {
-            if (!started) {
-                prefetchSlots.release();
             }
+            // Zero: another reader claimed it meanwhile, so it is on its way.
+            index += Math.max(1, started);
         }
-        return true;
+        return last;
     }
 
     @Override

@@ -9,10 +9,12 @@ import java.util.List;
  * How a tethered root image is read.
  *
  * @param cacheBytes      bound of the decrypted chunk cache
- * @param readAheadChunks most chunks fetched ahead of a sequential reader (0 turns read-ahead off)
+ * @param readAheadBytes  most bytes of chunks fetched ahead of a sequential reader (0 turns read-ahead off); in bytes,
+ *                        not chunks, so that an image packed with smaller chunks is read as far ahead
  * @param fetch           timeouts, hedging, backoff and the console
  */
-public record TetheredSettings(long cacheBytes, int readAheadChunks, FetchSettings fetch) {
+public record TetheredSettings(long cacheBytes, long readAheadBytes, FetchSettings fetch) {
+    static final long DEFAULT_READ_AHEAD = 4L << 20;
     static final long MIN_CACHE = 8L << 20;
     static final long MAX_CACHE = 256L << 20;
     /**
@@ -23,13 +25,13 @@ public record TetheredSettings(long cacheBytes, int readAheadChunks, FetchSettin
     static final int DIRECT_SHARE = 5;
 
     public TetheredSettings {
-        if (cacheBytes <= 0 || readAheadChunks < 0) {
+        if (cacheBytes <= 0 || readAheadBytes < 0) {
             throw new IllegalArgumentException("cache size must be positive and read-ahead not negative");
         }
     }
 
     /**
-     * Up to 16 chunks of read-ahead, and a cache of a fifth of the JVM's direct memory bound (the launcher's
+     * Up to 4 MiB of read-ahead, and a cache of a fifth of the JVM's direct memory bound (the launcher's
      * {@code -XX:MaxDirectMemorySize}, which a profile raises with {@code tether.jvm=}); without a bound of its
      * own, 1/32 of RAM. Either way 8 to 256 MiB.
      */
@@ -45,19 +47,19 @@ public record TetheredSettings(long cacheBytes, int readAheadChunks, FetchSettin
     static TetheredSettings defaults(java.util.OptionalLong directLimit, long ram) {
         long cache = directLimit.isPresent() ? Math.clamp(directLimit.getAsLong() / DIRECT_SHARE, MIN_CACHE, MAX_CACHE)
                 : ram > 0 ? Math.clamp(ram / 32, MIN_CACHE, MAX_CACHE) : 64L << 20;
-        return new TetheredSettings(cache, 16, FetchSettings.defaults());
+        return new TetheredSettings(cache, DEFAULT_READ_AHEAD, FetchSettings.defaults());
     }
 
     public TetheredSettings withCacheBytes(long bytes) {
-        return new TetheredSettings(bytes, readAheadChunks, fetch);
+        return new TetheredSettings(bytes, readAheadBytes, fetch);
     }
 
-    public TetheredSettings withReadAheadChunks(int chunks) {
-        return new TetheredSettings(cacheBytes, chunks, fetch);
+    public TetheredSettings withReadAheadBytes(long bytes) {
+        return new TetheredSettings(cacheBytes, bytes, fetch);
     }
 
     public TetheredSettings withFetch(FetchSettings settings) {
-        return new TetheredSettings(cacheBytes, readAheadChunks, settings);
+        return new TetheredSettings(cacheBytes, readAheadBytes, settings);
     }
 
     /** MemTotal from /proc/meminfo in bytes, or -1 when it cannot be read. */

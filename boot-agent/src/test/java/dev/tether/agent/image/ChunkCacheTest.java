@@ -193,6 +193,37 @@ class ChunkCacheTest {
     }
 
     @Test
+    void aReadAheadRunStopsAtItsLengthOrAtTheFirstChunkThatIsThere() throws Exception {
+        List<String> calls = new ArrayList<>();
+        ChunkCache.Loader loader = new ChunkCache.Loader() {
+            @Override
+            public void load(long index, ByteBuffer into) {
+                loadRun(index, List.of(into));
+            }
+
+            @Override
+            public void loadRun(long first, List<ByteBuffer> into) {
+                calls.add(first + "+" + into.size());
+                for (int i = 0; i < into.size(); i++) {
+                    into.get(i).put(chunk(first + i, 64)).flip();
+                }
+            }
+        };
+        ChunkCache cache = new ChunkCache(loader, new ChunkBuffers(64, 16), 64 * 32);
+        read(cache, 6);
+
+        assertThat(cache.prefetchRun(0, 4, Runnable::run)).as("0 to 3, one call").isEqualTo(4);
+        assertThat(cache.prefetchRun(4, 8, Runnable::run)).as("4 and 5: 6 is there").isEqualTo(2);
+        assertThat(cache.prefetchRun(6, 8, Runnable::run)).as("6 is there: nothing to start").isZero();
+        assertThat(calls).containsExactly("6+1", "0+4", "4+2");
+        assertThat(cache.present(5)).isTrue();
+        assertThat(cache.present(7)).isFalse();
+        for (long index = 0; index <= 6; index++) {
+            assertThat(read(cache, index)).isEqualTo(chunk(index, 64));
+        }
+    }
+
+    @Test
     void aRunThatFailsFailsEachOfItsChunksAndALaterReadLoadsThemAgain() throws Exception {
         AtomicInteger runs = new AtomicInteger();
         ChunkCache.Loader loader = new ChunkCache.Loader() {

@@ -74,7 +74,7 @@ class FetchedBytesTest {
         FetchSettings fetch = FetchSettings.defaults()
                 .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(10))
                 .withConsole(line -> { });
-        return RemoteRootImage.open(edges.urls(), image.digest, image.key, new TetheredSettings(cacheBytes, 16, fetch));
+        return RemoteRootImage.open(edges.urls(), image.digest, image.key, new TetheredSettings(cacheBytes, 4L << 20, fetch));
     }
 
     /** Reads [from, to) in order, in the kernel's pieces of 128 KiB. */

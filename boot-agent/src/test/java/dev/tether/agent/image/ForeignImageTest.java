@@ -306,6 +306,6 @@ class ForeignImageTest {
                 .withConsole(console::add)
                 // No second request while the first is out, so which edge answers the header first is known.
                 .withHedge(Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(30));
-        return new TetheredSettings(4L << 20, 8, fetch);
+        return new TetheredSettings(4L << 20, 2L << 20, fetch);
     }
 }

@@ -33,19 +33,21 @@ class MemoryBoundsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {256 << 10, 1 << 20})
+    @ValueSource(ints = {64 << 10, 256 << 10, 1 << 20})
     void theLaunchersBoundsLeaveRoomForEveryChunkInFlight(int chunk) {
-        // The launcher's -XX:MaxDirectMemorySize=48m, with today's default chunks and with the 1 MiB of images built
-        // before: the cache, a plaintext buffer and a sealed one (a run of up to RUN_BYTES of chunks) for each load
-        // RemoteRootImage lets run at once (read-ahead window plus one per FUSE thread), and an evicted chunk that
-        // each FUSE thread may still be copying from.
+        // The launcher's -XX:MaxDirectMemorySize=48m, with today's default chunks and with the larger ones of images
+        // built before: the cache; the read-ahead window's chunks and a sealed buffer (a run of up to RUN_BYTES of
+        // chunks) for each request it lets run at once; a plaintext chunk and a sealed run for each FUSE thread; and
+        // an evicted chunk that each FUSE thread may still be copying from.
         long direct = 48L << 20;
         TetheredSettings settings = TetheredSettings.defaults(OptionalLong.of(direct), 2L << 30);
-        long window = Math.min(settings.readAheadChunks(), settings.cacheBytes() / chunk / 2);
-        long sealed = Math.max(1, RemoteRootImage.RUN_BYTES / chunk) * (chunk + 16L);
-        long inFlight = (window + RemoteRootImage.FUSE_THREADS) * (chunk + sealed);
+        long window = Math.min(settings.readAheadBytes(), settings.cacheBytes() / 2) / chunk;
+        long maxRun = Math.max(1, RemoteRootImage.RUN_BYTES / chunk);
+        long sealedRun = maxRun * (chunk + 16L);
+        long readAhead = window * chunk + Math.max(1, Math.ceilDiv(window, maxRun)) * sealedRun;
+        long fuseReads = RemoteRootImage.FUSE_THREADS * (chunk + sealedRun);
         long evictedButRead = (long) RemoteRootImage.FUSE_THREADS * chunk;
-        assertThat(settings.cacheBytes() + inFlight + evictedButRead).isLessThanOrEqualTo(direct);
+        assertThat(settings.cacheBytes() + readAhead + fuseReads + evictedButRead).isLessThanOrEqualTo(direct);
     }
 
     @Test

@@ -46,7 +46,7 @@ public final class MountCheck {
                     .withConsoleInterval(Duration.ofMillis(500))
                     .withConsole(line -> System.out.println("CONSOLE " + line));
             mount = RootImageMount.tethered(edges, a.get("digest"), key, work.resolve("fuse"),
-                    new TetheredSettings(2L << 20, 4, fetch));
+                    new TetheredSettings(2L << 20, 1L << 20, fetch));
             if (a.containsKey("probe")) {
                 try (RandomAccessFile file = new RandomAccessFile(mount.squashfsFile().toFile(), "r")) {
                     file.seek(Long.parseLong(a.get("probe")));

@@ -8,7 +8,16 @@ import org.junit.jupiter.api.Test;
 
 class ReadAheadTest {
     private final List<Long> prefetched = new ArrayList<>();
-    private final ReadAhead readAhead = new ReadAhead(8, 100, prefetched::add);
+    private final ReadAhead readAhead = new ReadAhead(8, 100, this::record);
+    private final List<long[]> ranges = new ArrayList<>();
+
+    private long record(long first, long last) {
+        ranges.add(new long[] {first, last});
+        for (long index = first; index <= last; index++) {
+            prefetched.add(index);
+        }
+        return last;
+    }
 
     @Test
     void sequentialReadsFetchAheadInAGrowingWindow() {
@@ -39,7 +48,7 @@ class ReadAheadTest {
 
     @Test
     void withTwentyChunksReadPerChunkAheadAReaderThatStopsLeavesAtMostATwentiethUnread() {
-        ReadAhead sparing = new ReadAhead(8, 20, 1000, prefetched::add);
+        ReadAhead sparing = new ReadAhead(8, 20, 1000, this::record);
         for (long index = 0; index < 19; index++) {
             sparing.onRead(index, index);
         }
@@ -48,6 +57,16 @@ class ReadAheadTest {
             sparing.onRead(index, index);
         }
         assertThat(prefetched.getLast() - 99).as("100 chunks read: 5 ahead").isEqualTo(5);
+    }
+
+    @Test
+    void theChunksAheadAreAskedForAsRangesSoThatTheyCanBeFetchedTogether() {
+        for (long index = 0; index < 12; index++) {
+            readAhead.onRead(index, index);
+        }
+        assertThat(ranges).as("each read asks for the window's new chunks at once")
+                .anySatisfy(range -> assertThat(range[1] - range[0]).isGreaterThanOrEqualTo(1));
+        assertThat(prefetched).as("no chunk asked for twice").doesNotHaveDuplicates();
     }
 
     @Test
@@ -87,18 +106,22 @@ class ReadAheadTest {
     void aChunkThePrefetcherDeclinedIsAskedForAgain() {
         List<Long> asked = new ArrayList<>();
         boolean[] busy = {false};
-        ReadAhead declining = new ReadAhead(8, 100, index -> {
-            asked.add(index);
-            return !busy[0];
+        // A prefetcher with room for one chunk at a time while busy.
+        ReadAhead declining = new ReadAhead(8, 100, (first, last) -> {
+            for (long index = first; index <= last; index++) {
+                asked.add(index);
+            }
+            return busy[0] ? first : last;
         });
         declining.onRead(0, 0);
         declining.onRead(1, 1);
+        assertThat(asked).containsExactly(2L, 3L);
         busy[0] = true;
         declining.onRead(2, 2);
-        assertThat(asked).as("stops at the first declined chunk").containsExactly(2L, 3L, 4L);
+        assertThat(asked.subList(2, asked.size())).as("asked for 4 and 5, took only 4").containsExactly(4L, 5L);
         busy[0] = false;
         declining.onRead(3, 3);
-        assertThat(asked.subList(3, asked.size())).as("the declined chunk first, then on to the window")
-                .containsExactly(4L, 5L, 6L, 7L);
+        assertThat(asked.subList(4, asked.size())).as("the declined chunk first, then on to the window")
+                .containsExactly(5L, 6L, 7L);
     }
 }

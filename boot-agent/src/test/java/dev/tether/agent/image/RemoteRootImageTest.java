@@ -57,7 +57,7 @@ class RemoteRootImageTest {
                 .withConsoleInterval(Duration.ofMillis(500))
                 .withConsole(console::add);
         return RemoteRootImage.open(edges.urls(), image.digest, image.key,
-                new TetheredSettings(cacheBytes, 8, fetch));
+                new TetheredSettings(cacheBytes, 2L << 20, fetch));
     }
 
     /** Reads [from, to) in pieces of varying size, as the kernel would, and returns what came back. */
