@@ -117,7 +117,7 @@ public final class DataPlaneBench {
         report.add(measure("local disk (the limit)", squashfs, mnt, big, null).line());
 
         UrlmountReference urlmountLike = new UrlmountReference(plainBlobs, Files.size(squashfs));
-        TimedFile referenceTrace = TRACE ? new TimedFile(urlmountLike) : null;
+        TimedFile referenceTrace = TRACE ? new TimedFile(urlmountLike, urlmountLike::bytes) : null;
         Figures reference;
         try (FuseMount single = FuseMount.mount(fuseDir, "root.sfs", TRACE ? referenceTrace : urlmountLike)) {
             // Tether's mount raises the kernel's read-ahead on its FUSE file; urlmount3's keeps the default.
@@ -156,32 +156,35 @@ public final class DataPlaneBench {
             }
         }
         report.add(String.format("container: %d chunks of %d KiB", header.chunkCount(), header.chunkSize() >> 10));
-        dropCaches();
-        long t0 = System.nanoTime();
-        TimedFile tetheredTrace = null;
-        try (Tethered mount = TRACE ? Tethered.traced(urls, digest, key, fuseDir, tethered)
-                : Tethered.of(RootImageMount.tethered(urls, digest, key, fuseDir, tethered))) {
-            tetheredTrace = mount.trace();
-            run(false, "mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
-            Files.readString(mnt.resolve("etc/os-release"));
-            long ttffTethered = System.nanoTime() - t0;
-            run(false, "umount", mnt.toString());
-            String fuseReadAhead = System.getenv("BENCH_FUSE_READ_AHEAD_KB");
-            if (fuseReadAhead != null) {
-                kernelReadAhead(fuseDir, Integer.parseInt(fuseReadAhead));
+        // BENCH_FUSE_READ_AHEAD_KB may list several windows (4096,128): a fresh tethered mount for each, in this run.
+        String fuseReadAheads = System.getenv("BENCH_FUSE_READ_AHEAD_KB");
+        List<String> windows = fuseReadAheads == null ? java.util.Collections.singletonList(null)
+                : List.of(fuseReadAheads.split(","));
+        long t0 = 0;
+        for (String fuseReadAhead : windows) {
+            dropCaches();
+            t0 = System.nanoTime();
+            try (Tethered mount = TRACE ? Tethered.traced(urls, digest, key, fuseDir, tethered)
+                    : Tethered.of(RootImageMount.tethered(urls, digest, key, fuseDir, tethered))) {
+                run(false, "mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
+                Files.readString(mnt.resolve("etc/os-release"));
+                long ttffTethered = System.nanoTime() - t0;
+                run(false, "umount", mnt.toString());
+                if (fuseReadAhead != null) {
+                    kernelReadAhead(fuseDir, Integer.parseInt(fuseReadAhead.trim()));
+                }
+                Figures tetheredFigures = measure("tethered, 3 edges" + (fuseReadAhead == null ? ""
+                        : " (kernel read-ahead " + fuseReadAhead.trim() + " KiB)"), mount.squashfsFile(), mnt, big, mount.trace());
+                report.add(tetheredFigures.line());
+                report.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx", "tethered / reference",
+                        tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
+                report.add(String.format("time to first file (/etc/os-release), tethered: %d ms", ms(ttffTethered)));
+                FetchStats stats = mount.stats();
+                report.add(String.format("tethered fetched %d MiB for %d MiB read (%.1f%%), %d requests, %d hedges; cache %d MiB,"
+                        + " read-ahead %d KiB", stats.bytes() >> 20, stats.usefulBytes() >> 20,
+                        100.0 * stats.bytes() / Math.max(1, stats.usefulBytes()), stats.requests(), stats.hedges(),
+                        tethered.cacheBytes() >> 20, tethered.readAheadBytes() >> 10));
             }
-            Figures tetheredFigures = measure("tethered, 3 edges"
-                    + (fuseReadAhead == null ? "" : " (kernel read-ahead " + fuseReadAhead + " KiB)"), mount.squashfsFile(), mnt, big,
-                    tetheredTrace);
-            report.add(tetheredFigures.line());
-            report.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx", "tethered / reference",
-                    tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
-            report.add(String.format("time to first file (/etc/os-release), tethered: %d ms", ms(ttffTethered)));
-            FetchStats stats = mount.stats();
-            report.add(String.format("tethered fetched %d MiB for %d MiB read (%.1f%%), %d requests, %d hedges; cache %d MiB,"
-                    + " read-ahead %d KiB", stats.bytes() >> 20, stats.usefulBytes() >> 20,
-                    100.0 * stats.bytes() / Math.max(1, stats.usefulBytes()), stats.requests(), stats.hedges(),
-                    tethered.cacheBytes() >> 20, tethered.readAheadBytes() >> 10));
         }
 
         dropCaches();
@@ -347,7 +350,7 @@ public final class DataPlaneBench {
         static Tethered traced(List<URI> urls, String digest, ImageKey key, Path fuseDir, TetheredSettings settings)
                 throws IOException {
             RemoteRootImage image = RemoteRootImage.open(urls, digest, key, settings);
-            TimedFile timed = new TimedFile(image);
+            TimedFile timed = new TimedFile(image, () -> image.stats().bytes());
             FuseMount fuse = FuseMount.mount(fuseDir, RootImageMount.FILE_NAME, timed);
             return new Tethered() {
                 public Path squashfsFile() {

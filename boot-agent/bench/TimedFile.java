@@ -2,6 +2,7 @@ import dev.tether.agent.fuse.ReadOnlyFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.function.LongSupplier;
 
 /**
  * The benchmark's look inside a FUSE file (BENCH_TRACE=1): how many reads the kernel sent it, of what size, and how
@@ -11,14 +12,18 @@ import java.util.Arrays;
 final class TimedFile implements ReadOnlyFile {
     private static final int MAX_SAMPLES = 1 << 20;
     private final ReadOnlyFile file;
+    private final LongSupplier fetched;
+    private long fetchedBefore;
     private long[] sizes = new long[1024];
     private long[] nanos = new long[1024];
     private int count;
     private int inFlight;
     private int maxInFlight;
 
-    TimedFile(ReadOnlyFile file) {
+    /** @param fetched bytes the reader has fetched so far (null: it does not say) */
+    TimedFile(ReadOnlyFile file, LongSupplier fetched) {
         this.file = file;
+        this.fetched = fetched;
     }
 
     @Override
@@ -74,6 +79,11 @@ final class TimedFile implements ReadOnlyFile {
                 t[(int) (count * 0.9)] / 1000, t[(int) (count * 0.99)] / 1000, Arrays.stream(t).sum() / count / 1000,
                 maxInFlight, big, big == 0 ? 0 : bigNanos / big / 1000,
                 count == big ? 0 : smallNanos / (count - big) / 1000);
+        if (fetched != null) {
+            long now = fetched.getAsLong();
+            line += String.format("; fetched %d KiB", (now - fetchedBefore) >> 10);
+            fetchedBefore = now;
+        }
         count = 0;
         maxInFlight = 0;
         return line;
