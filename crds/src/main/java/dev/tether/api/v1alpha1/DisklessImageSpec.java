@@ -70,10 +70,10 @@ public class DisklessImageSpec {
     public Encryption encryption = Encryption.ENABLED;
 
     @JsonPropertyDescription("Chunk size of the root image container: the unit nodes fetch and verify. An unencrypted"
-            + " image holds at most 16384 chunks (4 GiB at 256Ki).")
-    @Default("256Ki")
+            + " image holds at most 16384 chunks (1 GiB at 64Ki, 4 GiB at 256Ki).")
+    @Default("64Ki")
     @Pattern("^(64|128|256|512)Ki$|^(1|2|4|8|16)Mi$")
-    public String chunkSize = "256Ki";
+    public String chunkSize = "64Ki";
 
     @JsonPropertyDescription("How many published versions to keep beyond those still pinned or booted by nodes.")
     @Default("3")

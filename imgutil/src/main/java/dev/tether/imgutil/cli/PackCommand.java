@@ -46,11 +46,13 @@ public final class PackCommand implements Callable<Integer> {
 
     @Option(names = "--unencrypted",
             description = "Seal chunks with SHA-256 integrity only, no encryption (default: AES-256-GCM). The manifest"
-                    + " then pins every chunk's hash, so at most 16384 chunks (4 GiB at 256Ki chunks, 16 GiB at 1Mi).")
+                    + " then pins every chunk's hash, so at most 16384 chunks (1 GiB at the default 64Ki chunks, 4 GiB at 256Ki,"
+                    + " 16 GiB at 1Mi).")
     boolean unencrypted;
 
-    @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "256Ki",
-            description = "Chunk size of the root image: a power of two from 64Ki to 16Mi. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "64Ki",
+            description = "Chunk size of the root image, the unit a tethered node fetches and verifies: a power of two"
+                    + " from 64Ki to 16Mi. Default: ${DEFAULT-VALUE}.")
     String chunkSize;
 
     @Option(names = "--key-file", paramLabel = "FILE",
