@@ -350,7 +350,7 @@ public final class BootSequence {
 
     private static BootReport.Fetch fetchFigures(FetchStats stats) {
         return new BootReport.Fetch(stats.requests(), stats.hedges(), stats.edgeFailures(), stats.integrityFailures(),
-                stats.bytes());
+                stats.bytes(), stats.usefulBytes());
     }
 
     /**

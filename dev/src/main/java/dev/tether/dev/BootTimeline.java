@@ -38,6 +38,10 @@ public final class BootTimeline {
         if (boot.fetch != null) {
             out.append(String.format(Locale.ROOT, "  fetched %.1f MiB in %d requests (%d hedged, %d failed, %d failed verification)%n",
                     boot.fetch.bytes / 1048576.0, boot.fetch.requests, boot.fetch.hedges, boot.fetch.edgeFailures, boot.fetch.integrityFailures));
+            if (boot.fetch.usefulBytes != null && boot.fetch.wastedBytes != null) {
+                out.append(String.format(Locale.ROOT, "  of which the boot needed %.1f MiB, %.1f MiB wasted%n",
+                        boot.fetch.usefulBytes / 1048576.0, boot.fetch.wastedBytes / 1048576.0));
+            }
         }
         return out.toString();
     }

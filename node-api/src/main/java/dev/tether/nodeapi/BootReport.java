@@ -50,11 +50,23 @@ public record BootReport(String digest, String method, String keySource, Map<Str
      * @param hedges            second requests sent because the first edge was slow
      * @param edgeFailures      requests that failed (refused, stalled, wrong answer)
      * @param integrityFailures answers whose bytes failed verification (a damaged copy)
-     * @param bytes             bytes of verified answers
+     * @param bytes             bytes fetched in all: every answer that arrived whole, verified or not, hedge winner or
+     *                          loser
+     * @param usefulBytes       of those, the bytes the boot needed: for a tethered root, the header and each chunk
+     *                          the first time it was read; null from an agent that does not report it
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Fetch(long requests, long hedges, long edgeFailures, long integrityFailures, long bytes) {
+    public record Fetch(long requests, long hedges, long edgeFailures, long integrityFailures, long bytes,
+                        Long usefulBytes) {
         /** The largest integer every JSON reader keeps exact (2^53 - 1); far beyond any boot's figures. */
         public static final long MAX = (1L << 53) - 1;
+
+        /**
+         * Bytes fetched that the boot did not need (yet): hedge losers, damaged answers, read-ahead not read, chunks
+         * fetched again after the cache evicted them, and the rest of each chunk a small read needed a part of.
+         */
+        public Long wastedBytes() {
+            return usefulBytes == null ? null : Math.max(0, bytes - usefulBytes);
+        }
     }
 }

@@ -123,7 +123,7 @@ public final class SelftestCommand implements Callable<Integer> {
             Files.deleteIfExists(file);
         }
         String report = new ObjectMapper().writeValueAsString(new BootReport("sha256:" + "0".repeat(64), "tethered",
-                "tpm", Map.of("image", 1L), new BootReport.Fetch(1, 0, 0, 0, 1)));
+                "tpm", Map.of("image", 1L), new BootReport.Fetch(1, 0, 0, 0, 1, 1L)));
         return "profile.json read, boot report written (" + report.length() + " bytes)";
     }
 

@@ -23,14 +23,14 @@ class BootReportTest {
             NodeTrust trust = trust(fixture);
 
             trust.report(List.of(new BootStep("apikey", 40), new BootStep("image", 5200)), DIGEST, "untethered",
-                    new BootReport.Fetch(412, 9, 3, 1, 1_717_986_918), null);
+                    new BootReport.Fetch(412, 9, 3, 1, 1_717_986_918, 1_503_238_553L), null);
 
             assertThat(fixture.api.reports).singleElement().satisfies(report -> {
                 assertThat(report.digest()).isEqualTo(DIGEST);
                 assertThat(report.keySource()).isEqualTo("network");
                 assertThat(report.phaseMillis()).containsExactly(Map.entry("apikey", 40L),
                         Map.entry("image", 5200L));
-                assertThat(report.fetch()).isEqualTo(new BootReport.Fetch(412, 9, 3, 1, 1_717_986_918));
+                assertThat(report.fetch()).isEqualTo(new BootReport.Fetch(412, 9, 3, 1, 1_717_986_918, 1_503_238_553L));
             });
         }
     }

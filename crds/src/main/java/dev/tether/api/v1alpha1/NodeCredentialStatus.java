@@ -122,8 +122,14 @@ public class NodeCredentialStatus {
         public Long edgeFailures;
         @JsonPropertyDescription("Answers whose bytes failed verification: a damaged copy on an edge or on the way.")
         public Long integrityFailures;
-        @JsonPropertyDescription("Bytes of verified answers.")
+        @JsonPropertyDescription("Bytes fetched in all: every answer that arrived whole, hedge losers and damaged ones too.")
         public Long bytes;
+        @JsonPropertyDescription("Of those, the bytes the boot needed: the header and each chunk the first time it was"
+                + " read (tethered).")
+        public Long usefulBytes;
+        @JsonPropertyDescription("Bytes fetched that the boot did not need (yet): hedge losers, damaged answers,"
+                + " read-ahead not read, chunks fetched again, and the rest of each chunk a small read needed a part of.")
+        public Long wastedBytes;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -55,7 +55,12 @@ final class BootMetrics {
         if (fetch == null) {
             return;
         }
-        count("tether.boot.fetch.bytes", "Verified root image bytes nodes read from edges", namespace, profile, fetch.bytes);
+        count("tether.boot.fetch.bytes", "Root image bytes nodes fetched from edges", namespace, profile, fetch.bytes);
+        if (fetch.wastedBytes != null) {
+            count("tether.boot.fetch.wasted.bytes", "Root image bytes nodes fetched but did not need (hedge losers,"
+                    + " damaged answers, read-ahead not read, the rest of chunks read in part)", namespace, profile,
+                    fetch.wastedBytes);
+        }
         count("tether.boot.fetch.requests", "Range requests nodes sent to edges, hedges included", namespace, profile, fetch.requests);
         count("tether.boot.fetch.hedges", "Second requests nodes sent because an edge was slow", namespace, profile, fetch.hedges);
         count("tether.boot.fetch.edge.failures", "Requests to edges that failed (refused, stalled, answered wrongly)",

@@ -131,7 +131,9 @@ final class BootReportEndpoint implements Endpoint {
     private static void validate(BootReport.Fetch fetch) throws Refusal {
         var figures = List.of(Map.entry("requests", fetch.requests()), Map.entry("hedges", fetch.hedges()),
                 Map.entry("edgeFailures", fetch.edgeFailures()), Map.entry("integrityFailures", fetch.integrityFailures()),
-                Map.entry("bytes", fetch.bytes()));
+                Map.entry("bytes", fetch.bytes()),
+                // An agent from before usefulBytes sends none: its boot has no waste figure, and is not refused.
+                Map.entry("usefulBytes", fetch.usefulBytes() == null ? 0L : fetch.usefulBytes()));
         for (var figure : figures) {
             if (figure.getValue() < 0 || figure.getValue() > BootReport.Fetch.MAX) {
                 throw Refusal.badRequest("BadReport", "fetch." + figure.getKey() + " must be 0 to " + BootReport.Fetch.MAX);
@@ -146,6 +148,8 @@ final class BootReportEndpoint implements Endpoint {
         fetch.edgeFailures = reported.edgeFailures();
         fetch.integrityFailures = reported.integrityFailures();
         fetch.bytes = reported.bytes();
+        fetch.usefulBytes = reported.usefulBytes();
+        fetch.wastedBytes = reported.wastedBytes();
         return fetch;
     }
 }

@@ -99,7 +99,7 @@ class AgentTrustContractTest extends NodeApiTestBase {
         phases.put("apikey", 120L);
         phases.put("image", 900L);
         client("n1").report(second.key(), new BootReport(DIGEST, "tethered", KeySource.TPM.value(), phases,
-                new BootReport.Fetch(120, 2, 1, 0, 31_457_280),
+                new BootReport.Fetch(120, 2, 1, 0, 31_457_280, 20_971_520L),
                 new BootReport.AgentMemory(60L << 20, 40L << 20, 12L << 20, 32L << 20, 48L << 20)));
         eventually(() -> {
             NodeCredentialStatus status = status("n1");
@@ -108,6 +108,8 @@ class AgentTrustContractTest extends NodeApiTestBase {
             assertThat(status.lastBoot.phaseMillis).containsEntry("image", 900L);
             assertThat(status.lastBoot.fetch.requests).isEqualTo(120L);
             assertThat(status.lastBoot.fetch.bytes).isEqualTo(31_457_280L);
+            assertThat(status.lastBoot.fetch.usefulBytes).isEqualTo(20_971_520L);
+            assertThat(status.lastBoot.fetch.wastedBytes).isEqualTo(10_485_760L);
             assertThat(status.lastBoot.agentMemory.totalBytes).isEqualTo(100L << 20);
             assertThat(status.lastBoot.agentMemory.fileBytes).isEqualTo(40L << 20);
             assertThat(status.lastBoot.agentMemory.chunkCacheBytes).isEqualTo(12L << 20);

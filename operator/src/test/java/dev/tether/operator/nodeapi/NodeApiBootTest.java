@@ -109,17 +109,21 @@ class NodeApiBootTest extends NodeApiTestBase {
 
         var response = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key, "{\"digest\":\"" + DIGEST + "\","
                 + "\"method\":\"untethered\",\"keySource\":\"network\",\"phaseMillis\":{\"image\":5200},"
-                + "\"fetch\":{\"requests\":412,\"hedges\":9,\"edgeFailures\":3,\"integrityFailures\":1,\"bytes\":1717986918}}");
+                + "\"fetch\":{\"requests\":412,\"hedges\":9,\"edgeFailures\":3,\"integrityFailures\":1,\"bytes\":1717986918,"
+                + "\"usefulBytes\":1503238553}}");
 
         assertThat(response.status()).as(response.text()).isEqualTo(204);
         var fetch = status("node-001").lastBoot.fetch;
         assertThat(List.of(fetch.requests, fetch.hedges, fetch.edgeFailures, fetch.integrityFailures, fetch.bytes))
                 .containsExactly(412L, 9L, 3L, 1L, 1717986918L);
+        assertThat(List.of(fetch.usefulBytes, fetch.wastedBytes)).as("what the boot needed, and the rest")
+                .containsExactly(1503238553L, 214748365L);
         var metrics = harness.operator().metrics();
         assertThat(metrics.get("tether.boot.duration").tags("profile", "compute", "method", "untethered").timer().totalTime(TimeUnit.MILLISECONDS))
                 .isEqualTo(5200.0);
         assertThat(metrics.get("tether.boot.phase.duration").tags("profile", "compute", "phase", "image").timer().count()).isEqualTo(1);
         assertThat(metrics.get("tether.boot.fetch.bytes").tags("profile", "compute").counter().count()).isEqualTo(1717986918.0);
+        assertThat(metrics.get("tether.boot.fetch.wasted.bytes").counter().count()).isEqualTo(214748365.0);
         assertThat(metrics.get("tether.boot.fetch.hedges").counter().count()).isEqualTo(9.0);
         assertThat(metrics.get("tether.boot.fetch.edge.failures").counter().count()).isEqualTo(3.0);
         assertThat(metrics.get("tether.boot.fetch.integrity.failures").counter().count()).isEqualTo(1.0);

@@ -140,6 +140,10 @@ class NodeApiRefusalTest extends NodeApiTestBase {
                 "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"tpm\",\"phaseMillis\":{},"
                         + "\"fetch\":{\"requests\":10,\"hedges\":0,\"edgeFailures\":0,\"integrityFailures\":0,"
                         + "\"bytes\":9223372036854775807}}");
+        var negativeUseful = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
+                "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"tpm\",\"phaseMillis\":{},"
+                        + "\"fetch\":{\"requests\":10,\"hedges\":0,\"edgeFailures\":0,\"integrityFailures\":0,"
+                        + "\"bytes\":100,\"usefulBytes\":-1}}");
         var fetchNotNumbers = api.post(NAMESPACE, "node-001", NodeApi.BOOT_REPORT, key,
                 "{\"digest\":\"" + DIGEST + "\",\"method\":\"tethered\",\"keySource\":\"tpm\",\"phaseMillis\":{},"
                         + "\"fetch\":{\"requests\":\"many\"}}");
@@ -154,8 +158,10 @@ class NodeApiRefusalTest extends NodeApiTestBase {
         });
         assertThat(negativeFetch.error().message()).contains("fetch.edgeFailures");
         assertThat(absurdFetch.error().message()).contains("fetch.bytes");
+        assertThat(negativeUseful.error().message()).contains("fetch.usefulBytes");
         assertThat(negativeMemory.error().message()).contains("agentMemory.fileBytes");
-        assertThat(List.of(badDigest, badSource, negative, negativeFetch, absurdFetch, fetchNotNumbers, negativeMemory)).allSatisfy(r -> {
+        assertThat(List.of(badDigest, badSource, negative, negativeFetch, absurdFetch, negativeUseful, fetchNotNumbers,
+                negativeMemory)).allSatisfy(r -> {
             assertThat(r.status()).isEqualTo(400);
             assertThat(r.error().error()).isEqualTo("BadReport");
         });
