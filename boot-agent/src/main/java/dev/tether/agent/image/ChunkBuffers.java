@@ -14,15 +14,17 @@ import java.util.concurrent.atomic.LongAdder;
  * buffers cost the collector nothing but their small handles; recycling them saves allocating and
  * zeroing native memory per chunk.
  *
- * <p>At most {@code maxFree} buffers wait here for reuse; one given back beyond that is dropped, and the
- * collector frees its memory with its handle. Whoever takes a buffer owns it until giving it back (or
- * dropping it), and must not touch it afterwards.
+ * <p>At most {@code maxFree} buffers wait here for reuse; one given back beyond that is freed at once (not when
+ * the collector gets to its handle: with the agent's small heap that could be minutes, and the node pays for
+ * the memory meanwhile). Whoever takes a buffer owns it until giving it back, and must not touch it
+ * afterwards: a buffer given back may be freed.
  */
 public final class ChunkBuffers {
     private final int size;
     private final int maxFree;
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     private final LongAdder allocated = new LongAdder();
+    private final LongAdder released = new LongAdder();
 
     public ChunkBuffers(int size, int maxFree) {
         if (size <= 0 || maxFree < 0) {
@@ -58,8 +60,16 @@ public final class ChunkBuffers {
         synchronized (free) {
             if (free.size() < maxFree) {
                 free.addFirst(buffer);
+                return;
             }
         }
+        DirectMemory.free(buffer);
+        released.increment();
+    }
+
+    /** Buffers given back beyond the free bound, whose memory was freed. */
+    public long released() {
+        return released.sum();
     }
 
     /** Buffers waiting for reuse. */

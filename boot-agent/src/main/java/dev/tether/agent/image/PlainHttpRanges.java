@@ -29,12 +29,14 @@ import java.util.concurrent.Executors;
  * <p>Why not the JDK client: it reads every connection on its one selector thread into freshly allocated
  * 16 KiB buffers and hands them over on another thread, which costs some 8 ms of CPU per MiB; on two
  * cores that capped the data plane near 150 MiB/s before any decryption. Here a MiB costs the kernel's
- * copy plus one memory copy. HTTPS edges still go through the JDK client ({@link ChunkFetcher}).
+ * copy (a chunk's sealed bytes are read straight into their buffer). HTTPS edges still go through the JDK client
+ * ({@link ChunkFetcher}).
  *
  * <p>Cancelling the returned future (a hedge that lost, a stall) closes its connection, which ends the
  * blocked read; only a connection whose answer was read completely and correctly goes back to the pool.
  */
 final class PlainHttpRanges implements Closeable {
+    /** Heap bodies (the untethered download's ranges) are read through a buffer of this size. */
     private static final int IO_BUFFER = 128 << 10;
     private static final int MAX_HEAD = 16 << 10;
     private static final int IDLE_PER_EDGE = 32;
@@ -208,7 +210,13 @@ final class PlainHttpRanges implements Closeable {
 
     private static final class Connection {
         private final SocketChannel channel;
-        private final ByteBuffer io = ByteBuffer.allocateDirect(IO_BUFFER);
+        /**
+         * The head, and what came with it. A direct body (a chunk's sealed bytes) is read straight into its buffer
+         * after that; a heap body through {@link #stream}, made for the first one. Each pooled connection keeps
+         * its buffers for its life, so they stay small where they can.
+         */
+        private final ByteBuffer io = ByteBuffer.allocateDirect(MAX_HEAD);
+        private ByteBuffer stream;
         boolean reusable;
 
         private Connection(SocketChannel channel) {
@@ -282,12 +290,25 @@ final class PlainHttpRanges implements Closeable {
                 throw new EdgeFailure("sent more than the " + length + " bytes of the range");
             }
             body.put(io);
+            if (body.isDirect()) {
+                while (body.hasRemaining()) {
+                    if (channel.read(body) < 0) {
+                        throw new EdgeFailure("ended the body after " + body.position() + " of " + length + " bytes");
+                    }
+                }
+                body.flip();
+                return;
+            }
+            // Reading a channel into a heap buffer would go through a temporary direct buffer of the read's size.
+            if (stream == null) {
+                stream = ByteBuffer.allocateDirect(IO_BUFFER);
+            }
             while (body.hasRemaining()) {
-                io.clear().limit(Math.min(IO_BUFFER, body.remaining()));
-                if (channel.read(io) < 0) {
+                stream.clear().limit(Math.min(IO_BUFFER, body.remaining()));
+                if (channel.read(stream) < 0) {
                     throw new EdgeFailure("ended the body after " + body.position() + " of " + length + " bytes");
                 }
-                body.put(io.flip());
+                body.put(stream.flip());
             }
             body.flip();
         }

@@ -34,6 +34,7 @@ class ChunkBuffersTest {
         buffers.give(c);
         assertThat(buffers.free()).isEqualTo(2);
         assertThat(buffers.allocated()).isEqualTo(3);
+        assertThat(buffers.released()).as("the third one's memory freed at once, not left to the collector").isEqualTo(1);
     }
 
     @Test
