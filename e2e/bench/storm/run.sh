@@ -1,0 +1,31 @@
+#!/bin/sh
+# Boot storm (issue #15): N simulated nodes power on at once and boot through the real servers (the in-memory
+# Kubernetes API with the operator and its node API, one origin, three edges with empty caches, each behind its own
+# shaped link), then the same N the reference design's way (one nginx on one such link, whole kernel and initramfs,
+# root reads one request at a time on one connection per node). Prints a table per N, side by side; appends each run
+# to the results file and draws time to root against N (SVG) from it. Needs root (network namespace, tc) and nginx.
+#
+# Usage: e2e/bench/storm/run.sh [work-dir]   (default /tmp/tether-storm)
+#   STORM_N=50,100,250       node counts, each a storm of its own (default 50)
+#   STORM_EDGE_LINK=1gbit    each server's link (none: plain loopback, CPU-bound)
+#   STORM_TIME_SCALE=0.1     the trace's pauses (recorded under software emulation) scaled by this; 0: none
+#   STORM_ARMED_PERCENT=10   nodes whose credential is armed and who fetch their API key over the network
+#   STORM_BASELINE=false     skip the baseline
+#   STORM_RESULTS=FILE STORM_SVG=FILE   where the runs (JSON lines) and the plot go
+#   STORM_JAVA_OPTS          more options for the nodes' JVM (e.g. a JFR recording)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+work=${1:-/tmp/tether-storm}
+cd "$repo"
+cp_file=$(mktemp)
+# No install: the reactor resolves the sibling modules to their target/classes; e2e, built last, writes the file last.
+nice -n 10 ./mvnw -q -pl e2e -am test-compile dependency:build-classpath -Dagent.bundle.skip=true \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file"
+classpath="$repo/e2e/target/test-classes:$repo/e2e/target/classes:$(cat "$cp_file")"
+rm -f "$cp_file"
+. "$repo/.mvn/select-jdk.sh"
+mkdir -p "$work"
+# A network namespace of its own: the servers' addresses and the traffic shaping vanish with it.
+exec unshare --net --mount --propagation private "$JAVA_HOME/bin/java" -Xmx6g -XX:MaxDirectMemorySize=16g \
+    -XX:+UseG1GC ${STORM_JAVA_OPTS:-} -cp "$classpath" dev.tether.e2e.storm.StormBench "$work"

@@ -1,0 +1,153 @@
+package dev.tether.e2e.storm;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * A server of the storm in a process of its own (a {@link StormServer} JVM, or nginx), whose CPU time and peak
+ * resident memory are read from {@code /proc} (its child processes included: nginx's workers).
+ */
+public final class ServerProcess implements AutoCloseable {
+    private static final long TICK_NANOS = 10_000_000L;  // USER_HZ is 100 on Linux
+
+    private final String name;
+    private final String heapLimit;
+    private final Process process;
+    private final CompletableFuture<String> ready = new CompletableFuture<>();
+
+    private ServerProcess(String name, String heapLimit, Process process) {
+        this.name = name;
+        this.heapLimit = heapLimit;
+        this.process = process;
+    }
+
+    /** A {@link StormServer} JVM with this JVM's class path, waiting for its {@code READY} line. */
+    public static ServerProcess jvm(String name, String heap, Path log, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx" + heap, "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
+                StormServer.class.getName()));
+        command.addAll(List.of(args));
+        ServerProcess server = start(name, heap, command, log, true);
+        try {
+            server.ready.get(10, TimeUnit.MINUTES);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            server.close();
+            throw new IOException(name + " did not start (see " + log + "): " + e.getMessage());
+        }
+        return server;
+    }
+
+    /** Any server process; {@code heapLimit} only labels its figures. */
+    public static ServerProcess start(String name, String heapLimit, List<String> command, Path log, boolean readyLine)
+            throws IOException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ServerProcess server = new ServerProcess(name, heapLimit, process);
+        PrintStream out = new PrintStream(Files.newOutputStream(log), true, StandardCharsets.UTF_8);
+        Thread.ofPlatform().daemon().name("log-" + name).start(() -> {
+            try (var lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = lines.readLine()) != null; ) {
+                    if (line.startsWith("READY ")) {
+                        server.ready.complete(line.substring(6));
+                    }
+                    out.println(line);
+                }
+            } catch (IOException e) {
+                out.println("[storm] reading the output failed: " + e);
+            } finally {
+                server.ready.completeExceptionally(new IOException(name + " ended before it was ready"));
+                out.close();
+            }
+        });
+        if (!readyLine) {
+            server.ready.complete("{}");
+        }
+        return server;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** CPU time (user and system) the process and its children have used so far. */
+    public long cpuNanos() throws IOException {
+        long ticks = 0;
+        for (long pid : pids()) {
+            Path stat = Path.of("/proc", Long.toString(pid), "stat");
+            if (Files.exists(stat)) {
+                String text = Files.readString(stat);
+                String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            }
+        }
+        return ticks * TICK_NANOS;
+    }
+
+    /** Peak resident memory since the last {@link #resetPeak()}, summed over the process and its children. */
+    public long peakRssBytes() throws IOException {
+        long kib = 0;
+        for (long pid : pids()) {
+            Path status = Path.of("/proc", Long.toString(pid), "status");
+            if (Files.exists(status)) {
+                for (String line : Files.readAllLines(status)) {
+                    if (line.startsWith("VmHWM:")) {
+                        kib += Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    }
+                }
+            }
+        }
+        return kib << 10;
+    }
+
+    /** Starts the peak resident memory afresh (writing 5 to {@code clear_refs}). */
+    public void resetPeak() throws IOException {
+        for (long pid : pids()) {
+            Path clear = Path.of("/proc", Long.toString(pid), "clear_refs");
+            if (Files.exists(clear)) {
+                Files.writeString(clear, "5");
+            }
+        }
+    }
+
+    public StormRun.ServerCost cost(long cpuBefore) throws IOException {
+        return new StormRun.ServerCost(name, (cpuNanos() - cpuBefore) / 1e9, peakRssBytes(), heapLimit);
+    }
+
+    private List<Long> pids() {
+        return Stream.concat(Stream.of(process.toHandle()), process.descendants()).map(ProcessHandle::pid).toList();
+    }
+
+    @Override
+    public void close() {
+        try {
+            process.getOutputStream().close();
+        } catch (IOException e) {
+            // Already gone.
+        }
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroy();
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

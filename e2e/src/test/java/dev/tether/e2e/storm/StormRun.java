@@ -1,0 +1,78 @@
+package dev.tether.e2e.storm;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one storm of {@code nodes} simulated nodes measured, for one system: Tether (three edges, the agent's reader)
+ * or the baseline (one server, one request at a time). Kept one JSON line per run in the storm's results file, from
+ * which the table and the plot are written.
+ *
+ * @param system           {@link #TETHER} or {@link #BASELINE}
+ * @param timeToRoot       power-on to the last root read of the trace answered, per booted node (ms)
+ * @param endpoints        latency of each request kind (the iPXE script, the node API's endpoints…), ms
+ * @param bytesPerNode     response bytes a node received, mean
+ * @param boundMillis      the bandwidth bound: bytes all nodes needed over the serving links' total rate, plus the
+ *                         trace's own pauses
+ * @param artifactBytes    kernel + initramfs + root image as published (what a cold edge may fetch once)
+ * @param originBytes      bytes the origin sent during the storm (-1: no origin, the baseline)
+ * @param filledPerEdge    bytes each edge fetched from the origin or a peer during the storm
+ * @param servedPerEdge    bytes each serving process sent (edges; nginx for the baseline)
+ * @param servers          CPU and peak memory of each server process during the storm
+ * @param nodeCpuMillis    CPU the simulated nodes' JVM used, per node
+ * @param machineBusy      share of this machine's CPUs busy during the storm (1.0: both cores saturated)
+ * @param failures         the first few failed boots' errors
+ */
+public record StormRun(String system, int nodes, int failed, double wallSeconds, Percentiles timeToRoot,
+        Map<String, Percentiles> endpoints, long bytesPerNode, long boundMillis, long pauseFloorMillis,
+        long artifactBytes, long originBytes, List<Long> filledPerEdge, List<Long> servedPerEdge,
+        List<ServerCost> servers, double nodeCpuMillis, double machineBusy, String link, List<String> failures) {
+
+    public static final String TETHER = "tether";
+    public static final String BASELINE = "baseline";
+    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    public StormRun {
+        endpoints = Map.copyOf(endpoints);
+        filledPerEdge = List.copyOf(filledPerEdge);
+        servedPerEdge = List.copyOf(servedPerEdge);
+        servers = List.copyOf(servers);
+        failures = List.copyOf(failures);
+    }
+
+    /** One server process: CPU it used during the storm and its peak resident memory (heap and all). */
+    public record ServerCost(String name, double cpuSeconds, long peakRssBytes, String heapLimit) {
+    }
+
+    public String toJson() throws IOException {
+        return JSON.writeValueAsString(this);
+    }
+
+    public static StormRun parse(String json) throws IOException {
+        return JSON.readValue(json, StormRun.class);
+    }
+
+    public void appendTo(Path results) throws IOException {
+        Files.writeString(results, toJson() + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    public static List<StormRun> readAll(Path results) throws IOException {
+        List<StormRun> runs = new ArrayList<>();
+        if (Files.exists(results)) {
+            for (String line : Files.readAllLines(results, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    runs.add(parse(line));
+                }
+            }
+        }
+        return runs;
+    }
+}

@@ -1,0 +1,199 @@
+package dev.tether.e2e.storm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.agent.AgentConsole;
+import dev.tether.agent.ManifestResolver;
+import dev.tether.agent.image.RemoteRootImage;
+import dev.tether.agent.image.TetheredSettings;
+import dev.tether.agent.trust.ApiKey;
+import dev.tether.agent.trust.NodeApiClient;
+import dev.tether.agent.trust.NodeApiTls;
+import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.RootImagePin;
+import dev.tether.nodeapi.ArmingRequest;
+import dev.tether.nodeapi.BootConfiguration;
+import dev.tether.nodeapi.BootReport;
+import dev.tether.nodeapi.HostKeys;
+import dev.tether.nodeapi.NodeApi;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
+import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
+
+/**
+ * One simulated node booting through Tether, as a real one talks to the servers: its iPXE script from the edge it was
+ * sent to; kernel, initramfs and the profile's addon archive downloaded whole from that edge on one connection, as
+ * iPXE does; then the agent's part with the agent's own code: the node API through the edges' pass-through over TLS
+ * (a new API key over the network when the credential is armed, else the key it already has; boot configuration,
+ * image key, host certificates for its host keys), the manifest, and the root image read through
+ * {@link RemoteRootImage} (multipath, hedging, verification, cache, read-ahead) replaying the boot's read trace; the
+ * boot report last. What it leaves out: FUSE, the loop device and squashfs (the kernel's side), the TPM, and making
+ * host keys (a node's own CPU, not the servers'; the keys come from a pool made before the storm).
+ */
+final class TetherNode {
+    private static final Pattern KERNEL = Pattern.compile("(?m)^kernel (\\S+)");
+    private static final Pattern INITRD = Pattern.compile("(?m)^initrd --name (\\S+) (\\S+)");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, Path> CA_FILES = new ConcurrentHashMap<>();
+
+    /** What every node of one storm shares: the trace, the reader's settings, the host key pool, the console. */
+    record Shared(TraceReplay trace, TetheredSettings settings, HostKeyPool hostKeys, AgentConsole console, Path workDir) {
+    }
+
+    private final int index;
+    private final URI edge;
+    private final ApiKey sealedKey;
+    private final Shared shared;
+
+    /** @param sealedKey the key the node's TPM holds, or null when its credential is armed and it fetches one */
+    TetherNode(int index, URI edge, ApiKey sealedKey, Shared shared) {
+        this.index = index;
+        this.edge = edge;
+        this.sealedKey = sealedKey;
+        this.shared = shared;
+    }
+
+    NodeOutcome boot() {
+        NodeOutcome node = new NodeOutcome(index);
+        try (HttpClient ipxe = http(); HttpClient agentHttp = http()) {
+            String mac = StormCluster.mac(index);
+            String script = node.timed("ipxe script", () -> text(ipxe, URI.create(edge + "/boot/ipxe?mac=" + mac), node));
+            Matcher kernel = KERNEL.matcher(script);
+            if (!kernel.find()) {
+                throw new IOException("the iPXE script boots no kernel: " + script.strip().replace('\n', '|'));
+            }
+            Map<String, String> initrds = new java.util.HashMap<>();
+            for (Matcher m = INITRD.matcher(script); m.find(); ) {
+                initrds.put(m.group(1), m.group(2));
+            }
+            node.timed("kernel", () -> download(ipxe, URI.create(kernel.group(1)), node));
+            node.timed("initramfs", () -> download(ipxe, URI.create(initrds.get("initramfs")), node));
+            byte[] addon = node.timed("addon", () -> bytes(ipxe, URI.create(initrds.get("addon")), node));
+            Map<String, byte[]> addonFiles = unpack(addon);
+            JsonNode profile = JSON.readTree(addonFiles.get("etc/tether/profile.json"));
+            List<URI> nodeApiUrls = new ArrayList<>();
+            profile.path("nodeApi").forEach(u -> nodeApiUrls.add(URI.create(u.asText())));
+            SSLContext tls = tls(addonFiles.get(NodeApi.CA_CERTIFICATE_PATH.substring(1)));
+
+            // The agent, from here on.
+            NodeApiClient api = new NodeApiClient(nodeApiUrls, profile.path("namespace").asText(), StormCluster.nodeName(index), tls,
+                    NodeApiClient.Settings.DEFAULT, NodeApiClient.Sleeper.REAL, shared.console());
+            ApiKey key = sealedKey != null ? sealedKey
+                    : node.timed(NodeApi.API_KEY, () -> ApiKey.of(api.requestApiKey(new ArmingRequest(List.of(mac), null)).apiKey()));
+            BootConfiguration config = node.timed(NodeApi.BOOT_CONFIG, () -> api.bootConfiguration(key));
+            dev.tether.nodeapi.ImageKey imageKey = node.timed(NodeApi.IMAGE_KEY, () -> api.imageKey(key, config.image()));
+            HostKeys hostKeys = shared.hostKeys().publicKeys(config.ssh() == null ? null : config.ssh().hostKeyTypes(), index);
+            node.timed(NodeApi.HOST_CERTIFICATES, () -> api.signHostKeys(key, hostKeys));
+            List<URI> edges = config.edges().stream().map(URI::create).toList();
+            RootImagePin pin = node.timed("manifest", () -> RootImagePin.of(
+                    new ManifestResolver(agentHttp, Duration.ofMinutes(2), shared.console()).fetch(edges, config.image())));
+            long mount = System.nanoTime();
+            long fetched;
+            try (RemoteRootImage image = RemoteRootImage.open(edges, pin, ImageKey.of(HexFormat.of().parseHex(imageKey.keyHex())),
+                    shared.settings())) {
+                TraceReader.replay(shared.trace(), mount, image::read);
+                node.rootReached();
+                fetched = image.stats().bytes();
+            }
+            node.received(fetched);
+            long mountMillis = (System.nanoTime() - mount) / 1_000_000;
+            node.timed(NodeApi.BOOT_REPORT, () -> {
+                api.report(key, new BootReport(config.image(), "tethered", sealedKey == null ? "network" : "tpm",
+                        Map.of("root", mountMillis), null));
+                return null;
+            });
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            return node.failed(e);
+        }
+        return node;
+    }
+
+    /** One connection per client, as iPXE keeps one and the agent's clients pool theirs. */
+    private static HttpClient http() {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    private static String text(HttpClient http, URI uri, NodeOutcome node) throws IOException, InterruptedException {
+        return new String(bytes(http, uri, node), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(HttpClient http, URI uri, NodeOutcome node) throws IOException, InterruptedException {
+        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() != 200) {
+            throw new IOException(uri + " answered HTTP " + response.statusCode());
+        }
+        node.received(response.body().length);
+        return response.body();
+    }
+
+    /** A whole file read and dropped, as iPXE loads it into memory. */
+    static long download(HttpClient http, URI uri, NodeOutcome node) throws IOException, InterruptedException {
+        HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = response.body()) {
+            if (response.statusCode() != 200) {
+                throw new IOException(uri + " answered HTTP " + response.statusCode());
+            }
+            byte[] buffer = new byte[256 * 1024];
+            long total = 0;
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                total += n;
+            }
+            node.received(total);
+            return total;
+        }
+    }
+
+    private static Map<String, byte[]> unpack(byte[] cpio) throws IOException {
+        Map<String, byte[]> files = new java.util.HashMap<>();
+        try (var in = new CpioArchiveInputStream(new ByteArrayInputStream(cpio))) {
+            for (CpioArchiveEntry entry; (entry = in.getNextEntry()) != null; ) {
+                if (entry.isRegularFile()) {
+                    files.put(entry.getName(), in.readAllBytes());
+                }
+            }
+        }
+        return files;
+    }
+
+    /**
+     * The node API trust a node builds from its addon's CA certificate: a context of its own, as each agent has, so no
+     * node resumes another's TLS session and every node costs the server a full handshake.
+     */
+    private SSLContext tls(byte[] caPem) throws Exception {
+        if (caPem == null) {
+            throw new IOException("the addon archive carries no node API CA certificate");
+        }
+        String pem = new String(caPem, StandardCharsets.UTF_8);
+        Path file = CA_FILES.computeIfAbsent(pem, p -> {
+            try {
+                return Files.writeString(Files.createTempFile(shared.workDir(), "node-api-ca", ".pem"), p);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        return NodeApiTls.context(file, NodeApi.SERVER_NAME);
+    }
+}
