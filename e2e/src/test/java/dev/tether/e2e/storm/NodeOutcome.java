@@ -13,6 +13,7 @@ public final class NodeOutcome {
     private final Map<String, Long> latencies = new LinkedHashMap<>();
     private long bytes;
     private long timeToRootMillis = -1;
+    private long[] fetch = new long[3];
     private String error;
 
     NodeOutcome(int index) {
@@ -34,6 +35,15 @@ public final class NodeOutcome {
 
     void received(long count) {
         bytes += count;
+    }
+
+    /** The reader's range requests, hedges among them, and requests that failed. */
+    void fetched(long requests, long hedges, long edgeFailures) {
+        fetch = new long[] {requests, hedges, edgeFailures};
+    }
+
+    long[] fetch() {
+        return fetch;
     }
 
     void rootReached() {

@@ -182,14 +182,7 @@ public final class StormBench {
         ServerProcess cluster = null;
         try {
             for (int i = 0; i < EDGE_ADDRESSES.size(); i++) {
-                Path edgeDir = Files.createDirectories(dir.resolve("edge-" + i));
-                bootDirs.add(Files.createDirectories(edgeDir.resolve("boot")).toString());
-                List<String> args = new ArrayList<>(List.of("edge", edgeDir.toString(), EDGE_ADDRESSES.get(i), Integer.toString(EDGE_PORT),
-                        Integer.toString(API_PORT), "http://127.0.0.1:" + ORIGIN_PORT, Integer.toString(NODE_API_PORT)));
-                for (int j = 0; j < i; j++) {
-                    args.add("http://" + EDGE_ADDRESSES.get(j) + ":" + EDGE_PORT);
-                }
-                edges.add(ServerProcess.jvm("edge " + i, "512m", dir.resolve("edge-" + i + ".log"), args.toArray(String[]::new)));
+                bootDirs.add(Files.createDirectories(dir.resolve("edge-" + i).resolve("boot")).toString());
             }
             Path caPem = dir.resolve("node-api-ca.pem");
             var config = new StormCluster.Config("http://127.0.0.1:" + ORIGIN_PORT, TOKEN, n, EDGE_ADDRESSES, EDGE_PORT, API_PORT,
@@ -202,22 +195,34 @@ public final class StormBench {
             cluster = ServerProcess.jvm("operator + in-memory k8s API", "2g", dir.resolve("cluster.log"), "cluster", configFile.toString());
             System.out.printf(Locale.ROOT, "N=%d: cluster ready with %d credentials in %.1f s%n", n, n, (System.nanoTime() - t0) / 1e9);
             ApiKey[] sealed = sealedKeys(n, caPem);
+            // The edges start now, caches empty, with the boot files the cluster wrote for them: they begin their
+            // publication prefetch as the nodes power on, as when a site's edges come back with its nodes. What the origin
+            // sends from here on is counted; the edges' own counters start at zero.
+            long originBefore = sum(SENT, metrics("http://127.0.0.1:" + ORIGIN_PORT));
+            edges.addAll(startEdges(dir));
+            for (String address : EDGE_ADDRESSES) {
+                awaitBootScript(address);
+            }
 
             var shared = new TetherNode.Shared(trace, nodeSettings(), hostKeys, new AgentConsole(console, Optional.empty(), false), dir);
             List<ServerProcess> servers = new ArrayList<>(List.of(cluster, origin));
             servers.addAll(edges);
-            Snapshot before = snapshot(servers, origin, edges);
+            Path apiRequests = StormCluster.apiRequestsFile(caPem);
+            long apiBefore = Long.parseLong(Files.readString(apiRequests).strip());
+            Snapshot before = snapshot(servers, null, List.of());
             List<NodeOutcome> outcomes = storm(n, i -> new TetherNode(i, URI.create("http://" + EDGE_ADDRESSES.get(i % EDGE_ADDRESSES.size())
                     + ":" + EDGE_PORT), sealed[i], shared).boot());
             Snapshot after = snapshot(servers, origin, edges);
+            Thread.sleep(300);  // the count is written five times a second
+            long apiDuring = Long.parseLong(Files.readString(apiRequests).strip()) - apiBefore;
             List<Long> filled = new ArrayList<>();
             List<Long> served = new ArrayList<>();
             for (int i = 0; i < edges.size(); i++) {
-                filled.add(after.filled.get(i) - before.filled.get(i));
-                served.add(after.sent.get(i) - before.sent.get(i));
+                filled.add(after.filled.get(i));
+                served.add(after.sent.get(i));
             }
-            return run(StormRun.TETHER, n, outcomes, before, after, servers, after.originSent - before.originSent, filled, served,
-                    EDGE_ADDRESSES.size());
+            return run(StormRun.TETHER, n, outcomes, before, after, servers, after.originSent - originBefore, filled, served,
+                    EDGE_ADDRESSES.size(), apiDuring);
         } finally {
             if (cluster != null) {
                 cluster.close();
@@ -233,7 +238,42 @@ public final class StormBench {
         List<NodeOutcome> outcomes = storm(n, i -> new BaselineNode(i, server, "/vmlinuz", "/initrd.img", "/root.sfs", trace).boot());
         Snapshot after = snapshot(servers, null, List.of());
         long sent = outcomes.stream().mapToLong(NodeOutcome::bytes).sum();
-        return run(StormRun.BASELINE, n, outcomes, before, after, servers, -1, List.of(), List.of(sent), 1);
+        return run(StormRun.BASELINE, n, outcomes, before, after, servers, -1, List.of(), List.of(sent), 1, -1);
+    }
+
+    /** The three edges at once, each in its own JVM, on their own addresses; peers are the edges before them. */
+    private List<ServerProcess> startEdges(Path dir) throws Exception {
+        List<Future<ServerProcess>> starting = new ArrayList<>();
+        try (ExecutorService starter = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < EDGE_ADDRESSES.size(); i++) {
+                Path edgeDir = dir.resolve("edge-" + i);
+                List<String> args = new ArrayList<>(List.of("edge", edgeDir.toString(), EDGE_ADDRESSES.get(i), Integer.toString(EDGE_PORT),
+                        Integer.toString(API_PORT), "http://127.0.0.1:" + ORIGIN_PORT, Integer.toString(NODE_API_PORT)));
+                for (int j = 0; j < i; j++) {
+                    args.add("http://" + EDGE_ADDRESSES.get(j) + ":" + EDGE_PORT);
+                }
+                String name = "edge " + i;
+                Path log = dir.resolve("edge-" + i + ".log");
+                starting.add(starter.submit(() -> ServerProcess.jvm(name, "512m", log, args.toArray(String[]::new))));
+            }
+        }
+        List<ServerProcess> edges = new ArrayList<>();
+        for (Future<ServerProcess> f : starting) {
+            edges.add(f.get());
+        }
+        return edges;
+    }
+
+    /** Until the edge has loaded its boot files (it polls them every second) and answers node 0 with a kernel. */
+    private void awaitBootScript(String address) throws IOException, InterruptedException {
+        URI script = URI.create("http://" + address + ":" + EDGE_PORT + "/boot/ipxe?mac=" + StormCluster.mac(0));
+        for (int i = 0; i < 300; i++) {
+            if (http.send(HttpRequest.newBuilder(script).build(), HttpResponse.BodyHandlers.ofString()).body().contains("\nkernel ")) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException("edge " + address + " did not load its boot files");
     }
 
     /** The reader as a node's agent runs it: the cache a node's launcher gives it (48 MiB of direct memory, a fifth). */
@@ -312,7 +352,8 @@ public final class StormBench {
     }
 
     private StormRun run(String system, int n, List<NodeOutcome> outcomes, Snapshot before, Snapshot after,
-            List<ServerProcess> servers, long originSent, List<Long> filled, List<Long> served, int links) throws IOException {
+            List<ServerProcess> servers, long originSent, List<Long> filled, List<Long> served, int links, long apiRequests)
+            throws IOException {
         long[] booted = outcomes.stream().filter(NodeOutcome::booted).mapToLong(NodeOutcome::timeToRootMillis).toArray();
         Map<String, List<Long>> byKind = new HashMap<>();
         outcomes.forEach(o -> o.latencies().forEach((k, v) -> byKind.computeIfAbsent(k, x -> new ArrayList<>()).add(v)));
@@ -320,7 +361,11 @@ public final class StormBench {
         byKind.forEach((k, v) -> endpoints.put(k, Percentiles.of(v.stream().mapToLong(Long::longValue).toArray())));
         long bytes = outcomes.stream().mapToLong(NodeOutcome::bytes).sum();
         double rate = linkBytesPerSecond(link) * links;
-        long bound = Math.max(trace.pauseFloorMillis(), Double.isInfinite(rate) ? 0 : Math.round(bytes / rate * 1000));
+        // No schedule beats either: all the bytes over all the links; or every node's kernel and initramfs over them,
+        // after which the last node still has the trace's pauses ahead of it.
+        long preMount = n * (Files.size(artifacts.kernel()) + Files.size(artifacts.initramfs()));
+        long bound = Double.isInfinite(rate) ? trace.pauseFloorMillis()
+                : Math.max(Math.round(bytes / rate * 1000), Math.round(preMount / rate * 1000) + trace.pauseFloorMillis());
         List<StormRun.ServerCost> costs = new ArrayList<>();
         for (ServerProcess server : servers) {
             costs.add(server.cost(before.cpu.get(server.name())));
@@ -331,7 +376,9 @@ public final class StormBench {
         return new StormRun(system, n, (int) outcomes.stream().filter(o -> !o.booted()).count(), (after.nanos - before.nanos) / 1e9,
                 Percentiles.of(booted), endpoints, bytes / Math.max(1, n), bound, trace.pauseFloorMillis(),
                 artifacts.publishedBytes(), originSent, filled, served, costs, (after.ownCpu - before.ownCpu) / 1e6 / n,
-                total == 0 ? 0 : busy / (double) total, link + " per server link, pauses x" + timeScale, failures);
+                total == 0 ? 0 : busy / (double) total, Runtime.getRuntime().availableProcessors(), link + " per server link, pauses x" + timeScale,
+                outcomes.stream().mapToLong(o -> o.fetch()[0]).sum(), outcomes.stream().mapToLong(o -> o.fetch()[1]).sum(),
+                outcomes.stream().mapToLong(o -> o.fetch()[2]).sum(), apiRequests, failures);
     }
 
     private String metrics(String base) throws IOException, InterruptedException {

@@ -47,6 +47,8 @@ import java.util.concurrent.Future;
  * whose edges are the storm's, and {@code nodes} NodeCredentials. What the mock server does not do it plays, as
  * {@code TetherCluster} does for the VM suite: the builder Job ends with the build's result, the edge pods are Ready on
  * their addresses, and the profile's boot ConfigMap is copied into each edge's boot directory (a mounted ConfigMap).
+ * It also keeps a count of the requests the API server answered (the kubelet part's own reads of the ConfigMap, five a
+ * second, among them) in {@link #apiRequestsFile}.
  */
 public final class StormCluster implements AutoCloseable {
     public static final String NAMESPACE = OperatorHarness.NAMESPACE;
@@ -55,6 +57,11 @@ public final class StormCluster implements AutoCloseable {
     public static final String BOOT_JSON = BootConfigMap.BOOT_JSON;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration PATIENCE = Duration.ofMinutes(5);
+
+    /** Where the cluster keeps the count of requests its API server has answered, for the benchmark to read. */
+    public static Path apiRequestsFile(Path caPemFile) {
+        return caPemFile.resolveSibling("apiserver-requests");
+    }
 
     /** What the benchmark tells the cluster: where the origin and edges are, what was published, how many nodes. */
     public record Config(String originUrl, String originToken, int nodes, List<String> edgeAddresses, int edgePort,
@@ -219,6 +226,8 @@ public final class StormCluster implements AutoCloseable {
     private void syncBootFiles() {
         while (!closed) {
             try {
+                replace(apiRequestsFile(Path.of(config.caPemFile())),
+                        Integer.toString(harness.server.getRequestCount()).getBytes(StandardCharsets.US_ASCII));
                 ConfigMap boot = client.configMaps().inNamespace(NAMESPACE).withName(Names.bootConfigMap(PROFILE)).get();
                 if (boot != null && boot.getData() != null && boot.getData().containsKey(BOOT_JSON)
                         && !boot.getMetadata().getResourceVersion().equals(syncedVersion)) {
@@ -227,7 +236,7 @@ public final class StormCluster implements AutoCloseable {
                     }
                     syncedVersion = boot.getMetadata().getResourceVersion();
                 }
-                Thread.sleep(500);
+                Thread.sleep(200);
             } catch (InterruptedException e) {
                 return;
             } catch (IOException | RuntimeException e) {

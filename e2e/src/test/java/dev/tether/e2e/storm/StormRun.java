@@ -20,21 +20,26 @@ import java.util.Map;
  * @param timeToRoot       power-on to the last root read of the trace answered, per booted node (ms)
  * @param endpoints        latency of each request kind (the iPXE script, the node API's endpoints…), ms
  * @param bytesPerNode     response bytes a node received, mean
- * @param boundMillis      the bandwidth bound: bytes all nodes needed over the serving links' total rate, plus the
- *                         trace's own pauses
+ * @param boundMillis      the bandwidth bound: the longer of all bytes the nodes received over the serving links'
+ *                         total rate, and every node's kernel and initramfs over that rate plus the trace's pauses
  * @param artifactBytes    kernel + initramfs + root image as published (what a cold edge may fetch once)
  * @param originBytes      bytes the origin sent during the storm (-1: no origin, the baseline)
  * @param filledPerEdge    bytes each edge fetched from the origin or a peer during the storm
  * @param servedPerEdge    bytes each serving process sent (edges; nginx for the baseline)
  * @param servers          CPU and peak memory of each server process during the storm
  * @param nodeCpuMillis    CPU the simulated nodes' JVM used, per node
- * @param machineBusy      share of this machine's CPUs busy during the storm (1.0: both cores saturated)
+ * @param machineBusy      share of this machine's CPUs busy during the storm, anyone's (1.0: all cores saturated)
+ * @param cores            this machine's cores
+ * @param readerRequests   the root image readers' range requests, all nodes, hedges included
+ * @param hedges           of those, hedges (a second request because the first was slow)
+ * @param edgeFailures     of those, requests that failed
+ * @param apiServerRequests requests the Kubernetes API server answered during the storm (-1: none, the baseline)
  * @param failures         the first few failed boots' errors
  */
 public record StormRun(String system, int nodes, int failed, double wallSeconds, Percentiles timeToRoot,
         Map<String, Percentiles> endpoints, long bytesPerNode, long boundMillis, long pauseFloorMillis,
         long artifactBytes, long originBytes, List<Long> filledPerEdge, List<Long> servedPerEdge,
-        List<ServerCost> servers, double nodeCpuMillis, double machineBusy, String link, List<String> failures) {
+        List<ServerCost> servers, double nodeCpuMillis, double machineBusy, int cores, String link, long readerRequests, long hedges, long edgeFailures, long apiServerRequests, List<String> failures) {
 
     public static final String TETHER = "tether";
     public static final String BASELINE = "baseline";
@@ -50,6 +55,12 @@ public record StormRun(String system, int nodes, int failed, double wallSeconds,
 
     /** One server process: CPU it used during the storm and its peak resident memory (heap and all). */
     public record ServerCost(String name, double cpuSeconds, long peakRssBytes, String heapLimit) {
+    }
+
+    /** The share of the machine's CPU time this storm's own processes (servers and simulated nodes) used. */
+    public double ownCpuShare() {
+        double cpu = servers.stream().mapToDouble(ServerCost::cpuSeconds).sum() + nodeCpuMillis * nodes / 1000;
+        return wallSeconds <= 0 || cores <= 0 ? 0 : cpu / (wallSeconds * cores);
     }
 
     public String toJson() throws IOException {

@@ -34,6 +34,12 @@ public final class StormTable {
             lines.add(row(endpoint + " p50/p99 (ms)", latency(tether.endpoints().get(endpoint)),
                     latency(baseline.endpoints().get(endpoint)), ""));
         }
+        lines.add(row("reader requests / hedges / failed", tether.readerRequests() + " / " + tether.hedges() + " / " + tether.edgeFailures(),
+                baseline.readerRequests() > 0 ? Long.toString(baseline.readerRequests()) : "-", ""));
+        if (tether.apiServerRequests() >= 0) {
+            lines.add(row("Kubernetes API requests (per node)", tether.apiServerRequests() + String.format(Locale.ROOT, " (%.1f)",
+                    tether.apiServerRequests() / (double) Math.max(1, tether.nodes())), "-", ""));
+        }
         if (tether.originBytes() >= 0) {
             lines.add(row("origin sent (MiB)", mib(tether.originBytes()) + String.format(Locale.ROOT, " = %.2fx artifacts",
                     tether.originBytes() / (double) tether.artifactBytes()), "-", ""));
@@ -53,7 +59,8 @@ public final class StormTable {
             }
         }
         lines.add(row("node CPU per simulated node (ms)", fmt(tether.nodeCpuMillis()), fmt(baseline.nodeCpuMillis()), ""));
-        lines.add(row("machine CPU busy", percent(tether.machineBusy()), percent(baseline.machineBusy()), ""));
+        lines.add(row("machine CPU busy (anyone's)", percent(tether.machineBusy()), percent(baseline.machineBusy()), ""));
+        lines.add(row("  of which this storm's processes", percent(tether.ownCpuShare()), percent(baseline.ownCpuShare()), ""));
         lines.add(String.format(Locale.ROOT, "headline: at N = %d the baseline's p50 time to root is %s and its p99 %s Tether's",
                 tether.nodes(), times(b.p50(), t.p50()), times(b.p99(), t.p99())));
         for (StormRun run : List.of(tether, baseline)) {

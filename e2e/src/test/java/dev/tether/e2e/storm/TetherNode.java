@@ -18,16 +18,15 @@ import dev.tether.nodeapi.HostKeys;
 import dev.tether.nodeapi.NodeApi;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -73,9 +72,9 @@ final class TetherNode {
 
     NodeOutcome boot() {
         NodeOutcome node = new NodeOutcome(index);
-        try (HttpClient ipxe = http(); HttpClient agentHttp = http()) {
+        try (PlainHttpConnection ipxe = new PlainHttpConnection(edge); HttpClient agentHttp = http()) {
             String mac = StormCluster.mac(index);
-            String script = node.timed("ipxe script", () -> text(ipxe, URI.create(edge + "/boot/ipxe?mac=" + mac), node));
+            String script = node.timed("ipxe script", () -> text(ipxe, "/boot/ipxe?mac=" + mac, node));
             Matcher kernel = KERNEL.matcher(script);
             if (!kernel.find()) {
                 throw new IOException("the iPXE script boots no kernel: " + script.strip().replace('\n', '|'));
@@ -84,9 +83,9 @@ final class TetherNode {
             for (Matcher m = INITRD.matcher(script); m.find(); ) {
                 initrds.put(m.group(1), m.group(2));
             }
-            node.timed("kernel", () -> download(ipxe, URI.create(kernel.group(1)), node));
-            node.timed("initramfs", () -> download(ipxe, URI.create(initrds.get("initramfs")), node));
-            byte[] addon = node.timed("addon", () -> bytes(ipxe, URI.create(initrds.get("addon")), node));
+            node.received(node.timed("kernel", () -> ipxe.get(onEdge(kernel.group(1)), null)));
+            node.received(node.timed("initramfs", () -> ipxe.get(onEdge(initrds.get("initramfs")), null)));
+            byte[] addon = node.timed("addon", () -> bytes(ipxe, onEdge(initrds.get("addon")), node));
             Map<String, byte[]> addonFiles = unpack(addon);
             JsonNode profile = JSON.readTree(addonFiles.get("etc/tether/profile.json"));
             List<URI> nodeApiUrls = new ArrayList<>();
@@ -111,7 +110,9 @@ final class TetherNode {
                     shared.settings())) {
                 TraceReader.replay(shared.trace(), mount, image::read);
                 node.rootReached();
-                fetched = image.stats().bytes();
+                var stats = image.stats();
+                fetched = stats.bytes();
+                node.fetched(stats.requests(), stats.hedges(), stats.edgeFailures());
             }
             node.received(fetched);
             long mountMillis = (System.nanoTime() - mount) / 1_000_000;
@@ -134,36 +135,24 @@ final class TetherNode {
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
     }
 
-    private static String text(HttpClient http, URI uri, NodeOutcome node) throws IOException, InterruptedException {
-        return new String(bytes(http, uri, node), StandardCharsets.UTF_8);
+    /** The path of a URL the script names, which must be on the edge the node asked (the script is built so). */
+    private String onEdge(String url) throws IOException {
+        URI uri = URI.create(url);
+        if (!uri.getHost().equals(edge.getHost()) || uri.getPort() != edge.getPort()) {
+            throw new IOException("the iPXE script sends the node to " + url + ", not to the edge it asked");
+        }
+        return uri.getRawPath();
     }
 
-    private static byte[] bytes(HttpClient http, URI uri, NodeOutcome node) throws IOException, InterruptedException {
-        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        if (response.statusCode() != 200) {
-            throw new IOException(uri + " answered HTTP " + response.statusCode());
-        }
-        node.received(response.body().length);
-        return response.body();
+    private static String text(PlainHttpConnection http, String path, NodeOutcome node) throws IOException {
+        return new String(bytes(http, path, node), StandardCharsets.UTF_8);
     }
 
-    /** A whole file read and dropped, as iPXE loads it into memory. */
-    static long download(HttpClient http, URI uri, NodeOutcome node) throws IOException, InterruptedException {
-        HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30)).build(),
-                HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = response.body()) {
-            if (response.statusCode() != 200) {
-                throw new IOException(uri + " answered HTTP " + response.statusCode());
-            }
-            byte[] buffer = new byte[256 * 1024];
-            long total = 0;
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                total += n;
-            }
-            node.received(total);
-            return total;
-        }
+    private static byte[] bytes(PlainHttpConnection http, String path, NodeOutcome node) throws IOException {
+        ByteBuffer body = ByteBuffer.allocate(1 << 20);
+        long length = http.get(path, body);
+        node.received(length);
+        return Arrays.copyOf(body.array(), (int) length);
     }
 
     private static Map<String, byte[]> unpack(byte[] cpio) throws IOException {
