@@ -64,6 +64,7 @@ public final class TetherOperator implements AutoCloseable {
     private final CredentialsByNodeName credentials = new CredentialsByNodeName();
     private final PowerControl power;
     private volatile NodeApiServer nodeApi;
+    private NodeApiService nodeApiService;
     /** Where the node API listens once this replica leads; null until {@link #startNodeApi} is called. */
     private InetSocketAddress nodeApiBind;
     private volatile boolean leading;
@@ -170,7 +171,13 @@ public final class TetherOperator implements AutoCloseable {
     private void listen() throws IOException {
         if (nodeApi == null) {
             var service = new NodeApiService(client, config, credentials, new HostKeySigner(trust.sshCa()), metrics, Clock.systemUTC());
-            nodeApi = NodeApiServer.start(nodeApiBind, trust.clusterCa(), config.nodeApi(), service);
+            try {
+                nodeApi = NodeApiServer.start(nodeApiBind, trust.clusterCa(), config.nodeApi(), service);
+            } catch (IOException | RuntimeException e) {
+                service.close();
+                throw e;
+            }
+            nodeApiService = service;
         }
     }
 
@@ -178,6 +185,10 @@ public final class TetherOperator implements AutoCloseable {
         if (nodeApi != null) {
             nodeApi.close();
             nodeApi = null;
+        }
+        if (nodeApiService != null) {
+            nodeApiService.close();
+            nodeApiService = null;
         }
     }
 

@@ -47,8 +47,7 @@ import java.util.concurrent.Future;
  * whose edges are the storm's, and {@code nodes} NodeCredentials. What the mock server does not do it plays, as
  * {@code TetherCluster} does for the VM suite: the builder Job ends with the build's result, the edge pods are Ready on
  * their addresses, and the profile's boot ConfigMap is copied into each edge's boot directory (a mounted ConfigMap).
- * It also keeps a count of the requests the API server answered (the kubelet part's own reads of the ConfigMap, five a
- * second, among them) in {@link #apiRequestsFile}.
+ * It also keeps a count of the requests the API server answered for everyone but itself in {@link #apiRequestsFile}.
  */
 public final class StormCluster implements AutoCloseable {
     public static final String NAMESPACE = OperatorHarness.NAMESPACE;
@@ -83,6 +82,7 @@ public final class StormCluster implements AutoCloseable {
     private final Thread kubelet;
     private volatile boolean closed;
     private volatile String syncedVersion;
+    private long ownReads;
 
     private StormCluster(OperatorHarness harness, Config config) {
         this.harness = harness;
@@ -226,8 +226,10 @@ public final class StormCluster implements AutoCloseable {
     private void syncBootFiles() {
         while (!closed) {
             try {
+                // The operator's requests only: this loop's own reads (one per turn) are not theirs.
                 replace(apiRequestsFile(Path.of(config.caPemFile())),
-                        Integer.toString(harness.server.getRequestCount()).getBytes(StandardCharsets.US_ASCII));
+                        Long.toString(harness.server.getRequestCount() - ownReads).getBytes(StandardCharsets.US_ASCII));
+                ownReads++;
                 ConfigMap boot = client.configMaps().inNamespace(NAMESPACE).withName(Names.bootConfigMap(PROFILE)).get();
                 if (boot != null && boot.getData() != null && boot.getData().containsKey(BOOT_JSON)
                         && !boot.getMetadata().getResourceVersion().equals(syncedVersion)) {

@@ -20,7 +20,7 @@ import java.util.Map;
  */
 public final class ImageKeySecret extends BuildDependent<Secret> implements Creator<Secret, DisklessImage> {
     public static final String KEY = "key";
-    static final String COMPONENT = "image-key";
+    public static final String COMPONENT = "image-key";
     /** Only a running build of an encrypted image gets a key. */
     static final Condition<Object, DisklessImage> KEY_DUE = (dependent, image, context) ->
             running(image) && build(image).keySecret != null;

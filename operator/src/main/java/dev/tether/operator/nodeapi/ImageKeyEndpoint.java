@@ -26,10 +26,12 @@ final class ImageKeyEndpoint implements Endpoint {
 
     private final KubernetesClient client;
     private final ProfileReader profiles;
+    private final CachedReads cache;
 
-    ImageKeyEndpoint(KubernetesClient client, ProfileReader profiles) {
+    ImageKeyEndpoint(KubernetesClient client, ProfileReader profiles, CachedReads cache) {
         this.client = client;
         this.profiles = profiles;
+        this.cache = cache;
     }
 
     @Override
@@ -44,8 +46,8 @@ final class ImageKeyEndpoint implements Endpoint {
             throw Refusal.badRequest("BadDigest", "give the image version as ?digest=sha256:<64 lower-case hex digits>");
         }
         var profile = profiles.profile(context.credential());
-        DisklessImage image = profiles.image(profile);
-        ImageVersion version = versionOf(image, digest).orElse(null);
+        ImageVersion version = versionOf(profiles.image(profile), digest)
+                .or(() -> versionOf(profiles.imageFromApiServer(profile), digest)).orElse(null);
         if (version == null) {
             boolean elsewhere = client.resources(DisklessImage.class).inNamespace(context.namespace()).list().getItems().stream()
                     .anyMatch(other -> versionOf(other, digest).isPresent());
@@ -64,7 +66,8 @@ final class ImageKeyEndpoint implements Endpoint {
         if (version.keySecret == null || Boolean.FALSE.equals(version.encrypted)) {
             throw new Refusal(404, "NoKey", "version " + version.digest + " is not encrypted; it needs no key");
         }
-        var secret = client.secrets().inNamespace(namespace).withName(version.keySecret).get();
+        var secret = cache.imageKey(namespace, version.keySecret)
+                .orElseGet(() -> client.secrets().inNamespace(namespace).withName(version.keySecret).get());
         String encoded = secret == null || secret.getData() == null ? null : secret.getData().get(ImageKeySecret.KEY);
         if (encoded == null) {
             LOG.error("the key Secret {}/{} of image version {} is missing", namespace, version.keySecret, version.digest);

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * failure budgets), then the endpoint. Every refusal goes through {@link RefusalAudit}; an unexpected error becomes
  * a 500 that says where to look, never a stack trace.
  */
-public final class NodeApiService {
+public final class NodeApiService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeApiService.class);
 
     private static final Pattern PERSISTENCE_TOKEN = Pattern.compile(
@@ -42,6 +42,7 @@ public final class NodeApiService {
     private final MeterRegistry metrics;
     private final PersistenceSecret persistenceSecrets;
     private final PersistenceUploads uploads;
+    private final CachedReads cache;
 
     /** @param credentials the NodeCredential controller's cache, indexed by node name: nodes are looked up there only */
     public NodeApiService(KubernetesClient client, OperatorConfig config, CredentialsByNodeName credentials, HostKeySigner signer,
@@ -54,20 +55,22 @@ public final class NodeApiService {
         this.authenticator = new NodeAuthenticator(keys, credentials);
         this.limiter = new FailureLimiter(settings.failuresPerNode(), settings.failuresPerSource(), settings.failureWindow(), clock);
         this.audit = new RefusalAudit(metrics, events, limiter, directory);
-        var profiles = new ProfileReader(client);
-        this.persistenceSecrets = new PersistenceSecret(client);
         PersistenceStore store;
         try {
             store = new PersistenceStore(settings.persistence().directory());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use the persistence volume " + settings.persistence().directory(), e);
         }
+        // Started after everything that can fail here: its informers run until close().
+        this.cache = CachedReads.start(client, config.watchNamespaces());
+        var profiles = new ProfileReader(client, cache);
+        this.persistenceSecrets = new PersistenceSecret(client);
         this.uploads = new PersistenceUploads(profiles, persistenceSecrets, store, settings.persistence(), settings.requestTimeout(),
                 metrics);
         this.endpoints = Map.of(
                 NodeApi.API_KEY, new ApiKeyEndpoint(keys, events),
                 NodeApi.BOOT_CONFIG, new BootConfigEndpoint(client, profiles, signer.caPublicKey()),
-                NodeApi.IMAGE_KEY, new ImageKeyEndpoint(client, profiles),
+                NodeApi.IMAGE_KEY, new ImageKeyEndpoint(client, profiles, cache),
                 NodeApi.HOST_CERTIFICATES, new HostCertificatesEndpoint(client, profiles, signer, settings.sshPrincipals(), events, clock),
                 NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock, metrics),
                 NodeApi.BOOT_FILES, new BootFilesEndpoint(client, profiles, clock),
@@ -75,6 +78,12 @@ public final class NodeApiService {
                 NodeApi.PERSISTENCE, new PersistenceArchiveEndpoint(persistenceSecrets, store));
         this.discovery = new DiscoveryEndpoint(client, credentials, new Registrations(client, clock, metrics), limiter,
                 config.watchNamespaces());
+    }
+
+    /** Stops the caches' informers. */
+    @Override
+    public void close() {
+        cache.close();
     }
 
     MeterRegistry metrics() {

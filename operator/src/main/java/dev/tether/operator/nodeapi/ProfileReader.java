@@ -5,18 +5,24 @@ import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeProfile;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
-/** The NodeProfile a node's credential names, and the DisklessImage that profile boots. */
+/**
+ * The NodeProfile a node's credential names, and the DisklessImage that profile boots: from the node API's caches,
+ * or from the API server when a cache does not have them (yet).
+ */
 final class ProfileReader {
     private final KubernetesClient client;
+    private final CachedReads cache;
 
-    ProfileReader(KubernetesClient client) {
+    ProfileReader(KubernetesClient client, CachedReads cache) {
         this.client = client;
+        this.cache = cache;
     }
 
     NodeProfile profile(NodeCredential credential) throws Refusal {
         String namespace = credential.getMetadata().getNamespace();
         String name = credential.getSpec().profile;
-        NodeProfile profile = client.resources(NodeProfile.class).inNamespace(namespace).withName(name).get();
+        NodeProfile profile = cache.profile(namespace, name)
+                .orElseGet(() -> client.resources(NodeProfile.class).inNamespace(namespace).withName(name).get());
         if (profile == null) {
             throw new Refusal(409, "NotBootable", "NodeCredential " + namespace + "/" + credential.getMetadata().getName()
                     + " names NodeProfile " + name + ", which does not exist; create it or fix spec.profile");
@@ -26,6 +32,11 @@ final class ProfileReader {
 
     /** The profile's image, or null when it does not exist (the caller says what that means for it). */
     DisklessImage image(NodeProfile profile) {
+        return cache.image(profile.getMetadata().getNamespace(), profile.getSpec().image.name).orElseGet(() -> imageFromApiServer(profile));
+    }
+
+    /** The profile's image as the API server has it now: for a version published a moment ago, before a refusal. */
+    DisklessImage imageFromApiServer(NodeProfile profile) {
         return client.resources(DisklessImage.class).inNamespace(profile.getMetadata().getNamespace())
                 .withName(profile.getSpec().image.name).get();
     }
