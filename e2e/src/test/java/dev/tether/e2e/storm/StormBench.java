@@ -65,6 +65,7 @@ public final class StormBench {
     private final PrintStream console;
     private final HttpClient http = HttpClient.newHttpClient();
     private StormArtifacts artifacts;
+    private Percentiles lastLag = Percentiles.NONE;
     private HostKeyPool hostKeys;
 
     private StormBench(Path work) throws IOException {
@@ -313,9 +314,26 @@ public final class StormBench {
         NodeOutcome boot(int index);
     }
 
-    /** All {@code n} nodes at once, each on a virtual thread, as a rack's power coming back. */
-    private static List<NodeOutcome> storm(int n, Boot boot) throws Exception {
+    /**
+     * All {@code n} nodes at once, each on a virtual thread, as a rack's power coming back. Beside them a probe sleeps
+     * 50 ms at a time on a virtual thread of its own and records how late it wakes: what every latency a node measures
+     * includes on this machine (its CPUs shared by all simulated nodes and the servers), and a real node would not.
+     */
+    private List<NodeOutcome> storm(int n, Boot boot) throws Exception {
         List<Future<NodeOutcome>> futures = new ArrayList<>();
+        List<Long> lags = java.util.Collections.synchronizedList(new ArrayList<>());
+        var probing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread probe = Thread.ofVirtual().name("scheduling-lag-probe").start(() -> {
+            while (probing.get()) {
+                long t0 = System.nanoTime();
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                lags.add((System.nanoTime() - t0) / 1_000_000 - 50);
+            }
+        });
         try (ExecutorService nodes = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < n; i++) {
                 int index = i;
@@ -326,6 +344,12 @@ public final class StormBench {
                 outcomes.add(f.get(60, TimeUnit.MINUTES));
             }
             return outcomes;
+        } finally {
+            probing.set(false);
+            probe.join();
+            synchronized (lags) {
+                lastLag = Percentiles.of(lags.stream().mapToLong(Long::longValue).toArray());
+            }
         }
     }
 
@@ -378,7 +402,7 @@ public final class StormBench {
                 artifacts.publishedBytes(), originSent, filled, served, costs, (after.ownCpu - before.ownCpu) / 1e6 / n,
                 total == 0 ? 0 : busy / (double) total, Runtime.getRuntime().availableProcessors(), link + " per server link, pauses x" + timeScale,
                 outcomes.stream().mapToLong(o -> o.fetch()[0]).sum(), outcomes.stream().mapToLong(o -> o.fetch()[1]).sum(),
-                outcomes.stream().mapToLong(o -> o.fetch()[2]).sum(), apiRequests, failures);
+                outcomes.stream().mapToLong(o -> o.fetch()[2]).sum(), apiRequests, lastLag, failures);
     }
 
     private String metrics(String base) throws IOException, InterruptedException {

@@ -18,7 +18,7 @@ class StormReportTest {
                 system.equals(StormRun.TETHER) ? Map.of("boot-config", new Percentiles(nodes, 12, 80, 90, 95)) : Map.of(), 140L << 20, 30_000, 24_000, 300L << 20,
                 system.equals(StormRun.TETHER) ? 600L << 20 : -1, system.equals(StormRun.TETHER) ? List.of(300L << 20) : List.of(),
                 List.of(4000L << 20), List.of(new StormRun.ServerCost("edge 0", 5.5, 283L << 20, "512m")), 988, 0.95, 2,
-                "1gbit per server link", 100, 3, 0, system.equals(StormRun.TETHER) ? 400 : -1, system.equals(StormRun.TETHER) ? List.of() : List.of("node-0001: IOException closed"));
+                "1gbit per server link", 100, 3, 0, system.equals(StormRun.TETHER) ? 400 : -1, new Percentiles(10, 2, 30, 40, 90), system.equals(StormRun.TETHER) ? List.of() : List.of("node-0001: IOException closed"));
     }
 
     @Test
@@ -32,6 +32,7 @@ class StormReportTest {
         assertThat(table).contains("origin sent (MiB)                      600.0 = 2.00x artifacts");
         assertThat(table).contains("headline: at N = 50 the baseline's p50 time to root is 2.00x and its p99 3.00x Tether's");
         assertThat(table).contains("failed (baseline): node-0001: IOException closed");
+        assertThat(table).containsPattern("scheduling lag p50/p99 \\(ms\\) +2 / 40 +2 / 40");
     }
 
     @Test

@@ -34,12 +34,14 @@ import java.util.Map;
  * @param hedges           of those, hedges (a second request because the first was slow)
  * @param edgeFailures     of those, requests that failed
  * @param apiServerRequests requests the Kubernetes API server answered during the storm (-1: none, the baseline)
+ * @param schedulingLag    how late a 50 ms sleep woke in the nodes' JVM during the storm (ms): part of every latency
+ *                         the simulated nodes measure, which a real node with a CPU of its own would not see
  * @param failures         the first few failed boots' errors
  */
 public record StormRun(String system, int nodes, int failed, double wallSeconds, Percentiles timeToRoot,
         Map<String, Percentiles> endpoints, long bytesPerNode, long boundMillis, long pauseFloorMillis,
         long artifactBytes, long originBytes, List<Long> filledPerEdge, List<Long> servedPerEdge,
-        List<ServerCost> servers, double nodeCpuMillis, double machineBusy, int cores, String link, long readerRequests, long hedges, long edgeFailures, long apiServerRequests, List<String> failures) {
+        List<ServerCost> servers, double nodeCpuMillis, double machineBusy, int cores, String link, long readerRequests, long hedges, long edgeFailures, long apiServerRequests, Percentiles schedulingLag, List<String> failures) {
 
     public static final String TETHER = "tether";
     public static final String BASELINE = "baseline";

@@ -12,6 +12,26 @@ public final class StormTable {
 
     private StormTable() {}
 
+    /**
+     * {@code StormTable <results.jsonl> [plot.svg]}: the tables again from a results file, the last run of each system
+     * at each N side by side (a Tether run made after a change next to the baseline's earlier run at that N), and the
+     * plot; so the figures in docs/scale.md are the benchmark's own output.
+     */
+    public static void main(String[] args) throws java.io.IOException {
+        List<StormRun> latest = ScalePlot.latestPerSystemAndN(StormRun.readAll(java.nio.file.Path.of(args[0])));
+        new java.util.TreeSet<>(latest.stream().map(StormRun::nodes).toList()).forEach(n -> {
+            var tether = latest.stream().filter(r -> r.nodes() == n && r.system().equals(StormRun.TETHER)).findFirst();
+            var baseline = latest.stream().filter(r -> r.nodes() == n && r.system().equals(StormRun.BASELINE)).findFirst();
+            if (tether.isPresent() && baseline.isPresent()) {
+                System.out.println(render(tether.get(), baseline.get()));
+            }
+        });
+        if (args.length > 1) {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(args[1]), ScalePlot.svg(latest, args.length > 2 ? args[2]
+                    : "Boot storm: time to root against N"));
+        }
+    }
+
     public static String render(StormRun tether, StormRun baseline) {
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "=== boot storm: N = %d nodes, %s ===", tether.nodes(), tether.link()));
@@ -59,6 +79,7 @@ public final class StormTable {
             }
         }
         lines.add(row("node CPU per simulated node (ms)", fmt(tether.nodeCpuMillis()), fmt(baseline.nodeCpuMillis()), ""));
+        lines.add(row("nodes' JVM scheduling lag p50/p99 (ms)", latency(tether.schedulingLag()), latency(baseline.schedulingLag()), ""));
         lines.add(row("machine CPU busy (anyone's)", percent(tether.machineBusy()), percent(baseline.machineBusy()), ""));
         lines.add(row("  of which this storm's processes", percent(tether.ownCpuShare()), percent(baseline.ownCpuShare()), ""));
         lines.add(String.format(Locale.ROOT, "headline: at N = %d the baseline's p50 time to root is %s and its p99 %s Tether's",
