@@ -5,6 +5,7 @@ import dev.tether.content.server.ConnectionTracker;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -52,6 +53,9 @@ public final class RequestRouter extends ChannelInboundHandlerAdapter {
     private Deadline bodyDeadline;
     private boolean draining;
     private boolean closing;
+    /** The message being sent, and how far, when the send timeout last fired ({@link #responseMoving}). */
+    private Object lastSending;
+    private long lastSendProgress;
 
     public RequestRouter(Routes routes, HttpSettings settings, ServerMetrics metrics, boolean tls) {
         this.routes = routes;
@@ -236,11 +240,36 @@ public final class RequestRouter extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
         } else if (evt instanceof IdleStateEvent idle && exchange != null && exchange.responseStarted()) {
+            if (responseMoving(ctx)) {
+                return;
+            }
             log.debug("{} stopped reading its response for {}; closing", ctx.channel().remoteAddress(), idle.state());
             ctx.close();
         } else {
             ctx.fireUserEventTriggered(evt);
         }
+    }
+
+    /**
+     * Whether the response has moved since the send timeout last fired. Netty's idle handler does not look at a
+     * message's progress the first time it fires after a write began, so one large file region still being sent
+     * (an initramfs of 55 MB by sendfile, slowly because a hundred nodes share the edge's link) counted as a reader
+     * that stopped, and was cut off at the send timeout: 496 of 500 boots failed so in the boot storm (issue #15).
+     * The first time, a message that has sent anything has moved; after that, Netty's own check of its progress
+     * stands, and this one agrees with it. A reader that never reads is still cut off at the first timeout, one that
+     * stops half-way at the next.
+     */
+    private boolean responseMoving(ChannelHandlerContext ctx) {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        Object current = out == null ? null : out.current();
+        if (current == null) {
+            return false;
+        }
+        long progress = out.currentProgress();
+        boolean moved = current == lastSending ? progress != lastSendProgress : progress > 0;
+        lastSending = current;
+        lastSendProgress = progress;
+        return moved;
     }
 
     @Override
