@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tether.content.origin.OriginServer;
 import dev.tether.content.store.BearerToken;
-import dev.tether.content.store.Digest;
 import dev.tether.content.testing.Blobs;
 import dev.tether.content.testing.TestServers;
+import dev.tether.contracts.BlobDigest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -30,7 +30,7 @@ class SendTimeoutTest {
     @TempDir
     static Path dir;
     static OriginServer origin;
-    static Digest digest;
+    static BlobDigest digest;
 
     @BeforeAll
     static void start() throws Exception {

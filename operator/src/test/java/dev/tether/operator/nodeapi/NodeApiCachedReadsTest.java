@@ -5,6 +5,7 @@ import static dev.tether.operator.OperatorHarness.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
+import dev.tether.nodeapi.ImageKeyIssued;
 import dev.tether.nodeapi.NodeApi;
 import dev.tether.operator.Names;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -37,7 +38,7 @@ class NodeApiCachedReadsTest extends NodeApiTestBase {
 
         assertThat(config.status()).as(config.text()).isEqualTo(200);
         assertThat(released.status()).as(released.text()).isEqualTo(200);
-        assertThat(released.as(dev.tether.nodeapi.ImageKey.class).keyHex()).isEqualTo(imageKey);
+        assertThat(released.as(ImageKeyIssued.class).keyHex()).isEqualTo(imageKey);
         List<String> reads = new ArrayList<>();
         for (RecordedRequest r; (r = harness.server.takeRequest(0, TimeUnit.MILLISECONDS)) != null; ) {
             if (r.getMethod().equals("GET")) {
