@@ -15,6 +15,7 @@ import dev.tether.nodeapi.ArmingRequest;
 import dev.tether.nodeapi.BootConfiguration;
 import dev.tether.nodeapi.BootReport;
 import dev.tether.nodeapi.HostKeys;
+import dev.tether.nodeapi.ImageKeyIssued;
 import dev.tether.nodeapi.NodeApi;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -98,7 +99,7 @@ final class TetherNode {
             ApiKey key = sealedKey != null ? sealedKey
                     : node.timed(NodeApi.API_KEY, () -> ApiKey.of(api.requestApiKey(new ArmingRequest(List.of(mac), null)).apiKey()));
             BootConfiguration config = node.timed(NodeApi.BOOT_CONFIG, () -> api.bootConfiguration(key));
-            dev.tether.nodeapi.ImageKey imageKey = node.timed(NodeApi.IMAGE_KEY, () -> api.imageKey(key, config.image()));
+            ImageKeyIssued imageKey = node.timed(NodeApi.IMAGE_KEY, () -> api.imageKey(key, config.image()));
             HostKeys hostKeys = shared.hostKeys().publicKeys(config.ssh() == null ? null : config.ssh().hostKeyTypes(), index);
             node.timed(NodeApi.HOST_CERTIFICATES, () -> api.signHostKeys(key, hostKeys));
             List<URI> edges = config.edges().stream().map(URI::create).toList();
