@@ -1,6 +1,7 @@
 package dev.tether.agent.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -164,10 +165,11 @@ class RemoteRootImageTest {
                     throw new IllegalStateException(e);
                 }
             }, Executors.newVirtualThreadPerTaskExecutor());
-            Thread.sleep(2500);
+            // The reader says on the console that it waits, naming every edge; until an edge is back, no read ends.
+            await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(console).anySatisfy(line -> assertThat(line)
+                    .contains("no edge can serve it")
+                    .contains(edges.url(0).toString()).contains(edges.url(1).toString()).contains(edges.url(2).toString())));
             assertThat(rest).as("reads block while no edge serves").isNotDone();
-            assertThat(console).anySatisfy(line -> assertThat(line).contains("no edge can serve it")
-                    .contains(edges.url(0).toString()).contains(edges.url(1).toString()).contains(edges.url(2).toString()));
             for (int i = 0; i < 3; i++) {
                 edges.restart(i);
             }
