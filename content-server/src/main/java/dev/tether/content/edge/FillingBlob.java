@@ -143,10 +143,15 @@ final class FillingBlob implements ServableBlob {
             try {
                 return FileChannel.open(a.path, StandardOpenOption.READ);
             } catch (NoSuchFileException e) {
-                if (fill.stored()) {
+                // The attempt's file is gone when the fill committed it to the store, an atomic move, which comes
+                // before the fill says it is stored: look there, not at the flag, or a reader arriving between the two
+                // fails before its answer's first byte (a healthy edge dropping connections, seen on a busy machine).
+                try {
                     return FileChannel.open(fill.storedPath(), StandardOpenOption.READ);
+                } catch (NoSuchFileException notStored) {
+                    e.addSuppressed(notStored);
+                    throw e;
                 }
-                throw e;
             }
         }
 
