@@ -40,6 +40,7 @@ final class PlainHttpRanges implements Closeable {
     private static final int IO_BUFFER = 128 << 10;
     private static final int MAX_HEAD = 16 << 10;
     private static final int IDLE_PER_EDGE = 32;
+    private static final int FRESH_ATTEMPTS = 2;
     private static final byte[] END_OF_HEAD = {'\r', '\n', '\r', '\n'};
 
     private final Duration connectTimeout;
@@ -124,7 +125,9 @@ final class PlainHttpRanges implements Closeable {
                         reused.close();
                     }
                 }
-                if (body == null) {
+                // A new connection dropped before any byte of an answer (a reset from a loaded edge's kernel, seen on
+                // loopback too) is tried once more, as HTTP clients do for an idempotent GET; a second one is the edge's.
+                for (int attempt = 1; body == null; attempt++) {
                     Connection fresh = Connection.open(blob, connectTimeout);
                     if (!use(fresh)) {
                         return;
@@ -132,7 +135,10 @@ final class PlainHttpRanges implements Closeable {
                     try {
                         body = fresh.exchange(request(), offset, length, bodies);
                     } catch (StaleConnection e) {
-                        throw new EdgeFailure("closed the connection without answering");
+                        fresh.close();
+                        if (attempt == FRESH_ATTEMPTS) {
+                            throw new EdgeFailure("closed " + FRESH_ATTEMPTS + " new connections without answering");
+                        }
                     }
                 }
                 Connection done = release();

@@ -1,0 +1,88 @@
+package dev.tether.agent.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The plain-HTTP range client against a raw socket that drops connections before answering. */
+class PlainHttpRangesTest {
+    private static final byte[] BODY = "0123456789".getBytes(StandardCharsets.US_ASCII);
+
+    private final PlainHttpRanges client = new PlainHttpRanges(Duration.ofSeconds(5));
+    private ServerSocket server;
+
+    @AfterEach
+    void stop() throws IOException {
+        client.close();
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** Accepts connections; the first {@code drops} are closed once the request has arrived, the others answered. */
+    private URI edgeDropping(int drops, AtomicInteger accepted) throws IOException {
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().start(() -> {
+            while (!server.isClosed()) {
+                try (Socket socket = server.accept()) {
+                    InputStream in = socket.getInputStream();
+                    readHead(in);
+                    if (accepted.incrementAndGet() > drops) {
+                        socket.getOutputStream().write(("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/100\r\n"
+                                + "Content-Length: 10\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        socket.getOutputStream().write(BODY);
+                    }
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            }
+        });
+        return URI.create("http://127.0.0.1:" + server.getLocalPort() + "/blobs/sha256/" + "a".repeat(64));
+    }
+
+    private static void readHead(InputStream in) throws IOException {
+        int matched = 0;
+        byte[] end = {'\r', '\n', '\r', '\n'};
+        for (int b; matched < 4 && (b = in.read()) >= 0; ) {
+            matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+    }
+
+    @Test
+    void aNewConnectionDroppedBeforeAnyAnswerIsTriedOnceMore() throws Exception {
+        var accepted = new AtomicInteger();
+        URI blob = edgeDropping(1, accepted);
+
+        RangeBody body = client.fetch(blob, 0, 10, null).get(30, TimeUnit.SECONDS);
+
+        byte[] got = new byte[body.bytes().remaining()];
+        body.bytes().get(got);
+        assertThat(got).isEqualTo(BODY);
+        assertThat(accepted).hasValue(2);
+        body.release();
+    }
+
+    @Test
+    void anEdgeThatDropsEveryConnectionIsTheEdgesFailureAfterTwo() throws Exception {
+        var accepted = new AtomicInteger();
+        URI blob = edgeDropping(Integer.MAX_VALUE, accepted);
+
+        assertThatThrownBy(() -> client.fetch(blob, 0, 10, null).get(30, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(EdgeFailure.class).hasMessage("closed 2 new connections without answering");
+        assertThat(accepted).hasValue(2);
+    }
+}
