@@ -1,7 +1,6 @@
 import dev.tether.agent.fuse.FuseMount;
 import dev.tether.agent.fuse.ReadOnlyFile;
 import dev.tether.agent.image.FetchSettings;
-import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.image.RemoteRootImage;
 import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
@@ -17,6 +16,7 @@ import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.ImageOptions;
 import dev.tether.image.format.RootImageReader;
 import dev.tether.image.format.RootImageWriter;
+import dev.tether.nodeapi.BootReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -179,7 +179,7 @@ public final class DataPlaneBench {
                 report.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx", "tethered / reference",
                         tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
                 report.add(String.format("time to first file (/etc/os-release), tethered: %d ms", ms(ttffTethered)));
-                FetchStats stats = mount.stats();
+                BootReport.Fetch stats = mount.stats();
                 report.add(String.format("tethered fetched %d MiB for %d MiB read (%.1f%%), %d requests, %d hedges; cache %d MiB,"
                         + " read-ahead %d KiB", stats.bytes() >> 20, stats.usefulBytes() >> 20,
                         100.0 * stats.bytes() / Math.max(1, stats.usefulBytes()), stats.requests(), stats.hedges(),
@@ -320,7 +320,7 @@ public final class DataPlaneBench {
     private interface Tethered extends AutoCloseable {
         Path squashfsFile();
 
-        FetchStats stats();
+        BootReport.Fetch stats();
 
         TimedFile trace();
 
@@ -333,7 +333,7 @@ public final class DataPlaneBench {
                     return mount.squashfsFile();
                 }
 
-                public FetchStats stats() {
+                public BootReport.Fetch stats() {
                     return mount.stats();
                 }
 
@@ -357,7 +357,7 @@ public final class DataPlaneBench {
                     return fuseDir.resolve(RootImageMount.FILE_NAME);
                 }
 
-                public FetchStats stats() {
+                public BootReport.Fetch stats() {
                     return image.stats();
                 }
 

@@ -1,7 +1,6 @@
 package dev.tether.agent;
 
 import dev.tether.agent.identity.NodeIdentityWriter;
-import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.persistence.NodePersistence;
 import dev.tether.agent.root.MemoryInfo;
 import dev.tether.agent.root.Mounter;
@@ -203,7 +202,7 @@ public final class BootSequence {
             Trusted node = trusted.get();
             timeline.run("report", () -> {
                 node.trust().report(timeline.steps(), booting.image().orElse(resolved.rootImageDigest()),
-                        booting.method().value(), image.fetchStats().map(BootSequence::fetchFigures).orElse(null),
+                        booting.method().value(), image.fetchStats().orElse(null),
                         image.servedByThisProcess() ? AgentFootprint.report(console).orElse(null) : null);
                 return null;
             });
@@ -346,11 +345,6 @@ public final class BootSequence {
         return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
                 : bytes >= 1L << 20 ? String.format(Locale.ROOT, "%d MiB", bytes >> 20)
                 : String.format(Locale.ROOT, "%d KiB", Math.max(1, bytes >> 10));
-    }
-
-    private static BootReport.Fetch fetchFigures(FetchStats stats) {
-        return new BootReport.Fetch(stats.requests(), stats.hedges(), stats.edgeFailures(), stats.integrityFailures(),
-                stats.bytes(), stats.usefulBytes());
     }
 
     /**

@@ -2,12 +2,12 @@ package dev.tether.agent;
 
 import dev.tether.agent.image.DownloadProgress;
 import dev.tether.agent.image.FetchSettings;
-import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
 import dev.tether.agent.trace.BootTraceRecording;
 import dev.tether.agent.trace.ReadTraceRecorder;
 import dev.tether.image.format.ImageKey;
+import dev.tether.nodeapi.BootReport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -63,7 +63,7 @@ public final class EdgeImageSource implements RootImageSource {
             }
 
             @Override
-            public Optional<FetchStats> fetchStats() {
+            public Optional<BootReport.Fetch> fetchStats() {
                 return Optional.of(mount.stats());
             }
 

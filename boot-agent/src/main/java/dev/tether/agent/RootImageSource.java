@@ -1,9 +1,9 @@
 package dev.tether.agent;
 
-import dev.tether.agent.image.FetchStats;
 import dev.tether.agent.trace.BootTraceRecording;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.RootImagePin;
+import dev.tether.nodeapi.BootReport;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -47,7 +47,7 @@ public interface RootImageSource {
         }
 
         /** What reading the image from the edges took so far, when it was read from edges. */
-        default Optional<FetchStats> fetchStats() {
+        default Optional<BootReport.Fetch> fetchStats() {
             return Optional.empty();
         }
     }

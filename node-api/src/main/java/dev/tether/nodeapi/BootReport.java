@@ -68,5 +68,10 @@ public record BootReport(String digest, String method, String keySource, Map<Str
         public Long wastedBytes() {
             return usefulBytes == null ? null : Math.max(0, bytes - usefulBytes);
         }
+
+        /** The same figures with another count of the useful bytes. */
+        public Fetch withUsefulBytes(long useful) {
+            return new Fetch(requests, hedges, edgeFailures, integrityFailures, bytes, useful);
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.tether.agent.image;
 
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageFormatException;
+import dev.tether.nodeapi.BootReport;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -105,8 +106,8 @@ public final class ChunkFetcher implements Closeable {
         return edges;
     }
 
-    public FetchStats stats() {
-        return new FetchStats(requests.sum(), hedges.sum(), edgeFailures.sum(), integrityFailures.sum(), bytes.sum(),
+    public BootReport.Fetch stats() {
+        return new BootReport.Fetch(requests.sum(), hedges.sum(), edgeFailures.sum(), integrityFailures.sum(), bytes.sum(),
                 verifiedBytes.sum());
     }
 

@@ -4,6 +4,7 @@ import dev.tether.agent.fuse.ReadOnlyFile;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.RootImagePin;
+import dev.tether.nodeapi.BootReport;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -186,7 +187,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
      * first time it is read. The rest is waste: hedge losers, damaged answers, read-ahead nobody read (yet),
      * chunks fetched again after the cache evicted them.
      */
-    public FetchStats stats() {
+    public BootReport.Fetch stats() {
         return fetcher.stats().withUsefulBytes(headerBytes + usefulChunkBytes.sum());
     }
 

@@ -6,6 +6,7 @@ import dev.tether.agent.fuse.RecordingFile;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.RootImagePin;
+import dev.tether.nodeapi.BootReport;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -149,7 +150,7 @@ public final class RootImageMount implements Closeable {
     }
 
     /** Tethered: bytes useful as the reader needs them (see {@link RemoteRootImage#stats()}); untethered: the download's. */
-    public FetchStats stats() {
+    public BootReport.Fetch stats() {
         return image != null ? image.stats() : fetcher.stats();
     }
 

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageFormatException;
+import dev.tether.nodeapi.BootReport;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -230,7 +231,7 @@ class ChunkFetcherTest {
         for (int i = 0; i < 10; i++) {
             fetcher.fetch(i * 1024, 1024, i, "chunk " + i, expecting(i * 1024, 1024));
         }
-        FetchStats calm = fetcher.stats();
+        BootReport.Fetch calm = fetcher.stats();
 
         for (FakeEdge edge : List.of(a, b, c)) {
             edge.latency(150);

@@ -2,6 +2,7 @@ package dev.tether.agent.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tether.nodeapi.BootReport;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -92,7 +93,7 @@ class FetchedBytesTest {
         // The cache of a node with little memory: 2 MiB, so read-ahead is bounded by it and chunks are evicted.
         try (RemoteRootImage remote = open(2L << 20)) {
             readInOrder(remote, 0, remote.size());
-            FetchStats stats = remote.stats();
+            BootReport.Fetch stats = remote.stats();
 
             long container = Files.size(image.container);
             assertThat(stats.usefulBytes()).as("the header and every chunk once").isEqualTo(container);
@@ -113,7 +114,7 @@ class FetchedBytesTest {
             for (int i = 0; i < 500; i++) {
                 remote.read(from + random.nextLong(to - from - small.capacity()), small.clear());
             }
-            FetchStats stats = remote.stats();
+            BootReport.Fetch stats = remote.stats();
 
             long chunksRead = image.header.chunkIndexAt(to - 1) - image.header.chunkIndexAt(from) + 1;
             assertThat(stats.usefulBytes()).as("what the reader needed: the header and the chunks it read")

@@ -3,6 +3,7 @@ package dev.tether.agent.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tether.nodeapi.BootReport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -90,7 +91,7 @@ class RemoteRootImageTest {
                 remote.read(position, small);
                 assertThat(small.array()).isEqualTo(java.util.Arrays.copyOfRange(expected, position, position + 4096));
             }
-            FetchStats stats = remote.fetcher().stats();
+            BootReport.Fetch stats = remote.fetcher().stats();
             assertThat(stats.edgeFailures()).as(() -> "edges: " + remote.fetcher().edges().describe()
                     + "\nconsole: " + String.join("\n", console)).isZero();
             assertThat(stats.integrityFailures()).isZero();
@@ -100,14 +101,14 @@ class RemoteRootImageTest {
     @Test
     void theChunksOfOneReadComeWithOneRequestPerEdgeAndEachIsVerified() throws IOException {
         try (RemoteRootImage remote = open(4L << 20)) {
-            FetchStats opened = remote.stats();
+            BootReport.Fetch opened = remote.stats();
             int chunk = image.header.chunkSize();
             ByteBuffer read = ByteBuffer.allocate(4 * chunk);
 
             remote.read(8L * chunk, read);
 
             assertThat(read.array()).isEqualTo(java.util.Arrays.copyOfRange(expected, 8 * chunk, 12 * chunk));
-            FetchStats stats = remote.stats();
+            BootReport.Fetch stats = remote.stats();
             assertThat(stats.requests() - stats.hedges() - opened.requests())
                     .as("4 chunks over 3 edges: 2 requests of 2 chunks each").isEqualTo(2);
             assertThat(stats.usefulBytes() - opened.usefulBytes()).isEqualTo(4L * image.header.sealedChunkSize());
