@@ -16,9 +16,9 @@ public final class BasePackages {
     private BasePackages() {
     }
 
-    public static List<String> forDebianFamily(Distribution distribution, String release, String architecture) {
+    public static List<String> forDebianFamily(DistroFamily distribution, String release, String architecture) {
         String t64 = T64_RELEASES.contains(release) ? "t64" : "";
-        String kernel = distribution == Distribution.UBUNTU ? "linux-image-generic" : "linux-image-" + architecture;
+        String kernel = distribution == DistroFamily.UBUNTU ? "linux-image-generic" : "linux-image-" + architecture;
         return List.of(kernel, "initramfs-tools", "zstd", "systemd-sysv", "udev", "kmod", "util-linux", "mount",
                 "xfsprogs", "fuse3", "libtss2-esys-3.0.2-0" + t64, "libtss2-tctildr0" + t64,
                 "libtss2-tcti-device0" + t64,

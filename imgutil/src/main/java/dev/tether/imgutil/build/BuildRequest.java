@@ -15,7 +15,7 @@ import java.util.List;
  * @param oci the image to unpack for distribution oci, else {@code null}
  * @param signing how packages of the extra repositories are verified (RHEL family)
  */
-public record BuildRequest(Distribution distribution, String release, String architecture, List<String> packages,
+public record BuildRequest(DistroFamily distribution, String release, String architecture, List<String> packages,
         List<String> repositories, String mirror, Path agentBundle, OciPull oci, PackageSigning signing) {
     public BuildRequest {
         packages = List.copyOf(packages);
@@ -23,13 +23,13 @@ public record BuildRequest(Distribution distribution, String release, String arc
         signing = signing == null ? PackageSigning.REQUIRED : signing;
     }
 
-    public BuildRequest(Distribution distribution, String release, String architecture, List<String> packages,
+    public BuildRequest(DistroFamily distribution, String release, String architecture, List<String> packages,
             List<String> repositories, String mirror, Path agentBundle, OciPull oci) {
         this(distribution, release, architecture, packages, repositories, mirror, agentBundle, oci, null);
     }
 
     /** A distribution build (debootstrap or dnf). */
-    public BuildRequest(Distribution distribution, String release, String architecture, List<String> packages,
+    public BuildRequest(DistroFamily distribution, String release, String architecture, List<String> packages,
             List<String> repositories, String mirror, Path agentBundle) {
         this(distribution, release, architecture, packages, repositories, mirror, agentBundle, null, null);
     }

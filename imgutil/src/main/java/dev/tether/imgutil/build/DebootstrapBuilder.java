@@ -73,15 +73,15 @@ public final class DebootstrapBuilder implements TreeBuilder {
         if (request.mirror() != null) {
             return request.mirror();
         }
-        if (request.distribution() == Distribution.UBUNTU) {
+        if (request.distribution() == DistroFamily.UBUNTU) {
             return request.architecture().equals("amd64") || request.architecture().equals("i386")
                     ? UBUNTU_MIRROR : UBUNTU_PORTS_MIRROR;
         }
         return DEBIAN_MIRROR;
     }
 
-    private static List<String> components(Distribution distribution) {
-        return distribution == Distribution.UBUNTU ? List.of("main", "universe") : List.of("main");
+    private static List<String> components(DistroFamily distribution) {
+        return distribution == DistroFamily.UBUNTU ? List.of("main", "universe") : List.of("main");
     }
 
     /** sources.list with updates and security when the default mirror is used, plus the extra repositories. */
@@ -91,7 +91,7 @@ public final class DebootstrapBuilder implements TreeBuilder {
         StringBuilder sources = new StringBuilder("deb " + mirror + " " + release + " " + comps + "\n");
         if (request.mirror() == null && !Set.of("sid", "unstable").contains(release)) {
             sources.append("deb ").append(mirror).append(' ').append(release).append("-updates ").append(comps).append('\n');
-            String security = request.distribution() == Distribution.UBUNTU ? mirror : DEBIAN_SECURITY;
+            String security = request.distribution() == DistroFamily.UBUNTU ? mirror : DEBIAN_SECURITY;
             sources.append("deb ").append(security).append(' ').append(release).append("-security ").append(comps)
                     .append('\n');
         }

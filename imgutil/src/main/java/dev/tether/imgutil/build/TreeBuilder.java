@@ -9,7 +9,7 @@ public interface TreeBuilder {
     /** Fills the empty directory {@code root} with a bootable tree (kernel and initramfs tool included). */
     TreeOrigin build(BuildRequest request, Path root);
 
-    static TreeBuilder forDistribution(Distribution distribution, ProcessRunner runner) {
+    static TreeBuilder forDistribution(DistroFamily distribution, ProcessRunner runner) {
         return switch (distribution) {
             case RHEL_FAMILY -> new DnfBuilder(runner);
             case OCI -> new OciImageBuilder(runner);

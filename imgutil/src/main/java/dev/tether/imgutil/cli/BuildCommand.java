@@ -3,7 +3,7 @@ package dev.tether.imgutil.cli;
 import dev.tether.imgutil.Imgutil;
 import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.build.BuildRequest;
-import dev.tether.imgutil.build.Distribution;
+import dev.tether.imgutil.build.DistroFamily;
 import dev.tether.imgutil.build.DnfBuilder;
 import dev.tether.imgutil.build.ImageTreeBuilder;
 import dev.tether.imgutil.build.PackageSigning;
@@ -43,7 +43,7 @@ public final class BuildCommand implements Callable<Integer> {
     Path dir;
 
     @Option(names = "--distro", required = true, paramLabel = "NAME",
-            description = "Distribution family: debian, ubuntu, rhel-family, or oci for an OCI image.")
+            description = "DistroFamily family: debian, ubuntu, rhel-family, or oci for an OCI image.")
     String distro;
 
     @Option(names = "--release", paramLabel = "R",
@@ -104,11 +104,11 @@ public final class BuildCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Distribution distribution = Distribution.parse(distro);
+        DistroFamily distribution = DistroFamily.parse(distro);
         List<String> all = new ArrayList<>(packages == null ? List.of() : readPackages(packages));
         all.addAll(addPackages.stream().map(String::strip).filter(name -> !name.isEmpty()).toList());
         OciPull oci = ociPull(distribution, from, pullSecret, insecureRegistry, release, repositories, mirror);
-        if ((!gpgKeys.isEmpty() || noGpgCheck) && distribution != Distribution.RHEL_FAMILY) {
+        if ((!gpgKeys.isEmpty() || noGpgCheck) && distribution != DistroFamily.RHEL_FAMILY) {
             throw new UserError("--gpg-key and --no-gpgcheck are for --distro rhel-family only");
         }
         PackageSigning signing = new PackageSigning(gpgKeys.stream().map(DnfBuilder::checkGpgKey).toList(), !noGpgCheck);
@@ -121,9 +121,9 @@ public final class BuildCommand implements Callable<Integer> {
     }
 
     /** The OCI image to pull for --distro oci, with the options that belong only to it checked both ways. */
-    static OciPull ociPull(Distribution distribution, String from, Path pullSecret, boolean insecure, String release,
+    static OciPull ociPull(DistroFamily distribution, String from, Path pullSecret, boolean insecure, String release,
             List<String> repositories, String mirror) {
-        if (distribution != Distribution.OCI) {
+        if (distribution != DistroFamily.OCI) {
             if (from != null || pullSecret != null || insecure) {
                 throw new UserError("--from, --pull-secret and --insecure-registry are for --distro oci only");
             }

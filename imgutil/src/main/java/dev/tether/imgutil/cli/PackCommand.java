@@ -68,7 +68,7 @@ public final class PackCommand implements Callable<Integer> {
             description = "Where the plaintext squashfs is made before sealing. Default: ${DEFAULT-VALUE}.")
     Path scratch;
 
-    @Option(names = "--distro", paramLabel = "NAME", description = "Distribution for the manifest. Default: ID from the tree's os-release.")
+    @Option(names = "--distro", paramLabel = "NAME", description = "DistroFamily for the manifest. Default: ID from the tree's os-release.")
     String distro;
 
     @Option(names = "--release", paramLabel = "R", description = "Release for the manifest. Default: VERSION_CODENAME from the tree's os-release.")

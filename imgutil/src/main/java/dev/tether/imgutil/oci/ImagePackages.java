@@ -3,7 +3,7 @@ package dev.tether.imgutil.oci;
 import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.build.BasePackages;
 import dev.tether.imgutil.build.BuildRequest;
-import dev.tether.imgutil.build.Distribution;
+import dev.tether.imgutil.build.DistroFamily;
 import dev.tether.imgutil.build.NoServiceStarts;
 import dev.tether.imgutil.exec.NamespaceExec;
 import dev.tether.imgutil.pack.ImageInfo;
@@ -60,7 +60,7 @@ public final class ImagePackages {
         Set<String> packages = new LinkedHashSet<>();
         if (!bootable) {
             packages.addAll(manager == Manager.APT
-                    ? BasePackages.forDebianFamily(isUbuntu(osRelease) ? Distribution.UBUNTU : Distribution.DEBIAN,
+                    ? BasePackages.forDebianFamily(isUbuntu(osRelease) ? DistroFamily.UBUNTU : DistroFamily.DEBIAN,
                             osRelease.getOrDefault("VERSION_CODENAME", ""), request.architecture())
                     : BasePackages.forRhelFamily());
             runner.console().info("the image lacks " + missing(root) + "; installing them with its " + manager.command);

@@ -3,7 +3,7 @@ package dev.tether.imgutil.spec;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.imgutil.UserError;
 import dev.tether.imgutil.build.BuildRequest;
-import dev.tether.imgutil.build.Distribution;
+import dev.tether.imgutil.build.DistroFamily;
 import dev.tether.imgutil.build.DnfBuilder;
 import dev.tether.imgutil.build.ImageTreeBuilder;
 import dev.tether.imgutil.build.NoServiceStarts;
@@ -87,7 +87,7 @@ public final class SpecRunner {
 
     private Built runSpec(Options options) {
         ImageSpec spec = ImageSpec.read(options.specFile());
-        Distribution distribution = Distribution.parse(spec.distribution());
+        DistroFamily distribution = DistroFamily.parse(spec.distribution());
         Compression compression = spec.compression() == null ? Compression.ZSTD : Compression.parse(spec.compression());
         int chunkSize = spec.chunkSize() == null ? ImageHeader.DEFAULT_CHUNK_SIZE
                 : Sizes.parseInt(spec.chunkSize(), "chunkSize");
@@ -103,7 +103,7 @@ public final class SpecRunner {
             console.info("removing the tree of an earlier attempt: " + tree);
             runner.run("removing the old tree", List.of("rm", "-rf", "--one-file-system", tree.toString()));
         }
-        OciPull oci = distribution == Distribution.OCI
+        OciPull oci = distribution == DistroFamily.OCI
                 ? new OciPull(OciSource.parse(spec.source().image()), options.pullSecret(), !spec.source().insecure())
                 : null;
         if (oci == null && options.pullSecret() != null) {

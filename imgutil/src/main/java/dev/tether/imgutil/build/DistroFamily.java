@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /** The distribution families imgutil builds, by the name used on the command line and in a DisklessImage. */
-public enum Distribution {
+public enum DistroFamily {
     DEBIAN("debian"),
     UBUNTU("ubuntu"),
     RHEL_FAMILY("rhel-family"),
@@ -14,7 +14,7 @@ public enum Distribution {
 
     private final String cliName;
 
-    Distribution(String cliName) {
+    DistroFamily(String cliName) {
         this.cliName = cliName;
     }
 
@@ -22,8 +22,8 @@ public enum Distribution {
         return cliName;
     }
 
-    public static Distribution parse(String name) {
-        for (Distribution distribution : values()) {
+    public static DistroFamily parse(String name) {
+        for (DistroFamily distribution : values()) {
             if (distribution.cliName.equals(name)) {
                 return distribution;
             }
@@ -32,7 +32,7 @@ public enum Distribution {
     }
 
     public static String names() {
-        return Arrays.stream(values()).map(Distribution::cliName).collect(Collectors.joining(", "));
+        return Arrays.stream(values()).map(DistroFamily::cliName).collect(Collectors.joining(", "));
     }
 
     @Override
