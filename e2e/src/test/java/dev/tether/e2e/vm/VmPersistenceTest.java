@@ -67,7 +67,7 @@ class VmPersistenceTest {
                 vm.trustHostKeysFrom(knownHosts, "vm-001." + NAMESPACE + ".tether.internal");
                 vm.waitFor("persistence: no archive stored yet", BOOT_PATIENCE);
                 vm.waitFor("login:", BOOT_PATIENCE);
-                var wrote = vm.ssh(sshKey.privateKey(), "mkdir -p " + KEPT + " && echo 'kept across reboots' > " + KEPT + "/note"
+                var wrote = vm.sshWhenReady(sshKey.privateKey(), "mkdir -p " + KEPT + " && echo 'kept across reboots' > " + KEPT + "/note"
                         + " && echo 'gone at reboot' > /etc/not-kept && systemctl is-active tether-persistence.service"
                         + " && systemctl is-active tether-persistence-save.timer", Duration.ofMinutes(2));
                 assertThat(wrote.status()).as(wrote.output()).isZero();
@@ -76,7 +76,7 @@ class VmPersistenceTest {
                 vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
                 vm.waitFor("persistence: restored generation 1", BOOT_PATIENCE);
                 vm.waitFor("login:", BOOT_PATIENCE);
-                var look = vm.ssh(sshKey.privateKey(), "cat " + KEPT + "/note; test -e /etc/not-kept && echo not-kept-still-there;"
+                var look = vm.sshWhenReady(sshKey.privateKey(), "cat " + KEPT + "/note; test -e /etc/not-kept && echo not-kept-still-there;"
                         + " journalctl -b -1 -u tether-persistence.service --no-pager | tail -3", Duration.ofMinutes(2));
                 System.err.println("[VmPersistenceTest] after the reboot:\n" + look.output().strip());
                 assertThat(look.output()).contains("kept across reboots").doesNotContain("not-kept-still-there");
@@ -93,7 +93,7 @@ class VmPersistenceTest {
                 other.trustHostKeysFrom(knownHosts, "vm-002." + NAMESPACE + ".tether.internal");
                 other.waitFor("persistence: no archive stored yet", BOOT_PATIENCE);
                 other.waitFor("login:", BOOT_PATIENCE);
-                var look = other.ssh(sshKey.privateKey(), "ls -A " + KEPT + " 2>&1; cat /run/tether/persistence/session.json"
+                var look = other.sshWhenReady(sshKey.privateKey(), "ls -A " + KEPT + " 2>&1; cat /run/tether/persistence/session.json"
                         + " | tr , '\\n' | grep -E '\"(node|generation)\"'", Duration.ofMinutes(2));
                 System.err.println("[VmPersistenceTest] the second machine:\n" + look.output().strip());
                 assertThat(look.output()).doesNotContain("note").contains("\"node\":\"vm-002\"").contains("\"generation\":0");
