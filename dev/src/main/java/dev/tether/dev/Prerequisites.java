@@ -54,12 +54,19 @@ final class Prerequisites {
         return command;
     }
 
-    /** Runs apt-get (output to this console); a failure is the user's to read there. */
+    /** The whole line to give a person: a fresh machine's package lists may be empty, so update them first. */
+    static String instructions(Set<String> packages) {
+        return "apt-get update && " + String.join(" ", installCommand(packages));
+    }
+
+    /** Runs apt-get update and install (output to this console); a failure is the user's to read there. */
     static void install(Set<String> packages) throws IOException, InterruptedException {
-        int status = new ProcessBuilder(installCommand(packages)).inheritIO().start().waitFor();
-        if (status != 0) {
-            throw new MissingPrerequisite("apt-get install failed (exit " + status + "); run it by hand: "
-                    + String.join(" ", installCommand(packages)));
+        for (List<String> command : List.of(List.of("apt-get", "update", "-q"), installCommand(packages))) {
+            int status = new ProcessBuilder(command).inheritIO().start().waitFor();
+            if (status != 0) {
+                throw new MissingPrerequisite(String.join(" ", command) + " failed (exit " + status + "); run it by hand: "
+                        + instructions(packages));
+            }
         }
     }
 }

@@ -94,7 +94,7 @@ public final class TetherDev implements Runnable {
             if (!missing.isEmpty()) {
                 if (!install) {
                     throw new MissingPrerequisite("this machine lacks " + String.join(", ", missing) + "; install them with: "
-                            + String.join(" ", Prerequisites.installCommand(missing)) + " (or run ./tether-dev up --install)");
+                            + Prerequisites.instructions(missing) + " (or run ./tether-dev up --install)");
                 }
                 System.out.println("tether-dev: installing " + String.join(", ", missing));
                 Prerequisites.install(missing);

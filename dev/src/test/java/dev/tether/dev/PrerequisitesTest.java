@@ -19,8 +19,8 @@ class PrerequisitesTest {
         var missing = Prerequisites.missingPackages(needs);
 
         assertThat(missing).containsExactly("made-up-tools", "rom-package");
-        assertThat(String.join(" ", Prerequisites.installCommand(missing)))
-                .isEqualTo("apt-get install -y --no-install-recommends made-up-tools rom-package");
+        assertThat(Prerequisites.instructions(missing))
+                .isEqualTo("apt-get update && apt-get install -y --no-install-recommends made-up-tools rom-package");
     }
 
     @Test
