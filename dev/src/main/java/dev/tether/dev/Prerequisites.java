@@ -12,15 +12,15 @@ import java.util.Set;
  * What {@code ./tether-dev up} needs on this machine, and the Debian packages that provide it: checked all at
  * once, so that a fresh machine hears one {@code apt-get install} line instead of failing tool by tool.
  */
-final class Prerequisites {
+public final class Prerequisites {
     /** A command on the PATH (or a file) and the package that installs it. */
-    record Need(String what, String debianPackage, boolean isFile) {
+    public record Need(String what, String debianPackage, boolean isFile) {
         boolean present() {
             return isFile ? Files.isReadable(Path.of(what)) : ImageCache.onPath(what);
         }
     }
 
-    static final List<Need> LOCAL_BOOT = List.of(
+    public static final List<Need> LOCAL_BOOT = List.of(
             new Need("qemu-system-x86_64", "qemu-system-x86", false),
             new Need(VirtualMachine.IPXE_ROM.toString(), "ipxe-qemu", true),
             new Need("swtpm", "swtpm", false),
@@ -37,7 +37,7 @@ final class Prerequisites {
     }
 
     /** The packages providing what is missing, each once, in the order above. */
-    static Set<String> missingPackages(List<Need> needs) {
+    public static Set<String> missingPackages(List<Need> needs) {
         Set<String> packages = new LinkedHashSet<>();
         for (Need need : needs) {
             if (!need.present()) {
@@ -55,7 +55,7 @@ final class Prerequisites {
     }
 
     /** The whole line to give a person: a fresh machine's package lists may be empty, so update them first. */
-    static String instructions(Set<String> packages) {
+    public static String instructions(Set<String> packages) {
         return "apt-get update && " + String.join(" ", installCommand(packages));
     }
 

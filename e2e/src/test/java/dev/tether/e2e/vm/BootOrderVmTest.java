@@ -1,7 +1,6 @@
 package dev.tether.e2e.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
@@ -45,11 +44,7 @@ class BootOrderVmTest {
 
     @BeforeAll
     static void requirements() {
-        assumeTrue(ImageCache.isRoot(), "SKIPPED: the VM boot needs root (image build, edge addresses on lo)");
-        assumeTrue(ImageCache.onPath("qemu-system-x86_64"), "SKIPPED: no qemu-system-x86_64 (apt-get install qemu-system-x86)");
-        assumeTrue(Files.isReadable(VirtualMachine.IPXE_ROM), "SKIPPED: no iPXE ROM " + VirtualMachine.IPXE_ROM + " (apt-get install ipxe-qemu)");
-        assumeTrue(ImageCache.onPath("ssh"), "SKIPPED: no ssh client (apt-get install openssh-client)");
-        assumeTrue(SoftwareTpm.available(), "SKIPPED: no swtpm (apt-get install swtpm)");
+        VmRequirements.assumeThisMachineBootsVms();
     }
 
     @VmTest(minutes = 30)
