@@ -90,6 +90,8 @@ public final class IpmiSimulator implements AutoCloseable {
         Files.createDirectories(dir.resolve("state"));
         var process = new ProcessBuilder("ipmi_sim", "-c", dir.resolve("lan.conf").toString(), "-f", dir.resolve("bmc.emu").toString(),
                 "-s", dir.resolve("state").toString(), "-n")
+                // ipmi_sim writes its own sim.log into its working directory: the test's, not the checkout.
+                .directory(dir.toFile())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("ipmi_sim.log").toFile()).start();
         var simulator = new IpmiSimulator(dir, port, password, process);
         simulator.awaitListening();
