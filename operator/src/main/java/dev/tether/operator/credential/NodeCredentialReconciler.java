@@ -1,5 +1,6 @@
 package dev.tether.operator.credential;
 
+import dev.tether.operator.StatusWrites;
 import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
@@ -8,6 +9,7 @@ import dev.tether.operator.EventRecorder;
 import dev.tether.operator.Health;
 import dev.tether.operator.power.PowerControl;
 import dev.tether.operator.power.PowerPlan;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
@@ -61,18 +63,54 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
 
     @Override
     public UpdateControl<NodeCredential> reconcile(NodeCredential credential, Context<NodeCredential> context) {
+        String ns = credential.getMetadata().getNamespace();
+        boolean profileExists = context.getClient().resources(NodeProfile.class).inNamespace(ns).withName(credential.getSpec().profile).get() != null;
+        var plan = plan(credential, profileExists, context.getClient().getKubernetesSerialization());
+        // This controller also sees annotation changes (re-arming), so it must not answer its own status writes with
+        // another write. The node API writes this status too (key issue, host certificates, boot reports): the
+        // reconciler patches only its own part, computed again on the newer credential if the node API wrote in between.
+        if (plan.changesStatus()) {
+            StatusWrites.patch(credential, context, latest -> {
+                computeStatus(latest, profileExists, plan.now());
+                return latest;
+            });
+        }
+        plan.power().ifPresent(power -> carryOut(plan.desired(), power, context));
+        var control = UpdateControl.<NodeCredential>noUpdate();
+        return plan.lookAgain().map(control::rescheduleAfter).orElse(control);
+    }
+
+    /**
+     * What a reconciliation decides, before it acts.
+     *
+     * @param desired the credential with the reconciler's part of its status computed
+     * @param changesStatus whether that differs from the status read
+     * @param lookAgain when to reconcile again though nothing changes: an arming window closing, a BMC to read
+     */
+    record Plan(NodeCredential desired, boolean changesStatus, Optional<PowerPlan.Outcome> power, Optional<Duration> lookAgain, Instant now) {}
+
+    Plan plan(NodeCredential read, boolean profileExists, KubernetesSerialization json) {
+        Instant now = clock.instant();
+        NodeCredential desired = json.clone(read);
+        var powerPlan = computeStatus(desired, profileExists, now);
+        boolean changes = !json.asJson(read.getStatus()).equals(json.asJson(desired.getStatus()));
+        // An open arming window closes by itself: look again when it ends, so status.armed says so.
+        Optional<Duration> untilDeadline = ArmingState.deadline(desired).filter(now::isBefore)
+                .map(deadline -> Duration.between(now, deadline).plusSeconds(1));
+        // The BMC is read again every poll interval, and sooner while a power change settles.
+        Optional<Duration> recheck = powerPlan.map(PowerPlan.Outcome::recheck);
+        var lookAgain = Stream.of(untilDeadline, recheck).flatMap(Optional::stream).min(Duration::compareTo);
+        return new Plan(desired, changes, powerPlan, lookAgain, now);
+    }
+
+    /** The reconciler's part of {@code credential}'s status (arming, health, power), computed in place; the power plan. */
+    private Optional<PowerPlan.Outcome> computeStatus(NodeCredential credential, boolean profileExists, Instant now) {
         var status = credential.getStatus() == null ? new NodeCredentialStatus() : credential.getStatus();
         credential.setStatus(status);
-        // This controller also sees annotation changes (re-arming), so it must not answer its own
-        // status patches with another patch.
-        String before = context.getClient().getKubernetesSerialization().asJson(status);
         long generation = credential.getMetadata().getGeneration();
-        Instant now = clock.instant();
         ArmingState.refresh(credential, status, now);
-
         String ns = credential.getMetadata().getNamespace();
         String profile = credential.getSpec().profile;
-        boolean profileExists = context.getClient().resources(NodeProfile.class).inNamespace(ns).withName(profile).get() != null;
         var powerPlan = planPower(credential, status, now);
         Health health = profileExists
                 ? powerPlan.flatMap(PowerPlan.Outcome::health).orElse(new Health.Current("ProfileFound", "Boots with NodeProfile " + profile + "."))
@@ -86,16 +124,7 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
                     generation));
         }
         status.observedGeneration = generation;
-        boolean changed = !before.equals(context.getClient().getKubernetesSerialization().asJson(status));
-        UpdateControl<NodeCredential> control = changed ? UpdateControl.patchStatus(credential) : UpdateControl.noUpdate();
-        powerPlan.ifPresent(plan -> carryOut(credential, plan, context));
-        // An open arming window closes by itself: look again when it ends, so status.armed says so.
-        Optional<Duration> untilDeadline = ArmingState.deadline(credential).filter(now::isBefore)
-                .map(deadline -> Duration.between(now, deadline).plusSeconds(1));
-        // The BMC is read again every poll interval, and sooner while a power change settles.
-        Optional<Duration> recheck = powerPlan.map(PowerPlan.Outcome::recheck);
-        return Stream.of(untilDeadline, recheck).flatMap(Optional::stream).min(Duration::compareTo)
-                .map(control::rescheduleAfter).orElse(control);
+        return powerPlan;
     }
 
     /** Power status and conditions from the BMC's last reading; empty (and power left out of status) without spec.bmc. */
@@ -124,11 +153,13 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
 
     @Override
     public ErrorStatusUpdateControl<NodeCredential> updateErrorStatus(NodeCredential credential, Context<NodeCredential> context, Exception e) {
-        var status = credential.getStatus() == null ? new NodeCredentialStatus() : credential.getStatus();
-        credential.setStatus(status);
-        status.conditions = Health.apply(status.conditions, new Health.InProgress(
-                "ReconcileError", "The operator could not act on this credential (will retry): " + e.getMessage()),
-                credential.getMetadata().getGeneration());
-        return ErrorStatusUpdateControl.patchStatus(credential);
+        return StatusWrites.patchAfterError(credential, context, read -> {
+            var status = read.getStatus() == null ? new NodeCredentialStatus() : read.getStatus();
+            read.setStatus(status);
+            status.conditions = Health.apply(status.conditions, new Health.InProgress(
+                    "ReconcileError", "The operator could not act on this credential (will retry): " + e.getMessage()),
+                    read.getMetadata().getGeneration());
+            return read;
+        });
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.operator.discovery;
 
+import dev.tether.operator.StatusWrites;
 import dev.tether.api.v1alpha1.DiscoveredNode;
 import dev.tether.api.v1alpha1.DiscoveredNodeStatus;
 import dev.tether.api.v1alpha1.NodeCredential;
@@ -43,7 +44,10 @@ public class DiscoveredNodeReconciler implements Reconciler<DiscoveredNode> {
         status.observedGeneration = node.getMetadata().getGeneration();
         // Its own status patches come back here too: write only what changed, or they would never end.
         boolean changed = !before.equals(context.getClient().getKubernetesSerialization().asJson(status));
-        return changed ? UpdateControl.patchStatus(node) : UpdateControl.noUpdate();
+        if (changed) {
+            StatusWrites.replace(node, context);
+        }
+        return UpdateControl.noUpdate();
     }
 
     private Health decide(DiscoveredNode node, DiscoveredNodeStatus status, Context<DiscoveredNode> context) {
@@ -143,10 +147,12 @@ public class DiscoveredNodeReconciler implements Reconciler<DiscoveredNode> {
 
     @Override
     public ErrorStatusUpdateControl<DiscoveredNode> updateErrorStatus(DiscoveredNode node, Context<DiscoveredNode> context, Exception e) {
-        var status = node.getStatus() == null ? new DiscoveredNodeStatus() : node.getStatus();
-        node.setStatus(status);
-        status.conditions = Health.apply(status.conditions, new Health.InProgress("ReconcileError",
-                "The operator could not enrol this machine (will retry): " + e.getMessage()), node.getMetadata().getGeneration());
-        return ErrorStatusUpdateControl.patchStatus(node);
+        return StatusWrites.patchAfterError(node, context, read -> {
+            var status = read.getStatus() == null ? new DiscoveredNodeStatus() : read.getStatus();
+            read.setStatus(status);
+            status.conditions = Health.apply(status.conditions, new Health.InProgress("ReconcileError",
+                    "The operator could not enrol this machine (will retry): " + e.getMessage()), read.getMetadata().getGeneration());
+            return read;
+        });
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.operator.image;
 
+import dev.tether.operator.StatusWrites;
 import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.DisklessImageSpec;
@@ -176,7 +177,8 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         }
         status.conditions = Health.apply(status.conditions, ImageHealth.of(status, generation), generation);
         status.observedGeneration = generation;
-        var update = UpdateControl.patchStatus(image);
+        StatusWrites.replace(image, context);
+        var update = UpdateControl.<DisklessImage>noUpdate();
         return lookAgain == null ? update : update.rescheduleAfter(lookAgain);
     }
 
@@ -316,11 +318,13 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
 
     @Override
     public ErrorStatusUpdateControl<DisklessImage> updateErrorStatus(DisklessImage image, Context<DisklessImage> context, Exception e) {
-        var status = image.getStatus() == null ? new DisklessImageStatus() : image.getStatus();
-        image.setStatus(status);
-        status.conditions = Health.apply(status.conditions, new Health.InProgress("ReconcileError",
-                "The operator could not act on this image (will retry): " + e.getMessage()), image.getMetadata().getGeneration());
-        return ErrorStatusUpdateControl.patchStatus(image);
+        return StatusWrites.patchAfterError(image, context, read -> {
+            var status = read.getStatus() == null ? new DisklessImageStatus() : read.getStatus();
+            read.setStatus(status);
+            status.conditions = Health.apply(status.conditions, new Health.InProgress("ReconcileError",
+                    "The operator could not act on this image (will retry): " + e.getMessage()), read.getMetadata().getGeneration());
+            return read;
+        });
     }
 
     private static void setCondition(DisklessImageStatus status, String type, boolean value, String reason, String message, Long generation) {

@@ -1,5 +1,6 @@
 package dev.tether.operator.profile;
 
+import dev.tether.operator.StatusWrites;
 import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeCredential;
@@ -145,17 +146,20 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
         status.conditions = NodeIdentityCondition.apply(status.conditions, profile, inputs.credentials(),
                 new ConfigMapTemplates(context.getClient()), generation);
         status.observedGeneration = generation;
-        var control = UpdateControl.patchStatus(profile);
+        StatusWrites.replace(profile, context);
+        var control = UpdateControl.<NodeProfile>noUpdate();
         return rolling.recheck().map(control::rescheduleAfter).orElse(control);
     }
 
     @Override
     public ErrorStatusUpdateControl<NodeProfile> updateErrorStatus(NodeProfile profile, Context<NodeProfile> context, Exception e) {
-        var status = profile.getStatus() == null ? new NodeProfileStatus() : profile.getStatus();
-        profile.setStatus(status);
-        status.conditions = Health.apply(status.conditions, new Health.InProgress("ReconcileError",
-                "The operator could not act on this profile (will retry): " + e.getMessage()), profile.getMetadata().getGeneration());
-        return ErrorStatusUpdateControl.patchStatus(profile);
+        return StatusWrites.patchAfterError(profile, context, read -> {
+            var status = read.getStatus() == null ? new NodeProfileStatus() : read.getStatus();
+            read.setStatus(status);
+            status.conditions = Health.apply(status.conditions, new Health.InProgress("ReconcileError",
+                    "The operator could not act on this profile (will retry): " + e.getMessage()), read.getMetadata().getGeneration());
+            return read;
+        });
     }
 
     /** Whether the DaemonSet controller has counted the edges of the DaemonSet's current spec. */

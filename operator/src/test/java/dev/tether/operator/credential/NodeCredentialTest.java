@@ -208,33 +208,23 @@ class NodeCredentialTest {
         var credential = credential("node-006", Arming.CONTINUOUS);
         credential.getMetadata().setGeneration(3L);
         credential.getSpec().armedUntil = "2026-12-01T12:00:00Z";
-        var context = contextWithClient();
+        var json = harness.client.getKubernetesSerialization();
 
         var power = new dev.tether.operator.power.PowerControl(harness.client, dev.tether.operator.power.PowerSettings.defaults(),
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), java.time.Clock.systemUTC());
         var open = new NodeCredentialReconciler(new CredentialsByNodeName(), power, java.time.Clock.fixed(NOW.minusSeconds(600), java.time.ZoneOffset.UTC))
-                .reconcile(credential, context);
-        assertThat(credential.getStatus().armed).isTrue();
-        assertThat(open.getScheduleDelay()).as("just after the deadline").contains(601_000L);
+                .plan(credential, true, json);
+        assertThat(open.desired().getStatus().armed).isTrue();
+        assertThat(open.lookAgain()).as("just after the deadline").contains(java.time.Duration.ofSeconds(601));
 
-        var closed = new NodeCredentialReconciler(new CredentialsByNodeName(), power, java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC)).reconcile(credential, context);
-        assertThat(credential.getStatus().armed).isFalse();
-        assertThat(closed.isPatchStatus()).as("status.armed turns false").isTrue();
-        assertThat(closed.getScheduleDelay()).as("nothing left to wait for").isEmpty();
-        assertThat(credential.getStatus().observedGeneration).isEqualTo(3L);
-    }
-
-    /** A reconciler context that offers only the client, which is all this reconciler uses. */
-    @SuppressWarnings("unchecked")
-    private io.javaoperatorsdk.operator.api.reconciler.Context<NodeCredential> contextWithClient() {
-        return (io.javaoperatorsdk.operator.api.reconciler.Context<NodeCredential>) java.lang.reflect.Proxy.newProxyInstance(
-                getClass().getClassLoader(), new Class<?>[] {io.javaoperatorsdk.operator.api.reconciler.Context.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("getClient")) {
-                        return harness.client;
-                    }
-                    throw new UnsupportedOperationException(method.getName());
-                });
+        var closed = new NodeCredentialReconciler(new CredentialsByNodeName(), power, java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC))
+                .plan(open.desired(), true, json);
+        assertThat(closed.desired().getStatus().armed).isFalse();
+        assertThat(closed.changesStatus()).as("status.armed turns false").isTrue();
+        assertThat(closed.lookAgain()).as("nothing left to wait for").isEmpty();
+        assertThat(closed.desired().getStatus().observedGeneration).isEqualTo(3L);
+        assertThat(new NodeCredentialReconciler(new CredentialsByNodeName(), power, java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC))
+                .plan(closed.desired(), true, json).changesStatus()).as("a status already written is not written again").isFalse();
     }
 
     private void create(String name, Arming arming) {
