@@ -100,11 +100,6 @@ public final class BootOrderConfigMap {
         return bootOrder;
     }
 
-    public static ConfigMap get(KubernetesClient client, DisklessImage image) {
-        return client.configMaps().inNamespace(image.getMetadata().getNamespace())
-                .withName(Names.bootOrderConfigMap(image.getMetadata().getName())).get();
-    }
-
     /**
      * The builder's input: the ConfigMap mounted as an optional volume (a build before any boot finds no file and
      * packs in mksquashfs's own order) and {@code --boot-order} pointing into it.

@@ -139,7 +139,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             lookAgain = observeBuild(image, build, context, events);
         }
         // A boot order that arrived after this generation was packed without one: pack it once more, with it.
-        status.bootOrder = BootOrderConfigMap.describe(BootOrderConfigMap.get(client, image));
+        status.bootOrder = BootOrderConfigMap.describe(context.getSecondaryResource(ConfigMap.class, BootOrderConfigMap.COMPONENT).orElse(null));
         boolean repacking = !started && BootOrderRepack.due(image, status.bootOrder);
         if (repacking) {
             status.build = newBuild(image, generation, true);
