@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 class ChunkCacheTest {
@@ -49,12 +51,9 @@ class ChunkCacheTest {
         }
     }
 
-    private static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(condition.getAsBoolean()).isTrue();
+    /** Waits for the other readers to reach the cache; generous, since a busy machine may be slow to run them. */
+    private static void await(BooleanSupplier condition) {
+        Awaitility.await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(5)).until(condition::getAsBoolean);
     }
 
     private static void awaitLatch(CountDownLatch latch) throws IOException {
@@ -82,7 +81,7 @@ class ChunkCacheTest {
             await(() -> cache.joins() >= 7);
             release.countDown();
             for (Future<ByteBuffer> reader : readers) {
-                assertThat(reader.get(5, TimeUnit.SECONDS)).isEqualTo(chunk(5, 1024));
+                assertThat(reader.get(1, TimeUnit.MINUTES)).isEqualTo(chunk(5, 1024));
             }
         } finally {
             pool.shutdownNow();
@@ -152,7 +151,7 @@ class ChunkCacheTest {
             assertThat(cache.prefetch(9, pool)).as("already on its way").isFalse();
             Future<ByteBuffer> reader = Executors.newVirtualThreadPerTaskExecutor().submit(() -> read(cache, 9));
             release.countDown();
-            assertThat(reader.get(5, TimeUnit.SECONDS)).isEqualTo(chunk(9, 64));
+            assertThat(reader.get(1, TimeUnit.MINUTES)).isEqualTo(chunk(9, 64));
         } finally {
             pool.shutdownNow();
         }
@@ -288,7 +287,7 @@ class ChunkCacheTest {
             release.countDown();
             List<ChunkCache.Chunk> held = new ArrayList<>();
             for (Future<ChunkCache.Chunk> reader : readers) {
-                held.add(reader.get(5, TimeUnit.SECONDS));
+                held.add(reader.get(1, TimeUnit.MINUTES));
             }
             read(cache, 6);
             assertThat(cache.contains(5)).as("evicted").isFalse();
@@ -327,7 +326,7 @@ class ChunkCacheTest {
             joiner.join(5000);
             assertThat(joined.get()).isInstanceOf(InterruptedIOException.class);
             release.countDown();
-            assertThat(loader.get(5, TimeUnit.SECONDS)).isEqualTo(chunk(5, 32));
+            assertThat(loader.get(1, TimeUnit.MINUTES)).isEqualTo(chunk(5, 32));
             read(cache, 6);
             assertThat(buffers.free()).as("chunk 5's buffer, released by all").isEqualTo(1);
         } finally {
