@@ -50,9 +50,10 @@ public final class PackCommand implements Callable<Integer> {
                     + " 16 GiB at 1Mi).")
     boolean unencrypted;
 
-    @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "64Ki",
+    @Option(names = "--chunk-size", paramLabel = "SIZE",
             description = "Chunk size of the root image, the unit a tethered node fetches and verifies: a power of two"
-                    + " from 64Ki to 16Mi. Default: ${DEFAULT-VALUE}.")
+                    + " from 64Ki to 16Mi. Default: 64Ki, or for an --unencrypted image larger than 1 GiB the smallest"
+                    + " size at which its manifest pins every chunk.")
     String chunkSize;
 
     @Option(names = "--key-file", paramLabel = "FILE",
@@ -91,9 +92,11 @@ public final class PackCommand implements Callable<Integer> {
     public Integer call() {
         long started = System.nanoTime();
         try {
-            int chunk = Sizes.parseInt(chunkSize, "--chunk-size");
+            Integer chunk = chunkSize == null ? null : Sizes.parseInt(chunkSize, "--chunk-size");
             try {
-                ImageHeader.checkChunkSize(chunk);
+                if (chunk != null) {
+                    ImageHeader.checkChunkSize(chunk);
+                }
             } catch (IllegalArgumentException e) {
                 throw new UserError("--chunk-size: " + e.getMessage());
             }

@@ -84,12 +84,19 @@ public final class Packer {
                 runner.run("mksquashfs", SquashfsMaker.command(root, squashfs, request.compression(), console.terminal(),
                         sortFile));
                 console.info(String.format("made the squashfs in %.2f s", (System.nanoTime() - started) / 1e9));
+                long squashfsBytes = Files.size(squashfs);
+                int chunkSize = request.chunkSize() != null ? request.chunkSize() : defaultChunkSize(squashfsBytes, key != null);
+                if (request.chunkSize() == null && chunkSize != ImageHeader.DEFAULT_CHUNK_SIZE) {
+                    console.info("chunks of " + Sizes.describe(chunkSize) + ", not the default " + Sizes.describe(ImageHeader.DEFAULT_CHUNK_SIZE)
+                            + ": the manifest of an unencrypted image of " + Sizes.describe(squashfsBytes) + " pins at most "
+                            + ChunkHashes.MAX_CHUNKS + " chunk hashes");
+                }
                 if (key == null) {
-                    checkUnencryptedSize(Files.size(squashfs), request.chunkSize());
+                    checkUnencryptedSize(squashfsBytes, chunkSize);
                 }
                 Sealed sealed = seal(squashfs, outDir.resolve(ROOT_IMAGE_FILE),
-                        key == null ? ImageOptions.unencrypted().withChunkSize(request.chunkSize())
-                                : ImageOptions.encrypted(key).withChunkSize(request.chunkSize()));
+                        key == null ? ImageOptions.unencrypted().withChunkSize(chunkSize)
+                                : ImageOptions.encrypted(key).withChunkSize(chunkSize));
                 Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, "imgutil " + Version.get(),
                         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), request.info().distribution(),
                         request.info().release(), request.info().architecture(), kernel.version(),
@@ -107,6 +114,19 @@ public final class Packer {
         } catch (IOException e) {
             throw new UserError("pack failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The chunk size when none was asked for: {@link ImageHeader#DEFAULT_CHUNK_SIZE}, which keeps what a tethered node
+     * fetches for a small read small; for an unencrypted image too large for its manifest to pin every chunk at that
+     * size, the smallest larger power of two that fits (an encrypted image has no such bound).
+     */
+    static int defaultChunkSize(long squashfsBytes, boolean encrypted) {
+        int size = ImageHeader.DEFAULT_CHUNK_SIZE;
+        while (!encrypted && size < ImageHeader.MAX_CHUNK_SIZE && ImageHeader.chunkCount(squashfsBytes, size) > ChunkHashes.MAX_CHUNKS) {
+            size <<= 1;
+        }
+        return size;
     }
 
     /**

@@ -89,9 +89,10 @@ public final class SpecRunner {
         ImageSpec spec = ImageSpec.read(options.specFile());
         DistroFamily distribution = DistroFamily.parse(spec.distribution());
         Compression compression = spec.compression() == null ? Compression.ZSTD : Compression.parse(spec.compression());
-        int chunkSize = spec.chunkSize() == null ? ImageHeader.DEFAULT_CHUNK_SIZE
-                : Sizes.parseInt(spec.chunkSize(), "chunkSize");
-        ImageHeader.checkChunkSize(chunkSize);
+        Integer chunkSize = spec.chunkSize() == null ? null : Sizes.parseInt(spec.chunkSize(), "chunkSize");
+        if (chunkSize != null) {
+            ImageHeader.checkChunkSize(chunkSize);
+        }
         if (spec.encrypted() && options.keyFile() == null) {
             throw new UserError("the spec asks for encryption; give --key-file FILE");
         }

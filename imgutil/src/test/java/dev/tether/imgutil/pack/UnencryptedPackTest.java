@@ -71,6 +71,18 @@ class UnencryptedPackTest {
                 .hasMessageContaining("at most 16384 (4 GiB at this chunk size)");
     }
 
+    @Test
+    void withoutAChunkSizeAskedForALargeUnencryptedImageGetsChunksItsManifestCanPin() {
+        assertThat(Packer.defaultChunkSize(1L << 30, false)).as("1 GiB: 16384 chunks of 64 KiB").isEqualTo(64 << 10);
+        assertThat(Packer.defaultChunkSize((1L << 30) + 1, false)).isEqualTo(128 << 10);
+        assertThat(Packer.defaultChunkSize(5L << 30, false)).as("5 GiB: 320 KiB a chunk at least").isEqualTo(512 << 10);
+        assertThat(Packer.defaultChunkSize(5L << 30, true)).as("an encrypted image pins no chunk hashes").isEqualTo(64 << 10);
+        int largest = Packer.defaultChunkSize(300L << 30, false);
+        assertThat(largest).isEqualTo(16 << 20);
+        assertThatThrownBy(() -> Packer.checkUnencryptedSize(300L << 30, largest)).isInstanceOf(UserError.class)
+                .hasMessageContaining("encrypt the image");
+    }
+
     /** A tree that pack takes without building an initramfs: a kernel and its initramfs, and some incompressible data. */
     private Path tinyTree() throws Exception {
         Path tree = dir.resolve("tree");
