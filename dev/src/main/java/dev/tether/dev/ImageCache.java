@@ -12,6 +12,7 @@ import dev.tether.operator.image.BuildJob;
 import dev.tether.operator.image.BuildResult;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
@@ -53,6 +55,11 @@ public final class ImageCache {
     /** The build's image key (32 raw bytes, as the key Secret mounted into the builder holds it). */
     static final String IMAGE_KEY_FILE = "image.key";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Shared locks on the {@code .inuse} file of each cached build this JVM serves from, held until it exits: another
+     * process's pruning skips a build it cannot lock exclusively, so it never removes a store a running test reads.
+     */
+    private static final Map<Path, FileLock> IN_USE = new ConcurrentHashMap<>();
 
     /** A built, published image: the origin store that holds it and what the builder reported. */
     public record CachedImage(Path storeDir, BuildResult result, DisklessImage image, Path directory) {
@@ -114,6 +121,7 @@ public final class ImageCache {
                 System.err.println("[ImageCache] using the cached image build " + entry);
             }
         }
+        holdInUse(entry);
         BuildResult result = BuildResult.parse(Files.readString(complete))
                 .orElseThrow(() -> new IOException("no builder result in " + complete));
         if (result.problem().isPresent()) {
@@ -226,7 +234,7 @@ public final class ImageCache {
         }
         removeTree(work);
         System.err.printf("[ImageCache] built and published in %ds%n", Duration.ofNanos(System.nanoTime() - started).toSeconds());
-        pruneOlderBuilds(entry);
+        pruneOlderBuilds(Path.of(CACHE_ROOT), entry);
     }
 
     /**
@@ -277,18 +285,50 @@ public final class ImageCache {
         return BuildResult.parse(message).orElseThrow();
     }
 
-    /** Keeps this build and the newest earlier one (the agent overlay loop may want it); each is 0.6-1 GB. */
-    private static void pruneOlderBuilds(Path keep) throws IOException, InterruptedException {
+    /** Marks {@code entry} as in use by this JVM until it exits (see {@link #IN_USE}). */
+    private static void holdInUse(Path entry) throws IOException {
+        try {
+            IN_USE.computeIfAbsent(entry, e -> {
+                try {
+                    return inUseFile(e).lock(0, Long.MAX_VALUE, true);
+                } catch (IOException failed) {
+                    throw new UncheckedIOException(failed);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static FileChannel inUseFile(Path entry) throws IOException {
+        return FileChannel.open(Path.of(entry + ".inuse"), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    /**
+     * Keeps this build and the newest earlier one (the agent overlay loop may want it); each is 0.6-1 GB. A build
+     * another process serves from (a test running in another checkout) is left alone.
+     */
+    static void pruneOlderBuilds(Path cacheRoot, Path keep) throws IOException, InterruptedException {
         List<Path> older;
-        try (Stream<Path> entries = Files.list(Path.of(CACHE_ROOT))) {
+        try (Stream<Path> entries = Files.list(cacheRoot)) {
             older = entries.filter(e -> e.getFileName().toString().startsWith("e2e-image-") && Files.isDirectory(e) && !e.equals(keep))
                     .sorted(java.util.Comparator.comparing((Path e) -> e.toFile().lastModified()).reversed())
                     .toList();
         }
         for (Path old : older.subList(Math.min(1, older.size()), older.size())) {
-            System.err.println("[ImageCache] removing the older build " + old);
-            removeTree(old);
-            Files.deleteIfExists(Path.of(old + ".lock"));
+            if (IN_USE.containsKey(old)) {
+                continue;
+            }
+            try (FileChannel inUse = inUseFile(old); FileLock unused = inUse.tryLock()) {
+                if (unused == null) {
+                    System.err.println("[ImageCache] keeping the older build " + old + ": another test serves from it");
+                    continue;
+                }
+                System.err.println("[ImageCache] removing the older build " + old);
+                removeTree(old);
+                Files.deleteIfExists(Path.of(old + ".lock"));
+                Files.deleteIfExists(Path.of(old + ".inuse"));
+            }
         }
     }
 
