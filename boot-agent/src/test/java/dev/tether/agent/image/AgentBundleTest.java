@@ -37,11 +37,14 @@ class AgentBundleTest {
     /** Issue #16's target for the tethered agent's whole cost on a running node; not reached yet (see below). */
     static final long NODE_MEMORY_TARGET = 96L << 20;
     /**
-     * What this test holds the agent to: measured here at about 108 MiB settled (40 MiB of it the runtime's files:
-     * libjvm.so, the jlinked modules, the jar; with NMT: metaspace 22 MiB, direct buffers 14 MiB of which 9.6 the
-     * chunk cache, heap 10 MiB, code 6.5 MiB, symbols 5.5 MiB), against 256 MiB before issue #16's changes. A regression guard with room for a loaded machine, not the target.
+     * What this test holds the agent to: measured here at 121 to 123 MiB settled (55 MiB of it the runtime's files:
+     * libjvm.so 24.8 MB, the jlinked modules 27.6 MB with their class files stored, the jar 3.8 MB; with NMT,
+     * measured with zip-6 modules: metaspace 22 MiB, direct buffers 14 MiB of which 9.6 the chunk cache, heap
+     * 10 MiB, code 6.5 MiB, symbols 5.5 MiB), against 256 MiB before issue #16's changes. With the modules zip-6
+     * (-Dagent.jlink.compress=zip-6), as before the initramfs was cut to 20 MB, it is 108 MiB: 14 MiB less held,
+     * 5.2 MB more to download at every boot. A regression guard with room for a loaded machine, not the target.
      */
-    static final long MEMORY_CEILING = 120L << 20;
+    static final long MEMORY_CEILING = 128L << 20;
     private static final Pattern ZRAM = Pattern.compile("writable layer: (zram[0-9]+)");
 
     @TempDir
