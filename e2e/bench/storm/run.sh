@@ -13,6 +13,7 @@
 #   STORM_BASELINE=false     skip the baseline
 #   STORM_RESULTS=FILE STORM_SVG=FILE   where the runs (JSON lines) and the plot go
 #   STORM_JAVA_OPTS          more options for the nodes' JVM (e.g. a JFR recording)
+#   STORM_CLUSTER_JAVA_OPTS  more options for the JVM of the operator and the in-memory API server
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)

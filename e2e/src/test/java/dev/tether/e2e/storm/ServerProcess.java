@@ -37,6 +37,11 @@ public final class ServerProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-Xmx" + heap, "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
                 StormServer.class.getName()));
+        // More options for the cluster's JVM (e.g. a JFR recording of the operator), before its main class.
+        String clusterOptions = System.getenv("STORM_CLUSTER_JAVA_OPTS");
+        if (args.length > 0 && args[0].equals("cluster") && clusterOptions != null && !clusterOptions.isBlank()) {
+            command.addAll(command.size() - 3, List.of(clusterOptions.strip().split("\\s+")));
+        }
         command.addAll(List.of(args));
         ServerProcess server = start(name, heap, command, log, true);
         try {

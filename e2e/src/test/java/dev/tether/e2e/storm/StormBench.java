@@ -105,7 +105,9 @@ public final class StormBench {
                     System.out.println(table);
                     Files.writeString(work.resolve("storm-tables.txt"), table + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                 } else {
-                    System.out.println(tether.toJson());
+                    String table = StormTable.render(tether, null);
+                    System.out.println(table);
+                    Files.writeString(work.resolve("storm-tables.txt"), table + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                 }
             }
         }
@@ -210,12 +212,14 @@ public final class StormBench {
             servers.addAll(edges);
             Path apiRequests = StormCluster.apiRequestsFile(caPem);
             long apiBefore = Long.parseLong(Files.readString(apiRequests).strip());
+            NodeApiStats nodeApiBefore = NodeApiStats.read(StormCluster.nodeApiStatsFile(caPem));
             Snapshot before = snapshot(servers, null, List.of());
             List<NodeOutcome> outcomes = storm(n, i -> new TetherNode(i, URI.create("http://" + EDGE_ADDRESSES.get(i % EDGE_ADDRESSES.size())
                     + ":" + EDGE_PORT), sealed[i], shared).boot());
             Snapshot after = snapshot(servers, origin, edges);
             Thread.sleep(300);  // the count is written five times a second
             long apiDuring = Long.parseLong(Files.readString(apiRequests).strip()) - apiBefore;
+            NodeApiStats nodeApiDuring = NodeApiStats.read(StormCluster.nodeApiStatsFile(caPem)).minus(nodeApiBefore);
             List<Long> filled = new ArrayList<>();
             List<Long> served = new ArrayList<>();
             for (int i = 0; i < edges.size(); i++) {
@@ -223,7 +227,7 @@ public final class StormBench {
                 served.add(after.sent.get(i));
             }
             return run(StormRun.TETHER, n, outcomes, before, after, servers, after.originSent - originBefore, filled, served,
-                    EDGE_ADDRESSES.size(), apiDuring);
+                    EDGE_ADDRESSES.size(), apiDuring, nodeApiDuring);
         } finally {
             if (cluster != null) {
                 cluster.close();
@@ -239,7 +243,7 @@ public final class StormBench {
         List<NodeOutcome> outcomes = storm(n, i -> new BaselineNode(i, server, "/vmlinuz", "/initrd.img", "/root.sfs", trace).boot());
         Snapshot after = snapshot(servers, null, List.of());
         long sent = outcomes.stream().mapToLong(NodeOutcome::bytes).sum();
-        return run(StormRun.BASELINE, n, outcomes, before, after, servers, -1, List.of(), List.of(sent), 1, -1);
+        return run(StormRun.BASELINE, n, outcomes, before, after, servers, -1, List.of(), List.of(sent), 1, -1, null);
     }
 
     /** The three edges at once, each in its own JVM, on their own addresses; peers are the edges before them. */
@@ -376,8 +380,8 @@ public final class StormBench {
     }
 
     private StormRun run(String system, int n, List<NodeOutcome> outcomes, Snapshot before, Snapshot after,
-            List<ServerProcess> servers, long originSent, List<Long> filled, List<Long> served, int links, long apiRequests)
-            throws IOException {
+            List<ServerProcess> servers, long originSent, List<Long> filled, List<Long> served, int links, long apiRequests,
+            NodeApiStats nodeApi) throws IOException {
         long[] booted = outcomes.stream().filter(NodeOutcome::booted).mapToLong(NodeOutcome::timeToRootMillis).toArray();
         Map<String, List<Long>> byKind = new HashMap<>();
         outcomes.forEach(o -> o.latencies().forEach((k, v) -> byKind.computeIfAbsent(k, x -> new ArrayList<>()).add(v)));
@@ -402,7 +406,7 @@ public final class StormBench {
                 artifacts.publishedBytes(), originSent, filled, served, costs, (after.ownCpu - before.ownCpu) / 1e6 / n,
                 total == 0 ? 0 : busy / (double) total, Runtime.getRuntime().availableProcessors(), link + " per server link, pauses x" + timeScale,
                 outcomes.stream().mapToLong(o -> o.fetch()[0]).sum(), outcomes.stream().mapToLong(o -> o.fetch()[1]).sum(),
-                outcomes.stream().mapToLong(o -> o.fetch()[2]).sum(), apiRequests, lastLag, failures);
+                outcomes.stream().mapToLong(o -> o.fetch()[2]).sum(), apiRequests, lastLag, failures, nodeApi);
     }
 
     private String metrics(String base) throws IOException, InterruptedException {

@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +41,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The cluster side of the storm, in one JVM: the Fabric8 mock API server in CRUD mode (the in-memory Kubernetes API)
@@ -60,6 +62,11 @@ public final class StormCluster implements AutoCloseable {
     /** Where the cluster keeps the count of requests its API server has answered, for the benchmark to read. */
     public static Path apiRequestsFile(Path caPemFile) {
         return caPemFile.resolveSibling("apiserver-requests");
+    }
+
+    /** Where the cluster keeps the node API's server-side figures ({@link NodeApiStats}), for the benchmark to read. */
+    public static Path nodeApiStatsFile(Path caPemFile) {
+        return caPemFile.resolveSibling("node-api-stats.json");
     }
 
     /** What the benchmark tells the cluster: where the origin and edges are, what was published, how many nodes. */
@@ -83,6 +90,8 @@ public final class StormCluster implements AutoCloseable {
     private volatile boolean closed;
     private volatile String syncedVersion;
     private long ownReads;
+    /** The API server's requests by kind, this cluster's own reads of the boot ConfigMap left out. */
+    private final Map<String, Long> requestsByKind = new java.util.TreeMap<>();
 
     private StormCluster(OperatorHarness harness, Config config) {
         this.harness = harness;
@@ -229,6 +238,12 @@ public final class StormCluster implements AutoCloseable {
                 // The operator's requests only: this loop's own reads (one per turn) are not theirs.
                 replace(apiRequestsFile(Path.of(config.caPemFile())),
                         Long.toString(harness.server.getRequestCount() - ownReads).getBytes(StandardCharsets.US_ASCII));
+                for (RecordedRequest r; (r = harness.server.takeRequest(0, TimeUnit.MILLISECONDS)) != null; ) {
+                    requestsByKind.merge(NodeApiStats.requestKind(r.getMethod(), r.getPath()), 1L, Long::sum);
+                }
+                var requests = new java.util.TreeMap<>(requestsByKind);
+                requests.computeIfPresent("GET configmaps", (k, n) -> n - ownReads > 0 ? n - ownReads : null);
+                NodeApiStats.capture(harness.operator().metrics(), requests).write(nodeApiStatsFile(Path.of(config.caPemFile())));
                 ownReads++;
                 ConfigMap boot = client.configMaps().inNamespace(NAMESPACE).withName(Names.bootConfigMap(PROFILE)).get();
                 if (boot != null && boot.getData() != null && boot.getData().containsKey(BOOT_JSON)

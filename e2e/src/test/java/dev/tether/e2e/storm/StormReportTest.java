@@ -18,7 +18,8 @@ class StormReportTest {
                 system.equals(StormRun.TETHER) ? Map.of("boot-config", new Percentiles(nodes, 12, 80, 90, 95)) : Map.of(), 140L << 20, 30_000, 24_000, 300L << 20,
                 system.equals(StormRun.TETHER) ? 600L << 20 : -1, system.equals(StormRun.TETHER) ? List.of(300L << 20) : List.of(),
                 List.of(4000L << 20), List.of(new StormRun.ServerCost("edge 0", 5.5, 283L << 20, "512m")), 988, 0.95, 2,
-                "1gbit per server link", 100, 3, 0, system.equals(StormRun.TETHER) ? 400 : -1, new Percentiles(10, 2, 30, 40, 90), system.equals(StormRun.TETHER) ? List.of() : List.of("node-0001: IOException closed"));
+                "1gbit per server link", 100, 3, 0, system.equals(StormRun.TETHER) ? 400 : -1, new Percentiles(10, 2, 30, 40, 90), system.equals(StormRun.TETHER) ? List.of() : List.of("node-0001: IOException closed"),
+                null);
     }
 
     @Test

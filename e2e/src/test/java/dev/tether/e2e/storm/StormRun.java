@@ -37,11 +37,14 @@ import java.util.Map;
  * @param schedulingLag    how late a 50 ms sleep woke in the nodes' JVM during the storm (ms): part of every latency
  *                         the simulated nodes measure, which a real node with a CPU of its own would not see
  * @param failures         the first few failed boots' errors
+ * @param nodeApi          the node API's server-side figures over the storm (null: the baseline, or a run from before
+ *                         they were kept)
  */
 public record StormRun(String system, int nodes, int failed, double wallSeconds, Percentiles timeToRoot,
         Map<String, Percentiles> endpoints, long bytesPerNode, long boundMillis, long pauseFloorMillis,
         long artifactBytes, long originBytes, List<Long> filledPerEdge, List<Long> servedPerEdge,
-        List<ServerCost> servers, double nodeCpuMillis, double machineBusy, int cores, String link, long readerRequests, long hedges, long edgeFailures, long apiServerRequests, Percentiles schedulingLag, List<String> failures) {
+        List<ServerCost> servers, double nodeCpuMillis, double machineBusy, int cores, String link, long readerRequests, long hedges, long edgeFailures, long apiServerRequests, Percentiles schedulingLag, List<String> failures,
+        NodeApiStats nodeApi) {
 
     public static final String TETHER = "tether";
     public static final String BASELINE = "baseline";

@@ -32,7 +32,12 @@ public final class StormTable {
         }
     }
 
+    /** @param baseline the baseline's run at the same N, or null when the storm ran Tether only */
     public static String render(StormRun tether, StormRun baseline) {
+        if (baseline == null) {
+            baseline = new StormRun(StormRun.BASELINE, tether.nodes(), 0, 0, Percentiles.NONE, Map.of(), 0, 0, 0, 0, -1, List.of(),
+                    List.of(), List.of(), 0, 0, tether.cores(), tether.link(), 0, 0, 0, -1, Percentiles.NONE, List.of(), null);
+        }
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "=== boot storm: N = %d nodes, %s ===", tether.nodes(), tether.link()));
         lines.add(row("", "tether (3 edges)", "baseline (1 server)", "baseline/tether"));
@@ -80,6 +85,9 @@ public final class StormTable {
         }
         lines.add(row("node CPU per simulated node (ms)", fmt(tether.nodeCpuMillis()), fmt(baseline.nodeCpuMillis()), ""));
         lines.add(row("nodes' JVM scheduling lag p50/p99 (ms)", latency(tether.schedulingLag()), latency(baseline.schedulingLag()), ""));
+        if (tether.nodeApi() != null) {
+            nodeApiRows(tether, lines);
+        }
         lines.add(row("machine CPU busy (anyone's)", percent(tether.machineBusy()), percent(baseline.machineBusy()), ""));
         lines.add(row("  of which this storm's processes", percent(tether.ownCpuShare()), percent(baseline.ownCpuShare()), ""));
         lines.add(String.format(Locale.ROOT, "headline: at N = %d the baseline's p50 time to root is %s and its p99 %s Tether's",
@@ -88,6 +96,29 @@ public final class StormTable {
             run.failures().forEach(f -> lines.add("  failed (" + run.system() + "): " + f));
         }
         return String.join("\n", lines) + "\n";
+    }
+
+    /**
+     * The node API as its own server saw it: per endpoint the wait for a handler thread and the handler's time (upper
+     * bounds of the operator's histogram buckets, p50 / p99) and the handler's CPU per request; the Kubernetes API
+     * requests per boot by kind; the operator JVM's CPU per boot by thread group.
+     */
+    private static void nodeApiRows(StormRun tether, List<String> lines) {
+        NodeApiStats stats = tether.nodeApi();
+        double n = Math.max(1, tether.nodes());
+        stats.endpoints().forEach((name, e) -> {
+            lines.add(row("server " + name + " queued p50/p99 (ms)", e.queuedPercentile(50) + " / " + bucket(e.queuedPercentile(99)), "", ""));
+            lines.add(row("server " + name + " handled p50/p99 (ms)", e.handledPercentile(50) + " / " + bucket(e.handledPercentile(99))
+                    + String.format(Locale.ROOT, ", CPU %.1f ms", e.cpuSeconds() * 1000 / Math.max(1, e.count())), "", ""));
+        });
+        stats.apiRequests().forEach((kind, count) ->
+                lines.add(row("  API " + kind + " per boot", String.format(Locale.ROOT, "%.2f", count / n), "", "")));
+        stats.cpuSeconds().forEach((group, seconds) ->
+                lines.add(row("  operator CPU per boot (ms): " + group, String.format(Locale.ROOT, "%.1f", seconds * 1000 / n), "", "")));
+    }
+
+    private static String bucket(long millis) {
+        return millis == Long.MAX_VALUE ? ">60000" : Long.toString(millis);
     }
 
     private static String row(String label, String tether, String baseline, String ratio) {

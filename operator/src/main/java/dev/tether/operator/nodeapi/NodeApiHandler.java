@@ -74,12 +74,12 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 default -> cause instanceof TooLongFrameException ? "a part of the request is too long" : "the request is not valid HTTP/1.1";
             };
             NodeCall call = call(ctx, request, new byte[0]);
-            dispatch(ctx, () -> service.refuseUndecodable(call, status, message), false);
+            dispatch(ctx, call, () -> service.refuseUndecodable(call, status, message), false);
             return;
         }
         NodeCall call = call(ctx, request, ByteBufUtil.getBytes(request.content()));
         boolean keepAlive = HttpUtil.isKeepAlive(request);
-        dispatch(ctx, () -> service.handle(call), keepAlive);
+        dispatch(ctx, call, () -> service.handle(call), keepAlive);
     }
 
     /** Called by {@link BoundedAggregator} for a body over the limit; the rest of it is never read. */
@@ -89,7 +89,7 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             return;
         }
         NodeCall call = call(ctx, request, new byte[0]);
-        dispatch(ctx, () -> service.refuseOversized(call), false);
+        dispatch(ctx, call, () -> service.refuseOversized(call), false);
     }
 
     @Override
@@ -108,11 +108,14 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         ctx.close();
     }
 
-    private void dispatch(ChannelHandlerContext ctx, Supplier<Reply> answer, boolean keepAlive) {
+    private void dispatch(ChannelHandlerContext ctx, NodeCall call, Supplier<Reply> answer, boolean keepAlive) {
         inFlight = true;
         ctx.channel().config().setAutoRead(false);
+        long queued = System.nanoTime();
         try {
             handlers.execute(() -> {
+                long started = System.nanoTime();
+                long cpu = RequestTimings.threadCpuNanos();
                 Reply reply;
                 try {
                     reply = answer.get();
@@ -120,6 +123,8 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     LOG.error("node API handler failed: {}", e.toString());
                     reply = Reply.error(500, "InternalError", "the operator could not answer this request; its log says why");
                 }
+                service.timings().record(RequestTimings.endpointOf(call.rawPath()), started - queued, System.nanoTime() - started,
+                        RequestTimings.threadCpuNanos() - cpu);
                 write(ctx, reply, keepAlive);
             });
         } catch (RejectedExecutionException e) {

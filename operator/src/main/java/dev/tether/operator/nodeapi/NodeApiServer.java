@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -60,8 +61,11 @@ public final class NodeApiServer implements AutoCloseable {
         handlers.allowCoreThreadTimeOut(true);
         var tls = new ServerTls(ca, settings.dnsNames(), NodeApiSettings.SERVER_CERTIFICATE_VALIDITY, Clock.systemUTC());
         tls.current();
-        EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        // Named, so that a thread dump or a profile tells the node API's TLS and HTTP work from the operator's other I/O.
+        EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("node-api-accept", true),
+                NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("node-api-io", true),
+                NioIoHandler.newFactory());
         try {
             Channel listener = new ServerBootstrap()
                     .group(acceptor, workers)

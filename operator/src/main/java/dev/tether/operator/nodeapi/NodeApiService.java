@@ -43,12 +43,14 @@ public final class NodeApiService implements AutoCloseable {
     private final PersistenceSecret persistenceSecrets;
     private final PersistenceUploads uploads;
     private final CachedReads cache;
+    private final RequestTimings timings;
 
     /** @param credentials the NodeCredential controller's cache, indexed by node name: nodes are looked up there only */
     public NodeApiService(KubernetesClient client, OperatorConfig config, CredentialsByNodeName credentials, HostKeySigner signer,
                           MeterRegistry metrics, Clock clock) {
         var settings = config.nodeApi();
         this.metrics = metrics;
+        this.timings = new RequestTimings(metrics);
         var keys = new ApiKeyStore(client, clock);
         var events = new EventRecorder(client);
         this.directory = new NodeDirectory(credentials, config.watchNamespaces());
@@ -88,6 +90,10 @@ public final class NodeApiService implements AutoCloseable {
 
     MeterRegistry metrics() {
         return metrics;
+    }
+
+    RequestTimings timings() {
+        return timings;
     }
 
     public Reply handle(NodeCall call) {

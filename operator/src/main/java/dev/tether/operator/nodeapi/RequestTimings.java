@@ -1,0 +1,81 @@
+package dev.tether.operator.nodeapi;
+
+import dev.tether.nodeapi.NodeApi;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The node API's own time per request, server side, by endpoint: how long a request waited for a handler thread
+ * ({@value #QUEUED}), how long its handler took ({@value #HANDLED}: its Kubernetes API round trips included), and the
+ * handler thread's CPU for it ({@value #CPU}). Beside the latency a node measures (TLS, the edges' relay, and any wait
+ * for a CPU on its way), these say whether the node API's own work or the queue in front of it bounds a boot's wait.
+ *
+ * <p>The endpoint tag is one of the node API's endpoint names, {@code discovery}, or {@code other}: never a path as the
+ * client sent it, so that strangers' requests cannot grow the metric's series. The histograms are cumulative (as
+ * Prometheus keeps them), so that a window's figures are the difference of two snapshots.
+ */
+public final class RequestTimings {
+    public static final String QUEUED = "tether.nodeapi.request.queued";
+    public static final String HANDLED = "tether.nodeapi.request.handled";
+    public static final String CPU = "tether.nodeapi.request.cpu";
+    private static final Set<String> ENDPOINTS = Set.of(NodeApi.API_KEY, NodeApi.BOOT_CONFIG, NodeApi.IMAGE_KEY,
+            NodeApi.HOST_CERTIFICATES, NodeApi.BOOT_REPORT, NodeApi.BOOT_FILES, NodeApi.PERSISTENCE_KEY, NodeApi.PERSISTENCE);
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    private record Meters(Timer queued, Timer handled, Counter cpu) {}
+
+    private final MeterRegistry registry;
+    private final Map<String, Meters> byEndpoint = new ConcurrentHashMap<>();
+
+    RequestTimings(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** The endpoint a raw request path names, as a tag: a known name, {@code discovery}, or {@code other}. */
+    static String endpointOf(String rawPath) {
+        if (rawPath == null) {
+            return "other";
+        }
+        String last = rawPath.substring(rawPath.lastIndexOf('/') + 1);
+        if (last.equals(NodeApi.DISCOVERY) && rawPath.contains("/profiles/")) {
+            return NodeApi.DISCOVERY;
+        }
+        return ENDPOINTS.contains(last) ? last : "other";
+    }
+
+    /** The calling thread's CPU time so far (0 where the JVM does not measure it). */
+    static long threadCpuNanos() {
+        return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
+    }
+
+    void record(String endpoint, long queuedNanos, long handledNanos, long cpuNanos) {
+        Meters meters = byEndpoint.computeIfAbsent(endpoint, this::meters);
+        meters.queued.record(queuedNanos, TimeUnit.NANOSECONDS);
+        meters.handled.record(handledNanos, TimeUnit.NANOSECONDS);
+        meters.cpu.increment(cpuNanos / 1e9);
+    }
+
+    private Meters meters(String endpoint) {
+        return new Meters(timer(QUEUED, "Time a node API request waited for a handler thread", endpoint),
+                timer(HANDLED, "Time a node API handler took for a request, Kubernetes API round trips included", endpoint),
+                Counter.builder(CPU).baseUnit("seconds").description("Handler threads' CPU time for node API requests")
+                        .tag("endpoint", endpoint).register(registry));
+    }
+
+    private Timer timer(String name, String description, String endpoint) {
+        return Timer.builder(name).description(description).tag("endpoint", endpoint)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(1))
+                // One window for the process's life: cumulative buckets, whatever the registry.
+                .distributionStatisticExpiry(Duration.ofDays(3650)).distributionStatisticBufferLength(1)
+                .register(registry);
+    }
+}
