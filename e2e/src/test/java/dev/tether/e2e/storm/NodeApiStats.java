@@ -30,6 +30,7 @@ public record NodeApiStats(Map<String, Endpoint> endpoints, Map<String, Long> ap
     private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     public static final String EVENT_LOOPS = "node API event loops (TLS, HTTP)";
     public static final String HANDLERS = "node API handler threads";
+    public static final String DEFERRED_EVENTS = "node API deferred events";
     public static final String REST = "rest of the JVM (in-memory API server, controllers)";
 
     /**
@@ -104,10 +105,15 @@ public record NodeApiStats(Map<String, Endpoint> endpoints, Map<String, Long> ap
             }
             endpoints.put(endpoint, new Endpoint(handled.count(), cpu == null ? 0 : cpu.count(), bounds, queuedCounts, handledCounts));
         }
-        return new NodeApiStats(endpoints, new TreeMap<>(apiRequests), threadCpu());
+        double handlers = endpoints.values().stream().mapToDouble(Endpoint::cpuSeconds).sum();
+        return new NodeApiStats(endpoints, new TreeMap<>(apiRequests), threadCpu(handlers));
     }
 
-    private static Map<String, Double> threadCpu() {
+    /**
+     * @param handlers the handler threads' CPU as the node API counts it per request (they end when idle, and a thread that
+     *                 ended has no CPU time to read)
+     */
+    private static Map<String, Double> threadCpu(double handlers) {
         var threads = ManagementFactory.getThreadMXBean();
         var groups = new TreeMap<String, Double>();
         double named = 0;
@@ -117,15 +123,16 @@ public record NodeApiStats(Map<String, Endpoint> endpoints, Map<String, Long> ap
             }
             String name = info.getThreadName();
             String group = name.startsWith("node-api-io") || name.startsWith("node-api-accept") ? EVENT_LOOPS
-                    : name.matches("node-api-[0-9]+") ? HANDLERS : null;
+                    : name.equals("node-api-events") ? DEFERRED_EVENTS : null;
             long cpu = threads.getThreadCpuTime(info.getThreadId());
             if (group != null && cpu > 0) {
                 groups.merge(group, cpu / 1e9, Double::sum);
                 named += cpu / 1e9;
             }
         }
+        groups.put(HANDLERS, handlers);
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        groups.put(REST, os.getProcessCpuTime() / 1e9 - named);
+        groups.put(REST, os.getProcessCpuTime() / 1e9 - named - handlers);
         return groups;
     }
 

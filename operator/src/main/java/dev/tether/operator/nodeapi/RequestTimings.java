@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The node API's own time per request, server side, by endpoint: how long a request waited for a handler thread
  * ({@value #QUEUED}), how long its handler took ({@value #HANDLED}: its Kubernetes API round trips included), and the
- * handler thread's CPU for it ({@value #CPU}). Beside the latency a node measures (TLS, the edges' relay, and any wait
+ * handler thread's CPU for it ({@value #CPU}); and the requests whose client had gone when a handler came to them
+ * ({@value #ABANDONED}), which are not answered. Beside the latency a node measures (TLS, the edges' relay, and any wait
  * for a CPU on its way), these say whether the node API's own work or the queue in front of it bounds a boot's wait.
  *
  * <p>The endpoint tag is one of the node API's endpoint names, {@code discovery}, or {@code other}: never a path as the
@@ -26,8 +27,12 @@ public final class RequestTimings {
     public static final String QUEUED = "tether.nodeapi.request.queued";
     public static final String HANDLED = "tether.nodeapi.request.handled";
     public static final String CPU = "tether.nodeapi.request.cpu";
+    public static final String ABANDONED = "tether.nodeapi.request.abandoned";
     private static final Set<String> ENDPOINTS = Set.of(NodeApi.API_KEY, NodeApi.BOOT_CONFIG, NodeApi.IMAGE_KEY,
             NodeApi.HOST_CERTIFICATES, NodeApi.BOOT_REPORT, NodeApi.BOOT_FILES, NodeApi.PERSISTENCE_KEY, NodeApi.PERSISTENCE);
+    private static final Duration[] BUCKETS = java.util.stream.LongStream.of(1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200,
+            300, 500, 700, 1000, 1500, 2000, 3000, 5000, 7000, 10_000, 15_000, 20_000, 30_000, 60_000)
+            .mapToObj(Duration::ofMillis).toArray(Duration[]::new);
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private record Meters(Timer queued, Timer handled, Counter cpu) {}
@@ -63,6 +68,13 @@ public final class RequestTimings {
         meters.cpu.increment(cpuNanos / 1e9);
     }
 
+    /** A request whose client had gone when a handler came to it: not answered, only counted. */
+    void abandoned(String endpoint, long queuedNanos) {
+        byEndpoint.computeIfAbsent(endpoint, this::meters).queued.record(queuedNanos, TimeUnit.NANOSECONDS);
+        Counter.builder(ABANDONED).description("Node API requests whose client had gone before a handler came to them")
+                .tag("endpoint", endpoint).register(registry).increment();
+    }
+
     private Meters meters(String endpoint) {
         return new Meters(timer(QUEUED, "Time a node API request waited for a handler thread", endpoint),
                 timer(HANDLED, "Time a node API handler took for a request, Kubernetes API round trips included", endpoint),
@@ -72,8 +84,9 @@ public final class RequestTimings {
 
     private Timer timer(String name, String description, String endpoint) {
         return Timer.builder(name).description(description).tag("endpoint", endpoint)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(1))
+                // Buckets of their own rather than the registry's percentile histogram, which not every registry keeps;
+                // one of them at 1 s, the node API's target at a boot storm's p99.
+                .serviceLevelObjectives(BUCKETS)
                 // One window for the process's life: cumulative buckets, whatever the registry.
                 .distributionStatisticExpiry(Duration.ofDays(3650)).distributionStatisticBufferLength(1)
                 .register(registry);
