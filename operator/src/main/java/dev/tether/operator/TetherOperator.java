@@ -206,6 +206,11 @@ public final class TetherOperator implements AutoCloseable {
         return metrics;
     }
 
+    /** The NodeCredential cache the node API finds nodes in (the credential controller's informer). */
+    public CredentialsByNodeName credentials() {
+        return credentials;
+    }
+
     /** The workers that talk to BMCs. */
     public PowerControl power() {
         return power;

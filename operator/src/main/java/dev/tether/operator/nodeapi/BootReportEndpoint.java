@@ -1,6 +1,5 @@
 package dev.tether.operator.nodeapi;
 
-import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeCredentialStatus.KeySource;
 import dev.tether.api.v1alpha1.Patterns;
@@ -20,21 +19,23 @@ import java.util.regex.Pattern;
 /**
  * {@code POST boot-report}: the node's root is ready. Writes {@code status.lastBoot} (digest, key source,
  * phase timings, root image fetch counts, the tethered agent's memory) and, when the key came from the TPM,
- * {@code status.apiKey.issuedVia}, in one status edit; then the boot's events ({@link BootEvents}) and metrics
- * ({@link BootMetrics}).
+ * {@code status.apiKey.issuedVia}, in one status write before it answers ({@link CredentialStatusWrites}); then the
+ * boot's metrics ({@link BootMetrics}), and its events ({@link BootEvents}) after the answer ({@link DeferredEvents}).
  */
 final class BootReportEndpoint implements Endpoint {
     private static final Pattern DIGEST = Pattern.compile(Patterns.DIGEST);
     private static final Pattern PHASE = Pattern.compile("^[A-Za-z][A-Za-z0-9_.-]{0,62}$");
     private static final long MAX_PHASE_MILLIS = 24L * 3600 * 1000;
 
-    private final KubernetesClient client;
+    private final CredentialStatusWrites statuses;
     private final Clock clock;
     private final EventRecorder events;
+    private final DeferredEvents deferred;
     private final BootMetrics metrics;
 
-    BootReportEndpoint(KubernetesClient client, Clock clock, MeterRegistry metrics) {
-        this.client = client;
+    BootReportEndpoint(KubernetesClient client, Clock clock, MeterRegistry metrics, DeferredEvents deferred) {
+        this.statuses = new CredentialStatusWrites(client);
+        this.deferred = deferred;
         this.clock = clock;
         this.events = new EventRecorder(client);
         this.metrics = new BootMetrics(metrics);
@@ -57,19 +58,16 @@ final class BootReportEndpoint implements Endpoint {
         lastBoot.phaseMillis = report.phaseMillis() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(report.phaseMillis());
         lastBoot.fetch = report.fetch() == null ? null : fetch(report.fetch());
         lastBoot.agentMemory = report.agentMemory() == null ? null : agentMemory(report.agentMemory());
-        var booted = client.resources(NodeCredential.class).inNamespace(context.namespace()).withName(context.credentialName()).editStatus(c -> {
-            var status = c.getStatus() == null ? new NodeCredentialStatus() : c.getStatus();
+        var booted = statuses.update(context.credential(), status -> {
             status.lastBoot = lastBoot;
             if (source == KeySource.TPM) {
                 var apiKey = status.apiKey == null ? new NodeCredentialStatus.ApiKey() : status.apiKey;
                 apiKey.issuedVia = KeySource.TPM;
                 status.apiKey = apiKey;
             }
-            c.setStatus(status);
-            return c;
         });
-        BootEvents.record(events, booted, report.method(), lastBoot);
         metrics.record(context.namespace(), booted.getSpec().nodeName, booted.getSpec().profile, report.method(), lastBoot);
+        deferred.record("the boot of " + context.path(), () -> BootEvents.record(events, booted, report.method(), lastBoot));
         return Reply.noContent();
     }
 

@@ -1,6 +1,5 @@
 package dev.tether.operator.nodeapi;
 
-import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.nodeapi.HostCertificates;
@@ -31,7 +30,8 @@ import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
  * certificates for its name, FQDN, addresses and the profile's extra principals, as far as the operator's
  * {@link PrincipalPolicy} allows them for the node's namespace, valid for the profile's certificate validity.
  * What the policy leaves out is a Warning event on the credential; a certificate is never signed without a
- * principal (OpenSSH would take it for any host). Each certificate's serial is recorded in the credential's status.
+ * principal (OpenSSH would take it for any host). Each certificate's serial is recorded in the credential's status
+ * before the certificates are answered: none leaves the operator unrecorded ({@link CredentialStatusWrites}).
  */
 final class HostCertificatesEndpoint implements Endpoint {
     /** The newest certificates kept in status; older serials are in the events and the nodes' own files. */
@@ -43,7 +43,7 @@ final class HostCertificatesEndpoint implements Endpoint {
     private static final Duration BACKDATE = Duration.ofMinutes(5);
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final KubernetesClient client;
+    private final CredentialStatusWrites statuses;
     private final ProfileReader profiles;
     private final HostKeySigner signer;
     private final PrincipalPolicy policy;
@@ -52,7 +52,7 @@ final class HostCertificatesEndpoint implements Endpoint {
 
     HostCertificatesEndpoint(KubernetesClient client, ProfileReader profiles, HostKeySigner signer, PrincipalPolicy policy,
                              EventRecorder events, Clock clock) {
-        this.client = client;
+        this.statuses = new CredentialStatusWrites(client);
         this.profiles = profiles;
         this.signer = signer;
         this.policy = policy;
@@ -148,13 +148,10 @@ final class HostCertificatesEndpoint implements Endpoint {
     }
 
     private void record(NodeContext context, List<NodeCredentialStatus.HostCertificate> issued) {
-        client.resources(NodeCredential.class).inNamespace(context.namespace()).withName(context.credentialName()).editStatus(c -> {
-            var status = c.getStatus() == null ? new NodeCredentialStatus() : c.getStatus();
+        statuses.update(context.credential(), status -> {
             var history = new ArrayList<>(issued);
             history.addAll(status.hostCertificates);
             status.hostCertificates = new ArrayList<>(history.subList(0, Math.min(STATUS_HISTORY, history.size())));
-            c.setStatus(status);
-            return c;
         });
     }
 }

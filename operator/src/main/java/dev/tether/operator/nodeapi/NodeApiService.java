@@ -44,6 +44,7 @@ public final class NodeApiService implements AutoCloseable {
     private final PersistenceUploads uploads;
     private final CachedReads cache;
     private final RequestTimings timings;
+    private final DeferredEvents deferredEvents = new DeferredEvents();
 
     /** @param credentials the NodeCredential controller's cache, indexed by node name: nodes are looked up there only */
     public NodeApiService(KubernetesClient client, OperatorConfig config, CredentialsByNodeName credentials, HostKeySigner signer,
@@ -74,7 +75,7 @@ public final class NodeApiService implements AutoCloseable {
                 NodeApi.BOOT_CONFIG, new BootConfigEndpoint(client, profiles, signer.caPublicKey()),
                 NodeApi.IMAGE_KEY, new ImageKeyEndpoint(client, profiles, cache),
                 NodeApi.HOST_CERTIFICATES, new HostCertificatesEndpoint(client, profiles, signer, settings.sshPrincipals(), events, clock),
-                NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock, metrics),
+                NodeApi.BOOT_REPORT, new BootReportEndpoint(client, clock, metrics, deferredEvents),
                 NodeApi.BOOT_FILES, new BootFilesEndpoint(client, profiles, clock),
                 NodeApi.PERSISTENCE_KEY, new PersistenceKeyEndpoint(profiles, persistenceSecrets, settings.persistence()),
                 NodeApi.PERSISTENCE, new PersistenceArchiveEndpoint(persistenceSecrets, store));
@@ -82,10 +83,11 @@ public final class NodeApiService implements AutoCloseable {
                 config.watchNamespaces());
     }
 
-    /** Stops the caches' informers. */
+    /** Stops the caches' informers, and records the events still waiting. */
     @Override
     public void close() {
         cache.close();
+        deferredEvents.close();
     }
 
     MeterRegistry metrics() {

@@ -1,5 +1,6 @@
 package dev.tether.operator.nodeapi;
 
+import static dev.tether.operator.OperatorHarness.eventually;
 import static dev.tether.operator.OperatorHarness.NAMESPACE;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -94,11 +95,14 @@ class NodeApiBootTest extends NodeApiTestBase {
         assertThat(lastBoot.phaseMillis).containsEntry("mount", 2400L);
         assertThat(status("node-001").apiKey.issuedVia).isEqualTo(KeySource.TPM);
         assertThat(lastBoot.fetch).as("the report had no fetch counts").isNull();
-        assertThat(events("node-001")).singleElement().satisfies(event -> {
-            assertThat(event.getType()).isEqualTo("Normal");
-            assertThat(event.getReason()).isEqualTo("Booted");
-            assertThat(event.getNote()).isEqualTo("Booted aaaaaaaaaaaa (tethered, key from the TPM) in 3.7s: tpm 0.2s, network 1.0s,"
-                    + " mount 2.4s, switch-root 0.1s.");
+        // Recorded after the answer (DeferredEvents).
+        eventually(() -> {
+            assertThat(events("node-001")).singleElement().satisfies(event -> {
+                assertThat(event.getType()).isEqualTo("Normal");
+                assertThat(event.getReason()).isEqualTo("Booted");
+                assertThat(event.getNote()).isEqualTo("Booted aaaaaaaaaaaa (tethered, key from the TPM) in 3.7s: tpm 0.2s, network 1.0s,"
+                        + " mount 2.4s, switch-root 0.1s.");
+            });
         });
     }
 
@@ -127,8 +131,10 @@ class NodeApiBootTest extends NodeApiTestBase {
         assertThat(metrics.get("tether.boot.fetch.hedges").counter().count()).isEqualTo(9.0);
         assertThat(metrics.get("tether.boot.fetch.edge.failures").counter().count()).isEqualTo(3.0);
         assertThat(metrics.get("tether.boot.fetch.integrity.failures").counter().count()).isEqualTo(1.0);
-        assertThat(events("node-001")).extracting(e -> e.getType() + " " + e.getReason())
-                .containsExactlyInAnyOrder("Normal Booted", "Warning BootFetchFailures");
+        eventually(() -> {
+            assertThat(events("node-001")).extracting(e -> e.getType() + " " + e.getReason())
+                    .containsExactlyInAnyOrder("Normal Booted", "Warning BootFetchFailures");
+        });
         assertThat(events("node-001")).filteredOn(e -> e.getType().equals("Warning")).singleElement()
                 .satisfies(e -> assertThat(e.getNote()).contains("1 answer from edges failed verification").contains("3 requests to edges failed"));
     }
@@ -143,9 +149,11 @@ class NodeApiBootTest extends NodeApiTestBase {
                 + "\"fetch\":{\"requests\":40,\"hedges\":2,\"edgeFailures\":0,\"integrityFailures\":0,\"bytes\":41943040}}");
 
         assertThat(response.status()).as(response.text()).isEqualTo(204);
-        assertThat(events("node-001")).singleElement().satisfies(e -> {
-            assertThat(e.getReason()).isEqualTo("Booted");
-            assertThat(e.getNote()).isEqualTo("Booted aaaaaaaaaaaa (tethered, key from the network).");
+        eventually(() -> {
+            assertThat(events("node-001")).singleElement().satisfies(e -> {
+                assertThat(e.getReason()).isEqualTo("Booted");
+                assertThat(e.getNote()).isEqualTo("Booted aaaaaaaaaaaa (tethered, key from the network).");
+            });
         });
     }
 
