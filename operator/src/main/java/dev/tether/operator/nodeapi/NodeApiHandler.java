@@ -115,6 +115,13 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         try {
             handlers.execute(() -> {
                 long started = System.nanoTime();
+                if (!ctx.channel().isActive()) {
+                    // The client gave up while the request waited (its timeout, or its edge's): nobody is left to answer,
+                    // and the work would only delay the requests behind it; an API key issued now would spend a once
+                    // credential on a key nobody receives.
+                    service.timings().abandoned(RequestTimings.endpointOf(call.rawPath()), started - queued);
+                    return;
+                }
                 long cpu = RequestTimings.threadCpuNanos();
                 Reply reply;
                 try {

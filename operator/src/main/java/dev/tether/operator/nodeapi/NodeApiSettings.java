@@ -22,7 +22,9 @@ import java.util.Map;
  * @param failuresPerNode      refused requests naming one node before it is answered 429 ({@code TETHER_NODE_API_FAILURES_PER_NODE})
  * @param failuresPerSource    refused requests from one address before it is answered 429 ({@code TETHER_NODE_API_FAILURES_PER_SOURCE})
  * @param failureWindow        the budgets above refill fully within this time ({@code TETHER_NODE_API_FAILURE_WINDOW_SECONDS})
- * @param handlerThreads       threads that answer requests (each may wait on the Kubernetes API)
+ * @param handlerThreads       threads that answer requests ({@code TETHER_NODE_API_THREADS}); most of a request's time is
+ *                             waiting on the Kubernetes API, so enough that the requests answered from caches (boot-config,
+ *                             image-key) do not queue behind those that write (a boot storm filled 8 and their queue)
  * @param requestTimeout       from a connection's start, or the end of its last answer, until the next request (head and
  *                             body) has arrived; however slowly its bytes trickle in ({@code TETHER_NODE_API_REQUEST_TIMEOUT_SECONDS})
  * @param trustedProxies       address ranges of the edges (CIDR), which must send, and alone may send, a PROXY protocol v2
@@ -53,7 +55,7 @@ public record NodeApiSettings(int port, String caSecret, String sshCaSecret, Str
                 Integer.parseInt(env.getOrDefault("TETHER_NODE_API_FAILURES_PER_NODE", "10")),
                 Integer.parseInt(env.getOrDefault("TETHER_NODE_API_FAILURES_PER_SOURCE", "100")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("TETHER_NODE_API_FAILURE_WINDOW_SECONDS", "600"))),
-                Integer.parseInt(env.getOrDefault("TETHER_NODE_API_THREADS", "8")),
+                Integer.parseInt(env.getOrDefault("TETHER_NODE_API_THREADS", "32")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("TETHER_NODE_API_REQUEST_TIMEOUT_SECONDS", "30"))),
                 commaList(env.get("TETHER_NODE_API_TRUSTED_PROXIES")),
                 PrincipalPolicy.fromEnvironment(env),
