@@ -111,6 +111,10 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private void dispatch(ChannelHandlerContext ctx, NodeCall call, Supplier<Reply> answer, boolean keepAlive) {
         inFlight = true;
         ctx.channel().config().setAutoRead(false);
+        // One read while the request waits: what it finds is the client's end of the connection (its timeout, or its
+        // edge's), and the handler then skips a request nobody is left to answer; a pipelined request it finds instead is
+        // not answered, as before. Reading stops after that one (autoRead is off), so a client still cannot queue work.
+        ctx.read();
         long queued = System.nanoTime();
         try {
             handlers.execute(() -> {
