@@ -217,7 +217,11 @@ public final class StormCluster implements AutoCloseable {
         return credential;
     }
 
-    /** Until the boot files the edges load list every node, so no node's iPXE script is "unknown MAC". */
+    /**
+     * Until the boot files the edges will load list every node, so no node's iPXE script is "unknown MAC". The edges start
+     * after this cluster is ready, and the benchmark waits for each to answer with a kernel (they write boot.json last and
+     * whole, so an edge that has loaded it knows every node): nothing to wait for here beyond the files.
+     */
     private void awaitEdgesKnowAllNodes() throws Exception {
         eventually("the edges' boot files listing all " + config.nodes() + " nodes", () -> {
             for (String dir : config.edgeBootDirs()) {
@@ -228,7 +232,6 @@ public final class StormCluster implements AutoCloseable {
             }
             return Boolean.TRUE;
         });
-        Thread.sleep(2000);  // the edges poll their boot directory every second
     }
 
     /** Kubelet's part for the mounted boot ConfigMap: each new version into every edge's boot directory. */
