@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * What the operator's JVM saw of the node API, server side, cumulative since it started (the benchmark takes the
  * difference over the storm, {@link #minus}): per endpoint the time requests waited for a handler thread and the
  * handlers' time and CPU (the node API's own {@link RequestTimings} histograms); the Kubernetes API requests by verb and
- * resource; and the JVM's CPU by thread group: the node API's event loops (TLS and HTTP), its handler threads, and the
- * rest (the in-memory API server, the controllers, informers and client).
+ * resource; and the JVM's CPU by thread group: the node API's event loops (TLS and HTTP), its handler threads and
+ * deferred events, vert.x (the in-memory API server and the client's I/O), the controllers, and the rest.
  *
  * @param endpoints   by endpoint
  * @param apiRequests Kubernetes API requests by {@code VERB resource[/subresource]}
@@ -31,7 +31,11 @@ public record NodeApiStats(Map<String, Endpoint> endpoints, Map<String, Long> ap
     public static final String EVENT_LOOPS = "node API event loops (TLS, HTTP)";
     public static final String HANDLERS = "node API handler threads";
     public static final String DEFERRED_EVENTS = "node API deferred events";
-    public static final String REST = "rest of the JVM (in-memory API server, controllers)";
+    /** Both ends of the Kubernetes API here: the in-memory API server and the operator's client run on vert.x. */
+    public static final String VERTX = "vert.x event loops (in-memory API server, client I/O)";
+    /** JOSDK's reconciler threads (the executor's default names). */
+    public static final String CONTROLLERS = "controllers (reconciler threads)";
+    public static final String REST = "rest of the JVM (informers, GC, JIT, this benchmark's own)";
 
     /**
      * One endpoint: requests answered, handler CPU, and two histograms (bucket upper bounds in ms, each with the number
@@ -123,7 +127,9 @@ public record NodeApiStats(Map<String, Endpoint> endpoints, Map<String, Long> ap
             }
             String name = info.getThreadName();
             String group = name.startsWith("node-api-io") || name.startsWith("node-api-accept") ? EVENT_LOOPS
-                    : name.equals("node-api-events") ? DEFERRED_EVENTS : null;
+                    : name.equals("node-api-events") ? DEFERRED_EVENTS
+                    : name.startsWith("vert.x-eventloop") ? VERTX
+                    : name.matches("pool-[0-9]+-thread-[0-9]+") ? CONTROLLERS : null;
             long cpu = threads.getThreadCpuTime(info.getThreadId());
             if (group != null && cpu > 0) {
                 groups.merge(group, cpu / 1e9, Double::sum);
