@@ -37,6 +37,27 @@ class StormReportTest {
     }
 
     @Test
+    void aTetherOnlyRunPrintsTheNodeApisOwnFiguresAndNoHeadline() {
+        long[] bounds = {1, 5, 1000};
+        var stats = new NodeApiStats(Map.of("boot-config", new NodeApiStats.Endpoint(50, 0.015, bounds, new long[] {25, 50, 50},
+                new long[] {49, 50, 50})), Map.of("PUT nodecredentials/status", 100L), Map.of(NodeApiStats.HANDLERS, 0.5));
+        StormRun tether = run(StormRun.TETHER, 50, 30_000, 40_000);
+        tether = new StormRun(tether.system(), tether.nodes(), tether.failed(), tether.wallSeconds(), tether.timeToRoot(),
+                tether.endpoints(), tether.bytesPerNode(), tether.boundMillis(), tether.pauseFloorMillis(), tether.artifactBytes(),
+                tether.originBytes(), tether.filledPerEdge(), tether.servedPerEdge(), tether.servers(), tether.nodeCpuMillis(),
+                tether.machineBusy(), tether.cores(), tether.link(), tether.readerRequests(), tether.hedges(), tether.edgeFailures(),
+                tether.apiServerRequests(), tether.schedulingLag(), tether.failures(), stats);
+
+        String table = StormTable.render(tether, null);
+
+        assertThat(table).containsPattern("server boot-config queued p50/p99 \\(ms\\) +1 / 5");
+        assertThat(table).containsPattern("server boot-config handled p50/p99 \\(ms\\) +1 / 5, CPU 0\\.3 ms");
+        assertThat(table).containsPattern("API PUT nodecredentials/status per boot +2\\.00");
+        assertThat(table).containsPattern("operator CPU per boot \\(ms\\): node API handler threads +10\\.0");
+        assertThat(table).doesNotContain("headline");
+    }
+
+    @Test
     void runsSurviveTheResultsFile(@TempDir Path dir) throws Exception {
         Path results = dir.resolve("runs.jsonl");
         StormRun tether = run(StormRun.TETHER, 50, 30_000, 40_000);

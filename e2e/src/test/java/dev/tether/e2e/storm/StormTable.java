@@ -32,9 +32,10 @@ public final class StormTable {
         }
     }
 
-    /** @param baseline the baseline's run at the same N, or null when the storm ran Tether only */
+    /** @param baseline the baseline's run at the same N, or null when the storm ran Tether only (its column then empty) */
     public static String render(StormRun tether, StormRun baseline) {
-        if (baseline == null) {
+        boolean alone = baseline == null;
+        if (alone) {
             baseline = new StormRun(StormRun.BASELINE, tether.nodes(), 0, 0, Percentiles.NONE, Map.of(), 0, 0, 0, 0, -1, List.of(),
                     List.of(), List.of(), 0, 0, tether.cores(), tether.link(), 0, 0, 0, -1, Percentiles.NONE, List.of(), null);
         }
@@ -90,8 +91,10 @@ public final class StormTable {
         }
         lines.add(row("machine CPU busy (anyone's)", percent(tether.machineBusy()), percent(baseline.machineBusy()), ""));
         lines.add(row("  of which this storm's processes", percent(tether.ownCpuShare()), percent(baseline.ownCpuShare()), ""));
-        lines.add(String.format(Locale.ROOT, "headline: at N = %d the baseline's p50 time to root is %s and its p99 %s Tether's",
-                tether.nodes(), times(b.p50(), t.p50()), times(b.p99(), t.p99())));
+        if (!alone) {
+            lines.add(String.format(Locale.ROOT, "headline: at N = %d the baseline's p50 time to root is %s and its p99 %s Tether's",
+                    tether.nodes(), times(b.p50(), t.p50()), times(b.p99(), t.p99())));
+        }
         for (StormRun run : List.of(tether, baseline)) {
             run.failures().forEach(f -> lines.add("  failed (" + run.system() + "): " + f));
         }
