@@ -310,6 +310,15 @@ public final class NodeApiClient {
                     failures.add(base + ": rate-limited (HTTP 429" + refusalText(response.body()) + ")");
                     continue;
                 }
+                if (status == 503) {
+                    // Every URL leads to the one node API (the edges relay TLS untouched): busy behind one edge is busy
+                    // behind all, and asking through the next at once only queues another request and TLS handshake
+                    // where the queue is already full. Wait as it asks.
+                    Duration wait = retryAfter(response);
+                    rateLimited = wait.compareTo(rateLimited) > 0 ? wait : rateLimited;
+                    failures.add(base + ": HTTP 503" + refusalText(response.body()));
+                    break;
+                }
                 if (status / 100 == 5) {
                     failures.add(base + ": HTTP " + status + refusalText(response.body()));
                     continue;

@@ -69,6 +69,8 @@ final class FakeNodeApi implements AutoCloseable {
     final List<String> authorizations = new CopyOnWriteArrayList<>();
     /** The next this many requests are answered 503, as an operator being restarted behind an edge. */
     final AtomicInteger unavailable = new AtomicInteger();
+    /** The next this many requests are answered 503 Busy with Retry-After: 3, as the operator's node API does when its handlers are full. */
+    final AtomicInteger busy = new AtomicInteger();
     /** When set, answers are this many bytes of padding instead. */
     volatile int oversizedAnswer;
     private final Path workDir;
@@ -107,6 +109,11 @@ final class FakeNodeApi implements AutoCloseable {
             String authorization = exchange.getRequestHeaders().getFirst(NodeApi.AUTHORIZATION);
             if (authorization != null) {
                 authorizations.add(authorization);
+            }
+            if (busy.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                exchange.getResponseHeaders().set("Retry-After", "3");
+                send(exchange, 503, new ApiError("Busy", "the node API is answering too many requests; try again shortly"));
+                return;
             }
             if (unavailable.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 send(exchange, 503, new ApiError("Unavailable", "the node API is starting"));

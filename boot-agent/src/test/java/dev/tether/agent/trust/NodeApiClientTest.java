@@ -86,6 +86,19 @@ class NodeApiClientTest {
     }
 
     @Test
+    void aBusyNodeApiIsWaitedForAsItAsksNotAskedAgainThroughTheOtherUrls() throws Exception {
+        try (TrustFixture fixture = new TrustFixture(temp)) {
+            fixture.credential("continuous", true);
+            // Two edges relay to the one node API, which is busy once: the other edge would only queue a second request.
+            fixture.api.busy.set(1);
+            NodeApiClient client = fixture.client(4, fixture.api.url(), fixture.api.url());
+            assertThat(client.requestApiKey(new ArmingRequest(List.of(TrustFixture.MAC), null)).apiKey()).startsWith("tk_");
+            assertThat(fixture.api.requests).as("one busy answer, then the retry").hasSize(2);
+            assertThat(fixture.pauses).as("its Retry-After, longer than the first backoff").containsExactly(Duration.ofSeconds(3));
+        }
+    }
+
+    @Test
     void afterTheLastRoundTheFailureNamesEveryUrl() throws Exception {
         try (TrustFixture fixture = new TrustFixture(temp)) {
             fixture.credential("continuous", true);
