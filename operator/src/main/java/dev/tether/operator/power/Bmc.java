@@ -16,6 +16,12 @@ public interface Bmc extends AutoCloseable {
     /** Cuts the power at once, as holding the power button would: the node gets no chance to shut down. */
     void powerOff() throws BmcException;
 
+    /**
+     * Asks the node to shut down, as a short press of the power button does (an ACPI power button event its operating
+     * system may act on, or not); returns once the BMC has taken the request, not when the node is off.
+     */
+    void softOff() throws BmcException;
+
     /** Restarts a node that is on: a hard reset or a power cycle, whichever the protocol offers as its reboot. */
     void reboot() throws BmcException;
 

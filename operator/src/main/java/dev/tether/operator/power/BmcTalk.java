@@ -74,6 +74,10 @@ final class BmcTalk {
         switch (action) {
             case ON -> bmc.powerOn();
             case OFF -> bmc.powerOff();
+            case SOFT_OFF -> {
+                bmc.softOff();
+                return "The BMC accepted soft-off: the node was asked to shut down.";
+            }
             case REBOOT -> {
                 if (bmc.powerState() == PowerState.OFF) {
                     bmc.powerOn();

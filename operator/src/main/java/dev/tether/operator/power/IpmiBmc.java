@@ -70,6 +70,12 @@ public final class IpmiBmc implements Bmc {
         run("off");
     }
 
+    /** IPMI's chassis control "soft shutdown" (ipmitool {@code chassis power soft}): an ACPI power button event. */
+    @Override
+    public void softOff() throws BmcException {
+        run("soft");
+    }
+
     /** A power cycle: off, a pause the BMC keeps (at least a second), on; every IPMI BMC offers it where a reset may be missing. */
     @Override
     public void reboot() throws BmcException {

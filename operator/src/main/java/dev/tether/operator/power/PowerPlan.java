@@ -9,6 +9,7 @@ import dev.tether.api.v1alpha1.PowerSpec;
 import dev.tether.operator.EventRecorder;
 import dev.tether.operator.Health;
 import dev.tether.operator.power.BmcReading.ActionOutcome;
+import dev.tether.units.GoDuration;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -101,9 +102,21 @@ public final class PowerPlan {
             }
         }
         boolean known = reading != null && reading.state() != null;
+        ActionOutcome last = reading == null ? null : reading.lastAction();
         Act wanted = null;
+        Instant shutdownDeadline = null;
         if (desired == PowerSpec.State.OFF && known && reading.state() == PowerState.ON) {
-            wanted = new Act(PowerAction.OFF, STATE_CAUSE);
+            Duration grace = shutdownTimeout(spec);
+            if (grace == null) {
+                wanted = new Act(PowerAction.OFF, STATE_CAUSE);
+            } else if (!shutdownAsked(last, power)) {
+                wanted = new Act(PowerAction.SOFT_OFF, STATE_CAUSE);
+            } else if (!last.succeeded() || !now.isBefore(last.at().plus(grace))) {
+                // The BMC refused the request, or the node did not act on it in time: cut the power.
+                wanted = new Act(PowerAction.OFF, STATE_CAUSE);
+            } else {
+                shutdownDeadline = last.at().plus(grace);
+            }
         } else if (rebootToken != null && !rebootToken.equals(power.rebootRequest)) {
             wanted = new Act(PowerAction.REBOOT, REBOOT_CAUSE + rebootToken);
         } else if (rolloutToken != null && !rolloutToken.equals(power.rolloutReboot)) {
@@ -114,7 +127,6 @@ public final class PowerPlan {
 
         Request request;
         Instant next = reading == null ? now : reading.at().plus(settings.pollInterval());
-        ActionOutcome last = reading == null ? null : reading.lastAction();
         if (busy) {
             request = new Wait();
         } else if (wanted != null && last != null && sameAs(last, wanted) && !last.succeeded()
@@ -129,6 +141,10 @@ public final class PowerPlan {
             next = settled;
         } else if (wanted != null) {
             request = wanted;
+        } else if (shutdownDeadline != null) {
+            // The node was asked to shut down: read its power as usual, and look again when its time is up.
+            request = now.isBefore(reading.at().plus(settings.pollInterval())) ? new Wait() : new Probe();
+            next = next.isBefore(shutdownDeadline) ? next : shutdownDeadline;
         } else if (reading == null || !now.isBefore(reading.at().plus(settings.pollInterval()))) {
             request = new Probe();
         } else {
@@ -141,7 +157,31 @@ public final class PowerPlan {
         if (recheck.compareTo(settings.pollInterval()) > 0) {
             recheck = settings.pollInterval();
         }
-        return new Outcome(power, reachable, health(reading, wanted, desired, known, busy), request, recheck, events);
+        Optional<Health> health = shutdownDeadline != null && !busy
+                ? Optional.of(new Health.InProgress("ShuttingDown", "The node was asked to shut down at " + last.at()
+                        + "; its power is cut at " + shutdownDeadline + " if it is still on (spec.power.shutdownTimeout)."))
+                : health(reading, wanted, desired, known, busy);
+        return new Outcome(power, reachable, health, request, recheck, events);
+    }
+
+    /** spec.power.shutdownTimeout, or null when the power is cut at once (absent, empty or zero). */
+    private static Duration shutdownTimeout(PowerSpec spec) {
+        if (spec.shutdownTimeout == null || spec.shutdownTimeout.isEmpty()) {
+            return null;
+        }
+        Duration timeout = GoDuration.parse(spec.shutdownTimeout);
+        return timeout.isZero() ? null : timeout;
+    }
+
+    /**
+     * Whether the node was asked to shut down for the power-off under way: the last action was that request, and the
+     * power was not seen to change since (a node turned off and on again since is asked anew).
+     */
+    private static boolean shutdownAsked(ActionOutcome last, NodeCredentialStatus.Power power) {
+        if (last == null || last.action() != PowerAction.SOFT_OFF || !STATE_CAUSE.equals(last.cause())) {
+            return false;
+        }
+        return power.changedAt == null || !Instant.parse(power.changedAt).isAfter(last.at());
     }
 
     private static Optional<Health> health(BmcReading reading, Act wanted, PowerSpec.State desired, boolean known, boolean busy) {
@@ -193,6 +233,7 @@ public final class PowerPlan {
             case ON -> "PoweredOn";
             case OFF -> "PoweredOff";
             case REBOOT -> "Rebooted";
+            case SOFT_OFF -> "ShutdownRequested";
         };
         events.add(outcome.succeeded()
                 ? new Event(EventRecorder.Type.Normal, reason, outcome.message() + " Cause: " + outcome.cause() + ".")

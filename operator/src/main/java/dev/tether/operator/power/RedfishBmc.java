@@ -22,7 +22,7 @@ import javax.net.ssl.SSLException;
 
 /**
  * A Redfish BMC (DMTF DSP0266) over HTTPS: the power state from {@code /redfish/v1/Systems/{id}} ({@code PowerState})
- * and power changes through the system's {@code #ComputerSystem.Reset} action ({@code ResetType} On, ForceOff,
+ * and power changes through the system's {@code #ComputerSystem.Reset} action ({@code ResetType} On, ForceOff, GracefulShutdown,
  * ForceRestart). Authentication is HTTP basic on every request, or a Redfish session opened for one operation and
  * deleted after it.
  *
@@ -80,6 +80,11 @@ public final class RedfishBmc implements Bmc {
     @Override
     public void powerOff() throws BmcException {
         reset("ForceOff");
+    }
+
+    @Override
+    public void softOff() throws BmcException {
+        reset("GracefulShutdown");
     }
 
     @Override

@@ -60,6 +60,35 @@ class IpmiBmcTest {
         await().atMost(Duration.ofSeconds(20)).until(ipmi::powerState, s -> s == PowerState.OFF);
     }
 
+    /**
+     * A shutdown request ({@code chassis power soft}) needs a host that can be asked: ipmi_sim refuses it for a "machine"
+     * that is a bare process, and passes it to a machine wired to its system interface, which stays on until its
+     * operating system acts on it (this one has none running).
+     */
+    @Test
+    void aShutdownRequestIsRefusedWithoutAHostToAskAndTakenByAMachineWiredToTheBmc() throws Exception {
+        var bare = client(PASSWORD);
+        bare.powerOn();
+        await().atMost(Duration.ofSeconds(20)).until(bmc::machine, java.util.Optional::isPresent);
+        assertThatThrownBy(bare::softOff)
+                .isInstanceOfSatisfying(BmcException.class, e -> assertThat(e.kind()).isEqualTo(BmcException.Kind.REFUSED))
+                .hasMessageContaining("refused 'chassis power soft'");
+        assertThat(bare.powerState()).isEqualTo(PowerState.ON);
+        bmc.close();
+
+        org.junit.jupiter.api.Assumptions.assumeTrue(IpmiSimulator.qemuInstalled(), "no qemu-system-x86_64 (apt-get install qemu-system-x86)");
+        bmc = IpmiSimulator.start(Files.createDirectories(dir.resolve("wired")), PASSWORD, null, IpmiSimulator::wiredMachine);
+        var wired = client(PASSWORD);
+        wired.powerOn();
+        long machine = await().atMost(Duration.ofSeconds(20)).until(bmc::machine, java.util.Optional::isPresent).orElseThrow();
+        // Taken once qemu has connected its system interface to the BMC, a moment after it starts.
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(wired::softOff);
+        assertThat(wired.powerState()).as("asked, not cut").isEqualTo(PowerState.ON);
+        assertThat(bmc.machine()).contains(machine);
+        wired.powerOff();
+        await().atMost(Duration.ofSeconds(20)).until(bmc::machine, java.util.Optional::isEmpty);
+    }
+
     @Test
     void aWrongPasswordIsAnAuthenticationFailureThatDoesNotQuoteThePassword() {
         var wrong = "wrong-pw-77aa";

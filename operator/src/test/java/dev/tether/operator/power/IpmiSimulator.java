@@ -39,6 +39,23 @@ public final class IpmiSimulator implements AutoCloseable {
         assumeThat(onPath("ipmitool")).as("ipmitool is not installed (apt-get install ipmitool)").isTrue();
     }
 
+    /** Whether qemu is installed, for {@link #wiredMachine}. */
+    public static boolean qemuInstalled() {
+        return onPath("qemu-system-x86_64");
+    }
+
+    /**
+     * A machine wired to the BMC as a server board is: a qemu with an IPMI system interface (KCS) connected to the BMC
+     * ({@code ipmi-bmc-extern}), so the BMC can pass it a shutdown request (an ACPI power button press) and power it off.
+     * Its CPU never starts ({@code -S}): nothing in it acts on the button, as a hung or firmware-only machine would not,
+     * and it costs no CPU time.
+     */
+    public static String wiredMachine(int kcsPort) {
+        return "exec qemu-system-x86_64 -machine pc -m 32 -nodefaults -display none -S"
+                + " -chardev socket,id=ipmi0,host=127.0.0.1,port=" + kcsPort + ",reconnect=1"
+                + " -device ipmi-bmc-extern,chardev=ipmi0,id=bmc0 -device isa-ipmi-kcs,bmc=bmc0";
+    }
+
     public static IpmiSimulator start(Path dir, String password) throws IOException {
         return start(dir, password, null, kcsPort -> "exec sleep 100000");
     }

@@ -100,6 +100,61 @@ class NodeCredentialPowerTest {
     }
 
     /**
+     * With a shutdown timeout, powering off first asks the node to shut down through the BMC; a node that does not act on
+     * it (this one's CPU never runs) has its power cut when the timeout is up.
+     */
+    @Test
+    void aNodeThatIgnoresTheShutdownRequestHasItsPowerCutWhenItsTimeoutIsUp() throws Exception {
+        IpmiSimulator.assumeInstalled();
+        org.junit.jupiter.api.Assumptions.assumeTrue(IpmiSimulator.qemuInstalled(), "no qemu-system-x86_64 (apt-get install qemu-system-x86)");
+        bmc = IpmiSimulator.start(dir, PASSWORD, null, IpmiSimulator::wiredMachine);
+        start(FAST);
+        secret(NAMESPACE, "n4-bmc", true);
+        harness.client.resource(credential("n4", bmc.port, PowerSpec.State.ON, null)).create();
+        long machine = eventually(() -> bmc.machine().orElse(null));
+        eventually(() -> assertThat(status("n4").power.state).isEqualTo(PowerState.ON));
+
+        edit("n4", c -> {
+            c.getSpec().power.state = PowerSpec.State.OFF;
+            c.getSpec().power.shutdownTimeout = "10s";
+        });
+        eventually(() -> {
+            assertThat(events("n4")).contains("ShutdownRequested");
+            var stillOn = Condition.find(status("n4").conditions, Condition.RECONCILING);
+            assertThat(stillOn.reason).isEqualTo("ShuttingDown");
+            assertThat(stillOn.message).contains("spec.power.shutdownTimeout");
+        });
+        assertThat(bmc.machine()).as("asked, not cut yet").contains(machine);
+        eventually(() -> assertThat(bmc.machine()).isEmpty());
+        eventually(() -> {
+            var power = status("n4").power;
+            assertThat(power.state).isEqualTo(PowerState.OFF);
+            assertThat(power.lastAction.action).isEqualTo("off");
+        });
+        assertThat(events("n4")).containsSubsequence("ShutdownRequested", "PoweredOff");
+    }
+
+    /** A BMC that takes no shutdown request (ipmi_sim, for a "machine" that is a bare process) has the power cut at once. */
+    @Test
+    void aBmcThatRefusesTheShutdownRequestHasThePowerCutAtOnce() throws Exception {
+        IpmiSimulator.assumeInstalled();
+        bmc = IpmiSimulator.start(dir, PASSWORD);
+        start(FAST);
+        secret(NAMESPACE, "n5-bmc", true);
+        harness.client.resource(credential("n5", bmc.port, PowerSpec.State.ON, null)).create();
+        eventually(() -> bmc.machine().orElse(null));
+        eventually(() -> assertThat(status("n5").power.state).isEqualTo(PowerState.ON));
+
+        edit("n5", c -> {
+            c.getSpec().power.state = PowerSpec.State.OFF;
+            c.getSpec().power.shutdownTimeout = "30m";
+        });
+        eventually(() -> assertThat(bmc.machine()).isEmpty());
+        eventually(() -> assertThat(status("n5").power.state).isEqualTo(PowerState.OFF));
+        assertThat(events("n5")).containsSubsequence("PowerActionFailed", "PoweredOff");
+    }
+
+    /**
      * Whoever may write a NodeCredential may name any Secret and any BMC address: the operator sends only a Secret of the
      * credential's own namespace that its owner marked for BMCs, so no other Secret can be sent to an address of the
      * writer's choosing.

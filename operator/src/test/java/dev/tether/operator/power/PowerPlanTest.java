@@ -85,6 +85,65 @@ class PowerPlanTest {
         assertThat(plan.request()).as("still on after settling: try again").isEqualTo(new Act(PowerAction.OFF, "state"));
     }
 
+    /** With a shutdown timeout the node is asked to shut down first, and its power is cut only when its time is up. */
+    @Test
+    void aNodeToBeOffIsAskedToShutDownAndCutOffOnlyWhenItsShutdownTimeoutIsUp() {
+        var credential = credential(PowerSpec.State.OFF, null);
+        credential.getSpec().power.shutdownTimeout = "2m";
+        credential.getStatus().power = new NodeCredentialStatus.Power();
+        credential.getStatus().power.state = PowerState.ON;
+        credential.getStatus().power.changedAt = T0.minusSeconds(3600).toString();
+        var plan = PowerPlan.plan(credential, Optional.of(reading(PowerState.ON, T0, null)), false, T0, SETTINGS);
+        assertThat(plan.request()).isEqualTo(new Act(PowerAction.SOFT_OFF, "state"));
+
+        var asked = new ActionOutcome(PowerAction.SOFT_OFF, "state", true, "ok", T0.plusSeconds(1));
+        plan = PowerPlan.plan(credential, Optional.of(reading(PowerState.ON, T0.plusSeconds(1), asked)), false, T0.plusSeconds(1), SETTINGS);
+        assertThat(plan.request()).as("asked once, not again while it shuts down").isInstanceOf(Wait.class);
+        assertThat(plan.recheck()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(plan.events()).extracting(PowerPlan.Event::reason).containsExactly("ShutdownRequested");
+        assertThat(plan.power().lastAction.action).isEqualTo("soft-off");
+        assertThat(plan.health()).get().isInstanceOfSatisfying(Health.InProgress.class, h -> assertThat(h.reason()).isEqualTo("ShuttingDown"));
+        credential.getStatus().power = plan.power();
+
+        plan = PowerPlan.plan(credential, Optional.of(reading(PowerState.ON, T0.plusSeconds(61), asked)), false, T0.plusSeconds(100), SETTINGS);
+        assertThat(plan.request()).as("still shutting down: only read").isInstanceOf(Wait.class);
+        assertThat(plan.recheck()).as("looked at again when its time is up").isEqualTo(Duration.ofSeconds(21));
+        plan = PowerPlan.plan(credential, Optional.of(reading(PowerState.ON, T0.plusSeconds(121), asked)), false, T0.plusSeconds(121), SETTINGS);
+        assertThat(plan.request()).as("still on when its time is up: cut").isEqualTo(new Act(PowerAction.OFF, "state"));
+
+        // A node that turned itself off in time is not cut.
+        plan = PowerPlan.plan(credential, Optional.of(reading(PowerState.OFF, T0.plusSeconds(40), asked)), false, T0.plusSeconds(40), SETTINGS);
+        assertThat(plan.request()).isInstanceOf(Wait.class);
+        assertThat(plan.power().state).isEqualTo(PowerState.OFF);
+        assertThat(plan.health()).isEmpty();
+
+        // Turned on again by hand later, with spec still off: asked to shut down anew, not cut at once.
+        credential.getStatus().power = plan.power();
+        plan = PowerPlan.plan(credential, Optional.of(reading(PowerState.ON, T0.plusSeconds(900), asked)), false, T0.plusSeconds(900), SETTINGS);
+        assertThat(plan.request()).isEqualTo(new Act(PowerAction.SOFT_OFF, "state"));
+    }
+
+    @Test
+    void aBmcThatRefusesTheShutdownRequestHasThePowerCutAtOnce() {
+        var credential = credential(PowerSpec.State.OFF, null);
+        credential.getSpec().power.shutdownTimeout = "5m";
+        var refused = new ActionOutcome(PowerAction.SOFT_OFF, "state", false, "refused 'chassis power soft'", T0);
+        var reading = new BmcReading(PowerState.ON, new Problem("BmcRefused", "refused", false), T0, refused);
+        var plan = PowerPlan.plan(credential, Optional.of(reading), false, T0.plusSeconds(1), SETTINGS);
+        assertThat(plan.request()).isEqualTo(new Act(PowerAction.OFF, "state"));
+        assertThat(plan.events()).extracting(PowerPlan.Event::reason).contains("PowerActionFailed");
+    }
+
+    @Test
+    void withoutAShutdownTimeoutThePowerIsCutAtOnce() {
+        for (String timeout : new String[] {null, "", "0s"}) {
+            var credential = credential(PowerSpec.State.OFF, null);
+            credential.getSpec().power.shutdownTimeout = timeout;
+            assertThat(PowerPlan.plan(credential, Optional.of(reading(PowerState.ON, T0, null)), false, T0, SETTINGS).request())
+                    .as("shutdownTimeout " + timeout).isEqualTo(new Act(PowerAction.OFF, "state"));
+        }
+    }
+
     @Test
     void aFailedActionIsRetriedOnlyAfterThePollInterval() {
         var credential = credential(PowerSpec.State.ON, null);

@@ -49,13 +49,15 @@ class RedfishBmcTest {
         try (var redfish = client(Auth.BASIC, PASSWORD)) {
             assertThat(redfish.powerState()).isEqualTo(PowerState.ON);
             redfish.reboot();
+            redfish.softOff();
             redfish.powerOff();
             bmc.answer("GET", SYSTEM, Answer.json(200, RecordedRedfish.recorded("system-off.json")));
             assertThat(redfish.powerState()).isEqualTo(PowerState.OFF);
             redfish.powerOn();
         }
         assertThat(bmc.requests("POST", RESET)).extracting(RecordedRedfish.Request::body)
-                .containsExactly("{\"ResetType\":\"ForceRestart\"}", "{\"ResetType\":\"ForceOff\"}", "{\"ResetType\":\"On\"}");
+                .containsExactly("{\"ResetType\":\"ForceRestart\"}", "{\"ResetType\":\"GracefulShutdown\"}", "{\"ResetType\":\"ForceOff\"}",
+                        "{\"ResetType\":\"On\"}");
     }
 
     @Test
