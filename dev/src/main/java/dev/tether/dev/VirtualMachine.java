@@ -5,9 +5,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,6 +49,8 @@ public final class VirtualMachine implements AutoCloseable {
         private java.io.PrintStream echo;
         private DirectKernel directKernel;
         private Path disk;
+        private Integer bmcPort;
+        private String smbiosUuid;
 
         public Builder mac(String value) {
             mac = value;
@@ -101,6 +107,22 @@ public final class VirtualMachine implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The machine's IPMI system interface (a KCS device, as a server board's) wired to a BMC simulator listening on
+         * loopback TCP {@code port} ({@code ipmi-bmc-extern}): ipmi_sim's "VM" codec, through which the BMC powers the
+         * machine off and asks it to shut down gracefully (an ACPI power button press).
+         */
+        public Builder bmc(int port) {
+            bmcPort = port;
+            return this;
+        }
+
+        /** The machine's SMBIOS system UUID, as its firmware reports it (qemu's {@code -uuid}). */
+        public Builder smbiosUuid(String value) {
+            smbiosUuid = value;
+            return this;
+        }
+
         /** Also prints every console line to {@code out} as it arrives (for a person watching). */
         public Builder echoConsole(java.io.PrintStream out) {
             echo = out;
@@ -115,7 +137,16 @@ public final class VirtualMachine implements AutoCloseable {
         }
 
         public VirtualMachine start() throws IOException {
-            return new VirtualMachine(this);
+            return new VirtualMachine(this, false);
+        }
+
+        /**
+         * A machine that a BMC powers on and off, not this JVM: nothing runs yet; {@link #powerOnCommand()} is the
+         * command for the BMC's power-on ({@code ipmi_sim}'s {@code startcmd}). Its serial console comes through a FIFO
+         * this object reads for as long as it is open, across power cycles (each power-on is a new qemu).
+         */
+        public VirtualMachine poweredByBmc() throws IOException {
+            return new VirtualMachine(this, true);
         }
     }
 
@@ -123,7 +154,12 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     private final Builder config;
+    /** The qemu this JVM started; null for a machine a BMC powers. */
     private final Process process;
+    /** The qemu command line, as {@link #powerOnCommand()} gives it to a BMC. */
+    private final List<String> command;
+    /** The console FIFO of a machine a BMC powers (null otherwise), held open while this object is. */
+    private final FileChannel bmcConsole;
     private final int sshPort;
     private final Path consoleLog;
     private final Instant started;
@@ -140,7 +176,7 @@ public final class VirtualMachine implements AutoCloseable {
         return new Builder();
     }
 
-    private VirtualMachine(Builder config) throws IOException {
+    private VirtualMachine(Builder config, boolean poweredByBmc) throws IOException {
         this.config = config;
         Path tftp = config.workDir.resolve("tftp");
         Files.createDirectories(tftp);
@@ -157,6 +193,23 @@ public final class VirtualMachine implements AutoCloseable {
                 "-netdev", "user,id=n0,tftp=" + tftp + ",bootfile=tether.ipxe,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22",
                 "-device", "virtio-net-pci,netdev=n0,mac=" + config.mac + "" /* qemu's default ROM, IPXE_ROM; naming it as romfile= stops it booting */,
                 "-boot", "n"));
+        Path consoleFifo = config.workDir.resolve("console");
+        if (poweredByBmc) {
+            // The pipe chardev writes to console.out and reads console.in: two FIFOs, so that it never reads its own output.
+            for (String end : List.of(".in", ".out")) {
+                Path fifo = Path.of(consoleFifo + end);
+                Files.deleteIfExists(fifo);
+                mkfifo(fifo);
+            }
+            command.addAll(List.of("-monitor", "none", "-chardev", "pipe,id=console0,path=" + consoleFifo, "-serial", "chardev:console0"));
+        }
+        if (config.smbiosUuid != null) {
+            command.addAll(List.of("-uuid", config.smbiosUuid));
+        }
+        if (config.bmcPort != null) {
+            command.addAll(List.of("-chardev", "socket,id=ipmi0,host=127.0.0.1,port=" + config.bmcPort + ",reconnect=1",
+                    "-device", "ipmi-bmc-extern,chardev=ipmi0,id=bmc0", "-device", "isa-ipmi-kcs,bmc=bmc0"));
+        }
         if (config.directKernel != null) {
             command.addAll(List.of("-kernel", config.directKernel.kernel().toString(), "-initrd", config.directKernel.initrd().toString(),
                     "-append", config.directKernel.append()));
@@ -172,15 +225,53 @@ public final class VirtualMachine implements AutoCloseable {
                     "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"));
         }
         Files.writeString(config.workDir.resolve("qemu-command.txt"), String.join(" ", command) + "\n");
+        this.command = List.copyOf(command);
         started = Instant.now();
-        process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        // A test JVM stopped by a signal must not leave a VM running on shared cores.
-        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "vm-stop"));
-        reader = Thread.ofPlatform().daemon().name("vm-console").start(this::readConsole);
+        if (poweredByBmc) {
+            process = null;
+            // Read and write: this end keeps the FIFO open, so a qemu that exits (power off) is no end of the console. A
+            // channel, because closing it wakes the thread blocked reading it.
+            bmcConsole = FileChannel.open(Path.of(consoleFifo + ".out"), StandardOpenOption.READ, StandardOpenOption.WRITE);
+            reader = Thread.ofPlatform().daemon().name("vm-console").start(() -> readConsole(Channels.newInputStream(bmcConsole)));
+        } else {
+            bmcConsole = null;
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            // A test JVM stopped by a signal must not leave a VM running on shared cores.
+            Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "vm-stop"));
+            reader = Thread.ofPlatform().daemon().name("vm-console").start(() -> readConsole(process.getInputStream()));
+        }
     }
 
-    private void readConsole() {
-        try (InputStream in = process.getInputStream();
+    private static void mkfifo(Path path) throws IOException {
+        try {
+            Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", path.toString()).redirectErrorStream(true).start();
+            String output = new String(mkfifo.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (mkfifo.waitFor() != 0) {
+                throw new IOException("mkfifo " + path + " failed: " + output.strip());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while making " + path, e);
+        }
+    }
+
+    /**
+     * The shell command that powers this machine on, for a BMC's power-on ({@code exec}'d, so the BMC's process is qemu
+     * and its power-off ends qemu); at low priority, on cores the test shares. Only for {@link Builder#poweredByBmc()}.
+     */
+    public String powerOnCommand() {
+        if (process != null) {
+            throw new IllegalStateException("this machine was started by the test, not a BMC");
+        }
+        var quoted = new StringBuilder("exec nice -n 10");
+        for (String word : command) {
+            quoted.append(" '").append(word.replace("'", "'\\''")).append('\'');
+        }
+        return quoted.toString();
+    }
+
+    private void readConsole(InputStream input) {
+        try (InputStream in = input;
              BufferedWriter log = Files.newBufferedWriter(consoleLog, StandardCharsets.UTF_8)) {
             var line = new StringBuilder();
             byte[] buffer = new byte[8192];
@@ -211,6 +302,8 @@ public final class VirtualMachine implements AutoCloseable {
                     lines.notifyAll();
                 }
             }
+        } catch (AsynchronousCloseException e) {
+            // close() of a machine a BMC powers: the console ends here.
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
@@ -246,7 +339,7 @@ public final class VirtualMachine implements AutoCloseable {
                     cursor = seen + 1;
                     return new ConsoleLine(Instant.now(), partial);
                 }
-                if (!process.isAlive() && !reader.isAlive()) {
+                if (process != null && !process.isAlive() && !reader.isAlive()) {
                     throw new AssertionError("the VM ended (exit " + process.exitValue() + ") before the console showed /"
                             + pattern + "/; console: " + consoleLog + "\n" + tail(40));
                 }
@@ -359,17 +452,31 @@ public final class VirtualMachine implements AutoCloseable {
      * between them). For a machine stopped in its initramfs, which no ssh reaches.
      */
     public void reset() throws IOException {
+        if (process == null) {
+            throw new IllegalStateException("a machine a BMC powers is reset through its BMC");
+        }
         var stdin = process.getOutputStream();
         stdin.write("\u0001csystem_reset\n\u0001c".getBytes(StandardCharsets.US_ASCII));
         stdin.flush();
     }
 
+    /** Whether qemu runs; for a machine a BMC powers, whether its console is still read (ask the BMC for its power). */
     public boolean isAlive() {
-        return process.isAlive();
+        return process == null ? reader.isAlive() : process.isAlive();
     }
 
     @Override
     public void close() throws InterruptedException {
+        if (process == null) {
+            // The BMC stops its qemu; this ends the console (the reader's blocked read is woken by the close).
+            try {
+                bmcConsole.close();
+            } catch (IOException e) {
+                // Nothing left to release: the reader thread is a daemon and ends with the JVM.
+            }
+            reader.join(5000);
+            return;
+        }
         if (process.isAlive()) {
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
