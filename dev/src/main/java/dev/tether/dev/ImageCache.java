@@ -78,8 +78,9 @@ public final class ImageCache {
     }
 
     /**
-     * The DisklessImage this suite boots: encrypted (the default), with sshd enabled. Nothing test-only: root's
-     * SSH key comes from the NodeProfile and sshd's host keys from the agent at every boot.
+     * The DisklessImage this suite boots: encrypted (the default), with sshd enabled and D-Bus (so systemd-logind runs and
+     * shuts the node down on the ACPI power button a BMC presses). Nothing test-only: root's SSH key comes from the
+     * NodeProfile and sshd's host keys from the agent at every boot.
      */
     public static DisklessImage imageResource() {
         var image = new DisklessImage();
@@ -88,7 +89,8 @@ public final class ImageCache {
         var spec = new DisklessImageSpec();
         spec.distribution = dev.tether.api.v1alpha1.Distribution.DEBIAN;
         spec.release = "bookworm";
-        spec.packages = new ArrayList<>(List.of("openssh-server", "iproute2", "procps"));
+        // dbus: without it systemd-logind does not start, and nothing acts on the power button (a BMC's graceful power-off).
+        spec.packages = new ArrayList<>(List.of("openssh-server", "iproute2", "procps", "dbus"));
         spec.steps = new ArrayList<>(List.of(new DisklessImageSpec.Step("enable-sshd", "systemctl enable ssh")));
         image.setSpec(spec);
         return image;
