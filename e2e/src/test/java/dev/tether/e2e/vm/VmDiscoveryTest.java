@@ -72,7 +72,7 @@ class VmDiscoveryTest {
         IpmiSimulator.assumeInstalled();
     }
 
-    @VmTest(minutes = 40)
+    @VmTest(minutes = 15)
     void aMachineNoCredentialListsIsPoweredOnThroughItsBmcRegistersIsAcceptedAndBootsToSsh() throws Exception {
         LoginKey sshKey = LoginKey.get();
         var image = ImageCache.get(PROJECT);
