@@ -1,28 +1,33 @@
 package dev.tether.operator.credential;
 
-import dev.tether.operator.StatusWrites;
 import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.operator.EventRecorder;
 import dev.tether.operator.Health;
+import dev.tether.operator.StatusWrites;
 import dev.tether.operator.power.PowerControl;
 import dev.tether.operator.power.PowerPlan;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -33,6 +38,7 @@ import java.util.stream.Stream;
  */
 @ControllerConfiguration(name = "nodecredential", generationAwareEventProcessing = false)
 public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
+    private static final String PROFILE_INDEX = "tether.dev/namespace-profile";
     private final CredentialsByNodeName byNodeName;
     private final PowerControl power;
     private final Clock clock;
@@ -54,17 +60,37 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
 
     /**
      * The node API's lookups come from these caches; a changed API-key Secret also brings the credential here (a no-op);
-     * a BMC reading brings it here to be written into status.
+     * a BMC reading brings it here to be written into status; its profile's creation or removal brings it here too.
      */
     @Override
     public List<EventSource<?, NodeCredential>> prepareEventSources(EventSourceContext<NodeCredential> context) {
-        return List.of(byNodeName.attach(context), power.eventSource());
+        return List.of(byNodeName.attach(context), power.eventSource(), profiles(context));
+    }
+
+    /**
+     * The profiles the credentials name, so that a credential knows from the informer whether its profile exists
+     * (not a GET at every reconciliation, which every node API status write causes) and turns Ready when the profile
+     * it waited for is created. Only a profile's arrival and removal wake its credentials: a profile's status changes
+     * at every boot, and waking all its credentials then would multiply a boot storm's work by the cluster's size.
+     */
+    private static InformerEventSource<NodeProfile, NodeCredential> profiles(EventSourceContext<NodeCredential> context) {
+        var credentials = context.getPrimaryCache();
+        credentials.addIndexer(PROFILE_INDEX, c -> c.getSpec() == null || c.getSpec().profile == null ? List.of()
+                : List.of(c.getMetadata().getNamespace() + "/" + c.getSpec().profile));
+        var profiles = InformerEventSourceConfiguration.from(NodeProfile.class, NodeCredential.class)
+                .withSecondaryToPrimaryMapper(profile -> credentials.byIndex(PROFILE_INDEX,
+                                profile.getMetadata().getNamespace() + "/" + profile.getMetadata().getName()).stream()
+                        .map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .withPrimaryToSecondaryMapper((NodeCredential c) -> c.getSpec() == null || c.getSpec().profile == null ? Set.of()
+                        : Set.of(new ResourceID(c.getSpec().profile, c.getMetadata().getNamespace())))
+                .withOnUpdateFilter((newer, older) -> false)
+                .build();
+        return new InformerEventSource<>(profiles, context);
     }
 
     @Override
     public UpdateControl<NodeCredential> reconcile(NodeCredential credential, Context<NodeCredential> context) {
-        String ns = credential.getMetadata().getNamespace();
-        boolean profileExists = context.getClient().resources(NodeProfile.class).inNamespace(ns).withName(credential.getSpec().profile).get() != null;
+        boolean profileExists = context.getSecondaryResource(NodeProfile.class).isPresent();
         var plan = plan(credential, profileExists, context.getClient().getKubernetesSerialization());
         // This controller also sees annotation changes (re-arming), so it must not answer its own status writes with
         // another write. The node API writes this status too (key issue, host certificates, boot reports): the
