@@ -1,6 +1,5 @@
 package dev.tether.operator.profile;
 
-import dev.tether.operator.StatusWrites;
 import dev.tether.api.v1alpha1.Condition;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeCredential;
@@ -10,6 +9,7 @@ import dev.tether.operator.EventRecorder;
 import dev.tether.operator.Health;
 import dev.tether.operator.Names;
 import dev.tether.operator.OperatorConfig;
+import dev.tether.operator.StatusWrites;
 import dev.tether.operator.identity.ConfigMapTemplates;
 import dev.tether.operator.identity.NodeFileConfigMaps;
 import dev.tether.operator.identity.NodeIdentityCondition;
@@ -87,6 +87,7 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
         var credentials = InformerEventSourceConfiguration.from(NodeCredential.class, NodeProfile.class)
                 .withSecondaryToPrimaryMapper(c -> c.getSpec() == null ? Set.of()
                         : Set.of(new ResourceID(c.getSpec().profile, c.getMetadata().getNamespace())))
+                .withOnUpdateFilter(NodeProfileReconciler::changesWhatTheProfileReads)
                 .build();
         var edgePods = InformerEventSourceConfiguration.from(Pod.class, NodeProfile.class)
                 .withLabelSelector(Names.COMPONENT + "=" + EdgeDaemonSet.COMPONENT)
@@ -160,6 +161,28 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
                     "The operator could not act on this profile (will retry): " + e.getMessage()), read.getMetadata().getGeneration());
             return read;
         });
+    }
+
+    /**
+     * Whether a credential's update changes what this reconciler reads of it: its spec, labels and annotations (the
+     * rollout's reboot mark), the digest it last booted and its power state. The node API writes every boot's status
+     * (certificates, the boot report's figures), and a profile woken by each would rebuild its N nodes' boot files N
+     * times in a boot storm.
+     */
+    static boolean changesWhatTheProfileReads(NodeCredential newer, NodeCredential older) {
+        return !Objects.equals(newer.getMetadata().getGeneration(), older.getMetadata().getGeneration())
+                || !Objects.equals(newer.getMetadata().getLabels(), older.getMetadata().getLabels())
+                || !Objects.equals(newer.getMetadata().getAnnotations(), older.getMetadata().getAnnotations())
+                || !Objects.equals(lastBootDigest(newer), lastBootDigest(older))
+                || !Objects.equals(powerState(newer), powerState(older));
+    }
+
+    private static String lastBootDigest(NodeCredential c) {
+        return c.getStatus() == null || c.getStatus().lastBoot == null ? null : c.getStatus().lastBoot.digest;
+    }
+
+    private static Object powerState(NodeCredential c) {
+        return c.getStatus() == null || c.getStatus().power == null ? null : c.getStatus().power.state;
     }
 
     /** Whether the DaemonSet controller has counted the edges of the DaemonSet's current spec. */

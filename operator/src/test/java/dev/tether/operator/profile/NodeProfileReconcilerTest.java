@@ -12,6 +12,7 @@ import dev.tether.api.v1alpha1.DisklessImageSpec;
 import dev.tether.api.v1alpha1.Distribution;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
+import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.api.v1alpha1.NodeProfileStatus;
@@ -36,6 +37,35 @@ class NodeProfileReconcilerTest {
 
     @RegisterExtension
     final OperatorHarness harness = new OperatorHarness(OperatorHarness.NO_ORIGIN);
+
+    @Test
+    void aBootsStatusWritesDoNotWakeTheProfileButWhatItCountsDoes() {
+        var before = new NodeCredential();
+        before.getMetadata().setGeneration(1L);
+        before.setStatus(new NodeCredentialStatus());
+        before.getStatus().lastBoot = new NodeCredentialStatus.LastBoot();
+        before.getStatus().lastBoot.digest = "sha256:aa";
+        var json = harness.client.getKubernetesSerialization();
+
+        var figures = json.clone(before);
+        figures.getStatus().lastBoot.bootedAt = "2026-12-02T10:00:00Z";
+        figures.getStatus().lastBoot.phaseMillis.put("root", 1200L);
+        figures.getStatus().hostCertificates.add(new NodeCredentialStatus.HostCertificate());
+        assertThat(NodeProfileReconciler.changesWhatTheProfileReads(figures, before))
+                .as("a boot report's figures and a host certificate's serial").isFalse();
+
+        var newVersion = json.clone(before);
+        newVersion.getStatus().lastBoot.digest = "sha256:bb";
+        assertThat(NodeProfileReconciler.changesWhatTheProfileReads(newVersion, before)).as("the digest it counts").isTrue();
+
+        var rebootMark = json.clone(before);
+        rebootMark.getMetadata().setAnnotations(Map.of(NodeCredential.ROLLOUT_REBOOT_ANNOTATION, "sha256:bb"));
+        assertThat(NodeProfileReconciler.changesWhatTheProfileReads(rebootMark, before)).as("the rollout's mark").isTrue();
+
+        var edited = json.clone(before);
+        edited.getMetadata().setGeneration(2L);
+        assertThat(NodeProfileReconciler.changesWhatTheProfileReads(edited, before)).as("its spec").isTrue();
+    }
 
     @Test
     void aProfileGetsAnEdgeDaemonSetAndService() {
