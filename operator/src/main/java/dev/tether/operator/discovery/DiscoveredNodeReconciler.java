@@ -1,6 +1,5 @@
 package dev.tether.operator.discovery;
 
-import dev.tether.operator.StatusWrites;
 import dev.tether.api.v1alpha1.DiscoveredNode;
 import dev.tether.api.v1alpha1.DiscoveredNodeStatus;
 import dev.tether.api.v1alpha1.NodeCredential;
@@ -8,6 +7,7 @@ import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.operator.Health;
 import dev.tether.operator.Names;
+import dev.tether.operator.StatusWrites;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
