@@ -37,10 +37,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
@@ -292,7 +290,7 @@ public final class TetherCluster implements AutoCloseable {
      */
     public void serveForgedAddon(String profile, byte[] addon) throws IOException {
         for (EdgeNode edge : edges) {
-            replace(edge.config.bootConfig().getParent().resolve(EdgeBootConfig.addonFile(profile)),
+            EdgeBootFiles.replace(edge.config.bootConfig().getParent().resolve(EdgeBootConfig.addonFile(profile)),
                     addon);
         }
     }
@@ -331,21 +329,8 @@ public final class TetherCluster implements AutoCloseable {
     }
 
     private static void writeBootFiles(EdgeNode edge, ConfigMap boot) throws IOException {
-        Path dir = edge.config.bootConfig().getParent();
-        // Binary files first, boot.json last and by rename: the edge reloads when boot.json changes.
-        if (boot.getBinaryData() != null) {
-            for (var binary : boot.getBinaryData().entrySet()) {
-                replace(dir.resolve(binary.getKey()), Base64.getDecoder().decode(binary.getValue()));
-            }
-        }
-        replace(dir.resolve(BootConfigMap.BOOT_JSON), boot.getData().get(BootConfigMap.BOOT_JSON).getBytes(StandardCharsets.UTF_8));
+        EdgeBootFiles.write(edge.config.bootConfig().getParent(), boot);
         edge.bootFilesVersion = boot.getMetadata().getResourceVersion();
-    }
-
-    private static void replace(Path file, byte[] content) throws IOException {
-        Path temp = file.resolveSibling("." + file.getFileName() + ".new");
-        Files.write(temp, content);
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The edges' boot-file URLs as a node reaches them. */
@@ -454,7 +439,12 @@ public final class TetherCluster implements AutoCloseable {
 
     /** Polls {@code probe} until it gives a value (exceptions count as not yet), for up to a minute. */
     public static <T> T eventually(String what, Callable<T> probe) throws Exception {
-        Instant deadline = Instant.now().plus(PATIENCE);
+        return eventually(what, PATIENCE, probe);
+    }
+
+    /** Polls {@code probe} until it gives a value (exceptions count as not yet), for up to {@code patience}. */
+    public static <T> T eventually(String what, Duration patience, Callable<T> probe) throws Exception {
+        Instant deadline = Instant.now().plus(patience);
         Exception last = null;
         while (Instant.now().isBefore(deadline)) {
             try {

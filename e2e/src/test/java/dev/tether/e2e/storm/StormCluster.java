@@ -14,6 +14,8 @@ import dev.tether.operator.Names;
 import dev.tether.operator.OperatorHarness;
 import dev.tether.operator.image.BuildResult;
 import dev.tether.operator.image.ImageKeySecret;
+import dev.tether.dev.EdgeBootFiles;
+import dev.tether.dev.TetherCluster;
 import dev.tether.operator.profile.BootConfigMap;
 import dev.tether.operator.profile.EdgeDaemonSet;
 import dev.tether.operator.trust.Ipv4Range;
@@ -29,9 +31,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -239,7 +239,7 @@ public final class StormCluster implements AutoCloseable {
         while (!closed) {
             try {
                 // The operator's requests only: this loop's own reads (one per turn) are not theirs.
-                replace(apiRequestsFile(Path.of(config.caPemFile())),
+                EdgeBootFiles.replace(apiRequestsFile(Path.of(config.caPemFile())),
                         Long.toString(harness.server.getRequestCount() - ownReads).getBytes(StandardCharsets.US_ASCII));
                 for (RecordedRequest r; (r = harness.server.takeRequest(0, TimeUnit.MILLISECONDS)) != null; ) {
                     requestsByKind.merge(NodeApiStats.requestKind(r.getMethod(), r.getPath()), 1L, Long::sum);
@@ -252,7 +252,7 @@ public final class StormCluster implements AutoCloseable {
                 if (boot != null && boot.getData() != null && boot.getData().containsKey(BOOT_JSON)
                         && !boot.getMetadata().getResourceVersion().equals(syncedVersion)) {
                     for (String dir : config.edgeBootDirs()) {
-                        writeBootFiles(Path.of(dir), boot);
+                        EdgeBootFiles.write(Path.of(dir), boot);
                     }
                     syncedVersion = boot.getMetadata().getResourceVersion();
                 }
@@ -267,38 +267,8 @@ public final class StormCluster implements AutoCloseable {
         }
     }
 
-    private static void writeBootFiles(Path dir, ConfigMap boot) throws IOException {
-        Files.createDirectories(dir);
-        // Binary files first, boot.json last and by rename: the edge reloads when boot.json changes.
-        if (boot.getBinaryData() != null) {
-            for (var binary : boot.getBinaryData().entrySet()) {
-                replace(dir.resolve(binary.getKey()), Base64.getDecoder().decode(binary.getValue()));
-            }
-        }
-        replace(dir.resolve(BOOT_JSON), boot.getData().get(BOOT_JSON).getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void replace(Path file, byte[] content) throws IOException {
-        Path temp = file.resolveSibling("." + file.getFileName() + ".new");
-        Files.write(temp, content);
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
     private static <T> T eventually(String what, Callable<T> probe) throws Exception {
-        Instant deadline = Instant.now().plus(PATIENCE);
-        Exception last = null;
-        while (Instant.now().isBefore(deadline)) {
-            try {
-                T value = probe.call();
-                if (value != null) {
-                    return value;
-                }
-            } catch (Exception e) {
-                last = e;
-            }
-            Thread.sleep(200);
-        }
-        throw new IOException("timed out waiting for " + what + (last == null ? "" : " (last error: " + last + ")"));
+        return TetherCluster.eventually(what, PATIENCE, probe);
     }
 
     @Override
