@@ -2,15 +2,11 @@ package dev.tether.operator.nodeapi;
 
 import static dev.tether.operator.OperatorHarness.NAMESPACE;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.tether.nodeapi.NodeApi;
 import dev.tether.operator.OperatorConfig;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -25,34 +21,11 @@ class NodeApiSlowClientTest extends NodeApiTestBase {
     @Test
     void aClientTricklingItsHeadIsCutOffAtTheDeadline() throws Exception {
         try (var socket = api.connect()) {
-            var closedByServer = new CompletableFuture<Integer>();
-            Thread.ofVirtual().start(() -> {
-                try {
-                    closedByServer.complete(socket.getInputStream().read());
-                } catch (IOException e) {
-                    closedByServer.complete(-1);
-                }
-            });
-            OutputStream out = socket.getOutputStream();
-            out.write(("GET " + NodeApi.path(NAMESPACE, "node-001", NodeApi.BOOT_CONFIG) + " HTTP/1.1\r\nHost: tether-node-api\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-
-            // One header byte per poll: far more often than the 30 s idle timeout, never a whole head. The deadline is
-            // 1 s; without it, this runs into the 20 s limit and fails.
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                if (!closedByServer.isDone()) {
-                    try {
-                        out.write('x');
-                        out.flush();
-                    } catch (IOException e) {
-                        return true;
-                    }
-                }
-                return closedByServer.isDone();
-            });
-
-            assertThat(closedByServer.get()).as("closed without an answer").isEqualTo(-1);
+            // One header byte per poll, never a whole head. The deadline is 1 s; without it, this runs into the 20 s
+            // limit and fails.
+            int first = SlowClient.trickleUntilClosed(socket, ("GET " + NodeApi.path(NAMESPACE, "node-001", NodeApi.BOOT_CONFIG)
+                    + " HTTP/1.1\r\nHost: tether-node-api\r\n").getBytes(StandardCharsets.US_ASCII), Duration.ofSeconds(20));
+            assertThat(first).as("closed without an answer").isEqualTo(-1);
         }
     }
 
