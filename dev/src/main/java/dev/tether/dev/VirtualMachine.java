@@ -85,7 +85,6 @@ public final class VirtualMachine implements AutoCloseable {
             return this;
         }
 
-        /** An iPXE script that asks the edge for this machine's boot script by MAC. */
         /** A guest reboot restarts the machine in the same qemu (same TPM) instead of ending qemu. */
         public Builder allowReboot(boolean value) {
             allowReboot = value;
