@@ -225,6 +225,7 @@ public final class NodeApiClient {
         List<String> failures = new ArrayList<>();
         for (int round = 1; round <= settings.rounds(); round++) {
             failures.clear();
+            Duration asked = Duration.ZERO;
             for (URI base : bases) {
                 HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
                         .timeout(settings.requestTimeout())
@@ -253,6 +254,13 @@ public final class NodeApiClient {
                     return response;
                 }
                 byte[] error = response.body() instanceof byte[] b ? b : new byte[0];
+                if (status == 503) {
+                    // As in call: busy behind one edge is busy behind all; sending the archive again at once would
+                    // only add to the queue that refused it.
+                    asked = retryAfter(response);
+                    failures.add(base + ": HTTP 503" + refusalText(error));
+                    break;
+                }
                 if (status == 429 || status / 100 == 5) {
                     failures.add(base + ": HTTP " + status + refusalText(error));
                     continue;
@@ -261,7 +269,7 @@ public final class NodeApiClient {
             }
             if (round < settings.rounds()) {
                 try {
-                    sleeper.sleep(Duration.ofNanos(settings.backoff().delayNanos(round)));
+                    sleeper.sleep(pause(round, asked));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IOException("interrupted while waiting for the node API", e);
@@ -330,10 +338,7 @@ public final class NodeApiClient {
                 break;
             }
             if (round < settings.rounds()) {
-                Duration pause = Duration.ofNanos(settings.backoff().delayNanos(round));
-                if (rateLimited.compareTo(pause) > 0) {
-                    pause = rateLimited;
-                }
+                Duration pause = pause(round, rateLimited);
                 console.warn("node API: " + what + " failed on every URL (" + String.join("; ", failures)
                         + "); retrying in " + pause.toSeconds() + "s");
                 try {
@@ -421,6 +426,12 @@ public final class NodeApiClient {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** The wait before round {@code round + 1}: the backoff's, or longer where the node API asked for longer. */
+    private Duration pause(int round, Duration asked) {
+        Duration backoff = Duration.ofNanos(settings.backoff().delayNanos(round));
+        return asked.compareTo(backoff) > 0 ? asked : backoff;
     }
 
     private Duration retryAfter(HttpResponse<?> response) {

@@ -8,6 +8,7 @@ import dev.tether.nodeapi.BootConfiguration;
 import dev.tether.nodeapi.NodeApi;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -95,6 +96,20 @@ class NodeApiClientTest {
             assertThat(client.requestApiKey(new ArmingRequest(List.of(TrustFixture.MAC), null)).apiKey()).startsWith("tk_");
             assertThat(fixture.api.requests).as("one busy answer, then the retry").hasSize(2);
             assertThat(fixture.pauses).as("its Retry-After, longer than the first backoff").containsExactly(Duration.ofSeconds(3));
+        }
+    }
+
+    @Test
+    void anArchiveUploadToABusyNodeApiWaitsAsItAsksBeforeSendingItAgain() throws Exception {
+        try (TrustFixture fixture = new TrustFixture(temp)) {
+            fixture.api.busy.set(1);
+            Path archive = Files.write(temp.resolve("archive"), new byte[1024]);
+            NodeApiClient client = fixture.client(4, fixture.api.url(), fixture.api.url());
+            // This fake has no persistence endpoint: the retry that reaches it is refused, which ends the upload.
+            assertThatThrownBy(() -> client.uploadArchive("grant", 1, archive)).isInstanceOf(NodeApiRefusal.class);
+            assertThat(fixture.api.requests).as("the busy answer, then one retry; not the archive through the other edge at once")
+                    .hasSize(2);
+            assertThat(fixture.pauses).containsExactly(Duration.ofSeconds(3));
         }
     }
 
