@@ -1,15 +1,10 @@
 import dev.tether.agent.fuse.ReadOnlyFile;
-import java.io.BufferedInputStream;
+import dev.tether.dev.PlainHttpConnection;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The benchmark's reference: confluent's urlmount3 as its source documents it, rebuilt as faithfully as a Java
@@ -23,17 +18,18 @@ import java.util.Locale;
  *   <li>no cache and no read-ahead of its own;</li>
  *   <li>on an error it moves to the next URL in its list and asks again, round and round.</li>
  * </ul>
- * The HTTP client is a plain blocking socket reading the body straight into the kernel's buffer, as curl's
- * write callback copies it: no client library overhead that the C original would not have.
+ * The HTTP client is {@link PlainHttpConnection}, a plain blocking socket reading the body straight into the
+ * kernel's buffer, as curl's write callback copies it: no client library overhead that the C original would not have.
+ * It is the same connection the boot storm's reference nodes use.
  */
 final class UrlmountReference implements ReadOnlyFile {
+    /** urlmount3 sets no curl timeouts of its own beyond the connection's; a stalled edge is left after this. */
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(15);
+
     private final List<URI> urls;
     private final long size;
-    private final byte[] copy = new byte[1 << 20];
     private int current;
-    private Socket socket;
-    private InputStream in;
-    private OutputStream out;
+    private PlainHttpConnection connection;
     private long requests;
     private long bytes;
 
@@ -64,85 +60,23 @@ final class UrlmountReference implements ReadOnlyFile {
         IOException last = null;
         for (int tried = 0; tried < urls.size(); tried++) {
             int mark = dst.position();
+            URI url = urls.get(current);
             try {
-                get(urls.get(current), position, length, dst);
+                if (connection == null) {
+                    connection = new PlainHttpConnection(url, READ_TIMEOUT);
+                }
+                requests++;
+                connection.getRange(url.getRawPath(), position, length, dst);
                 bytes += length;
                 return length;
             } catch (IOException e) {
                 last = e;
                 dst.position(mark);
-                disconnect();
+                connection.close();
+                connection = null;
                 current = (current + 1) % urls.size();
             }
         }
         throw last;
-    }
-
-    private void get(URI url, long position, int length, ByteBuffer dst) throws IOException {
-        if (socket == null) {
-            socket = new Socket();
-            socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(url.getHost(), url.getPort()), 15_000);
-            socket.setSoTimeout(15_000);
-            in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
-            out = socket.getOutputStream();
-        }
-        requests++;
-        out.write(("GET " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
-                + "\r\nRange: bytes=" + position + "-" + (position + length - 1) + "\r\nAccept: */*\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        String status = line();
-        if (!status.startsWith("HTTP/1.1 206")) {
-            throw new IOException(url + " answered " + status);
-        }
-        long contentLength = -1;
-        boolean close = false;
-        for (String header; !(header = line()).isEmpty(); ) {
-            String lower = header.toLowerCase(Locale.ROOT);
-            if (lower.startsWith("content-length:")) {
-                contentLength = Long.parseLong(lower.substring(15).trim());
-            } else if (lower.startsWith("connection:") && lower.contains("close")) {
-                close = true;
-            }
-        }
-        if (contentLength != length) {
-            throw new IOException(url + " sent " + contentLength + " bytes for a range of " + length);
-        }
-        for (int left = length; left > 0; ) {
-            int n = in.read(copy, 0, Math.min(left, copy.length));
-            if (n < 0) {
-                throw new IOException(url + " closed the connection mid-body");
-            }
-            dst.put(copy, 0, n);
-            left -= n;
-        }
-        if (close) {
-            disconnect();
-        }
-    }
-
-    private String line() throws IOException {
-        StringBuilder line = new StringBuilder();
-        for (int c; (c = in.read()) != '\n'; ) {
-            if (c < 0) {
-                throw new IOException("connection closed");
-            }
-            if (c != '\r') {
-                line.append((char) c);
-            }
-        }
-        return line.toString();
-    }
-
-    private void disconnect() {
-        if (socket != null) {
-            try {
-                socket.close();
-            } catch (IOException e) {
-                // Closing a broken connection: nothing left to do with it.
-            }
-            socket = null;
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.tether.dev;
 
 import dev.tether.content.origin.OriginServer;
+import dev.tether.contracts.BlobDigest;
 import dev.tether.operator.image.BuildResult;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -96,7 +97,7 @@ public final class AgentOverlay {
             throw new IllegalStateException(e);
         }
         var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + origin.port() + "/blobs/sha256/" + hex))
+                        URI.create("http://127.0.0.1:" + origin.port() + BlobDigest.PATH_PREFIX + hex))
                 .header("Authorization", "Bearer " + token)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() / 100 != 2) {

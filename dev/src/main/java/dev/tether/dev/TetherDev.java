@@ -148,7 +148,7 @@ public final class TetherDev implements Runnable {
         var check = vm.sshWhenReady(sshKey.privateKey(), "findmnt -n -o FSTYPE,SOURCE /; uptime", Duration.ofMinutes(5));
         step(6, String.format("%s is up after %ds: %s", NODE, Duration.between(start, Instant.now()).toSeconds(), check.output().strip().replace('\n', ';')));
         var credential = cluster.credential(ImageCache.NAMESPACE, NODE);
-        System.out.print(BootTimeline.render(credential).indent(2));
+        System.out.print(BootTimelineChart.render(credential).indent(2));
         System.out.println();
         System.out.println("Log in (the host key is checked against the cluster's SSH CA only):");
         System.out.println("  " + String.join(" ", vm.sshCommand(sshKey.privateKey())));
@@ -228,7 +228,7 @@ public final class TetherDev implements Runnable {
                 for (String node : nodes) {
                     var credential = client.resources(NodeCredential.class).inNamespace(namespace).withName(node).get();
                     System.out.print(credential == null ? node + ": no NodeCredential in namespace " + namespace + "\n"
-                            : BootTimeline.render(credential));
+                            : BootTimelineChart.render(credential));
                 }
             }
             return 0;

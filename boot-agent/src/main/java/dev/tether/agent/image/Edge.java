@@ -1,5 +1,6 @@
 package dev.tether.agent.image;
 
+import dev.tether.contracts.BlobDigest;
 import java.net.URI;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -27,7 +28,7 @@ public final class Edge {
 
     /** The URL of a blob on this edge, from its hex digest. */
     public URI blob(String hex) {
-        return URI.create(base + "/blobs/sha256/" + hex);
+        return URI.create(base + BlobDigest.PATH_PREFIX + hex);
     }
 
     public int inFlight() {

@@ -9,6 +9,7 @@ import dev.tether.agent.image.TetheredSettings;
 import dev.tether.agent.trust.ApiKey;
 import dev.tether.agent.trust.NodeApiClient;
 import dev.tether.agent.trust.NodeApiTls;
+import dev.tether.dev.PlainHttpConnection;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.RootImagePin;
 import dev.tether.nodeapi.ArmingRequest;
@@ -73,7 +74,7 @@ final class TetherNode {
 
     NodeOutcome boot() {
         NodeOutcome node = new NodeOutcome(index);
-        try (PlainHttpConnection ipxe = new PlainHttpConnection(edge); HttpClient agentHttp = http()) {
+        try (PlainHttpConnection ipxe = new PlainHttpConnection(edge, BaselineNode.STORM_READ_TIMEOUT); HttpClient agentHttp = http()) {
             String mac = StormCluster.mac(index);
             String script = node.timed("ipxe script", () -> text(ipxe, "/boot/ipxe?mac=" + mac, node));
             Matcher kernel = KERNEL.matcher(script);

@@ -8,7 +8,7 @@ import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.Objects;
 
-/** Makes the {@link Bmc} a NodeCredential names, for one talk with it (closed after). */
+/** Makes the {@link BmcClient} a NodeCredential names, for one talk with it (closed after). */
 public final class BmcConnector {
     private final String ipmitool;
     private final Duration timeout;
@@ -22,7 +22,7 @@ public final class BmcConnector {
         this.timeout = timeout;
     }
 
-    public Bmc connect(NodeCredential credential, BmcCredentials credentials) throws BmcException {
+    public BmcClient connect(NodeCredential credential, BmcCredentials credentials) throws BmcException {
         var spec = credential.getSpec().bmc;
         if (spec.protocol == Protocol.IPMI) {
             int port = Objects.requireNonNullElse(spec.port, 623);

@@ -42,7 +42,7 @@ final class BmcTalk {
             return finish(null, new Problem("BmcSecretNotUsable", notUsable.message(), true), action, cause, lastAction);
         }
         var credentials = ((BmcCredentials.Usable) lookup).credentials();
-        try (Bmc bmc = connector.connect(credential, credentials)) {
+        try (BmcClient bmc = connector.connect(credential, credentials)) {
             ActionOutcome outcome = lastAction;
             Problem problem = null;
             if (action != null) {
@@ -70,7 +70,7 @@ final class BmcTalk {
     }
 
     /** A reboot of a node that is off powers it on: what an administrator asking for a reboot wants, and all a BMC can do. */
-    private static String carryOut(Bmc bmc, PowerAction action) throws BmcException {
+    private static String carryOut(BmcClient bmc, PowerAction action) throws BmcException {
         switch (action) {
             case ON -> bmc.powerOn();
             case OFF -> bmc.powerOff();

@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * command line that {@code ps} shows. Each call is bounded: ipmitool's own retries and timeout ({@code -R}, {@code -N}),
  * a wall-clock limit on the process, and at most {@value #OUTPUT_LIMIT} bytes of its output read.
  */
-public final class IpmiBmc implements Bmc {
+public final class IpmiBmc implements BmcClient {
     static final int OUTPUT_LIMIT = 16 * 1024;
     private static final Pattern STATUS = Pattern.compile("(?m)^Chassis Power is (on|off)\\s*$");
 

@@ -30,7 +30,7 @@ import javax.net.ssl.SSLException;
  * BMC hands back (the Reset action's target, a system member, the session's location) is followed only when it is a
  * {@code /redfish/v1/} path on this BMC, so a BMC cannot send the operator (and the password) elsewhere.
  */
-public final class RedfishBmc implements Bmc {
+public final class RedfishBmc implements BmcClient {
     static final int BODY_LIMIT = 1024 * 1024;
     private static final String SYSTEMS = "/redfish/v1/Systems";
     private static final String SESSIONS = "/redfish/v1/SessionService/Sessions";

@@ -1,4 +1,4 @@
-package dev.tether.e2e.storm;
+package dev.tether.dev;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -9,33 +9,40 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 
 /**
  * One kept-alive HTTP/1.1 connection asking one thing at a time, as iPXE's loader and urlmount3's curl handle do: a
- * plain socket, the body read into a buffer or dropped, no client library's copies. The simulated nodes' share of this
- * machine's CPU stays what a node's own firmware or FUSE daemon would spend, not a Java client's.
+ * plain socket, the body read into a buffer or dropped, no client library's copies. The reference readers of the
+ * benchmarks use it (the boot storm's simulated iPXE and baseline nodes, the agent benchmark's urlmount3), so their
+ * share of this machine's CPU stays what a node's own firmware or a C FUSE daemon would spend, not a Java client's.
+ *
+ * <p>{@code boot-agent/bench/run.sh} compiles this file from source beside its own: it uses nothing but the JDK.
  */
-final class PlainHttpConnection implements AutoCloseable {
+public final class PlainHttpConnection implements AutoCloseable {
     private final String host;
     private final int port;
+    private final int readTimeoutMillis;
     private final byte[] copy = new byte[1 << 17];
     private Socket socket;
     private InputStream in;
     private OutputStream out;
 
-    PlainHttpConnection(URI server) {
+    /** A connection to {@code server}'s host and port, opened at the first request; a read may wait {@code readTimeout}. */
+    public PlainHttpConnection(URI server, Duration readTimeout) {
         this.host = server.getHost();
         this.port = server.getPort();
+        this.readTimeoutMillis = Math.toIntExact(readTimeout.toMillis());
     }
 
     /** The whole body of {@code path} into {@code dst} (null: read and dropped); its length. */
-    long get(String path, ByteBuffer dst) throws IOException {
+    public long get(String path, ByteBuffer dst) throws IOException {
         return request(path, -1, -1, dst);
     }
 
     /** {@code length} bytes at {@code position} of {@code path} (one range request) into {@code dst}. */
-    void getRange(String path, long position, int length, ByteBuffer dst) throws IOException {
+    public void getRange(String path, long position, int length, ByteBuffer dst) throws IOException {
         request(path, position, length, dst);
     }
 
@@ -44,7 +51,7 @@ final class PlainHttpConnection implements AutoCloseable {
             socket = new Socket();
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(host, port), 15_000);
-            socket.setSoTimeout(300_000);
+            socket.setSoTimeout(readTimeoutMillis);
             in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             out = socket.getOutputStream();
         }

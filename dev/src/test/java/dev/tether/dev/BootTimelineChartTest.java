@@ -8,7 +8,7 @@ import dev.tether.api.v1alpha1.NodeCredentialStatus;
 import java.util.LinkedHashMap;
 import org.junit.jupiter.api.Test;
 
-class BootTimelineTest {
+class BootTimelineChartTest {
 
     @Test
     void phasesAreBarsOneAfterTheOther() {
@@ -28,7 +28,7 @@ class BootTimelineTest {
         boot.phaseMillis.put("switch-root", 0L);
         credential.getStatus().lastBoot = boot;
 
-        assertThat(BootTimeline.render(credential)).isEqualTo("""
+        assertThat(BootTimelineChart.render(credential)).isEqualTo("""
                 node-001  aaaaaaaaaaaa  booted 2026-12-02T00:10:00Z  4.2 s, key from tpm
                   tpm           0.6 s |#######                                         |
                   network       1.2 s |       ##############                           |
@@ -41,6 +41,6 @@ class BootTimelineTest {
     void aNodeThatNeverBootedSaysSo() {
         var credential = new NodeCredential();
         credential.getMetadata().setName("node-002");
-        assertThat(BootTimeline.render(credential)).isEqualTo("node-002: no boot reported yet\n");
+        assertThat(BootTimelineChart.render(credential)).isEqualTo("node-002: no boot reported yet\n");
     }
 }

@@ -6,7 +6,7 @@ import dev.tether.api.v1alpha1.NodeCredentialStatus.PowerState;
  * A node's baseboard management controller, as the operator talks to it. Every call is bounded in time and in what it
  * reads; a failure is a {@link BmcException} whose message a person can act on and that holds no credential.
  */
-public interface Bmc extends AutoCloseable {
+public interface BmcClient extends AutoCloseable {
     /** The chassis power as the BMC reports it now. */
     PowerState powerState() throws BmcException;
 

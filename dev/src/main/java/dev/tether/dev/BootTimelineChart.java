@@ -9,10 +9,10 @@ import java.util.Map;
  * before ended: what {@code ./tether-dev timeline NODE} and {@code ./tether-dev up} print, from the NodeCredential's
  * {@code status.lastBoot}.
  */
-public final class BootTimeline {
+public final class BootTimelineChart {
     static final int WIDTH = 48;
 
-    private BootTimeline() {
+    private BootTimelineChart() {
     }
 
     public static String render(NodeCredential credential) {
