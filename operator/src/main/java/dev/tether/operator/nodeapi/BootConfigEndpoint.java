@@ -1,6 +1,6 @@
 package dev.tether.operator.nodeapi;
 
-import dev.tether.api.v1alpha1.SecretKeyRef;
+import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.operator.identity.ConfigMapTemplates;
 import dev.tether.operator.identity.NodeIdentities;
 import dev.tether.operator.profile.ResolvedImage;
@@ -38,15 +38,15 @@ final class BootConfigEndpoint implements Endpoint {
         if (!image.ok()) {
             throw new Refusal(409, "NotBootable", image.problem());
         }
-        String passwordHash = rootPasswordHash(context.namespace(), profile.getSpec().rootPasswordHash);
+        String passwordHash = rootPasswordHash(profile);
         // Rendered afresh for each boot: a node never gets files rendered for another, or from a stale template.
         var identity = NodeIdentities.render(context.credential(), profile, new ConfigMapTemplates(client)).identity();
         return Reply.json(200, BootConfigurations.of(context.credential(), profile, image.version(), passwordHash, sshCaPublicKey,
                 identity));
     }
 
-    private String rootPasswordHash(String namespace, SecretKeyRef ref) throws Refusal {
-        return switch (RootPasswordSecret.read(client, namespace, ref)) {
+    private String rootPasswordHash(NodeProfile profile) throws Refusal {
+        return switch (profiles.rootPassword(profile)) {
             case RootPasswordSecret.NotSet none -> null;
             case RootPasswordSecret.Hash hash -> hash.value();
             case RootPasswordSecret.NotUsable refused -> throw new Refusal(409, "NotBootable", refused.message());

@@ -4,6 +4,7 @@ import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.operator.Names;
 import dev.tether.operator.image.ImageKeySecret;
+import dev.tether.operator.profile.RootPasswordSecret;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the node API reads for every boot, from informer caches instead of the API server: NodeProfiles, DisklessImages
- * and the image key Secrets. A boot storm measured five API server reads per booting node for these alone (the
+ * What the node API reads for every boot, from informer caches instead of the API server: NodeProfiles, DisklessImages,
+ * the image key Secrets and the root password Secrets. A boot storm measured five API server reads per booting node for these alone (the
  * profile and its image for boot-config, again for image-key and host-certificates, and the key Secret), all queued
  * behind the client's few connections to the API server. A miss in a cache (an informer not synced yet, an object
  * created a moment ago, a key Secret made by hand without the operator's labels) is read from the API server, as the
@@ -32,6 +33,7 @@ final class CachedReads implements AutoCloseable {
     private final List<SharedIndexInformer<NodeProfile>> profiles = new ArrayList<>();
     private final List<SharedIndexInformer<DisklessImage>> images = new ArrayList<>();
     private final List<SharedIndexInformer<Secret>> imageKeys = new ArrayList<>();
+    private final List<SharedIndexInformer<Secret>> rootPasswords = new ArrayList<>();
 
     private CachedReads() {}
 
@@ -47,6 +49,10 @@ final class CachedReads implements AutoCloseable {
                 reads.imageKeys.add(inform(namespace.map(ns -> (Informable<Secret>) client.secrets().inNamespace(ns)
                                 .withLabel(Names.COMPONENT, ImageKeySecret.COMPONENT))
                         .orElseGet(() -> client.secrets().inAnyNamespace().withLabel(Names.COMPONENT, ImageKeySecret.COMPONENT))));
+                // Only Secrets marked for this use: the node API reads no other as a root password (RootPasswordSecret).
+                reads.rootPasswords.add(inform(namespace.map(ns -> (Informable<Secret>) client.secrets().inNamespace(ns)
+                                .withLabel(RootPasswordSecret.USE_LABEL, RootPasswordSecret.USE))
+                        .orElseGet(() -> client.secrets().inAnyNamespace().withLabel(RootPasswordSecret.USE_LABEL, RootPasswordSecret.USE))));
             }
         } catch (RuntimeException e) {
             LOG.warn("the node API reads profiles, images and image keys from the API server: its caches did not start ({})",
@@ -79,6 +85,11 @@ final class CachedReads implements AutoCloseable {
         return find(imageKeys, namespace, name);
     }
 
+    /** A Secret marked as a root password ({@link RootPasswordSecret}); empty for any other, or before the cache has it. */
+    Optional<Secret> rootPassword(String namespace, String name) {
+        return find(rootPasswords, namespace, name);
+    }
+
     /** The cached object, from an informer that has synced; empty when none has it. */
     private static <T extends HasMetadata> Optional<T> find(List<SharedIndexInformer<T>> informers, String namespace, String name) {
         for (SharedIndexInformer<T> informer : informers) {
@@ -94,6 +105,6 @@ final class CachedReads implements AutoCloseable {
 
     @Override
     public void close() {
-        List.of(profiles, images, imageKeys).forEach(list -> list.forEach(SharedIndexInformer::close));
+        List.of(profiles, images, imageKeys, rootPasswords).forEach(list -> list.forEach(SharedIndexInformer::close));
     }
 }

@@ -44,12 +44,12 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private static final int MAX_QUERY_PARAMETERS = 8;
 
     private final NodeApiService service;
-    private final ExecutorService handlers;
+    private final HandlerPools handlers;
     /** Both only touched on the channel's event loop. */
     private boolean inFlight;
     private boolean pipelined;
 
-    NodeApiHandler(NodeApiService service, ExecutorService handlers) {
+    NodeApiHandler(NodeApiService service, HandlerPools handlers) {
         this.service = service;
         this.handlers = handlers;
     }
@@ -74,12 +74,12 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 default -> cause instanceof TooLongFrameException ? "a part of the request is too long" : "the request is not valid HTTP/1.1";
             };
             NodeCall call = call(ctx, request, new byte[0]);
-            dispatch(ctx, call, () -> service.refuseUndecodable(call, status, message), false);
+            dispatch(ctx, call, handlers.writes(), () -> service.refuseUndecodable(call, status, message), false);
             return;
         }
         NodeCall call = call(ctx, request, ByteBufUtil.getBytes(request.content()));
         boolean keepAlive = HttpUtil.isKeepAlive(request);
-        dispatch(ctx, call, () -> service.handle(call), keepAlive);
+        dispatch(ctx, call, handlers.forEndpoint(RequestTimings.endpointOf(call.rawPath())), () -> service.handle(call), keepAlive);
     }
 
     /** Called by {@link BoundedAggregator} for a body over the limit; the rest of it is never read. */
@@ -89,7 +89,7 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             return;
         }
         NodeCall call = call(ctx, request, new byte[0]);
-        dispatch(ctx, call, () -> service.refuseOversized(call), false);
+        dispatch(ctx, call, handlers.writes(), () -> service.refuseOversized(call), false);
     }
 
     @Override
@@ -108,7 +108,8 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         ctx.close();
     }
 
-    private void dispatch(ChannelHandlerContext ctx, NodeCall call, Supplier<Reply> answer, boolean keepAlive) {
+    /** Answers {@code call} on one of {@code pool}'s threads, or 503 when its queue is full. */
+    private void dispatch(ChannelHandlerContext ctx, NodeCall call, ExecutorService pool, Supplier<Reply> answer, boolean keepAlive) {
         inFlight = true;
         ctx.channel().config().setAutoRead(false);
         // One read while the request waits: what it finds is the client's end of the connection (its timeout, or its
@@ -117,7 +118,7 @@ final class NodeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         ctx.read();
         long queued = System.nanoTime();
         try {
-            handlers.execute(() -> {
+            pool.execute(() -> {
                 long started = System.nanoTime();
                 if (!ctx.channel().isActive()) {
                     // The client gave up while the request waited (its timeout, or its edge's): nobody is left to answer,

@@ -8,7 +8,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,12 +34,12 @@ final class NodeApiInitializer extends ChannelInitializer<SocketChannel> {
 
     private final ServerTls tls;
     private final NodeApiService service;
-    private final ExecutorService handlers;
+    private final HandlerPools handlers;
     private final Duration idleTimeout;
     private final Duration requestTimeout;
     private final TrustedEdges edges;
 
-    NodeApiInitializer(ServerTls tls, NodeApiService service, ExecutorService handlers, Duration idleTimeout, Duration requestTimeout,
+    NodeApiInitializer(ServerTls tls, NodeApiService service, HandlerPools handlers, Duration idleTimeout, Duration requestTimeout,
                        TrustedEdges edges) {
         this.edges = edges;
         this.tls = tls;
@@ -61,7 +60,7 @@ final class NodeApiInitializer extends ChannelInitializer<SocketChannel> {
                 .setMaxHeaderSize(MAX_HEADER_SIZE)
                 .setMaxChunkSize(16 * 1024)));
         p.addLast("chunked", new ChunkedWriteHandler());
-        p.addLast("persistence", new PersistenceUploadGate(service, handlers));
+        p.addLast("persistence", new PersistenceUploadGate(service, handlers.writes()));
         p.addLast("body", new BoundedAggregator());
         p.addLast("deadline", new RequestDeadline(requestTimeout));
         p.addLast("api", new NodeApiHandler(service, handlers));

@@ -13,10 +13,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,16 +23,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeApiServer.class);
-    /** Waiting requests beyond the handler threads; past this, 503. */
-    private static final int QUEUE = 256;
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
 
     private final EventLoopGroup acceptor;
     private final EventLoopGroup workers;
-    private final ThreadPoolExecutor handlers;
+    private final HandlerPools handlers;
     private final Channel listener;
 
-    private NodeApiServer(EventLoopGroup acceptor, EventLoopGroup workers, ThreadPoolExecutor handlers, Channel listener) {
+    private NodeApiServer(EventLoopGroup acceptor, EventLoopGroup workers, HandlerPools handlers, Channel listener) {
         this.acceptor = acceptor;
         this.workers = workers;
         this.handlers = handlers;
@@ -51,14 +46,7 @@ public final class NodeApiServer implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new IOException("the node API cannot start: " + e.getMessage(), e);
         }
-        var threads = new AtomicInteger();
-        var handlers = new ThreadPoolExecutor(settings.handlerThreads(), settings.handlerThreads(), 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(QUEUE), r -> {
-                    var t = new Thread(r, "node-api-" + threads.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        handlers.allowCoreThreadTimeOut(true);
+        var handlers = HandlerPools.start(settings.handlerThreads());
         var tls = new ServerTls(ca, settings.dnsNames(), NodeApiSettings.SERVER_CERTIFICATE_VALIDITY, Clock.systemUTC());
         tls.current();
         // Named, so that a thread dump or a profile tells the node API's TLS and HTTP work from the operator's other I/O.
@@ -99,8 +87,8 @@ public final class NodeApiServer implements AutoCloseable {
         shutdown(acceptor, workers, handlers);
     }
 
-    private static void shutdown(EventLoopGroup acceptor, EventLoopGroup workers, ThreadPoolExecutor handlers) {
-        handlers.shutdown();
+    private static void shutdown(EventLoopGroup acceptor, EventLoopGroup workers, HandlerPools handlers) {
+        handlers.close();
         acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }

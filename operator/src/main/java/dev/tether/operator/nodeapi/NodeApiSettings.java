@@ -22,9 +22,10 @@ import java.util.Map;
  * @param failuresPerNode      refused requests naming one node before it is answered 429 ({@code TETHER_NODE_API_FAILURES_PER_NODE})
  * @param failuresPerSource    refused requests from one address before it is answered 429 ({@code TETHER_NODE_API_FAILURES_PER_SOURCE})
  * @param failureWindow        the budgets above refill fully within this time ({@code TETHER_NODE_API_FAILURE_WINDOW_SECONDS})
- * @param handlerThreads       threads that answer requests ({@code TETHER_NODE_API_THREADS}); most of a request's time is
- *                             waiting on the Kubernetes API, so enough that the requests answered from caches (boot-config,
- *                             image-key) do not queue behind those that write (a boot storm filled 8 and their queue)
+ * @param handlerThreads       threads that answer the requests that write to the Kubernetes API ({@code TETHER_NODE_API_THREADS});
+ *                             most of such a request's time is waiting on the API server (a boot storm filled 8 and their
+ *                             queue). The requests answered from caches (boot-config, image-key) have a pool of their own,
+ *                             sized to the cores ({@link HandlerPools})
  * @param requestTimeout       from a connection's start, or the end of its last answer, until the next request (head and
  *                             body) has arrived; however slowly its bytes trickle in ({@code TETHER_NODE_API_REQUEST_TIMEOUT_SECONDS})
  * @param trustedProxies       address ranges of the edges (CIDR), which must send, and alone may send, a PROXY protocol v2
@@ -70,6 +71,11 @@ public record NodeApiSettings(int port, String caSecret, String sshCaSecret, Str
     public NodeApiSettings withSshPrincipals(PrincipalPolicy policy) {
         return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
                 failureWindow, handlerThreads, requestTimeout, trustedProxies, policy, persistence);
+    }
+
+    public NodeApiSettings withHandlerThreads(int threads) {
+        return new NodeApiSettings(port, caSecret, sshCaSecret, sshCaSecretKey, dnsNames, failuresPerNode, failuresPerSource,
+                failureWindow, threads, requestTimeout, trustedProxies, sshPrincipals, persistence);
     }
 
     public NodeApiSettings withRequestTimeout(Duration timeout) {

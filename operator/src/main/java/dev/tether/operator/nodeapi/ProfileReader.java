@@ -3,6 +3,8 @@ package dev.tether.operator.nodeapi;
 import dev.tether.api.v1alpha1.DisklessImage;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeProfile;
+import dev.tether.api.v1alpha1.SecretKeyRef;
+import dev.tether.operator.profile.RootPasswordSecret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
 /**
@@ -28,6 +30,20 @@ final class ProfileReader {
                     + " names NodeProfile " + name + ", which does not exist; create it or fix spec.profile");
         }
         return profile;
+    }
+
+    /**
+     * The root password the profile names, from the cache of marked Secrets; a miss (not synced yet, created a moment
+     * ago, or not marked, which the API server's copy then shows) is read from the API server.
+     */
+    RootPasswordSecret.Lookup rootPassword(NodeProfile profile) {
+        String namespace = profile.getMetadata().getNamespace();
+        SecretKeyRef ref = profile.getSpec().rootPasswordHash;
+        if (ref == null) {
+            return new RootPasswordSecret.NotSet();
+        }
+        return cache.rootPassword(namespace, ref.name).map(secret -> RootPasswordSecret.of(secret, namespace, ref))
+                .orElseGet(() -> RootPasswordSecret.read(client, namespace, ref));
     }
 
     /** The profile's image, or null when it does not exist (the caller says what that means for it). */

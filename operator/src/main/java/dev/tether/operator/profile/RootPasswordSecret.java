@@ -38,10 +38,17 @@ public final class RootPasswordSecret {
     public record NotUsable(String message) implements Lookup {}
 
     public static Lookup read(KubernetesClient client, String namespace, SecretKeyRef ref) {
+        return ref == null ? new NotSet() : of(client.secrets().inNamespace(namespace).withName(ref.name).get(), namespace, ref);
+    }
+
+    /**
+     * What {@code ref} gives from {@code secret}, the Secret of that name as the caller read it (from the API server or a
+     * cache; null when there is none).
+     */
+    public static Lookup of(Secret secret, String namespace, SecretKeyRef ref) {
         if (ref == null) {
             return new NotSet();
         }
-        Secret secret = client.secrets().inNamespace(namespace).withName(ref.name).get();
         if (!marked(secret)) {
             return new NotUsable("spec.rootPasswordHash names Secret " + namespace + "/" + ref.name + ", but no Secret of that name"
                     + " is labelled " + USE_LABEL + "=" + USE + ", and the operator reads no other. Create it with the crypt(3) hash"

@@ -38,7 +38,7 @@ class NodeApiAbandonedRequestTest extends NodeApiTestBase {
         var handlers = new HeldHandlers();
         try (var service = new NodeApiService(harness.client, harness.config, harness.operator().credentials(),
                 new HostKeySigner(harness.operator().trust().sshCa()), metrics, Clock.systemUTC())) {
-            var gone = new EmbeddedChannel(new NodeApiHandler(service, handlers));
+            var gone = new EmbeddedChannel(new NodeApiHandler(service, new HandlerPools(handlers, handlers)));
             gone.writeInbound(apiKeyRequest());
             gone.close();
             handlers.runAll();
@@ -47,7 +47,7 @@ class NodeApiAbandonedRequestTest extends NodeApiTestBase {
             assertThat(metrics.find(RequestTimings.ABANDONED).tag("endpoint", NodeApi.API_KEY).counter().count()).isEqualTo(1);
             assertThat(status("node-001").armed).as("the once credential still armed").isTrue();
 
-            var waiting = new EmbeddedChannel(new NodeApiHandler(service, handlers));
+            var waiting = new EmbeddedChannel(new NodeApiHandler(service, new HandlerPools(handlers, handlers)));
             waiting.writeInbound(apiKeyRequest());
             handlers.runAll();
             waiting.runPendingTasks();
