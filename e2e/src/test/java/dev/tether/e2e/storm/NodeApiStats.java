@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
  */
 public record NodeApiStats(Map<String, Endpoint> endpoints, Map<String, Long> apiRequests, Map<String, Double> cpuSeconds) {
     private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    /** The row of the TLS handshakes (accepted connection to handshake done), beside the endpoints. */
+    public static final String TLS_HANDSHAKE = "tls-handshake";
     public static final String EVENT_LOOPS = "node API event loops (TLS, HTTP)";
     public static final String HANDLERS = "node API handler threads";
     public static final String DEFERRED_EVENTS = "node API deferred events";
@@ -95,22 +97,30 @@ public record NodeApiStats(Map<String, Endpoint> endpoints, Map<String, Long> ap
         var endpoints = new TreeMap<String, Endpoint>();
         for (Timer handled : registry.find(RequestTimings.HANDLED).timers()) {
             String endpoint = handled.getId().getTag("endpoint");
-            Timer queued = registry.find(RequestTimings.QUEUED).tag("endpoint", endpoint).timer();
-            Counter cpu = registry.find(RequestTimings.CPU).tag("endpoint", endpoint).counter();
-            CountAtBucket[] h = handled.takeSnapshot().histogramCounts();
-            CountAtBucket[] q = queued == null ? new CountAtBucket[0] : queued.takeSnapshot().histogramCounts();
-            long[] bounds = new long[h.length];
-            long[] handledCounts = new long[h.length];
-            long[] queuedCounts = new long[h.length];
-            for (int i = 0; i < h.length; i++) {
-                bounds[i] = Math.round(h[i].bucket(TimeUnit.MILLISECONDS));
-                handledCounts[i] = (long) h[i].count();
-                queuedCounts[i] = i < q.length ? (long) q[i].count() : 0;
-            }
-            endpoints.put(endpoint, new Endpoint(handled.count(), cpu == null ? 0 : cpu.count(), bounds, queuedCounts, handledCounts));
+            endpoints.put(endpoint, endpoint(handled, registry.find(RequestTimings.QUEUED).tag("endpoint", endpoint).timer(),
+                    registry.find(RequestTimings.CPU).tag("endpoint", endpoint).counter()));
+        }
+        Timer handshakes = registry.find(RequestTimings.HANDSHAKE).tag("outcome", "ok").timer();
+        if (handshakes != null) {
+            // One more row: the handshakes have no queue or handler of their own; their time counts as "handled".
+            endpoints.put(TLS_HANDSHAKE, endpoint(handshakes, null, null));
         }
         double handlers = endpoints.values().stream().mapToDouble(Endpoint::cpuSeconds).sum();
         return new NodeApiStats(endpoints, new TreeMap<>(apiRequests), threadCpu(handlers));
+    }
+
+    private static Endpoint endpoint(Timer handled, Timer queued, Counter cpu) {
+        CountAtBucket[] h = handled.takeSnapshot().histogramCounts();
+        CountAtBucket[] q = queued == null ? new CountAtBucket[0] : queued.takeSnapshot().histogramCounts();
+        long[] bounds = new long[h.length];
+        long[] handledCounts = new long[h.length];
+        long[] queuedCounts = new long[h.length];
+        for (int i = 0; i < h.length; i++) {
+            bounds[i] = Math.round(h[i].bucket(TimeUnit.MILLISECONDS));
+            handledCounts[i] = (long) h[i].count();
+            queuedCounts[i] = i < q.length ? (long) q[i].count() : 0;
+        }
+        return new Endpoint(handled.count(), cpu == null ? 0 : cpu.count(), bounds, queuedCounts, handledCounts);
     }
 
     /**

@@ -110,6 +110,10 @@ public final class StormTable {
         NodeApiStats stats = tether.nodeApi();
         double n = Math.max(1, tether.nodes());
         stats.endpoints().forEach((name, e) -> {
+            if (name.equals(NodeApiStats.TLS_HANDSHAKE)) {
+                lines.add(row("server " + name + " p50/p99 (ms)", e.handledPercentile(50) + " / " + bucket(e.handledPercentile(99)), "", ""));
+                return;
+            }
             lines.add(row("server " + name + " queued p50/p99 (ms)", e.queuedPercentile(50) + " / " + bucket(e.queuedPercentile(99)), "", ""));
             lines.add(row("server " + name + " handled p50/p99 (ms)", e.handledPercentile(50) + " / " + bucket(e.handledPercentile(99))
                     + String.format(Locale.ROOT, ", CPU %.1f ms", e.cpuSeconds() * 1000 / Math.max(1, e.count())), "", ""));

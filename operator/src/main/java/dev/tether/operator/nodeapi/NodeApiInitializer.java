@@ -5,6 +5,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
@@ -53,7 +54,10 @@ final class NodeApiInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
         ProxyProtocolGate.install(ch, edges, service.metrics());
-        p.addLast("tls", tls.current().newHandler(ch.alloc()));
+        SslHandler ssl = tls.current().newHandler(ch.alloc());
+        long accepted = System.nanoTime();
+        ssl.handshakeFuture().addListener(done -> service.timings().handshake(System.nanoTime() - accepted, done.isSuccess()));
+        p.addLast("tls", ssl);
         p.addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
         p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE)

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * The node API's own time per request, server side, by endpoint: how long a request waited for a handler thread
  * ({@value #QUEUED}), how long its handler took ({@value #HANDLED}: its Kubernetes API round trips included), and the
  * handler thread's CPU for it ({@value #CPU}); and the requests whose client had gone when a handler came to them
- * ({@value #ABANDONED}), which are not answered. Beside the latency a node measures (TLS, the edges' relay, and any wait
+ * ({@value #ABANDONED}), which are not answered; and each connection's TLS handshake ({@value #HANDSHAKE}, by outcome),
+ * the CPU-heaviest step of a boot's first request. Beside the latency a node measures (TLS, the edges' relay, and any wait
  * for a CPU on its way), these say whether the node API's own work or the queue in front of it bounds a boot's wait.
  *
  * <p>The endpoint tag is one of the node API's endpoint names, {@code discovery}, or {@code other}: never a path as the
@@ -28,6 +29,8 @@ public final class RequestTimings {
     public static final String HANDLED = "tether.nodeapi.request.handled";
     public static final String CPU = "tether.nodeapi.request.cpu";
     public static final String ABANDONED = "tether.nodeapi.request.abandoned";
+    /** From a connection's acceptance to its TLS handshake's end (a PROXY header first, where edges send one). */
+    public static final String HANDSHAKE = "tether.nodeapi.tls.handshake";
     private static final Set<String> ENDPOINTS = Set.of(NodeApi.API_KEY, NodeApi.BOOT_CONFIG, NodeApi.IMAGE_KEY,
             NodeApi.HOST_CERTIFICATES, NodeApi.BOOT_REPORT, NodeApi.BOOT_FILES, NodeApi.PERSISTENCE_KEY, NodeApi.PERSISTENCE);
     private static final Duration[] BUCKETS = java.util.stream.LongStream.of(1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200,
@@ -75,15 +78,21 @@ public final class RequestTimings {
                 .tag("endpoint", endpoint).register(registry).increment();
     }
 
+    /** A connection's TLS handshake ended, {@code ok} or not, {@code nanos} after the connection was accepted. */
+    void handshake(long nanos, boolean ok) {
+        timer(HANDSHAKE, "Time from a node API connection's acceptance to its TLS handshake's end", "outcome", ok ? "ok" : "failed")
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
     private Meters meters(String endpoint) {
-        return new Meters(timer(QUEUED, "Time a node API request waited for a handler thread", endpoint),
-                timer(HANDLED, "Time a node API handler took for a request, Kubernetes API round trips included", endpoint),
+        return new Meters(timer(QUEUED, "Time a node API request waited for a handler thread", "endpoint", endpoint),
+                timer(HANDLED, "Time a node API handler took for a request, Kubernetes API round trips included", "endpoint", endpoint),
                 Counter.builder(CPU).baseUnit("seconds").description("Handler threads' CPU time for node API requests")
                         .tag("endpoint", endpoint).register(registry));
     }
 
-    private Timer timer(String name, String description, String endpoint) {
-        return Timer.builder(name).description(description).tag("endpoint", endpoint)
+    private Timer timer(String name, String description, String tag, String value) {
+        return Timer.builder(name).description(description).tag(tag, value)
                 // Buckets of their own rather than the registry's percentile histogram, which not every registry keeps;
                 // one of them at 1 s, the node API's target at a boot storm's p99.
                 .serviceLevelObjectives(BUCKETS)

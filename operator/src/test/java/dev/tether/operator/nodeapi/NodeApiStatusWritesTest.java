@@ -13,6 +13,9 @@ import dev.tether.nodeapi.HostKeys;
 import dev.tether.nodeapi.NodeApi;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,6 +126,30 @@ class NodeApiStatusWritesTest extends NodeApiTestBase {
                 .isNotNull().satisfies(t -> assertThat(t.count()).isEqualTo(5)));
         assertThat(metrics.find(RequestTimings.HANDLED).timers()).extracting(t -> t.getId().getTag("endpoint"))
                 .containsExactlyInAnyOrder(NodeApi.API_KEY, NodeApi.BOOT_CONFIG, "other");
+    }
+
+    @Test
+    void eachConnectionsTlsHandshakeIsTimedByItsOutcome() throws Exception {
+        create(credential("node-001", "compute", Arming.ONCE));
+        String key = fetchKey("node-001");
+        var metrics = harness.operator().metrics();
+        double okBefore = handshakes(metrics, "ok");
+
+        api.get(NAMESPACE, "node-001", NodeApi.BOOT_CONFIG, key);
+        try (var plain = new Socket(server.address().getAddress(), server.address().getPort())) {
+            // Plain HTTP to the TLS port: a handshake that fails.
+            plain.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            plain.getOutputStream().flush();
+            assertThat(plain.getInputStream().readAllBytes()).as("no HTTP answer without TLS").doesNotContain((byte) 'H');
+        }
+
+        eventually(() -> assertThat(handshakes(metrics, "ok")).isEqualTo(okBefore + 1));
+        eventually(() -> assertThat(handshakes(metrics, "failed")).isEqualTo(1));
+    }
+
+    private static double handshakes(MeterRegistry metrics, String outcome) {
+        var timer = metrics.find(RequestTimings.HANDSHAKE).tag("outcome", outcome).timer();
+        return timer == null ? 0 : timer.count();
     }
 
     private static HostKeys hostKeys() throws Exception {
