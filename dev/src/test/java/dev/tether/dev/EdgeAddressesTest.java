@@ -1,0 +1,35 @@
+package dev.tether.dev;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two local clusters on one machine (two worktrees' VM tests, a test beside {@code ./tether-dev up}) once shared the
+ * edges' loopback addresses, and the first to stop took them from under the other's booting machine.
+ */
+class EdgeAddressesTest {
+
+    @Test
+    void twoClustersGetAddressesOfTheirOwnAndOneStoppingLeavesTheOthersInPlace() throws Exception {
+        assumeTrue(ImageCache.isRoot() && ImageCache.onPath("ip"), "SKIPPED: adding addresses to lo needs root and ip (iproute2)");
+        try (var first = EdgeAddresses.add(2)) {
+            try (var second = EdgeAddresses.add(2)) {
+                assertThat(second.get(0)).isNotIn(first.get(0), first.get(1));
+                assertThat(loopbackAddresses()).contains(first.get(0), first.get(1), second.get(0), second.get(1));
+            }
+            assertThat(loopbackAddresses()).as("the first cluster's edges still have their addresses")
+                    .contains(" " + first.get(0) + "/32", " " + first.get(1) + "/32");
+        }
+    }
+
+    private static String loopbackAddresses() throws IOException, InterruptedException {
+        Process ip = new ProcessBuilder("ip", "-o", "-4", "addr", "show", "dev", "lo").redirectErrorStream(true).start();
+        String out = new String(ip.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(ip.waitFor()).isZero();
+        return out;
+    }
+}
