@@ -74,6 +74,35 @@ public final class ImageCache {
         }
     }
 
+    /**
+     * What the build of an image with {@code distribution: oci} reads besides its spec.
+     *
+     * @param registryAddress the registry's {@code host:port} in the spec's reference: a test's registry listens on a
+     *        new port each run, so the address is left out of the cache key
+     * @param manifestDigest the digest of the manifest the reference names now, which is in the key instead
+     * @param pullSecretDir the image's pull Secret as the builder Job mounts it (its {@code .dockerconfigjson})
+     */
+    public record OciSource(String registryAddress, String manifestDigest, Path pullSecretDir) {
+    }
+
+    /**
+     * What one image's build is made of: the spec file and the builder command the operator gives generation 1,
+     * what its cache key is computed from, where its cached builds are kept, and the files mounted into the
+     * builder beyond those of every build (Job path to local path).
+     */
+    private record Recipe(DisklessImage image, String specJson, String keyedSpec, List<String> jobCommand, String prefix,
+            Map<String, String> mounts) {
+        static Recipe of(DisklessImage image, OciSource oci) {
+            String specJson = ImageCache.specJson(image);
+            List<String> jobCommand = builderCommand(image, ORIGIN_PLACEHOLDER);
+            if (oci == null) {
+                return new Recipe(image, specJson, specJson, jobCommand, "e2e-image-", Map.of());
+            }
+            return new Recipe(image, specJson, specJson.replace(oci.registryAddress(), "REGISTRY") + "\nsource "
+                    + oci.manifestDigest(), jobCommand, "e2e-oci-image-", Map.of(BuildJob.PULL_SECRET_DIR, oci.pullSecretDir().toString()));
+        }
+    }
+
     private ImageCache() {
     }
 
@@ -97,8 +126,20 @@ public final class ImageCache {
     }
 
     /** The image, built now if this machine has no cached build of the same inputs. Skips without root. */
-    @SuppressWarnings("try")
     public static CachedImage get(Path projectDir) throws Exception {
+        return get(projectDir, Recipe.of(imageResource(), null));
+    }
+
+    /**
+     * {@code image} (generation 1, {@code distribution: oci}) built from {@code source} as the builder Job builds it,
+     * or its cached build; cached apart from {@link #get(Path)}'s image, so neither's builds prune the other's.
+     */
+    public static CachedImage get(Path projectDir, DisklessImage image, OciSource source) throws Exception {
+        return get(projectDir, Recipe.of(image, java.util.Objects.requireNonNull(source)));
+    }
+
+    @SuppressWarnings("try")
+    private static CachedImage get(Path projectDir, Recipe recipe) throws Exception {
         MissingPrerequisite.require(isRoot(), "building the VM image needs root (debootstrap, namespaces, mounts)");
         for (String tool : List.of("debootstrap", "unshare", "mksquashfs", "cpio")) {
             MissingPrerequisite.require(onPath(tool), "building the VM image needs " + tool + " on the PATH");
@@ -109,16 +150,13 @@ public final class ImageCache {
         MissingPrerequisite.require(Files.isExecutable(agentBundle.resolve("bin/tether-agent")),
                 "no agent bundle in " + agentBundle + "; build with ./mvnw -pl e2e -am verify");
 
-        DisklessImage image = imageResource();
-        String specJson = specJson(image);
-        List<String> jobCommand = builderCommand(image, ORIGIN_PLACEHOLDER);
-        Path entry = entry(specJson, jobCommand, imgutilJar, agentBundle);
+        Path entry = entry(recipe, imgutilJar, agentBundle);
         Path complete = entry.resolve("result.json");
         Files.createDirectories(entry.getParent());
         try (FileChannel lockFile = FileChannel.open(Path.of(entry + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lockFile.lock()) {
             if (!Files.exists(complete)) {
-                build(entry, specJson, jobCommand, imgutilJar, agentBundle);
+                build(entry, recipe, imgutilJar, agentBundle);
             } else {
                 System.err.println("[ImageCache] using the cached image build " + entry);
             }
@@ -129,7 +167,7 @@ public final class ImageCache {
         if (result.problem().isPresent()) {
             throw new IOException("the cached build in " + entry + " failed: " + result.problem().get());
         }
-        return new CachedImage(entry.resolve("store"), result, image, entry);
+        return new CachedImage(entry.resolve("store"), result, recipe.image(), entry);
     }
 
     /** True when {@link #get} would find a finished build and not build (it would build without the inputs). */
@@ -139,17 +177,15 @@ public final class ImageCache {
         if (!Files.isRegularFile(imgutilJar) || !Files.isDirectory(agentBundle)) {
             return false;
         }
-        DisklessImage image = imageResource();
-        String specJson = specJson(image);
-        return Files.exists(entry(specJson, builderCommand(image, ORIGIN_PLACEHOLDER), imgutilJar, agentBundle).resolve("result.json"));
+        return Files.exists(entry(Recipe.of(imageResource(), null), imgutilJar, agentBundle).resolve("result.json"));
     }
 
     /** Where the build of these inputs is cached (or, with the agent overlay, an earlier build of the spec). */
-    private static Path entry(String specJson, List<String> jobCommand, Path imgutilJar, Path agentBundle) throws IOException {
-        Path entry = Path.of(CACHE_ROOT, "e2e-image-" + key(specJson, jobCommand, imgutilJar, agentBundle));
+    private static Path entry(Recipe recipe, Path imgutilJar, Path agentBundle) throws IOException {
+        Path entry = Path.of(CACHE_ROOT, recipe.prefix() + key(recipe.keyedSpec(), recipe.jobCommand(), imgutilJar, agentBundle));
         if (AgentOverlay.enabled() && !Files.exists(entry.resolve("result.json"))) {
             // The developer loop lays this checkout's agent over any earlier build of the same spec.
-            Optional<Path> earlier = latestBuildOf(specJson);
+            Optional<Path> earlier = latestBuildOf(recipe.prefix(), recipe.specJson());
             if (earlier.isPresent()) {
                 return earlier.get();
             }
@@ -170,9 +206,9 @@ public final class ImageCache {
     }
 
     /** The most recent complete build whose spec is {@code specJson}. */
-    private static Optional<Path> latestBuildOf(String specJson) throws IOException {
+    private static Optional<Path> latestBuildOf(String prefix, String specJson) throws IOException {
         try (Stream<Path> entries = Files.list(Path.of(CACHE_ROOT))) {
-            return entries.filter(e -> e.getFileName().toString().startsWith("e2e-image-") && Files.isDirectory(e))
+            return entries.filter(e -> e.getFileName().toString().startsWith(prefix) && Files.isDirectory(e))
                     .filter(e -> Files.exists(e.resolve("result.json")))
                     .filter(e -> {
                         try {
@@ -185,8 +221,7 @@ public final class ImageCache {
         }
     }
 
-    private static void build(Path entry, String specJson, List<String> jobCommand, Path imgutilJar, Path agentBundle)
-            throws Exception {
+    private static void build(Path entry, Recipe recipe, Path imgutilJar, Path agentBundle) throws Exception {
         removeTree(entry);
         Files.createDirectories(entry);
         Path spec = entry.resolve("spec/spec.json");
@@ -200,7 +235,7 @@ public final class ImageCache {
         Files.write(imageKey, keyBytes);
         Files.createDirectories(spec.getParent());
         Files.createDirectories(token.getParent());
-        Files.writeString(spec, specJson);
+        Files.writeString(spec, recipe.specJson());
         Files.writeString(token, TOKEN + "\n");
         Files.createDirectories(entry.resolve("store"));
         System.err.println("[ImageCache] building the VM image in " + entry + " with imgutil run-spec (10-15 minutes here)");
@@ -208,7 +243,7 @@ public final class ImageCache {
         var cached = new CachedImage(entry.resolve("store"), null, null, entry);
         try (OriginServer origin = cached.startOrigin()) {
             // The builder Job's command, its container paths mapped to this machine's.
-            Map<String, String> paths = Map.of(
+            Map<String, String> paths = new java.util.HashMap<>(Map.of(
                     "/etc/tether/spec/spec.json", spec.toString(),
                     "/opt/tether/agent", agentBundle.toString(),
                     "/work/root", work.toString(),
@@ -216,8 +251,10 @@ public final class ImageCache {
                     "/dev/termination-log", resultFile.toString(),
                     ORIGIN_PLACEHOLDER, "http://127.0.0.1:" + origin.port(),
                     "/etc/tether/upload-grant/" + OperatorConfig.ORIGIN_TOKEN_KEY, token.toString(),
-                    "/etc/tether/key/" + dev.tether.operator.image.ImageKeySecret.KEY, imageKey.toString());
+                    "/etc/tether/key/" + dev.tether.operator.image.ImageKeySecret.KEY, imageKey.toString()));
+            paths.putAll(recipe.mounts());
             List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", imgutilJar.toString()));
+            List<String> jobCommand = recipe.jobCommand();
             for (String arg : jobCommand.subList(1, jobCommand.size())) {
                 command.add(paths.getOrDefault(arg, arg));
             }
@@ -311,9 +348,11 @@ public final class ImageCache {
      * another process serves from (a test running in another checkout) is left alone.
      */
     static void pruneOlderBuilds(Path cacheRoot, Path keep) throws IOException, InterruptedException {
+        // Only builds of the same kind as keep's (the Debian image's, or the OCI image's): the key ends the name.
+        String prefix = keep.getFileName().toString().replaceFirst("[0-9a-f]{16}$", "");
         List<Path> older;
         try (Stream<Path> entries = Files.list(cacheRoot)) {
-            older = entries.filter(e -> e.getFileName().toString().startsWith("e2e-image-") && Files.isDirectory(e) && !e.equals(keep))
+            older = entries.filter(e -> e.getFileName().toString().startsWith(prefix) && Files.isDirectory(e) && !e.equals(keep))
                     .sorted(java.util.Comparator.comparing((Path e) -> e.toFile().lastModified()).reversed())
                     .toList();
         }

@@ -1,5 +1,10 @@
 package dev.tether.e2e.vm;
 
+import static dev.tether.e2e.vm.VmBoots.awaitBootReport;
+import static dev.tether.e2e.vm.VmBoots.bootPhases;
+import static dev.tether.e2e.vm.VmBoots.freshDir;
+import static dev.tether.e2e.vm.VmBoots.phases;
+import static dev.tether.e2e.vm.VmBoots.startMachine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.api.v1alpha1.NodeCredential;
@@ -54,7 +59,7 @@ class VmBootTest {
     private static final String PROFILE = "e2e";
     private static final String NODE = "vm-001";
     private static final String MAC = "52:54:00:12:34:56";
-    private static final Duration BOOT_PATIENCE = Duration.ofMinutes(12);
+    private static final Duration BOOT_PATIENCE = VmBoots.BOOT_PATIENCE;
     private static final Path PROJECT = Path.of("..").toAbsolutePath().normalize();
 
     @BeforeAll
@@ -92,12 +97,12 @@ class VmBootTest {
                 vm.trustHostKeysFrom(knownHosts, NODE + "." + ImageCache.NAMESPACE + ".tether.internal");
 
                 // Boot 1: tethered, the API key from the network while the credential is armed.
-                var marks = bootPhases(vm, vm.started());
+                var marks = bootPhases(vm, NODE, vm.started());
                 var mounts = checkRoot(vm, sshKey, true);
                 marks.put("ssh login", Instant.now());
                 checkNodeIdentity(vm, sshKey);
                 long[] sentAtLogin = {cluster.bytesSent(0), cluster.bytesSent(1)};
-                NodeCredential afterFirst = awaitBootReport(cluster, null);
+                NodeCredential afterFirst = awaitBootReport(cluster, NODE, null);
                 assertThat(afterFirst.getStatus().lastBoot.keySource).as("first boot's key").isEqualTo(NodeCredentialStatus.KeySource.NETWORK);
                 assertThat(afterFirst.getStatus().apiKey.issuedVia).isEqualTo(NodeCredentialStatus.KeySource.NETWORK);
                 assertThat(afterFirst.getStatus().armed).as("arming: once disarms after the key is fetched").isFalse();
@@ -123,10 +128,10 @@ class VmBootTest {
                 // Boot 2: reboot with the same TPM; the key is unsealed, no network arming; edge 1 still down.
                 vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
                 Instant rebooted = Instant.now();
-                var marks2 = bootPhases(vm, rebooted);
+                var marks2 = bootPhases(vm, NODE, rebooted);
                 var mounts2 = checkRoot(vm, sshKey, true);
                 marks2.put("ssh login", Instant.now());
-                NodeCredential afterSecond = awaitBootReport(cluster, afterFirst.getStatus().lastBoot.bootedAt);
+                NodeCredential afterSecond = awaitBootReport(cluster, NODE, afterFirst.getStatus().lastBoot.bootedAt);
                 assertThat(afterSecond.getStatus().lastBoot.keySource).as("second boot's key").isEqualTo(NodeCredentialStatus.KeySource.TPM);
                 assertThat(afterSecond.getStatus().apiKey.issueCount).as("no second key issued").isEqualTo(afterFirst.getStatus().apiKey.issueCount);
                 report.add(phases("boot 2: tethered after a reboot, key from the TPM, one edge down", marks2, mounts2.timings()));
@@ -136,10 +141,10 @@ class VmBootTest {
                 profile.getSpec().imageMethod = NodeProfileSpec.ImageMethod.UNTETHERED;
                 cluster.apply(profile);
                 vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
-                var marks3 = bootPhases(vm, Instant.now());
+                var marks3 = bootPhases(vm, NODE, Instant.now());
                 var mounts3 = checkRoot(vm, sshKey, false);
                 marks3.put("ssh login", Instant.now());
-                NodeCredential afterThird = awaitBootReport(cluster, afterSecond.getStatus().lastBoot.bootedAt);
+                NodeCredential afterThird = awaitBootReport(cluster, NODE, afterSecond.getStatus().lastBoot.bootedAt);
                 assertThat(afterThird.getStatus().lastBoot.keySource).isEqualTo(NodeCredentialStatus.KeySource.TPM);
                 // Edge 1 checked its cached copy when it started again, dropped the damaged one and filled it anew.
                 assertThat(afterThird.getStatus().lastBoot.fetch.integrityFailures).as("edge 1's copy, repaired at its restart").isZero();
@@ -166,9 +171,9 @@ class VmBootTest {
                 vm.reset();
 
                 // Boot 5: the genuine addon again; the key the forged boot did not get is still in the TPM.
-                bootPhases(vm, Instant.now());
+                bootPhases(vm, NODE, Instant.now());
                 checkRoot(vm, sshKey, false);
-                NodeCredential afterFifth = awaitBootReport(cluster, afterThird.getStatus().lastBoot.bootedAt);
+                NodeCredential afterFifth = awaitBootReport(cluster, NODE, afterThird.getStatus().lastBoot.bootedAt);
                 assertThat(afterFifth.getStatus().lastBoot.keySource).as("the key after a forged addon")
                         .isEqualTo(NodeCredentialStatus.KeySource.TPM);
                 assertThat(afterFifth.getStatus().apiKey.issueCount).as("no key issued since the first boot")
@@ -247,27 +252,6 @@ class VmBootTest {
         return result;
     }
 
-    /** A machine with {@code mac} and the TPM, network-booting from the first edge. */
-    private static VirtualMachine startMachine(TetherCluster cluster, Path runDir, String mac, SoftwareTpm tpm) throws Exception {
-        return VirtualMachine.builder().mac(mac).workDir(runDir).tpmSocket(tpm.controlSocket())
-                .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start();
-    }
-
-    /** Waits for each boot phase's console line, in order, from {@code since}. */
-    private static Map<String, Instant> bootPhases(VirtualMachine vm, Instant since) throws InterruptedException {
-        var marks = new LinkedHashMap<String, Instant>();
-        marks.put("start", since);
-        marks.put("iPXE running", vm.waitFor("iPXE", BOOT_PATIENCE).at());
-        marks.put("boot script from edge", vm.waitFor("Tether: booting " + NODE, BOOT_PATIENCE).at());
-        marks.put("kernel running", vm.waitFor("Linux version", BOOT_PATIENCE).at());
-        marks.put("agent started", vm.waitFor("tether: ", BOOT_PATIENCE).at());
-        marks.put("root ready", vm.waitFor("root ready at", BOOT_PATIENCE).at());
-        marks.put("systemd running", vm.waitFor("Welcome to", BOOT_PATIENCE).at());
-        // systemd stops writing status lines to a console a getty uses; the serial getty's prompt does show.
-        marks.put("login prompt", vm.waitFor("login:", BOOT_PATIENCE).at());
-        return marks;
-    }
-
     /**
      * Logs in with strict host key checking against the cluster's SSH CA only, and checks the root: an overlay
      * on zram/xfs over the squashfs, tethered (FUSE) or in RAM (tmpfs), with ssh and multi-user active.
@@ -320,15 +304,6 @@ class VmBootTest {
         return new RootCheck(parts[1].strip());
     }
 
-    /** The credential once the operator has recorded a boot report newer than {@code previousBootAt}. */
-    private static NodeCredential awaitBootReport(TetherCluster cluster, String previousBootAt) throws Exception {
-        return TetherCluster.eventually("the boot report in the NodeCredential's status", () -> {
-            NodeCredential credential = cluster.credential(NAMESPACE, NODE);
-            var lastBoot = credential.getStatus() == null ? null : credential.getStatus().lastBoot;
-            return lastBoot != null && !lastBoot.bootedAt.equals(previousBootAt) ? credential : null;
-        });
-    }
-
     private static String sshUnchecked(VirtualMachine vm, LoginKey key, String command) {
         try {
             return vm.ssh(key.privateKey(), command, Duration.ofMinutes(30)).output();
@@ -353,19 +328,6 @@ class VmBootTest {
                 + "; after reading /usr: " + measured.strip();
     }
 
-    private static String phases(String title, Map<String, Instant> marks, String agentTimings) {
-        var text = new StringBuilder(title + ": phase wall times (host clock, from console lines)\n");
-        Instant start = marks.get("start");
-        Instant previous = null;
-        for (var mark : marks.entrySet()) {
-            text.append(String.format(Locale.ROOT, "  %-22s +%6.1fs%s%n", mark.getKey(), Duration.between(start, mark.getValue()).toMillis() / 1000.0,
-                    previous == null ? "" : String.format(Locale.ROOT, "  (%.1fs)", Duration.between(previous, mark.getValue()).toMillis() / 1000.0)));
-            previous = mark.getValue();
-        }
-        text.append("  agent steps (/run/tether/boot-timings.json): ").append(agentTimings).append('\n');
-        return text.toString();
-    }
-
     /** Time to the ssh login against the local-disk reference's, with the issue's bound (reported, not asserted). */
     private static String againstReference(String title, Map<String, Instant> marks, LocalDiskReference.Boot reference,
             double bound) {
@@ -388,12 +350,5 @@ class VmBootTest {
     private static long blobSize(ImageCache.CachedImage image, String digest) throws java.io.IOException {
         Path blob = image.storeDir().resolve("blobs/sha256/" + digest.substring("sha256:".length()));
         return Files.exists(blob) ? Files.size(blob) : 0;
-    }
-
-    private static Path freshDir(String name) throws Exception {
-        Path dir = Path.of("target", name).toAbsolutePath();
-        ImageCache.removeTree(dir);
-        Files.createDirectories(dir);
-        return dir;
     }
 }

@@ -10,13 +10,10 @@ import dev.tether.image.format.FileChunkSource;
 import dev.tether.image.format.Manifest;
 import dev.tether.image.format.RootImageReader;
 import dev.tether.imgutil.cli.CliRun;
+import dev.tether.imgutil.fixture.DebianOciImage;
 import dev.tether.imgutil.fixture.DebianTreeFixture;
+import dev.tether.imgutil.fixture.LocalRegistry;
 import dev.tether.imgutil.pack.KeyFile;
-import dev.tether.imgutil.util.Tools;
-import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +22,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
-import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -45,15 +41,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OciBuildTest {
-    static final String USER = "builder";
-    static final String PASSWORD = "registry-pa55";
     static final String REPOSITORY = "tether/debian";
 
     @TempDir
     static Path work;
 
     static Path layout;
-    static Process registry;
+    static LocalRegistry registry;
     static String registryAddress;
     static Path pullSecret;
     /** The digest of the pushed image's manifest, as the registry serves it. */
@@ -62,20 +56,11 @@ class OciBuildTest {
     @BeforeAll
     static void pushALayeredDebianImage() throws Exception {
         DebianTreeFixture.assumeBuildable();
-        for (String tool : List.of("skopeo", "umoci", "docker-registry", "htpasswd")) {
-            assumeTrue(Tools.onPath(tool), "SKIPPED: needs " + tool + " (apt-get install skopeo umoci docker-registry"
-                    + " apache2-utils; see .ci/apt-packages.txt)");
-        }
-        Path base = DebianTreeFixture.cachedTree();
+        LocalRegistry.assumeToolsInstalled();
+        // Layers 1 and 2: the cached Debian tree, then whiteouts of a file and a whole directory.
         layout = work.resolve("layout");
-        String image = layout + ":test";
-        run("umoci", "init", "--layout", layout.toString());
-        run("umoci", "new", "--image", image);
-        System.err.println("[OciBuildTest] making layer 1 from the cached Debian tree " + base);
-        run("umoci", "insert", "--image", image, base.toString(), "/");
-        // Layer 2 deletes a file and a whole directory: whiteouts.
-        run("umoci", "insert", "--image", image, "--whiteout", "/etc/motd");
-        run("umoci", "insert", "--image", image, "--whiteout", "/usr/share/doc/apt");
+        String image = DebianOciImage.make(layout, "test");
+        Path base = DebianTreeFixture.cachedTree();
         // Layer 3 replaces /etc/skel with one file: an opaque directory.
         Path skel = Files.createDirectories(work.resolve("skel"));
         Files.writeString(skel.resolve("only-this"), "layer 3\n");
@@ -97,63 +82,17 @@ class OciBuildTest {
                 .replace("\nMODULES=most\n", "\nMODULES=list\n"));
         run("umoci", "insert", "--image", image, conf.toString(), "/etc/initramfs-tools/initramfs.conf");
 
-        startRegistry();
-        run("skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", USER + ":" + PASSWORD, "oci:" + image,
-                "docker://" + registryAddress + "/" + REPOSITORY + ":test");
-        pullSecret = Files.createDirectories(work.resolve("pull-secret"));
-        Files.writeString(pullSecret.resolve(".dockerconfigjson"), "{\"auths\":{\"" + registryAddress + "\":{\"auth\":\""
-                + Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8)) + "\"}}}");
-        pushedDigest = ContentDigest.of(capture("skopeo", "inspect", "--raw", "--tls-verify=false", "--creds",
-                USER + ":" + PASSWORD, "docker://" + registryAddress + "/" + REPOSITORY + ":test"));
-    }
-
-    /** Debian's docker-registry (the reference distribution server) on a free loopback port, with a password. */
-    static void startRegistry() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
-        registryAddress = "127.0.0.1:" + port;
-        Path htpasswd = work.resolve("htpasswd");
-        run("htpasswd", "-Bbc", htpasswd.toString(), USER, PASSWORD);
-        Path config = Files.writeString(work.resolve("registry.yml"), """
-                version: 0.1
-                log:
-                  level: warn
-                storage:
-                  filesystem:
-                    rootdirectory: %s
-                http:
-                  addr: %s
-                auth:
-                  htpasswd:
-                    realm: tether-test
-                    path: %s
-                """.formatted(work.resolve("registry-data"), registryAddress, htpasswd));
-        registry = new ProcessBuilder("docker-registry", "serve", config.toString())
-                .redirectErrorStream(true).redirectOutput(work.resolve("registry.log").toFile()).start();
-        // Ready when /v2/ answers at all (401: it wants the password); give up if the process ends.
-        while (true) {
-            assertThat(registry.isAlive()).as("docker-registry exited: %s",
-                    Files.readString(work.resolve("registry.log"))).isTrue();
-            try {
-                HttpURLConnection connection = (HttpURLConnection) URI.create("http://" + registryAddress + "/v2/")
-                        .toURL().openConnection();
-                connection.setConnectTimeout(1000);
-                if (connection.getResponseCode() == 401) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                registry.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS);
-            }
-        }
+        registry = LocalRegistry.start(work.resolve("registry"));
+        registryAddress = registry.address();
+        String reference = registry.push("oci:" + image, REPOSITORY + ":test");
+        pullSecret = registry.pullSecretDir();
+        pushedDigest = registry.manifestDigest(reference);
     }
 
     @AfterAll
     static void stopRegistry() throws Exception {
         if (registry != null) {
-            registry.destroy();
-            registry.waitFor();
+            registry.close();
         }
     }
 
@@ -175,7 +114,7 @@ class OciBuildTest {
 
         System.err.print(run.err());
         assertThat(run.status()).as(run.errorLine()).isZero();
-        assertThat(run.err()).doesNotContain(PASSWORD);
+        assertThat(run.err()).doesNotContain(LocalRegistry.PASSWORD);
         JsonNode line = new ObjectMapper().readTree(Files.readString(result));
         assertThat(line.get("sourceDigest").asText()).isEqualTo(pushedDigest);
         assertThat(line.get("digest").asText()).isEqualTo(ContentDigest.ofFile(out.resolve("manifest.json")));
@@ -241,8 +180,7 @@ class OciBuildTest {
         run("umoci", "init", "--layout", tinyLayout.toString());
         run("umoci", "new", "--image", tinyLayout + ":t");
         run("umoci", "insert", "--image", tinyLayout + ":t", tiny.toString(), "/etc");
-        run("skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", USER + ":" + PASSWORD, "oci:" + tinyLayout + ":t",
-                "docker://" + registryAddress + "/tether/tiny:t");
+        registry.push("oci:" + tinyLayout + ":t", "tether/tiny:t");
 
         Path ociArchive = work.resolve("tiny-oci.tar");
         Path dockerArchive = work.resolve("tiny-docker.tar");
@@ -321,8 +259,8 @@ class OciBuildTest {
         try (Stream<Path> boot = Files.list(tree.resolve("boot"))) {
             assertThat(boot.map(path -> path.getFileName().toString())).anyMatch(name -> name.startsWith("vmlinuz-"));
         }
-        assertThat(tree.resolve("etc/motd")).as("whiteout of a file").doesNotExist();
-        assertThat(tree.resolve("usr/share/doc/apt")).as("whiteout of a directory").doesNotExist();
+        assertThat(tree.resolve(DebianOciImage.DELETED_FILE.substring(1))).as("whiteout of a file").doesNotExist();
+        assertThat(tree.resolve(DebianOciImage.DELETED_DIRECTORY.substring(1))).as("whiteout of a directory").doesNotExist();
         assertThat(tree.resolve("usr/share/doc/dpkg")).as("its neighbour stays").isDirectory();
         try (Stream<Path> skel = Files.list(tree.resolve("etc/skel"))) {
             assertThat(skel.map(path -> path.getFileName().toString())).as("opaque directory").containsExactly("only-this");
@@ -352,12 +290,5 @@ class OciBuildTest {
     static void run(String... command) throws Exception {
         Process process = new ProcessBuilder(command).inheritIO().start();
         assertThat(process.waitFor()).as(String.join(" ", command)).isZero();
-    }
-
-    static byte[] capture(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        byte[] output = process.getInputStream().readAllBytes();
-        assertThat(process.waitFor()).as(String.join(" ", command)).isZero();
-        return output;
     }
 }

@@ -46,7 +46,7 @@ public final class BuildJob extends BuildDependent<Job> implements Creator<Job, 
     private static final String KEY_DIR = "/etc/tether/key";
     private static final String GRANT_DIR = "/etc/tether/upload-grant";
     /** Where the pull Secret of an OCI source is mounted; imgutil finds .dockerconfigjson or .dockercfg in it. */
-    static final String PULL_SECRET_DIR = "/etc/tether/pull-secret";
+    public static final String PULL_SECRET_DIR = "/etc/tether/pull-secret";
     /** The Secret types that hold registry credentials, the only ones mounted as a pull Secret. */
     static final List<String> PULL_SECRET_TYPES = List.of("kubernetes.io/dockerconfigjson",
             "kubernetes.io/dockercfg");
