@@ -41,6 +41,10 @@ import java.util.zip.ZipInputStream;
  * here, so the result (origin store + builder result) is cached, keyed by the spec, the builder command and
  * the contents of imgutil.jar and of the agent bundle; a change to any of them builds again.
  *
+ * <p>An image from an OCI registry ({@code distribution: oci}, {@link #get(Path, DisklessImage, OciSource)}) is built and
+ * cached the same way, apart ({@code e2e-oci-image-*}), keyed by the digest of the manifest it names rather than by the
+ * registry's address.
+ *
  * <p>The image is encrypted with a key made for the build and kept next to it ({@value #IMAGE_KEY_FILE}); the
  * test gives it to the operator as the image's key Secret, which the operator keeps rather than making a new
  * one, so a cached build can be published again.

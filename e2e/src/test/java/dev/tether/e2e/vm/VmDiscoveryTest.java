@@ -76,7 +76,7 @@ class VmDiscoveryTest {
     void aMachineNoCredentialListsIsPoweredOnThroughItsBmcRegistersIsAcceptedAndBootsToSsh() throws Exception {
         LoginKey sshKey = LoginKey.get();
         var image = ImageCache.get(PROJECT);
-        Path runDir = freshDir("vm-discovery");
+        Path runDir = VmBoots.freshDir("vm-discovery");
         var marks = new LinkedHashMap<String, Instant>();
         List<String> report = new ArrayList<>();
         try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir)) {
@@ -283,12 +283,5 @@ class VmDiscoveryTest {
             previous = mark.getValue();
         }
         return text.toString();
-    }
-
-    private static Path freshDir(String name) throws Exception {
-        Path dir = Path.of("target", name).toAbsolutePath();
-        ImageCache.removeTree(dir);
-        Files.createDirectories(dir);
-        return dir;
     }
 }
