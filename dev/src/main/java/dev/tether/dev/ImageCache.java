@@ -352,8 +352,9 @@ public final class ImageCache {
      * another process serves from (a test running in another checkout) is left alone.
      */
     static void pruneOlderBuilds(Path cacheRoot, Path keep) throws IOException, InterruptedException {
-        // Only builds of the same kind as keep's (the Debian image's, or the OCI image's): the key ends the name.
-        String prefix = keep.getFileName().toString().replaceFirst("[0-9a-f]{16}$", "");
+        // Only builds of the same kind as keep's (e2e-image-KEY or e2e-oci-image-KEY): one kind's never prunes the other's.
+        String name = keep.getFileName().toString();
+        String prefix = name.substring(0, name.lastIndexOf('-') + 1);
         List<Path> older;
         try (Stream<Path> entries = Files.list(cacheRoot)) {
             older = entries.filter(e -> e.getFileName().toString().startsWith(prefix) && Files.isDirectory(e) && !e.equals(keep))

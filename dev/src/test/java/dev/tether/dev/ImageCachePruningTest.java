@@ -26,6 +26,7 @@ class ImageCachePruningTest {
         Path served = build("e2e-image-2", 2);
         Path newestEarlier = build("e2e-image-3", 3);
         Path current = build("e2e-image-4", 4);
+        Path ociImage = build("e2e-oci-image-0", 0);
 
         // Another JVM serves from build 2, as ImageCache.get does: a shared lock on its .inuse file while it runs.
         Path holder = cache.resolve("Holder.java");
@@ -52,6 +53,7 @@ class ImageCachePruningTest {
             assertThat(newestEarlier).as("the newest earlier build, for the agent overlay loop").exists();
             assertThat(served).as("the build another process serves from").exists();
             assertThat(oldest).as("an old build nobody uses").doesNotExist();
+            assertThat(ociImage).as("another image's build (VmOciImageTest's), pruned only by that image's builds").exists();
         } finally {
             process.destroy();
             process.waitFor();
