@@ -5,6 +5,7 @@ import dev.tether.nodeapi.BootReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -23,6 +25,11 @@ import java.util.stream.Stream;
  * switch to the real root. File pages from a disk or FUSE cost nothing that could not be dropped, so they are
  * not counted. (The resident pages of a mapped file on tmpfs show as {@code RssShmem} too: they are the same
  * memory as the held files, so that figure is not added; the agent has no shared memory of its own.)
+ *
+ * <p>The agent's runtime is a squashfs on a loop device (bin/tether-agent mounts it): the files the JVM maps from it
+ * are page cache the kernel can drop, but the squashfs file behind the loop device lies on the initramfs, a RAM
+ * filesystem, and the kernel holds it, not this process's fds or maps. So a file on a loop device counts the loop
+ * device's backing file when that lies on a RAM filesystem, once however many files of the mount are held.
  *
  * @param rssAnonBytes  resident anonymous memory ({@code RssAnon})
  * @param heldFileBytes the sizes of the distinct files held on RAM filesystems
@@ -43,18 +50,79 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
 
     /** The process whose {@code /proc/<pid>} directory is {@code proc}. */
     public static AgentFootprint measure(Path proc) throws IOException {
+        return measure(proc, Path.of("/sys/dev/block"));
+    }
+
+    /** As {@link #measure(Path)}, with the loop devices described under {@code sysDevBlock} ({@code /sys/dev/block}). */
+    static AgentFootprint measure(Path proc, Path sysDevBlock) throws IOException {
         Map<String, Long> status = status(proc.resolve("status"));
-        Set<Long> ramDevices = ramDevices(proc.resolve("mountinfo"));
+        List<Mount> mounts = mounts(proc.resolve("mountinfo"));
+        Set<Long> ramDevices = ramDevices(mounts);
         long held = 0;
         int files = 0;
+        Set<Long> loopDevicesCounted = new HashSet<>();
         for (Path file : mappedOrOpen(proc)) {
             Optional<long[]> deviceAndSize = deviceAndSize(file);
-            if (deviceAndSize.isPresent() && ramDevices.contains(deviceAndSize.get()[0])) {
+            if (deviceAndSize.isEmpty()) {
+                continue;
+            }
+            long device = deviceAndSize.get()[0];
+            if (ramDevices.contains(device)) {
                 held += deviceAndSize.get()[1];
                 files++;
+            } else if (!loopDevicesCounted.contains(device)) {
+                OptionalLong backing = heldBackingFile(sysDevBlock, device, mounts);
+                if (backing.isPresent()) {
+                    loopDevicesCounted.add(device);
+                    held += backing.getAsLong();
+                    files++;
+                }
             }
         }
         return new AgentFootprint(status.getOrDefault("RssAnon", 0L), held, files);
+    }
+
+    /**
+     * The size of the file behind the loop device {@code device} when that file lies on a RAM filesystem; empty for
+     * another device, or a loop device whose file is on a disk. The name in {@code loop/backing_file} is as this
+     * process sees it; once the initramfs was emptied at the switch to the real root it ends in " (deleted)", and
+     * the file, which the kernel keeps for the loop device, is then judged by the mount its name was on and sized
+     * by the loop device (whose size is the file's, squashfs files being whole 4 KiB blocks).
+     */
+    static OptionalLong heldBackingFile(Path sysDevBlock, long device, List<Mount> mounts) {
+        Path block = sysDevBlock.resolve(major(device) + ":" + minor(device));
+        Path backingFile = block.resolve("loop/backing_file");
+        try {
+            if (!Files.isRegularFile(backingFile)) {
+                return OptionalLong.empty();
+            }
+            String name = Files.readString(backingFile).strip();
+            String deleted = " (deleted)";
+            if (name.endsWith(deleted)) {
+                String path = name.substring(0, name.length() - deleted.length());
+                boolean onRam = mountOf(path, mounts).map(mount -> RAM_FILESYSTEMS.contains(mount.type())).orElse(false);
+                return onRam ? OptionalLong.of(Long.parseLong(Files.readString(block.resolve("size")).strip()) * 512)
+                        : OptionalLong.empty();
+            }
+            Optional<long[]> deviceAndSize = deviceAndSize(Path.of(name));
+            return deviceAndSize.isPresent() && ramDevices(mounts).contains(deviceAndSize.get()[0])
+                    ? OptionalLong.of(deviceAndSize.get()[1]) : OptionalLong.empty();
+        } catch (IOException | NumberFormatException | java.nio.file.InvalidPathException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** The mount whose mount point is the longest prefix of {@code path}. */
+    private static Optional<Mount> mountOf(String path, List<Mount> mounts) {
+        Mount best = null;
+        for (Mount mount : mounts) {
+            String point = mount.mountPoint();
+            boolean covers = path.equals(point) || point.equals("/") || path.startsWith(point + "/");
+            if (covers && (best == null || point.length() > best.mountPoint().length())) {
+                best = mount;
+            }
+        }
+        return Optional.ofNullable(best);
     }
 
     /**
@@ -103,28 +171,74 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
         return values;
     }
 
-    /** The device numbers ({@code major:minor} as {@code unix:dev} gives them) of RAM filesystems. */
-    static Set<Long> ramDevices(Path mountinfo) throws IOException {
-        Set<Long> devices = new HashSet<>();
+    /** One line of {@code /proc/<pid>/mountinfo}: the mounted filesystem's device, where it is mounted, its type. */
+    record Mount(long device, String mountPoint, String type) {
+    }
+
+    /** The mounts in a {@code mountinfo} file, in its order. */
+    static List<Mount> mounts(Path mountinfo) throws IOException {
+        List<Mount> mounts = new ArrayList<>();
         for (String line : Files.readAllLines(mountinfo)) {
-            // "36 25 0:32 / /run rw,nosuid - tmpfs tmpfs rw": field 3 is the device, the type follows " - ".
+            // "36 25 0:32 / /run rw,nosuid - tmpfs tmpfs rw": field 3 is the device, field 5 the mount point (with
+            // octal escapes for spaces and the like), the type follows " - ".
             String[] fields = line.split(" ");
             int separator = line.indexOf(" - ");
-            if (fields.length < 3 || separator < 0) {
+            if (fields.length < 5 || separator < 0) {
                 continue;
             }
             String type = line.substring(separator + 3).split(" ")[0];
             String[] device = fields[2].split(":");
-            if (RAM_FILESYSTEMS.contains(type) && device.length == 2) {
-                devices.add(deviceNumber(Long.parseLong(device[0]), Long.parseLong(device[1])));
+            if (device.length == 2) {
+                mounts.add(new Mount(deviceNumber(Long.parseLong(device[0]), Long.parseLong(device[1])),
+                        unescape(fields[4]), type));
+            }
+        }
+        return mounts;
+    }
+
+    /** The device numbers ({@code major:minor} as {@code unix:dev} gives them) of RAM filesystems. */
+    static Set<Long> ramDevices(Path mountinfo) throws IOException {
+        return ramDevices(mounts(mountinfo));
+    }
+
+    private static Set<Long> ramDevices(List<Mount> mounts) {
+        Set<Long> devices = new HashSet<>();
+        for (Mount mount : mounts) {
+            if (RAM_FILESYSTEMS.contains(mount.type())) {
+                devices.add(mount.device());
             }
         }
         return devices;
     }
 
+    /** mountinfo writes space, tab, newline and backslash in a path as {@code \ooo}. */
+    private static String unescape(String field) {
+        StringBuilder path = new StringBuilder();
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && i + 4 <= field.length() && field.substring(i + 1, i + 4).chars().allMatch(d -> d >= '0' && d <= '7')) {
+                path.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                path.append(c);
+            }
+        }
+        return path.toString();
+    }
+
     /** Linux's encoding of a device number, as {@code stat(2)}'s {@code st_dev} (and so {@code unix:dev}) has it. */
     static long deviceNumber(long major, long minor) {
         return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+    }
+
+    /** The major number in Linux's encoding of a device number (glibc's {@code major}). */
+    static long major(long device) {
+        return ((device >>> 8) & 0xfffL) | ((device >>> 32) & 0xfffff000L);
+    }
+
+    /** The minor number in Linux's encoding of a device number (glibc's {@code minor}). */
+    static long minor(long device) {
+        return (device & 0xffL) | ((device >>> 12) & 0xffffff00L);
     }
 
     /** Regular files in {@code /proc/<pid>/maps} and behind {@code /proc/<pid>/fd}, through /proc's own links. */

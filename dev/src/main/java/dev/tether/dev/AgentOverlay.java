@@ -42,7 +42,7 @@ public final class AgentOverlay {
         Path bundle = projectDir.resolve("boot-agent/target/agent-bundle");
         Map<String, Path> files = new LinkedHashMap<>();
         files.put("usr/lib/tether/agent/bin/tether-agent", bundle.resolve("bin/tether-agent"));
-        files.put("usr/lib/tether/agent/lib/tether-agent.jar", bundle.resolve("lib/tether-agent.jar"));
+        files.put("usr/lib/tether/agent/agent.squashfs", bundle.resolve("agent.squashfs"));
         files.put("scripts/tether", projectDir.resolve("imgutil/src/main/resources/dev/tether/imgutil/initramfs/initramfs-tools/script"));
         // What the hook copies to /usr/lib/tether/bin, for images built before it did; this host's
         // util-linux (Debian bookworm like the image; the libraries are in the initramfs already).

@@ -37,7 +37,16 @@ class LauncherTest {
 
     /** A bin/java that logs its arguments and environment mark, then runs {@code body} (sh, $ready is set). */
     private void javaDoes(String body) throws Exception {
-        Path java = bundle.resolve("bin/java");
+        javaDoes(body, bundle.resolve("bin/java"));
+    }
+
+    private Path javaThatLogs() throws Exception {
+        Path java = bundle.resolve("java-stand-in");
+        javaDoes("exit 0", java);
+        return java;
+    }
+
+    private void javaDoes(String body, Path java) throws Exception {
         Files.writeString(java, """
                 #!/bin/sh
                 echo "args: $*" >> "%s"
@@ -118,6 +127,28 @@ class LauncherTest {
         Path cmdline = Files.writeString(bundle.resolve("cmdline"), "boot=tether tether.method=untethered tether.node=n1\n");
         assertThat(launch(Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "--version").status()).isZero();
         assertThat(Files.readString(log)).contains("-Xmx192m").doesNotContain("-Xmx32m");
+    }
+
+    /** As shipped, the runtime is a squashfs the launcher mounts at runtime/ and runs the JVM from. */
+    @Test
+    void theJvmRunsFromTheMountedRuntime() throws Exception {
+        Files.writeString(bundle.resolve("agent.squashfs"), "stands for the runtime; runtime/ is as if mounted");
+        Path runtime = Files.createDirectories(bundle.resolve("runtime/bin"));
+        Files.move(javaThatLogs(), runtime.resolve("java"));
+        assertThat(launch("--version").status()).isZero();
+        String real = bundle.toRealPath() + "/runtime/lib";
+        assertThat(Files.readString(log)).contains("-Djna.boot.library.path=" + real, "-jar " + real + "/tether-agent.jar --version");
+    }
+
+    @Test
+    void aRuntimeThatCannotBeMountedEndsTheLauncherWithAConsoleLineAndStatus69() throws Exception {
+        javaDoes("exit 0");
+        Files.writeString(bundle.resolve("agent.squashfs"), "not a squashfs");
+        Run run = launch("boot", "/sysroot");
+        assertThat(run.status()).isEqualTo(69);
+        assertThat(run.output()).contains("tether: cannot mount the agent's runtime (" + bundle.toRealPath() + "/agent.squashfs on "
+                + bundle.toRealPath() + "/runtime)");
+        assertThat(log).as("no JVM ran").doesNotExist();
     }
 
     private record Run(int status, String output) {

@@ -78,12 +78,17 @@ class PackTest {
         manifest = Manifest.read(out.resolve(Manifest.FILE_NAME));
     }
 
-    /** A stand-in for the jlinked agent: a launcher script and one dynamically linked ELF (env). */
+    /**
+     * A stand-in for the agent bundle, in its shape: a launcher script, the runtime's squashfs (any bytes here), the
+     * mount point for it, and the system libraries the runtime links.
+     */
     static Path agentBundle(Path bundle) throws Exception {
         Files.createDirectories(bundle.resolve("bin"));
+        Files.createDirectories(bundle.resolve("runtime"));
         Files.writeString(bundle.resolve("bin/tether-agent"), "#!/bin/sh\necho stand-in agent \"$@\"\n");
         Files.setPosixFilePermissions(bundle.resolve("bin/tether-agent"), PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.copy(tree.resolve("usr/bin/env"), bundle.resolve("bin/java"));
+        Files.writeString(bundle.resolve("agent.squashfs"), "stand-in runtime");
+        Files.writeString(bundle.resolve("system-libraries"), TetherInitramfs.RUNTIME_LIBRARY + "\n");
         return bundle;
     }
 

@@ -9,16 +9,19 @@ final class TetherInitramfs {
     private TetherInitramfs() {
     }
 
+    /** A system library the stand-in bundle's runtime is said to link (in its system-libraries). */
+    static final String RUNTIME_LIBRARY = "libm.so.6";
+
     static void assertIntegrated(List<String> listing) {
         assertThat(listing).contains("scripts/tether", "usr/lib/tether/agent/bin/tether-agent",
-                "usr/lib/tether/agent/bin/java",
+                "usr/lib/tether/agent/agent.squashfs", "usr/lib/tether/agent/runtime",
                 // util-linux's, where klibc's (which cannot loop-mount) do not shadow them.
                 "usr/lib/tether/bin/mount", "usr/lib/tether/bin/umount", "usr/lib/tether/bin/losetup");
         for (String tool : List.of("/losetup", "/mkfs.xfs", "/fstrim", "/mount")) {
             assertThat(listing).as("holds %s", tool).anyMatch(path -> path.endsWith("bin" + tool));
         }
         for (String library : List.of("libfuse3.so.3", "libtss2-esys.so.0", "libtss2-tctildr.so.0",
-                "libtss2-tcti-device.so.0")) {
+                "libtss2-tcti-device.so.0", RUNTIME_LIBRARY)) {
             assertThat(listing).as("holds %s", library).anyMatch(path -> path.endsWith("/" + library));
         }
         for (String module : List.of("fuse", "loop", "squashfs", "overlay", "zram", "xfs")) {

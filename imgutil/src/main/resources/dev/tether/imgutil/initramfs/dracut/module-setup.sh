@@ -24,10 +24,19 @@ install() {
     inst_multiple -o mount umount losetup mkfs.xfs fstrim modprobe
     inst_libdir_file "libfuse3.so*" "libtss2-esys.so*" "libtss2-mu.so*" "libtss2-rc.so*" "libtss2-tctildr.so*" "libtss2-tcti-device.so*"
     if [[ -x $agent/bin/tether-agent ]]; then
-        # inst resolves the libraries of every ELF file it copies.
+        # inst resolves the libraries of every ELF file it copies. Not what is mounted at runtime/ (a running
+        # node's launcher mounts the squashfs there): the squashfs itself is copied.
         while IFS= read -r -d '' file; do
             inst "$file"
-        done < <(find "$agent" ! -type d -print0)
+        done < <(find "$agent" -path "$agent/runtime" -prune -o ! -type d -print0)
+        # The runtime's squashfs is mounted there (bin/tether-agent).
+        inst_dir "$agent/runtime"
+        # The system libraries that the runtime in the squashfs links, which inst cannot see in there.
+        if [[ -f $agent/system-libraries ]]; then
+            while read -r lib; do
+                inst_libdir_file "$lib" || dwarn "tether: $lib is not installed in the image; the boot agent's Java runtime needs it"
+            done < "$agent/system-libraries"
+        fi
     else
         dwarn "tether: no boot agent at $agent: this initramfs cannot boot a Tether node (add one with imgutil build --agent-bundle)"
     fi
