@@ -18,7 +18,7 @@
 # the kernel can drop and read again).
 #
 # The squashfs: zstd level 19 in 1 MiB blocks, 18.1 MB. Measured against the alternatives (the JVM's cold start
-# from a fresh mount, `java -jar tether-agent.jar --version`, CPU user+sys): 0.62 s at zstd 1 MiB blocks, about
+# from a fresh mount, `java ... -jar tether-agent.jar --version`, CPU user+sys, docs/architecture.md): 0.62 s at zstd 1 MiB blocks, about
 # the same with 128 or 256 KiB blocks (19.6 and 19.0 MB), 1.6 s with xz and its x86 filter (16.2 MB): 1.9 MB
 # less to download for a second of kernel CPU at every start, several under emulation. The class files in
 # lib/modules are stored as jlink's COMPRESS says (zip-0, none, by default), so that the squashfs's zstd packs
