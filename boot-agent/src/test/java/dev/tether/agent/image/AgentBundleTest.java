@@ -28,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real agent bundle (target/agent-bundle, as {@code package} built it), run as the initramfs runs it:
- * {@code bin/tether-agent} with its jlinked runtime and shaded jar. Proves that the trimmed jar still holds
- * what is only reached through JNA or reflection, and measures what the tethered agent costs a node.
+ * {@code bin/tether-agent}, which mounts the runtime's squashfs (the jlinked JDK and the shaded jar) and runs the
+ * JVM from it. Proves that the trimmed jar still holds what is only reached through JNA or reflection, and measures
+ * what the tethered agent costs a node.
  *
  * <p>Runs in the {@code integration-test} phase (after {@code package}), which sets {@code tether.agentBundle}.
  */
