@@ -2,7 +2,7 @@
 # Builds what imgutil build --agent-bundle copies to /usr/lib/tether/agent in the image, and what the initramfs
 # hooks copy from there: boot-agent/target/agent-bundle, which holds
 #   bin/tether-agent   the launcher
-#   agent.squashfs     the runtime, which the launcher mounts read-only at runtime/ and runs the JVM from: a jlinked
+#   agent.squashfs     the runtime, which the launcher mounts read-only (/run/tether/agent-runtime) and runs the JVM from: a jlinked
 #                      Java runtime with only the modules the agent uses, the shaded agent jar (lib/tether-agent.jar)
 #                      and JNA's native library for this architecture
 #   system-libraries   the sonames of the system libraries the runtime's ELF files link (libc, libm...), which the
@@ -80,7 +80,7 @@ find "$out" -type f \( -name '*.so' -o -path '*/bin/java' \) | while read -r elf
     done
 done | sort -u > "$out.libraries"
 
-mkdir -p "$bundle/bin" "$bundle/runtime"
+mkdir -p "$bundle/bin"
 cp "$launcher" "$bundle/bin/tether-agent"
 chmod 755 "$bundle/bin/tether-agent"
 mv "$out.libraries" "$bundle/system-libraries"

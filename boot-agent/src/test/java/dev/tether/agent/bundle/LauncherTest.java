@@ -129,7 +129,7 @@ class LauncherTest {
         assertThat(Files.readString(log)).contains("-Xmx192m").doesNotContain("-Xmx32m");
     }
 
-    /** As shipped, the runtime is a squashfs the launcher mounts at runtime/ and runs the JVM from. */
+    /** As shipped, the runtime is a squashfs the launcher mounts (at TETHER_AGENT_RUNTIME here) and runs the JVM from. */
     @Test
     void theJvmRunsFromTheMountedRuntime() throws Exception {
         Files.writeString(bundle.resolve("agent.squashfs"), "stands for the runtime; runtime/ is as if mounted");
@@ -165,6 +165,8 @@ class LauncherTest {
         Path output = Files.createTempFile(bundle, "output", ".txt");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
         builder.environment().remove("TETHER_AGENT_SUPERVISED");
+        // Not /run/tether/agent-runtime: the runtime's mount point, in the bundle for the test.
+        builder.environment().put("TETHER_AGENT_RUNTIME", bundle.resolve("runtime").toString());
         builder.environment().putAll(environment);
         Process process = builder.start();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();

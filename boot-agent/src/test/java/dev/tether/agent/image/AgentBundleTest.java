@@ -100,12 +100,15 @@ class AgentBundleTest {
         // The launcher mounts the runtime's squashfs; in a mount namespace of its own, which ends with it.
         List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private",
                 bundle.resolve("bin/tether-agent").toString(), "selftest"));
+        Path runtime = dir.resolve("runtime");
         boolean librariesHere = Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libfuse3.so.3"))
                 && Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libtss2-esys.so.0"));
         if (librariesHere) {
             command.add("--require-libraries");
         }
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder selftest = new ProcessBuilder(command).redirectErrorStream(true);
+        selftest.environment().put("TETHER_AGENT_RUNTIME", runtime.toString());
+        Process process = selftest.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
         System.out.println(output);
@@ -205,6 +208,8 @@ class AgentBundleTest {
                 run.toString()).redirectErrorStream(true).redirectOutput(log.toFile());
         // The launcher reads the same command line as the agent.
         launcher.environment().put("TETHER_AGENT_CMDLINE", cmdline.toString());
+        // The runtime's mount point beside the copy, not the node's /run/tether/agent-runtime.
+        launcher.environment().put("TETHER_AGENT_RUNTIME", ramCopy.resolve("runtime").toString());
         agentLauncher = launcher.start();
         String output = awaitLine(log, "IMAGE-READ");
         Matcher zram = ZRAM.matcher(output);

@@ -79,12 +79,11 @@ class PackTest {
     }
 
     /**
-     * A stand-in for the agent bundle, in its shape: a launcher script, the runtime's squashfs (any bytes here), the
-     * mount point for it, and the system libraries the runtime links.
+     * A stand-in for the agent bundle, in its shape: a launcher script, the runtime's squashfs (any bytes here) and
+     * the system libraries the runtime links.
      */
     static Path agentBundle(Path bundle) throws Exception {
         Files.createDirectories(bundle.resolve("bin"));
-        Files.createDirectories(bundle.resolve("runtime"));
         Files.writeString(bundle.resolve("bin/tether-agent"), "#!/bin/sh\necho stand-in agent \"$@\"\n");
         Files.setPosixFilePermissions(bundle.resolve("bin/tether-agent"), PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(bundle.resolve("agent.squashfs"), "stand-in runtime");

@@ -14,7 +14,7 @@ final class TetherInitramfs {
 
     static void assertIntegrated(List<String> listing) {
         assertThat(listing).contains("scripts/tether", "usr/lib/tether/agent/bin/tether-agent",
-                "usr/lib/tether/agent/agent.squashfs", "usr/lib/tether/agent/runtime",
+                "usr/lib/tether/agent/agent.squashfs",
                 // util-linux's, where klibc's (which cannot loop-mount) do not shadow them.
                 "usr/lib/tether/bin/mount", "usr/lib/tether/bin/umount", "usr/lib/tether/bin/losetup");
         for (String tool : List.of("/losetup", "/mkfs.xfs", "/fstrim", "/mount")) {

@@ -24,13 +24,10 @@ install() {
     inst_multiple -o mount umount losetup mkfs.xfs fstrim modprobe
     inst_libdir_file "libfuse3.so*" "libtss2-esys.so*" "libtss2-mu.so*" "libtss2-rc.so*" "libtss2-tctildr.so*" "libtss2-tcti-device.so*"
     if [[ -x $agent/bin/tether-agent ]]; then
-        # inst resolves the libraries of every ELF file it copies. Not what is mounted at runtime/ (a running
-        # node's launcher mounts the squashfs there): the squashfs itself is copied.
+        # inst resolves the libraries of every ELF file it copies.
         while IFS= read -r -d '' file; do
             inst "$file"
-        done < <(find "$agent" -path "$agent/runtime" -prune -o ! -type d -print0)
-        # The runtime's squashfs is mounted there (bin/tether-agent).
-        inst_dir "$agent/runtime"
+        done < <(find "$agent" ! -type d -print0)
         # The system libraries that the runtime in the squashfs links, which inst cannot see in there.
         if [[ -f $agent/system-libraries ]]; then
             while read -r lib; do
