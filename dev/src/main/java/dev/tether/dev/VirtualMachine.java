@@ -167,6 +167,8 @@ public final class VirtualMachine implements AutoCloseable {
     /** Where the next {@link #waitFor} starts looking (guarded by {@code lines}). */
     private int cursor;
     private volatile Path knownHosts;
+    /** Set by {@link #close()}: the console's stream then ends (the JDK closes a destroyed process's pipe) as expected. */
+    private volatile boolean closing;
     private volatile String hostName;
     /** The console's last, unfinished line (guarded by {@code lines}). */
     private String partial = "";
@@ -304,7 +306,9 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (AsynchronousCloseException e) {
             // close() of a machine a BMC powers: the console ends here.
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            if (!closing) {
+                throw new UncheckedIOException(e);
+            }
         } finally {
             synchronized (lines) {
                 lines.notifyAll();
@@ -466,6 +470,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        closing = true;
         if (process == null) {
             // The BMC stops its qemu; this ends the console (the reader's blocked read is woken by the close).
             try {
