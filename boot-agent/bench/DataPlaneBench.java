@@ -4,6 +4,9 @@ import dev.tether.agent.image.FetchSettings;
 import dev.tether.agent.image.RemoteRootImage;
 import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
+import dev.tether.agent.root.DeviceNumber;
+import dev.tether.agent.root.HostTools;
+import dev.tether.agent.root.SquashfsLower;
 import dev.tether.content.edge.EdgeServer;
 import dev.tether.content.edge.FillSettings;
 import dev.tether.content.http.HttpSettings;
@@ -167,6 +170,7 @@ public final class DataPlaneBench {
             try (Tethered mount = TRACE ? Tethered.traced(urls, digest, key, fuseDir, tethered)
                     : Tethered.of(RootImageMount.tethered(urls, digest, key, fuseDir, tethered))) {
                 run(false, "mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
+                SquashfsLower.useDirectIo(mnt, HostTools.fromEnvironment());
                 Files.readString(mnt.resolve("etc/os-release"));
                 long ttffTethered = System.nanoTime() - t0;
                 run(false, "umount", mnt.toString());
@@ -174,7 +178,8 @@ public final class DataPlaneBench {
                     kernelReadAhead(fuseDir, Integer.parseInt(fuseReadAhead.trim()));
                 }
                 Figures tetheredFigures = measure("tethered, 3 edges" + (fuseReadAhead == null ? ""
-                        : " (kernel read-ahead " + fuseReadAhead.trim() + " KiB)"), mount.squashfsFile(), mnt, big, mount.trace());
+                        : " (kernel read-ahead " + fuseReadAhead.trim() + " KiB)"), mount.squashfsFile(), mnt, big, mount.trace(),
+                        true);
                 report.add(tetheredFigures.line());
                 report.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx", "tethered / reference",
                         tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
@@ -275,8 +280,17 @@ public final class DataPlaneBench {
 
     private static Figures measure(String label, Path squashfsFile, Path mnt, List<Path> big, TimedFile trace)
             throws Exception {
+        return measure(label, squashfsFile, mnt, big, trace, false);
+    }
+
+    /** @param directIo whether the loop device reads the file with direct I/O, as the boot agent mounts its root */
+    private static Figures measure(String label, Path squashfsFile, Path mnt, List<Path> big, TimedFile trace,
+            boolean directIo) throws Exception {
         dropCaches();
         run(false, "mount", "-t", "squashfs", "-o", "ro,loop", squashfsFile.toString(), mnt.toString());
+        if (directIo && !SquashfsLower.useDirectIo(mnt, HostTools.fromEnvironment())) {
+            System.out.println("the tethered loop device did not take direct I/O: it reads through the page cache");
+        }
         try {
             if (trace != null) {
                 trace.phase("mount");
@@ -395,10 +409,8 @@ public final class DataPlaneBench {
 
     /** Sets the kernel's read-ahead of the FUSE file system mounted at {@code mountPoint} (its backing device info). */
     private static void kernelReadAhead(Path mountPoint, int kib) throws IOException {
-        long dev = ((Number) Files.getAttribute(mountPoint, "unix:dev")).longValue();
-        long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
-        long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
-        Files.writeString(Path.of("/sys/class/bdi/" + major + ":" + minor + "/read_ahead_kb"), Integer.toString(kib));
+        Files.writeString(Path.of("/sys/class/bdi/" + DeviceNumber.ofFileSystemAt(mountPoint)
+                + "/read_ahead_kb"), Integer.toString(kib));
     }
 
     private static void generate(Path tree) throws IOException {

@@ -1,6 +1,7 @@
 package dev.tether.agent;
 
 import dev.tether.agent.image.TetheredSettings;
+import dev.tether.agent.root.DeviceNumber;
 import dev.tether.nodeapi.BootReport;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -90,7 +91,7 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
      * by the loop device (whose size is the file's, squashfs files being whole 4 KiB blocks).
      */
     static OptionalLong heldBackingFile(Path sysDevBlock, long device, List<Mount> mounts) {
-        Path block = sysDevBlock.resolve(major(device) + ":" + minor(device));
+        Path block = sysDevBlock.resolve(DeviceNumber.decode(device).toString());
         Path backingFile = block.resolve("loop/backing_file");
         try {
             if (!Files.isRegularFile(backingFile)) {
@@ -189,7 +190,7 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
             String type = line.substring(separator + 3).split(" ")[0];
             String[] device = fields[2].split(":");
             if (device.length == 2) {
-                mounts.add(new Mount(deviceNumber(Long.parseLong(device[0]), Long.parseLong(device[1])),
+                mounts.add(new Mount(new DeviceNumber(Long.parseLong(device[0]), Long.parseLong(device[1])).encoded(),
                         unescape(fields[4]), type));
             }
         }
@@ -224,21 +225,6 @@ public record AgentFootprint(long rssAnonBytes, long heldFileBytes, int heldFile
             }
         }
         return path.toString();
-    }
-
-    /** Linux's encoding of a device number, as {@code stat(2)}'s {@code st_dev} (and so {@code unix:dev}) has it. */
-    static long deviceNumber(long major, long minor) {
-        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
-    }
-
-    /** The major number in Linux's encoding of a device number (glibc's {@code major}). */
-    static long major(long device) {
-        return ((device >>> 8) & 0xfffL) | ((device >>> 32) & 0xfffff000L);
-    }
-
-    /** The minor number in Linux's encoding of a device number (glibc's {@code minor}). */
-    static long minor(long device) {
-        return (device & 0xffL) | ((device >>> 12) & 0xffffff00L);
     }
 
     /** Regular files in {@code /proc/<pid>/maps} and behind {@code /proc/<pid>/fd}, through /proc's own links. */

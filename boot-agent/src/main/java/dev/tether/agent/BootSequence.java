@@ -165,6 +165,7 @@ public final class BootSequence {
 
         SquashfsLower lower = root.add(timeline.run("lower",
                 () -> SquashfsLower.mount(image.squashfsFile(), options.lowerDir(), mounter)));
+        console.info("squashfs mounted, its loop device reads the image through " + lower.readPath());
         WritableLayer writable = root.add(timeline.run("writable", () -> WritableLayer.create(booting.zram(),
                 MemoryInfo.memTotalBytes(), options.writableDir(), mounter)));
         console.info("writable layer: " + describe(writable) + ", xfs with discard at " + writable.mountPoint()

@@ -3,6 +3,7 @@ package dev.tether.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tether.agent.root.DeviceNumber;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,10 +35,10 @@ class AgentFootprintTest {
                 31 22 0:45 / /run/tether/image rw - fuse fuse rw,user_id=0
                 """);
         assertThat(AgentFootprint.ramDevices(mountinfo)).containsExactlyInAnyOrder(
-                AgentFootprint.deviceNumber(0, 21), AgentFootprint.deviceNumber(0, 23));
+                new DeviceNumber(0, 21).encoded(), new DeviceNumber(0, 23).encoded());
         // glibc's makedev, as stat(2) reports st_dev: 259:3 is 0x10303.
-        assertThat(AgentFootprint.deviceNumber(259, 3)).isEqualTo(0x10303L);
-        assertThat(AgentFootprint.deviceNumber(0, 300)).isEqualTo(0x10002cL);
+        assertThat(new DeviceNumber(259, 3).encoded()).isEqualTo(0x10303L);
+        assertThat(new DeviceNumber(0, 300).encoded()).isEqualTo(0x10002cL);
     }
 
     @Test
@@ -59,10 +60,9 @@ class AgentFootprintTest {
 
     @Test
     void deviceNumbersSplitBackIntoMajorAndMinor() {
-        long device = AgentFootprint.deviceNumber(259, 300);
-        assertThat(AgentFootprint.major(device)).isEqualTo(259);
-        assertThat(AgentFootprint.minor(device)).isEqualTo(300);
-        assertThat(AgentFootprint.major(AgentFootprint.deviceNumber(7, 3))).isEqualTo(7);
+        long device = new DeviceNumber(259, 300).encoded();
+        assertThat(DeviceNumber.decode(device)).isEqualTo(new DeviceNumber(259, 300));
+        assertThat(DeviceNumber.decode(new DeviceNumber(7, 3).encoded())).hasToString("7:3");
     }
 
     @Test
@@ -71,7 +71,7 @@ class AgentFootprintTest {
                 40 22 7:3 / /usr/lib/tether/agent/run\\040time ro,nodev,nosuid - squashfs /dev/loop3 ro
                 """);
         assertThat(AgentFootprint.mounts(mountinfo)).containsExactly(
-                new AgentFootprint.Mount(AgentFootprint.deviceNumber(7, 3), "/usr/lib/tether/agent/run time", "squashfs"));
+                new AgentFootprint.Mount(new DeviceNumber(7, 3).encoded(), "/usr/lib/tether/agent/run time", "squashfs"));
     }
 
     /**
@@ -88,13 +88,13 @@ class AgentFootprintTest {
         Files.writeString(sys.resolve("7:4/loop/backing_file"), "/data/agent.squashfs (deleted)\n");
         Files.writeString(sys.resolve("7:4/size"), "35328\n");
         Files.createDirectories(sys.resolve("259:3"));
-        List<AgentFootprint.Mount> mounts = List.of(new AgentFootprint.Mount(AgentFootprint.deviceNumber(0, 1), "/", "rootfs"),
-                new AgentFootprint.Mount(AgentFootprint.deviceNumber(259, 3), "/data", "ext4"));
+        List<AgentFootprint.Mount> mounts = List.of(new AgentFootprint.Mount(new DeviceNumber(0, 1).encoded(), "/", "rootfs"),
+                new AgentFootprint.Mount(new DeviceNumber(259, 3).encoded(), "/data", "ext4"));
 
-        assertThat(AgentFootprint.heldBackingFile(sys, AgentFootprint.deviceNumber(7, 3), mounts)).hasValue(35328L * 512);
-        assertThat(AgentFootprint.heldBackingFile(sys, AgentFootprint.deviceNumber(7, 4), mounts)).as("on a disk").isEmpty();
-        assertThat(AgentFootprint.heldBackingFile(sys, AgentFootprint.deviceNumber(259, 3), mounts)).as("no loop device").isEmpty();
-        assertThat(AgentFootprint.heldBackingFile(sys, AgentFootprint.deviceNumber(7, 9), mounts)).as("no such device").isEmpty();
+        assertThat(AgentFootprint.heldBackingFile(sys, new DeviceNumber(7, 3).encoded(), mounts)).hasValue(35328L * 512);
+        assertThat(AgentFootprint.heldBackingFile(sys, new DeviceNumber(7, 4).encoded(), mounts)).as("on a disk").isEmpty();
+        assertThat(AgentFootprint.heldBackingFile(sys, new DeviceNumber(259, 3).encoded(), mounts)).as("no loop device").isEmpty();
+        assertThat(AgentFootprint.heldBackingFile(sys, new DeviceNumber(7, 9).encoded(), mounts)).as("no such device").isEmpty();
     }
 
     /**

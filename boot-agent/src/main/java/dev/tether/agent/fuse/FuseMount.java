@@ -2,6 +2,7 @@ package dev.tether.agent.fuse;
 
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import dev.tether.agent.root.DeviceNumber;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -70,14 +71,12 @@ public final class FuseMount implements Closeable {
      * request is a round trip through libfuse and JNA: the loop device reading the squashfs then waits on
      * every one of them. A larger window lets the kernel send several requests of up to 1 MiB at once,
      * which the file (read-ahead of its own, from all edges) answers in parallel. Best effort: without
-     * sysfs the mount works as before.
+     * sysfs the mount works as before. The root's loop device reads with direct I/O, past this window
+     * ({@link dev.tether.agent.root.SquashfsLower}); it serves a loop device that could not switch, and other readers.
      */
     static void raiseReadAhead(Path mountPoint) {
         try {
-            long dev = ((Number) Files.getAttribute(mountPoint, "unix:dev")).longValue();
-            long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
-            long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
-            Path readAhead = Path.of("/sys/class/bdi/" + major + ":" + minor + "/read_ahead_kb");
+            Path readAhead = Path.of("/sys/class/bdi/" + DeviceNumber.ofFileSystemAt(mountPoint) + "/read_ahead_kb");
             if (Files.isWritable(readAhead)) {
                 Files.writeString(readAhead, Integer.toString(READ_AHEAD_KB));
             }

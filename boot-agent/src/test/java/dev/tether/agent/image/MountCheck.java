@@ -1,5 +1,8 @@
 package dev.tether.agent.image;
 
+import dev.tether.agent.root.HostTools;
+import dev.tether.agent.root.Mounter;
+import dev.tether.agent.root.SquashfsLower;
 import dev.tether.image.format.ImageKey;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -61,9 +64,13 @@ public final class MountCheck {
             System.out.println("TMPFS " + (store.getTotalSpace() - store.getUnallocatedSpace()) + " "
                     + Files.size(mount.squashfsFile()));
         }
-        run("mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
+        // As the boot agent mounts it: the loop device switched to direct I/O where the file takes it.
+        SquashfsLower lower = SquashfsLower.mount(mount.squashfsFile(), mnt, new Mounter(HostTools.fromEnvironment()));
+        System.out.println("LOWER " + lower.readPath());
         System.out.println("MOUNTED " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " "
                 + Files.readString(mnt.resolve("etc/os-release")).lines().findFirst().orElse(""));
+        // What mounting and reading one small file cost: the squashfs's tables and that file's block.
+        System.out.println("FIRST-FILE " + mount.stats());
         List<Path> files = SourceTree.files(tree);
         List<Path> mounted = SourceTree.files(mnt);
         int mismatches = 0;
@@ -86,7 +93,7 @@ public final class MountCheck {
             System.out.println("PROGRESS " + (i + 1) + " " + files.size());
         }
         System.out.println("STATS " + mount.stats());
-        run("umount", mnt.toString());
+        lower.close();
         mount.close();
         System.out.println("RESULT " + files.size() + " " + mismatches + " " + errors);
         System.exit(0);
