@@ -41,6 +41,30 @@ public final class StatusWrites {
     }
 
     /**
+     * The status as a reconciliation received it, to be compared by {@link #replaceIfChanged} with what it computed.
+     * Taken before the reconciliation changes anything (the status object is changed in place).
+     */
+    public static String before(CustomResource<?, ?> resource, Context<?> context) {
+        return context.getClient().getKubernetesSerialization().asJson(resource.getStatus());
+    }
+
+    /**
+     * {@link #replace} when the status differs from {@code before} ({@link #before}), else nothing. A reconciliation
+     * runs for every event of its resource and of the resources it watches, most of which change nothing in its
+     * status; an unchanged write would still cost the API server a write, every watcher an event, and this
+     * reconciler one more run (its own write comes back as an event).
+     *
+     * @return whether it wrote
+     */
+    public static <S, P extends CustomResource<?, S>> boolean replaceIfChanged(P resource, String before, Context<P> context) {
+        if (before.equals(context.getClient().getKubernetesSerialization().asJson(resource.getStatus()))) {
+            return false;
+        }
+        replace(resource, context);
+        return true;
+    }
+
+    /**
      * Patches the part of the status that {@code change} computes, for kinds whose status others write too (a
      * NodeCredential's, which the node API writes at every boot). {@code change} is applied to the resource as read,
      * and again to the newer one when the write meets a conflict, so another writer's fields are never overwritten

@@ -34,19 +34,16 @@ public class DiscoveredNodeReconciler implements Reconciler<DiscoveredNode> {
 
     @Override
     public UpdateControl<DiscoveredNode> reconcile(DiscoveredNode node, Context<DiscoveredNode> context) {
+        String before = StatusWrites.before(node, context);
         var status = node.getStatus() == null ? new DiscoveredNodeStatus() : node.getStatus();
         node.setStatus(status);
-        String before = context.getClient().getKubernetesSerialization().asJson(status);
         // What the node API noted about later registrations, shown here so that status has one writer.
         status.lastSeenAt = Registrations.annotation(node, Registrations.LAST_SEEN);
         status.conflictingRegistrations = Registrations.conflicts(node);
         status.conditions = Health.apply(status.conditions, decide(node, status, context), node.getMetadata().getGeneration());
         status.observedGeneration = node.getMetadata().getGeneration();
-        // Its own status patches come back here too: write only what changed, or they would never end.
-        boolean changed = !before.equals(context.getClient().getKubernetesSerialization().asJson(status));
-        if (changed) {
-            StatusWrites.replace(node, context);
-        }
+        // Its own status writes come back here too: write only what changed, or they would never end.
+        StatusWrites.replaceIfChanged(node, before, context);
         return UpdateControl.noUpdate();
     }
 

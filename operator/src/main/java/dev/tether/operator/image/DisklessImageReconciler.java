@@ -113,6 +113,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
     public UpdateControl<DisklessImage> reconcile(DisklessImage image, Context<DisklessImage> context) {
         var client = context.getClient();
         var events = new EventRecorder(client);
+        String before = StatusWrites.before(image, context);
         var status = image.getStatus() == null ? new DisklessImageStatus() : image.getStatus();
         image.setStatus(status);
         long generation = image.getMetadata().getGeneration();
@@ -177,7 +178,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         }
         status.conditions = Health.apply(status.conditions, ImageHealth.of(status, generation), generation);
         status.observedGeneration = generation;
-        StatusWrites.replace(image, context);
+        StatusWrites.replaceIfChanged(image, before, context);
         var update = UpdateControl.<DisklessImage>noUpdate();
         return lookAgain == null ? update : update.rescheduleAfter(lookAgain);
     }

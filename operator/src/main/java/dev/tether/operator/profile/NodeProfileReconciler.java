@@ -113,6 +113,7 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
 
     @Override
     public UpdateControl<NodeProfile> reconcile(NodeProfile profile, Context<NodeProfile> context) {
+        String before = StatusWrites.before(profile, context);
         workflow.reconcile(profile, context);
         var inputs = ProfileInputs.of(profile, context);
         var status = profile.getStatus() == null ? new NodeProfileStatus() : profile.getStatus();
@@ -147,7 +148,7 @@ public class NodeProfileReconciler implements Reconciler<NodeProfile> {
         status.conditions = NodeIdentityCondition.apply(status.conditions, profile, inputs.credentials(),
                 new ConfigMapTemplates(context.getClient()), generation);
         status.observedGeneration = generation;
-        StatusWrites.replace(profile, context);
+        StatusWrites.replaceIfChanged(profile, before, context);
         var control = UpdateControl.<NodeProfile>noUpdate();
         return rolling.recheck().map(control::rescheduleAfter).orElse(control);
     }

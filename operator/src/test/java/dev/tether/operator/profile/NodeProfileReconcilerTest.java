@@ -19,6 +19,7 @@ import dev.tether.api.v1alpha1.NodeProfileStatus;
 import dev.tether.operator.BuilderJobs;
 import dev.tether.operator.OperatorHarness;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -154,6 +155,56 @@ class NodeProfileReconcilerTest {
         assertThat(status.shortDigest).isEqualTo("aaaaaaaaaaaa");
         assertThat(ready("compute").isTrue()).isTrue();
         eventually(() -> assertThat(bootJson("compute").path("edgeUrls")).hasSize(2));
+    }
+
+    /**
+     * A profile reconciles at every event of everything it watches (its image, its credentials, its edges); most change
+     * nothing in its status, and an unchanged status is not written: a write costs the API server, wakes every watcher,
+     * and comes back to this reconciler as one more event.
+     */
+    @Test
+    void aReconciliationThatChangesNothingWritesNoStatus() throws Exception {
+        harness.client.resource(image("bookworm")).create();
+        publish("bookworm", DIGEST);
+        harness.client.resource(profile("compute", "bookworm")).create();
+        eventually(() -> assertThat(ready("compute").reason).isEqualTo("EdgesScheduling"));
+
+        // An annotation on the image wakes the profile (its image informer) and changes nothing the profile shows.
+        // The first round lets anything still under way settle; the second is measured.
+        for (int round = 1; round <= 2; round++) {
+            drainRequests();
+            double reconciled = profileReconciliations();
+            String value = Integer.toString(round);
+            harness.client.resources(DisklessImage.class).inNamespace(NAMESPACE).withName("bookworm")
+                    .edit(image -> {
+                        var annotations = new HashMap<String, String>(java.util.Objects.requireNonNullElse(
+                                image.getMetadata().getAnnotations(), Map.of()));
+                        annotations.put("example.org/touched", value);
+                        image.getMetadata().setAnnotations(annotations);
+                        return image;
+                    });
+            eventually(() -> assertThat(profileReconciliations()).isGreaterThan(reconciled));
+        }
+        assertThat(drainRequests()).as("requests to the API server while the profile reconciled")
+                .noneMatch(request -> request.startsWith("PUT") && request.contains("/nodeprofiles/compute/status"));
+        assertThat(ready("compute").reason).isEqualTo("EdgesScheduling");
+    }
+
+    /** How many reconciliations of profiles have ended, as JOSDK's metrics count them. */
+    private double profileReconciliations() {
+        return harness.operator().metrics().getMeters().stream()
+                .filter(meter -> meter.getId().getName().equals("operator.sdk.reconciliations.success")
+                        && "NodeProfile".equals(meter.getId().getTag("kind")))
+                .mapToDouble(meter -> meter.measure().iterator().next().getValue()).sum();
+    }
+
+    /** The requests the mock API server received since the last call, as "METHOD path". */
+    private List<String> drainRequests() throws InterruptedException {
+        var requests = new java.util.ArrayList<String>();
+        for (RecordedRequest r; (r = harness.server.takeRequest(1, java.util.concurrent.TimeUnit.MILLISECONDS)) != null; ) {
+            requests.add(r.getMethod() + " " + r.getPath());
+        }
+        return requests;
     }
 
     @Test
