@@ -38,8 +38,8 @@ public record StormArtifacts(Path kernel, Path initramfs, Path squashfs, Path ro
 
     /** The sample build's sizes (e2e's VM image: Debian 12, the agent bundle in the initramfs). */
     public static final long KERNEL_BYTES = 8_247_232;
-    public static final long INITRAMFS_BYTES = 55_335_314;
-    public static final long SQUASHFS_BYTES = 214_786_048;
+    public static final long INITRAMFS_BYTES = 49_347_925;
+    public static final long SQUASHFS_BYTES = 209_301_504;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static StormArtifacts prepare(Path dir, long squashfsAtLeast) throws IOException {

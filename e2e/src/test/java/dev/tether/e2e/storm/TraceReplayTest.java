@@ -42,8 +42,8 @@ class TraceReplayTest {
     @Test
     void theCommittedSampleTraceReplaysTheBootItRecorded() throws Exception {
         TraceReplay sample = TraceReplay.sample(1);
-        assertThat(sample.reads()).hasSize(205);
-        assertThat(sample.chunksTouched(1 << 20)).isEqualTo(81);
+        assertThat(sample.reads()).hasSize(305);
+        assertThat(sample.chunksTouched(1 << 20)).isEqualTo(65);
         assertThat(sample.end()).isLessThanOrEqualTo(StormArtifacts.SQUASHFS_BYTES);
         assertThat(TraceReplay.sample(0).pauseFloorMillis()).isZero();
     }
