@@ -123,7 +123,8 @@ class AgentBundleTest {
 
     /**
      * {@code tether-agent boot}, tethered from three real edges, with the bundle on a tmpfs as in an initramfs;
-     * then the whole image is read through the mount, and the agent's cost is measured from its /proc.
+     * then every file of the root and the whole image are read through the mounts, and the agent's cost is measured from
+     * its /proc: right after, and at its lowest within a minute, once the compiler's memory went back.
      */
     @Test
     void tetheredAgentCostsTheNodeAtMostItsBudgetAfterReadingTheWholeImage() throws Exception {
@@ -142,7 +143,10 @@ class AgentBundleTest {
         AtomicReference<AgentFootprint> settled = new AtomicReference<>(afterReading);
         try {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-                settled.set(AgentFootprint.measure(proc));
+                AgentFootprint now = AgentFootprint.measure(proc);
+                if (now.totalBytes() < settled.get().totalBytes()) {
+                    settled.set(now);
+                }
                 return settled.get().totalBytes() <= NODE_MEMORY_TARGET;
             });
         } catch (ConditionTimeoutException e) {
@@ -197,11 +201,15 @@ class AgentBundleTest {
         Path run = dir.resolve("run");
         Path target = dir.resolve("sysroot");
         Path log = dir.resolve("agent.log");
-        // The launcher returns once the root is ready; then the whole image is read (through FUSE when tethered),
+        // The launcher returns once the root is ready; then every file of the root is read as a node's programs read
+        // them (through the overlay, the squashfs and its loop device), and the whole image file besides (through FUSE
+        // when tethered),
         // and the namespace lives on with the agent until the test ends it.
         String script = "\"$1\" boot \"$2\" --cmdline \"$3\" --addon /nonexistent --key-file \"$4\" --run-dir \"$5\""
                 + " || exit $?; echo LAUNCHER-DONE; grep -q \" ${1%/bin/tether-agent}/runtime \" /proc/self/mountinfo"
-                + " && echo RUNTIME-MOUNTED; cat \"$5/image/" + RootImageMount.FILE_NAME + "\" > /dev/null"
+                + " && echo RUNTIME-MOUNTED;"
+                + " find \"$2\" -xdev -type f -exec cat {} + > /dev/null; echo FILES-READ;"
+                + " cat \"$5/image/" + RootImageMount.FILE_NAME + "\" > /dev/null"
                 + " && echo IMAGE-READ; exec sleep 600";
         ProcessBuilder launcher = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
                 ramCopy.resolve("bin/tether-agent").toString(), target.toString(), cmdline.toString(), key.toString(),
