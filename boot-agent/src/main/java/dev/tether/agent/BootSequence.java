@@ -163,8 +163,9 @@ public final class BootSequence {
                 + config.method().value() + " from " + config.edges().size() + " edge"
                 + (config.edges().size() == 1 ? "" : "s") + " in " + seconds(last(timeline)));
 
+        boolean tethered = config.method() == ImageMethod.TETHERED;
         SquashfsLower lower = root.add(timeline.run("lower",
-                () -> SquashfsLower.mount(image.squashfsFile(), options.lowerDir(), mounter)));
+                () -> SquashfsLower.mount(image.squashfsFile(), options.lowerDir(), mounter, tethered)));
         console.info("squashfs mounted, its loop device reads the image through " + lower.readPath());
         WritableLayer writable = root.add(timeline.run("writable", () -> WritableLayer.create(booting.zram(),
                 MemoryInfo.memTotalBytes(), options.writableDir(), mounter)));

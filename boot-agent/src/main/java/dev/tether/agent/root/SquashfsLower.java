@@ -9,14 +9,13 @@ import java.util.List;
  * The image's squashfs, loop-mounted read-only: the overlay's lower layer. {@code mount -o loop} sets up
  * the loop device with autoclear, so unmounting also frees the loop device.
  *
- * <p>The loop device then reads its file with direct I/O where the file allows it (issue #16). A tethered root's
- * file is the agent's FUSE file: read through its page cache, every read the squashfs makes (one compressed block,
+ * <p>A tethered root's loop device then reads its file with direct I/O (issue #16). The file is the agent's FUSE file: read through its page cache, every read the squashfs makes (one compressed block,
  * often a few KiB) would bring the kernel's read-ahead with it, up to the FUSE file's window and growing as soon as
  * two reads touch, and the node would fetch neighbouring files it never opens; each page would also sit twice in
  * the page cache, once compressed under the loop device and once in the file the squashfs gives out. With direct
  * I/O the loop device asks the FUSE file for exactly the blocks the squashfs reads, several at once (asynchronous
- * direct I/O), and the agent's own read-ahead, which stops where a reader stops, is the only one. A file on tmpfs
- * (untethered, kernels before 6.6) takes no direct I/O and is read as before.
+ * direct I/O), and the agent's own read-ahead, which stops where a reader stops, is the only one. An untethered root's
+ * file lies in RAM (tmpfs) already: it is read as before.
  */
 public final class SquashfsLower extends MountedFilesystem {
     private boolean directIo;
@@ -26,11 +25,22 @@ public final class SquashfsLower extends MountedFilesystem {
         super(mountPoint, mounter);
     }
 
+    /** Mounts {@code squashfsFile}, read through the page cache. */
     public static SquashfsLower mount(Path squashfsFile, Path mountPoint, Mounter mounter) throws RootSetupException {
+        return mount(squashfsFile, mountPoint, mounter, false);
+    }
+
+    /** @param directIo whether its loop device is to read the file with direct I/O (a tethered root's FUSE file) */
+    public static SquashfsLower mount(Path squashfsFile, Path mountPoint, Mounter mounter, boolean directIo)
+            throws RootSetupException {
         SquashfsLower lower = new SquashfsLower(mountPoint, mounter);
         lower.mount("squashfs", "ro,loop", squashfsFile.toString(),
                 "the initramfs must contain the loop and squashfs kernel modules, and " + squashfsFile
                         + " must be a squashfs image");
+        lower.readPath = "the page cache";
+        if (!directIo) {
+            return lower;
+        }
         // Best effort: without direct I/O the root works as before, it only fetches more.
         try {
             lower.directIo = useDirectIo(mountPoint, mounter.tools());

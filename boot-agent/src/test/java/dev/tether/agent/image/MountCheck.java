@@ -64,8 +64,9 @@ public final class MountCheck {
             System.out.println("TMPFS " + (store.getTotalSpace() - store.getUnallocatedSpace()) + " "
                     + Files.size(mount.squashfsFile()));
         }
-        // As the boot agent mounts it: the loop device switched to direct I/O where the file takes it.
-        SquashfsLower lower = SquashfsLower.mount(mount.squashfsFile(), mnt, new Mounter(HostTools.fromEnvironment()));
+        // As the boot agent mounts it: a tethered root's loop device switched to direct I/O.
+        SquashfsLower lower = SquashfsLower.mount(mount.squashfsFile(), mnt, new Mounter(HostTools.fromEnvironment()),
+                "tethered".equals(a.get("method")));
         System.out.println("LOWER " + lower.readPath());
         System.out.println("MOUNTED " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " "
                 + Files.readString(mnt.resolve("etc/os-release")).lines().findFirst().orElse(""));
