@@ -188,11 +188,6 @@ public final class VirtualMachine implements AutoCloseable {
         sshPort = freePort();
         List<String> command = new ArrayList<>(List.of("qemu-system-x86_64",
                 "-m", Integer.toString(config.memoryMiB), "-smp", Integer.toString(config.cpus),
-                // qemu's default CPU model with RDRAND, as every x86 server CPU since 2012 has: without a hardware
-                // random source, Linux under emulation reaches a seeded random generator only after a minute of
-                // timer jitter, and everything that needs a key early in the boot (the agent's TLS and host keys)
-                // waits for it. The local-disk reference boots on the same model.
-                "-cpu", "qemu64,+rdrand",
                 // -nographic, not -display none: only without a display does SeaBIOS (and so iPXE) write to
                 // the serial port. The monitor shares stdio; only reset() writes to qemu's stdin.
                 "-nographic",
