@@ -46,10 +46,14 @@ import java.util.regex.Pattern;
  * {@code URLMOUNT} names its binary, (4) the plain squashfs on local disk; plus time to first file and the
  * untethered download against one curl. {@code BENCH_CHUNK_KIB} writes the container with another chunk size
  * than the default, {@code BENCH_READ_AHEAD_KIB} sets the tethered reader's read-ahead and
- * {@code BENCH_FUSE_READ_AHEAD_KB} the kernel's on its FUSE file (FuseMount raises it to 4 MiB). Run inside a
+ * {@code BENCH_FUSE_READ_AHEAD_KB} the kernel's on its FUSE file (FuseMount raises it to 4 MiB), which matters when
+ * {@code BENCH_LOOP_DIRECT_IO=off} reads the tethered rows through the loop device's page cache (the agent's loop
+ * device reads with direct I/O, as these rows do by default). Run inside a
  * private mount namespace as root (bench/run.sh does both).
  */
 public final class DataPlaneBench {
+    /** Whether the tethered rows' loop device reads with direct I/O, as the agent's does ({@code BENCH_LOOP_DIRECT_IO}). */
+    private static final boolean LOOP_DIRECT_IO = !"off".equals(System.getenv("BENCH_LOOP_DIRECT_IO"));
     private static final String TOKEN = "bench-token";
     /**
      * Files of 64 MiB in the image (BENCH_BIG_FILES). 16 make a 1 GiB tree and a 576 MiB image, closer to real
@@ -170,14 +174,17 @@ public final class DataPlaneBench {
             try (Tethered mount = TRACE ? Tethered.traced(urls, digest, key, fuseDir, tethered)
                     : Tethered.of(RootImageMount.tethered(urls, digest, key, fuseDir, tethered))) {
                 run(false, "mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
-                SquashfsLower.useDirectIo(mnt, HostTools.fromEnvironment());
+                if (LOOP_DIRECT_IO) {
+                    SquashfsLower.useDirectIo(mnt, HostTools.fromEnvironment());
+                }
                 Files.readString(mnt.resolve("etc/os-release"));
                 long ttffTethered = System.nanoTime() - t0;
                 run(false, "umount", mnt.toString());
                 if (fuseReadAhead != null) {
                     kernelReadAhead(fuseDir, Integer.parseInt(fuseReadAhead.trim()));
                 }
-                Figures tetheredFigures = measure("tethered, 3 edges" + (fuseReadAhead == null ? ""
+                Figures tetheredFigures = measure("tethered, 3 edges" + (LOOP_DIRECT_IO ? "" : ", page cache")
+                        + (fuseReadAhead == null ? ""
                         : " (kernel read-ahead " + fuseReadAhead.trim() + " KiB)"), mount.squashfsFile(), mnt, big, mount.trace(),
                         true);
                 report.add(tetheredFigures.line());
@@ -288,7 +295,7 @@ public final class DataPlaneBench {
             boolean directIo) throws Exception {
         dropCaches();
         run(false, "mount", "-t", "squashfs", "-o", "ro,loop", squashfsFile.toString(), mnt.toString());
-        if (directIo && !SquashfsLower.useDirectIo(mnt, HostTools.fromEnvironment())) {
+        if (directIo && LOOP_DIRECT_IO && !SquashfsLower.useDirectIo(mnt, HostTools.fromEnvironment())) {
             System.out.println("the tethered loop device did not take direct I/O: it reads through the page cache");
         }
         try {
