@@ -9,16 +9,16 @@ import java.util.List;
  * The image's squashfs, loop-mounted read-only: the overlay's lower layer. {@code mount -o loop} sets up
  * the loop device with autoclear, so unmounting also frees the loop device.
  *
- * <p>A tethered root's loop device then reads its file with direct I/O (issue #16). The file is the agent's FUSE file: read through its page cache, every read the squashfs makes (one compressed block,
- * often a few KiB) would bring the kernel's read-ahead with it, up to the FUSE file's window and growing as soon as
- * two reads touch, and the node would fetch neighbouring files it never opens; each page would also sit twice in
- * the page cache, once compressed under the loop device and once in the file the squashfs gives out. With direct
+ * <p>A tethered root's loop device then reads its file with direct I/O (issue #16). The file is the agent's FUSE
+ * file: read through its page cache, every read the squashfs makes (one compressed block, often a few KiB) would
+ * bring the kernel's read-ahead with it, up to the FUSE file's window and growing as soon as two reads touch, and the
+ * node would fetch neighbouring files it never opens; each page would also sit twice in the page cache, once
+ * compressed under the loop device and once in the file the squashfs gives out. With direct
  * I/O the loop device asks the FUSE file for exactly the blocks the squashfs reads, several at once (asynchronous
  * direct I/O), and the agent's own read-ahead, which stops where a reader stops, is the only one. An untethered root's
  * file lies in RAM (tmpfs) already: it is read as before.
  */
 public final class SquashfsLower extends MountedFilesystem {
-    private boolean directIo;
     private String readPath = "not mounted";
 
     private SquashfsLower(Path mountPoint, Mounter mounter) {
@@ -43,17 +43,12 @@ public final class SquashfsLower extends MountedFilesystem {
         }
         // Best effort: without direct I/O the root works as before, it only fetches more.
         try {
-            lower.directIo = useDirectIo(mountPoint, mounter.tools());
-            lower.readPath = lower.directIo ? "direct I/O" : "the page cache (the file takes no direct I/O)";
+            lower.readPath = useDirectIo(mountPoint, mounter.tools()) ? "direct I/O"
+                    : "the page cache (the file takes no direct I/O)";
         } catch (RootSetupException e) {
             lower.readPath = "the page cache (" + e.getMessage() + ")";
         }
         return lower;
-    }
-
-    /** Whether the loop device reads the image file with direct I/O (see the class comment). */
-    public boolean directIo() {
-        return directIo;
     }
 
     /** How the loop device reads the image file, for the console: direct I/O, or the page cache and why. */
