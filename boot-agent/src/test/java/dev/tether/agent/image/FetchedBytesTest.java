@@ -19,8 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every byte the tethered reader fetches should be one a reader needed: against three real edges serving a real
- * image of one large file (48 MiB, half random, half text, as binaries are), what it fetches, hedges and read-ahead
- * included, stays within 5% of what is read.
+ * image of one large file (48 MiB, half random, half text, as binaries are), what it fetches, read-ahead included,
+ * stays within 5% of what is read. Hedges are held off here (a delay of 10 s, which these local edges never take):
+ * whether one fires depends on how busy this machine is, not on the reader, and a few of them on a loaded machine
+ * tipped the figure over 5%. What hedging may add is bounded by its own budget ({@code HedgePolicyTest}).
  */
 class FetchedBytesTest {
     private static final int CHUNK = 256 * 1024;
@@ -74,6 +76,7 @@ class FetchedBytesTest {
     private RemoteRootImage open(long cacheBytes) throws IOException {
         FetchSettings fetch = FetchSettings.defaults()
                 .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(10))
+                .withHedge(Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10))
                 .withConsole(line -> { });
         return RemoteRootImage.open(edges.urls(), image.digest, image.key, new TetheredSettings(cacheBytes, 4L << 20, fetch));
     }
