@@ -1,6 +1,7 @@
 package dev.tether.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -171,17 +173,15 @@ class BootEndToEndTest {
         void resetDevicesConfiguredSince() throws Exception {
             for (String name : adopted) {
                 Path reset = Path.of("/sys/block", name, "reset");
-                for (int attempt = 0; ; attempt++) {
-                    try {
-                        Files.writeString(reset, "1");
-                        break;
-                    } catch (IOException e) {
-                        if (attempt == 50) {
-                            throw new AssertionError("zram device " + name + " stayed busy after the agent exited", e);
-                        }
-                        Thread.sleep(100);
-                    }
-                }
+                // The kernel says busy (EBUSY) until the last unmount lets go; there is no event for it, so polled,
+                // with the patience of a busy machine.
+                await("zram device " + name + " reset after the agent exited (it stayed busy)")
+                        .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                        .ignoreExceptionsInstanceOf(IOException.class)
+                        .until(() -> {
+                            Files.writeString(reset, "1");
+                            return true;
+                        });
                 if (!name.equals("zram0") && Files.exists(Path.of("/sys/class/zram-control/hot_remove"))) {
                     Files.writeString(Path.of("/sys/class/zram-control/hot_remove"), name.substring(4));
                 }

@@ -1,12 +1,16 @@
 package dev.tether.content.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -77,21 +81,28 @@ public final class Nginx implements AutoCloseable {
         Process p = new ProcessBuilder(binary.toString(), "-e", work.resolve("error.log").toString(), "-p", work.toString(),
                 "-c", confFile.toString()).redirectErrorStream(true).redirectOutput(work.resolve("stdout.log").toFile()).start();
         Nginx nginx = new Nginx(p, port, work);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw new IOException("nginx exited at start: " + Files.readString(work.resolve("stdout.log"))
-                        + (Files.exists(work.resolve("error.log")) ? Files.readString(work.resolve("error.log")) : ""));
-            }
-            try {
-                new Socket("127.0.0.1", port).close();
-                return nginx;
-            } catch (IOException notYet) {
-                Thread.sleep(50);
-            }
+        // Until it listens or exits: an event with no notification, polled, with the patience of a busy machine.
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> !p.isAlive() || accepts(port));
+        } catch (ConditionTimeoutException e) {
+            nginx.close();
+            throw new IOException("nginx did not start listening on " + port + " within 60 s");
         }
-        nginx.close();
-        throw new IOException("nginx did not start listening on " + port + " within 10 s");
+        if (!p.isAlive()) {
+            throw new IOException("nginx exited at start: " + Files.readString(work.resolve("stdout.log"))
+                    + (Files.exists(work.resolve("error.log")) ? Files.readString(work.resolve("error.log")) : ""));
+        }
+        return nginx;
+    }
+
+    private static boolean accepts(int port) {
+        try {
+            new Socket("127.0.0.1", port).close();
+            return true;
+        } catch (IOException notYet) {
+            return false;
+        }
     }
 
     public int port() {

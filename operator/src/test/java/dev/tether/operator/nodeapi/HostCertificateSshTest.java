@@ -2,6 +2,7 @@ package dev.tether.operator.nodeapi;
 
 import static dev.tether.operator.OperatorHarness.NAMESPACE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.api.v1alpha1.NodeCredentialSpec.Arming;
 import dev.tether.nodeapi.HostCertificates;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -175,18 +177,25 @@ class HostCertificateSshTest extends NodeApiTestBase {
     }
 
     private void awaitListening(int port, Process sshd) throws Exception {
-        for (int i = 0; i < 200; i++) {
-            if (!sshd.isAlive()) {
-                throw new IllegalStateException("sshd exited: " + Files.readString(dir.resolve("sshd.log")));
-            }
-            try (var socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
-                return;
-            } catch (IOException notYet) {
-                Thread.sleep(100);
-            }
+        // Until it listens or exits: polled, with the patience of a busy machine.
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> !sshd.isAlive() || accepts(port));
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("sshd did not listen on port " + port + ": " + Files.readString(dir.resolve("sshd.log")));
         }
-        throw new IllegalStateException("sshd did not listen on port " + port + ": " + Files.readString(dir.resolve("sshd.log")));
+        if (!sshd.isAlive()) {
+            throw new IllegalStateException("sshd exited: " + Files.readString(dir.resolve("sshd.log")));
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (var socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException notYet) {
+            return false;
+        }
     }
 
     private String run(List<String> command, int expectedExit) throws Exception {
