@@ -237,12 +237,18 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
      * Starts fetching chunks {@code first} to {@code last} ahead, each run of consecutive missing chunks (up to
      * {@link #RUN_BYTES}) with one request, while a prefetch slot is free (one per request).
      *
+     * <p>Chunks a reader has read before are passed over: the kernel keeps what it read in its page cache (the
+     * squashfs's files), so a reader that comes up to them goes on past them, and one that does need one again asks
+     * for it. Fetched ahead, they would come a second time for nobody: reading all of {@code /usr} after a boot
+     * fetched 107.1% of the sample image this way, 104.9% without (the boot's chunks long evicted by then).
+     *
      * @return the last chunk covered (cached, on its way or started), {@code first - 1} when none
      */
     private long prefetch(long first, long last) {
         long index = first;
         while (index <= last) {
-            if (cache.present(index)) {
+            int unread = unreadRun(index, (int) Math.min(maxRun, last - index + 1));
+            if (unread == 0 || cache.present(index)) {
                 index++;
                 continue;
             }
@@ -251,7 +257,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
             }
             int started = 0;
             try {
-                started = cache.prefetchRun(index, (int) Math.min(maxRun, last - index + 1),
+                started = cache.prefetchRun(index, unread,
                         task -> prefetchers.execute(() -> {
                             try {
                                 task.run();
@@ -268,6 +274,14 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
             index += Math.max(1, started);
         }
         return last;
+    }
+
+    /** How many chunks from {@code first} on, up to {@code max}, no reader has read yet. */
+    private int unreadRun(long first, int max) {
+        synchronized (read) {
+            int next = read.nextSetBit((int) first);
+            return next < 0 ? max : (int) Math.min(max, next - first);
+        }
     }
 
     @Override

@@ -126,4 +126,25 @@ class FetchedBytesTest {
                     .isLessThanOrEqualTo(stats.usefulBytes() + stats.usefulBytes() / 20);
         }
     }
+
+    @Test
+    void readAheadDoesNotFetchAgainWhatAnEarlierReaderRead() throws IOException {
+        // The cache holds 8 chunks, so what the boot read (8 chunks in the middle) is evicted long before a later
+        // reader reads its way up to it. That reader's read-ahead would fetch it again, although the kernel has it in
+        // its page cache and goes on past it: the chunks a reader read before are left to be fetched on demand.
+        try (RemoteRootImage remote = open(8L * CHUNK)) {
+            long middle = image.header.chunkCount() / 2;
+            readInOrder(remote, middle * CHUNK, (middle + 8) * CHUNK);
+            BootReport.Fetch boot = remote.stats();
+            readInOrder(remote, 0, middle * CHUNK);
+            long end = image.header.chunkCount() - 10;
+            readInOrder(remote, (middle + 8) * CHUNK, end * CHUNK);
+            BootReport.Fetch stats = remote.stats();
+
+            // The one chunk fetched ahead where the reader stops (its window, for the 30-odd chunks it read in order).
+            // Fetching the boot's chunks again would cost 2 more: the first reader's window as it reached them.
+            assertThat(stats.bytes() - stats.usefulBytes()).as("fetched and never read, after the boot's " + boot
+                    + ": " + stats).isLessThanOrEqualTo(image.header.sealedChunkSize());
+        }
+    }
 }
