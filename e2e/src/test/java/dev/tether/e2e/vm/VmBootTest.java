@@ -327,7 +327,12 @@ class VmBootTest {
                 + " i=$((i + 1)); done; printf ' lowest within a minute: RssAnon %d kB;' \"$low\";"
                 + " for f in /proc/$pid/map_files/* /proc/$pid/fd/*; do"
                 + " t=$(readlink $f); case $t in *'(deleted)') echo \"$(stat -L -c %s $f) $t\";; esac; done | sort -u -k2"
-                + " | awk '{s+=$1; n++} END {printf \" held deleted files: %d, %.1f MiB\", n, s/1048576}'");
+                + " | awk '{s+=$1; n++} END {printf \" held deleted files: %d, %.1f MiB\", n, s/1048576}';"
+                // Where the anonymous memory lies, largest first: the heap, code cache, metaspace and class space are
+                // one mapping each of their reserved size, glibc's malloc arenas 64 MiB mappings, thread stacks 512k.
+                + " printf '; anonymous kB by mapping (kB mapped):'; awk '/^[0-9a-f]+-[0-9a-f]+ / {name = NF > 5 ? $6 : \"anon\"}"
+                + " /^Size:/ {size = $2} /^Anonymous:/ {if ($2 > 0) print $2, size, name}' /proc/$pid/smaps | sort -rn | head -12"
+                + " | awk '{printf \" %s (%s %s)\", $1, $2, $3}'");
         return "agent memory (issue #16: at most 96 MiB): boot report "
                 + (reported == null ? "none" : String.format(java.util.Locale.ROOT, "%.1f MiB (anonymous %.1f, files %.1f, chunk cache %.1f)",
                         reported.totalBytes / 1048576.0, reported.anonymousBytes / 1048576.0, reported.fileBytes / 1048576.0,
