@@ -51,13 +51,14 @@ class LauncherTest {
                 #!/bin/sh
                 echo "args: $*" >> "%s"
                 echo "supervised: ${TETHER_AGENT_SUPERVISED-no} arenas: ${MALLOC_ARENA_MAX-}" >> "%s"
+                echo "environment: ${JAVA_TOOL_OPTIONS-} ${JDK_JAVA_OPTIONS-} ${_JAVA_OPTIONS-} ${LD_PRELOAD-} ${LD_AUDIT-}" >> "%s"
                 ready=
                 while [ $# -gt 0 ]; do
                     [ "$1" = --ready-file ] && ready=$2
                     shift
                 done
                 %s
-                """.formatted(log, log, body));
+                """.formatted(log, log, log, body));
         executable(java);
     }
 
@@ -119,6 +120,21 @@ class LauncherTest {
         assertThat(args).doesNotContain("OnError", "javaagent", "-Xss1m;x");
         assertThat(run.output()).contains("tether: ignoring tether.jvm option -XX:OnError=reboot",
                 "tether: ignoring tether.jvm option -javaagent:/x.jar", "tether: ignoring tether.jvm option -Xss1m;x");
+    }
+
+    @Test
+    void optionsSmuggledInTheEnvironmentNeverReachTheJvm() throws Exception {
+        // What the kernel would pass to init from a command line with JAVA_TOOL_OPTIONS=-XX:OnError=... on it: the JVM
+        // would take these, though tether.jvm= refuses the same options, and run them before the TPM is locked.
+        javaDoes("exit 0");
+        Map<String, String> smuggled = Map.of("TETHER_AGENT_CMDLINE", "/nonexistent",
+                "JAVA_TOOL_OPTIONS", "-XX:OnError=reboot", "JDK_JAVA_OPTIONS", "-javaagent:/x.jar",
+                "_JAVA_OPTIONS", "-XX:+UnlockDiagnosticVMOptions", "LD_PRELOAD", "/tmp/x.so", "LD_AUDIT", "/tmp/y.so");
+        assertThat(launch(smuggled, "--version").status()).isZero();
+        assertThat(launch(smuggled, "boot", "/sysroot").status()).as("the ready file never comes: the stand-in exits")
+                .isZero();
+        List<String> environments = Files.readString(log).lines().filter(line -> line.startsWith("environment:")).toList();
+        assertThat(environments).hasSize(2).allSatisfy(line -> assertThat(line.strip()).isEqualTo("environment:"));
     }
 
     @Test
