@@ -8,9 +8,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,10 +49,16 @@ class InitramfsNetworkTest {
         run("ip", "link", "set", nodeEnd, "netns", namespace);
         run("ip", "addr", "add", "10.231.7.1/24", "dev", serverEnd);
         run("ip", "link", "set", serverEnd, "up");
+        // --no-ping: offer at once, without first pinging the address to see whether it is taken.
+        Path log = dir.resolve("dnsmasq.log");
         dhcpServer = new ProcessBuilder("dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--bind-interfaces",
-                "--interface=" + serverEnd, "--except-interface=lo", "--dhcp-range=10.231.7.10,10.231.7.50,1h",
+                "--interface=" + serverEnd, "--except-interface=lo", "--dhcp-range=10.231.7.10,10.231.7.50,1h", "--no-ping",
                 "--dhcp-leasefile=" + dir.resolve("leases"), "--pid-file=" + dir.resolve("pid"))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("dnsmasq.log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // It says so once its DHCP socket is bound; a request sent before would go unanswered.
+        Awaitility.await("dnsmasq listening on " + serverEnd).atMost(Duration.ofMinutes(1))
+                .failFast("dnsmasq exited", () -> !dhcpServer.isAlive())
+                .until(() -> Files.readString(log).contains("sockets bound exclusively to interface " + serverEnd));
     }
 
     @AfterEach
