@@ -10,8 +10,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.awaitility.Awaitility;
 
 /**
  * A real TPM 2.0 emulator for tests: {@code swtpm socket} on two loopback ports (the swtpm TCTI takes the
@@ -156,12 +158,14 @@ public final class Swtpm implements AutoCloseable {
                     "--log", "file=" + log));
             process = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            // Wait (without a deadline that a busy machine could miss) until it listens or exits.
-            while (process.isAlive()) {
-                if (listening(port) && listening(port + 1)) {
-                    return;
-                }
-                Thread.sleep(20);
+            // Until it listens or exits, with a deadline no busy machine comes near (it listens within a second).
+            Process started = process;
+            int server = port;
+            Awaitility.await("swtpm listening on ports " + server + " and " + (server + 1)).atMost(Duration.ofMinutes(5))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> !started.isAlive() || listening(server) && listening(server + 1));
+            if (process.isAlive()) {
+                return;
             }
             last = new IOException("swtpm exited " + process.exitValue() + " (port " + port + " taken?): "
                     + (Files.exists(log) ? Files.readString(log) : ""));

@@ -9,10 +9,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,16 +63,21 @@ class WritableLayerTest {
             // as the discards arrive, which may trail the commands a little on a busy machine.
             runTool("sync", "-f", mountPoint.toString());
             runTool("fstrim", mountPoint.toString());
-            // A safety net against a device that never frees its pages, generous for a machine busy with other work.
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            do {
-                device.compact();
-                deleted = device.stats();
-                if (deleted.memUsedTotal() < written.memUsedTotal() / 10) {
-                    break;
-                }
-                Thread.sleep(100);
-            } while (System.nanoTime() < deadline);
+            // Until zram has freed the pages, with a deadline generous for a machine busy with other work; the
+            // assertion below says what was left if it never did.
+            ZramStats[] last = {device.stats()};
+            long usedWhenWritten = written.memUsedTotal();
+            try {
+                Awaitility.await("zram freeing the deleted file's pages").atMost(Duration.ofMinutes(1))
+                        .pollInterval(Duration.ofMillis(100)).until(() -> {
+                            device.compact();
+                            last[0] = device.stats();
+                            return last[0].memUsedTotal() < usedWhenWritten / 10;
+                        });
+            } catch (ConditionTimeoutException e) {
+                // Reported by the assertion below, with the figures.
+            }
+            deleted = last[0];
         }
         System.out.printf("zram mm_stat: after writing %d MiB: orig %d compr %d used %d; after delete: used %d%n",
                 WRITTEN_MIB, written.origDataSize(), written.comprDataSize(), written.memUsedTotal(),
