@@ -38,9 +38,17 @@ import org.slf4j.LoggerFactory;
  * the node's address, then the node's bytes untouched: the node API budgets refusals by the node's own
  * address, not by the edge's, so nodes behind one edge cannot spend each other's budget. The node API
  * accepts that header only from addresses it trusts as edges.
+ *
+ * <p>Both of the edge's sockets of a relay are marked low-delay (IP TOS {@code IPTOS_LOWDELAY}): a node API answer is a
+ * few packets a booting node waits on, and shares the edge's link with the image bytes it sends to every other node.
+ * Linux's default queue (pfifo_fast, which a host has when nothing sets fq_codel) sends low-delay packets first, and
+ * a site's switches may do the same; without the mark, a boot storm's bulk downloads held the answers behind a full
+ * queue (issue #15). The node's SYN-ACK is not marked: Netty's listening socket takes no TOS option.
  */
 public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> {
     private static final Logger log = LoggerFactory.getLogger(NodeApiPassThrough.class);
+    /** IPTOS_LOWDELAY: the TOS bits Linux maps to its interactive priority, the first band of pfifo_fast. */
+    static final int LOW_DELAY = 0x10;
 
     private final InetSocketAddress target;
     private final Transport transport;
@@ -66,6 +74,7 @@ public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> 
     protected void initChannel(SocketChannel node) {
         connections.add(node);
         node.config().setAutoRead(false);
+        node.config().setOption(ChannelOption.IP_TOS, LOW_DELAY);
         node.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
         node.pipeline().addLast("connect", new ChannelInboundHandlerAdapter() {
             @Override
@@ -88,6 +97,7 @@ public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> 
                 .channel(transport.clientChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.IP_TOS, LOW_DELAY)
                 .option(ChannelOption.AUTO_READ, false)
                 .handler(new ChannelInitializer<>() {
                     @Override

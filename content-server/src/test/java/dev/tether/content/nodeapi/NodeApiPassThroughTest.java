@@ -1,6 +1,7 @@
 package dev.tether.content.nodeapi;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tether.content.edge.EdgeServer;
 import dev.tether.content.testing.Blobs;
@@ -11,6 +12,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -20,7 +23,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The node API port relays bytes both ways, untouched, and closes both sides together. */
+/**
+ * The node API port relays bytes both ways, untouched, and closes both sides together; its sockets are marked
+ * low-delay, so that a host's queue sends them before the image bytes.
+ */
 class NodeApiPassThroughTest {
     @TempDir
     Path dir;
@@ -124,5 +130,37 @@ class NodeApiPassThroughTest {
         } finally {
             threads.shutdownNow();
         }
+    }
+
+    /**
+     * A boot storm fills an edge's link with image bytes; the node API's few packets must not wait behind them (issue
+     * #15). The kernel's own view of the edge's sockets ({@code ss --tos}): both sockets of a relay carry
+     * IPTOS_LOWDELAY, which the default queue (pfifo_fast) sends first; the content port's do not.
+     */
+    @Test
+    void theRelaysSocketsAreMarkedLowDelayAndTheContentPortsAreNot() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/ss")) || Files.isExecutable(Path.of("/bin/ss")),
+                "SKIPPED: no ss (iproute2) to read the sockets' TOS from the kernel");
+        try (ServerSocket api = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+             EdgeServer edge = TestServers.edge(dir, 1L << 30, "http://127.0.0.1:9", List.of(), null,
+                     new InetSocketAddress("127.0.0.1", api.getLocalPort()));
+             Socket node = new Socket("127.0.0.1", edge.apiPort());
+             Socket operatorSide = api.accept();
+             Socket contentClient = new Socket("127.0.0.1", edge.port())) {
+            // Once the operator side accepted, the edge has both sockets of the relay.
+            assertThat(sockets("sport = :" + edge.apiPort())).as("the edge's socket to the node").contains("tos:0x10");
+            assertThat(sockets("dport = :" + api.getLocalPort())).as("the edge's socket to the node API").contains("tos:0x10");
+            assertThat(sockets("sport = :" + edge.port())).as("the content port's socket (image bytes)")
+                    .contains(":" + edge.port()).doesNotContain("tos:0x10");
+        }
+    }
+
+    /** The established TCP sockets matching {@code filter}, with their TOS, as {@code ss} reads them from the kernel. */
+    private static String sockets(String filter) throws Exception {
+        Process ss = new ProcessBuilder("ss", "-tnH", "--tos", "state", "established", "( " + filter + " )")
+                .redirectErrorStream(true).start();
+        String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(ss.waitFor()).as("ss: " + out).isZero();
+        return out;
     }
 }
