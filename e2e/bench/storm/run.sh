@@ -14,6 +14,7 @@
 #   STORM_RESULTS=FILE STORM_SVG=FILE   where the runs (JSON lines) and the plot go
 #   STORM_JAVA_OPTS          more options for the nodes' JVM (e.g. a JFR recording)
 #   STORM_CLUSTER_JAVA_OPTS  more options for the JVM of the operator and the in-memory API server
+#   STORM_NODES_NICE=10      the simulated nodes' JVM runs this much nicer than the servers (0: as nice)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -28,5 +29,10 @@ rm -f "$cp_file"
 . "$repo/.mvn/select-jdk.sh"
 mkdir -p "$work"
 # A network namespace of its own: the servers' addresses and the traffic shaping vanish with it.
-exec unshare --net --mount --propagation private "$JAVA_HOME/bin/java" -Xmx6g -XX:MaxDirectMemorySize=16g \
-    -XX:+UseG1GC ${STORM_JAVA_OPTS:-} -cp "$classpath" dev.tether.e2e.storm.StormBench "$work"
+# The simulated nodes stand for machines of their own, with CPUs of their own: their JVM yields the two cores to the
+# servers (which ServerProcess starts as nice as this script), so that what the servers are measured at is theirs,
+# not the nodes' CPU taken from them. What the nodes measure still includes their own wait (the scheduling lag).
+nodes_nice=${STORM_NODES_NICE:-10}
+exec nice -n "$nodes_nice" unshare --net --mount --propagation private "$JAVA_HOME/bin/java" -Xmx6g \
+    -XX:MaxDirectMemorySize=16g -XX:+UseG1GC -Dstorm.nodesNice="$nodes_nice" ${STORM_JAVA_OPTS:-} -cp "$classpath" \
+    dev.tether.e2e.storm.StormBench "$work"

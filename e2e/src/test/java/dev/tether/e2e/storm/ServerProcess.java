@@ -56,7 +56,7 @@ public final class ServerProcess implements AutoCloseable {
     /** Any server process; {@code heapLimit} only labels its figures. */
     public static ServerProcess start(String name, String heapLimit, List<String> command, Path log, boolean readyLine)
             throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(asNiceAsTheScript(command)).redirectErrorStream(true).start();
         ServerProcess server = new ServerProcess(name, heapLimit, process);
         PrintStream out = new PrintStream(Files.newOutputStream(log), true, StandardCharsets.UTF_8);
         Thread.ofPlatform().daemon().name("log-" + name).start(() -> {
@@ -78,6 +78,21 @@ public final class ServerProcess implements AutoCloseable {
             server.ready.complete("{}");
         }
         return server;
+    }
+
+    /**
+     * The command, run as nice as the script that started the storm: run.sh starts the simulated nodes' JVM (this one)
+     * {@code storm.nodesNice} nicer, so that the nodes, which stand for machines of their own, do not take the servers'
+     * CPU. Lowering niceness again needs root, which the storm has (network namespace, tc).
+     */
+    private static List<String> asNiceAsTheScript(List<String> command) {
+        int nodesNice = Integer.getInteger("storm.nodesNice", 0);
+        if (nodesNice <= 0) {
+            return command;
+        }
+        List<String> niced = new ArrayList<>(List.of("nice", "-n", Integer.toString(-nodesNice)));
+        niced.addAll(command);
+        return niced;
     }
 
     public String name() {

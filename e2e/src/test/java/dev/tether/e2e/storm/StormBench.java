@@ -47,6 +47,8 @@ import java.util.regex.Pattern;
  * {@code STORM_BASELINE} (false skips it), {@code STORM_RESULTS} and {@code STORM_SVG} (where runs and the plot go).
  */
 public final class StormBench {
+    /** Where the simulated nodes' connections come from: an address of no server's link. */
+    private static final String NODES_ADDRESS = "10.213.1.1";
     private static final List<String> EDGE_ADDRESSES = List.of("10.213.0.1", "10.213.0.2", "10.213.0.3");
     private static final String BASELINE_ADDRESS = "10.213.0.100";
     private static final int EDGE_PORT = 8080;
@@ -123,8 +125,14 @@ public final class StormBench {
         run("ip", "link", "set", "lo", "up");
         List<String> servers = new ArrayList<>(EDGE_ADDRESSES);
         servers.add(BASELINE_ADDRESS);
+        run("ip", "addr", "add", NODES_ADDRESS + "/32", "dev", "lo");
         for (String address : servers) {
             run("ip", "addr", "add", address + "/32", "dev", "lo");
+            // The nodes' packets to a server (requests, and the ACKs of every download) leave from the nodes' own
+            // address, so that they do not queue on the server's shaped link as its replies do: a real node sends them
+            // on its own uplink. By default a connection to a local address leaves from that same address.
+            run("ip", "route", "change", "local", address, "dev", "lo", "table", "local", "proto", "kernel", "scope", "host",
+                    "src", NODES_ADDRESS);
         }
         if (link.equals("none")) {
             return;
@@ -136,6 +144,10 @@ public final class StormBench {
             run("tc", "class", "add", "dev", "lo", "parent", "1:", "classid", classId, "htb", "rate", link, "ceil", link);
             run("tc", "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
                     "match", "ip", "src", servers.get(i) + "/32", "flowid", classId);
+            // The link's queue as a server NIC's is by default where nothing sets fq_codel: pfifo_fast, whose first band
+            // (low-delay packets: the edges' node API relays) goes before the rest. HTB's own leaf would be one FIFO for
+            // every packet. Both hold lo's 1,000 packets of up to 64 KiB: half a second at 1 Gbit in a storm.
+            run("tc", "qdisc", "add", "dev", "lo", "parent", classId, "pfifo_fast");
         }
     }
 

@@ -94,15 +94,19 @@ final class TetherNode {
             profile.path("nodeApi").forEach(u -> nodeApiUrls.add(URI.create(u.asText())));
             SSLContext tls = tls(addonFiles.get(NodeApi.CA_CERTIFICATE_PATH.substring(1)));
 
-            // The agent, from here on.
-            NodeApiClient api = new NodeApiClient(nodeApiUrls, profile.path("namespace").asText(), StormCluster.nodeName(index), tls,
-                    NodeApiClient.Settings.DEFAULT, NodeApiClient.Sleeper.REAL, shared.console());
-            ApiKey key = sealedKey != null ? sealedKey
-                    : node.timed(NodeApi.API_KEY, () -> ApiKey.of(api.requestApiKey(new ArmingRequest(List.of(mac), null)).apiKey()));
-            BootConfiguration config = node.timed(NodeApi.BOOT_CONFIG, () -> api.bootConfiguration(key));
-            ImageKeyIssued imageKey = node.timed(NodeApi.IMAGE_KEY, () -> api.imageKey(key, config.image()));
+            // The agent, from here on. Its node API calls run on threads as nice as the servers, timed there:
+            // a real node makes them on its own idle CPU, not behind 500 nodes' image reading (NodeApiThreads).
+            NodeApiClient api = NodeApiThreads.call(() -> new NodeApiClient(nodeApiUrls,
+                    profile.path("namespace").asText(), StormCluster.nodeName(index), tls, NodeApiClient.Settings.DEFAULT,
+                    NodeApiClient.Sleeper.REAL, shared.console()));
+            ApiKey key = sealedKey != null ? sealedKey : NodeApiThreads.call(() -> node.timed(NodeApi.API_KEY,
+                    () -> ApiKey.of(api.requestApiKey(new ArmingRequest(List.of(mac), null)).apiKey())));
+            BootConfiguration config = NodeApiThreads.call(() -> node.timed(NodeApi.BOOT_CONFIG,
+                    () -> api.bootConfiguration(key)));
+            ImageKeyIssued imageKey = NodeApiThreads.call(() -> node.timed(NodeApi.IMAGE_KEY,
+                    () -> api.imageKey(key, config.image())));
             HostKeys hostKeys = shared.hostKeys().publicKeys(config.ssh() == null ? null : config.ssh().hostKeyTypes(), index);
-            node.timed(NodeApi.HOST_CERTIFICATES, () -> api.signHostKeys(key, hostKeys));
+            NodeApiThreads.call(() -> node.timed(NodeApi.HOST_CERTIFICATES, () -> api.signHostKeys(key, hostKeys)));
             List<URI> edges = config.edges().stream().map(URI::create).toList();
             RootImagePin pin = node.timed("manifest", () -> RootImagePin.of(
                     new ManifestResolver(agentHttp, Duration.ofMinutes(2), shared.console()).fetch(edges, config.image())));
@@ -118,11 +122,11 @@ final class TetherNode {
             }
             node.received(fetched);
             long mountMillis = (System.nanoTime() - mount) / 1_000_000;
-            node.timed(NodeApi.BOOT_REPORT, () -> {
+            NodeApiThreads.call(() -> node.timed(NodeApi.BOOT_REPORT, () -> {
                 api.report(key, new BootReport(config.image(), "tethered", sealedKey == null ? "network" : "tpm",
                         Map.of("root", mountMillis), null));
                 return null;
-            });
+            }));
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

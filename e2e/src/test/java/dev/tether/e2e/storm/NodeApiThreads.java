@@ -1,0 +1,76 @@
+package dev.tether.e2e.storm;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * Where the simulated nodes talk to the node API: platform threads as nice as the servers, in a JVM that run.sh starts
+ * {@code storm.nodesNice} nicer so that the nodes' image reading (decryption, verification, 500 readers on two cores)
+ * does not take the servers' CPU.
+ *
+ * <p>A real node makes its node API calls on its own idle CPU. In one niced JVM they waited behind every other node's
+ * image reading: at N=500 an image key asked on an established connection took 1.5 s at the node and 2 ms at the
+ * server, and the node-side figure measured this machine, not the node API. On these threads a node's calls, and the
+ * TLS and HTTP work of its client (the JDK's HttpClient makes its selector and worker threads from the thread that
+ * asks, and a Linux thread takes its niceness from the thread that makes it), compete with the servers on equal shares.
+ * Linux keeps a niceness per thread, so lowering one thread's needs no other process; lowering it needs root, which
+ * the storm has.
+ */
+final class NodeApiThreads {
+    private static final int NODES_NICE = Integer.getInteger("storm.nodesNice", 0);
+    private static final ExecutorService THREADS = Executors.newCachedThreadPool(asNiceAsTheServers());
+
+    private NodeApiThreads() {
+    }
+
+    /** Runs {@code step} on a thread as nice as the servers and waits for it; its exception is thrown as its own. */
+    static <T> T call(NodeOutcome.Step<T> step) throws Exception {
+        if (NODES_NICE <= 0) {
+            return step.run();
+        }
+        try {
+            return THREADS.submit(step::run).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /** A daemon platform thread that, before its first task, lowers its own niceness by {@code storm.nodesNice}. */
+    private static ThreadFactory asNiceAsTheServers() {
+        ThreadFactory platform = Thread.ofPlatform().name("node-api-client-", 0).daemon().factory();
+        return task -> platform.newThread(() -> {
+            lowerOwnNiceness();
+            task.run();
+        });
+    }
+
+    private static void lowerOwnNiceness() {
+        try {
+            // /proc/thread-self is this thread's /proc/<pid>/task/<tid>; its stat's 19th field is the niceness.
+            Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
+            String tid = self.getFileName().toString();
+            String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            int nice = Integer.parseInt(fields[16]);
+            Process renice = new ProcessBuilder("renice", "-n", Integer.toString(nice - NODES_NICE), "-p", tid)
+                    .redirectErrorStream(true).start();
+            String out = new String(renice.getInputStream().readAllBytes()).strip();
+            if (renice.waitFor() != 0) {
+                throw new IOException("renice failed: " + out);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot give a node API thread the servers' share of the CPU", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while lowering a node API thread's niceness", e);
+        }
+    }
+}
