@@ -56,7 +56,11 @@ public final class ServerProcess implements AutoCloseable {
     /** Any server process; {@code heapLimit} only labels its figures. */
     public static ServerProcess start(String name, String heapLimit, List<String> command, Path log, boolean readyLine)
             throws IOException {
-        Process process = new ProcessBuilder(asNiceAsTheScript(command)).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(asNiceAsTheScript(command)).redirectErrorStream(true);
+        // run.sh tunes glibc's allocator for the simulated nodes' JVM (StormBench.pretouchDirectMemory); a server keeps
+        // the defaults it would have on its own machine.
+        builder.environment().keySet().removeIf(variable -> variable.startsWith("MALLOC_"));
+        Process process = builder.start();
         ServerProcess server = new ServerProcess(name, heapLimit, process);
         PrintStream out = new PrintStream(Files.newOutputStream(log), true, StandardCharsets.UTF_8);
         Thread.ofPlatform().daemon().name("log-" + name).start(() -> {
