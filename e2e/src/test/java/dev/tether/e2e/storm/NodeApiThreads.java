@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 
 /**
  * Where the simulated nodes talk to the node API: platform threads as nice as the servers, in a JVM that run.sh starts
@@ -23,33 +22,36 @@ import java.util.concurrent.ThreadFactory;
  */
 final class NodeApiThreads {
     private static final int NODES_NICE = Integer.getInteger("storm.nodesNice", 0);
-    private static final ExecutorService THREADS = Executors.newCachedThreadPool(asNiceAsTheServers());
+    private static final ExecutorService THREADS = Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("node-api-client-", 0).daemon().factory());
+    /** Whether this pool thread has lowered its niceness yet (once, before its first call). */
+    private static final ThreadLocal<Boolean> AS_NICE_AS_THE_SERVERS = ThreadLocal.withInitial(() -> false);
 
     private NodeApiThreads() {
     }
 
-    /** Runs {@code step} on a thread as nice as the servers and waits for it; its exception is thrown as its own. */
+    /**
+     * Runs {@code step} on a thread as nice as the servers and waits for it; its exception is thrown as its own, and
+     * a thread that cannot lower its niceness fails the call (and so the node's boot) saying why.
+     */
     static <T> T call(NodeOutcome.Step<T> step) throws Exception {
         if (NODES_NICE <= 0) {
             return step.run();
         }
         try {
-            return THREADS.submit(step::run).get();
+            return THREADS.submit(() -> {
+                if (!AS_NICE_AS_THE_SERVERS.get()) {
+                    lowerOwnNiceness();
+                    AS_NICE_AS_THE_SERVERS.set(true);
+                }
+                return step.run();
+            }).get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof Exception cause) {
                 throw cause;
             }
             throw e;
         }
-    }
-
-    /** A daemon platform thread that, before its first task, lowers its own niceness by {@code storm.nodesNice}. */
-    private static ThreadFactory asNiceAsTheServers() {
-        ThreadFactory platform = Thread.ofPlatform().name("node-api-client-", 0).daemon().factory();
-        return task -> platform.newThread(() -> {
-            lowerOwnNiceness();
-            task.run();
-        });
     }
 
     private static void lowerOwnNiceness() {
