@@ -65,9 +65,7 @@ record NetworkCounters(long segmentsSent, long segmentsRetransmitted, long timeo
 
     /** Packets dropped by the qdiscs on lo below the root (the links' own queues); 0 when lo is not shaped. */
     private static long leafQueueDrops() throws IOException, InterruptedException {
-        Process tc = new ProcessBuilder("tc", "-s", "qdisc", "show", "dev", "lo").redirectErrorStream(true).start();
-        String out = new String(tc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        tc.waitFor();
+        String out = StormBench.run("tc", "-s", "qdisc", "show", "dev", "lo");
         long drops = 0;
         boolean leaf = false;
         for (String line : out.split("\n")) {

@@ -56,18 +56,12 @@ final class NodeApiThreads {
 
     private static void lowerOwnNiceness() {
         try {
-            // /proc/thread-self is this thread's /proc/<pid>/task/<tid>; its stat's 19th field is the niceness.
-            Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
-            String tid = self.getFileName().toString();
+            // /proc/thread-self/stat is this thread's: its first field the thread's id, its 19th the niceness.
             String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+            String tid = stat.substring(0, stat.indexOf(' '));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             int nice = Integer.parseInt(fields[16]);
-            Process renice = new ProcessBuilder("renice", "-n", Integer.toString(nice - NODES_NICE), "-p", tid)
-                    .redirectErrorStream(true).start();
-            String out = new String(renice.getInputStream().readAllBytes()).strip();
-            if (renice.waitFor() != 0) {
-                throw new IOException("renice failed: " + out);
-            }
+            StormBench.run("renice", "-n", Integer.toString(nice - NODES_NICE), "-p", tid);
         } catch (IOException e) {
             throw new IllegalStateException("cannot give a node API thread the servers' share of the CPU", e);
         } catch (InterruptedException e) {

@@ -507,12 +507,14 @@ public final class StormBench {
         return Files.createDirectories(dir);
     }
 
-    private static void run(String... command) throws IOException, InterruptedException {
+    /** Runs {@code command} to its end and returns what it printed; its failure (or 5 minutes) is an IOException. */
+    static String run(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
             throw new IOException(String.join(" ", command) + " failed: " + output);
         }
+        return output;
     }
 
     private static String env(String name, String otherwise) {
