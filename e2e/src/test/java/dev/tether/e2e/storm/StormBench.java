@@ -37,6 +37,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The boot storm (issue #15): N simulated nodes power on at once and boot through the real servers, each in a process
@@ -215,18 +216,16 @@ public final class StormBench {
                 """.formatted(dir, BASELINE_ADDRESS, EDGE_PORT, root));
         ServerProcess nginx = ServerProcess.start("nginx", "-", List.of("nginx", "-c", conf.toString(), "-p", dir.toString()),
                 work.resolve("nginx.log"), false);
-        for (int i = 0; i < 100; i++) {
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create("http://" + BASELINE_ADDRESS + ":" + EDGE_PORT + "/vmlinuz"))
-                        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return nginx;
-                }
-            } catch (IOException e) {
-                Thread.sleep(100);
-            }
+        HttpRequest head = HttpRequest.newBuilder(URI.create("http://" + BASELINE_ADDRESS + ":" + EDGE_PORT + "/vmlinuz"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build();
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptionsInstanceOf(IOException.class)
+                    .until(() -> http.send(head, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+            return nginx;
+        } catch (ConditionTimeoutException e) {
+            nginx.close();
+            throw new IOException("nginx did not start: see " + work.resolve("nginx.log"));
         }
-        nginx.close();
-        throw new IOException("nginx did not start: see " + work.resolve("nginx.log"));
     }
 
     private StormRun tetherStorm(int n, ServerProcess origin) throws Exception {
@@ -322,14 +321,14 @@ public final class StormBench {
 
     /** Until the edge has loaded its boot files (it polls them every second) and answers node 0 with a kernel. */
     private void awaitBootScript(String address) throws IOException, InterruptedException {
-        URI script = URI.create("http://" + address + ":" + EDGE_PORT + "/boot/ipxe?mac=" + StormCluster.mac(0));
-        for (int i = 0; i < 300; i++) {
-            if (http.send(HttpRequest.newBuilder(script).build(), HttpResponse.BodyHandlers.ofString()).body().contains("\nkernel ")) {
-                return;
-            }
-            Thread.sleep(100);
+        HttpRequest script = HttpRequest.newBuilder(URI.create("http://" + address + ":" + EDGE_PORT + "/boot/ipxe?mac="
+                + StormCluster.mac(0))).build();
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> http.send(script, HttpResponse.BodyHandlers.ofString()).body().contains("\nkernel "));
+        } catch (ConditionTimeoutException e) {
+            throw new IOException("edge " + address + " did not load its boot files");
         }
-        throw new IOException("edge " + address + " did not load its boot files");
     }
 
     /** The reader as a node's agent runs it: the cache a node's launcher gives it (48 MiB of direct memory, a fifth). */
