@@ -13,6 +13,7 @@
 #
 # Usage: content-server/bench/run.sh
 #   BENCH_SECONDS=15 BENCH_ROUNDS=3 BENCH_WARMUP=20 BENCH_SIZE_MIB=1024 BENCH_DIR=/var/tmp/tether-bench
+#   BENCH_SCENARIOS="ranges whole" BENCH_JAVA_OPTS=… (the edge's JVM) BENCH_EDGE_ARGS=… (e.g. --io-threads 1)
 # Needs: nginx (nginx-light), wrk, curl, sha256sum; a JDK for ./mvnw. Loopback only.
 set -euo pipefail
 
@@ -24,6 +25,7 @@ size_mib="${BENCH_SIZE_MIB:-1024}"
 work="${BENCH_DIR:-/var/tmp/tether-bench}"
 nginx_port="${BENCH_NGINX_PORT:-18080}"
 edge_port="${BENCH_EDGE_PORT:-18081}"
+scenarios="${BENCH_SCENARIOS:-ranges whole}"
 
 for tool in nginx wrk curl sha256sum; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is not installed (apt-get install nginx-light wrk curl)" >&2; exit 2; }
@@ -97,7 +99,7 @@ fi
 JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$java")")}" CONTENT_SERVER_JAR="$jar" \
   CONTENT_SERVER_JAVA_OPTS="-Xms1g -Xmx1g ${BENCH_JAVA_OPTS:-}" "$repo/content-server/bin/content-server" edge \
   --cache "$work/cache" --quota "$((size + (1 << 30)))" --origin http://127.0.0.1:9 \
-  --bind 127.0.0.1 --port "$edge_port" > "$work/edge.log" 2>&1 &
+  --bind 127.0.0.1 --port "$edge_port" ${BENCH_EDGE_ARGS:-} > "$work/edge.log" 2>&1 &
 edge_pid=$!
 pids+=("$edge_pid")
 
@@ -166,7 +168,7 @@ median() {
 declare -A result
 echo "== ${rounds} rounds of ${seconds}s per server and scenario after ${warmup}s warm-up; $cores cores;" \
   "blob ${size_mib} MiB; nginx $("$nginx_bin" -v 2>&1 | cut -d/ -f2); edge $(basename "$jar")"
-for scenario in ranges whole; do
+for scenario in $scenarios; do
   # shellcheck disable=SC2046
   for server in nginx edge; do
     wrk $(wrk_args "$scenario") -d"${warmup}s" --timeout 30s "http://127.0.0.1:$(port_of $server)$path" > /dev/null
@@ -195,7 +197,7 @@ done
 
 echo
 printf '%-8s %-6s %12s %12s %10s %10s %12s\n' scenario server 'req/s' 'MiB/s' 'p50 ms' 'p99 ms' 'CPU s/GiB'
-for scenario in ranges whole; do
+for scenario in $scenarios; do
   for server in nginx edge; do
     read -r rps tps p50 p99 cpu <<< "${result[$scenario-$server]}"
     printf '%-8s %-6s %12s %12s %10s %10s %12s\n' "$scenario" "$server" "$rps" "$tps" "$p50" "$p99" "$cpu"
