@@ -1,8 +1,7 @@
 package dev.tether.agent;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.agent.trust.TpmPolicy;
+import dev.tether.nodeapi.NodeApiJson;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -14,19 +13,17 @@ import java.util.Optional;
 
 /**
  * {@code /etc/tether/profile.json} from the profile's addon archive (the second initrd the operator serves):
- * public facts about the node's profile. The kernel command line wins where both give a value.
+ * public facts about the node's profile. The kernel command line wins where both give a value. Fields this agent does
+ * not know (a newer operator's) are skipped ({@link dev.tether.nodeapi.NodeApiJson}).
  *
  * <p>{@code tpmPolicy} must be here, not only in the node API's boot configuration: the boot configuration
  * is fetched with the API key, and how the key is got depends on the policy. An archive without it (an older
  * operator's) means {@code preferred}, the NodeProfile's default.
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record AddonProfile(String namespace, String profile, String method, String image, List<String> edges,
         List<String> nodeApi, String tpmPolicy) {
 
     public static final Path DEFAULT_PATH = Path.of("/etc/tether/profile.json");
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The addon's profile, or empty when the node booted without an addon archive. */
     public static Optional<AddonProfile> read(Path file) throws BootConfigException {
@@ -39,7 +36,7 @@ public record AddonProfile(String namespace, String profile, String method, Stri
             throw new BootConfigException("cannot read the addon profile " + file + ": " + e.getMessage(), e);
         }
         try {
-            return Optional.of(JSON.readValue(json, AddonProfile.class));
+            return Optional.of(NodeApiJson.JSON.beanFrom(AddonProfile.class, json));
         } catch (IOException e) {
             throw new BootConfigException("the addon profile " + file + " is not valid JSON (" + firstLine(e.getMessage())
                     + "); the profile's addon archive is damaged: fetch it again from an edge's /boot/<profile>/addon.cpio", e);

@@ -1,6 +1,6 @@
 package dev.tether.agent;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.nodeapi.NodeApiJson;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,8 +9,6 @@ import java.util.Map;
 
 /** The boot's steps in order, each timed. Steps run through {@link #run}, so none goes unmeasured. */
 public final class BootTimeline {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** A step's work; any exception fails the boot with the step's name. */
     @FunctionalInterface
     public interface Action<T> {
@@ -51,7 +49,7 @@ public final class BootTimeline {
         document.put("totalMillis", totalMillis());
         document.put("steps", steps());
         try {
-            return JSON.writeValueAsBytes(document);
+            return NodeApiJson.JSON.asBytes(document);
         } catch (IOException e) {
             throw new IllegalStateException("the boot timeline did not serialise", e);
         }

@@ -2,6 +2,7 @@ package dev.tether.nodeapi;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Locale;
 
 /**
  * Where a registered machine stands.
@@ -15,6 +16,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public record DiscoveryAnswer(State state, String name, String message) {
     public enum State {
         @JsonProperty("pending") PENDING,
-        @JsonProperty("enrolled") ENROLLED
+        @JsonProperty("enrolled") ENROLLED;
+
+        /** The wire name, as the annotations give it to databind: jackson-jr (the agent's {@link NodeApiJson}) reads and writes an enum by its string. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.tether.agent.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import dev.tether.agent.AddonProfile;
@@ -9,6 +8,7 @@ import dev.tether.agent.AgentFootprint;
 import dev.tether.agent.fuse.Fuse3;
 import dev.tether.agent.trust.HostKey;
 import dev.tether.nodeapi.BootReport;
+import dev.tether.nodeapi.NodeApiJson;
 import dev.tether.tpm.Tpm2;
 import java.net.http.HttpClient;
 import java.nio.ByteBuffer;
@@ -122,7 +122,7 @@ public final class SelftestCommand implements Callable<Integer> {
         } finally {
             Files.deleteIfExists(file);
         }
-        String report = new ObjectMapper().writeValueAsString(new BootReport("sha256:" + "0".repeat(64), "tethered",
+        String report = NodeApiJson.JSON.asString(new BootReport("sha256:" + "0".repeat(64), "tethered",
                 "tpm", Map.of("image", 1L), new BootReport.Fetch(1, 0, 0, 0, 1, 1L)));
         return "profile.json read, boot report written (" + report.length() + " bytes)";
     }

@@ -1,7 +1,6 @@
 package dev.tether.agent.persistence;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.nodeapi.NodeApiJson;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -23,10 +22,9 @@ public record PersistenceSession(String namespace, String node, List<URI> nodeAp
         long generation, long maxBytes, long saveIntervalSeconds, List<String> paths, String lastSavedSha256) {
     public static final String FILE = "session.json";
     public static final String CA_FILE = "node-api-ca.pem";
-    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     public static PersistenceSession read(Path dir) throws IOException {
-        return JSON.readValue(dir.resolve(FILE).toFile(), PersistenceSession.class);
+        return NodeApiJson.JSON.beanFrom(PersistenceSession.class, Files.readAllBytes(dir.resolve(FILE)));
     }
 
     /** Written beside its place and renamed, so a saver never reads half of it. */
@@ -35,7 +33,7 @@ public record PersistenceSession(String namespace, String node, List<URI> nodeAp
         Path temp = dir.resolve(FILE + ".new");
         Files.deleteIfExists(temp);
         Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(temp, JSON.writeValueAsBytes(this));
+        Files.write(temp, NodeApiJson.JSON.asBytes(this));
         Files.move(temp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

@@ -1,7 +1,6 @@
 package dev.tether.agent.trust;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.jr.ob.JSON;
 import dev.tether.agent.AgentConsole;
 import dev.tether.agent.image.Backoff;
 import dev.tether.nodeapi.ApiError;
@@ -16,6 +15,7 @@ import dev.tether.nodeapi.HostCertificates;
 import dev.tether.nodeapi.HostKeys;
 import dev.tether.nodeapi.ImageKeyIssued;
 import dev.tether.nodeapi.NodeApi;
+import dev.tether.nodeapi.NodeApiJson;
 import dev.tether.nodeapi.PersistenceKey;
 import dev.tether.nodeapi.PersistenceSaved;
 import java.io.IOException;
@@ -50,8 +50,7 @@ import javax.net.ssl.SSLHandshakeException;
 public final class NodeApiClient {
     /** The largest answer read: a boot configuration with many authorised keys stays far below it. */
     static final int MAX_ANSWER_BYTES = 256 * 1024;
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final JSON JSON = NodeApiJson.JSON;
 
     /**
      * @param rounds         how many times all URLs are tried before the call fails
@@ -285,7 +284,7 @@ public final class NodeApiClient {
 
     private <T> T call(String what, String method, String path, ApiKey key, Object body,
             Class<T> answer) throws IOException, NodeApiRefusal {
-        byte[] json = body == null ? null : JSON.writeValueAsBytes(body);
+        byte[] json = body == null ? null : JSON.asBytes(body);
         if (json != null && json.length > NodeApi.MAX_BODY_BYTES) {
             throw new IOException("the request for " + what + " is " + json.length + " bytes, more than the node API's"
                     + " limit of " + NodeApi.MAX_BODY_BYTES);
@@ -402,7 +401,7 @@ public final class NodeApiClient {
             throw new IOException(base + " answered the request for " + what + " with no body (HTTP " + status + ")");
         }
         try {
-            return JSON.readValue(body, answer);
+            return JSON.beanFrom(answer, body);
         } catch (IOException e) {
             throw new IOException(base + " answered the request for " + what + " with something that is not "
                     + answer.getSimpleName() + " JSON", e);
@@ -422,7 +421,7 @@ public final class NodeApiClient {
 
     private static ApiError apiError(byte[] body) {
         try {
-            return body.length == 0 ? null : JSON.readValue(body, ApiError.class);
+            return body.length == 0 ? null : JSON.beanFrom(ApiError.class, body);
         } catch (IOException e) {
             return null;
         }

@@ -3,10 +3,8 @@ package dev.tether.image.format;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,6 +16,11 @@ import java.util.Map;
  * {@code manifest.json}: what one build produced. Its own sha256 is the image digest, so it names
  * every artifact by digest and size and never holds a key. Unknown fields are ignored when reading,
  * so a newer builder's manifest still reads.
+ *
+ * <p>Bound with jackson-jr, not databind: the agent reads manifests, and databind's classes would stay in every
+ * node's memory (issue #16). jackson-jr writes a record's components in their declared order, which the
+ * annotations below repeat for anyone who binds the record with databind; {@code ManifestTest} holds the two to
+ * the same bytes.
  *
  * @param squashfs digest and size of the plaintext squashfs inside the root image (no file of its own)
  */
@@ -42,9 +45,10 @@ public record Manifest(
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    /** Pretty-printed as databind's {@code INDENT_OUTPUT}; nulls left out and unknown fields skipped by default. */
+    private static final JSON JSON = com.fasterxml.jackson.jr.ob.JSON.builder().build()
+            .with(com.fasterxml.jackson.jr.ob.JSON.Feature.PRETTY_PRINT_OUTPUT,
+                    com.fasterxml.jackson.jr.ob.JSON.Feature.WRITE_RECORD_FIELDS_IN_DECLARATION_ORDER);
 
     /** One file of the build, by name in the output directory, content digest and size. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -88,7 +92,7 @@ public record Manifest(
 
     public byte[] toJson() {
         try {
-            return (JSON.writeValueAsString(this) + "\n").getBytes(StandardCharsets.UTF_8);
+            return (JSON.asString(this) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException("manifest did not serialise", e);
         }
@@ -97,8 +101,8 @@ public record Manifest(
     public static Manifest parse(byte[] json) throws ImageFormatException {
         Manifest manifest;
         try {
-            manifest = JSON.readValue(json, Manifest.class);
-        } catch (JsonProcessingException e) {
+            manifest = JSON.beanFrom(Manifest.class, json);
+        } catch (JacksonException e) {
             throw new ImageFormatException("manifest is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new ImageFormatException("manifest could not be read: " + e.getMessage(), e);

@@ -3,7 +3,10 @@ package dev.tether.image.format;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ManifestTest {
@@ -25,6 +28,19 @@ class ManifestTest {
         String newer = json.replaceFirst("\\{", "{\"addedLater\":{\"x\":1},");
         assertThat(Manifest.parse(newer.getBytes(StandardCharsets.UTF_8))).isEqualTo(manifest);
         assertThat(manifest.encryption().encrypted()).isTrue();
+    }
+
+    /** Manifests imgutil wrote with databind and those it writes now are the same bytes, so an image digest is too. */
+    @Test
+    void writesTheBytesDatabindWroteForTheSameManifest() throws Exception {
+        ObjectMapper databind = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        for (Manifest manifest : List.of(sample("root.img"), new Manifest(1, "imgutil 0.1.0", null, "debian", "bookworm",
+                "amd64", "6.1.0-28-amd64", "zstd", new Manifest.Artifact("vmlinuz", D, 1), new Manifest.Artifact("initrd.img", D, 2),
+                new Manifest.Artifact("root.img", D, 3), null,
+                new Manifest.Encryption("none", null, 1 << 20, 7, D, "AAAA")))) {
+            assertThat(new String(manifest.toJson(), StandardCharsets.UTF_8))
+                    .isEqualTo(databind.writeValueAsString(manifest) + "\n");
+        }
     }
 
     @Test
