@@ -30,7 +30,9 @@ import java.io.IOException;
  *       writer below.</li>
  * </ul>
  * A null component and an absent one are the same to both readers; databind writes the nulls of a record without
- * {@code NON_NULL}, jackson-jr never does.
+ * {@code NON_NULL}, jackson-jr never does. One difference is kept: a primitive component missing from an answer is an
+ * error here, where databind would read 0 (a persistence generation of 0 is a wrong answer, not a default). So a
+ * component added to a record later is boxed and may be null, as {@link BootReport.Fetch#usefulBytes()} is.
  * The parser's own limits (nesting, number and string lengths) are jackson-core's, as with databind.
  */
 public final class NodeApiJson {

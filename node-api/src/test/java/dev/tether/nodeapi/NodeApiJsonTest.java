@@ -88,6 +88,13 @@ class NodeApiJsonTest {
     }
 
     @Test
+    void aNumberTheAnswerLeftOutIsAnErrorNotAZero() {
+        assertThatThrownBy(() -> NodeApiJson.JSON.beanFrom(PersistenceKey.class, "{\"keyHex\":\"00\",\"maxBytes\":1,"
+                + "\"saveIntervalSeconds\":1,\"token\":\"t\"}"))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("PersistenceKey");
+    }
+
+    @Test
     void malformedJsonIsRefusedWithAnExceptionNotANull() {
         assertThatThrownBy(() -> NodeApiJson.JSON.beanFrom(HostCertificates.class, "{\"certificates\":[\"a\""))
                 .isInstanceOf(java.io.IOException.class);
