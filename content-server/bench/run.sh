@@ -14,6 +14,7 @@
 # Usage: content-server/bench/run.sh
 #   BENCH_SECONDS=15 BENCH_ROUNDS=3 BENCH_WARMUP=20 BENCH_SIZE_MIB=1024 BENCH_DIR=/var/tmp/tether-bench
 #   BENCH_SCENARIOS="ranges whole" BENCH_JAVA_OPTS=… (the edge's JVM) BENCH_EDGE_ARGS=… (e.g. --io-threads 1)
+#   BENCH_NGINX_TCP_NOPUSH=on (as Debian's nginx.conf has it: TCP_CORK around each response; off to compare)
 # Needs: nginx (nginx-light), wrk, curl, sha256sum; a JDK for ./mvnw. Loopback only.
 set -euo pipefail
 
@@ -76,7 +77,7 @@ http {
     scgi_temp_path $work/nginx/scgi;
     default_type application/octet-stream;
     sendfile on;
-    tcp_nopush on;
+    tcp_nopush ${BENCH_NGINX_TCP_NOPUSH:-on};
     keepalive_requests 1000000;
     keepalive_timeout 75s;
     server {

@@ -115,8 +115,9 @@ public final class RangeResponder {
         if (immutable) {
             h.set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=31536000, immutable");
         }
-        // Corked only for plain file bodies: TLS and streamed bodies already leave in full records.
-        boolean cork = !x.tls() && send && ctx.executor().inEventLoop() && body.stream().allMatch(part -> part instanceof FileRegion || part instanceof ByteBuf);
+        // Corked only for small plain file bodies (Cork says why): TLS and streamed bodies already leave in full records.
+        boolean cork = !x.tls() && send && bodyBytes <= Cork.MAX_BODY_BYTES && ctx.executor().inEventLoop()
+                && body.stream().allMatch(part -> part instanceof FileRegion || part instanceof ByteBuf);
         if (cork) {
             Cork.cork(ctx.channel());
         }
