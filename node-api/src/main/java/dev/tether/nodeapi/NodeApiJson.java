@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.jr.ob.JSON;
+import com.fasterxml.jackson.jr.ob.JSON.Feature;
 import com.fasterxml.jackson.jr.ob.JSONObjectException;
 import com.fasterxml.jackson.jr.ob.api.ReaderWriterProvider;
 import com.fasterxml.jackson.jr.ob.api.ValueReader;
@@ -37,8 +38,7 @@ import java.io.IOException;
  */
 public final class NodeApiJson {
     /** Thread-safe and immutable, as jackson-jr's {@code JSON} is. */
-    public static final JSON JSON = com.fasterxml.jackson.jr.ob.JSON.builder().build()
-            .with(com.fasterxml.jackson.jr.ob.JSON.Feature.WRITE_RECORD_FIELDS_IN_DECLARATION_ORDER)
+    public static final JSON JSON = com.fasterxml.jackson.jr.ob.JSON.std.with(Feature.WRITE_RECORD_FIELDS_IN_DECLARATION_ORDER)
             .with(new WireShapes());
 
     private NodeApiJson() {

@@ -1,6 +1,5 @@
 package dev.tether.agent.trust;
 
-import com.fasterxml.jackson.jr.ob.JSON;
 import dev.tether.agent.AgentConsole;
 import dev.tether.agent.image.Backoff;
 import dev.tether.nodeapi.ApiError;
@@ -50,7 +49,6 @@ import javax.net.ssl.SSLHandshakeException;
 public final class NodeApiClient {
     /** The largest answer read: a boot configuration with many authorised keys stays far below it. */
     static final int MAX_ANSWER_BYTES = 256 * 1024;
-    private static final JSON JSON = NodeApiJson.JSON;
 
     /**
      * @param rounds         how many times all URLs are tried before the call fails
@@ -284,7 +282,7 @@ public final class NodeApiClient {
 
     private <T> T call(String what, String method, String path, ApiKey key, Object body,
             Class<T> answer) throws IOException, NodeApiRefusal {
-        byte[] json = body == null ? null : JSON.asBytes(body);
+        byte[] json = body == null ? null : NodeApiJson.JSON.asBytes(body);
         if (json != null && json.length > NodeApi.MAX_BODY_BYTES) {
             throw new IOException("the request for " + what + " is " + json.length + " bytes, more than the node API's"
                     + " limit of " + NodeApi.MAX_BODY_BYTES);
@@ -401,7 +399,7 @@ public final class NodeApiClient {
             throw new IOException(base + " answered the request for " + what + " with no body (HTTP " + status + ")");
         }
         try {
-            return JSON.beanFrom(answer, body);
+            return NodeApiJson.JSON.beanFrom(answer, body);
         } catch (IOException e) {
             throw new IOException(base + " answered the request for " + what + " with something that is not "
                     + answer.getSimpleName() + " JSON", e);
@@ -421,7 +419,7 @@ public final class NodeApiClient {
 
     private static ApiError apiError(byte[] body) {
         try {
-            return body.length == 0 ? null : JSON.beanFrom(ApiError.class, body);
+            return body.length == 0 ? null : NodeApiJson.JSON.beanFrom(ApiError.class, body);
         } catch (IOException e) {
             return null;
         }

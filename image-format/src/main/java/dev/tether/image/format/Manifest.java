@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.jr.ob.JSON;
+import com.fasterxml.jackson.jr.ob.JSON.Feature;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,9 +47,8 @@ public record Manifest(
     public static final String FILE_NAME = "manifest.json";
 
     /** Pretty-printed as databind's {@code INDENT_OUTPUT}; nulls left out and unknown fields skipped by default. */
-    private static final JSON JSON = com.fasterxml.jackson.jr.ob.JSON.builder().build()
-            .with(com.fasterxml.jackson.jr.ob.JSON.Feature.PRETTY_PRINT_OUTPUT,
-                    com.fasterxml.jackson.jr.ob.JSON.Feature.WRITE_RECORD_FIELDS_IN_DECLARATION_ORDER);
+    private static final JSON JSON = com.fasterxml.jackson.jr.ob.JSON.std
+            .with(Feature.PRETTY_PRINT_OUTPUT, Feature.WRITE_RECORD_FIELDS_IN_DECLARATION_ORDER);
 
     /** One file of the build, by name in the output directory, content digest and size. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
