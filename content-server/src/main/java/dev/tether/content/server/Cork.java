@@ -14,8 +14,8 @@ import io.netty.channel.epoll.EpollSocketChannel;
  * times the CPU per response and had twice the latency of an uncorked one (p50 23 against 13 ms, p99 56 against
  * 32 ms), and nginx the same with {@code tcp_nopush} on and off (p50 28 and 13 ms, p99 47 and 32 ms): a corked
  * socket sent the whole body through the software network path inside the server's {@code sendfile} and
- * uncork, where an uncorked one lets the kernel's small-queue and autocorking pace it. The storm's links (veth
- * pairs) take that path too.
+ * uncork, where an uncorked one lets the kernel's small-queue and autocorking pace it. The storm's links (shaped
+ * on loopback) take that path too.
  */
 public final class Cork {
     /** Bodies up to this many bytes are corked with their head: one loopback or TSO segment's worth. */
