@@ -28,7 +28,8 @@ import java.io.IOException;
  *   <li>enum constants named in lower case ({@code @JsonProperty("pending")}): jackson-jr reads and writes an enum by
  *       its {@code toString()}, which such an enum overrides to say the same;</li>
  *   <li>{@link BootFiles.File} as {@code [directory, name]} ({@code @JsonFormat(shape = ARRAY)}): the reader and
- *       writer below.</li>
+ *       writer below;</li>
+ *   <li>an object or array where a string belongs is refused, as databind does (jackson-jr would read it as null).</li>
  * </ul>
  * A null component and an absent one are the same to both readers; databind writes the nulls of a record without
  * {@code NON_NULL}, jackson-jr never does. One difference is kept: a primitive component missing from an answer is an
@@ -53,9 +54,30 @@ public final class NodeApiJson {
 
         @Override
         public ValueReader findValueReader(JSONReader reader, Class<?> type) {
+            if (type == String.class) {
+                return STRICT_STRING;
+            }
             return type == BootFiles.File.class ? FILE_FROM_ARRAY : null;
         }
     }
+
+    /**
+     * A string, or a number or boolean as its text (databind coerces those too); jackson-jr's own reader would bind an
+     * object or array given for a string as null, where databind refuses it.
+     */
+    private static final ValueReader STRICT_STRING = new ValueReader(String.class) {
+        @Override
+        public Object read(JSONReader reader, JsonParser p) throws IOException {
+            JsonToken token = p.currentToken();
+            if (token == JsonToken.VALUE_NULL) {
+                return null;
+            }
+            if (token == null || !token.isScalarValue()) {
+                throw JSONObjectException.from(p, "expected a string, found " + (token == null ? "nothing" : token.asString()));
+            }
+            return p.getText();
+        }
+    };
 
     private static final ValueWriter FILE_AS_ARRAY = new ValueWriter() {
         @Override

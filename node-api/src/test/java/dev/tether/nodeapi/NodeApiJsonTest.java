@@ -95,6 +95,20 @@ class NodeApiJsonTest {
     }
 
     @Test
+    void anObjectOrArrayWhereAStringBelongsIsRefusedAsDatabindRefusesIt() throws Exception {
+        for (String keyId : List.of("{\"a\":1}", "[\"a\"]")) {
+            String answer = "{\"digest\":\"sha256:" + "e".repeat(64) + "\",\"keyId\":" + keyId + ",\"keyHex\":\"00\"}";
+            assertThatThrownBy(() -> OPERATOR.readValue(answer, ImageKeyIssued.class)).isInstanceOf(java.io.IOException.class);
+            assertThatThrownBy(() -> NodeApiJson.JSON.beanFrom(ImageKeyIssued.class, answer))
+                    .isInstanceOf(java.io.IOException.class).hasMessageContaining("expected a string");
+        }
+        assertThatThrownBy(() -> NodeApiJson.JSON.beanFrom(HostKeys.class, "{\"publicKeys\":[{\"k\":1}]}"))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("expected a string");
+        assertThat(NodeApiJson.JSON.beanFrom(ImageKeyIssued.class, "{\"keyId\":7}").keyId()).as("a number, as databind coerces it")
+                .isEqualTo(OPERATOR.readValue("{\"keyId\":7}", ImageKeyIssued.class).keyId());
+    }
+
+    @Test
     void malformedJsonIsRefusedWithAnExceptionNotANull() {
         assertThatThrownBy(() -> NodeApiJson.JSON.beanFrom(HostCertificates.class, "{\"certificates\":[\"a\""))
                 .isInstanceOf(java.io.IOException.class);
