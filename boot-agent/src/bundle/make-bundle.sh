@@ -68,6 +68,10 @@ jna_jar=$(cd "$(dirname "$jna_jar")" && pwd)/$(basename "$jna_jar")
 "$out/bin/tether-agent" --version
 # The shaded jar must still hold what is only loaded reflectively or through JNA: run each kind of it.
 "$out/bin/tether-agent" selftest
+# The AOT cache the launcher maps (see bin/tether-agent), trained by the same selftest: the classes a boot loads
+# (TLS, JSON, host keys, the node API client) parsed, verified and linked once here instead of at every boot.
+"$out/bin/tether-agent" train-aot-cache "$out/lib/tether-agent.aot"
+test -s "$out/lib/tether-agent.aot" || { echo "make-bundle.sh: the AOT cache was not written" >&2; exit 1; }
 
 # The system libraries the runtime links, by soname (ldd resolves them on this machine; the image has its own).
 : > "$out.libraries"

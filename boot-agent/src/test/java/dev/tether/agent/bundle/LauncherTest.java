@@ -108,6 +108,30 @@ class LauncherTest {
     }
 
     @Test
+    void theJvmMapsTheBundlesAotCacheAtItsOwnAddressOrRunsWithoutClassSharing() throws Exception {
+        javaDoes("exit 0");
+        launch("--version");
+        Files.writeString(bundle.resolve("lib/tether-agent.aot"), "stand-in");
+        launch("--version");
+        List<String> calls = Files.readString(log).lines().filter(line -> line.startsWith("args:")).toList();
+        assertThat(calls.get(0)).contains("-Xshare:off").doesNotContain("AOTCache");
+        assertThat(calls.get(1)).contains("-XX:AOTCache=" + bundle.toRealPath() + "/lib/tether-agent.aot",
+                "-XX:ArchiveRelocationMode=0").doesNotContain("-Xshare:off");
+    }
+
+    @Test
+    void trainingTheAotCacheRunsTheSelftestWritingTheCacheWithTheBootsOptions() throws Exception {
+        javaDoes("exit 0");
+        Files.writeString(bundle.resolve("lib/tether-agent.aot"), "an older one");
+        assertThat(launch("train-aot-cache", "/tmp/new.aot").status()).isZero();
+        String args = Files.readString(log).lines().filter(line -> line.startsWith("args:")).findFirst().orElseThrow();
+        assertThat(args).contains("-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED", "-XX:AOTCacheOutput=/tmp/new.aot")
+                .endsWith("-jar " + bundle.toRealPath() + "/lib/tether-agent.jar selftest")
+                .doesNotContain("-Xshare:off", "-XX:AOTCache=");
+        assertThat(launch("train-aot-cache").status()).as("no file named").isEqualTo(64);
+    }
+
+    @Test
     void aProfileChangesMemoryBoundsOnlyThroughTetherJvm() throws Exception {
         javaDoes("exit 0");
         Path cmdline = Files.writeString(bundle.resolve("cmdline"), "BOOT_IMAGE=/vmlinuz boot=tether"

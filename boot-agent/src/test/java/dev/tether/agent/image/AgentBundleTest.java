@@ -123,6 +123,37 @@ class AgentBundleTest {
     }
 
     /**
+     * The bundle is built on one machine and boots others, whose CPUs may lack instructions the build host has (AVX-512,
+     * AVX2): the runtime and its AOT cache must not carry code made for the build host's CPU, which a node dies on
+     * with SIGILL before it prints a line (the first VM boot with the cache did). Here the unpacked runtime, AOT cache
+     * included, runs its selftest through the launcher on qemu's user-mode emulation of a baseline x86-64 CPU
+     * ({@code qemu64}: SSE3, no AVX, no AES-NI), the launcher's {@code bin/java} being a stand-in that starts the real
+     * one there.
+     */
+    @Test
+    void theRuntimeAndItsAotCacheRunOnACpuWithoutTheBuildHostsExtensions() throws Exception {
+        assumeTrue(System.getProperty("os.arch").equals("amd64"), "SKIPPED: the baseline CPU here is x86-64's");
+        assumeTrue(Tools.onPath("qemu-x86_64"), "SKIPPED: no qemu-x86_64 (apt install qemu-user) to emulate a baseline CPU");
+        Path runtime = dir.resolve("agent-runtime");
+        copy(bundle.resolveSibling("agent-runtime"), runtime);
+        assertThat(runtime.resolve("lib/tether-agent.aot")).as("the AOT cache make-bundle.sh trained").isNotEmptyFile();
+        Files.move(runtime.resolve("bin/java"), runtime.resolve("bin/java.real"));
+        Files.writeString(runtime.resolve("bin/java"), "#!/bin/sh\nexec qemu-x86_64 -cpu qemu64 \"${0%/*}/java.real\" \"$@\"\n");
+        runtime.resolve("bin/java").toFile().setExecutable(true);
+        // The launcher reads no boot command line here, and runs the selftest with the cache as a boot would.
+        ProcessBuilder selftest = new ProcessBuilder(runtime.resolve("bin/tether-agent").toString(), "selftest")
+                .redirectErrorStream(true);
+        selftest.environment().put("TETHER_AGENT_CMDLINE", "/nonexistent");
+        Process process = selftest.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        System.out.println("selftest on an emulated qemu64 CPU:\n" + output);
+        assertThat(output).doesNotContain("SIGILL", "[aot]");
+        assertThat(process.exitValue()).as(output).isZero();
+        assertThat(output).contains("selftest: tls: ok", "selftest: aes-gcm: ok", "selftest: every required check passed");
+    }
+
+    /**
      * {@code tether-agent boot}, tethered from three real edges, with the bundle on a tmpfs as in an initramfs;
      * then every file of the root and the whole image are read through the mounts, and the agent's cost is measured from
      * its /proc: right after, and at its lowest within a minute, once the compiler's memory went back.
