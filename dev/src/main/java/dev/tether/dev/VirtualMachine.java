@@ -188,6 +188,11 @@ public final class VirtualMachine implements AutoCloseable {
         sshPort = freePort();
         List<String> command = new ArrayList<>(List.of("qemu-system-x86_64",
                 "-m", Integer.toString(config.memoryMiB), "-smp", Integer.toString(config.cpus),
+                // qemu's baseline CPU with the hardware random number generator every server CPU has (RDRAND, x86
+                // since 2012), from which the kernel seeds its RNG at power-on. Without it the kernel's RNG stays
+                // unseeded for the first 20 s of an emulated boot, and the first program to read /dev/urandom (the
+                // agent's JVM, before its first line) waits for it: an emulator's artefact, not a node's.
+                "-cpu", "qemu64,+rdrand",
                 // -nographic, not -display none: only without a display does SeaBIOS (and so iPXE) write to
                 // the serial port. The monitor shares stdio; only reset() writes to qemu's stdin.
                 "-nographic",
