@@ -42,8 +42,8 @@ import java.util.stream.Collectors;
  * key, mount the image, loop-mount its squashfs, build the zram writable layer, mount the overlay at the
  * target; with a node API, restore the node's kept paths and arm their saver (persistence/NodePersistence), write the
  * node's host name and node files, install fresh SSH host keys and their certificates; run the persistence hook;
- * with a node API, report the boot. Each step is timed; a failing step undoes the ones before it and is
- * reported as one line.
+ * with a node API, report the boot once the root is handed over ({@link BootedRoot#handOver}). Each step is timed; a
+ * failing step undoes the ones before it and is reported as one line.
  */
 public final class BootSequence {
     /** What the root is built with; checked first, so a broken initramfs fails before any download. */
@@ -150,6 +150,11 @@ public final class BootSequence {
             return found;
         });
 
+        // The writable layer needs nothing from the image, so zram and mkfs.xfs run beside the image's mount, which
+        // mostly waits on the edges (untethered, on the whole image's download). Not before the manifest and the key
+        // are known good: a boot that cannot go on stops before it touches the machine.
+        BackgroundStep<WritableLayer> writableStep = root.add(timeline.background("writable",
+                () -> WritableLayer.create(booting.zram(), MemoryInfo.memTotalBytes(), options.writableDir(), mounter)));
         Path imageDir = options.imageDir();
         if (config.method() == ImageMethod.UNTETHERED) {
             // Without a manifest the size is unknown; tmpfs only uses what is written, so half of RAM is a ceiling.
@@ -167,8 +172,7 @@ public final class BootSequence {
         SquashfsLower lower = root.add(timeline.run("lower",
                 () -> SquashfsLower.mount(image.squashfsFile(), options.lowerDir(), mounter, tethered)));
         console.info("squashfs mounted, its loop device reads the image through " + lower.readPath());
-        WritableLayer writable = root.add(timeline.run("writable", () -> WritableLayer.create(booting.zram(),
-                MemoryInfo.memTotalBytes(), options.writableDir(), mounter)));
+        WritableLayer writable = writableStep.join();
         console.info("writable layer: " + describe(writable) + ", xfs with discard at " + writable.mountPoint()
                 + " in " + seconds(last(timeline)));
         root.add(timeline.run("overlay", () -> OverlayRoot.mount(lower, writable, options.target(), mounter)));
@@ -201,13 +205,12 @@ public final class BootSequence {
         }
         root.finish(layout, timeline, image);
         if (trusted.isPresent()) {
+            // After the root is handed over: the image's init needs nothing from the report, and a report that fails
+            // never fails the boot.
             Trusted node = trusted.get();
-            timeline.run("report", () -> {
-                node.trust().report(timeline.steps(), booting.image().orElse(resolved.rootImageDigest()),
-                        booting.method().value(), image.fetchStats().orElse(null),
-                        image.servedByThisProcess() ? AgentFootprint.report(console).orElse(null) : null);
-                return null;
-            });
+            root.whenHandedOver(() -> node.trust().report(timeline.steps(), booting.image().orElse(resolved.rootImageDigest()),
+                    booting.method().value(), image.fetchStats().orElse(null),
+                    image.servedByThisProcess() ? AgentFootprint.report(console).orElse(null) : null));
         }
         writeTimings(timeline);
         Optional<NodeTrust> reporter = trusted.map(Trusted::trust);

@@ -1,6 +1,7 @@
 package dev.tether.agent;
 
 import dev.tether.nodeapi.NodeApiJson;
+import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,13 +27,29 @@ public final class BootTimeline {
         long start = System.nanoTime();
         try {
             return action.run();
-        } catch (BootFailure e) {
-            throw e;
         } catch (Exception e) {
-            throw new BootFailure(name, name + " failed: " + oneLine(e), e);
+            throw failure(name, e);
         } finally {
-            steps.add(new BootStep(name, (System.nanoTime() - start) / 1_000_000));
+            record(name, (System.nanoTime() - start) / 1_000_000);
         }
+    }
+
+    /**
+     * Starts a step on a thread of its own and goes on; it is recorded when {@link BackgroundStep#join} waits for it.
+     * Only for work that needs nothing the next steps make, and whose result the caller makes the boot's to undo.
+     */
+    public <T extends Closeable> BackgroundStep<T> background(String name, Action<T> action) {
+        return new BackgroundStep<>(name, this, action);
+    }
+
+    void record(String name, long millis) {
+        steps.add(new BootStep(name, millis));
+    }
+
+    /** A step's failure as the boot reports it: its name and the cause's one-line message. */
+    static BootFailure failure(String name, Throwable cause) {
+        return cause instanceof BootFailure failure ? failure
+                : new BootFailure(name, name + " failed: " + oneLine(cause), cause);
     }
 
     public List<BootStep> steps() {

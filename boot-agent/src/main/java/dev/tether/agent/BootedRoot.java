@@ -4,7 +4,9 @@ import dev.tether.agent.root.RootLayout;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * What a boot set up, newest first: the overlay, the writable layer, the lower mount, the image. On
@@ -13,6 +15,7 @@ import java.util.Deque;
  */
 public final class BootedRoot implements Closeable {
     private final Deque<Closeable> opened = new ArrayDeque<>();
+    private final List<Runnable> afterHandOver = new ArrayList<>();
     private RootLayout layout;
     private BootTimeline timeline;
     private RootImageSource.MountedImage image;
@@ -20,6 +23,20 @@ public final class BootedRoot implements Closeable {
     <T extends Closeable> T add(T resource) {
         opened.push(resource);
         return resource;
+    }
+
+    /** Work for after the root is handed over to the image's init, which does not wait for it (the boot report). */
+    void whenHandedOver(Runnable work) {
+        afterHandOver.add(work);
+    }
+
+    /**
+     * Runs what waits for the hand-over; the caller has told the image's init (the launcher's ready file) that the
+     * root is ready.
+     */
+    public void handOver() {
+        afterHandOver.forEach(Runnable::run);
+        afterHandOver.clear();
     }
 
     void finish(RootLayout rootLayout, BootTimeline bootTimeline, RootImageSource.MountedImage mountedImage) {

@@ -106,6 +106,7 @@ public final class BootCommand implements Callable<Integer> {
         if (readyFile != null) {
             Files.writeString(readyFile, "ready\n");
         }
+        root.handOver();
         if (root.image().servedByThisProcess()) {
             console.info("serving the root image from the edges; this process stays for as long as the node runs");
             awaitShutdown();
