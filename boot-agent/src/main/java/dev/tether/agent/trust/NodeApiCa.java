@@ -48,6 +48,11 @@ public final class NodeApiCa {
         return matching.isEmpty() ? Optional.empty() : Optional.of(new NodeApiCa(source, matching.subList(0, 1)));
     }
 
+    /** Whether these certificates are the one CA {@code fingerprint} names and no other. */
+    public boolean isOnly(CaFingerprint fingerprint) {
+        return certificates.size() == 1 && CaFingerprint.of(certificates.get(0)).equals(fingerprint);
+    }
+
     /** These certificates as PEM, for a client that must trust exactly them later (the node's persistence saver). */
     public String pem() {
         StringBuilder out = new StringBuilder();

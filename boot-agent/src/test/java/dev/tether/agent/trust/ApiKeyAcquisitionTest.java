@@ -127,6 +127,20 @@ class ApiKeyAcquisitionTest {
     }
 
     @Test
+    void aKeyFromTheNetworkAndTheRestOfTheBootShareOneTlsConnection() throws Exception {
+        try (TrustFixture fixture = new TrustFixture(temp)) {
+            fixture.credential("continuous", true);
+            ApiKeyAcquisition.Result result = new ApiKeyAcquisition(fixture.client(1), fixture.ca(), TpmAccess.NONE,
+                    TrustFixture::hardware, fixture.console).acquire(TpmPolicy.PREFERRED);
+            result.api().bootConfiguration(result.key());
+
+            assertThat(fixture.api.requests).hasSize(2);
+            assertThat(fixture.api.clientPorts).as("the key's request and the boot configuration's, by client port:"
+                    + " one connection, one TLS handshake").hasSize(2).containsOnly(fixture.api.clientPorts.get(0));
+        }
+    }
+
+    @Test
     void aSealedKeyTheOperatorReplacedIsSwappedForANewOneBeforeTheLock() throws Exception {
         try (TrustFixture fixture = new TrustFixture(temp)) {
             FakeNodeApi.Node credential = fixture.credential("once", true);

@@ -64,6 +64,8 @@ final class FakeNodeApi implements AutoCloseable {
     final List<BootReport> reports = new CopyOnWriteArrayList<>();
     final List<String> reportBodies = new CopyOnWriteArrayList<>();
     final List<String> requests = new CopyOnWriteArrayList<>();
+    /** The client's port of each request, in order: requests on one TLS connection share it. */
+    final List<Integer> clientPorts = new CopyOnWriteArrayList<>();
     /** What the stand-in's principal policy lets its SSH CA certify. */
     static final List<String> KNOWN_HOSTS_PATTERNS = List.of("*.cluster.example", "10.1.*.*");
     final List<String> authorizations = new CopyOnWriteArrayList<>();
@@ -106,6 +108,7 @@ final class FakeNodeApi implements AutoCloseable {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            clientPorts.add(exchange.getRemoteAddress().getPort());
             String authorization = exchange.getRequestHeaders().getFirst(NodeApi.AUTHORIZATION);
             if (authorization != null) {
                 authorizations.add(authorization);

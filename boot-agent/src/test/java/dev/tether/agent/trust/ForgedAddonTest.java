@@ -3,6 +3,7 @@ package dev.tether.agent.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tether.nodeapi.NodeApi;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -69,6 +70,33 @@ class ForgedAddonTest {
             assertThat(attacker.api.authorizations).isEmpty();
             assertThat(tpm.sealedSecret()).contains(GENUINE_KEY);
             assertThat(tpm.locked()).isTrue();
+        }
+    }
+
+    /** The key came from the network through the addon's CA bundle; the rest of the boot trusts the issuing CA alone. */
+    @Test
+    void aKeyFromTheNetworkIsNeverSentToAServerOfTheOtherCaInTheAddon() throws Exception {
+        try (TrustFixture cluster = new TrustFixture(temp.resolve("cluster"));
+                TrustFixture attacker = new TrustFixture(temp.resolve("attacker"))) {
+            cluster.credential("continuous", true);
+            attacker.credential("continuous", true);
+            Path bundle = Files.writeString(temp.resolve("bundle.pem"),
+                    Files.readString(cluster.caPem) + Files.readString(attacker.caPem));
+            NodeApiClient client = new NodeApiClient(List.of(cluster.api.url(), attacker.api.url()), TrustFixture.NAMESPACE,
+                    TrustFixture.NODE, NodeApiTls.context(bundle, NodeApi.SERVER_NAME), TrustFixture.FAST.get(1),
+                    duration -> { }, cluster.console);
+            ApiKeyAcquisition.Result result = new ApiKeyAcquisition(client, NodeApiCa.read(bundle), TpmAccess.NONE,
+                    TrustFixture::hardware, cluster.console).acquire(TpmPolicy.PREFERRED);
+            assertThat(result.source()).isEqualTo(KeySource.NETWORK);
+
+            // The genuine node API goes away; the next URL is the attacker's, whose CA the addon also lists.
+            cluster.api.close();
+            assertThatThrownBy(() -> result.api().bootConfiguration(result.key()))
+                    .isInstanceOf(NodeApiClient.NodeApiUnreachableException.class)
+                    .hasMessageContaining("is not signed by the cluster CA");
+
+            assertThat(attacker.api.requests).as("TLS failed before any request was made").isEmpty();
+            assertThat(attacker.api.authorizations).isEmpty();
         }
     }
 
