@@ -136,8 +136,11 @@ public final class SelftestCommand implements Callable<Integer> {
         ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
         engine.beginHandshake();
         engine.wrap(ByteBuffer.allocate(0), out);
+        // What the key share offers: the launcher has the JVM offer P-256 alone (jdk.tls.namedGroups, which the HTTP
+        // client's connections follow; it drops SSLParameters' named groups).
+        String groups = String.join(",", engine.getSSLParameters().getNamedGroups());
         try (HttpClient http = HttpClient.newBuilder().sslContext(context).build()) {
-            return "ClientHello of " + out.position() + " bytes, HTTP client " + http.version();
+            return "ClientHello of " + out.position() + " bytes, key exchange " + groups + ", HTTP client " + http.version();
         }
     }
 

@@ -103,7 +103,8 @@ class LauncherTest {
         String calls = Files.readString(log);
         assertThat(calls).contains("supervised: no");
         assertThat(calls).contains("-Xmx32m", "-XX:MaxDirectMemorySize=48m", "-XX:MaxMetaspaceSize=",
-                "-XX:ReservedCodeCacheSize=", "-XX:+UseSerialGC", "-Djna.boot.library.path=" + bundle.toRealPath() + "/lib");
+                "-XX:ReservedCodeCacheSize=", "-XX:+UseSerialGC", "-Djna.boot.library.path=" + bundle.toRealPath() + "/lib",
+                "-Djdk.tls.namedGroups=secp256r1");
         assertThat(calls).doesNotContain("--ready-file");
     }
 
