@@ -23,7 +23,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -267,9 +269,15 @@ public final class StormBench {
             List<NodeOutcome> outcomes = storm(n, i -> new TetherNode(i, URI.create("http://" + EDGE_ADDRESSES.get(i % EDGE_ADDRESSES.size())
                     + ":" + EDGE_PORT), sealed[i], shared).boot());
             Snapshot after = snapshot(servers, origin, edges);
-            Thread.sleep(300);  // the count is written five times a second
+            // The cluster rewrites the request counts five times a second, the statistics after the count: wait for a
+            // rewrite of both that began after the storm.
+            FileTime stormEnded = FileTime.from(Instant.now());
+            Path nodeApiStats = StormCluster.nodeApiStatsFile(caPem);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> Files.getLastModifiedTime(nodeApiStats).compareTo(stormEnded) > 0
+                            && Files.getLastModifiedTime(apiRequests).compareTo(stormEnded) > 0);
             long apiDuring = Long.parseLong(Files.readString(apiRequests).strip()) - apiBefore;
-            NodeApiStats nodeApiDuring = NodeApiStats.read(StormCluster.nodeApiStatsFile(caPem)).minus(nodeApiBefore);
+            NodeApiStats nodeApiDuring = NodeApiStats.read(nodeApiStats).minus(nodeApiBefore);
             List<Long> filled = new ArrayList<>();
             List<Long> served = new ArrayList<>();
             for (int i = 0; i < edges.size(); i++) {

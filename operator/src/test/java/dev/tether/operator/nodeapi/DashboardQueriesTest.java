@@ -28,6 +28,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -54,8 +56,10 @@ class DashboardQueriesTest {
         var boots = new BootMetrics(operator);
         var builds = new BuildMetrics(operator);
         var edge = new ServerMetrics("edge");
-        HttpServer operatorTarget = serve(operator::scrape);
-        HttpServer edgeTarget = serve(edge::scrape);
+        Semaphore operatorScraped = new Semaphore(0);
+        Semaphore edgeScraped = new Semaphore(0);
+        HttpServer operatorTarget = serve(operator::scrape, operatorScraped);
+        HttpServer edgeTarget = serve(edge::scrape, edgeScraped);
         Path dir = Files.createTempDirectory("prometheus");
         int port = freePort();
         Files.writeString(dir.resolve("prometheus.yml"), """
@@ -78,7 +82,9 @@ class DashboardQueriesTest {
             Instant deadline = Instant.now().plusSeconds(60);
             for (int round = 0; ; round++) {
                 feed(boots, builds, edge, round);
-                Thread.sleep(1000); // the scrape interval: Prometheus needs a few samples for rate()
+                // A round ends once Prometheus scraped both targets after its feed: rate() needs a few samples.
+                awaitScrape(operatorScraped, "operator");
+                awaitScrape(edgeScraped, "edge");
                 if (round < 4) {
                     continue;
                 }
@@ -160,7 +166,14 @@ class DashboardQueriesTest {
         }
     }
 
-    private static HttpServer serve(Supplier<String> scrape) throws IOException {
+    private static void awaitScrape(Semaphore scraped, String target) throws InterruptedException {
+        scraped.drainPermits();
+        assertThat(scraped.tryAcquire(60, TimeUnit.SECONDS)).as("Prometheus scraped the %s target within a minute", target)
+                .isTrue();
+    }
+
+    /** A scrape target serving {@code scrape}, releasing {@code scraped} after each scrape it answered. */
+    private static HttpServer serve(Supplier<String> scrape, Semaphore scraped) throws IOException {
         var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
         server.createContext("/metrics", exchange -> {
             byte[] body = scrape.get().getBytes(StandardCharsets.UTF_8);
@@ -168,6 +181,7 @@ class DashboardQueriesTest {
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
+            scraped.release();
         });
         server.start();
         return server;
