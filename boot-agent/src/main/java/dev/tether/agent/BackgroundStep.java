@@ -14,7 +14,7 @@ public final class BackgroundStep<T extends Closeable> implements Closeable {
     private final String name;
     private final BootTimeline timeline;
     private final CompletableFuture<T> result = new CompletableFuture<>();
-    private long millis;
+    private volatile long millis;
 
     BackgroundStep(String name, BootTimeline timeline, BootTimeline.Action<T> action) {
         this.name = name;

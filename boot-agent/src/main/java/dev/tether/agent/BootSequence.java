@@ -206,11 +206,19 @@ public final class BootSequence {
         root.finish(layout, timeline, image);
         if (trusted.isPresent()) {
             // After the root is handed over: the image's init needs nothing from the report, and a report that fails
-            // never fails the boot.
+            // never fails the boot. Nothing may escape from here: a tethered agent that ended now would take the
+            // node's root with it.
             Trusted node = trusted.get();
-            root.whenHandedOver(() -> node.trust().report(timeline.steps(), booting.image().orElse(resolved.rootImageDigest()),
-                    booting.method().value(), image.fetchStats().orElse(null),
-                    image.servedByThisProcess() ? AgentFootprint.report(console).orElse(null) : null));
+            root.whenHandedOver(() -> {
+                try {
+                    node.trust().report(timeline.steps(), booting.image().orElse(resolved.rootImageDigest()),
+                            booting.method().value(), image.fetchStats().orElse(null),
+                            image.servedByThisProcess() ? AgentFootprint.report(console).orElse(null) : null);
+                } catch (RuntimeException e) {
+                    console.warn("the boot report was not sent (" + BootTimeline.oneLine(e) + "); the node boots on");
+                    console.debug(e);
+                }
+            });
         }
         writeTimings(timeline);
         Optional<NodeTrust> reporter = trusted.map(Trusted::trust);

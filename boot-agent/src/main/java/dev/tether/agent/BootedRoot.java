@@ -25,7 +25,10 @@ public final class BootedRoot implements Closeable {
         return resource;
     }
 
-    /** Work for after the root is handed over to the image's init, which does not wait for it (the boot report). */
+    /**
+     * Work for after the root is handed over to the image's init, which does not wait for it (the boot report). It must
+     * not throw: the tethered agent serves the root from then on.
+     */
     void whenHandedOver(Runnable work) {
         afterHandOver.add(work);
     }
