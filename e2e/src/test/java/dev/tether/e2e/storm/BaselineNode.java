@@ -41,7 +41,7 @@ final class BaselineNode {
             node.received(node.timed("kernel", () -> loader.get(kernelPath, null)));
             node.received(node.timed("initramfs", () -> loader.get(initramfsPath, null)));
             long mount = System.nanoTime();
-            node.received(TraceReader.replay(trace, mount, (position, dst) -> {
+            TraceReader.Replayed replayed = TraceReader.replay(trace, mount, (position, dst) -> {
                 int length = dst.remaining();
                 try {
                     root.getRange(rootPath, position, length, dst);
@@ -52,8 +52,10 @@ final class BaselineNode {
                     root.getRange(rootPath, position, length, dst);
                 }
                 return length;
-            }));
+            });
             node.rootReached();
+            node.rootReplayed(mount, replayed);
+            node.received(replayed.bytes());
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

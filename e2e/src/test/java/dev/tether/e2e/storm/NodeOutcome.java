@@ -8,6 +8,10 @@ import java.util.Map;
  * by kind, and the response bytes it received; or the error that stopped it.
  */
 public final class NodeOutcome {
+    /** The rows the root phase adds to the latency table. */
+    static final String ROOT_IMAGE = "root image (mount to last read)";
+    static final String ROOT_READS = "root image reads waited";
+
     private final int index;
     private final long start = System.nanoTime();
     private final Map<String, Long> latencies = new LinkedHashMap<>();
@@ -31,6 +35,12 @@ public final class NodeOutcome {
         T value = step.run();
         latencies.put(kind, (System.nanoTime() - t0) / 1_000_000);
         return value;
+    }
+
+    /** The root phase: mount to the trace's last read answered, and the part of it spent waiting for reads. */
+    void rootReplayed(long mountNanos, TraceReader.Replayed replayed) {
+        latencies.put(ROOT_IMAGE, (System.nanoTime() - mountNanos) / 1_000_000);
+        latencies.put(ROOT_READS, replayed.readMillis());
     }
 
     void received(long count) {

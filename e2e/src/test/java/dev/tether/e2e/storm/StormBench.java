@@ -60,6 +60,8 @@ public final class StormBench {
     private static final long PRETOUCH_PER_NODE = 12L << 20;
     private static final long PRETOUCH_LIMIT = 8L << 30;
     private static final int PRETOUCH_BUFFER = 64 << 10;
+    /** How often the links' and CPUs' use is sampled through a storm (StormWindows). */
+    private static final long WINDOW_MILLIS = 5_000;
     private static final List<String> EDGE_ADDRESSES = List.of("10.213.0.1", "10.213.0.2", "10.213.0.3");
     private static final String BASELINE_ADDRESS = "10.213.0.100";
     private static final int EDGE_PORT = 8080;
@@ -396,6 +398,21 @@ public final class StormBench {
                 lags.add((System.nanoTime() - t0) / 1_000_000 - 50);
             }
         });
+        // The links' and CPUs' use, window by window: where the storm is bound at each moment (StormWindows). A
+        // platform thread, so that the samples do not wait behind the nodes' virtual threads.
+        List<StormWindows.Sample> windows = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread windowSampler = Thread.ofPlatform().daemon().name("storm-window-sampler").start(() -> {
+            try {
+                while (probing.get()) {
+                    windows.add(windowSample());
+                    Thread.sleep(WINDOW_MILLIS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IOException e) {
+                System.out.println("the storm's windows not sampled: " + e.getMessage());
+            }
+        });
         NetworkCounters networkBefore = NetworkCounters.read();
         try (ExecutorService nodes = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < n; i++) {
@@ -410,7 +427,13 @@ public final class StormBench {
         } finally {
             probing.set(false);
             probe.join();
-            System.out.println("N=" + n + " network during the storm: " + NetworkCounters.read().minus(networkBefore).describe());
+            windowSampler.interrupt();
+            windowSampler.join();
+            // The last window ends with the storm, however short.
+            windows.add(windowSample());
+            synchronized (windows) {
+                StormWindows.of(WINDOW_MILLIS, windows).describe().forEach(line -> System.out.println("N=" + n + " " + line));
+            }
             synchronized (lags) {
                 lastLag = Percentiles.of(lags.stream().mapToLong(Long::longValue).toArray());
             }
@@ -483,6 +506,13 @@ public final class StormBench {
     }
 
     /** Busy and total ticks of all CPUs (idle and iowait are not busy). */
+    private static StormWindows.Sample windowSample() throws IOException, InterruptedException {
+        long nanos = System.nanoTime();
+        long[] ticks = machineTicks();
+        return new StormWindows.Sample(nanos, StormWindows.parse(run("tc", "-s", "class", "show", "dev", "lo")), ticks[0],
+                ticks[1]);
+    }
+
     private static long[] machineTicks() throws IOException {
         String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
         long total = 0;

@@ -114,8 +114,9 @@ final class TetherNode {
             long fetched;
             try (RemoteRootImage image = RemoteRootImage.open(edges, pin, ImageKey.of(HexFormat.of().parseHex(imageKey.keyHex())),
                     shared.settings())) {
-                TraceReader.replay(shared.trace(), mount, image::read);
+                TraceReader.Replayed replayed = TraceReader.replay(shared.trace(), mount, image::read);
                 node.rootReached();
+                node.rootReplayed(mount, replayed);
                 var stats = image.stats();
                 fetched = stats.bytes();
                 node.fetched(stats.requests(), stats.hedges(), stats.edgeFailures());

@@ -13,11 +13,19 @@ final class TraceReader {
 
     private TraceReader() {}
 
-    /** Every read in turn, each not before its due time after {@code mountNanos}; returns the bytes read. */
-    static long replay(TraceReplay trace, long mountNanos, Reader reader) throws IOException, InterruptedException {
+    /**
+     * What a replay came to: the bytes read, and how long the node waited for its reads (the root phase less the
+     * trace's own pauses: what the reader's latency costs a boot).
+     */
+    record Replayed(long bytes, long readMillis) {
+    }
+
+    /** Every read in turn, each not before its due time after {@code mountNanos}. */
+    static Replayed replay(TraceReplay trace, long mountNanos, Reader reader) throws IOException, InterruptedException {
         int largest = trace.reads().stream().mapToInt(TraceReplay.Step::length).max().orElse(0);
         ByteBuffer buffer = ByteBuffer.allocate(largest);
         long total = 0;
+        long readNanos = 0;
         for (TraceReplay.Step step : trace.reads()) {
             long wait = mountNanos + step.dueMillis() * 1_000_000 - System.nanoTime();
             if (wait > 0) {
@@ -25,6 +33,7 @@ final class TraceReader {
             }
             buffer.clear().limit(step.length());
             long position = step.offset();
+            long asked = System.nanoTime();
             while (buffer.hasRemaining()) {
                 int n = reader.read(position, buffer);
                 if (n <= 0) {
@@ -33,8 +42,9 @@ final class TraceReader {
                 }
                 position += n;
             }
+            readNanos += System.nanoTime() - asked;
             total += step.length();
         }
-        return total;
+        return new Replayed(total, readNanos / 1_000_000);
     }
 }
