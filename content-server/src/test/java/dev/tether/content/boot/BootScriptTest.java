@@ -165,6 +165,24 @@ class BootScriptTest {
     }
 
     @Test
+    void aColdEdgePrefetchesWhatNodesAskForFirstFirst() throws Exception {
+        // Two profiles, the second named first in the file: kernels, then initramfs images, then manifests, then
+        // the root images, each by profile name; a node's kernel never waits behind a root image's fill.
+        Path two = dir.resolve("two.json");
+        Files.writeString(two, """
+                {"profiles":{
+                   "gpu":{"kernel":"sha256:%s","initramfs":"sha256:%s","rootImage":"sha256:%s","image":"sha256:%s",
+                          "method":"tethered","kernelArgs":"","addonFile":"addon-gpu.cpio"},
+                   "compute":{"kernel":"sha256:%s","initramfs":"sha256:%s","rootImage":"sha256:%s","image":"sha256:%s",
+                          "method":"tethered","kernelArgs":"","addonFile":"addon-compute.cpio"}},
+                 "nodes":{}, "edgeUrls":["http://10.0.0.5:8080"]}
+                """.formatted("a".repeat(64), "b".repeat(64), "c".repeat(64), "d".repeat(64), K, I, R, M));
+        assertThat(LoadedBootConfig.load(two).referencedDigests()).extracting(Object::toString).containsExactly(
+                "sha256:" + K, "sha256:" + "a".repeat(64), "sha256:" + I, "sha256:" + "b".repeat(64),
+                "sha256:" + M, "sha256:" + "d".repeat(64), "sha256:" + R, "sha256:" + "c".repeat(64));
+    }
+
+    @Test
     void validationNamesTheFieldAtFault() throws Exception {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, config("52:54:00:12:34:56", "n1").replace("tethered", "sideways"));
