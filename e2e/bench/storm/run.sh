@@ -33,11 +33,16 @@ mkdir -p "$work"
 # servers (which ServerProcess starts as nice as this script), so that what the servers are measured at is theirs,
 # not the nodes' CPU taken from them. What the nodes measure still includes their own wait (the scheduling lag).
 nodes_nice=${STORM_NODES_NICE:-10}
+# -XX:+UseZGC -Xms6g -XX:-UseDynamicNumberOfGCThreads: the 500 nodes' collector runs beside them (G1's young pauses
+# of 0.5 to 1.5 s at N=500 stopped every simulated node at once; a real node's stops one), on a heap that does not
+# grow in the storm, its threads all there from the start so that StormBench gives them the servers' niceness
+# (NodeApiThreads.collectorAsNiceAsTheServers says why).
 # -Djdk.tls.namedGroups=secp256r1: a node's node API TLS offers P-256 alone, as the agent's launcher has it
 # (boot-agent/src/bundle/tether-agent says why): one key share per ClientHello, and the node API's ECDHE on P-256.
 # glibc keeps the direct memory StormBench touches before the storms, for the nodes' chunk buffers: one arena for all
 # threads, nothing trimmed or unmapped, chunk-sized buffers not mapped apart (StormBench.pretouchDirectMemory says why).
 exec nice -n "$nodes_nice" unshare --net --mount --propagation private env MALLOC_ARENA_MAX=1 \
-    MALLOC_TRIM_THRESHOLD_=68719476736 MALLOC_MMAP_THRESHOLD_=8388608 "$JAVA_HOME/bin/java" -Xmx6g \
-    -XX:MaxDirectMemorySize=16g -XX:+UseG1GC -Djdk.tls.namedGroups=secp256r1 -Dstorm.nodesNice="$nodes_nice" ${STORM_JAVA_OPTS:-} -cp "$classpath" \
+    MALLOC_TRIM_THRESHOLD_=68719476736 MALLOC_MMAP_THRESHOLD_=8388608 "$JAVA_HOME/bin/java" -Xms6g -Xmx6g \
+    -XX:MaxDirectMemorySize=16g -XX:+UseZGC -XX:-UseDynamicNumberOfGCThreads -Djdk.tls.namedGroups=secp256r1 \
+    -Dstorm.nodesNice="$nodes_nice" ${STORM_JAVA_OPTS:-} -cp "$classpath" \
     dev.tether.e2e.storm.StormBench "$work"

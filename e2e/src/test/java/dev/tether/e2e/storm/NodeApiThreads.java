@@ -3,6 +3,7 @@ package dev.tether.e2e.storm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,6 +23,9 @@ import java.util.concurrent.Executors;
  */
 final class NodeApiThreads {
     private static final int NODES_NICE = Integer.getInteger("storm.nodesNice", 0);
+    /** How the JVM (25) names its collectors' threads (ZGC's, G1's) and the safepoint thread, as Linux shows them. */
+    private static final List<String> COLLECTOR_THREADS = List.of("ZWorker", "ZDriver", "ZDirector", "GC Thread", "G1 ",
+            "VM Thread");
     private static final ExecutorService THREADS = Executors.newCachedThreadPool(
             Thread.ofPlatform().name("node-api-client-", 0).daemon().factory());
     /** Whether this pool thread has lowered its niceness yet (once, before its first call). */
@@ -56,17 +60,58 @@ final class NodeApiThreads {
 
     private static void lowerOwnNiceness() {
         try {
-            // /proc/thread-self/stat is this thread's: its first field the thread's id, its 19th the niceness.
-            String stat = Files.readString(Path.of("/proc/thread-self/stat"));
-            String tid = stat.substring(0, stat.indexOf(' '));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            int nice = Integer.parseInt(fields[16]);
-            StormBench.run("renice", "-n", Integer.toString(nice - NODES_NICE), "-p", tid);
+            lowerNiceness(Path.of("/proc/thread-self"));
         } catch (IOException e) {
             throw new IllegalStateException("cannot give a node API thread the servers' share of the CPU", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while lowering a node API thread's niceness", e);
         }
+    }
+
+    /**
+     * Gives the JVM's garbage collector (ZGC's workers and drivers, or G1's, and the VM thread that runs safepoints)
+     * the servers' share of the CPU. The nodes' JVM collects for all the simulated nodes at once: at the nodes'
+     * niceness its threads waited behind the servers, where a real node's collector runs on that node's CPU. With G1,
+     * young pauses of 0.5 to 1.5 s (at N=500, 2026-12-04, its threads reniced or not) stopped every node's boot at
+     * once; run.sh has the nodes' JVM use ZGC, which collects beside them. Call it again when the JVM may have started
+     * more of those threads.
+     */
+    static void collectorAsNiceAsTheServers() throws IOException, InterruptedException {
+        if (NODES_NICE <= 0) {
+            return;
+        }
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                String name;
+                try {
+                    name = Files.readString(task.resolve("comm")).strip();
+                } catch (IOException e) {
+                    continue; // the thread ended meanwhile
+                }
+                if (COLLECTOR_THREADS.stream().anyMatch(name::startsWith)) {
+                    lowerNiceness(task);
+                }
+            }
+        }
+    }
+
+    /**
+     * Gives the thread whose /proc directory is {@code task} the servers' niceness: the JVM's own (its main thread's,
+     * never changed) less the nodes' extra niceness. Idempotent.
+     */
+    private static void lowerNiceness(Path task) throws IOException, InterruptedException {
+        int servers = niceness(Path.of("/proc/self")) - NODES_NICE;
+        if (niceness(task) != servers) {
+            String stat = Files.readString(task.resolve("stat"));
+            // util-linux's renice sets the niceness given, not an increment.
+            StormBench.run("renice", "-n", Integer.toString(servers), "-p", stat.substring(0, stat.indexOf(' ')));
+        }
+    }
+
+    /** A task's niceness: the 19th field of its stat, counted after the command's parentheses. */
+    private static int niceness(Path task) throws IOException {
+        String stat = Files.readString(task.resolve("stat"));
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
     }
 }

@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -164,6 +165,17 @@ public final class StormBench {
                 bytes >> 20, (System.nanoTime() - t0) / 1e9);
     }
 
+    /** The HTB class of the link of the server at {@code address}: the edges' 1:1 to 1:3, the baseline's 1:4. */
+    static String linkClass(String address) {
+        List<String> servers = new ArrayList<>(EDGE_ADDRESSES);
+        servers.add(BASELINE_ADDRESS);
+        int index = servers.indexOf(address);
+        if (index < 0) {
+            throw new IllegalArgumentException("no server of the storm has the address " + address);
+        }
+        return "1:" + (index + 1);
+    }
+
     /** Each server's own address on loopback, and its own link: an HTB class matching its address. */
     private void network() throws IOException, InterruptedException {
         run("ip", "link", "set", "lo", "up");
@@ -184,7 +196,7 @@ public final class StormBench {
         run("tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "ffff", "r2q", "1000");
         run("tc", "class", "add", "dev", "lo", "parent", "1:", "classid", "1:ffff", "htb", "rate", "100gbit");
         for (int i = 0; i < servers.size(); i++) {
-            String classId = "1:" + (i + 1);
+            String classId = linkClass(servers.get(i));
             run("tc", "class", "add", "dev", "lo", "parent", "1:", "classid", classId, "htb", "rate", link, "ceil", link);
             run("tc", "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
                     "match", "ip", "src", servers.get(i) + "/32", "flowid", classId);
@@ -268,7 +280,11 @@ public final class StormBench {
             long apiBefore = Long.parseLong(Files.readString(apiRequests).strip());
             NodeApiStats nodeApiBefore = NodeApiStats.read(StormCluster.nodeApiStatsFile(caPem));
             Snapshot before = snapshot(servers, null, List.of());
-            List<NodeOutcome> outcomes = storm(n, i -> new TetherNode(i, URI.create("http://" + EDGE_ADDRESSES.get(i % EDGE_ADDRESSES.size())
+            Map<String, List<ServerProcess>> parts = new LinkedHashMap<>();
+            parts.put("operator + in-memory k8s API", List.of(cluster));
+            parts.put("edges", List.copyOf(edges));
+            parts.put("origin", List.of(origin));
+            List<NodeOutcome> outcomes = storm(n, EDGE_ADDRESSES, parts, i -> new TetherNode(i, URI.create("http://" + EDGE_ADDRESSES.get(i % EDGE_ADDRESSES.size())
                     + ":" + EDGE_PORT), sealed[i], shared).boot());
             Snapshot after = snapshot(servers, origin, edges);
             // The cluster rewrites the request counts five times a second, the statistics after the count: wait for a
@@ -300,7 +316,7 @@ public final class StormBench {
         URI server = URI.create("http://" + BASELINE_ADDRESS + ":" + EDGE_PORT);
         List<ServerProcess> servers = List.of(nginx);
         Snapshot before = snapshot(servers, null, List.of());
-        List<NodeOutcome> outcomes = storm(n, i -> new BaselineNode(i, server, "/vmlinuz", "/initrd.img", "/root.sfs", trace).boot());
+        List<NodeOutcome> outcomes = storm(n, List.of(BASELINE_ADDRESS), Map.of("nginx", servers), i -> new BaselineNode(i, server, "/vmlinuz", "/initrd.img", "/root.sfs", trace).boot());
         Snapshot after = snapshot(servers, null, List.of());
         long sent = outcomes.stream().mapToLong(NodeOutcome::bytes).sum();
         return run(StormRun.BASELINE, n, outcomes, before, after, servers, -1, List.of(), List.of(sent), 1, -1, null);
@@ -383,7 +399,8 @@ public final class StormBench {
      * 50 ms at a time on a virtual thread of its own and records how late it wakes: what every latency a node measures
      * includes on this machine (its CPUs shared by all simulated nodes and the servers), and a real node would not.
      */
-    private List<NodeOutcome> storm(int n, Boot boot) throws Exception {
+    private List<NodeOutcome> storm(int n, List<String> servers, Map<String, List<ServerProcess>> parts, Boot boot)
+            throws Exception {
         List<Future<NodeOutcome>> futures = new ArrayList<>();
         List<Long> lags = java.util.Collections.synchronizedList(new ArrayList<>());
         var probing = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -398,13 +415,14 @@ public final class StormBench {
                 lags.add((System.nanoTime() - t0) / 1_000_000 - 50);
             }
         });
-        // The links' and CPUs' use, window by window: where the storm is bound at each moment (StormWindows). A
-        // platform thread, so that the samples do not wait behind the nodes' virtual threads.
+        // The links', the CPUs' and each part's CPU use, window by window: where the storm is bound at each moment and who
+        // holds the CPUs then (StormWindows). A platform thread, so that the samples do not wait behind the nodes'
+        // virtual threads.
         List<StormWindows.Sample> windows = java.util.Collections.synchronizedList(new ArrayList<>());
         Thread windowSampler = Thread.ofPlatform().daemon().name("storm-window-sampler").start(() -> {
             try {
                 while (probing.get()) {
-                    windows.add(windowSample());
+                    windows.add(windowSample(parts));
                     Thread.sleep(WINDOW_MILLIS);
                 }
             } catch (InterruptedException e) {
@@ -413,6 +431,7 @@ public final class StormBench {
                 System.out.println("the storm's windows not sampled: " + e.getMessage());
             }
         });
+        NodeApiThreads.collectorAsNiceAsTheServers();
         NetworkCounters networkBefore = NetworkCounters.read();
         try (ExecutorService nodes = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < n; i++) {
@@ -430,9 +449,12 @@ public final class StormBench {
             windowSampler.interrupt();
             windowSampler.join();
             // The last window ends with the storm, however short.
-            windows.add(windowSample());
+            windows.add(windowSample(parts));
+            System.out.println("N=" + n + " network during the storm: " + NetworkCounters.read().minus(networkBefore).describe());
             synchronized (windows) {
-                StormWindows.of(WINDOW_MILLIS, windows).describe().forEach(line -> System.out.println("N=" + n + " " + line));
+                var during = StormWindows.of(WINDOW_MILLIS, Runtime.getRuntime().availableProcessors(),
+                        servers.stream().map(StormBench::linkClass).toList(), windows);
+                during.describe().forEach(line -> System.out.println("N=" + n + " " + line));
             }
             synchronized (lags) {
                 lastLag = Percentiles.of(lags.stream().mapToLong(Long::longValue).toArray());
@@ -506,11 +528,23 @@ public final class StormBench {
     }
 
     /** Busy and total ticks of all CPUs (idle and iowait are not busy). */
-    private static StormWindows.Sample windowSample() throws IOException, InterruptedException {
+    /** The links, the CPUs, and the CPU time of this JVM (the nodes) and of each part's processes, now. */
+    private static StormWindows.Sample windowSample(Map<String, List<ServerProcess>> parts)
+            throws IOException, InterruptedException {
         long nanos = System.nanoTime();
         long[] ticks = machineTicks();
+        Map<String, Long> cpu = new LinkedHashMap<>();
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        cpu.put("the nodes", os.getProcessCpuTime());
+        for (var part : parts.entrySet()) {
+            long sum = 0;
+            for (ServerProcess process : part.getValue()) {
+                sum += process.cpuNanos();
+            }
+            cpu.put(part.getKey(), sum);
+        }
         return new StormWindows.Sample(nanos, StormWindows.parse(run("tc", "-s", "class", "show", "dev", "lo")), ticks[0],
-                ticks[1]);
+                ticks[1], cpu);
     }
 
     private static long[] machineTicks() throws IOException {
