@@ -20,6 +20,9 @@ import java.util.concurrent.Executors;
  * asks, and a Linux thread takes its niceness from the thread that makes it), compete with the servers on equal shares.
  * Linux keeps a niceness per thread, so lowering one thread's needs no other process; lowering it needs root, which
  * the storm has.
+ *
+ * <p>The JVM's collector gets the servers' share too ({@link #collectorAsNiceAsTheServers()}): it works for all the
+ * simulated nodes at once.
  */
 final class NodeApiThreads {
     private static final int NODES_NICE = Integer.getInteger("storm.nodesNice", 0);

@@ -284,8 +284,9 @@ public final class StormBench {
             parts.put("operator + in-memory k8s API", List.of(cluster));
             parts.put("edges", List.copyOf(edges));
             parts.put("origin", List.of(origin));
-            List<NodeOutcome> outcomes = storm(n, EDGE_ADDRESSES, parts, i -> new TetherNode(i, URI.create("http://" + EDGE_ADDRESSES.get(i % EDGE_ADDRESSES.size())
-                    + ":" + EDGE_PORT), sealed[i], shared).boot());
+            List<NodeOutcome> outcomes = storm(n, EDGE_ADDRESSES, parts, i -> new TetherNode(i,
+                    URI.create("http://" + EDGE_ADDRESSES.get(i % EDGE_ADDRESSES.size()) + ":" + EDGE_PORT), sealed[i],
+                    shared).boot());
             Snapshot after = snapshot(servers, origin, edges);
             // The cluster rewrites the request counts five times a second, the statistics after the count: wait for a
             // rewrite of both that began after the storm.
@@ -316,7 +317,8 @@ public final class StormBench {
         URI server = URI.create("http://" + BASELINE_ADDRESS + ":" + EDGE_PORT);
         List<ServerProcess> servers = List.of(nginx);
         Snapshot before = snapshot(servers, null, List.of());
-        List<NodeOutcome> outcomes = storm(n, List.of(BASELINE_ADDRESS), Map.of("nginx", servers), i -> new BaselineNode(i, server, "/vmlinuz", "/initrd.img", "/root.sfs", trace).boot());
+        List<NodeOutcome> outcomes = storm(n, List.of(BASELINE_ADDRESS), Map.of("nginx", servers),
+                i -> new BaselineNode(i, server, "/vmlinuz", "/initrd.img", "/root.sfs", trace).boot());
         Snapshot after = snapshot(servers, null, List.of());
         long sent = outcomes.stream().mapToLong(NodeOutcome::bytes).sum();
         return run(StormRun.BASELINE, n, outcomes, before, after, servers, -1, List.of(), List.of(sent), 1, -1, null);
@@ -527,7 +529,6 @@ public final class StormBench {
         return total;
     }
 
-    /** Busy and total ticks of all CPUs (idle and iowait are not busy). */
     /** The links, the CPUs, and the CPU time of this JVM (the nodes) and of each part's processes, now. */
     private static StormWindows.Sample windowSample(Map<String, List<ServerProcess>> parts)
             throws IOException, InterruptedException {
@@ -547,6 +548,7 @@ public final class StormBench {
                 ticks[1], cpu);
     }
 
+    /** Busy and total ticks of all CPUs (idle and iowait are not busy). */
     private static long[] machineTicks() throws IOException {
         String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
         long total = 0;
