@@ -103,7 +103,8 @@ public final class ImageHeader {
         }
         ImageCipher cipher = ImageCipher.fromCode(Byte.toUnsignedInt(in.get(10)));
         int chunkShift = Byte.toUnsignedInt(in.get(11));
-        if (chunkShift < 16 || chunkShift > 24) {
+        if (chunkShift < Integer.numberOfTrailingZeros(MIN_CHUNK_SIZE)
+                || chunkShift > Integer.numberOfTrailingZeros(MAX_CHUNK_SIZE)) {
             throw new ImageFormatException("root image header has an invalid chunk size 2^" + chunkShift);
         }
         long plaintextSize = in.getLong(16);
