@@ -65,6 +65,9 @@ public final class StormBench {
     private static final long WINDOW_MILLIS = 5_000;
     private static final List<String> EDGE_ADDRESSES = List.of("10.213.0.1", "10.213.0.2", "10.213.0.3");
     private static final String BASELINE_ADDRESS = "10.213.0.100";
+    /** Every server's own address, each with a link of its own (HTB class 1:1, 1:2… in this order). */
+    private static final List<String> SERVER_ADDRESSES = java.util.stream.Stream
+            .concat(EDGE_ADDRESSES.stream(), java.util.stream.Stream.of(BASELINE_ADDRESS)).toList();
     private static final int EDGE_PORT = 8080;
     private static final int API_PORT = 8443;
     private static final int ORIGIN_PORT = 18080;
@@ -167,9 +170,7 @@ public final class StormBench {
 
     /** The HTB class of the link of the server at {@code address}: the edges' 1:1 to 1:3, the baseline's 1:4. */
     static String linkClass(String address) {
-        List<String> servers = new ArrayList<>(EDGE_ADDRESSES);
-        servers.add(BASELINE_ADDRESS);
-        int index = servers.indexOf(address);
+        int index = SERVER_ADDRESSES.indexOf(address);
         if (index < 0) {
             throw new IllegalArgumentException("no server of the storm has the address " + address);
         }
@@ -179,10 +180,8 @@ public final class StormBench {
     /** Each server's own address on loopback, and its own link: an HTB class matching its address. */
     private void network() throws IOException, InterruptedException {
         run("ip", "link", "set", "lo", "up");
-        List<String> servers = new ArrayList<>(EDGE_ADDRESSES);
-        servers.add(BASELINE_ADDRESS);
         run("ip", "addr", "add", NODES_ADDRESS + "/32", "dev", "lo");
-        for (String address : servers) {
+        for (String address : SERVER_ADDRESSES) {
             run("ip", "addr", "add", address + "/32", "dev", "lo");
             // The nodes' packets to a server (requests, and the ACKs of every download) leave from the nodes' own
             // address, so that they do not queue on the server's shaped link as its replies do: a real node sends them
@@ -195,11 +194,11 @@ public final class StormBench {
         }
         run("tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "ffff", "r2q", "1000");
         run("tc", "class", "add", "dev", "lo", "parent", "1:", "classid", "1:ffff", "htb", "rate", "100gbit");
-        for (int i = 0; i < servers.size(); i++) {
-            String classId = linkClass(servers.get(i));
+        for (String address : SERVER_ADDRESSES) {
+            String classId = linkClass(address);
             run("tc", "class", "add", "dev", "lo", "parent", "1:", "classid", classId, "htb", "rate", link, "ceil", link);
             run("tc", "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
-                    "match", "ip", "src", servers.get(i) + "/32", "flowid", classId);
+                    "match", "ip", "src", address + "/32", "flowid", classId);
             // The link's queue as a server NIC's is by default where nothing sets fq_codel: pfifo_fast, whose first band
             // (low-delay packets: the edges' node API relays) goes before the rest. HTB's own leaf would be one FIFO for
             // every packet. Both hold lo's 1,000 packets of up to 64 KiB: half a second at 1 Gbit in a storm.

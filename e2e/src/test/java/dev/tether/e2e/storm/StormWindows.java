@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
 record StormWindows(long windowMillis, List<Window> windows) {
     /** The class tc sends unshaped traffic to (StormBench's default class), which is not a server's link. */
     static final String DEFAULT_CLASS = "1:ffff";
-    private static final Pattern CLASS = Pattern.compile("^class htb (\\S+) .*?\\brate (\\d+(?:\\.\\d+)?)([KMG]?)bit\\b");
+    private static final Pattern CLASS = Pattern.compile("^class htb (\\S+) .*?\\brate (\\S+bit)\\b");
     private static final Pattern SENT = Pattern.compile("^\\s*Sent (\\d+) bytes");
 
     /** One link at one moment: the bytes its class has sent, and its rate. */
@@ -61,7 +61,7 @@ record StormWindows(long windowMillis, List<Window> windows) {
             Matcher head = CLASS.matcher(line);
             if (head.find()) {
                 id = head.group(1);
-                rate = bits(head.group(2), head.group(3));
+                rate = (long) (StormBench.linkBytesPerSecond(head.group(2)) * 8);
                 continue;
             }
             Matcher sent = SENT.matcher(line);
@@ -73,16 +73,6 @@ record StormWindows(long windowMillis, List<Window> windows) {
             }
         }
         return links;
-    }
-
-    private static long bits(String number, String unit) {
-        double value = Double.parseDouble(number);
-        return (long) switch (unit) {
-            case "K" -> value * 1e3;
-            case "M" -> value * 1e6;
-            case "G" -> value * 1e9;
-            default -> value;
-        };
     }
 
     /**
