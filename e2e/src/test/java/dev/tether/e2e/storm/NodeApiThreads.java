@@ -104,17 +104,16 @@ final class NodeApiThreads {
      * never changed) less the nodes' extra niceness. Idempotent.
      */
     private static void lowerNiceness(Path task) throws IOException, InterruptedException {
-        int servers = niceness(Path.of("/proc/self")) - NODES_NICE;
-        if (niceness(task) != servers) {
-            String stat = Files.readString(task.resolve("stat"));
-            // util-linux's renice sets the niceness given, not an increment.
+        int servers = niceness(Files.readString(Path.of("/proc/self/stat"))) - NODES_NICE;
+        String stat = Files.readString(task.resolve("stat"));
+        if (niceness(stat) != servers) {
+            // A task's stat starts with the thread's id. util-linux's renice sets the niceness given, not an increment.
             StormBench.run("renice", "-n", Integer.toString(servers), "-p", stat.substring(0, stat.indexOf(' ')));
         }
     }
 
-    /** A task's niceness: the 19th field of its stat, counted after the command's parentheses. */
-    private static int niceness(Path task) throws IOException {
-        String stat = Files.readString(task.resolve("stat"));
+    /** The niceness in a task's stat: its 19th field, counted after the command's parentheses. */
+    private static int niceness(String stat) {
         return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
     }
 }

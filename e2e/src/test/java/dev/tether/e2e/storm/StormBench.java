@@ -417,21 +417,20 @@ public final class StormBench {
             }
         });
         // The links', the CPUs' and each part's CPU use, window by window: where the storm is bound at each moment and who
-        // holds the CPUs then (StormWindows). A platform thread, so that the samples do not wait behind the nodes'
-        // virtual threads.
+        // holds the CPUs then (StormWindows). Sampled at a fixed rate on a platform thread, so that the samples do not
+        // wait behind the nodes' virtual threads.
         List<StormWindows.Sample> windows = java.util.Collections.synchronizedList(new ArrayList<>());
-        Thread windowSampler = Thread.ofPlatform().daemon().name("storm-window-sampler").start(() -> {
+        var windowSampler = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("storm-window-sampler").factory());
+        windowSampler.scheduleAtFixedRate(() -> {
             try {
-                while (probing.get()) {
-                    windows.add(windowSample(parts));
-                    Thread.sleep(WINDOW_MILLIS);
-                }
+                windows.add(windowSample(parts));
+            } catch (IOException e) {
+                System.out.println("a window of the storm not sampled: " + e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (IOException e) {
-                System.out.println("the storm's windows not sampled: " + e.getMessage());
             }
-        });
+        }, 0, WINDOW_MILLIS, TimeUnit.MILLISECONDS);
         NodeApiThreads.collectorAsNiceAsTheServers();
         NetworkCounters networkBefore = NetworkCounters.read();
         try (ExecutorService nodes = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -447,8 +446,8 @@ public final class StormBench {
         } finally {
             probing.set(false);
             probe.join();
-            windowSampler.interrupt();
-            windowSampler.join();
+            windowSampler.shutdownNow();
+            windowSampler.awaitTermination(1, TimeUnit.MINUTES);
             // The last window ends with the storm, however short.
             windows.add(windowSample(parts));
             System.out.println("N=" + n + " network during the storm: " + NetworkCounters.read().minus(networkBefore).describe());
