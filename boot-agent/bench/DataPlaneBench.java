@@ -33,6 +33,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,14 @@ public final class DataPlaneBench {
      */
     private static final int BIG_FILES = Integer.parseInt(System.getenv().getOrDefault("BENCH_BIG_FILES", "16"));
     private static final int BIG_FILE_MIB = 64;
+    /** The squashfs's block size (mksquashfs's default, given explicitly): the unit the kernel reads a file's data in. */
+    private static final int SQUASHFS_BLOCK_KIB = 128;
+    /**
+     * Random 4 KiB reads per reader: each at the start of a squashfs block no earlier read touched (fio's random map,
+     * reads aligned to the block), so every one misses the page cache and costs the reader one block, and enough of
+     * them that a phase lasts a second or more on this machine, not a few hundred milliseconds at the scheduler's mercy.
+     */
+    private static final int RANDOM_READS = 1600;
     /** BENCH_TRACE=1: each reader's FUSE reads (count, size, latency, concurrency) per phase, see {@link TimedFile}. */
     private static final boolean TRACE = System.getenv("BENCH_TRACE") != null;
 
@@ -73,7 +82,8 @@ public final class DataPlaneBench {
         if (!Files.exists(tree)) {
             generate(tree);
         }
-        run(true, "mksquashfs", tree.toString(), squashfs.toString(), "-noappend", "-no-progress", "-quiet");
+        run(true, "mksquashfs", tree.toString(), squashfs.toString(), "-noappend", "-no-progress", "-quiet",
+                "-b", SQUASHFS_BLOCK_KIB + "K");
         ImageOptions options = ImageOptions.encrypted(key);
         String chunkKib = System.getenv("BENCH_CHUNK_KIB");
         if (chunkKib != null) {
@@ -278,9 +288,9 @@ public final class DataPlaneBench {
     }
 
     /**
-     * Sequential read of the big files and random 4 KiB reads of the second, through the mounted squashfs,
-     * each from cold caches. The random reads are few (400) so that most of them miss the page cache and
-     * measure the reader, not memory.
+     * Sequential read of the big files and random 4 KiB reads of them ({@link #RANDOM_READS}, each in a squashfs
+     * block of its own), through the mounted squashfs, each from cold caches: the random reads measure the reader,
+     * not memory.
      */
     private record Figures(String line, double sequential, double iops) {
     }
@@ -320,9 +330,9 @@ public final class DataPlaneBench {
             }
             double busy = 100.0 * (cpuAfter[0] - cpuBefore[0]) / Math.max(1, cpuAfter[1] - cpuBefore[1]);
             dropCaches();
-            String fio = run(false, "fio", "--name=rand", "--filename=" + mnt.resolve(big.get(1)), "--rw=randread",
-                    "--bs=4k", "--ioengine=psync", "--number_ios=400", "--randrepeat=0", "--readonly",
-                    "--output-format=json");
+            Path readLog = randomReadLog(mnt, big);
+            String fio = run(false, "fio", "--name=rand", "--read_iolog=" + readLog, "--fadvise_hint=random",
+                    "--ioengine=psync", "--readonly", "--output-format=json");
             Matcher iops = Pattern.compile("\"iops\"\\s*:\\s*([0-9.]+)").matcher(fio);
             double randomIops = iops.find() ? Double.parseDouble(iops.group(1)) : -1;
             if (trace != null) {
@@ -335,6 +345,37 @@ public final class DataPlaneBench {
         } finally {
             run(false, "umount", mnt.toString());
         }
+    }
+
+    /**
+     * An I/O log for fio to replay: {@link #RANDOM_READS} reads of 4 KiB, each at a random page of a squashfs block of
+     * the big files that no other read touches, in random order; the same reads for every reader (a fixed seed). fio's
+     * own random reads cannot do this: its map of blocks read is off when reads are aligned to a block, so a third of
+     * them would hit a block already in the page cache.
+     */
+    private static Path randomReadLog(Path mnt, List<Path> big) throws IOException {
+        int pagesPerBlock = SQUASHFS_BLOCK_KIB / 4;
+        long blocksPerFile = (long) BIG_FILE_MIB * 1024 / SQUASHFS_BLOCK_KIB;
+        List<long[]> blocks = new ArrayList<>();
+        for (int file = 0; file < big.size(); file++) {
+            for (long block = 0; block < blocksPerFile; block++) {
+                blocks.add(new long[] {file, block});
+            }
+        }
+        Random random = new Random(16);
+        Collections.shuffle(blocks, random);
+        List<String> files = big.stream().map(f -> mnt.resolve(f).toString()).toList();
+        StringBuilder log = new StringBuilder("fio version 2 iolog\n");
+        files.forEach(f -> log.append(f).append(" add\n"));
+        files.forEach(f -> log.append(f).append(" open\n"));
+        for (long[] block : blocks.subList(0, Math.min(RANDOM_READS, blocks.size()))) {
+            long offset = (block[1] * pagesPerBlock + random.nextInt(pagesPerBlock)) * 4096;
+            log.append(files.get((int) block[0])).append(" read ").append(offset).append(" 4096\n");
+        }
+        files.forEach(f -> log.append(f).append(" close\n"));
+        Path file = Files.createTempFile("random-reads", ".fio-log");
+        file.toFile().deleteOnExit();
+        return Files.writeString(file, log);
     }
 
     /** The tethered mount as a node gets it, or (BENCH_TRACE) the same reader with its FUSE reads timed. */
