@@ -140,13 +140,13 @@ public final class ChunkFetcher implements Closeable {
             while (true) {
                 checkOpen();
                 if (running.isEmpty()) {
-                    Edge edge = edges.pick(spreadKey, failedHere);
+                    Edge edge = edges.claim(spreadKey, failedHere);
                     if (edge == null && !failedHere.isEmpty()) {
                         // Each edge has failed this range once; start another round with those whose backoff is over.
                         failedHere.clear();
                         // An edge that served another image would serve it again: it is not asked again.
                         failedHere.addAll(foreign.keySet());
-                        edge = edges.pick(spreadKey, failedHere);
+                        edge = edges.claim(spreadKey, failedHere);
                     }
                     if (edge == null) {
                         waitForAnEdge(what);
@@ -215,13 +215,18 @@ public final class ChunkFetcher implements Closeable {
                 busy.add(edge);
             }
         }
-        Edge other = edges.pick(spreadKey + 1, busy);
-        if (other != null && hedge.spend()) {
-            hedges.increment();
-            Attempt second = start(other, range, finished);
-            second.hedged = true;
-            running.add(second);
+        Edge other = edges.claim(spreadKey + 1, busy);
+        if (other == null) {
+            return;
         }
+        if (!hedge.spend()) {
+            other.finished();
+            return;
+        }
+        hedges.increment();
+        Attempt second = start(other, range, finished);
+        second.hedged = true;
+        running.add(second);
     }
 
     /** The verified value, or null after recording why this attempt's edge failed (in {@code foreign}, if so). */
@@ -280,11 +285,11 @@ public final class ChunkFetcher implements Closeable {
         return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
     }
 
+    /** Sends the request to {@code edge}, which {@link EdgeSet#claim} counted it on. */
     private Attempt start(Edge edge, Range range, BlockingQueue<Attempt> finished) {
         URI blob = edge.blob(hex);
         requests.increment();
         hedge.requested();
-        edge.started();
         CompletableFuture<RangeBody> future;
         try {
             future = PlainHttpRanges.handles(blob)

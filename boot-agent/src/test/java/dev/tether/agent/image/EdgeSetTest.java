@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -24,10 +28,36 @@ class EdgeSetTest {
 
     @Test
     void idleEdgesAreTakenInTurnByKey() {
-        assertThat(edges.pick(0, Set.of()).base()).isEqualTo(A);
-        assertThat(edges.pick(1, Set.of()).base()).isEqualTo(URI.create("http://b:8080"));
-        assertThat(edges.pick(2, Set.of()).base()).isEqualTo(C);
-        assertThat(edges.pick(3, Set.of()).base()).isEqualTo(A);
+        for (long key = 0; key < 4; key++) {
+            Edge edge = edges.claim(key, Set.of());
+            assertThat(edge.base()).isEqualTo(List.of(A, URI.create("http://b:8080"), C).get((int) (key % 3)));
+            edge.finished();
+        }
+    }
+
+    /**
+     * The runs of one read, claimed at once from several threads with keys three apart (runs of three chunks), each
+     * get an edge of their own: an edge counts a request from the moment it is claimed for it, not from when it is
+     * sent. Choosing first and counting later sent all three to the first edge.
+     */
+    @Test
+    void requestsClaimedAtOnceGoToDifferentEdgesWhateverTheirKeys() throws Exception {
+        List<Future<Edge>> claims = new ArrayList<>();
+        CyclicBarrier together = new CyclicBarrier(3);
+        try (var threads = Executors.newFixedThreadPool(3)) {
+            for (long key : new long[] {0, 3, 6}) {
+                claims.add(threads.submit(() -> {
+                    together.await();
+                    return edges.claim(key, Set.of());
+                }));
+            }
+        }
+        List<URI> claimed = new ArrayList<>();
+        for (var claim : claims) {
+            claimed.add(claim.get().base());
+        }
+        assertThat(claimed).containsExactlyInAnyOrder(A, URI.create("http://b:8080"), C);
+        assertThat(edges.edges()).allSatisfy(edge -> assertThat(edge.inFlight()).isEqualTo(1));
     }
 
     @Test
@@ -37,8 +67,8 @@ class EdgeSetTest {
         a.started();
         a.started();
         b.started();
-        assertThat(edges.pick(0, Set.of()).base()).isEqualTo(C);
-        assertThat(edges.pick(0, Set.of(edges.edges().get(2))).base()).isEqualTo(b.base());
+        assertThat(edges.claim(0, Set.of()).base()).isEqualTo(C);
+        assertThat(edges.claim(0, Set.of(edges.edges().get(2))).base()).isEqualTo(b.base());
     }
 
     @Test
@@ -46,7 +76,7 @@ class EdgeSetTest {
         Edge a = edges.edges().get(0);
         edges.failed(a, "connection refused");
         assertThat(edges.isSetAside(a)).isTrue();
-        assertThat(edges.pick(0, Set.of())).isNotEqualTo(a);
+        assertThat(edges.claim(0, Set.of())).isNotEqualTo(a);
         advance(249);
         assertThat(edges.isSetAside(a)).isTrue();
         advance(1);
@@ -79,7 +109,7 @@ class EdgeSetTest {
         edges.failed(edges.edges().get(1), "refused");
         advance(100);
         edges.failed(edges.edges().get(2), "refused");
-        assertThat(edges.pick(0, Set.of())).isNull();
+        assertThat(edges.claim(0, Set.of())).isNull();
         assertThat(edges.nanosUntilNextAvailable()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(150));
         assertThat(edges.describe()).isEqualTo("http://a:8080 (refused), http://b:8080 (refused), http://c:8080 (refused)");
     }
@@ -93,7 +123,7 @@ class EdgeSetTest {
                 .containsExactly(URI.create("http://d:8080"), URI.create("http://b:8080"));
         assertThat(edges.edges().get(1)).isSameAs(b);
         assertThat(edges.isSetAside(b)).isTrue();
-        assertThat(edges.pick(1, Set.of()).base()).isEqualTo(URI.create("http://d:8080"));
+        assertThat(edges.claim(1, Set.of()).base()).isEqualTo(URI.create("http://d:8080"));
     }
 
     @Test
