@@ -33,7 +33,7 @@ class MemoryBoundsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {64 << 10, 256 << 10, 1 << 20})
+    @ValueSource(ints = {16 << 10, 64 << 10, 256 << 10, 1 << 20})
     void theLaunchersBoundsLeaveRoomForEveryChunkInFlight(int chunk) {
         // The launcher's -XX:MaxDirectMemorySize=48m, with today's default chunks and with the larger ones of images
         // built before: the cache; the read-ahead window's chunks and a sealed buffer (a run of up to RUN_BYTES of

@@ -69,11 +69,11 @@ public class DisklessImageSpec {
     @Default("enabled")
     public Encryption encryption = Encryption.ENABLED;
 
-    @JsonPropertyDescription("Chunk size of the root image container: the unit nodes fetch and verify. Unset: 64Ki,"
-            + " or for an unencrypted image larger than 1 GiB the smallest size at which its manifest pins every chunk"
-            + " (at most 16384: 1 GiB at 64Ki, 4 GiB at 256Ki). An unencrypted image too large for the size given fails"
+    @JsonPropertyDescription("Chunk size of the root image container: the unit nodes fetch and verify. Unset: 16Ki,"
+            + " or for an unencrypted image larger than 256 MiB the smallest size at which its manifest pins every chunk"
+            + " (at most 16384: 256 MiB at 16Ki, 1 GiB at 64Ki, 4 GiB at 256Ki). An unencrypted image too large for the size given fails"
             + " its build, saying so.")
-    @Pattern("^(64|128|256|512)Ki$|^(1|2|4|8|16)Mi$")
+    @Pattern("^(16|32|64|128|256|512)Ki$|^(1|2|4|8|16)Mi$")
     public String chunkSize;
 
     @JsonPropertyDescription("How many published versions to keep beyond those still pinned or booted by nodes.")

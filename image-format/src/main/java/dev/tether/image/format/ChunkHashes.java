@@ -17,9 +17,9 @@ public final class ChunkHashes {
 
     /**
      * Most chunks an unencrypted image may have, so that its manifest stays well under the 1 MiB the agent accepts
-     * for one: 16384 hashes are 683 KiB in base64, the rest of a manifest about 1 KiB. That is 1 GiB of squashfs at
-     * the default 64 KiB chunks, 4 GiB at 256 KiB, 16 GiB at 1 MiB, 256 GiB at the largest, 16 MiB; an encrypted image
-     * has no such limit.
+     * for one: 16384 hashes are 683 KiB in base64, the rest of a manifest about 1 KiB. That is 256 MiB of squashfs at
+     * the default 16 KiB chunks, 1 GiB at 64 KiB, 4 GiB at 256 KiB, 16 GiB at 1 MiB, 256 GiB at the largest, 16 MiB;
+     * an encrypted image has no such limit.
      */
     public static final int MAX_CHUNKS = 16384;
 

@@ -98,10 +98,10 @@ class ChunkHashesTest {
                 .hasMessage("the manifest pins 0 chunk hashes for a root image of 4 chunks");
     }
 
-    /** 16384 hashes leave a manifest well under the agent's 1 MiB: 1 GiB of squashfs at the default 64 KiB chunks. */
+    /** 16384 hashes leave a manifest well under the agent's 1 MiB: 256 MiB of squashfs at the default 16 KiB chunks. */
     @Test
     void theMostChunksAnUnencryptedImageMayHaveKeepItsManifestWellUnderTheAgentsLimit() throws Exception {
-        assertThat(ChunkHashes.maxPlaintextSize(ImageHeader.DEFAULT_CHUNK_SIZE)).isEqualTo(1L << 30);
+        assertThat(ChunkHashes.maxPlaintextSize(ImageHeader.DEFAULT_CHUNK_SIZE)).isEqualTo(256L << 20);
         assertThat(ChunkHashes.maxPlaintextSize(ImageHeader.MAX_CHUNK_SIZE)).isEqualTo(256L << 30);
         byte[] hashes = new byte[ChunkHashes.MAX_CHUNKS * ChunkHashes.HASH_LENGTH];
         new Random(1).nextBytes(hashes);

@@ -60,12 +60,13 @@ class LayoutTest {
 
     @Test
     void chunkSizeMustBeAPowerOfTwoWithinBounds() {
-        for (int bad : new int[] {0, 1000, 32 * 1024, 3 * 65536, 32 * 1024 * 1024}) {
+        for (int bad : new int[] {0, 1000, 8 * 1024, 3 * 65536, 32 * 1024 * 1024}) {
             assertThatThrownBy(() -> ImageOptions.unencrypted().withChunkSize(bad))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("power of two from 64 KiB to 16 MiB");
+                    .hasMessageContaining("power of two from 16 KiB to 16 MiB");
         }
         assertThat(ImageOptions.unencrypted().withChunkSize(16 * 1024 * 1024).chunkSize()).isEqualTo(1 << 24);
+        assertThat(ImageOptions.unencrypted().withChunkSize(16 * 1024).chunkSize()).isEqualTo(1 << 14);
     }
 
     @Test

@@ -46,13 +46,13 @@ public final class PackCommand implements Callable<Integer> {
 
     @Option(names = "--unencrypted",
             description = "Seal chunks with SHA-256 integrity only, no encryption (default: AES-256-GCM). The manifest"
-                    + " then pins every chunk's hash, so at most 16384 chunks (1 GiB at the default 64Ki chunks, 4 GiB at 256Ki,"
-                    + " 16 GiB at 1Mi).")
+                    + " then pins every chunk's hash, so at most 16384 chunks (256 MiB at the default 16Ki chunks, 1 GiB at"
+                    + " 64Ki, 4 GiB at 256Ki, 16 GiB at 1Mi).")
     boolean unencrypted;
 
     @Option(names = "--chunk-size", paramLabel = "SIZE",
             description = "Chunk size of the root image, the unit a tethered node fetches and verifies: a power of two"
-                    + " from 64Ki to 16Mi. Default: 64Ki, or for an --unencrypted image larger than 1 GiB the smallest"
+                    + " from 16Ki to 16Mi. Default: 16Ki, or for an --unencrypted image larger than 256 MiB the smallest"
                     + " size at which its manifest pins every chunk.")
     String chunkSize;
 

@@ -73,10 +73,14 @@ class UnencryptedPackTest {
 
     @Test
     void withoutAChunkSizeAskedForALargeUnencryptedImageGetsChunksItsManifestCanPin() {
+        assertThat(Packer.defaultChunkSize(200L << 20, false)).as("200 MiB: 12800 chunks of the default 16 KiB")
+                .isEqualTo(16 << 10);
+        assertThat(Packer.defaultChunkSize(256L << 20, false)).as("256 MiB: 16384 chunks of 16 KiB").isEqualTo(16 << 10);
+        assertThat(Packer.defaultChunkSize((256L << 20) + 1, false)).isEqualTo(32 << 10);
         assertThat(Packer.defaultChunkSize(1L << 30, false)).as("1 GiB: 16384 chunks of 64 KiB").isEqualTo(64 << 10);
         assertThat(Packer.defaultChunkSize((1L << 30) + 1, false)).isEqualTo(128 << 10);
         assertThat(Packer.defaultChunkSize(5L << 30, false)).as("5 GiB: 320 KiB a chunk at least").isEqualTo(512 << 10);
-        assertThat(Packer.defaultChunkSize(5L << 30, true)).as("an encrypted image pins no chunk hashes").isEqualTo(64 << 10);
+        assertThat(Packer.defaultChunkSize(5L << 30, true)).as("an encrypted image pins no chunk hashes").isEqualTo(16 << 10);
         int largest = Packer.defaultChunkSize(300L << 30, false);
         assertThat(largest).isEqualTo(16 << 20);
         assertThatThrownBy(() -> Packer.checkUnencryptedSize(300L << 30, largest)).isInstanceOf(UserError.class)
