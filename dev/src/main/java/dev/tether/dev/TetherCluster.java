@@ -8,6 +8,7 @@ import dev.tether.api.v1alpha1.NodeCredentialSpec;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.contracts.EdgeBootConfig;
+import dev.tether.content.boot.LoadedBootConfig;
 import dev.tether.content.edge.EdgeServer;
 import dev.tether.content.edge.FillSettings;
 import dev.tether.content.http.HttpSettings;
@@ -279,9 +280,22 @@ public final class TetherCluster implements AutoCloseable {
                 return null;
             }
             String version = boot.getMetadata().getResourceVersion();
-            return edges.stream().filter(e -> e.server != null).allMatch(e -> version.equals(e.bootFilesVersion)) ? version : null;
+            for (EdgeNode edge : edges) {
+                if (edge.server != null && !(version.equals(edge.bootFilesVersion) && servesWhatWasWritten(edge))) {
+                    return null;
+                }
+            }
+            return version;
         });
-        Thread.sleep(2 * 1000L);  // the edges poll their boot directory every second
+    }
+
+    /**
+     * Whether the edge has loaded the boot configuration file in its directory now (it polls the file, so for a
+     * while after a write it serves the one before).
+     */
+    private static boolean servesWhatWasWritten(EdgeNode edge) throws IOException {
+        EdgeServer server = edge.server;
+        return server == null || server.bootConfig().equals(LoadedBootConfig.load(edge.config.bootConfig()));
     }
 
     /**

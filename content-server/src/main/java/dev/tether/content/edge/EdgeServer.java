@@ -55,12 +55,14 @@ public final class EdgeServer extends ContentServer {
 
     private final EdgeCache cache;
     private final InetSocketAddress apiAddress;
+    private final Supplier<LoadedBootConfig> bootConfig;
 
     private EdgeServer(ServerRuntime runtime, ServerMetrics metrics, EdgeCache cache, InetSocketAddress address,
-                       InetSocketAddress apiAddress) {
+                       InetSocketAddress apiAddress, Supplier<LoadedBootConfig> bootConfig) {
         super(runtime, metrics, address);
         this.cache = cache;
         this.apiAddress = apiAddress;
+        this.bootConfig = bootConfig;
     }
 
     public static EdgeServer start(Config c) throws IOException {
@@ -113,7 +115,7 @@ public final class EdgeServer extends ContentServer {
             }
             log.info("edge serving on {} ({}, {}), cache {} with a quota of {} bytes, sources {}", bound,
                     scheme(c.tls()), runtime.transport().describe(), c.cacheDir(), c.quotaBytes(), sources);
-            return new EdgeServer(runtime, metrics, cache, bound, apiBound);
+            return new EdgeServer(runtime, metrics, cache, bound, apiBound, bootConfig);
         } catch (IOException | RuntimeException e) {
             runtime.close();
             cache.close();
@@ -127,5 +129,13 @@ public final class EdgeServer extends ContentServer {
 
     public EdgeCache cache() {
         return cache;
+    }
+
+    /**
+     * The boot configuration this edge serves boot scripts from now: the file's contents as last loaded (the edge
+     * polls it), or an empty one while there is none.
+     */
+    public LoadedBootConfig bootConfig() {
+        return bootConfig.get();
     }
 }
