@@ -1,6 +1,7 @@
 package dev.tether.agent.image;
 
 import dev.tether.image.format.ContentDigest;
+import dev.tether.image.format.ChunkIntegrityException;
 import dev.tether.image.format.ImageFormatException;
 import dev.tether.nodeapi.BootReport;
 import java.io.Closeable;
@@ -259,8 +260,12 @@ public final class ChunkFetcher implements Closeable {
             return null;
         } catch (ImageFormatException e) {
             integrityFailures.increment();
-            edges.failed(done.edge, "sent a damaged copy of " + what);
-            damage.damaged(what, done.edge, edges.edges().size() > 1);
+            // A run of chunks is verified chunk by chunk: name the one that failed, so that an administrator can
+            // find the damage on the edge.
+            String damaged = e instanceof ChunkIntegrityException bad && !what.equals("chunk " + bad.chunkIndex())
+                    ? "chunk " + bad.chunkIndex() + " (of " + what + ")" : what;
+            edges.failed(done.edge, "sent a damaged copy of " + damaged);
+            damage.damaged(damaged, done.edge, edges.edges().size() > 1);
             return null;
         } finally {
             body.release();

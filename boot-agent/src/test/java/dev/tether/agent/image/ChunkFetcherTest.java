@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tether.image.format.ContentDigest;
+import dev.tether.image.format.ChunkIntegrityException;
 import dev.tether.image.format.ImageFormatException;
 import dev.tether.nodeapi.BootReport;
 import java.net.URI;
@@ -155,6 +156,28 @@ class ChunkFetcherTest {
         assertThat(console).singleElement().asString()
                 .startsWith("chunk 0 of root image " + DIGEST.substring(7, 19) + " from " + bad.url() + " failed verification")
                 .endsWith("; reading it from another edge");
+    }
+
+    /** A run of chunks fetched with one request is verified chunk by chunk: the console names the one that failed. */
+    @Test
+    void theConsoleNamesTheDamagedChunkOfARun() throws Exception {
+        FakeEdge bad = edge(FakeEdge.Behaviour.DAMAGED);
+        FakeEdge good = edge(FakeEdge.Behaviour.GOOD);
+        ChunkFetcher fetcher = fetcher(() -> 0L, Duration.ofMillis(200), bad.url(), good.url());
+        ChunkFetcher.Verifier<byte[]> expecting = expecting(0, 8192);
+
+        fetcher.fetch(0, 8192, 0, "chunks 4 to 7", body -> {
+            try {
+                return expecting.verify(body);
+            } catch (ImageFormatException e) {
+                throw new ChunkIntegrityException(6, "tag mismatch");
+            }
+        });
+
+        assertThat(console).singleElement().asString()
+                .startsWith("chunk 6 (of chunks 4 to 7) of root image " + DIGEST.substring(7, 19) + " from " + bad.url()
+                        + " failed verification");
+        assertThat(fetcher.edges().describe()).contains(bad.url() + " (sent a damaged copy of chunk 6 (of chunks 4 to 7))");
     }
 
     @Test
