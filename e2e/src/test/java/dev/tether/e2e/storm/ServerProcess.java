@@ -1,5 +1,6 @@
 package dev.tether.e2e.storm;
 
+import dev.tether.dev.TetherCluster;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -37,6 +38,12 @@ public final class ServerProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-Xmx" + heap, "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
                 StormServer.class.getName()));
+        // The content servers run with the options their launcher gives them in production (bin/content-server):
+        // Netty on sun.misc.Unsafe and the NIO selector's fast key set, which from Java 24 on need asking for.
+        if (args.length > 0 && (args[0].equals("edge") || args[0].equals("origin"))) {
+            command.addAll(command.size() - 3, List.of("--enable-native-access=ALL-UNNAMED", "@" + TetherCluster.repositoryRoot()
+                    .resolve("content-server/bin/netty-fast.jvm-options")));
+        }
         // More options for the cluster's JVM (e.g. a JFR recording of the operator), before its main class.
         String clusterOptions = System.getenv("STORM_CLUSTER_JAVA_OPTS");
         if (args.length > 0 && args[0].equals("cluster") && clusterOptions != null && !clusterOptions.isBlank()) {
