@@ -32,6 +32,18 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
      */
     static final int RUN_BYTES = 512 << 10;
     /**
+     * The least a read's missing chunks are split into per edge. Chunks of 16 KiB keep what a small read fetches small,
+     * but split one per edge a read of 48 KiB became three requests of one chunk each: each a round trip, a parse and
+     * a hedge timer on the node and on the edge, for link time that a boot, whose reads are mostly small and whose
+     * edges' links are full in a storm, does not get back. Boot storm, N=250 on this machine's two cores (2026-12-04):
+     * with 64 KiB chunks 342 requests and 214 ms of CPU per node, p99 1.36x the bandwidth bound; with 16 KiB chunks
+     * split one per edge 625, 306 ms and 1.79x; split no finer than 32 KiB 536, 247 ms and 1.54x; no finer than
+     * 64 KiB 371, 217 ms and 1.42x, edges' CPU a tenth lower. What it costs: the data-plane bench's random 4K reads
+     * (a block of 40 to 129 KiB each, from fewer edges at once) 782 and 792 IOPS against 889 to 1142 split finely
+     * (64 KiB chunks: 531 to 669).
+     */
+    static final int MIN_SPLIT_BYTES = 64 << 10;
+    /**
      * Chunks a stream must have read for each one fetched ahead of it: a reader that stops leaves at most 5% of what
      * it read fetched and unread. The kernel reads the FUSE file ahead itself (FuseMount raises its window), so the
      * reads keep several edges busy before this read-ahead starts.
@@ -50,6 +62,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     private final Semaphore prefetchSlots;
     private final ConsoleSink console;
     private final int maxRun;
+    private final int minSplit;
     /** Bytes fetched for the header before any chunk: needed, so counted as useful. */
     private final long headerBytes;
     /** Chunks some reader has read, each counted once as useful (however often it is fetched). */
@@ -65,6 +78,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         // Read-ahead must not push out what it fetched before it is read: at most half the cache ahead.
         int window = (int) (Math.min(settings.readAheadBytes(), settings.cacheBytes() / 2) / header.chunkSize());
         this.maxRun = Math.max(1, RUN_BYTES / header.chunkSize());
+        this.minSplit = Math.max(1, MIN_SPLIT_BYTES / header.chunkSize());
         // The read-ahead fetches runs of consecutive chunks, one request each; a slot per request bounds the sealed
         // buffers it holds (each a run's worth).
         int requestsAhead = Math.max(1, Math.ceilDiv(window, maxRun));
@@ -153,7 +167,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
             // run of consecutive chunks, so a read is as fast as the edges' links together allow.
             // The first run is fetched on this thread, which would only wait for it otherwise.
             int edgeCount = fetcher.edges().edges().size();
-            int run = (int) Math.min(maxRun, Math.ceilDiv(last - first + 1, edgeCount));
+            int run = (int) Math.min(maxRun, Math.max(minSplit, Math.ceilDiv(last - first + 1, edgeCount)));
             Runnable[] firstRun = new Runnable[1];
             cache.prefetch(first, last, run, task -> {
                 if (firstRun[0] == null) {

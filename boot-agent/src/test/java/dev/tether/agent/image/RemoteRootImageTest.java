@@ -3,12 +3,14 @@ package dev.tether.agent.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tether.image.format.ImageHeader;
 import dev.tether.nodeapi.BootReport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -113,6 +115,36 @@ class RemoteRootImageTest {
                     .as("4 chunks over 3 edges: 2 requests of 2 chunks each").isEqualTo(2);
             assertThat(stats.usefulBytes() - opened.usefulBytes()).isEqualTo(4L * image.header.sealedChunkSize());
             assertThat(remote.cache().loads()).isEqualTo(4);
+        }
+    }
+
+    /**
+     * With the default 16 KiB chunks a small read is one request, not one per edge of a chunk each; a larger one is
+     * still spread over every edge, in runs of {@link RemoteRootImage#MIN_SPLIT_BYTES} or more.
+     */
+    @Test
+    void smallChunksOfOneReadAreNotSplitFinerThanTheMinimum(@TempDir Path smallDir) throws Exception {
+        TestImage small = TestImage.build(smallDir, 40, ImageHeader.DEFAULT_CHUNK_SIZE);
+        byte[] plain = Files.readAllBytes(small.squashfs);
+        int chunk = small.header.chunkSize();
+        assertThat(chunk).isEqualTo(16 << 10);
+        try (TestEdges smallEdges = TestEdges.start(smallDir, small.container, 3);
+             RemoteRootImage remote = RemoteRootImage.open(smallEdges.urls(), small.digest, small.key,
+                     new TetheredSettings(4L << 20, 0, FetchSettings.defaults()))) {
+            BootReport.Fetch before = remote.stats();
+            ByteBuffer three = ByteBuffer.allocate(3 * chunk);
+            remote.read(4L * chunk, three);
+            assertThat(three.array()).isEqualTo(Arrays.copyOfRange(plain, 4 * chunk, 7 * chunk));
+            BootReport.Fetch after = remote.stats();
+            assertThat(after.requests() - after.hedges() - before.requests()).as("3 chunks, 48 KiB: one request").isEqualTo(1);
+
+            ByteBuffer twelve = ByteBuffer.allocate(12 * chunk);
+            remote.read(20L * chunk, twelve);
+            assertThat(twelve.array()).isEqualTo(Arrays.copyOfRange(plain, 20 * chunk, 32 * chunk));
+            BootReport.Fetch last = remote.stats();
+            assertThat(last.requests() - last.hedges() - after.requests())
+                    .as("12 chunks, 192 KiB: a run of 64 KiB from each of the 3 edges").isEqualTo(3);
+            assertThat(remote.cache().loads()).isEqualTo(15);
         }
     }
 
