@@ -1,7 +1,7 @@
 package dev.tether.agent.image;
 
-import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ChunkIntegrityException;
+import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageFormatException;
 import dev.tether.nodeapi.BootReport;
 import java.io.Closeable;

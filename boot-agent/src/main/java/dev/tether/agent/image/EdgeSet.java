@@ -65,8 +65,8 @@ public final class EdgeSet {
      * or null when every edge not in {@code exclude} is set aside. Choosing and counting are one step: the runs of one
      * read are fetched on several threads at once, and when each chose first and counted later they all found the
      * same edge least busy (their keys a multiple of the edge count apart, as runs of three chunks are from three
-     * edges), so the read waited for one edge's link instead of three (the data-plane bench's 128 KiB random reads at
-     * 16 KiB chunks took 1.2 ms where those that did spread took 0.3 ms).
+     * edges), and a read could wait for one edge's link instead of three. (On the data-plane bench's two cores the
+     * race was seldom lost: no change measured there.)
      *
      * @param key spreads ties: consecutive keys start the search at consecutive edges
      */
