@@ -65,9 +65,9 @@ public final class DataPlaneBench {
     /** The squashfs's block size (mksquashfs's default, given explicitly): the unit the kernel reads a file's data in. */
     private static final int SQUASHFS_BLOCK_KIB = 128;
     /**
-     * Random 4 KiB reads per reader: each at the start of a squashfs block no earlier read touched (fio's random map,
-     * reads aligned to the block), so every one misses the page cache and costs the reader one block, and enough of
-     * them that a phase lasts a second or more on this machine, not a few hundred milliseconds at the scheduler's mercy.
+     * Random 4 KiB reads per reader: each in a squashfs block no other read touches ({@link #randomReadLog}), so every
+     * one misses the page cache and costs the reader one block, and enough of them that a phase lasts a second or more
+     * on this machine, not a few hundred milliseconds at the scheduler's mercy.
      */
     private static final int RANDOM_READS = 1600;
     /** BENCH_TRACE=1: each reader's FUSE reads (count, size, latency, concurrency) per phase, see {@link TimedFile}. */
