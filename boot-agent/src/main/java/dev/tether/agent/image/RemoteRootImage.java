@@ -39,8 +39,8 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
      * with 64 KiB chunks 342 requests and 214 ms of CPU per node, p99 1.36x the bandwidth bound; with 16 KiB chunks
      * split one per edge 625, 306 ms and 1.79x; split no finer than 32 KiB 536, 247 ms and 1.54x; no finer than
      * 64 KiB 371, 217 ms and 1.42x, edges' CPU a tenth lower. What it costs: the data-plane bench's random 4K reads
-     * (a block of 40 to 129 KiB each, from fewer edges at once) 782 and 792 IOPS against 889 to 1142 split finely
-     * (64 KiB chunks: 531 to 669).
+     * (a block of 40 to 129 KiB each, from fewer edges at once) 782 to 867 IOPS over four runs against 889 to 1142
+     * split finely (64 KiB chunks: 531 to 669; the reference, urlmount3's design, 945 to 1129).
      */
     static final int MIN_SPLIT_BYTES = 64 << 10;
     /**
