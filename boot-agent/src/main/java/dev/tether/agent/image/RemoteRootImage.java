@@ -164,7 +164,8 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         countFirstReads(first, last);
         if (last > first) {
             // The chunks one read needs, in as few requests as keep every edge busy: one per edge, each for a
-            // run of consecutive chunks, so a read is as fast as the edges' links together allow.
+            // run of consecutive chunks, so a read is as fast as the edges' links together allow; no run smaller
+            // than MIN_SPLIT_BYTES, so a small read is one request.
             // The first run is fetched on this thread, which would only wait for it otherwise.
             int edgeCount = fetcher.edges().edges().size();
             int run = (int) Math.min(maxRun, Math.max(minSplit, Math.ceilDiv(last - first + 1, edgeCount)));

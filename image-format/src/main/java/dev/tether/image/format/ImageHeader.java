@@ -38,14 +38,15 @@ public final class ImageHeader {
      * 16 KiB, the smallest (issue #16): a tethered node fetches and verifies whole chunks, and a random read of the
      * root is one squashfs block, a read of up to 128 KiB at any page of the image. At 256 KiB chunks that read fetched
      * and decrypted 1.5 chunks on average (384 KiB, from one edge or two); at 64 KiB 2 or 3 chunks (about 176 KiB); at
-     * 16 KiB it is the block and at most 32 KiB around it, which the agent fetches from three edges at once. The
-     * data-plane bench measured it: 128 KiB random reads through the reader alone 3.7 ms p50 at 256 KiB, 1.6 ms at
-     * 64 KiB; random 4K reads each in a block of its own, 531 to 669 IOPS at 64 KiB over five runs, 889 to 1142 at
-     * 16 KiB over six (the reference, urlmount3's design, 945 to 1091); sequential reads (222 to 281 MiB/s and 248 to
-     * 291) and the untethered download (236 to 269 MiB/s and 246 to 293) the same within the runs' spread
-     * (2026-12-04): the agent fetches runs of consecutive chunks with one request. The cost: four times the chunks to
-     * open (the AES-GCM tag of each is checked as before), and an unencrypted image, whose manifest pins each chunk's
-     * hash, holds at most 256 MiB at this size (imgutil picks larger chunks for a larger one).
+     * 16 KiB it is the block and at most 32 KiB around it, which the agent fetches from the edges in runs of at least
+     * 64 KiB (the agent's RemoteRootImage.MIN_SPLIT_BYTES says why). The data-plane bench measured it: 128 KiB random
+     * reads through the reader alone 3.7 ms p50 at 256 KiB, 1.6 ms at 64 KiB; random 4K reads each in a block of its
+     * own, 531 to 669 IOPS at 64 KiB over five runs, 889 to 1142 at 16 KiB split one run per edge over six, 782 to
+     * 867 with that floor over four (the reference, urlmount3's design, 945 to 1129); sequential reads (222 to
+     * 281 MiB/s and 248 to 291) and the untethered download (236 to 269 MiB/s and 246 to 293) the same within the
+     * runs' spread (2026-12-04): the agent fetches runs of consecutive chunks with one request. The cost: four times
+     * the chunks to open (the AES-GCM tag of each is checked as before), and an unencrypted image, whose manifest pins
+     * each chunk's hash, holds at most 256 MiB at this size (imgutil picks larger chunks for a larger one).
      */
     public static final int DEFAULT_CHUNK_SIZE = 16 * 1024;
     public static final int SALT_LENGTH = 32;
