@@ -67,6 +67,7 @@ import java.util.regex.Pattern;
 public final class TetherCluster implements AutoCloseable {
     public static final String OPERATOR_NAMESPACE = LocalOperator.OPERATOR_NAMESPACE;
     private static final Pattern SENT = Pattern.compile("(?m)^tether_http_sent_bytes_total(?:\\{[^}]*})? ([0-9.Ee+]+)$");
+    private static final Pattern REQUESTS = Pattern.compile("(?m)^tether_http_requests_total(?:\\{[^}]*})? ([0-9.Ee+]+)$");
     private static final Duration PATIENCE = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -421,16 +422,36 @@ public final class TetherCluster implements AutoCloseable {
         }
     }
 
-    /** Response body bytes edge {@code index} sent so far ({@code tether_http_sent_bytes_total}), 0 once stopped. */
+    /**
+     * Response body bytes edge {@code index} sent so far ({@code tether_http_sent_bytes_total}); once it is stopped,
+     * what it had sent when it stopped.
+     */
     public long bytesSent(int index) throws IOException, InterruptedException {
         EdgeNode edge = edges.get(index);
         if (edge.server == null) {
             return edge.lastBytesSent;
         }
-        var response = http.send(HttpRequest.newBuilder(URI.create("http://" + edge.address + ":" + edge.server.port() + "/metrics"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-        Matcher m = SENT.matcher(response.body());
+        Matcher m = SENT.matcher(metrics(edge));
         return m.find() ? (long) Double.parseDouble(m.group(1)) : -1;
+    }
+
+    /** HTTP requests running edge {@code index} answered so far, whatever their method and status. */
+    public long requestsAnswered(int index) throws IOException, InterruptedException {
+        EdgeNode edge = edges.get(index);
+        if (edge.server == null) {
+            throw new IllegalStateException("edge " + index + " is stopped");
+        }
+        Matcher m = REQUESTS.matcher(metrics(edge));
+        long requests = 0;
+        while (m.find()) {
+            requests += (long) Double.parseDouble(m.group(1));
+        }
+        return requests;
+    }
+
+    private String metrics(EdgeNode edge) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://" + edge.address + ":" + edge.server.port() + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     public Path workDir() {
