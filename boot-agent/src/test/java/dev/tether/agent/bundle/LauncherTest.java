@@ -50,7 +50,7 @@ class LauncherTest {
         Files.writeString(java, """
                 #!/bin/sh
                 echo "args: $*" >> "%s"
-                echo "supervised: ${TETHER_AGENT_SUPERVISED-no} arenas: ${MALLOC_ARENA_MAX-}" >> "%s"
+                echo "supervised: ${TETHER_AGENT_SUPERVISED-no} arenas: ${MALLOC_ARENA_MAX-} mmap threshold: ${MALLOC_MMAP_THRESHOLD_-}" >> "%s"
                 echo "environment: ${JAVA_TOOL_OPTIONS-} ${JDK_JAVA_OPTIONS-} ${_JAVA_OPTIONS-} ${LD_PRELOAD-} ${LD_AUDIT-}" >> "%s"
                 ready=
                 while [ $# -gt 0 ]; do
@@ -71,7 +71,7 @@ class LauncherTest {
         assertThat(run.status()).isZero();
         assertThat(Duration.between(start, Instant.now())).as("returned before the agent ended").isLessThan(Duration.ofSeconds(3));
         String calls = Files.readString(log);
-        assertThat(calls).contains("supervised: 1 arenas: 2").contains("-jar " + bundle.toRealPath() + "/lib/tether-agent.jar boot /sysroot --ready-file ");
+        assertThat(calls).contains("supervised: 1 arenas: 2 mmap threshold: 131072").contains("-jar " + bundle.toRealPath() + "/lib/tether-agent.jar boot /sysroot --ready-file ");
         assertThat(calls.lines().filter(line -> line.startsWith("args:")).count()).as("one JVM started").isEqualTo(1);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(alive));
     }
@@ -154,12 +154,16 @@ class LauncherTest {
         javaDoes("exit 0");
         Map<String, String> smuggled = Map.of("TETHER_AGENT_CMDLINE", "/nonexistent",
                 "JAVA_TOOL_OPTIONS", "-XX:OnError=reboot", "JDK_JAVA_OPTIONS", "-javaagent:/x.jar",
-                "_JAVA_OPTIONS", "-XX:+UnlockDiagnosticVMOptions", "LD_PRELOAD", "/tmp/x.so", "LD_AUDIT", "/tmp/y.so");
+                "_JAVA_OPTIONS", "-XX:+UnlockDiagnosticVMOptions", "LD_PRELOAD", "/tmp/x.so", "LD_AUDIT", "/tmp/y.so",
+                // glibc's malloc settings: a node's memory bound is the launcher's to set, not the command line's.
+                "MALLOC_ARENA_MAX", "64", "MALLOC_MMAP_THRESHOLD_", "33554432");
         assertThat(launch(smuggled, "--version").status()).isZero();
         assertThat(launch(smuggled, "boot", "/sysroot").status()).as("boot, with a stand-in that exits at once")
                 .isZero();
         List<String> environments = Files.readString(log).lines().filter(line -> line.startsWith("environment:")).toList();
         assertThat(environments).hasSize(2).allSatisfy(line -> assertThat(line.strip()).isEqualTo("environment:"));
+        assertThat(Files.readString(log).lines().filter(line -> line.startsWith("supervised:")))
+                .hasSize(2).allSatisfy(line -> assertThat(line).endsWith("arenas: 2 mmap threshold: 131072"));
     }
 
     @Test
