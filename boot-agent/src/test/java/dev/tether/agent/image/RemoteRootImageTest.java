@@ -120,7 +120,7 @@ class RemoteRootImageTest {
 
     /**
      * With the default 16 KiB chunks a small read is one request, not one per edge of a chunk each; a larger one is
-     * still spread over every edge, in runs of {@link RemoteRootImage#MIN_SPLIT_BYTES} or more.
+     * still spread over the edges, in runs of equal length of {@link RemoteRootImage#MIN_SPLIT_BYTES} or more.
      */
     @Test
     void smallChunksOfOneReadAreNotSplitFinerThanTheMinimum(@TempDir Path smallDir) throws Exception {
@@ -145,6 +145,15 @@ class RemoteRootImageTest {
             assertThat(last.requests() - last.hedges() - after.requests())
                     .as("12 chunks, 192 KiB: a run of 64 KiB from each of the 3 edges").isEqualTo(3);
             assertThat(remote.cache().loads()).isEqualTo(15);
+
+            // What the kernel asks for one uncompressed squashfs block (128 KiB not aligned to a chunk): nine chunks.
+            ByteBuffer nine = ByteBuffer.allocate(9 * chunk);
+            remote.read(33L * chunk, nine);
+            assertThat(nine.array()).isEqualTo(Arrays.copyOfRange(plain, 33 * chunk, 42 * chunk));
+            BootReport.Fetch block = remote.stats();
+            assertThat(block.requests() - block.hedges() - last.requests())
+                    .as("9 chunks: two runs of 5 and 4, not a third of one chunk").isEqualTo(2);
+            assertThat(remote.cache().loads()).isEqualTo(24);
         }
     }
 
