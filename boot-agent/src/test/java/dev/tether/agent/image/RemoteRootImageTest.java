@@ -131,30 +131,25 @@ class RemoteRootImageTest {
         try (TestEdges smallEdges = TestEdges.start(smallDir, small.container, 3);
              RemoteRootImage remote = RemoteRootImage.open(smallEdges.urls(), small.digest, small.key,
                      new TetheredSettings(4L << 20, 0, FetchSettings.defaults()))) {
-            BootReport.Fetch before = remote.stats();
-            ByteBuffer three = ByteBuffer.allocate(3 * chunk);
-            remote.read(4L * chunk, three);
-            assertThat(three.array()).isEqualTo(Arrays.copyOfRange(plain, 4 * chunk, 7 * chunk));
-            BootReport.Fetch after = remote.stats();
-            assertThat(after.requests() - after.hedges() - before.requests()).as("3 chunks, 48 KiB: one request").isEqualTo(1);
-
-            ByteBuffer twelve = ByteBuffer.allocate(12 * chunk);
-            remote.read(20L * chunk, twelve);
-            assertThat(twelve.array()).isEqualTo(Arrays.copyOfRange(plain, 20 * chunk, 32 * chunk));
-            BootReport.Fetch last = remote.stats();
-            assertThat(last.requests() - last.hedges() - after.requests())
+            assertThat(requestsToRead(remote, plain, 4, 3)).as("3 chunks, 48 KiB: one request").isEqualTo(1);
+            assertThat(requestsToRead(remote, plain, 20, 12))
                     .as("12 chunks, 192 KiB: a run of 64 KiB from each of the 3 edges").isEqualTo(3);
-            assertThat(remote.cache().loads()).isEqualTo(15);
-
             // What the kernel asks for one uncompressed squashfs block (128 KiB not aligned to a chunk): nine chunks.
-            ByteBuffer nine = ByteBuffer.allocate(9 * chunk);
-            remote.read(33L * chunk, nine);
-            assertThat(nine.array()).isEqualTo(Arrays.copyOfRange(plain, 33 * chunk, 42 * chunk));
-            BootReport.Fetch block = remote.stats();
-            assertThat(block.requests() - block.hedges() - last.requests())
-                    .as("9 chunks: two runs of 5 and 4, not a third of one chunk").isEqualTo(2);
+            assertThat(requestsToRead(remote, plain, 33, 9)).as("9 chunks: two runs of 5 and 4, not a third of one chunk")
+                    .isEqualTo(2);
             assertThat(remote.cache().loads()).isEqualTo(24);
         }
+    }
+
+    /** Reads {@code count} chunks from chunk {@code first}, checks them, and returns the requests it took (not hedges). */
+    private static long requestsToRead(RemoteRootImage remote, byte[] plain, int first, int count) throws IOException {
+        int chunk = ImageHeader.DEFAULT_CHUNK_SIZE;
+        BootReport.Fetch before = remote.stats();
+        ByteBuffer read = ByteBuffer.allocate(count * chunk);
+        remote.read((long) first * chunk, read);
+        assertThat(read.array()).isEqualTo(Arrays.copyOfRange(plain, first * chunk, (first + count) * chunk));
+        BootReport.Fetch after = remote.stats();
+        return after.requests() - after.hedges() - (before.requests() - before.hedges());
     }
 
     @Test
