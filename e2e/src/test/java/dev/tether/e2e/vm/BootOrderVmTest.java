@@ -29,10 +29,10 @@ import org.junit.jupiter.api.Tag;
  * {@code /run/tether}, and reports the files it read; the operator keeps them with the image and starts a re-pack
  * builder Job, which this test plays by building the image again with the Job's own command (the boot order in
  * place of the mounted ConfigMap). The machine then reboots into the re-packed version. What the edges sent by
- * the ssh login, root image only, is printed for both boots side by side, and each must be within the issue's 15%; the
- * trace is kept in the run directory
- * (the sample trace committed under e2e/src/test/resources/traces comes from here). One edge, so that what it sent
- * is what the node fetched (two edges would also count what one sends the other as its peer).
+ * the ssh login, root image only, is printed for both boots side by side, and each must be within the issue's 15%;
+ * the trace is kept in the run directory (the sample trace committed under e2e/src/test/resources/traces comes from
+ * here). One edge, so that what it sent is what the node fetched (two edges would also count what one sends the other
+ * as its peer).
  */
 @Tag("vm")
 class BootOrderVmTest {
@@ -119,7 +119,7 @@ class BootOrderVmTest {
                 System.err.println("[BootOrderVmTest] boot 2 timings: " + booted.output().strip());
 
                 String report = String.format(Locale.ROOT, "root image fetched by the login (issue #16 target: at most 15%%),"
-                                + " and the requests the edge answered (all of them: iPXE, node API and root image):%n"
+                                + " and the requests the edge answered (all of them: iPXE, node API, root image and this test's metrics reads):%n"
                                 + "  as built (mksquashfs order): %s%n  re-packed with the boot order (%d files first): %s%n",
                         describe(fetched1, first), repacked.bootOrderFiles(), describe(fetched2, repacked));
                 System.err.println("[BootOrderVmTest]\n" + report);
