@@ -51,7 +51,7 @@ class LauncherTest {
                 #!/bin/sh
                 echo "args: $*" >> "%s"
                 echo "supervised: ${TETHER_AGENT_SUPERVISED-no} arenas: ${MALLOC_ARENA_MAX-} mmap threshold: ${MALLOC_MMAP_THRESHOLD_-}" >> "%s"
-                echo "environment: ${JAVA_TOOL_OPTIONS-} ${JDK_JAVA_OPTIONS-} ${_JAVA_OPTIONS-} ${LD_PRELOAD-} ${LD_AUDIT-}" >> "%s"
+                echo "environment: ${JAVA_TOOL_OPTIONS-} ${JDK_JAVA_OPTIONS-} ${_JAVA_OPTIONS-} ${LD_PRELOAD-} ${LD_AUDIT-} ${MALLOC_MMAP_MAX_-} ${MALLOC_TOP_PAD_-} ${MALLOC_CHECK_-}" >> "%s"
                 ready=
                 while [ $# -gt 0 ]; do
                     [ "$1" = --ready-file ] && ready=$2
@@ -152,11 +152,13 @@ class LauncherTest {
         // What the kernel would pass to init from a command line with JAVA_TOOL_OPTIONS=-XX:OnError=... on it: the JVM
         // would take these, though tether.jvm= refuses the same options, and run them before the TPM is locked.
         javaDoes("exit 0");
-        Map<String, String> smuggled = Map.of("TETHER_AGENT_CMDLINE", "/nonexistent",
-                "JAVA_TOOL_OPTIONS", "-XX:OnError=reboot", "JDK_JAVA_OPTIONS", "-javaagent:/x.jar",
-                "_JAVA_OPTIONS", "-XX:+UnlockDiagnosticVMOptions", "LD_PRELOAD", "/tmp/x.so", "LD_AUDIT", "/tmp/y.so",
+        Map<String, String> smuggled = Map.ofEntries(Map.entry("TETHER_AGENT_CMDLINE", "/nonexistent"),
+                Map.entry("JAVA_TOOL_OPTIONS", "-XX:OnError=reboot"), Map.entry("JDK_JAVA_OPTIONS", "-javaagent:/x.jar"),
+                Map.entry("_JAVA_OPTIONS", "-XX:+UnlockDiagnosticVMOptions"), Map.entry("LD_PRELOAD", "/tmp/x.so"),
+                Map.entry("LD_AUDIT", "/tmp/y.so"),
                 // glibc's malloc settings: a node's memory bound is the launcher's to set, not the command line's.
-                "MALLOC_ARENA_MAX", "64", "MALLOC_MMAP_THRESHOLD_", "33554432");
+                Map.entry("MALLOC_ARENA_MAX", "64"), Map.entry("MALLOC_MMAP_THRESHOLD_", "33554432"),
+                Map.entry("MALLOC_MMAP_MAX_", "0"), Map.entry("MALLOC_TOP_PAD_", "1073741824"), Map.entry("MALLOC_CHECK_", "3"));
         assertThat(launch(smuggled, "--version").status()).isZero();
         assertThat(launch(smuggled, "boot", "/sysroot").status()).as("boot, with a stand-in that exits at once")
                 .isZero();
