@@ -435,18 +435,27 @@ public final class TetherCluster implements AutoCloseable {
         return m.find() ? (long) Double.parseDouble(m.group(1)) : -1;
     }
 
-    /** HTTP requests running edge {@code index} answered so far, whatever their method and status. */
-    public long requestsAnswered(int index) throws IOException, InterruptedException {
+    /** What a running edge has sent and answered so far, read from one scrape of its metrics. */
+    public record Traffic(long bytesSent, long requests) {
+    }
+
+    /**
+     * Response body bytes running edge {@code index} sent so far, and the HTTP requests it answered whatever their
+     * method and status (this scrape's own not yet among them), from one read of its metrics.
+     */
+    public Traffic traffic(int index) throws IOException, InterruptedException {
         EdgeNode edge = edges.get(index);
         if (edge.server == null) {
             throw new IllegalStateException("edge " + index + " is stopped");
         }
-        Matcher m = REQUESTS.matcher(metrics(edge));
+        String metrics = metrics(edge);
+        Matcher sent = SENT.matcher(metrics);
+        Matcher answered = REQUESTS.matcher(metrics);
         long requests = 0;
-        while (m.find()) {
-            requests += (long) Double.parseDouble(m.group(1));
+        while (answered.find()) {
+            requests += (long) Double.parseDouble(answered.group(1));
         }
-        return requests;
+        return new Traffic(sent.find() ? (long) Double.parseDouble(sent.group(1)) : -1, requests);
     }
 
     private String metrics(EdgeNode edge) throws IOException, InterruptedException {

@@ -73,7 +73,7 @@ class BootOrderVmTest {
                 vm.trustHostKeysFrom(knownHosts, NODE + "." + NAMESPACE + ".tether.internal");
 
                 // Boot 1: the image as built, without a boot order.
-                Fetched fetched1 = rootImageFetchedByLogin(cluster, vm, sshKey, image, first, new Fetched(0, 0));
+                Fetched fetched1 = rootImageFetchedByLogin(cluster, vm, sshKey, image, first, new TetherCluster.Traffic(0, 0));
 
                 // The agent writes the trace once the node has been quiet for 30 s after the hand-off.
                 var files = vm.ssh(sshKey.privateKey(), "timeout 420 sh -c 'until [ -s /run/tether/boot-files.txt ]; do sleep 2;"
@@ -113,7 +113,7 @@ class BootOrderVmTest {
                 // are not the re-packed version's.
                 vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
                 vm.waitFor("iPXE", BOOT_PATIENCE);
-                var before = new Fetched(cluster.bytesSent(0), cluster.requestsAnswered(0));
+                TetherCluster.Traffic before = cluster.traffic(0);
                 Fetched fetched2 = rootImageFetchedByLogin(cluster, vm, sshKey, image, repacked, before);
                 var booted = vm.ssh(sshKey.privateKey(), "cat /run/tether/boot-timings.json", Duration.ofMinutes(1));
                 System.err.println("[BootOrderVmTest] boot 2 timings: " + booted.output().strip());
@@ -141,13 +141,13 @@ class BootOrderVmTest {
 
     /** Waits for the login and returns what the edge sent for the root image, and answered, since {@code before}. */
     private static Fetched rootImageFetchedByLogin(TetherCluster cluster, VirtualMachine vm, LoginKey key,
-            ImageCache.CachedImage image, BuildResult build, Fetched before) throws Exception {
+            ImageCache.CachedImage image, BuildResult build, TetherCluster.Traffic before) throws Exception {
         vm.waitFor("root ready at", BOOT_PATIENCE);
         var login = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE /", Duration.ofMinutes(8));
         assertThat(login.output()).startsWith("overlay");
-        long sent = cluster.bytesSent(0) - before.bytes();
-        return new Fetched(sent - blobSize(image, build.kernelDigest()) - blobSize(image, build.initramfsDigest()),
-                cluster.requestsAnswered(0) - before.requests());
+        TetherCluster.Traffic now = cluster.traffic(0);
+        return new Fetched(now.bytesSent() - before.bytesSent() - blobSize(image, build.kernelDigest())
+                - blobSize(image, build.initramfsDigest()), now.requests() - before.requests());
     }
 
     private static String describe(Fetched fetched, BuildResult build) {
