@@ -17,13 +17,17 @@
 # where the runtime's files unpacked would be 55 MiB (the pages the JVM reads from the mount are page cache that
 # the kernel can drop and read again).
 #
-# The squashfs: zstd level 19 in 1 MiB blocks, 21.5 MB with the AOT cache (18.1 MB before it; xz with its x86 filter
-# would make it 18.8 MB, level 22 saves 4 KB). Measured against the alternatives (the JVM's cold start
-# from a fresh mount, `java ... -jar tether-agent.jar --version`, CPU user+sys, docs/architecture.md): 0.62 s at zstd 1 MiB blocks, about
-# the same with 128 or 256 KiB blocks (19.6 and 19.0 MB), 1.6 s with xz and its x86 filter (16.2 MB): 1.9 MB
-# less to download for a second of kernel CPU at every start, several under emulation. The class files in
-# lib/modules are stored as jlink's COMPRESS says (zip-0, none, by default), so that the squashfs's zstd packs
-# them whole (jlink's per-class zip would leave zstd little to do).
+# The squashfs: xz in 1 MiB blocks, with its x86 branch filter on x86-64 (the JVM's machine code is most of the bytes),
+# 18.7 MB with the AOT cache where zstd level 19 made 21.5 MB (1 MiB blocks are squashfs's largest and zstd's window
+# in them; level 22 saves 4 KB; xz in 512, 256 or 128 KiB blocks 19.2, 19.8, 20.5 MB). What the 2.7 MB cost: the
+# kernel decompresses xz about ten times slower than zstd, and a JVM start reads the whole of libjvm.so and the AOT
+# cache, and most of lib/modules, from a fresh mount (it maps them; each page it touches brings in its 1 MiB block):
+# `tether-agent --version` on a fresh mount took 0.26-0.35 s (0.12-0.17 s of it system CPU) with zstd, 1.1-1.5 s (1.0-1.3 s
+# system) with xz, whatever the block size (2026-12-04, page cache dropped before each). Every node downloads the 2.7 MB
+# at every boot, 1.35 GB for a 500-node storm through its edges, and keeps the squashfs in RAM for its life; a second of
+# CPU at the agent's start is the lesser cost (issue #16's download target is 20 MB; docs/architecture.md has both
+# ways measured). The class files in lib/modules are stored as jlink's COMPRESS says (zip-0, none, by default), so that
+# the squashfs's xz packs them whole (jlink's per-class zip would leave xz little to do).
 #
 # Usage: make-bundle.sh JAVA_HOME AGENT_JAR JNA_JAR LAUNCHER MODULES OUTPUT BUDGET_BYTES COMPRESS RUNTIME
 set -eu
@@ -51,8 +55,8 @@ else
     echo "make-bundle.sh: no strip (binutils) here: the native libraries keep their symbol tables" >&2
 fi
 
-# The agent jar with its entries stored, not deflated: the squashfs's zstd then packs its classes together, 1.25 MB
-# where the deflated jar stays 2.0 MB (every node downloads the difference at every boot), and the JVM reads a class
+# The agent jar with its entries stored, not deflated: the squashfs's compressor then packs its classes together, 1.25 MB
+# (zstd) where the deflated jar stays 2.0 MB (every node downloads the difference at every boot), and the JVM reads a class
 # it loads from the jar (those the AOT cache does not hold) without inflating it. A fixed date: the same jar makes the
 # same bytes.
 unpacked_jar=$(mktemp -d)
@@ -99,7 +103,14 @@ cp "$launcher" "$bundle/bin/tether-agent"
 chmod 755 "$bundle/bin/tether-agent"
 mv "$out.libraries" "$bundle/system-libraries"
 # Fixed times and owners: the same runtime makes the same file.
-mksquashfs "$out" "$bundle/agent.squashfs" -noappend -quiet -no-progress -comp zstd -Xcompression-level 19 -b 1M \
+# xz's branch filter for the machine's code on x86-64; none on aarch64, whose filter older kernels' xz decoders lack.
+# (Squashfs's xz is in every distribution kernel's squashfs: Debian, Ubuntu, RHEL and SUSE build CONFIG_SQUASHFS_XZ.)
+case "$(uname -m)" in
+    x86_64) branch_filter="-Xbcj x86" ;;
+    *) branch_filter= ;;
+esac
+# shellcheck disable=SC2086 # $branch_filter is zero or two words
+mksquashfs "$out" "$bundle/agent.squashfs" -noappend -quiet -no-progress -comp xz $branch_filter -Xdict-size 100% -b 1M \
     -all-root -no-xattrs -no-exports -mkfs-time 0 -all-time 0 >/dev/null
 
 # What the bundle weighs, largest first, and the budget it must stay under: an initramfs is zstd-compressed
