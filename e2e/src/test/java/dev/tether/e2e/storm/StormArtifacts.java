@@ -30,22 +30,27 @@ import java.util.Random;
  * real container (imgutil's format, AES-256-GCM, the default chunk size) around a plain "squashfs" of random bytes
  * at least as long as the trace reaches; the manifest is a real one, whose digest names the image.
  *
- * <p>Built once into {@code dir} and reused while the sizes are the same.
+ * <p>Built once into {@code dir} and reused while the sizes and the chunk size are the same.
  */
 public record StormArtifacts(Path kernel, Path initramfs, Path squashfs, Path rootImage, Path manifestFile,
         String imageDigest, String kernelDigest, String initramfsDigest, String rootImageDigest, String squashfsDigest,
         String keyHex, int chunkSize, long chunkCount) {
 
-    /** The sample build's sizes (e2e's VM image: Debian 12, the agent bundle in the initramfs). */
+    /**
+     * The sample build's sizes (e2e's VM image: Debian 12, the agent bundle in the initramfs; the initramfs as built
+     * on 2026-12-04, with the AOT cache and the agent's runtime squashfs in xz; storms before then had 49,347,925 bytes,
+     * the build before the AOT cache).
+     */
     public static final long KERNEL_BYTES = 8_247_232;
-    public static final long INITRAMFS_BYTES = 49_347_925;
+    public static final long INITRAMFS_BYTES = 50_011_377;
     public static final long SQUASHFS_BYTES = 209_301_504;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static StormArtifacts prepare(Path dir, long squashfsAtLeast) throws IOException {
         Files.createDirectories(dir);
         long squashfsBytes = Math.max(SQUASHFS_BYTES, squashfsAtLeast);
-        Path done = dir.resolve("artifacts-" + squashfsBytes + ".json");
+        Path done = dir.resolve("artifacts-%d-%d-%d-%d.json".formatted(KERNEL_BYTES, INITRAMFS_BYTES, squashfsBytes,
+                ImageHeader.DEFAULT_CHUNK_SIZE));
         if (Files.exists(done)) {
             return JSON.readValue(done.toFile(), StormArtifacts.class);
         }
