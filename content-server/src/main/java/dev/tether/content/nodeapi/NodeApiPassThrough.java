@@ -43,12 +43,14 @@ import org.slf4j.LoggerFactory;
  * few packets a booting node waits on, and shares the edge's link with the image bytes it sends to every other node.
  * Linux's default queue (pfifo_fast, which a host has when nothing sets fq_codel) sends low-delay packets first, and
  * a site's switches may do the same; without the mark, a boot storm's bulk downloads held the answers behind a full
- * queue (issue #15). The node's SYN-ACK is not marked: Netty's listening socket takes no TOS option.
+ * queue (issue #15). So is the listening socket (the edge listens with {@link #LOW_DELAY}): its SYN-ACK is a new
+ * connection's first answer, and in a storm a node's every new connection (its first call, and one after the node API
+ * closed an idle one, as before the boot report of a long boot) waited for it behind the bulk bytes.
  */
 public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> {
     private static final Logger log = LoggerFactory.getLogger(NodeApiPassThrough.class);
     /** IPTOS_LOWDELAY: the TOS bits Linux maps to its interactive priority, the first band of pfifo_fast. */
-    static final int LOW_DELAY = 0x10;
+    public static final int LOW_DELAY = 0x10;
 
     private final InetSocketAddress target;
     private final Transport transport;

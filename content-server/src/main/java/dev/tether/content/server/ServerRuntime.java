@@ -59,6 +59,14 @@ public final class ServerRuntime implements AutoCloseable {
     }
 
     public InetSocketAddress listen(InetSocketAddress address, ChannelHandler initializer) throws IOException {
+        return listen(address, initializer, 0);
+    }
+
+    /**
+     * @param listenerTos the IP TOS of the listening socket's own packets (its SYN-ACKs, see
+     *                    {@link Transport#markListener}); 0 leaves the system's
+     */
+    public InetSocketAddress listen(InetSocketAddress address, ChannelHandler initializer, int listenerTos) throws IOException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
@@ -69,6 +77,10 @@ public final class ServerRuntime implements AutoCloseable {
         try {
             Channel ch = b.bind(address).sync().channel();
             listeners.add(ch);
+            if (listenerTos != 0 && !Transport.markListener(ch, listenerTos)) {
+                log.warn("the {} transport cannot mark {}'s SYN-ACKs with IP TOS 0x{}: a new connection's first answer"
+                        + " queues with the bulk bytes", transport.name(), address, Integer.toHexString(listenerTos));
+            }
             return (InetSocketAddress) ch.localAddress();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

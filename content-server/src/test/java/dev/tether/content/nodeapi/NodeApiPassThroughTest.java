@@ -135,7 +135,8 @@ class NodeApiPassThroughTest {
     /**
      * A boot storm fills an edge's link with image bytes; the node API's few packets must not wait behind them (issue
      * #15). The kernel's own view of the edge's sockets ({@code ss --tos}): both sockets of a relay carry
-     * IPTOS_LOWDELAY, which the default queue (pfifo_fast) sends first; the content port's do not.
+     * IPTOS_LOWDELAY, which the default queue (pfifo_fast) sends first, and so does the node API port's listening
+     * socket, whose TOS Linux gives the SYN-ACK of every connection it accepts; the content port's do not.
      */
     @Test
     void theRelaysSocketsAreMarkedLowDelayAndTheContentPortsAreNot() throws Exception {
@@ -152,12 +153,21 @@ class NodeApiPassThroughTest {
             assertThat(sockets("dport = :" + api.getLocalPort())).as("the edge's socket to the node API").contains("tos:0x10");
             assertThat(sockets("sport = :" + edge.port())).as("the content port's socket (image bytes)")
                     .contains(":" + edge.port()).doesNotContain("tos:0x10");
+            assertThat(sockets("listening", "sport = :" + edge.apiPort())).as("the node API port's listening socket")
+                    .contains(":" + edge.apiPort()).contains("tos:0x10");
+            assertThat(sockets("listening", "sport = :" + edge.port())).as("the content port's listening socket")
+                    .contains(":" + edge.port()).doesNotContain("tos:0x10");
         }
     }
 
     /** The established TCP sockets matching {@code filter}, with their TOS, as {@code ss} reads them from the kernel. */
     private static String sockets(String filter) throws Exception {
-        Process ss = new ProcessBuilder("ss", "-tnH", "--tos", "state", "established", "( " + filter + " )")
+        return sockets("established", filter);
+    }
+
+    /** The TCP sockets in {@code state} matching {@code filter}, with their TOS, as {@code ss} reads them. */
+    private static String sockets(String state, String filter) throws Exception {
+        Process ss = new ProcessBuilder("ss", "-tnH", "--tos", "state", state, "( " + filter + " )")
                 .redirectErrorStream(true).start();
         String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(ss.waitFor()).as("ss: " + out).isZero();
