@@ -25,8 +25,8 @@
 # `tether-agent --version` on a fresh mount took 0.26-0.35 s (0.12-0.17 s of it system CPU) with zstd, 1.1-1.5 s (1.0-1.3 s
 # system) with xz, whatever the block size (2026-12-04, page cache dropped before each). Every node downloads the 2.7 MB
 # at every boot, 1.35 GB for a 500-node storm through its edges, and keeps the squashfs in RAM for its life; a second of
-# CPU at the agent's start is the lesser cost (issue #16's download target is 20 MB; docs/architecture.md has both
-# ways measured). The class files in lib/modules are stored as jlink's COMPRESS says (zip-0, none, by default), so that
+# CPU at the agent's start (3.3-3.9 s in the VM suite's emulated boots) is the lesser cost (issue #16's download target
+# is 20 MB; docs/architecture.md has both ways measured). The class files in lib/modules are stored as jlink's COMPRESS says (zip-0, none, by default), so that
 # the squashfs's xz packs them whole (jlink's per-class zip would leave xz little to do).
 #
 # Usage: make-bundle.sh JAVA_HOME AGENT_JAR JNA_JAR LAUNCHER MODULES OUTPUT BUDGET_BYTES COMPRESS RUNTIME
