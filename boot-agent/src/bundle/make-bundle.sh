@@ -22,12 +22,13 @@
 # in them; level 22 saves 4 KB; xz in 512, 256 or 128 KiB blocks 19.2, 19.8, 20.5 MB). What the 2.7 MB cost: the
 # kernel decompresses xz about ten times slower than zstd, and a JVM start reads the whole of libjvm.so and the AOT
 # cache, and most of lib/modules, from a fresh mount (it maps them; each page it touches brings in its 1 MiB block):
-# `tether-agent --version` on a fresh mount took 0.26-0.35 s (0.12-0.17 s of it system CPU) with zstd, 1.1-1.5 s (1.0-1.3 s
-# system) with xz, whatever the block size (2026-12-04, page cache dropped before each). Every node downloads the 2.7 MB
-# at every boot, 1.35 GB for a 500-node storm through its edges, and keeps the squashfs in RAM for its life; a second of
-# CPU at the agent's start (3.3-3.9 s in the VM suite's emulated boots) is the lesser cost (issue #16's download target
-# is 20 MB; docs/architecture.md has both ways measured). The class files in lib/modules are stored as jlink's COMPRESS says (zip-0, none, by default), so that
-# the squashfs's xz packs them whole (jlink's per-class zip would leave xz little to do).
+# `tether-agent --version` on a fresh mount took 0.26-0.35 s (0.12-0.17 s of it system CPU) with zstd, 1.1-1.5 s
+# (1.0-1.3 s system) with xz, whatever the block size (2026-12-04, page cache dropped before each). Every node
+# downloads the 2.7 MB at every boot, 1.35 GB for a 500-node storm through its edges, and keeps the squashfs in RAM
+# for its life; a second of CPU at the agent's start (3.3-3.9 s in the VM suite's emulated boots) is the lesser cost
+# (issue #16's download target is 20 MB; docs/architecture.md has both ways measured). The class files in lib/modules
+# are stored as jlink's COMPRESS says (zip-0, none, by default), so that the squashfs's xz packs them whole (jlink's
+# per-class zip would leave xz little to do).
 #
 # Usage: make-bundle.sh JAVA_HOME AGENT_JAR JNA_JAR LAUNCHER MODULES OUTPUT BUDGET_BYTES COMPRESS RUNTIME
 set -eu
@@ -55,10 +56,10 @@ else
     echo "make-bundle.sh: no strip (binutils) here: the native libraries keep their symbol tables" >&2
 fi
 
-# The agent jar with its entries stored, not deflated: the squashfs's compressor then packs its classes together, 1.25 MB
-# (zstd) where the deflated jar stays 2.0 MB (every node downloads the difference at every boot), and the JVM reads a class
-# it loads from the jar (those the AOT cache does not hold) without inflating it. A fixed date: the same jar makes the
-# same bytes.
+# The agent jar with its entries stored, not deflated: the squashfs's compressor then packs its classes together
+# (1.25 MB in zstd where the deflated jar stays 2.0 MB; every node downloads the difference at every boot), and the
+# JVM reads a class it loads from the jar (those the AOT cache does not hold) without inflating it. A fixed date: the
+# same jar makes the same bytes.
 unpacked_jar=$(mktemp -d)
 jar=$(cd "$(dirname "$jar")" && pwd)/$(basename "$jar")
 (cd "$unpacked_jar" && "$java_home/bin/jar" xf "$jar")
@@ -110,8 +111,8 @@ case "$(uname -m)" in
     *) branch_filter= ;;
 esac
 # shellcheck disable=SC2086 # $branch_filter is zero or two words
-mksquashfs "$out" "$bundle/agent.squashfs" -noappend -quiet -no-progress -comp xz $branch_filter -Xdict-size 100% -b 1M \
-    -all-root -no-xattrs -no-exports -mkfs-time 0 -all-time 0 >/dev/null
+mksquashfs "$out" "$bundle/agent.squashfs" -noappend -quiet -no-progress \
+    -comp xz $branch_filter -Xdict-size 100% -b 1M -all-root -no-xattrs -no-exports -mkfs-time 0 -all-time 0 >/dev/null
 
 # What the bundle weighs, largest first, and the budget it must stay under: an initramfs is zstd-compressed
 # (Debian's mkinitramfs: level 9), so that is the figure a node's download grows by.
