@@ -109,8 +109,8 @@ public final class EdgeServer extends ContentServer {
             InetSocketAddress apiBound = null;
             if (c.apiBind() != null) {
                 apiBound = runtime.listen(c.apiBind(), new NodeApiPassThrough(c.nodeApi(), runtime.transport(),
-                        c.fill().connectTimeout(), c.apiIdleTimeout(), metrics, runtime.connections(), c.nodeApiProxyProtocol()),
-                        NodeApiPassThrough.LOW_DELAY);
+                        c.fill().connectTimeout(), c.apiIdleTimeout(), metrics, runtime.connections(),
+                        c.nodeApiProxyProtocol()), NodeApiPassThrough.LOW_DELAY);
                 log.info("relaying node API connections from {} to {}{}", apiBound, c.nodeApi(),
                         c.nodeApiProxyProtocol() ? ", each preceded by a PROXY protocol v2 header naming the node" : "");
             }

@@ -44,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * Linux's default queue (pfifo_fast, which a host has when nothing sets fq_codel) sends low-delay packets first, and
  * a site's switches may do the same; without the mark, a boot storm's bulk downloads held the answers behind a full
  * queue (issue #15). So is the listening socket (the edge listens with {@link #LOW_DELAY}): its SYN-ACK is a new
- * connection's first answer, and in a storm a node's every new connection (its first call, and one after the node API
- * closed an idle one, as before the boot report of a long boot) waited for it behind the bulk bytes.
+ * connection's first answer, which a node's every new connection (its first call, and one after the node API closed
+ * an idle one, as before the boot report of a long boot) would otherwise wait for behind the bulk bytes. The storm on
+ * this project's two-core machine could not show the difference (docs/scale.md); a full link would.
  */
 public final class NodeApiPassThrough extends ChannelInitializer<SocketChannel> {
     private static final Logger log = LoggerFactory.getLogger(NodeApiPassThrough.class);

@@ -66,7 +66,8 @@ public final class ServerRuntime implements AutoCloseable {
      * @param listenerTos the IP TOS of the listening socket's own packets (its SYN-ACKs, see
      *                    {@link Transport#markListener}); 0 leaves the system's
      */
-    public InetSocketAddress listen(InetSocketAddress address, ChannelHandler initializer, int listenerTos) throws IOException {
+    public InetSocketAddress listen(InetSocketAddress address, ChannelHandler initializer, int listenerTos)
+            throws IOException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())

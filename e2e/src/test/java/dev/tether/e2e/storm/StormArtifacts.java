@@ -38,8 +38,8 @@ public record StormArtifacts(Path kernel, Path initramfs, Path squashfs, Path ro
 
     /**
      * The sample build's sizes (e2e's VM image: Debian 12, the agent bundle in the initramfs; the initramfs as built
-     * on 2026-12-04, with the AOT cache and the agent's runtime squashfs in xz; storms before then had 49,347,925 bytes,
-     * the build before the AOT cache).
+     * on 2026-12-04, with the AOT cache and the agent's runtime squashfs in xz; storms before then had 49,347,925
+     * bytes, the build before the AOT cache).
      */
     public static final long KERNEL_BYTES = 8_247_232;
     public static final long INITRAMFS_BYTES = 50_011_377;
