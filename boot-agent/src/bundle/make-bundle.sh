@@ -69,11 +69,12 @@ rm -rf "$unpacked_jar"
 cp "$launcher" "$out/bin/tether-agent"
 chmod 755 "$out/bin/tether-agent"
 
-# JNA would unpack its native library into a temporary directory at every start; ship this architecture's
-# unpacked (the shaded jar carries none).
+# What differs by architecture: JNA's native library (JNA would unpack it into a temporary directory at every start,
+# so this architecture's is shipped unpacked; the shaded jar carries none), and xz's branch filter for the squashfs
+# below: x86's on x86-64, none on aarch64, whose filter older kernels' xz decoders lack.
 case "$(uname -m)" in
-    x86_64) jna_arch=linux-x86-64 ;;
-    aarch64) jna_arch=linux-aarch64 ;;
+    x86_64) jna_arch=linux-x86-64 branch_filter="-Xbcj x86" ;;
+    aarch64) jna_arch=linux-aarch64 branch_filter= ;;
     *) echo "make-bundle.sh: no JNA native library known for $(uname -m)" >&2; exit 1 ;;
 esac
 jna_jar=$(cd "$(dirname "$jna_jar")" && pwd)/$(basename "$jna_jar")
@@ -104,12 +105,8 @@ cp "$launcher" "$bundle/bin/tether-agent"
 chmod 755 "$bundle/bin/tether-agent"
 mv "$out.libraries" "$bundle/system-libraries"
 # Fixed times and owners: the same runtime makes the same file.
-# xz's branch filter for the machine's code on x86-64; none on aarch64, whose filter older kernels' xz decoders lack.
-# (Squashfs's xz is in every distribution kernel's squashfs: Debian, Ubuntu, RHEL and SUSE build CONFIG_SQUASHFS_XZ.)
-case "$(uname -m)" in
-    x86_64) branch_filter="-Xbcj x86" ;;
-    *) branch_filter= ;;
-esac
+# In xz, with the architecture's branch filter (above). Squashfs's xz is in every distribution kernel's squashfs:
+# Debian, Ubuntu, RHEL and SUSE build CONFIG_SQUASHFS_XZ.
 # shellcheck disable=SC2086 # $branch_filter is zero or two words
 mksquashfs "$out" "$bundle/agent.squashfs" -noappend -quiet -no-progress \
     -comp xz $branch_filter -Xdict-size 100% -b 1M -all-root -no-xattrs -no-exports -mkfs-time 0 -all-time 0 >/dev/null

@@ -431,8 +431,7 @@ public final class TetherCluster implements AutoCloseable {
         if (edge.server == null) {
             return edge.lastBytesSent;
         }
-        Matcher m = SENT.matcher(metrics(edge));
-        return m.find() ? (long) Double.parseDouble(m.group(1)) : -1;
+        return traffic(index).bytesSent();
     }
 
     /** What a running edge has sent and answered so far, read from one scrape of its metrics. */
