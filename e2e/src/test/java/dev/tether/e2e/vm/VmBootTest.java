@@ -47,9 +47,9 @@ import org.junit.jupiter.api.Tag;
  * from the node API, the root mounted tethered from both edges under a zram overlay, fresh SSH host keys
  * signed by the cluster's SSH CA, then the image's systemd.
  *
- * <p>The same machine then reboots (the key now comes from its TPM) and boots once more untethered. Then the
- * edges serve it a forged addon archive naming an attacker's CA and node API: the agent must not send its
- * sealed key and stops; with the genuine archive back, the key still comes from the TPM. A second
+ * <p>The same machine then reboots (the key now comes from its TPM), powers off, and is powered on to boot
+ * untethered. Then the edges serve it a forged addon archive naming an attacker's CA and node API: the agent must
+ * not send its sealed key and stops; with the genuine archive back, the key still comes from the TPM. A second
  * machine, whose credential is disarmed and whose TPM is empty, must stop with a message saying what to do.
  * Timeouts are safety nets against a hung boot, never performance assertions: qemu here emulates the CPU.
  */
@@ -92,9 +92,10 @@ class VmBootTest {
             // Edge 1's copy of the first 64 chunks is damaged: the node must notice and read them from edge 0.
             cluster.damageChunks(1, image, result, 0, 63);
 
+            NodeCredential afterFirst;
+            NodeCredential afterSecond;
             try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
-                 var vm = VirtualMachine.builder().mac(MAC).workDir(runDir).tpmSocket(tpm.controlSocket()).allowReboot(true)
-                         .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start()) {
+                 var vm = machine(cluster, runDir, tpm).start()) {
                 System.err.println("[VmBootTest] VM console: " + vm.consoleLog() + "  (qemu: " + runDir.resolve("qemu-command.txt") + ")");
                 vm.trustHostKeysFrom(knownHosts, NODE + "." + ImageCache.NAMESPACE + ".tether.internal");
 
@@ -104,7 +105,7 @@ class VmBootTest {
                 marks.put("ssh login", mounts.loggedIn());
                 checkNodeIdentity(vm, sshKey);
                 long[] sentAtLogin = {cluster.bytesSent(0), cluster.bytesSent(1)};
-                NodeCredential afterFirst = awaitBootReport(cluster, NODE, null);
+                afterFirst = awaitBootReport(cluster, NODE, null);
                 assertThat(afterFirst.getStatus().lastBoot.keySource).as("first boot's key").isEqualTo(NodeCredentialStatus.KeySource.NETWORK);
                 assertThat(afterFirst.getStatus().apiKey.issuedVia).isEqualTo(NodeCredentialStatus.KeySource.NETWORK);
                 assertThat(afterFirst.getStatus().armed).as("arming: once disarms after the key is fetched").isFalse();
@@ -142,17 +143,32 @@ class VmBootTest {
                 var marks2 = bootPhases(vm, NODE, rebooted);
                 var mounts2 = checkRoot(vm, sshKey, true);
                 marks2.put("ssh login", mounts2.loggedIn());
-                NodeCredential afterSecond = awaitBootReport(cluster, NODE, afterFirst.getStatus().lastBoot.bootedAt);
+                afterSecond = awaitBootReport(cluster, NODE, afterFirst.getStatus().lastBoot.bootedAt);
                 assertThat(afterSecond.getStatus().lastBoot.keySource).as("second boot's key").isEqualTo(NodeCredentialStatus.KeySource.TPM);
                 assertThat(afterSecond.getStatus().apiKey.issueCount).as("no second key issued").isEqualTo(afterFirst.getStatus().apiKey.issueCount);
                 report.add(phases("boot 2: tethered after a reboot, key from the TPM, one edge down", marks2, mounts2.timings()));
 
-                // Boot 3: the profile switches to untethered; both edges serve again (edge 1 checks its cache as it starts).
-                cluster.startEdge(1);
-                profile.getSpec().imageMethod = NodeProfileSpec.ImageMethod.UNTETHERED;
-                cluster.apply(profile);
-                vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
-                var marks3 = bootPhases(vm, NODE, Instant.now());
+                // Boot 3 is timed from a power-on, as the reference is: the machine powers off here and a new qemu
+                // starts it on the same TPM state. A machine this emulator has run an operating system on boots slower
+                // after a reset, whatever it boots: the reference's own second boot after a reset reached its kernel
+                // after 7.0 s instead of 3.7 and its login prompt after 32.5 s instead of 26.1 (2026-12-04), and after
+                // every reboot here iPXE's download of the initramfs stalls at 13-14% for 6-19 s, the edge sending and
+                // the machine acknowledging seconds apart with no other traffic on its network (a capture of its
+                // netdev). Boot 2 keeps the reboot: there the path is tested, not timed against the reference.
+                vm.ssh(sshKey.privateKey(), "systemctl poweroff", Duration.ofSeconds(30));
+                org.awaitility.Awaitility.await("the machine powered off").atMost(BOOT_PATIENCE)
+                        .pollInterval(Duration.ofMillis(200)).until(() -> !vm.isAlive());
+            }
+
+            // Boot 3: the profile switches to untethered; both edges serve again (edge 1 checks its cache as it starts).
+            cluster.startEdge(1);
+            profile.getSpec().imageMethod = NodeProfileSpec.ImageMethod.UNTETHERED;
+            cluster.apply(profile);
+            try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
+                 var vm = machine(cluster, Files.createDirectories(runDir.resolve("powered-on-again")), tpm).start()) {
+                System.err.println("[VmBootTest] VM console after the power cycle: " + vm.consoleLog());
+                vm.trustHostKeysFrom(knownHosts, NODE + "." + ImageCache.NAMESPACE + ".tether.internal");
+                var marks3 = bootPhases(vm, NODE, vm.started());
                 var mounts3 = checkRoot(vm, sshKey, false);
                 marks3.put("ssh login", mounts3.loggedIn());
                 NodeCredential afterThird = awaitBootReport(cluster, NODE, afterSecond.getStatus().lastBoot.bootedAt);
@@ -278,6 +294,12 @@ class VmBootTest {
         profile.getSpec().nodeFiles = List.of(new NodeFileTemplate("/etc/tether-node.conf",
                 "NodeName={{hostname}} fqdn={{fqdn}} rack={{labels.rack}} macs={{#macs}}{{.}}{{^-last}},{{/-last}}{{/macs}}\n"));
         return profile;
+    }
+
+    /** The machine of the first test: network boot from edge 0, with the TPM whose state outlives a power cycle. */
+    private static VirtualMachine.Builder machine(TetherCluster cluster, Path workDir, SoftwareTpm tpm) {
+        return VirtualMachine.builder().mac(MAC).workDir(workDir).tpmSocket(tpm.controlSocket()).allowReboot(true)
+                .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst()));
     }
 
     /** The booted node calls itself by its node name, not the image's ("vm"), and has its rendered file. */
