@@ -151,10 +151,10 @@ public final class DataPlaneBench {
             for (int round = 1; round <= ROUNDS; round++) {
                 long requestsBefore = urlmountLike.requests();
                 long bytesBefore = urlmountLike.bytes();
-                reference = measure("reference (urlmount3's design)" + round(round), fuseDir.resolve("root.sfs"), mnt, big,
-                        referenceTrace);
-                report.add(reference.line() + String.format("   %d requests, %d MiB", urlmountLike.requests() - requestsBefore,
-                        (urlmountLike.bytes() - bytesBefore) >> 20));
+                reference = measure("reference (urlmount3's design)" + round(round), fuseDir.resolve("root.sfs"), mnt,
+                        big, referenceTrace);
+                report.add(reference.line() + String.format("   %d requests, %d MiB",
+                        urlmountLike.requests() - requestsBefore, (urlmountLike.bytes() - bytesBefore) >> 20));
             }
         }
         String urlmount = System.getenv("URLMOUNT");
@@ -195,7 +195,8 @@ public final class DataPlaneBench {
                 : List.of(fuseReadAheads.split(","));
         for (int round = 1; round <= ROUNDS; round++) {
             for (String fuseReadAhead : windows) {
-                report.addAll(measureTethered(urls, digest, key, fuseDir, mnt, big, tethered, reference, fuseReadAhead, round));
+                report.addAll(measureTethered(urls, digest, key, fuseDir, mnt, big, tethered, reference, fuseReadAhead,
+                        round));
             }
         }
 
@@ -236,7 +237,8 @@ public final class DataPlaneBench {
      * the sequential and random reads through it, against the reference's figures.
      */
     private static List<String> measureTethered(List<URI> urls, String digest, ImageKey key, Path fuseDir, Path mnt,
-            List<Path> big, TetheredSettings tethered, Figures reference, String fuseReadAhead, int round) throws Exception {
+            List<Path> big, TetheredSettings tethered, Figures reference, String fuseReadAhead, int round)
+            throws Exception {
         List<String> lines = new ArrayList<>();
         dropCaches();
         long t0 = System.nanoTime();
@@ -252,18 +254,17 @@ public final class DataPlaneBench {
             if (fuseReadAhead != null) {
                 kernelReadAhead(fuseDir, Integer.parseInt(fuseReadAhead.trim()));
             }
-            Figures tetheredFigures = measure("tethered, 3 edges" + (LOOP_DIRECT_IO ? "" : ", page cache")
-                    + (fuseReadAhead == null ? ""
-                    : " (kernel read-ahead " + fuseReadAhead.trim() + " KiB)") + round(round), mount.squashfsFile(), mnt,
-                    big, mount.trace(), true);
+            String label = "tethered, 3 edges" + (LOOP_DIRECT_IO ? "" : ", page cache")
+                    + (fuseReadAhead == null ? "" : " (kernel read-ahead " + fuseReadAhead.trim() + " KiB)") + round(round);
+            Figures tetheredFigures = measure(label, mount.squashfsFile(), mnt, big, mount.trace(), true);
             lines.add(tetheredFigures.line());
             lines.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx",
                     "tethered / reference" + (ROUNDS == 1 ? "" : " (its last round)"),
                     tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
             lines.add(String.format("time to first file (/etc/os-release), tethered: %d ms", ms(ttffTethered)));
             BootReport.Fetch stats = mount.stats();
-            lines.add(String.format("tethered fetched %d MiB for %d MiB read (%.1f%%), %d requests, %d hedges; cache %d MiB,"
-                    + " read-ahead %d KiB", stats.bytes() >> 20, stats.usefulBytes() >> 20,
+            lines.add(String.format("tethered fetched %d MiB for %d MiB read (%.1f%%), %d requests, %d hedges;"
+                    + " cache %d MiB, read-ahead %d KiB", stats.bytes() >> 20, stats.usefulBytes() >> 20,
                     100.0 * stats.bytes() / Math.max(1, stats.usefulBytes()), stats.requests(), stats.hedges(),
                     tethered.cacheBytes() >> 20, tethered.readAheadBytes() >> 10));
         }
@@ -305,8 +306,8 @@ public final class DataPlaneBench {
      * at a time, with no FUSE, loop device or squashfs in the way. Against the sequential row through the
      * mount, it shows what the kernel's side costs on this machine.
      */
-    private static String fetchOnly(List<URI> urls, String digest, ImageKey key, TetheredSettings settings, String round)
-            throws IOException {
+    private static String fetchOnly(List<URI> urls, String digest, ImageKey key, TetheredSettings settings,
+            String round) throws IOException {
         try (RemoteRootImage image = RemoteRootImage.open(urls, digest, key, settings)) {
             ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
             long t0 = System.nanoTime();

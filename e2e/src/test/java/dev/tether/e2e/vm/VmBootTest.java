@@ -160,7 +160,8 @@ class VmBootTest {
                         .pollInterval(Duration.ofMillis(200)).until(() -> !vm.isAlive());
             }
 
-            // Boot 3: the profile switches to untethered; both edges serve again (edge 1 checks its cache as it starts).
+            // Boot 3: the profile switches to untethered; both edges serve again (edge 1 checks its cache as it
+            // starts).
             cluster.startEdge(1);
             profile.getSpec().imageMethod = NodeProfileSpec.ImageMethod.UNTETHERED;
             cluster.apply(profile);
