@@ -3,6 +3,7 @@ package dev.tether.e2e.vm;
 import static dev.tether.e2e.vm.VmBoots.awaitBootReport;
 import static dev.tether.e2e.vm.VmBoots.bootPhases;
 import static dev.tether.e2e.vm.VmBoots.freshDir;
+import static dev.tether.e2e.vm.VmBoots.machine;
 import static dev.tether.e2e.vm.VmBoots.phases;
 import static dev.tether.e2e.vm.VmBoots.startMachine;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -95,7 +96,7 @@ class VmBootTest {
             NodeCredential afterFirst;
             NodeCredential afterSecond;
             try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
-                 var vm = machine(cluster, runDir, tpm).start()) {
+                 var vm = machine(cluster, runDir, MAC, tpm).allowReboot(true).start()) {
                 System.err.println("[VmBootTest] VM console: " + vm.consoleLog() + "  (qemu: " + runDir.resolve("qemu-command.txt") + ")");
                 vm.trustHostKeysFrom(knownHosts, NODE + "." + ImageCache.NAMESPACE + ".tether.internal");
 
@@ -166,7 +167,8 @@ class VmBootTest {
             profile.getSpec().imageMethod = NodeProfileSpec.ImageMethod.UNTETHERED;
             cluster.apply(profile);
             try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
-                 var vm = machine(cluster, Files.createDirectories(runDir.resolve("powered-on-again")), tpm).start()) {
+                 var vm = machine(cluster, Files.createDirectories(runDir.resolve("powered-on-again")), MAC, tpm)
+                         .allowReboot(true).start()) {
                 System.err.println("[VmBootTest] VM console after the power cycle: " + vm.consoleLog());
                 vm.trustHostKeysFrom(knownHosts, NODE + "." + ImageCache.NAMESPACE + ".tether.internal");
                 var marks3 = bootPhases(vm, NODE, vm.started());
@@ -295,12 +297,6 @@ class VmBootTest {
         profile.getSpec().nodeFiles = List.of(new NodeFileTemplate("/etc/tether-node.conf",
                 "NodeName={{hostname}} fqdn={{fqdn}} rack={{labels.rack}} macs={{#macs}}{{.}}{{^-last}},{{/-last}}{{/macs}}\n"));
         return profile;
-    }
-
-    /** The machine of the first test: network boot from edge 0, with the TPM whose state outlives a power cycle. */
-    private static VirtualMachine.Builder machine(TetherCluster cluster, Path workDir, SoftwareTpm tpm) {
-        return VirtualMachine.builder().mac(MAC).workDir(workDir).tpmSocket(tpm.controlSocket()).allowReboot(true)
-                .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst()));
     }
 
     /** The booted node calls itself by its node name, not the image's ("vm"), and has its rendered file. */

@@ -23,8 +23,13 @@ final class VmBoots {
 
     /** A machine with {@code mac} and the TPM, network-booting from the first edge. */
     static VirtualMachine startMachine(TetherCluster cluster, Path runDir, String mac, SoftwareTpm tpm) throws Exception {
+        return machine(cluster, runDir, mac, tpm).start();
+    }
+
+    /** The machine {@link #startMachine} starts, for a test that changes it first (lets it reboot, say). */
+    static VirtualMachine.Builder machine(TetherCluster cluster, Path runDir, String mac, SoftwareTpm tpm) {
         return VirtualMachine.builder().mac(mac).workDir(runDir).tpmSocket(tpm.controlSocket())
-                .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst())).start();
+                .ipxeScript(VirtualMachine.Builder.chainTo(cluster.edgeUrls().getFirst()));
     }
 
     /** Waits for each boot phase's console line of node {@code node}, in order, from {@code since}. */
