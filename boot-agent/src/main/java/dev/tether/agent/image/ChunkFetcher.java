@@ -29,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -42,7 +43,9 @@ import java.util.stream.Collectors;
  *
  * <p>HTTP/1.1 with keep-alive: one pooled connection per request in flight, so parallel readers open
  * parallel connections to each edge and reuse them. Plain-HTTP edges are read by {@link PlainHttpRanges}
- * (blocking, body straight into one array: cheap per byte); HTTPS edges through the JDK client.
+ * (blocking, body straight into one array: cheap per byte); HTTPS edges through the JDK client. A range's first
+ * attempt at a plain-HTTP edge runs on the calling thread, which would only wait for it otherwise; its hedge is
+ * started by a timer, and an answer from the hedge ends the first attempt (its connection is closed).
  *
  * <p>Call {@link #fetch} from platform or virtual threads, not from the common fork-join pool: the JDK client
  * completes some failures (a refused connection) on that pool, and with two cores its one worker would be
@@ -153,14 +156,26 @@ public final class ChunkFetcher implements Closeable {
                         waitForAnEdge(what);
                         continue;
                     }
-                    running.add(start(edge, range, finished));
+                    Attempt first = start(edge, range, finished, true);
+                    running.add(first);
+                    if (first.onThisThread != null) {
+                        runHere(first, running, failedHere, spreadKey, range, finished);
+                    }
                 }
                 Attempt done = finished.poll(waitNanos(running), TimeUnit.NANOSECONDS);
                 if (done == null) {
-                    maybeHedge(running, failedHere, spreadKey, range, finished);
+                    if (running.size() == 1) {
+                        Attempt second = hedge(running.get(0), failedHere, spreadKey, range, finished);
+                        if (second != null) {
+                            running.add(second);
+                        }
+                    }
                     continue;
                 }
                 running.remove(done);
+                if (done.lostToHedge()) {
+                    continue;
+                }
                 T value = settle(done, what, verifier, foreign);
                 if (value != null) {
                     return value;
@@ -196,14 +211,44 @@ public final class ChunkFetcher implements Closeable {
         return POLL_NANOS;
     }
 
-    private void maybeHedge(List<Attempt> running, Set<Edge> failedHere, long spreadKey, Range range,
-                            BlockingQueue<Attempt> finished) {
-        if (running.size() != 1 || running.get(0).hedged) {
-            return;
+    /**
+     * Runs {@code first} on this thread, which would only wait for it otherwise: handed to a virtual thread and waited
+     * for, a 64 KiB range from an edge took 800-860 us where the same exchange on the calling thread took 667 (one
+     * 1 Gbit link, 2026-12-04); the data-plane bench's random 4K reads went up 2-7% with it, and the boot storm's CPU
+     * per node down (see {@link RemoteRootImage#MIN_SPLIT_BYTES}). Meanwhile the timer starts the hedge when the
+     * hedge delay has passed, and the hedge's answer, if it comes first, aborts this one.
+     */
+    private void runHere(Attempt first, List<Attempt> running, Set<Edge> failedHere, long spreadKey, Range range,
+                         BlockingQueue<Attempt> finished) {
+        Set<Edge> failedBefore = Set.copyOf(failedHere);
+        TimerHedge timerHedge = new TimerHedge();
+        var due = timer.schedule(() -> timerHedge.start(() -> {
+            Attempt second = hedge(first, failedBefore, spreadKey, range, finished);
+            if (second != null) {
+                // Too late once the first has an answer: then it is not cancelled.
+                second.future.thenRun(() -> first.future.cancel(true));
+            }
+            return second;
+        }), hedge.delayNanos(), TimeUnit.NANOSECONDS);
+        try {
+            first.onThisThread.run();
+        } finally {
+            due.cancel(false);
+            Attempt second = timerHedge.close();
+            if (second != null) {
+                running.add(second);
+            }
         }
-        Attempt first = running.get(0);
-        if (!hedge.shouldHedge(clock.getAsLong() - first.startNanos)) {
-            return;
+    }
+
+    /**
+     * Starts a second attempt at the range on another edge when {@code first} has waited the hedge delay, has not
+     * been hedged yet, and the budget and an edge allow it; null otherwise.
+     */
+    private Attempt hedge(Attempt first, Set<Edge> failedHere, long spreadKey, Range range,
+                          BlockingQueue<Attempt> finished) {
+        if (first.hedged || !hedge.shouldHedge(clock.getAsLong() - first.startNanos)) {
+            return null;
         }
         first.hedged = true;
         // Only an edge that usually answers within the hedge delay can win the race; when every edge is that
@@ -218,16 +263,16 @@ public final class ChunkFetcher implements Closeable {
         }
         Edge other = edges.claim(spreadKey + 1, busy);
         if (other == null) {
-            return;
+            return null;
         }
         if (!hedge.spend()) {
             other.finished();
-            return;
+            return null;
         }
         hedges.increment();
-        Attempt second = start(other, range, finished);
+        Attempt second = start(other, range, finished, false);
         second.hedged = true;
-        running.add(second);
+        return second;
     }
 
     /** The verified value, or null after recording why this attempt's edge failed (in {@code foreign}, if so). */
@@ -290,20 +335,34 @@ public final class ChunkFetcher implements Closeable {
         return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
     }
 
-    /** Sends the request to {@code edge}, which {@link EdgeSet#claim} counted it on. */
-    private Attempt start(Edge edge, Range range, BlockingQueue<Attempt> finished) {
+    /**
+     * Sends the request to {@code edge}, which {@link EdgeSet#claim} counted it on.
+     *
+     * @param onThisThread whether a plain-HTTP exchange is left for the caller to run ({@link Attempt#onThisThread})
+     */
+    private Attempt start(Edge edge, Range range, BlockingQueue<Attempt> finished, boolean onThisThread) {
         URI blob = edge.blob(hex);
         requests.increment();
         hedge.requested();
         CompletableFuture<RangeBody> future;
+        Runnable exchangeHere = null;
         try {
-            future = PlainHttpRanges.handles(blob)
-                    ? plain.fetch(blob, range.offset, range.length, range.bodies)
-                    : sendThroughJdkClient(blob, range.offset, range.length);
+            if (PlainHttpRanges.handles(blob)) {
+                var exchange = plain.exchange(blob, range.offset, range.length, range.bodies);
+                future = exchange.result();
+                if (onThisThread) {
+                    exchangeHere = exchange;
+                } else {
+                    plain.start(exchange);
+                }
+            } else {
+                future = sendThroughJdkClient(blob, range.offset, range.length);
+            }
         } catch (RuntimeException e) {
             future = CompletableFuture.failedFuture(e);
+            exchangeHere = null;
         }
-        Attempt attempt = new Attempt(edge, clock.getAsLong(), future);
+        Attempt attempt = new Attempt(edge, clock.getAsLong(), future, exchangeHere);
         var stall = timer.schedule(() -> {
             attempt.timedOut = true;
             attempt.future.cancel(true);
@@ -364,13 +423,40 @@ public final class ChunkFetcher implements Closeable {
         final Edge edge;
         final long startNanos;
         final CompletableFuture<RangeBody> future;
+        /** The exchange the caller runs on its own thread, or null when it runs elsewhere. */
+        final Runnable onThisThread;
         volatile boolean timedOut;
-        boolean hedged;
+        /** Set by the caller, or by the timer while the caller runs the exchange. */
+        volatile boolean hedged;
 
-        Attempt(Edge edge, long startNanos, CompletableFuture<RangeBody> future) {
+        Attempt(Edge edge, long startNanos, CompletableFuture<RangeBody> future, Runnable onThisThread) {
             this.edge = edge;
             this.startNanos = startNanos;
             this.future = future;
+            this.onThisThread = onThisThread;
+        }
+
+        /** Cancelled by its hedge's answer: it was slower, not failed (a stall sets {@link #timedOut} first). */
+        boolean lostToHedge() {
+            return future.isCancelled() && !timedOut;
+        }
+    }
+
+    /** The hedge the timer starts while the caller runs a first attempt; none once the caller is done with it. */
+    private static final class TimerHedge {
+        private boolean closed;
+        private Attempt started;
+
+        synchronized void start(Supplier<Attempt> hedge) {
+            if (!closed) {
+                started = hedge.get();
+            }
+        }
+
+        /** The hedge started, or null; after this the timer starts none. */
+        synchronized Attempt close() {
+            closed = true;
+            return started;
         }
     }
 }

@@ -23,8 +23,9 @@ import java.util.concurrent.Executors;
 
 /**
  * Range requests to plain-HTTP edges over pooled keep-alive HTTP/1.1 connections, one blocking exchange
- * per request on a virtual thread, the body read straight into one buffer of exactly the range's size
- * (a pooled direct one when the caller gives a pool, see {@link RangeBody}).
+ * per request, on the caller's thread ({@link Exchange#run}) or on a virtual thread of its own ({@link #fetch}), the
+ * body read straight into one buffer of exactly the range's size (a pooled direct one when the caller gives a pool,
+ * see {@link RangeBody}).
  *
  * <p>Why not the JDK client: it reads every connection on its one selector thread into freshly allocated
  * 16 KiB buffers and hands them over on another thread, which costs some 8 ms of CPU per MiB; on two
@@ -64,18 +65,31 @@ final class PlainHttpRanges implements Closeable {
      *               does not deliver (failed, cancelled) is given back here
      */
     CompletableFuture<RangeBody> fetch(URI blob, long offset, int length, ChunkBuffers bodies) {
-        Exchange exchange = new Exchange(blob, offset, length, bodies);
-        exchange.result.whenComplete((body, error) -> {
-            if (error != null) {
-                exchange.abort();
-            }
-        });
+        return start(exchange(blob, offset, length, bodies));
+    }
+
+    /** Runs {@code exchange} on a virtual thread of its own. */
+    CompletableFuture<RangeBody> start(Exchange exchange) {
         try {
             threads.execute(exchange);
         } catch (RuntimeException e) {
             exchange.result.completeExceptionally(e);
         }
         return exchange.result;
+    }
+
+    /**
+     * The exchange {@link #fetch} would start, not started: its caller runs it, blocking, on its own thread. Cancelling
+     * {@link Exchange#result()} from another thread meanwhile closes its connection, which ends the blocked read.
+     */
+    Exchange exchange(URI blob, long offset, int length, ChunkBuffers bodies) {
+        Exchange exchange = new Exchange(blob, offset, length, bodies);
+        exchange.result.whenComplete((body, error) -> {
+            if (error != null) {
+                exchange.abort();
+            }
+        });
+        return exchange;
     }
 
     @Override
@@ -89,8 +103,9 @@ final class PlainHttpRanges implements Closeable {
         }
     }
 
-    private final class Exchange implements Runnable {
-        final CompletableFuture<RangeBody> result = new CompletableFuture<>();
+    /** One range request; {@link #run} completes {@link #result()} with its body, or exceptionally. */
+    final class Exchange implements Runnable {
+        private final CompletableFuture<RangeBody> result = new CompletableFuture<>();
         private final URI blob;
         private final long offset;
         private final int length;
@@ -103,6 +118,10 @@ final class PlainHttpRanges implements Closeable {
             this.offset = offset;
             this.length = length;
             this.bodies = bodies;
+        }
+
+        CompletableFuture<RangeBody> result() {
+            return result;
         }
 
         @Override

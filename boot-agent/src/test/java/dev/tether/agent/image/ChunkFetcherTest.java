@@ -1,6 +1,7 @@
 package dev.tether.agent.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
 import dev.tether.image.format.ContentDigest;
@@ -232,13 +233,37 @@ class ChunkFetcherTest {
                         .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(60)),
                 slow.url(), fast.url());
 
-        byte[] got = fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024));
+        // The first attempt runs on this thread: the hedge's answer must end it, not the slow edge's 30 s.
+        byte[] got = assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024)));
 
         assertThat(got).isEqualTo(Arrays.copyOf(BLOB, 1024));
         assertThat(slow.requests.get()).as("the slow edge was asked first").isEqualTo(1);
         assertThat(fast.requests.get()).isEqualTo(1);
         assertThat(fetcher.stats().hedges()).isEqualTo(1);
         assertThat(fetcher.stats().edgeFailures()).as("the hedge answered, not a retry after a timeout").isZero();
+        assertThat(fetcher.edges().isSetAside(fetcher.edges().edges().get(0)))
+                .as("the slow edge lost a race; it did not fail").isFalse();
+    }
+
+    @Test
+    void aStalledRequestThatNoHedgeRacesEndsAtTheRequestTimeoutAndTheRangeComesFromAnotherEdge() throws Exception {
+        FakeEdge stalled = edge(FakeEdge.Behaviour.SLOW);
+        FakeEdge good = edge(FakeEdge.Behaviour.GOOD);
+        // No hedge within the test: only the request timeout can end the stalled first attempt, blocked on this thread.
+        ChunkFetcher fetcher = fetcher(System::nanoTime, Duration.ofMillis(200),
+                settings -> settings.withHedge(Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60))
+                        .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(300)),
+                stalled.url(), good.url());
+
+        byte[] got = assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024)));
+
+        assertThat(got).isEqualTo(Arrays.copyOf(BLOB, 1024));
+        assertThat(stalled.requests.get()).as("the stalled edge was asked first").isEqualTo(1);
+        assertThat(fetcher.stats().hedges()).isZero();
+        assertThat(fetcher.stats().edgeFailures()).isEqualTo(1);
+        assertThat(fetcher.edges().describe()).contains("no answer within 300 ms");
     }
 
     @Test
