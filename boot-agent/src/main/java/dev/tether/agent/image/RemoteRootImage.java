@@ -35,16 +35,17 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
      * The least a read's missing chunks are split into per edge. Chunks of 16 KiB keep what a small read fetches small,
      * but split one per edge a read of 48 KiB became three requests of one chunk each: each a round trip, a parse and
      * a hedge timer on the node and on the edge, for link time that a boot, whose reads are mostly small and whose
-     * edges' links are full in a storm, does not get back. Boot storm, N=250 on this machine's two cores (2026-12-04):
-     * with 64 KiB chunks 342 requests and 214 ms of CPU per node, p99 1.36x the bandwidth bound; with 16 KiB chunks
-     * split one per edge 625, 306 ms and 1.79x; split no finer than 32 KiB 536, 247 ms and 1.54x; no finer than
-     * 64 KiB 371, 217 ms and 1.42x, edges' CPU a tenth lower. What it costs: the data-plane bench's random 4K reads
-     * (a block of 40 to 129 KiB each, from fewer edges at once) 782 to 867 IOPS over four runs against 889 to 1142
-     * split finely (64 KiB chunks: 531 to 669; the reference, urlmount3's design, 945 to 1129). The runs of one read
-     * are of equal length since (nine chunks: five and four, not four, four and one): 820 and 830 IOPS against 759 and
-     * 787 in the same hour, 3061 and 3176 requests for the bench against 3726 and 3867.
+     * edges' links are full in a storm, does not get back. Boot storm, N=250 on this machine's two cores (2026-12-04,
+     * each exchange on a virtual thread of its own): with 16 KiB chunks split one per edge 625 requests and 306 ms of
+     * CPU per node, p99 1.79x the bandwidth bound; no finer than 32 KiB 536, 247 ms, 1.54x; no finer than 64 KiB 371,
+     * 217 ms, 1.42x. Since a range's first attempt runs on the reading thread ({@link ChunkFetcher}) and the runs of
+     * one read are of equal length, a request costs less (2026-12-05, one storm each): no finer than 64 KiB 351
+     * requests, 186 ms, 1.31x; no finer than 32 KiB 492, 212 ms, 1.36x, within the storm's 1.5x. And a random read
+     * of one uncompressed squashfs block (nine chunks) goes to three edges at 32 KiB where it went to two at 64: the
+     * data-plane bench's random 4K reads 1655 IOPS against 1020 (2.56x and 1.58x urlmount3's design, 648 and 646;
+     * sequential 2.21x and 2.13x; the bench's default image, one run each).
      */
-    static final int MIN_SPLIT_BYTES = 64 << 10;
+    static final int MIN_SPLIT_BYTES = 32 << 10;
     /**
      * Chunks a stream must have read for each one fetched ahead of it: a reader that stops leaves at most 5% of what
      * it read fetched and unread. The kernel reads the FUSE file ahead itself (FuseMount raises its window), so the
@@ -167,8 +168,8 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         if (last > first) {
             // The chunks one read needs, in as few requests as keep every edge busy: one per edge, each for a
             // run of consecutive chunks, so a read is as fast as the edges' links together allow; as many runs as
-            // fit MIN_SPLIT_BYTES each, of equal length, so a small read is one request and a read of nine chunks
-            // two of five and four, not two of four and a third of one (a request's cost is mostly per request).
+            // fit MIN_SPLIT_BYTES each, of equal length, so a small read is one request and a read of five chunks
+            // two of three and two, not two of two and a third of one (a request's cost is mostly per request).
             // The first run is fetched on this thread, which would only wait for it otherwise.
             long chunks = last - first + 1;
             long runs = Math.clamp(chunks / minSplit, 1, fetcher.edges().edges().size());

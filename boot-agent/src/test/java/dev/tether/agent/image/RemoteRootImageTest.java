@@ -132,12 +132,14 @@ class RemoteRootImageTest {
              RemoteRootImage remote = RemoteRootImage.open(smallEdges.urls(), small.digest, small.key,
                      new TetheredSettings(4L << 20, 0, FetchSettings.defaults()))) {
             assertThat(requestsToRead(remote, plain, 4, 3)).as("3 chunks, 48 KiB: one request").isEqualTo(1);
+            assertThat(requestsToRead(remote, plain, 8, 4)).as("4 chunks, 64 KiB: two runs of 32 KiB").isEqualTo(2);
             assertThat(requestsToRead(remote, plain, 20, 12))
                     .as("12 chunks, 192 KiB: a run of 64 KiB from each of the 3 edges").isEqualTo(3);
             // What the kernel asks for one uncompressed squashfs block (128 KiB not aligned to a chunk): nine chunks.
-            assertThat(requestsToRead(remote, plain, 33, 9)).as("9 chunks: two runs of 5 and 4, not a third of one chunk")
+            assertThat(requestsToRead(remote, plain, 33, 9)).as("9 chunks: three runs of 3").isEqualTo(3);
+            assertThat(requestsToRead(remote, plain, 44, 5)).as("5 chunks: two runs of 3 and 2, not a third of one chunk")
                     .isEqualTo(2);
-            assertThat(remote.cache().loads()).isEqualTo(24);
+            assertThat(remote.cache().loads()).isEqualTo(33);
         }
     }
 
