@@ -88,8 +88,17 @@ public final class DataPlaneBench {
         Path squashfs = work.resolve("root.sfs");
         Path container = work.resolve("root.img");
         ImageKey key = ImageKey.generate(new SecureRandom());
+        // Every run's key is new, so its blobs are too: the origin's and edges' copies of the last run's are only waste
+        // (a 16-file run leaves 2.6 GiB in each).
+        for (String server : List.of("origin", "edge0", "edge1", "edge2")) {
+            deleteTree(work.resolve(server));
+        }
         if (!Files.exists(tree)) {
-            generate(tree);
+            // Made beside it and renamed: a run that stops half-way (a full disk) leaves no half tree a later run takes.
+            Path partial = work.resolve(tree.getFileName() + ".partial");
+            deleteTree(partial);
+            generate(partial);
+            Files.move(partial, tree);
         }
         run(true, "mksquashfs", tree.toString(), squashfs.toString(), "-noappend", "-no-progress", "-quiet",
                 "-b", SQUASHFS_BLOCK_KIB + "K");
@@ -189,6 +198,11 @@ public final class DataPlaneBench {
             }
         }
         report.add(String.format("container: %d chunks of %d KiB", header.chunkCount(), header.chunkSize() >> 10));
+        linkBound = link.equals("none") ? null : LinkBound.of(link, (long) BIG_FILES * BIG_FILE_MIB << 20,
+                Files.size(squashfs), urls.size());
+        if (linkBound != null) {
+            report.add(linkBound.describe());
+        }
         // BENCH_FUSE_READ_AHEAD_KB may list several windows (4096,128): a fresh tethered mount for each, in this run.
         String fuseReadAheads = System.getenv("BENCH_FUSE_READ_AHEAD_KB");
         List<String> windows = fuseReadAheads == null ? java.util.Collections.singletonList(null)
@@ -260,7 +274,10 @@ public final class DataPlaneBench {
             lines.add(tetheredFigures.line());
             lines.add(String.format("%-36s sequential %7.2fx               random 4K %8.2fx",
                     "tethered / reference" + (ROUNDS == 1 ? "" : " (its last round)"),
-                    tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops()));
+                    tetheredFigures.sequential() / reference.sequential(), tetheredFigures.iops() / reference.iops())
+                    + (linkBound == null ? "" : String.format("   sequential, share of the links' bound: reference %.0f%%,"
+                    + " tethered %.0f%%", 100 * reference.sequential() / linkBound.oneLink(),
+                    100 * tetheredFigures.sequential() / linkBound.allLinks())));
             lines.add(String.format("time to first file (/etc/os-release), tethered: %d ms", ms(ttffTethered)));
             BootReport.Fetch stats = mount.stats();
             lines.add(String.format("tethered fetched %d MiB for %d MiB read (%.1f%%), %d requests, %d hedges;"
@@ -269,6 +286,60 @@ public final class DataPlaneBench {
                     tethered.cacheBytes() >> 20, tethered.readAheadBytes() >> 10));
         }
         return lines;
+    }
+
+    /** The edges' links' bound on sequential reads, once the image is built; null on unshaped loopback. */
+    private static LinkBound linkBound;
+
+    /**
+     * What the links allow a sequential reader, in bytes of the big files a second: the link's rate in the image's
+     * bytes times the files' bytes per byte of image (its compression). The reference reads over one link and the
+     * tethered reader over all of them, so while the reference fills its link, tethered / reference can be at most
+     * the number of edges: the figure to hold a ratio against.
+     */
+    private record LinkBound(double oneLink, int links, String rate, double filesPerImageByte) {
+        static LinkBound of(String tcRate, long fileBytes, long imageBytes, int links) {
+            double filesPerImageByte = (double) fileBytes / imageBytes;
+            return new LinkBound(mib((long) (tcBitsPerSecond(tcRate) / 8)) * filesPerImageByte, links, tcRate,
+                    filesPerImageByte);
+        }
+
+        double allLinks() {
+            return oneLink * links;
+        }
+
+        String describe() {
+            return String.format("link bound on sequential reads: %s a link, %.2f bytes of the files a byte of image:"
+                    + " one link %.0f MiB/s, %d links %.0f MiB/s (tethered / reference at most %dx while the"
+                    + " reference fills its link)", rate, filesPerImageByte, oneLink, links, allLinks(), links);
+        }
+
+        /** A tc rate ({@code 1gbit}, {@code 500mbit}, {@code 100kbit}): decimal multiples of bits a second. */
+        static double tcBitsPerSecond(String rate) {
+            Matcher m = Pattern.compile("([0-9.]+)(k|m|g|t)?bit").matcher(rate.trim().toLowerCase(java.util.Locale.ROOT));
+            if (!m.matches()) {
+                throw new IllegalArgumentException("BENCH_EDGE_LINK: not a rate in bits like 1gbit: " + rate);
+            }
+            double multiple = switch (m.group(2) == null ? "" : m.group(2)) {
+                case "k" -> 1e3;
+                case "m" -> 1e6;
+                case "g" -> 1e9;
+                case "t" -> 1e12;
+                default -> 1;
+            };
+            return Double.parseDouble(m.group(1)) * multiple;
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
     }
 
     /** Names the round in a row's label when there are several; the last is the figure ({@link #ROUNDS}). */
