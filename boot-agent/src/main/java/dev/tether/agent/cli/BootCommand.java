@@ -9,6 +9,7 @@ import dev.tether.agent.BootSequence;
 import dev.tether.agent.BootedRoot;
 import dev.tether.agent.ImageKeyProvider;
 import dev.tether.agent.MachineEnrolled;
+import dev.tether.agent.image.EdgeTls;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -91,7 +92,8 @@ public final class BootCommand implements Callable<Integer> {
         BootOptions options = new BootOptions(target, cmdline, addon, runDir, Duration.ofSeconds(manifestTimeoutSeconds),
                 nodeApiCa);
         Optional<ImageKeyProvider> keys = Optional.ofNullable(keyFile).map(ImageKeyProvider::fromFile);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+        HttpClient http = HttpClient.newBuilder().sslContext(EdgeTls.context()).connectTimeout(Duration.ofSeconds(3))
+                .build();
         BootedRoot root;
         try {
             root = new BootSequence(options, console, services, keys, http).run();

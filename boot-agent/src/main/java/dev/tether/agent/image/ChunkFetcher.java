@@ -98,6 +98,7 @@ public final class ChunkFetcher implements Closeable {
         this.outages = new OutageReporter(settings.console(), settings.consoleInterval(), image, clock);
         this.damage = new DamageReporter(settings.console(), settings.consoleInterval(), image, clock);
         this.http = HttpClient.newBuilder()
+                .sslContext(EdgeTls.context())
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)

@@ -29,13 +29,13 @@ import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** A test CA made with BouncyCastle, as the operator makes the cluster CA, and server certificates it signs. */
-final class TestPki {
+public final class TestPki {
     private final KeyPair caKeys;
     private final X500Name caName;
     private final X509Certificate ca;
     private long serial = 2;
 
-    TestPki(String name) throws Exception {
+    public TestPki(String name) throws Exception {
         caKeys = ecKeys();
         X500Name subject = new X500Name("CN=" + name);
         caName = subject;
@@ -55,7 +55,7 @@ final class TestPki {
     }
 
     /** A server certificate for the DNS names given, and its key, as an SSL context for an HTTPS server. */
-    SSLContext serverContext(String... dnsNames) throws Exception {
+    public SSLContext serverContext(String... dnsNames) throws Exception {
         KeyPair keys = ecKeys();
         X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(caName,
                 BigInteger.valueOf(serial++), notBefore(), notAfter(), new X500Name("CN=" + dnsNames[0]), keys.getPublic());
