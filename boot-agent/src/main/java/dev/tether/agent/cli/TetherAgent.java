@@ -5,8 +5,11 @@ import dev.tether.agent.AgentServices;
 import dev.tether.agent.image.KernelLog;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -57,11 +60,21 @@ public final class TetherAgent implements Callable<Integer> {
     /** Runs one command line; every failure is one line and a non-zero status, never a bare stack trace. */
     public static int run(String[] args, PrintStream out, AgentServices services, Optional<KernelLog> kernelLog) {
         AgentConsole console = new AgentConsole(out, kernelLog, false);
-        CommandLine commandLine = new CommandLine(new TetherAgent());
-        commandLine.addSubcommand(new CommandLine(new BootCommand(services, console)));
-        commandLine.addSubcommand(new CommandLine(new SelftestCommand(console)));
-        commandLine.addSubcommand(new CommandLine(new PersistenceCommand())
+        Map<String, Supplier<CommandLine>> subcommands = new LinkedHashMap<>();
+        subcommands.put("boot", () -> new CommandLine(new BootCommand(services, console)));
+        subcommands.put("selftest", () -> new CommandLine(new SelftestCommand(console)));
+        subcommands.put("persistence", () -> new CommandLine(new PersistenceCommand())
                 .addSubcommand(new CommandLine(new PersistenceCommand.Save(console))));
+        CommandLine commandLine = new CommandLine(new TetherAgent());
+        // picocli builds each command's model from its annotations, by reflection, in class files the JVM's AOT cache
+        // cannot hold (picocli's are Java 5's): the command a run names is the only one it needs. Without one (help,
+        // a usage error) every command is there to be listed.
+        Supplier<CommandLine> named = args.length > 0 ? subcommands.get(args[0]) : null;
+        if (named != null) {
+            commandLine.addSubcommand(named.get());
+        } else {
+            subcommands.values().forEach(subcommand -> commandLine.addSubcommand(subcommand.get()));
+        }
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(out, true));
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
