@@ -158,6 +158,55 @@ class BootFailureTest {
         assertThat(version.output()).startsWith("tether-agent ");
     }
 
+    /** Every bad command line is one line naming the command's help and status 2, never a stack trace. */
+    @Test
+    void badCommandLinesAreOneLineUsageErrors() throws Exception {
+        AgentServices services = services(HostTools.fromEnvironment());
+        assertUsageError(AgentRun.of(services, "boot", "--manifest-timeout=soon"),
+                "Invalid value for option '--manifest-timeout': 'soon' is not a whole number (see 'tether-agent boot --help')");
+        assertUsageError(AgentRun.of(services, "boot", "--root"),
+                "Missing required parameter for option '--root' (DIR) (see 'tether-agent boot --help')");
+        assertUsageError(AgentRun.of(services, "boot", "/sysroot", "/other"),
+                "Unmatched argument at index 2: '/other' (see 'tether-agent boot --help')");
+        assertUsageError(AgentRun.of(services, "boot", "--debug=yes"),
+                "Option '--debug' takes no value: '--debug=yes' (see 'tether-agent boot --help')");
+        assertUsageError(AgentRun.of(services, "frobnicate"),
+                "Unmatched argument at index 0: 'frobnicate' (see 'tether-agent --help')");
+        assertUsageError(AgentRun.of(services, "persistence", "load"),
+                "Unmatched argument at index 1: 'load' (see 'tether-agent persistence --help')");
+        assertUsageError(AgentRun.of(services, "selftest", "--require-libraries", "--fast"),
+                "Unknown option: '--fast' (see 'tether-agent selftest --help')");
+    }
+
+    @Test
+    void theHelpListsEveryCommandAndEveryOptionButTheLaunchersOwn() throws Exception {
+        AgentServices services = services(HostTools.fromEnvironment());
+        AgentRun top = AgentRun.of(services, "--help");
+        assertThat(top.status()).isZero();
+        assertThat(top.output()).startsWith("Usage: tether-agent [-hV] [COMMAND]").contains("  boot ", "  selftest ",
+                "  persistence ");
+        AgentRun bare = AgentRun.of(services);
+        assertThat(bare.status()).as("no command: the help, as a usage error").isEqualTo(2);
+        assertThat(bare.output()).isEqualTo(top.output());
+        AgentRun boot = AgentRun.of(services, "boot", "-h");
+        assertThat(boot.output()).contains("[ROOT]", "--root=DIR", "--cmdline=FILE", "--key-file=FILE", "--addon=FILE",
+                "--run-dir=DIR", "--manifest-timeout=SECONDS", "--node-api-ca=FILE", "--debug", "Exit status:")
+                .doesNotContain("--ready-file");
+        AgentRun save = AgentRun.of(services, "persistence", "save", "--help");
+        assertThat(save.status()).isZero();
+        assertThat(save.output()).startsWith("Usage: tether-agent persistence save [-hV] [--final] [--session=DIR]"
+                + " [--root=DIR]");
+        AgentRun group = AgentRun.of(services, "persistence");
+        assertThat(group.status()).isEqualTo(2);
+        assertThat(group.output()).contains("Commands:", "  save ");
+    }
+
+    private static void assertUsageError(AgentRun run, String line) {
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.errors()).containsExactly("tether: error: " + line);
+        assertThat(run.output()).doesNotContain("\tat ");
+    }
+
     private AgentServices services(HostTools tools) {
         return new AgentServices(neverCalled, PersistenceHook.NONE, tools);
     }

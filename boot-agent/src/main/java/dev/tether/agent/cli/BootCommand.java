@@ -15,62 +15,24 @@ import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code tether-agent boot}: builds the node's root and returns, so the initramfs switches to it. */
-@Command(name = "boot",
-        mixinStandardHelpOptions = true,
-        versionProvider = VersionProvider.class,
-        description = {"Builds the root at ROOT (default /sysroot) from the image the kernel command line names:",
-            "mounts the image from the edges (tethered or untethered), loop-mounts its squashfs, and puts an",
-            "overlay with a zram-backed writable layer on top. Run by the initramfs hook (boot=tether)."},
-        sortOptions = false,
-        footer = {"", "Exit status: 0 when the root is ready, 1 when the boot failed (one line says why), 2 on a usage error."})
-public final class BootCommand implements Callable<Integer> {
+public final class BootCommand implements TetherAgent.AgentCommand {
     static final int FAILED = 1;
+    static final String SUMMARY = "Builds the root from the image the kernel command line names.";
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "ROOT",
-            description = "Where to mount the root, as the initramfs hooks pass it ($NEWROOT, ${rootmnt}).")
     Path rootArgument;
-
-    @Option(names = "--root", paramLabel = "DIR", description = "Same as ROOT. Default: /sysroot.")
     Path rootOption;
-
-    @Option(names = "--cmdline", paramLabel = "FILE", description = "The kernel command line. Default: /proc/cmdline.")
     Path cmdline = BootOptions.DEFAULT_CMDLINE;
-
-    @Option(names = "--key-file", paramLabel = "FILE",
-            description = "The image key (32 bytes or 64 hex digits), instead of the node API's. Without either,"
-                    + " only unencrypted images boot.")
     Path keyFile;
-
-    @Option(names = "--addon", paramLabel = "FILE", description = "The addon profile. Default: /etc/tether/profile.json.")
     Path addon = AddonProfile.DEFAULT_PATH;
-
-    @Option(names = "--run-dir", paramLabel = "DIR",
-            description = "Where the agent mounts the image and the writable layer. Default: /run/tether.")
     Path runDir = BootOptions.DEFAULT_RUN_DIR;
-
-    @Option(names = "--manifest-timeout", paramLabel = "SECONDS",
-            description = "How long the edges may take to serve the manifest. Default: 120.")
     long manifestTimeoutSeconds = BootOptions.DEFAULT_MANIFEST_PATIENCE.toSeconds();
-
-    @Option(names = "--node-api-ca", paramLabel = "FILE",
-            description = "The cluster CA certificate the node API's certificate must be signed by."
-                    + " Default: /etc/tether/node-api-ca.pem.")
     Path nodeApiCa = BootOptions.DEFAULT_NODE_API_CA;
-
-    @Option(names = "--ready-file", paramLabel = "FILE", hidden = true,
-            description = "Written when the root is ready; the launcher (bin/tether-agent), which supervises this"
-                    + " process, waits for it.")
     Path readyFile;
-
-    @Option(names = "--debug", description = "Print stack traces under failures, as tether.debug does.")
     boolean debug;
 
     private final AgentServices services;
@@ -82,7 +44,40 @@ public final class BootCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public CommandSyntax syntax() {
+        return new CommandSyntax("tether-agent boot",
+                List.of("Builds the root at ROOT (default /sysroot) from the image the kernel command line names:",
+                        "mounts the image from the edges (tethered or untethered), loop-mounts its squashfs, and puts an",
+                        "overlay with a zram-backed writable layer on top. Run by the initramfs hook (boot=tether)."),
+                List.of("", "Exit status: 0 when the root is ready, 1 when the boot failed (one line says why), 2 on a"
+                        + " usage error."))
+                .positional("ROOT", "Where to mount the root, as the initramfs hooks pass it ($NEWROOT, ${rootmnt}).",
+                        value -> rootArgument = CommandSyntax.path("ROOT", value))
+                .option("--root", "DIR", "Same as ROOT. Default: /sysroot.",
+                        value -> rootOption = CommandSyntax.path("--root", value))
+                .option("--cmdline", "FILE", "The kernel command line. Default: /proc/cmdline.",
+                        value -> cmdline = CommandSyntax.path("--cmdline", value))
+                .option("--key-file", "FILE", "The image key (32 bytes or 64 hex digits), instead of the node API's."
+                        + " Without either, only unencrypted images boot.",
+                        value -> keyFile = CommandSyntax.path("--key-file", value))
+                .option("--addon", "FILE", "The addon profile. Default: /etc/tether/profile.json.",
+                        value -> addon = CommandSyntax.path("--addon", value))
+                .option("--run-dir", "DIR", "Where the agent mounts the image and the writable layer."
+                        + " Default: /run/tether.", value -> runDir = CommandSyntax.path("--run-dir", value))
+                .option("--manifest-timeout", "SECONDS", "How long the edges may take to serve the manifest."
+                        + " Default: 120.",
+                        value -> manifestTimeoutSeconds = CommandSyntax.wholeNumber("--manifest-timeout", value))
+                .option("--node-api-ca", "FILE", "The cluster CA certificate the node API's certificate must be"
+                        + " signed by. Default: /etc/tether/node-api-ca.pem.",
+                        value -> nodeApiCa = CommandSyntax.path("--node-api-ca", value))
+                .hiddenOption("--ready-file", "FILE", "Written when the root is ready; the launcher"
+                        + " (bin/tether-agent), which supervises this process, waits for it.",
+                        value -> readyFile = CommandSyntax.path("--ready-file", value))
+                .flag("--debug", "Print stack traces under failures, as tether.debug does.", () -> debug = true);
+    }
+
+    @Override
+    public int call() throws IOException {
         if (rootArgument != null && rootOption != null && !rootArgument.equals(rootOption)) {
             console.error("ROOT " + rootArgument + " and --root " + rootOption + " differ; give one of them");
             return TetherAgent.USAGE_ERROR;

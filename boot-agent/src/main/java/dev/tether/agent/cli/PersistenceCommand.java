@@ -10,43 +10,35 @@ import dev.tether.agent.trust.NodeApiRefusal;
 import dev.tether.agent.trust.NodeApiTls;
 import dev.tether.nodeapi.NodeApi;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
+import java.util.List;
 
 /** {@code tether-agent persistence save}: one save of the node's kept paths, run by its systemd units. */
-@Command(name = "persistence",
-        mixinStandardHelpOptions = true,
-        versionProvider = VersionProvider.class,
-        description = "The running node's kept paths (NodeProfile spec.persistence).")
-public final class PersistenceCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+public final class PersistenceCommand {
+    static final String SUMMARY = "The running node's kept paths (NodeProfile spec.persistence).";
+    private static final CommandSyntax SYNTAX = new CommandSyntax("tether-agent persistence", List.of(SUMMARY), List.of())
+            .subcommand("save", Save.SUMMARY);
 
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return TetherAgent.USAGE_ERROR;
+    private PersistenceCommand() {
     }
 
-    @Command(name = "save",
-            mixinStandardHelpOptions = true,
-            description = {"Saves the kept paths to the operator, encrypted, when they changed since the last save.",
-                "Run every save interval by tether-persistence-save.timer and at shutdown by tether-persistence.service."},
-            footer = {"", "Exit status: 0 when saved or unchanged, 1 when the save failed (one line says why)."})
-    static final class Save implements Callable<Integer> {
-        @Option(names = "--session", paramLabel = "DIR", description = "The session the boot left. Default: /run/tether/persistence.")
+    /** Runs {@code persistence save}, or answers the group's own arguments (without a command: a usage error). */
+    static int run(String[] args, int from, PrintStream out, AgentConsole console) {
+        if (from < args.length && args[from].equals("save")) {
+            return TetherAgent.execute(new Save(console), args, from + 1, out, console);
+        }
+        return TetherAgent.groupArguments(SYNTAX, args, from, out, console);
+    }
+
+    static final class Save implements TetherAgent.AgentCommand {
+        static final String SUMMARY = "Saves the kept paths to the operator, encrypted, when they changed since the"
+                + " last save.";
+
         Path session = Path.of("/run/tether/persistence");
-
-        @Option(names = "--root", paramLabel = "DIR", description = "The root the kept paths are in. Default: /.")
         Path root = Path.of("/");
-
-        @Option(names = "--final", description = "The save at shutdown: says so on the console.")
         boolean last;
 
         private final AgentConsole console;
@@ -56,7 +48,21 @@ public final class PersistenceCommand implements Callable<Integer> {
         }
 
         @Override
-        public Integer call() {
+        public CommandSyntax syntax() {
+            return new CommandSyntax("tether-agent persistence save",
+                    List.of("Saves the kept paths to the operator, encrypted, when they changed since the last save.",
+                            "Run every save interval by tether-persistence-save.timer and at shutdown by"
+                                    + " tether-persistence.service."),
+                    List.of("", "Exit status: 0 when saved or unchanged, 1 when the save failed (one line says why)."))
+                    .option("--session", "DIR", "The session the boot left. Default: /run/tether/persistence.",
+                            value -> session = CommandSyntax.path("--session", value))
+                    .option("--root", "DIR", "The root the kept paths are in. Default: /.",
+                            value -> root = CommandSyntax.path("--root", value))
+                    .flag("--final", "The save at shutdown: says so on the console.", () -> last = true);
+        }
+
+        @Override
+        public int call() {
             Saver saver = new Saver(session, root, s -> client(s, session), console);
             try {
                 saver.save();

@@ -19,14 +19,11 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code tether-agent selftest}: runs, in this runtime, each kind of code the boot needs that a trimmed
@@ -34,21 +31,14 @@ import picocli.CommandLine.Option;
  * prints what the bundle can do and what the process costs. The bundle build runs it; an administrator can
  * run it in an initramfs shell ({@code rd.break}) to see whether the agent there works.
  */
-@Command(name = "selftest",
-        mixinStandardHelpOptions = true,
-        versionProvider = VersionProvider.class,
-        description = {"Checks that this agent bundle can do what a boot needs: FUSE and the TPM libraries through",
-            "JNA, the profile's JSON, SSH host keys of every type, TLS and AES-GCM. One line per check."},
-        footer = {"", "Exit status: 0 when every required check passed, 1 otherwise."})
-public final class SelftestCommand implements Callable<Integer> {
+public final class SelftestCommand implements TetherAgent.AgentCommand {
+    static final String SUMMARY = "Checks that this agent bundle can do what a boot needs.";
+
     /** libc through JNA: the same machinery the FUSE and TPM bindings use, on a library every system has. */
     interface Libc extends Library {
         int getpid();
     }
 
-    @Option(names = "--require-libraries",
-            description = "Fail when libfuse3 or the tpm2-tss libraries cannot be loaded (by default they are reported"
-                    + " only: a build host need not have them).")
     boolean requireLibraries;
 
     private final AgentConsole console;
@@ -59,7 +49,18 @@ public final class SelftestCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public CommandSyntax syntax() {
+        return new CommandSyntax("tether-agent selftest",
+                List.of("Checks that this agent bundle can do what a boot needs: FUSE and the TPM libraries through",
+                        "JNA, the profile's JSON, SSH host keys of every type, TLS and AES-GCM. One line per check."),
+                List.of("", "Exit status: 0 when every required check passed, 1 otherwise."))
+                .flag("--require-libraries", "Fail when libfuse3 or the tpm2-tss libraries cannot be loaded (by"
+                        + " default they are reported only: a build host need not have them).",
+                        () -> requireLibraries = true);
+    }
+
+    @Override
+    public int call() {
         check("runtime", true, () -> "Java " + Runtime.version() + ", modules " + String.join(" ",
                 ModuleLayer.boot().modules().stream().map(Module::getName).sorted().toList()));
         check("jna", true, () -> {

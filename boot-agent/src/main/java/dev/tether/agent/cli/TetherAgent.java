@@ -4,24 +4,11 @@ import dev.tether.agent.AgentConsole;
 import dev.tether.agent.AgentServices;
 import dev.tether.agent.image.KernelLog;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
-import java.util.function.Supplier;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /** {@code tether-agent}: the node side of Tether, run from the initramfs. */
-@Command(name = "tether-agent",
-        mixinStandardHelpOptions = true,
-        versionProvider = VersionProvider.class,
-        description = "The Tether boot agent: builds a diskless node's root from the edges, inside the initramfs.",
-        footer = {"", "Exit status: 0 on success, 1 when the boot failed (one line says why), 2 on a usage error."})
-public final class TetherAgent implements Callable<Integer> {
+public final class TetherAgent {
     static final int USAGE_ERROR = 2;
     /** A bug in the agent itself (EX_SOFTWARE), kept apart from failures the administrator can fix. */
     static final int INTERNAL_ERROR = 70;
@@ -36,13 +23,14 @@ public final class TetherAgent implements Callable<Integer> {
      */
     static final String SUPERVISED = "TETHER_AGENT_SUPERVISED";
 
-    @Spec
-    CommandSpec spec;
+    /** One command the agent runs: its syntax, whose parse sets the command's fields, and what it does. */
+    interface AgentCommand {
+        CommandSyntax syntax();
 
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return USAGE_ERROR;
+        int call() throws Exception;
+    }
+
+    private TetherAgent() {
     }
 
     public static void main(String[] args) {
@@ -60,35 +48,89 @@ public final class TetherAgent implements Callable<Integer> {
     /** Runs one command line; every failure is one line and a non-zero status, never a bare stack trace. */
     public static int run(String[] args, PrintStream out, AgentServices services, Optional<KernelLog> kernelLog) {
         AgentConsole console = new AgentConsole(out, kernelLog, false);
-        Map<String, Supplier<CommandLine>> subcommands = new LinkedHashMap<>();
-        subcommands.put("boot", () -> new CommandLine(new BootCommand(services, console)));
-        subcommands.put("selftest", () -> new CommandLine(new SelftestCommand(console)));
-        subcommands.put("persistence", () -> new CommandLine(new PersistenceCommand())
-                .addSubcommand(new CommandLine(new PersistenceCommand.Save(console))));
-        CommandLine commandLine = new CommandLine(new TetherAgent());
-        // picocli builds each command's model from its annotations, by reflection, in class files the JVM's AOT cache
-        // cannot hold (picocli's are Java 5's): the command a run names is the only one it needs. Without one (help,
-        // a usage error) every command is there to be listed.
-        Supplier<CommandLine> named = args.length > 0 ? subcommands.get(args[0]) : null;
-        if (named != null) {
-            commandLine.addSubcommand(named.get());
-        } else {
-            subcommands.values().forEach(subcommand -> commandLine.addSubcommand(subcommand.get()));
+        CommandSyntax syntax = new CommandSyntax("tether-agent",
+                List.of("The Tether boot agent: builds a diskless node's root from the edges, inside the initramfs."),
+                List.of("", "Exit status: 0 on success, 1 when the boot failed (one line says why), 2 on a usage error."))
+                .subcommand("boot", BootCommand.SUMMARY)
+                .subcommand("selftest", SelftestCommand.SUMMARY)
+                .subcommand("persistence", PersistenceCommand.SUMMARY);
+        if (args.length > 0) {
+            switch (args[0]) {
+                case "boot" -> {
+                    return execute(new BootCommand(services, console), args, 1, out, console);
+                }
+                case "selftest" -> {
+                    return execute(new SelftestCommand(console), args, 1, out, console);
+                }
+                case "persistence" -> {
+                    return PersistenceCommand.run(args, 1, out, console);
+                }
+                default -> {
+                }
+            }
         }
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(out, true));
-        commandLine.setParameterExceptionHandler((exception, arguments) -> {
-            console.error(oneLine(exception.getMessage()) + " (see '"
-                    + exception.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
-            return USAGE_ERROR;
-        });
-        commandLine.setExecutionExceptionHandler((exception, failed, parseResult) -> {
-            console.error("internal error: " + oneLine(String.valueOf(exception))
+        return groupArguments(syntax, args, 0, out, console);
+    }
+
+    /** A command group's own arguments, where no command of it was named: its help, its version, or a usage error. */
+    static int groupArguments(CommandSyntax group, String[] args, int from, PrintStream out, AgentConsole console) {
+        try {
+            return switch (group.parse(args, from)) {
+                case HELP -> help(group, out);
+                case VERSION -> version(out);
+                case RUN -> {
+                    group.printHelp(out);
+                    yield USAGE_ERROR;
+                }
+            };
+        } catch (CommandSyntax.UsageError e) {
+            return usageError(group, e, console);
+        }
+    }
+
+    /** Parses the command's arguments from {@code from} on and runs it. */
+    static int execute(AgentCommand command, String[] args, int from, PrintStream out, AgentConsole console) {
+        CommandSyntax syntax = command.syntax();
+        try {
+            switch (syntax.parse(args, from)) {
+                case HELP -> {
+                    return help(syntax, out);
+                }
+                case VERSION -> {
+                    return version(out);
+                }
+                case RUN -> {
+                }
+            }
+        } catch (CommandSyntax.UsageError e) {
+            return usageError(syntax, e, console);
+        }
+        try {
+            return command.call();
+        } catch (Exception e) {
+            console.error("internal error: " + oneLine(String.valueOf(e))
                     + " (boot with tether.debug or run with --debug for the stack trace, and report it)");
-            console.debug(exception);
+            console.debug(e);
             return INTERNAL_ERROR;
-        });
-        return commandLine.execute(args);
+        }
+    }
+
+    private static int help(CommandSyntax syntax, PrintStream out) {
+        syntax.printHelp(out);
+        return 0;
+    }
+
+    /** The agent's version from its jar manifest, and the runtime it runs on. */
+    private static int version(PrintStream out) {
+        String version = TetherAgent.class.getPackage().getImplementationVersion();
+        out.println("tether-agent " + (version == null ? "(development build)" : version) + " on Java "
+                + Runtime.version());
+        return 0;
+    }
+
+    private static int usageError(CommandSyntax syntax, CommandSyntax.UsageError e, AgentConsole console) {
+        console.error(oneLine(e.getMessage()) + " (see '" + syntax.name() + " --help')");
+        return USAGE_ERROR;
     }
 
     private static String oneLine(String message) {
