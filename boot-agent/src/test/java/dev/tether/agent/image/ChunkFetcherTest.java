@@ -8,7 +8,9 @@ import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ChunkIntegrityException;
 import dev.tether.image.format.ImageFormatException;
 import dev.tether.nodeapi.BootReport;
+import java.lang.ref.WeakReference;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -264,6 +266,31 @@ class ChunkFetcherTest {
         assertThat(fetcher.stats().hedges()).isZero();
         assertThat(fetcher.stats().edgeFailures()).isEqualTo(1);
         assertThat(fetcher.edges().describe()).contains("no answer within 300 ms");
+    }
+
+    /**
+     * A body the verifier is done with is garbage at once, not held until its request's timeout would have fired: an
+     * untethered download reads 4 MiB ranges onto the heap, dozens a second, and a timer holding each for the request
+     * timeout (15 s by default) would hold gigabytes, where its agent's heap is 192 MiB.
+     */
+    @Test
+    void aFetchedBodyIsNotKeptAliveByItsRequestsTimers() throws Exception {
+        FakeEdge good = edge(FakeEdge.Behaviour.GOOD);
+        ChunkFetcher fetcher = fetcher(System::nanoTime, Duration.ofMillis(200),
+                settings -> settings.withTimeouts(Duration.ofSeconds(1), Duration.ofMinutes(10)), good.url());
+        List<WeakReference<ByteBuffer>> bodies = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            int offset = i * 4096;
+            fetcher.fetch(offset, 4096, i, "chunk " + i, body -> {
+                bodies.add(new WeakReference<>(body.bytes()));
+                return expecting(offset, 4096).verify(body);
+            });
+        }
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            System.gc();
+            assertThat(bodies).as("bodies still reachable").allMatch(body -> body.get() == null);
+        });
     }
 
     @Test
