@@ -50,7 +50,7 @@ public final class PersistenceCommand {
         @Override
         public CommandSyntax syntax() {
             return new CommandSyntax("tether-agent persistence save",
-                    List.of("Saves the kept paths to the operator, encrypted, when they changed since the last save.",
+                    List.of(SUMMARY,
                             "Run every save interval by tether-persistence-save.timer and at shutdown by"
                                     + " tether-persistence.service."),
                     List.of("", "Exit status: 0 when saved or unchanged, 1 when the save failed (one line says why)."))

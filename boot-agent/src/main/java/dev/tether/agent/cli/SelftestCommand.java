@@ -100,7 +100,7 @@ public final class SelftestCommand implements TetherAgent.AgentCommand {
         try {
             console.info("selftest: " + name + ": ok (" + check.run() + ")");
         } catch (Exception | LinkageError e) {
-            String why = String.valueOf(e.getMessage()).strip().replaceAll("\\s*\\R\\s*", "; ");
+            String why = TetherAgent.oneLine(String.valueOf(e.getMessage()));
             if (required) {
                 failed.add(name);
                 console.info("selftest: " + name + ": FAILED (" + e.getClass().getSimpleName() + ": " + why + ")");

@@ -30,6 +30,13 @@ public final class TetherAgent {
         int call() throws Exception;
     }
 
+    private static final CommandSyntax SYNTAX = new CommandSyntax("tether-agent",
+            List.of("The Tether boot agent: builds a diskless node's root from the edges, inside the initramfs."),
+            List.of("", "Exit status: 0 on success, 1 when the boot failed (one line says why), 2 on a usage error."))
+            .subcommand("boot", BootCommand.SUMMARY)
+            .subcommand("selftest", SelftestCommand.SUMMARY)
+            .subcommand("persistence", PersistenceCommand.SUMMARY);
+
     private TetherAgent() {
     }
 
@@ -48,12 +55,6 @@ public final class TetherAgent {
     /** Runs one command line; every failure is one line and a non-zero status, never a bare stack trace. */
     public static int run(String[] args, PrintStream out, AgentServices services, Optional<KernelLog> kernelLog) {
         AgentConsole console = new AgentConsole(out, kernelLog, false);
-        CommandSyntax syntax = new CommandSyntax("tether-agent",
-                List.of("The Tether boot agent: builds a diskless node's root from the edges, inside the initramfs."),
-                List.of("", "Exit status: 0 on success, 1 when the boot failed (one line says why), 2 on a usage error."))
-                .subcommand("boot", BootCommand.SUMMARY)
-                .subcommand("selftest", SelftestCommand.SUMMARY)
-                .subcommand("persistence", PersistenceCommand.SUMMARY);
         if (args.length > 0) {
             switch (args[0]) {
                 case "boot" -> {
@@ -69,41 +70,24 @@ public final class TetherAgent {
                 }
             }
         }
-        return groupArguments(syntax, args, 0, out, console);
+        return groupArguments(SYNTAX, args, 0, out, console);
     }
 
     /** A command group's own arguments, where no command of it was named: its help, its version, or a usage error. */
     static int groupArguments(CommandSyntax group, String[] args, int from, PrintStream out, AgentConsole console) {
-        try {
-            return switch (group.parse(args, from)) {
-                case HELP -> help(group, out);
-                case VERSION -> version(out);
-                case RUN -> {
-                    group.printHelp(out);
-                    yield USAGE_ERROR;
-                }
-            };
-        } catch (CommandSyntax.UsageError e) {
-            return usageError(group, e, console);
+        Integer answered = answer(group, args, from, out, console);
+        if (answered != null) {
+            return answered;
         }
+        group.printHelp(out);
+        return USAGE_ERROR;
     }
 
     /** Parses the command's arguments from {@code from} on and runs it. */
     static int execute(AgentCommand command, String[] args, int from, PrintStream out, AgentConsole console) {
-        CommandSyntax syntax = command.syntax();
-        try {
-            switch (syntax.parse(args, from)) {
-                case HELP -> {
-                    return help(syntax, out);
-                }
-                case VERSION -> {
-                    return version(out);
-                }
-                case RUN -> {
-                }
-            }
-        } catch (CommandSyntax.UsageError e) {
-            return usageError(syntax, e, console);
+        Integer answered = answer(command.syntax(), args, from, out, console);
+        if (answered != null) {
+            return answered;
         }
         try {
             return command.call();
@@ -115,9 +99,24 @@ public final class TetherAgent {
         }
     }
 
-    private static int help(CommandSyntax syntax, PrintStream out) {
-        syntax.printHelp(out);
-        return 0;
+    /**
+     * Parses {@code args} from {@code from} on with {@code syntax} (setting its command's fields) and answers what
+     * needs no run, with its exit status: the help, the version, a usage error. Null when the command is to run.
+     */
+    private static Integer answer(CommandSyntax syntax, String[] args, int from, PrintStream out, AgentConsole console) {
+        try {
+            return switch (syntax.parse(args, from)) {
+                case HELP -> {
+                    syntax.printHelp(out);
+                    yield 0;
+                }
+                case VERSION -> version(out);
+                case RUN -> null;
+            };
+        } catch (CommandSyntax.UsageError e) {
+            console.error(oneLine(e.getMessage()) + " (see '" + syntax.name() + " --help')");
+            return USAGE_ERROR;
+        }
     }
 
     /** The agent's version from its jar manifest, and the runtime it runs on. */
@@ -128,12 +127,8 @@ public final class TetherAgent {
         return 0;
     }
 
-    private static int usageError(CommandSyntax syntax, CommandSyntax.UsageError e, AgentConsole console) {
-        console.error(oneLine(e.getMessage()) + " (see '" + syntax.name() + " --help')");
-        return USAGE_ERROR;
-    }
-
-    private static String oneLine(String message) {
+    /** A message as one console line: its line breaks, and the spaces around them, become "; ". */
+    static String oneLine(String message) {
         return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 }
