@@ -361,7 +361,6 @@ public final class ChunkFetcher implements Closeable {
             }
         } catch (RuntimeException e) {
             future = CompletableFuture.failedFuture(e);
-            exchangeHere = null;
         }
         Attempt attempt = new Attempt(edge, clock.getAsLong(), future, exchangeHere);
         var stall = timer.schedule(() -> {
