@@ -89,6 +89,23 @@ class ChunkFetcherTest {
         return fetcher;
     }
 
+    /** A fetcher whose hedge delay is fixed at {@code hedgeDelay}. */
+    private ChunkFetcher fetcherWith(Duration hedgeDelay, Duration requestTimeout, URI... edges) {
+        return fetcher(System::nanoTime, Duration.ofMillis(200), settings -> settings
+                .withHedge(hedgeDelay, hedgeDelay, hedgeDelay)
+                .withTimeouts(Duration.ofSeconds(1), requestTimeout), edges);
+    }
+
+    /**
+     * Reads the blob's first KiB, whose first attempt (on this thread) goes to an edge that stalls for 30 s: something
+     * must end that attempt well before, or this fails.
+     */
+    private static void readTheFirstKiBPastTheStall(ChunkFetcher fetcher) {
+        byte[] got = assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024)));
+        assertThat(got).isEqualTo(Arrays.copyOf(BLOB, 1024));
+    }
+
     /** The verifier a chunk gets, here: the bytes must be the blob's. */
     private static ChunkFetcher.Verifier<byte[]> expecting(int offset, int length) {
         return body -> {
@@ -230,16 +247,11 @@ class ChunkFetcherTest {
         FakeEdge slow = edge(FakeEdge.Behaviour.SLOW);
         FakeEdge fast = edge(FakeEdge.Behaviour.GOOD);
         // A stall far longer than the hedge delay and shorter than the request timeout: only a hedge answers it.
-        ChunkFetcher fetcher = fetcher(System::nanoTime, Duration.ofMillis(200),
-                settings -> settings.withHedge(Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofMillis(100))
-                        .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(60)),
-                slow.url(), fast.url());
+        ChunkFetcher fetcher = fetcherWith(Duration.ofMillis(100), Duration.ofSeconds(60), slow.url(), fast.url());
 
         // The first attempt runs on this thread: the hedge's answer must end it, not the slow edge's 30 s.
-        byte[] got = assertTimeoutPreemptively(Duration.ofSeconds(20),
-                () -> fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024)));
+        readTheFirstKiBPastTheStall(fetcher);
 
-        assertThat(got).isEqualTo(Arrays.copyOf(BLOB, 1024));
         assertThat(slow.requests.get()).as("the slow edge was asked first").isEqualTo(1);
         assertThat(fast.requests.get()).isEqualTo(1);
         assertThat(fetcher.stats().hedges()).isEqualTo(1);
@@ -253,15 +265,10 @@ class ChunkFetcherTest {
         FakeEdge stalled = edge(FakeEdge.Behaviour.SLOW);
         FakeEdge good = edge(FakeEdge.Behaviour.GOOD);
         // No hedge within the test: only the request timeout can end the stalled first attempt, blocked on this thread.
-        ChunkFetcher fetcher = fetcher(System::nanoTime, Duration.ofMillis(200),
-                settings -> settings.withHedge(Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60))
-                        .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(300)),
-                stalled.url(), good.url());
+        ChunkFetcher fetcher = fetcherWith(Duration.ofSeconds(60), Duration.ofMillis(300), stalled.url(), good.url());
 
-        byte[] got = assertTimeoutPreemptively(Duration.ofSeconds(20),
-                () -> fetcher.fetch(0, 1024, 0, "chunk 0", expecting(0, 1024)));
+        readTheFirstKiBPastTheStall(fetcher);
 
-        assertThat(got).isEqualTo(Arrays.copyOf(BLOB, 1024));
         assertThat(stalled.requests.get()).as("the stalled edge was asked first").isEqualTo(1);
         assertThat(fetcher.stats().hedges()).isZero();
         assertThat(fetcher.stats().edgeFailures()).isEqualTo(1);
