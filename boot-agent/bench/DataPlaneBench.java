@@ -198,7 +198,7 @@ public final class DataPlaneBench {
             }
         }
         report.add(String.format("container: %d chunks of %d KiB", header.chunkCount(), header.chunkSize() >> 10));
-        linkBound = link.equals("none") ? null : LinkBound.of(link, (long) BIG_FILES * BIG_FILE_MIB << 20,
+        LinkBound linkBound = link.equals("none") ? null : LinkBound.of(link, (long) BIG_FILES * BIG_FILE_MIB << 20,
                 Files.size(squashfs), urls.size());
         if (linkBound != null) {
             report.add(linkBound.describe());
@@ -209,8 +209,8 @@ public final class DataPlaneBench {
                 : List.of(fuseReadAheads.split(","));
         for (int round = 1; round <= ROUNDS; round++) {
             for (String fuseReadAhead : windows) {
-                report.addAll(measureTethered(urls, digest, key, fuseDir, mnt, big, tethered, reference, fuseReadAhead,
-                        round));
+                report.addAll(measureTethered(urls, digest, key, fuseDir, mnt, big, tethered, reference, linkBound,
+                        fuseReadAhead, round));
             }
         }
 
@@ -248,10 +248,12 @@ public final class DataPlaneBench {
 
     /**
      * One round of the tethered reader: a fresh mount (cold chunk cache, new connections), its time to first file, then
-     * the sequential and random reads through it, against the reference's figures.
+     * the sequential and random reads through it, against the reference's figures and (null on unshaped loopback) the
+     * links' bound.
      */
     private static List<String> measureTethered(List<URI> urls, String digest, ImageKey key, Path fuseDir, Path mnt,
-            List<Path> big, TetheredSettings tethered, Figures reference, String fuseReadAhead, int round)
+            List<Path> big, TetheredSettings tethered, Figures reference, LinkBound linkBound, String fuseReadAhead,
+            int round)
             throws Exception {
         List<String> lines = new ArrayList<>();
         dropCaches();
@@ -287,9 +289,6 @@ public final class DataPlaneBench {
         }
         return lines;
     }
-
-    /** The edges' links' bound on sequential reads, once the image is built; null on unshaped loopback. */
-    private static LinkBound linkBound;
 
     /**
      * What the links allow a sequential reader, in bytes of the big files a second: the link's rate in the image's

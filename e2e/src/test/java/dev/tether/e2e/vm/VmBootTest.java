@@ -7,6 +7,7 @@ import static dev.tether.e2e.vm.VmBoots.machine;
 import static dev.tether.e2e.vm.VmBoots.phases;
 import static dev.tether.e2e.vm.VmBoots.startMachine;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
@@ -122,7 +123,7 @@ class VmBootTest {
                 // Stopped mid-read: once edge 1 has served a part of it (the read fetches most of the image, about half
                 // of it from each edge), not after a fixed time, which under emulation can be before the read began.
                 long servedBeforeStop = MID_READ_BYTES + sentAtLogin[1];
-                org.awaitility.Awaitility.await("edge 1 serving the read of /usr").atMost(Duration.ofMinutes(10))
+                await("edge 1 serving the read of /usr").atMost(Duration.ofMinutes(10))
                         .pollInterval(Duration.ofMillis(500))
                         .until(() -> readAll.isDone() || cluster.bytesSent(1) >= servedBeforeStop);
                 assertThat(readAll).as("the read of /usr still running when edge 1 stops (else its stop tests nothing)")
@@ -157,7 +158,7 @@ class VmBootTest {
                 // the machine acknowledging seconds apart with no other traffic on its network (a capture of its
                 // netdev). Boot 2 keeps the reboot: there the path is tested, not timed against the reference.
                 vm.ssh(sshKey.privateKey(), "systemctl poweroff", Duration.ofSeconds(30));
-                org.awaitility.Awaitility.await("the machine powered off").atMost(BOOT_PATIENCE)
+                await("the machine powered off").atMost(BOOT_PATIENCE)
                         .pollInterval(Duration.ofMillis(200)).until(() -> !vm.isAlive());
             }
 
