@@ -85,7 +85,8 @@ jna_jar=$(cd "$(dirname "$jna_jar")" && pwd)/$(basename "$jna_jar")
 # The shaded jar must still hold what is only loaded reflectively or through JNA: run each kind of it.
 "$out/bin/tether-agent" selftest
 # The AOT cache the launcher maps (see bin/tether-agent), trained by the same selftest: the classes a boot loads
-# (TLS, JSON, host keys, the node API client) parsed, verified and linked once here instead of at every boot.
+# (JSON, host keys, and a whole TLS exchange of the node API client with a server on loopback: cli/SelftestTls)
+# parsed, verified and linked once here instead of at every boot.
 "$out/bin/tether-agent" train-aot-cache "$out/lib/tether-agent.aot"
 test -s "$out/lib/tether-agent.aot" || { echo "make-bundle.sh: the AOT cache was not written" >&2; exit 1; }
 

@@ -10,8 +10,6 @@ import dev.tether.agent.trust.HostKey;
 import dev.tether.nodeapi.BootReport;
 import dev.tether.nodeapi.NodeApiJson;
 import dev.tether.tpm.Tpm2;
-import java.net.http.HttpClient;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +20,6 @@ import java.util.Map;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 
 /**
  * {@code tether-agent selftest}: runs, in this runtime, each kind of code the boot needs that a trimmed
@@ -80,7 +76,7 @@ public final class SelftestCommand implements TetherAgent.AgentCommand {
                 return key.algorithm() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms";
             });
         }
-        check("tls", true, SelftestCommand::tls);
+        check("tls", true, () -> SelftestTls.exchange(console));
         check("aes-gcm", true, SelftestCommand::aesGcm);
         check("memory", false, () -> AgentFootprint.measure().describe() + ", heap max "
                 + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
@@ -126,23 +122,6 @@ public final class SelftestCommand implements TetherAgent.AgentCommand {
         String report = NodeApiJson.JSON.asString(new BootReport("sha256:" + "0".repeat(64), "tethered",
                 "tpm", Map.of("image", 1L), new BootReport.Fetch(1, 0, 0, 0, 1, 1L)));
         return "profile.json read, boot report written (" + report.length() + " bytes)";
-    }
-
-    /** A TLS 1.3 ClientHello made: the protocol code, the key share's curve, the default trust. */
-    private static String tls() throws Exception {
-        SSLContext context = SSLContext.getInstance("TLSv1.3");
-        context.init(null, null, new SecureRandom());
-        SSLEngine engine = context.createSSLEngine("tether-node-api", 443);
-        engine.setUseClientMode(true);
-        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-        engine.beginHandshake();
-        engine.wrap(ByteBuffer.allocate(0), out);
-        // What the key share offers: the launcher has the JVM offer P-256 alone (jdk.tls.namedGroups, which the HTTP
-        // client's connections follow; it drops SSLParameters' named groups).
-        String groups = String.join(",", engine.getSSLParameters().getNamedGroups());
-        try (HttpClient http = HttpClient.newBuilder().sslContext(context).build()) {
-            return "ClientHello of " + out.position() + " bytes, key exchange " + groups + ", HTTP client " + http.version();
-        }
     }
 
     private static String aesGcm() throws Exception {
