@@ -273,7 +273,7 @@ class VmBootTest {
     /**
      * @param loggedIn when the first ssh command succeeded: the boot's end, as {@link LocalDiskReference} marks it (the
      *     checks after it, which wait for multi-user.target, are not part of the boot time)
-     * @param timings  the agent's step timings
+     * @param timings  the agent's step timings, and on a line of its own the agent's CPU time and systemd's account
      */
     private record RootCheck(Instant loggedIn, String timings) {
     }
@@ -288,10 +288,6 @@ class VmBootTest {
         return result;
     }
 
-    /**
-     * Logs in with strict host key checking against the cluster's SSH CA only, and checks the root: an overlay
-     * on zram/xfs over the squashfs, tethered (FUSE) or in RAM (tmpfs), with ssh and multi-user active.
-     */
     /** The profile's host name (the node's name, in the cluster.example domain) and one node file from the credential. */
     private static NodeProfile withNodeIdentity(NodeProfile profile) {
         profile.getSpec().hostname = new NodeHostname(NodeHostname.Source.NODE_NAME, "cluster.example");
@@ -316,6 +312,10 @@ class VmBootTest {
         assertThat(vm.find("tether: host name " + NODE + " \\(" + NODE + "\\.cluster\\.example\\)")).isPresent();
     }
 
+    /**
+     * Logs in with strict host key checking against the cluster's SSH CA only, and checks the root: an overlay
+     * on zram/xfs over the squashfs, tethered (FUSE) or in RAM (tmpfs), with ssh and multi-user active.
+     */
     private static RootCheck checkRoot(VirtualMachine vm, LoginKey key, boolean tethered) throws Exception {
         var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /", Duration.ofMinutes(5));
         Instant loggedIn = Instant.now();
@@ -325,9 +325,15 @@ class VmBootTest {
                 // sshd answers before systemd has reached multi-user; give it the time it needs.
                 + " echo ---; timeout 300 sh -c 'until systemctl is-active -q multi-user.target; do sleep 2; done';"
                 + " systemctl is-active ssh.service multi-user.target;"
-                + " echo ---; head -c 1 /proc/$(pgrep -f -o tether-agent.jar)/cmdline; echo", Duration.ofMinutes(7));
+                + " echo ---; head -c 1 /proc/$(pgrep -f -o tether-agent.jar)/cmdline; echo;"
+                // Where the one emulated CPU went: the agent's share of it, and systemd's own account of the boot.
+                + " echo ---; pid=$(pgrep -f -o tether-agent.jar); if [ -n \"$pid\" ]; then t=$(getconf CLK_TCK);"
+                + " awk -v t=$t '{printf \"agent CPU %.1f s (user %.1f, system %.1f)\", ($14 + $15) / t, $14 / t, $15 / t}'"
+                + " /proc/$pid/stat; else printf 'no agent running'; fi;"
+                + " awk '{printf \" when multi-user.target was active, %.1f s after the kernel started; \", $1}' /proc/uptime;"
+                + " systemd-analyze time | head -1", Duration.ofMinutes(7));
         String[] parts = look.output().split("---\n");
-        assertThat(parts).as(look.output()).hasSize(4);
+        assertThat(parts).as(look.output()).hasSize(5);
         String procMounts = parts[0];
         assertThat(procMounts).containsPattern("(?m)^overlay / overlay .*lowerdir=/run/tether/lower");
         assertThat(procMounts).containsPattern("(?m)^/dev/loop\\d+ /run/tether/lower squashfs ro");
@@ -338,7 +344,7 @@ class VmBootTest {
             // The agent serving the root survived the switch and is marked for systemd-shutdown to spare it.
             assertThat(parts[3].strip()).as("first byte of the agent's argv[0]").isEqualTo("@");
         }
-        return new RootCheck(loggedIn, parts[1].strip());
+        return new RootCheck(loggedIn, parts[1].strip() + "\n  " + parts[4].strip());
     }
 
     private static String sshUnchecked(VirtualMachine vm, LoginKey key, String command) {
