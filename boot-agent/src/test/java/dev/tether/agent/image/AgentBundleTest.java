@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.time.Duration;
@@ -170,6 +171,16 @@ class AgentBundleTest {
 
         Path proc = Path.of("/proc", Long.toString(agent.get().pid()));
         AgentFootprint afterReading = AgentFootprint.measure(proc);
+        // Its CPU for the boot and the reads (/proc/PID/stat's utime and stime, after the command name's parentheses,
+        // in the kernel's USER_HZ of 100 a second): what serving the root costs a node's cores.
+        String statLine = Files.readString(proc.resolve("stat"));
+        String[] stat = statLine.substring(statLine.lastIndexOf(')') + 2).split(" ");
+        Matcher atRoot = Pattern.compile("(?m)^CPU-AT-ROOT-READY (\\d+) (\\d+)$").matcher(output);
+        assertThat(atRoot.find()).as("the agent's CPU when the root was ready, in:\n" + output).isTrue();
+        System.out.printf(Locale.ROOT, "tethered agent's CPU: %.2f s user, %.2f s system by the root's hand-over; %.2f s"
+                + " user, %.2f s system after every file and the whole image were read%n", Long.parseLong(atRoot.group(1))
+                / 100.0, Long.parseLong(atRoot.group(2)) / 100.0, Long.parseLong(stat[11]) / 100.0,
+                Long.parseLong(stat[12]) / 100.0);
         // The compiler's scratch memory goes back to the system a few seconds after the reads stop (the
         // launcher's -XX:TrimNativeHeapInterval): what the node pays for its whole life is the settled figure,
         // waited for until it is within the target (and asserted below, with the figures, when it never gets there).
@@ -245,7 +256,8 @@ class AgentBundleTest {
         // and the namespace lives on with the agent until the test ends it.
         String script = "\"$1\" boot \"$2\" --cmdline \"$3\" --addon /nonexistent --key-file \"$4\" --run-dir \"$5\""
                 + " || exit $?; echo LAUNCHER-DONE; grep -q \" ${1%/bin/tether-agent}/runtime \" /proc/self/mountinfo"
-                + " && echo RUNTIME-MOUNTED;"
+                + " && echo RUNTIME-MOUNTED; pid=$(pgrep -f -o '[t]ether-agent.jar');"
+                + " [ -n \"$pid\" ] && echo \"CPU-AT-ROOT-READY $(sed 's/.*) //' /proc/$pid/stat | cut -d' ' -f12,13)\";"
                 + " find \"$2\" -xdev -type f -exec cat {} + > /dev/null; echo FILES-READ;"
                 + " cat \"$5/image/" + RootImageMount.FILE_NAME + "\" > /dev/null"
                 + " && echo IMAGE-READ; exec sleep 600";
