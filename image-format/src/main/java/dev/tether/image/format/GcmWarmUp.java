@@ -11,7 +11,8 @@ import javax.crypto.spec.SecretKeySpec;
  * Gets the JIT to compile the JDK's AES-GCM path before real chunks go through it. Until then GCM runs
  * interpreted at some 60 MiB/s instead of gigabytes per second, and with 1 MiB chunks the JIT only
  * notices after hundreds of MiB. Many small operations on a throwaway key trigger compilation in about
- * a third of a second. Done once per JVM; worth it for images of more than a few tens of MiB.
+ * a third of a second. Done once per JVM; worth it where hundreds of MiB are decrypted at once (a download of
+ * the whole image) or the chunks are large (see the agent's ChunkOpener).
  *
  * <p>The compiled code does not always stay: loading other classes later (an HTTP stack, FUSE) can
  * invalidate it, and then 1 MiB chunks run at a few hundred MiB/s again until the JIT has seen enough of
