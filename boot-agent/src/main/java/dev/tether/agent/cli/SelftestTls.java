@@ -54,9 +54,9 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * <p>It proves the whole TLS path works in this runtime, and it is what the bundle's AOT cache is trained with
  * (make-bundle.sh runs the selftest to make it): a boot's first handshake, to the node API, then finds the classes
  * of the handshake, the certificate path's validation and the HTTP client's TLS flow parsed and linked, with their
- * methods' profiles. A ClientHello alone left most of them out (on an emulated CPU, qemu-x86_64, the first call to a
- * P-256 server took 1.5-1.7 s with a cache trained on a ClientHello and 0.9-1.0 s with one trained on a whole
- * exchange; later handshakes take 70-80 ms either way).
+ * methods' profiles. A ClientHello alone left most of them out: on an emulated CPU (qemu-x86_64) the first node API
+ * call of a fresh agent JVM took 1.41-1.52 s with a cache trained on a ClientHello and 0.82-1.01 s with one trained on
+ * this exchange; a second handshake takes 70-80 ms either way.
  *
  * <p>The server answers one connection and nothing else; its key and both certificates exist only in this
  * process's memory and are valid for ten minutes.
@@ -166,7 +166,7 @@ final class SelftestTls {
         }
     }
 
-    /** Answers one request with a boot configuration; completes with the protocol, cipher suite and key exchange. */
+    /** Answers one request with a boot configuration; completes with the session's protocol and cipher suite. */
     private static CompletableFuture<String> serveOne(SSLServerSocket listener) {
         CompletableFuture<String> served = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("selftest-tls-server").start(() -> {
@@ -190,17 +190,15 @@ final class SelftestTls {
         return served;
     }
 
-    /** Reads a request's head (the client's GET has no body), bounded. */
+    /** Reads past a request's head (the client's GET has no body), at most {@link #MAX_REQUEST_BYTES}. */
     private static void readRequest(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int matched = 0;
         byte[] end = {'\r', '\n', '\r', '\n'};
-        while (matched < end.length) {
+        int matched = 0;
+        for (int read = 0; matched < end.length; read++) {
             int b = in.read();
-            if (b < 0 || head.size() >= MAX_REQUEST_BYTES) {
-                throw new IOException("the client's request ended after " + head.size() + " bytes");
+            if (b < 0 || read >= MAX_REQUEST_BYTES) {
+                throw new IOException("the client's request ended after " + read + " bytes, before its head did");
             }
-            head.write(b);
             matched = b == end[matched] ? matched + 1 : b == end[0] ? 1 : 0;
         }
     }
