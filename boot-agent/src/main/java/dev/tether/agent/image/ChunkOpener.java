@@ -17,7 +17,7 @@ import java.nio.ByteBuffer;
  * manifest pins, since an edge can compute a chunk's own hash for a body of its choosing.
  */
 public final class ChunkOpener {
-    /** Chunks this large or larger are few a MiB: the JIT would see their decryption late (see GcmWarmUp). */
+    /** Chunks of this size or larger are few per MiB: the JIT would see their decryption late (see GcmWarmUp). */
     static final int LARGE_CHUNK_BYTES = 256 << 10;
 
     private final ImageHeader header;
@@ -65,8 +65,8 @@ public final class ChunkOpener {
      * 40 MiB; small chunks are many decrypts a MiB, and the JIT compiles their path by itself after the first few
      * hundred. Measured on an emulated CPU (qemu-x86_64, the agent's runtime and options, 16 KiB chunks, one run each
      * way): the warm-up took 3.5 s, and the first 1200 chunks (19 MiB, what a tethered boot reads by its ssh login)
-     * 1.3 s after it against 2.4 s without it: 4.8 s of CPU with the warm-up, 2.4 without, on a node whose one core
-     * is busy with its boot. It pays for itself after about 12,000 chunks. Large chunks (1 MiB) would run through
+     * 1.3 s after it against 2.4 s without it: 4.8 s of CPU with the warm-up, 2.4 without, taken from the boot where a
+     * machine has one core (the VM suite's). It pays for itself after about 12,000 chunks. Large chunks (1 MiB) would run through
      * slow code for hundreds of MiB.
      *
      * @return whether it warms up
