@@ -34,7 +34,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -83,7 +82,7 @@ final class SelftestTls {
 
         Path caFile = Files.createTempFile("tether-selftest-ca-", ".pem");
         try (SSLServerSocket listener = listen(serverKey.getPrivate(), server, ca)) {
-            Files.writeString(caFile, Certificates.pem(ca));
+            Files.writeString(caFile, NodeApiCa.pem(List.of(ca)));
             CompletableFuture<String> served = serveOne(listener);
             NodeApiCa.Tls tls = NodeApiCa.read(caFile).tls(NodeApi.SERVER_NAME);
             NodeApiClient client = new NodeApiClient(
@@ -231,12 +230,6 @@ final class SelftestTls {
             byte[] usages = Der.sequence(Der.oid(SERVER_AUTH));
             return sign(issuer.getSubjectX500Principal().getName(), subject, key.getPublic().getEncoded(), issuerKey,
                     now, extension(SUBJECT_ALT_NAME, names), extension(EXTENDED_KEY_USAGE, usages));
-        }
-
-        static String pem(X509Certificate certificate) throws GeneralSecurityException {
-            return "-----BEGIN CERTIFICATE-----\n"
-                    + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(certificate.getEncoded())
-                    + "\n-----END CERTIFICATE-----\n";
         }
 
         private static byte[] extension(String oid, byte[] value) {

@@ -55,6 +55,11 @@ public final class NodeApiCa {
 
     /** These certificates as PEM, for a client that must trust exactly them later (the node's persistence saver). */
     public String pem() {
+        return pem(certificates);
+    }
+
+    /** Certificates as PEM, as the addon archive holds a CA (the selftest writes its throwaway CA so). */
+    public static String pem(List<X509Certificate> certificates) {
         StringBuilder out = new StringBuilder();
         Base64.Encoder encoder = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
         for (X509Certificate certificate : certificates) {
@@ -62,7 +67,7 @@ public final class NodeApiCa {
                 out.append("-----BEGIN CERTIFICATE-----\n").append(encoder.encodeToString(certificate.getEncoded()))
                         .append("\n-----END CERTIFICATE-----\n");
             } catch (CertificateEncodingException e) {
-                throw new IllegalStateException("a certificate read from PEM cannot be encoded again", e);
+                throw new IllegalStateException("a parsed certificate cannot be encoded again", e);
             }
         }
         return out.toString();
