@@ -53,11 +53,15 @@ public final class ChunkOpener {
     /**
      * Warms up AES-GCM in the background, so the first chunks do not run through the interpreter: for a download of
      * the whole image, which decrypts hundreds of MiB at once.
+     *
+     * @return whether it warms up: an unencrypted image has no decryption to warm up
      */
-    public void warmUpInBackground() {
+    public boolean warmUpInBackground() {
         if (header.cipher().encrypted()) {
             Thread.ofPlatform().daemon().name("gcm-warm-up").start(GcmWarmUp::ensure);
+            return true;
         }
+        return false;
     }
 
     /**
@@ -66,17 +70,13 @@ public final class ChunkOpener {
      * hundred. Measured on an emulated CPU (qemu-x86_64, the agent's runtime and options, 16 KiB chunks, one run each
      * way): the warm-up took 3.5 s, and the first 1200 chunks (19 MiB, what a tethered boot reads by its ssh login)
      * 1.3 s after it against 2.4 s without it: 4.8 s of CPU with the warm-up, 2.4 without, taken from the boot where a
-     * machine has one core (the VM suite's). It pays for itself after about 12,000 chunks. Large chunks (1 MiB) would run through
-     * slow code for hundreds of MiB.
+     * machine has one core (the VM suite's). It pays for itself after about 12,000 chunks. Large chunks (1 MiB) would
+     * run through slow code for hundreds of MiB.
      *
      * @return whether it warms up
      */
     public boolean warmUpForReadsOnDemand() {
-        boolean large = header.cipher().encrypted() && header.chunkSize() >= LARGE_CHUNK_BYTES;
-        if (large) {
-            warmUpInBackground();
-        }
-        return large;
+        return header.chunkSize() >= LARGE_CHUNK_BYTES && warmUpInBackground();
     }
 
     /**
