@@ -6,6 +6,7 @@ import dev.tether.agent.image.RootImageMount;
 import dev.tether.agent.image.TetheredSettings;
 import dev.tether.agent.root.DeviceNumber;
 import dev.tether.agent.root.HostTools;
+import dev.tether.agent.root.Mounter;
 import dev.tether.agent.root.SquashfsLower;
 import dev.tether.content.edge.EdgeServer;
 import dev.tether.content.edge.FillSettings;
@@ -260,10 +261,7 @@ public final class DataPlaneBench {
         long t0 = System.nanoTime();
         try (Tethered mount = TRACE ? Tethered.traced(urls, digest, key, fuseDir, tethered)
                 : Tethered.of(RootImageMount.tethered(urls, digest, key, fuseDir, tethered))) {
-            run(false, "mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
-            if (LOOP_DIRECT_IO) {
-                SquashfsLower.useDirectIo(mnt, HostTools.fromEnvironment());
-            }
+            SquashfsLower.mount(mount.squashfsFile(), mnt, new Mounter(HostTools.fromEnvironment()), LOOP_DIRECT_IO);
             Files.readString(mnt.resolve("etc/os-release"));
             long ttffTethered = System.nanoTime() - t0;
             run(false, "umount", mnt.toString());
@@ -409,8 +407,10 @@ public final class DataPlaneBench {
     private static Figures measure(String label, Path squashfsFile, Path mnt, List<Path> big, TimedFile trace,
             boolean directIo) throws Exception {
         dropCaches();
-        run(false, "mount", "-t", "squashfs", "-o", "ro,loop", squashfsFile.toString(), mnt.toString());
-        if (directIo && LOOP_DIRECT_IO && !SquashfsLower.useDirectIo(mnt, HostTools.fromEnvironment())) {
+        // As the boot agent mounts its root: a tethered root's loop device reads the FUSE file with direct I/O.
+        SquashfsLower lower = SquashfsLower.mount(squashfsFile, mnt, new Mounter(HostTools.fromEnvironment()),
+                directIo && LOOP_DIRECT_IO);
+        if (directIo && LOOP_DIRECT_IO && !lower.readPath().equals("direct I/O")) {
             System.out.println("the tethered loop device did not take direct I/O: it reads through the page cache");
         }
         try {

@@ -47,7 +47,7 @@ import java.util.stream.Collectors;
  */
 public final class BootSequence {
     /** What the root is built with; checked first, so a broken initramfs fails before any download. */
-    private static final List<String> TOOLS = List.of("mount", "umount", "mkfs.xfs");
+    private static final List<String> TOOLS = List.of("mkfs.xfs");
     /** Room beyond the squashfs in the untethered tmpfs, for the data plane's own files. */
     private static final long RAM_DISK_SLACK = 16L << 20;
 

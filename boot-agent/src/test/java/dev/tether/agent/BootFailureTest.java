@@ -58,10 +58,8 @@ class BootFailureTest {
 
     @Test
     void aMissingMkfsXfsIsNamedBeforeAnythingIsFetched() throws Exception {
+        // mount and umount are system calls of the agent's own: mkfs.xfs is the one tool a root needs.
         Path bin = Files.createDirectories(temp.resolve("bin"));
-        for (String tool : List.of("mount", "umount")) {
-            Files.createSymbolicLink(bin.resolve(tool), HostTools.fromEnvironment().require(tool));
-        }
         String image = edge.publish(ManifestServer.manifest(ROOT_IMAGE, 1 << 20, false, null));
         AgentRun run = boot(services(HostTools.fromPath(bin.toString(), false)),
                 "tether.edges=" + edge.url() + " tether.image=" + image);

@@ -1,10 +1,10 @@
 package dev.tether.agent.cli;
 
-import com.sun.jna.Library;
 import com.sun.jna.Native;
 import dev.tether.agent.AddonProfile;
 import dev.tether.agent.AgentConsole;
 import dev.tether.agent.AgentFootprint;
+import dev.tether.agent.Libc;
 import dev.tether.agent.fuse.Fuse3;
 import dev.tether.agent.trust.HostKey;
 import dev.tether.nodeapi.BootReport;
@@ -29,11 +29,6 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class SelftestCommand implements TetherAgent.AgentCommand {
     static final String SUMMARY = "Checks that this agent bundle can do what a boot needs.";
-
-    /** libc through JNA: the same machinery the FUSE and TPM bindings use, on a library every system has. */
-    interface Libc extends Library {
-        int getpid();
-    }
 
     boolean requireLibraries;
 
@@ -60,11 +55,13 @@ public final class SelftestCommand implements TetherAgent.AgentCommand {
         check("runtime", true, () -> "Java " + Runtime.version() + ", modules " + String.join(" ",
                 ModuleLayer.boot().modules().stream().map(Module::getName).sorted().toList()));
         check("jna", true, () -> {
-            int pid = Native.load("c", Libc.class).getpid();
+            // libc: the same machinery the FUSE and TPM bindings use, on a library every system has; the binding the
+            // root's mounts and the persistence use.
+            int pid = Libc.get().getpid();
             if (pid != ProcessHandle.current().pid()) {
                 throw new IllegalStateException("getpid() through JNA said " + pid);
             }
-            return "libc getpid() = " + pid + ", JNA " + Native.VERSION_NATIVE;
+            return "libc getpid() = " + pid + ", " + Libc.failure(2) + ", JNA " + Native.VERSION_NATIVE;
         });
         check("fuse", requireLibraries, () -> "libfuse3 version " + Fuse3.load().fuse_version());
         check("tpm", requireLibraries, () -> "tpm2-tss decodes 0x99d as " + Tpm2.checkLibraries());

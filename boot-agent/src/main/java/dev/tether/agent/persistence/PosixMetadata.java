@@ -1,7 +1,7 @@
 package dev.tether.agent.persistence;
 
-import com.sun.jna.Library;
 import com.sun.jna.Native;
+import dev.tether.agent.Libc;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -21,26 +21,11 @@ final class PosixMetadata {
     private static final int ENODATA = 61;
     private static final int ENOTSUP = 95;
 
-    private interface Libc extends Library {
-        long llistxattr(String path, byte[] list, long size);
-
-        long lgetxattr(String path, String name, byte[] value, long size);
-
-        int lsetxattr(String path, String name, byte[] value, long size, int flags);
-
-        int chmod(String path, int mode);
-    }
-
-    private static volatile Libc libc;
-
     private PosixMetadata() {
     }
 
     private static Libc libc() {
-        if (libc == null) {
-            libc = Native.load("c", Libc.class);
-        }
-        return libc;
+        return Libc.get();
     }
 
     /** The file's extended attributes, by name; empty where the file system keeps none. */

@@ -20,6 +20,13 @@ abstract class MountedFilesystem implements Closeable {
         mounted = true;
     }
 
+    /** Mounts a filesystem image read-only through a loop device; returns whether that reads it with direct I/O. */
+    final boolean mountFile(String type, Path file, boolean directIo, String hint) throws RootSetupException {
+        boolean readsDirectly = mounter.mountFile(type, file, mountPoint, directIo, hint);
+        mounted = true;
+        return readsDirectly;
+    }
+
     public Path mountPoint() {
         return mountPoint;
     }

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.agent.HostRequirements;
 import dev.tether.agent.SquashfsTrees;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +33,7 @@ class OverlayRootTest {
         HostRequirements.filesystem("xfs");
         HostRequirements.filesystem("squashfs");
         HostRequirements.filesystem("overlay");
-        HostRequirements.tools("mount", "umount", "mkfs.xfs", "mksquashfs");
+        HostRequirements.tools("mkfs.xfs", "mksquashfs");
     }
 
     @Test
@@ -70,6 +73,11 @@ class OverlayRootTest {
 
             assertThat(writable.device().stats().origDataSize()).isPositive();
             assertThat(Mounter.isMountPoint(target)).isTrue();
+            // The squashfs's loop device, made by the agent as mount -o loop,ro would: read-only, and freed by the unmount.
+            Path loop = Path.of("/sys/block", loopDevicesOver(image).getFirst());
+            assertThat(loopDevicesOver(image)).hasSize(1);
+            assertThat(Files.readString(loop.resolve("ro")).strip()).isEqualTo("1");
+            assertThat(Files.readString(loop.resolve("loop/autoclear")).strip()).isEqualTo("1");
         }
 
         assertThat(Mounter.isMountPoint(target)).isFalse();
@@ -80,6 +88,7 @@ class OverlayRootTest {
             assertThat(Files.readString(sysfs.resolve("disksize")).strip()).isEqualTo("0");
         }
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(image.toString());
+        assertThat(loopDevicesOver(image)).as("the squashfs's loop device went with its unmount").isEmpty();
     }
 
     @Test
@@ -90,9 +99,23 @@ class OverlayRootTest {
             SquashfsLower.mount(notAnImage, lowerDir, mounter).close();
             throw new AssertionError("garbage was mounted");
         } catch (RootSetupException e) {
-            assertThat(e.getMessage()).startsWith("mounting squashfs " + notAnImage + " on " + lowerDir + " failed")
-                    .contains("must be a squashfs image").doesNotContain("\n");
+            assertThat(e.getMessage()).startsWith("mounting squashfs " + notAnImage + " (through /dev/loop")
+                    .contains(" on " + lowerDir + " failed: ").contains("must be a squashfs image").doesNotContain("\n");
         }
         assertThat(Mounter.isMountPoint(lowerDir)).isFalse();
+        assertThat(loopDevicesOver(notAnImage)).as("the loop device made for the failed mount is gone").isEmpty();
+    }
+
+    /** The loop devices bound to {@code file}, as the loop driver lists their backing files. */
+    static List<String> loopDevicesOver(Path file) throws IOException {
+        try (Stream<Path> devices = Files.list(Path.of("/sys/block"))) {
+            return devices.filter(device -> device.getFileName().toString().startsWith("loop")).filter(device -> {
+                try {
+                    return Files.readString(device.resolve("loop/backing_file")).strip().equals(file.toString());
+                } catch (IOException unbound) {
+                    return false;
+                }
+            }).map(device -> device.getFileName().toString()).toList();
+        }
     }
 }

@@ -1,0 +1,73 @@
+package dev.tether.agent.root;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.jna.NativeLong;
+import dev.tether.agent.HostRequirements;
+import dev.tether.agent.Libc;
+import dev.tether.agent.SquashfsTrees;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The loop devices the agent makes for its squashfs, with the kernel's loop driver: through LOOP_CONFIGURE, and through
+ * the three calls a kernel before 5.8 takes, which this machine's kernel also answers.
+ */
+class LoopDeviceTest {
+    @TempDir
+    Path temp;
+
+    @BeforeEach
+    void requirements() {
+        HostRequirements.root();
+        HostRequirements.filesystem("squashfs");
+        HostRequirements.tools("mksquashfs");
+    }
+
+    @ParameterizedTest(name = "LOOP_CONFIGURE: {0}")
+    @ValueSource(booleans = {true, false})
+    void aFileIsMountedReadOnlyWithDirectIoAndItsDeviceGoesWithTheUnmount(boolean configure) throws Exception {
+        // On ext4, which takes direct I/O (a tmpfs before Linux 6.6 does not).
+        Path image = SquashfsTrees.pack(Map.of("etc/motd", "hello\n"), temp.resolve("tree"), temp.resolve("root.sfs"));
+        Path mountPoint = Files.createDirectories(temp.resolve("mnt"));
+        Path sysfs;
+        try (LoopDevice loop = LoopDevice.attach(image, true, configure)) {
+            sysfs = Path.of("/sys/block", loop.path().getFileName().toString());
+            assertThat(Files.readString(sysfs.resolve("loop/backing_file")).strip()).isEqualTo(image.toString());
+            assertThat(Files.readString(sysfs.resolve("ro")).strip()).as("read-only").isEqualTo("1");
+            assertThat(Files.readString(sysfs.resolve("loop/autoclear")).strip()).as("autoclear").isEqualTo("1");
+            assertThat(loop.readsWithDirectIo()).as("direct I/O on ext4").isTrue();
+            assertThat(Libc.get().mount(loop.path().toString(), mountPoint.toString(), "squashfs",
+                    new NativeLong(1), null)).isZero();
+        }
+        try {
+            assertThat(mountPoint.resolve("etc/motd")).hasContent("hello\n");
+            assertThat(Files.readString(sysfs.resolve("loop/backing_file")).strip()).as("held by the mount")
+                    .isEqualTo(image.toString());
+        } finally {
+            new Mounter(HostTools.fromEnvironment()).unmount(mountPoint);
+        }
+        assertThat(OverlayRootTest.loopDevicesOver(image)).as("freed by the unmount").isEmpty();
+    }
+
+    @Test
+    void aDeviceNothingWasMountedFromGoesWhenClosed() throws Exception {
+        Path image = SquashfsTrees.pack(Map.of("a", "b"), temp.resolve("tree"), temp.resolve("root.sfs"));
+        LoopDevice.attach(image, false).close();
+        assertThat(OverlayRootTest.loopDevicesOver(image)).isEmpty();
+    }
+
+    @Test
+    void aMissingFileIsNamed() {
+        Path missing = temp.resolve("no-such.sfs");
+        assertThatThrownBy(() -> LoopDevice.attach(missing, false)).isInstanceOf(RootSetupException.class)
+                .hasMessage("cannot open " + missing + " for its loop device: No such file or directory (errno 2)");
+    }
+}
