@@ -55,6 +55,7 @@ public interface Libc extends Library {
         return get().strerror(errno) + " (errno " + errno + ")";
     }
 
+    /** The library, loaded on first use (an interface keeps no state of its own). */
     final class Holder {
         private static final Libc LIBC = Native.load("c", Libc.class);
 

@@ -2,8 +2,8 @@ package dev.tether.agent.root;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
-import dev.tether.agent.Libc;
 import com.sun.jna.NativeLong;
+import dev.tether.agent.Libc;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
