@@ -21,7 +21,8 @@ installkernel() {
 install() {
     local agent=/usr/lib/tether/agent
     # No fusermount3: see the initramfs-tools hook (auto_unmount's helper blocks shutdown).
-    inst_multiple -o mount umount losetup mkfs.xfs fstrim modprobe
+    # mount for the launcher's loop mount of the agent's runtime; the agent itself mounts with system calls.
+    inst_multiple -o mount umount mkfs.xfs fstrim modprobe
     inst_libdir_file "libfuse3.so*" "libtss2-esys.so*" "libtss2-mu.so*" "libtss2-rc.so*" "libtss2-tctildr.so*" "libtss2-tcti-device.so*"
     if [[ -x $agent/bin/tether-agent ]]; then
         # inst resolves the libraries of every ELF file it copies.
