@@ -74,8 +74,8 @@ class OverlayRootTest {
             assertThat(writable.device().stats().origDataSize()).isPositive();
             assertThat(Mounter.isMountPoint(target)).isTrue();
             // The squashfs's loop device, made by the agent as mount -o loop,ro would: read-only, and freed by the unmount.
-            Path loop = Path.of("/sys/block", loopDevicesOver(image).getFirst());
             assertThat(loopDevicesOver(image)).hasSize(1);
+            Path loop = Path.of("/sys/block", loopDevicesOver(image).getFirst());
             assertThat(Files.readString(loop.resolve("ro")).strip()).isEqualTo("1");
             assertThat(Files.readString(loop.resolve("loop/autoclear")).strip()).isEqualTo("1");
         }
