@@ -16,9 +16,14 @@ import java.util.Map;
  * half a second, and the root needs three mounts (see {@link Libc}).
  */
 public final class Mounter {
-    /** mount(8)'s options that are flags of mount(2) (linux/mount.h); every other option is the filesystem's own. */
-    private static final Map<String, Long> FLAGS = Map.of("ro", 1L, "nosuid", 2L, "nodev", 4L, "noexec", 8L,
-            "sync", 16L, "dirsync", 128L, "noatime", 1024L, "nodiratime", 2048L, "relatime", 1L << 21);
+    /**
+     * mount(8)'s options that are flags of mount(2) (linux/mount.h), or none ({@code rw}, {@code defaults}, which
+     * mount(8) does not pass on either); every other option is the filesystem's own.
+     */
+    private static final Map<String, Long> FLAGS = Map.ofEntries(Map.entry("ro", 1L), Map.entry("rw", 0L),
+            Map.entry("defaults", 0L), Map.entry("nosuid", 2L), Map.entry("nodev", 4L), Map.entry("noexec", 8L),
+            Map.entry("sync", 16L), Map.entry("dirsync", 128L), Map.entry("noatime", 1024L),
+            Map.entry("nodiratime", 2048L), Map.entry("relatime", 1L << 21));
     private static final long MS_RDONLY = 1;
 
     private final HostTools tools;
