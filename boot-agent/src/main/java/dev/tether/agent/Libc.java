@@ -20,6 +20,8 @@ public interface Libc extends Library {
     int EBUSY = 16;
     int EINVAL = 22;
     int ENOTTY = 25;
+    int ENODATA = 61;
+    int ENOTSUP = 95;
 
     int mount(String source, String target, String type, NativeLong flags, String data);
 

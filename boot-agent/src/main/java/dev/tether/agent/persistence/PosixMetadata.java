@@ -18,8 +18,6 @@ import java.util.Map;
 final class PosixMetadata {
     /** The kernel's own limits: a list of names and one value are at most 64 KiB (XATTR_LIST_MAX, XATTR_SIZE_MAX). */
     private static final int MAX = 64 * 1024;
-    private static final int ENODATA = 61;
-    private static final int ENOTSUP = 95;
 
     private PosixMetadata() {
     }
@@ -35,7 +33,7 @@ final class PosixMetadata {
         long length = libc().llistxattr(path, list, list.length);
         if (length < 0) {
             int errno = Native.getLastError();
-            if (errno == ENOTSUP) {
+            if (errno == Libc.ENOTSUP) {
                 return Map.of();
             }
             throw new IOException("cannot list the extended attributes of " + path + " (errno " + errno + ")");
@@ -49,7 +47,7 @@ final class PosixMetadata {
                 byte[] value = new byte[MAX];
                 long size = libc().lgetxattr(path, name, value, value.length);
                 if (size < 0) {
-                    if (Native.getLastError() == ENODATA) {
+                    if (Native.getLastError() == Libc.ENODATA) {
                         continue; // removed meanwhile
                     }
                     throw new IOException("cannot read extended attribute " + name + " of " + path);

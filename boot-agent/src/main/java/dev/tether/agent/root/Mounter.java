@@ -16,15 +16,16 @@ import java.util.Map;
  * half a second, and the root needs three mounts (see {@link Libc}).
  */
 public final class Mounter {
+    private static final long MS_RDONLY = 1;
+
     /**
      * mount(8)'s options that are flags of mount(2) (linux/mount.h), or none ({@code rw}, {@code defaults}, which
      * mount(8) does not pass on either); every other option is the filesystem's own.
      */
-    private static final Map<String, Long> FLAGS = Map.ofEntries(Map.entry("ro", 1L), Map.entry("rw", 0L),
+    private static final Map<String, Long> FLAGS = Map.ofEntries(Map.entry("ro", MS_RDONLY), Map.entry("rw", 0L),
             Map.entry("defaults", 0L), Map.entry("nosuid", 2L), Map.entry("nodev", 4L), Map.entry("noexec", 8L),
             Map.entry("sync", 16L), Map.entry("dirsync", 128L), Map.entry("noatime", 1024L),
             Map.entry("nodiratime", 2048L), Map.entry("relatime", 1L << 21));
-    private static final long MS_RDONLY = 1;
 
     private final HostTools tools;
 
