@@ -85,10 +85,11 @@ public final class RootImageMount implements Closeable {
     /**
      * Downloads the image into {@code ramDir/root.sfs} (a tmpfs: the memory it takes is the squashfs size),
      * striped over all edges, reporting progress about twice a second. The header is held to the manifest's
-     * pins before any chunk is fetched, and the whole download to the container digest before it is kept.
+     * pins before any chunk is fetched, and each chunk to that header (and an unencrypted image's to its pinned hash)
+     * as it arrives; a chunk that fails is read from another edge (see {@link UntetheredDownload}).
      *
      * @param key null for an unencrypted image
-     * @throws ForeignImageException when no edge serves the pinned header, or the download is not the container
+     * @throws ForeignImageException when no edge serves the pinned header, or no edge a chunk as pinned
      */
     public static RootImageMount untethered(List<URI> edges, RootImagePin pin, ImageKey key, Path ramDir,
                                             Consumer<DownloadProgress> progress, FetchSettings settings) throws IOException {
@@ -115,8 +116,9 @@ public final class RootImageMount implements Closeable {
             ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
             ChunkOpener opener = new ChunkOpener(header, key, pin);
             opener.warmUpInBackground();
-            new UntetheredDownload(fetcher, opener,
-                    UntetheredDownload.parallelismFor(edges.size(), Runtime.getRuntime().maxMemory()), rootImageDigest)
+            int parallelism = UntetheredDownload.parallelismFor(edges.size(), Runtime.getRuntime().maxMemory());
+            (pin != null ? UntetheredDownload.pinned(fetcher, opener, parallelism)
+                    : UntetheredDownload.unpinned(fetcher, opener, parallelism, rootImageDigest))
                     .downloadTo(target, progress);
         } catch (IOException | RuntimeException e) {
             fetcher.close();

@@ -18,11 +18,19 @@ import java.util.function.Consumer;
  * Downloads a whole root image into a file (in a tmpfs, for an untethered root): chunk requests run in
  * parallel, spread over all edges by the fetcher, each chunk verified and decrypted as it arrives and
  * written at its place, so the file is the plain squashfs and costs its compressed size in memory. A chunk
- * that fails or fails verification is fetched again from another edge. The container's bytes are hashed on
- * the way, and the download counts only when that digest is the container's: the chunks of an unencrypted
- * image carry plain hashes, which an edge could compute for chunks of its own. With a manifest each such chunk
- * is also held to the hash the manifest pins as it arrives, so a forged one is fetched from another edge
- * instead of spoiling the whole download; the digest is what binds an image named without a manifest.
+ * that fails or fails verification is fetched again from another edge.
+ *
+ * <p>What binds the chunks to the image depends on what named it. With a manifest ({@link #pinned}), the header was
+ * held to the manifest's pin before the download, and each chunk is bound to that header as it arrives: an encrypted
+ * chunk by its AEAD tag over the header digest and its index (an edge has no key to make one), an unencrypted one by
+ * the hash the manifest pins for it. The file is then the image once every chunk is in, and a chunk of any other
+ * container is refused as it arrives and read from another edge. Without a manifest ({@link #unpinned},
+ * {@code tether.rootimage=}, only without a node API) the header is the edges' word: an edge could serve another
+ * container sealed with the same key (an older build), or an unencrypted one with hashes of its own, and each chunk
+ * would pass. So the container's bytes are hashed on the way too, and the download counts only when that digest is
+ * the one the image was named by. That hash is a second pass over every byte, in one thread and in order, which a
+ * pinned download has no use for: on a CPU without SHA instructions it is what bounds the download (and, in the VM
+ * suite's emulated boots, it cost seconds).
  */
 public final class UntetheredDownload {
     private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(500);
@@ -34,14 +42,32 @@ public final class UntetheredDownload {
     private final ImageHeader header;
     private final int parallelism;
     private final int chunksPerRequest;
+    /** The digest the whole container must have, and its running hash; both null for a pinned download. */
     private final String containerDigest;
     private final ContainerDigest digest;
     private final AtomicLong nextChunk = new AtomicLong();
     private final AtomicLong bytesDone = new AtomicLong();
     private final AtomicReference<IOException> failure = new AtomicReference<>();
 
-    /** @param containerDigest {@code sha256:<hex>} the whole container must have, header and sealed chunks */
-    public UntetheredDownload(ChunkFetcher fetcher, ChunkOpener opener, int parallelism, String containerDigest) {
+    /**
+     * A download whose header the manifest pinned ({@link RemoteHeader#fetch} held it to the pin), and whose
+     * {@code opener} holds every chunk to that header, and an unencrypted image's chunks to the pinned hashes.
+     */
+    public static UntetheredDownload pinned(ChunkFetcher fetcher, ChunkOpener opener, int parallelism) {
+        return new UntetheredDownload(fetcher, opener, parallelism, null);
+    }
+
+    /**
+     * A download of a container named by its digest alone, held to that digest as a whole.
+     *
+     * @param containerDigest {@code sha256:<hex>} the whole container must have, header and sealed chunks
+     */
+    public static UntetheredDownload unpinned(ChunkFetcher fetcher, ChunkOpener opener, int parallelism,
+                                              String containerDigest) {
+        return new UntetheredDownload(fetcher, opener, parallelism, containerDigest);
+    }
+
+    private UntetheredDownload(ChunkFetcher fetcher, ChunkOpener opener, int parallelism, String containerDigest) {
         this.fetcher = fetcher;
         this.opener = opener;
         this.header = opener.header();
@@ -49,7 +75,8 @@ public final class UntetheredDownload {
         this.chunksPerRequest = Math.max(1, REQUEST_BYTES / header.chunkSize());
         this.containerDigest = containerDigest;
         // One request's worth per worker may wait for a slow one before it; beyond that the workers wait too.
-        this.digest = new ContainerDigest((long) parallelism * chunksPerRequest * header.sealedChunkSize());
+        this.digest = containerDigest == null ? null
+                : new ContainerDigest((long) parallelism * chunksPerRequest * header.sealedChunkSize());
     }
 
     /**
@@ -74,7 +101,8 @@ public final class UntetheredDownload {
     /**
      * Writes the plaintext to {@code target} (created or truncated), reporting progress along the way.
      *
-     * @throws ForeignImageException when what the edges served is not the container (the file is then garbage)
+     * @throws ForeignImageException when an unpinned download's bytes are not the container (the file is then
+     *     garbage)
      */
     public void downloadTo(Path target, Consumer<DownloadProgress> progress) throws IOException {
         long started = System.nanoTime();
@@ -94,11 +122,15 @@ public final class UntetheredDownload {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 failure.compareAndSet(null, new IOException("interrupted while downloading the root image"));
-                digest.abandon();
+                abandonDigest();
                 fetcher.close();
             }
             if (failure.get() != null) {
                 throw failure.get();
+            }
+            if (bytesDone.get() != header.plaintextSize()) {
+                throw new IOException("the download of the root image ended with " + bytesDone.get() + " of its "
+                        + header.plaintextSize() + " bytes written");
             }
             checkDigest();
             out.force(false);
@@ -107,6 +139,9 @@ public final class UntetheredDownload {
     }
 
     private void checkDigest() throws ForeignImageException {
+        if (digest == null) {
+            return;
+        }
         String got = digest.hashedBytes() == header.containerSize() ? digest.digest() : "(incomplete)";
         if (!got.equals(containerDigest)) {
             throw new ForeignImageException("the root image downloaded from " + fetcher.edges().edges() + " is not "
@@ -119,11 +154,20 @@ public final class UntetheredDownload {
     }
 
     private void addToDigest(long offset, ByteBuffer sealed) throws IOException {
+        if (digest == null) {
+            return;
+        }
         try {
             digest.add(offset, sealed);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while downloading the root image", e);
+        }
+    }
+
+    private void abandonDigest() {
+        if (digest != null) {
+            digest.abandon();
         }
     }
 
@@ -135,7 +179,7 @@ public final class UntetheredDownload {
     private void work(FileChannel out) {
         ByteBuffer plain = ByteBuffer.allocate(header.chunkSize() * chunksPerRequest);
         // The verified sealed bytes, kept past the fetcher's buffer for the container digest.
-        ByteBuffer sealedCopy = ByteBuffer.allocate(header.sealedChunkSize() * chunksPerRequest);
+        ByteBuffer sealedCopy = digest == null ? null : ByteBuffer.allocate(header.sealedChunkSize() * chunksPerRequest);
         long first;
         while (failure.get() == null && (first = nextChunk.getAndAdd(chunksPerRequest)) < header.chunkCount()) {
             long start = first;
@@ -155,7 +199,9 @@ public final class UntetheredDownload {
                         opener.openInto(chunk, sealed.slice(at, location.length()), into);
                         plain.position(plain.position() + into.remaining());
                     }
-                    sealedCopy.clear().put(sealed.duplicate().limit(rangeLength)).flip();
+                    if (sealedCopy != null) {
+                        sealedCopy.clear().put(sealed.duplicate().limit(rangeLength)).flip();
+                    }
                     return plain.flip();
                 });
                 long position = start * header.chunkSize();
@@ -166,7 +212,7 @@ public final class UntetheredDownload {
                 bytesDone.addAndGet(length);
                 addToDigest(firstLocation.offset(), sealedCopy);
             } catch (IOException e) {
-                digest.abandon();
+                abandonDigest();
                 failure.compareAndSet(null, e.getMessage() != null && e.getMessage().contains("No space left")
                         ? new IOException("the RAM disk is full: the root image needs " + header.plaintextSize()
                         + " bytes; give the node more memory or use the tethered method", e)

@@ -241,6 +241,30 @@ class ForeignImageTest {
     }
 
     /**
+     * A pinned untethered download is not hashed as a whole: each chunk is bound to the pinned header as it arrives. So
+     * an edge that serves the pinned header with the chunks of another build sealed with the same key (what the
+     * container digest caught before) has every one of them refused by its tag, and the image is read from the honest
+     * edge.
+     */
+    @Test
+    void untetheredRefusesAnotherBuildsChunksUnderThePinnedHeaderAndReadsThemFromAnotherEdge() throws Exception {
+        byte[] genuine = Files.readAllBytes(image.container);
+        byte[] forgedBytes = container(ImageOptions.encrypted(image.key));
+        assertThat(forgedBytes).as("a build of the same squashfs with the same key").hasSameSizeAs(genuine);
+        System.arraycopy(genuine, 0, forgedBytes, 0, ImageHeader.SIZE);
+        Path ram = dir.resolve("ram");
+        try (FakeEdge forged = new FakeEdge(forgedBytes, FakeEdge.Behaviour.GOOD, 0);
+             FakeEdge honest = new FakeEdge(genuine, FakeEdge.Behaviour.GOOD, 0)) {
+            RootImageMount mount = RootImageMount.untethered(List.of(forged.url(), honest.url()), pin, image.key, ram,
+                    progress -> { }, settings().fetch());
+            assertThat(mount.squashfsFile()).hasSameBinaryContentAs(image.squashfs);
+            assertThat(forged.requests).as("asked for chunks, not only the header").hasValueGreaterThan(1);
+            assertThat(console).anySatisfy(line -> assertThat(line).startsWith("chunk").contains(forged.url()
+                    + " failed verification"));
+        }
+    }
+
+    /**
      * A container named without a manifest ({@code tether.rootimage=}, only without a node API) has no chunk pins;
      * its untethered download is still held to the container digest as a whole.
      */
