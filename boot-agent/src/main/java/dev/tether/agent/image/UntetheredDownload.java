@@ -29,8 +29,9 @@ import java.util.function.Consumer;
  * container sealed with the same key (an older build), or an unencrypted one with hashes of its own, and each chunk
  * would pass. So the container's bytes are hashed on the way too, and the download counts only when that digest is
  * the one the image was named by. That hash is a second pass over every byte, in one thread and in order, which a
- * pinned download has no use for: on a CPU without SHA instructions it bounds the download. In the VM suite's
- * emulated boot (no SHA instructions), the download took 31.3 s without it, against 34.6-38.6 s in five runs with it.
+ * pinned download has no use for: on a CPU without SHA instructions it bounds the download. On the VM suite's
+ * emulated CPU (no SHA instructions; qemu-x86_64 with the agent's options) it took about 3.5 s of CPU for the sample
+ * image's 200 MiB, against 11 to 14 s for the decryption.
  */
 public final class UntetheredDownload {
     private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(500);
