@@ -31,7 +31,7 @@ import java.util.function.Consumer;
  * the one the image was named by. That hash is a second pass over every byte, in one thread and in order, which a
  * pinned download has no use for: on a CPU without SHA instructions it bounds the download. On the VM suite's
  * emulated CPU (no SHA instructions; qemu-x86_64 with the agent's options) it took about 3.5 s of CPU for the sample
- * image's 200 MiB, against 11 to 14 s for the decryption.
+ * image's 200 MiB, against 10 to 14 s for its decryption.
  */
 public final class UntetheredDownload {
     private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(500);
