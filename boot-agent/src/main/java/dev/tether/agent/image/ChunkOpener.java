@@ -51,32 +51,27 @@ public final class ChunkOpener {
     }
 
     /**
-     * Warms up AES-GCM in the background, so the first chunks do not run through the interpreter: for a download of
-     * the whole image, which decrypts hundreds of MiB at once.
+     * Warms up AES-GCM in the background where the chunks are large, tethered or untethered, so that they do not run
+     * through slow code for hundreds of MiB: the JIT counts calls, and large chunks are few a MiB. Small chunks are many
+     * decrypts a MiB, and the JIT compiles their path by itself; the launcher has it compile the JDK's AES-GCM at a
+     * tenth of its thresholds (bin/tether-agent). The warm-up decrypts some 40 MiB. Measured on an emulated CPU
+     * (qemu-x86_64, the agent's runtime and options, 16 KiB chunks), where a machine has one core (the VM suite's) and
+     * the warm-up's CPU is taken from the boot:
+     * <ul>
+     *   <li>a tethered boot's reads by its ssh login (1200 chunks, 19 MiB), before the launcher's compile command: the
+     *       warm-up took 3.5 s and the chunks 1.3 s after it, against 2.4 s without it;</li>
+     *   <li>the untethered download of the sample image (200 MiB), with the compile command: 13.3 s of CPU with the
+     *       warm-up, 12.0 s without; before the command 15.5 and 15.2 s.</li>
+     * </ul>
      *
-     * @return whether it warms up: an unencrypted image has no decryption to warm up
+     * @return whether it warms up: only for large chunks of an encrypted image
      */
-    public boolean warmUpInBackground() {
-        if (header.cipher().encrypted()) {
-            Thread.ofPlatform().daemon().name("gcm-warm-up").start(GcmWarmUp::ensure);
-            return true;
+    public boolean warmUpForLargeChunks() {
+        if (header.chunkSize() < LARGE_CHUNK_BYTES || !header.cipher().encrypted()) {
+            return false;
         }
-        return false;
-    }
-
-    /**
-     * {@link #warmUpInBackground()} for reads on demand, only where the chunks are large. The warm-up decrypts some
-     * 40 MiB; small chunks are many decrypts a MiB, and the JIT compiles their path by itself after the first few
-     * hundred. Measured on an emulated CPU (qemu-x86_64, the agent's runtime and options, 16 KiB chunks, one run each
-     * way): the warm-up took 3.5 s, and the first 1200 chunks (19 MiB, what a tethered boot reads by its ssh login)
-     * 1.3 s after it against 2.4 s without it: 4.8 s of CPU with the warm-up, 2.4 without, taken from the boot where a
-     * machine has one core (the VM suite's). It pays for itself after about 12,000 chunks. Large chunks (1 MiB) would
-     * run through slow code for hundreds of MiB.
-     *
-     * @return whether it warms up
-     */
-    public boolean warmUpForReadsOnDemand() {
-        return header.chunkSize() >= LARGE_CHUNK_BYTES && warmUpInBackground();
+        Thread.ofPlatform().daemon().name("gcm-warm-up").start(GcmWarmUp::ensure);
+        return true;
     }
 
     /**

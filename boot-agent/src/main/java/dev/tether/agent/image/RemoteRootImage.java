@@ -126,7 +126,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         try {
             ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
             ChunkOpener opener = new ChunkOpener(header, key, pin);
-            opener.warmUpForReadsOnDemand();
+            opener.warmUpForLargeChunks();
             return new RemoteRootImage(fetcher, opener, settings);
         } catch (IOException | RuntimeException e) {
             fetcher.close();

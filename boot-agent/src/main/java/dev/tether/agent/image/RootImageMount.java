@@ -115,7 +115,7 @@ public final class RootImageMount implements Closeable {
         try {
             ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
             ChunkOpener opener = new ChunkOpener(header, key, pin);
-            opener.warmUpInBackground();
+            opener.warmUpForLargeChunks();
             int parallelism = UntetheredDownload.parallelismFor(edges.size(), Runtime.getRuntime().maxMemory());
             (pin != null ? UntetheredDownload.pinned(fetcher, opener, parallelism)
                     : UntetheredDownload.unpinned(fetcher, opener, parallelism, rootImageDigest))

@@ -14,28 +14,28 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The AES-GCM warm-up for a tethered image, which reads on demand: it costs more CPU than it saves with small chunks
- * (the JIT compiles their path by itself), so it runs only for large ones.
+ * The AES-GCM warm-up, tethered or untethered: it costs more CPU than it saves with small chunks (the JIT compiles their
+ * path by itself), so it runs only for large ones.
  */
 class ChunkOpenerWarmUpTest {
     @TempDir
     Path temp;
 
     @Test
-    void smallChunksReadOnDemandAreNotWarmedUp() throws Exception {
-        assertThat(opener(ImageHeader.DEFAULT_CHUNK_SIZE, true).warmUpForReadsOnDemand()).isFalse();
-        assertThat(opener(ChunkOpener.LARGE_CHUNK_BYTES / 2, true).warmUpForReadsOnDemand()).isFalse();
+    void smallChunksAreNotWarmedUp() throws Exception {
+        assertThat(opener(ImageHeader.DEFAULT_CHUNK_SIZE, true).warmUpForLargeChunks()).isFalse();
+        assertThat(opener(ChunkOpener.LARGE_CHUNK_BYTES / 2, true).warmUpForLargeChunks()).isFalse();
     }
 
     @Test
     void largeEncryptedChunksAreWarmedUp() throws Exception {
-        assertThat(opener(ChunkOpener.LARGE_CHUNK_BYTES, true).warmUpForReadsOnDemand()).isTrue();
-        assertThat(opener(1 << 20, true).warmUpForReadsOnDemand()).isTrue();
+        assertThat(opener(ChunkOpener.LARGE_CHUNK_BYTES, true).warmUpForLargeChunks()).isTrue();
+        assertThat(opener(1 << 20, true).warmUpForLargeChunks()).isTrue();
     }
 
     @Test
     void anUnencryptedImageHasNoDecryptionToWarmUp() throws Exception {
-        assertThat(opener(1 << 20, false).warmUpForReadsOnDemand()).isFalse();
+        assertThat(opener(1 << 20, false).warmUpForLargeChunks()).isFalse();
     }
 
     private ChunkOpener opener(int chunkSize, boolean encrypted) throws Exception {
