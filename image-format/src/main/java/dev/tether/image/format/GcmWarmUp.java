@@ -11,8 +11,9 @@ import javax.crypto.spec.SecretKeySpec;
  * Gets the JIT to compile the JDK's AES-GCM path before real chunks go through it. Until then GCM runs
  * interpreted at some 60 MiB/s instead of gigabytes per second, and with 1 MiB chunks the JIT only
  * notices after hundreds of MiB. Many small operations on a throwaway key trigger compilation in about
- * a third of a second. Done once per JVM; worth it where hundreds of MiB are decrypted at once (a download of
- * the whole image) or the chunks are large (see the agent's ChunkOpener).
+ * a third of a second. Done once per JVM; worth it where the chunks are large (see the agent's ChunkOpener): small
+ * ones are many decrypts a MiB, which the JIT notices by itself, the sooner as the agent's launcher has it compile
+ * the JDK's AES-GCM at a tenth of its thresholds.
  *
  * <p>The compiled code does not always stay: loading other classes later (an HTTP stack, FUSE) can
  * invalidate it, and then 1 MiB chunks run at a few hundred MiB/s again until the JIT has seen enough of
