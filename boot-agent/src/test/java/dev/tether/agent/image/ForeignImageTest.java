@@ -253,10 +253,11 @@ class ForeignImageTest {
         assertThat(forgedBytes).as("a build of the same squashfs with the same key").hasSameSizeAs(genuine);
         System.arraycopy(genuine, 0, forgedBytes, 0, ImageHeader.SIZE);
         Path ram = dir.resolve("ram");
+        // Listed first, the forger is asked for the first range (EdgeSet.claim spreads ranges by their first chunk).
         try (FakeEdge forged = new FakeEdge(forgedBytes, FakeEdge.Behaviour.GOOD, 0);
-             FakeEdge honest = new FakeEdge(genuine, FakeEdge.Behaviour.GOOD, 0)) {
-            RootImageMount mount = RootImageMount.untethered(List.of(forged.url(), honest.url()), pin, image.key, ram,
-                    progress -> { }, settings().fetch());
+             FakeEdge honest = new FakeEdge(genuine, FakeEdge.Behaviour.GOOD, 0);
+             RootImageMount mount = RootImageMount.untethered(List.of(forged.url(), honest.url()), pin, image.key, ram,
+                     progress -> { }, settings().fetch())) {
             assertThat(mount.squashfsFile()).hasSameBinaryContentAs(image.squashfs);
             assertThat(forged.requests).as("asked for chunks, not only the header").hasValueGreaterThan(1);
             assertThat(console).anySatisfy(line -> assertThat(line).startsWith("chunk").contains(forged.url()
