@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -245,11 +246,11 @@ public final class DataPlaneBench {
     }
 
     /** An untethered download of the whole image into the RAM disk, and its time to first file. */
-    private static List<String> measureUntethered(String how, Path container, Path mnt, Download download)
-            throws Exception {
+    private static List<String> measureUntethered(String how, Path container, Path mnt,
+            Callable<RootImageMount> download) throws Exception {
         dropCaches();
         long t0 = System.nanoTime();
-        try (RootImageMount mount = download.run()) {
+        try (RootImageMount mount = download.call()) {
             long took = System.nanoTime() - t0;
             run(false, "mount", "-t", "squashfs", "-o", "ro,loop", mount.squashfsFile().toString(), mnt.toString());
             Files.readString(mnt.resolve("etc/os-release"));
@@ -259,10 +260,6 @@ public final class DataPlaneBench {
                     String.format("untethered download from 3 edges, %s: %d ms, %.0f MiB/s", how, ms(took),
                             mib(Files.size(container)) / (took / 1e9)));
         }
-    }
-
-    private interface Download {
-        RootImageMount run() throws Exception;
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.RootImagePin;
 import dev.tether.image.format.UnpinnedChunkException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -46,6 +47,19 @@ public final class ChunkOpener {
         });
     }
 
+    /**
+     * The opener of the image the edges serve, tethered or untethered alike: its header fetched and held to {@code pin}
+     * ({@link RemoteHeader#fetch}), and AES-GCM warmed up where its chunks are large ({@link #warmUpForLargeChunks}).
+     *
+     * @param pin what the manifest pins, or null when the image was named without a manifest
+     * @param key the image key, or null for an unencrypted image
+     */
+    public static ChunkOpener forEdges(ChunkFetcher fetcher, RootImagePin pin, ImageKey key) throws IOException {
+        ChunkOpener opener = new ChunkOpener(RemoteHeader.fetch(fetcher, pin, key), key, pin);
+        opener.warmUpForLargeChunks();
+        return opener;
+    }
+
     public ImageHeader header() {
         return header;
     }
@@ -66,7 +80,7 @@ public final class ChunkOpener {
      *
      * @return whether it warms up: only for large chunks of an encrypted image
      */
-    public boolean warmUpForLargeChunks() {
+    boolean warmUpForLargeChunks() {
         if (header.chunkSize() < LARGE_CHUNK_BYTES || !header.cipher().encrypted()) {
             return false;
         }

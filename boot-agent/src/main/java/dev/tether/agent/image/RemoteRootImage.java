@@ -124,9 +124,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         EdgeSet edgeSet = new EdgeSet(edges, settings.fetch().backoff());
         ChunkFetcher fetcher = new ChunkFetcher(edgeSet, rootImageDigest, settings.fetch());
         try {
-            ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
-            ChunkOpener opener = new ChunkOpener(header, key, pin);
-            opener.warmUpForLargeChunks();
+            ChunkOpener opener = ChunkOpener.forEdges(fetcher, pin, key);
             return new RemoteRootImage(fetcher, opener, settings);
         } catch (IOException | RuntimeException e) {
             fetcher.close();

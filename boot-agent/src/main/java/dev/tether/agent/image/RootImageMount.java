@@ -3,7 +3,6 @@ package dev.tether.agent.image;
 import dev.tether.agent.fuse.FuseMount;
 import dev.tether.agent.fuse.ReadOnlyFile;
 import dev.tether.agent.fuse.RecordingFile;
-import dev.tether.image.format.ImageHeader;
 import dev.tether.image.format.ImageKey;
 import dev.tether.image.format.RootImagePin;
 import dev.tether.nodeapi.BootReport;
@@ -113,9 +112,7 @@ public final class RootImageMount implements Closeable {
         Path target = ramDir.resolve(FILE_NAME);
         ChunkFetcher fetcher = new ChunkFetcher(new EdgeSet(edges, settings.backoff()), rootImageDigest, settings);
         try {
-            ImageHeader header = RemoteHeader.fetch(fetcher, pin, key);
-            ChunkOpener opener = new ChunkOpener(header, key, pin);
-            opener.warmUpForLargeChunks();
+            ChunkOpener opener = ChunkOpener.forEdges(fetcher, pin, key);
             int parallelism = UntetheredDownload.parallelismFor(edges.size(), Runtime.getRuntime().maxMemory());
             (pin != null ? UntetheredDownload.pinned(fetcher, opener, parallelism)
                     : UntetheredDownload.unpinned(fetcher, opener, parallelism, rootImageDigest))
