@@ -48,7 +48,7 @@ class ReadAheadTest {
 
     @Test
     void withTwentyChunksReadPerChunkAheadAReaderThatStopsLeavesAtMostATwentiethUnread() {
-        ReadAhead sparing = new ReadAhead(8, 20, 1000, this::record);
+        ReadAhead sparing = new ReadAhead(8, 20, 1, 1000, this::record);
         for (long index = 0; index < 19; index++) {
             sparing.onRead(index, index);
         }
@@ -100,6 +100,60 @@ class ReadAheadTest {
         readAhead.onRead(13, 13);
         assertThat(prefetched).as("the window grew on, no new stream started")
                 .containsExactly(12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L, 20L, 21L);
+    }
+
+    @Test
+    void readsOfAStreamThatArriveOutOfOrderBehindItContinueItAndTakeNoOtherStreamsPlace() {
+        ReadAhead outOfOrder = new ReadAhead(8, 1, 8, 1000, this::record);
+        // A reader's first read: a stream without a window yet.
+        outOfOrder.onRead(50, 50);
+        for (long index = 20; index <= 30; index++) {
+            outOfOrder.onRead(index, index);
+        }
+        // The kernel's reads of the other stream, answered out of order: up to eight chunks behind the furthest.
+        outOfOrder.onRead(23, 23);
+        outOfOrder.onRead(28, 28);
+        outOfOrder.onRead(25, 25);
+        prefetched.clear();
+        outOfOrder.onRead(51, 51);
+        assertThat(prefetched).as("the first reader's stream kept its place: its second read starts its window")
+                .containsExactly(52L, 53L);
+    }
+
+    @Test
+    void aFewReadsElsewhereDoNotPushOutTheStreamBeingReadAhead() {
+        for (long index = 10; index < 20; index++) {
+            readAhead.onRead(index, index);
+        }
+        long ahead = prefetched.getLast();
+        // A squashfs's reader reads an inode, a directory and a fragment, each far from its file's blocks.
+        for (long index : new long[]{90, 70, 95, 60, 80}) {
+            readAhead.onRead(index, index);
+        }
+        prefetched.clear();
+        readAhead.onRead(20, 20);
+        assertThat(prefetched).as("the file's stream goes on where it was").isNotEmpty()
+                .allSatisfy(index -> assertThat(index).isGreaterThan(ahead));
+    }
+
+    @Test
+    void streamsNoReadContinuesAnyMoreGiveWayToNewOnes() {
+        ReadAhead many = new ReadAhead(8, 1, 1, 100_000, this::record);
+        for (long start : new long[]{0, 1000, 2000}) {
+            for (long index = start; index < start + 5; index++) {
+                many.onRead(index, index);
+            }
+        }
+        prefetched.clear();
+        // A new reader among scattered reads, with three places held by streams nobody reads any more.
+        long next = 50_000;
+        for (int i = 0; i < 200 && prefetched.isEmpty(); i++) {
+            many.onRead(next, next);
+            next++;
+            many.onRead(90_000 + 7L * i, 90_000 + 7L * i);
+        }
+        assertThat(prefetched).as("the new reader's stream got a place that stayed, and a window")
+                .isNotEmpty().allSatisfy(index -> assertThat(index).isBetween(50_000L, 50_300L));
     }
 
     @Test
