@@ -11,18 +11,23 @@ import dev.tether.image.format.RootImagePin;
 import dev.tether.image.format.UnpinnedChunkException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Verifies and decrypts sealed chunks of one container, from any thread (a {@link ChunkSealer} is not
- * thread-safe, so each thread gets its own). The chunks of an unencrypted image are held to the hashes the
- * manifest pins, since an edge can compute a chunk's own hash for a body of its choosing.
+ * Verifies and decrypts sealed chunks of one container, from any thread. A {@link ChunkSealer} is not thread-safe, so
+ * each open takes one of its own from a pool and gives it back: as many are made as chunks were ever opened at once.
+ * Not one a thread: the chunks fetched ahead are opened on virtual threads, one a fetch, and a thread's own sealer
+ * would be a new cipher, digest and key schedule for every fetch. The chunks of an unencrypted image are held to the
+ * hashes the manifest pins, since an edge can compute a chunk's own hash for a body of its choosing.
  */
 public final class ChunkOpener {
     /** Chunks of this size or larger are few per MiB: the JIT would see their decryption late (see GcmWarmUp). */
     static final int LARGE_CHUNK_BYTES = 256 << 10;
 
     private final ImageHeader header;
-    private final ThreadLocal<ChunkSealer> sealers;
+    private final ImageKey key;
+    private final ChunkHashes pinned;
+    private final ConcurrentLinkedQueue<ChunkSealer> idleSealers = new ConcurrentLinkedQueue<>();
 
     /** @throws ImageFormatException when the image is encrypted and the key is missing or is not its key */
     public ChunkOpener(ImageHeader header, ImageKey key) throws ImageFormatException {
@@ -36,15 +41,9 @@ public final class ChunkOpener {
      */
     public ChunkOpener(ImageHeader header, ImageKey key, RootImagePin pin) throws ImageFormatException {
         this.header = header;
-        ChunkHashes pinned = pin == null ? null : pin.chunkHashes();
-        new ChunkSealer(header, key, pinned);
-        this.sealers = ThreadLocal.withInitial(() -> {
-            try {
-                return new ChunkSealer(header, key, pinned);
-            } catch (ImageFormatException e) {
-                throw new IllegalStateException("the key was checked when the opener was made", e);
-            }
-        });
+        this.key = key;
+        this.pinned = pin == null ? null : pin.chunkHashes();
+        idleSealers.add(new ChunkSealer(header, key, pinned));
     }
 
     /**
@@ -98,11 +97,26 @@ public final class ChunkOpener {
     public ByteBuffer openInto(long index, ByteBuffer sealed, ByteBuffer out)
             throws ChunkIntegrityException, ForeignImageException {
         out.clear();
+        ChunkSealer sealer = takeSealer();
         try {
-            sealers.get().open(index, sealed, out);
+            sealer.open(index, sealed, out);
         } catch (UnpinnedChunkException e) {
             throw new ForeignImageException(e.getMessage());
+        } finally {
+            idleSealers.add(sealer);
         }
         return out.flip();
+    }
+
+    private ChunkSealer takeSealer() {
+        ChunkSealer idle = idleSealers.poll();
+        if (idle != null) {
+            return idle;
+        }
+        try {
+            return new ChunkSealer(header, key, pinned);
+        } catch (ImageFormatException e) {
+            throw new IllegalStateException("the key was checked when the opener was made", e);
+        }
     }
 }

@@ -27,6 +27,16 @@ import javax.crypto.spec.SecretKeySpec;
 public final class ChunkSealer {
     private static final int TAG_BITS = 128;
     private static final int NONCE_LENGTH = 12;
+    /**
+     * Chunks up to this size are opened through two arrays of this sealer's when either buffer is off the heap. The
+     * JDK's AES-GCM runs its fastest code, which encrypts and authenticates in one pass, only on arrays; given a
+     * direct buffer it takes a slower path. Measured with JDK 25 on this project's machine (AMD EPYC, AES-NI and
+     * AVX2; 16 KiB chunks, one thread): direct to direct 1.2 to 1.5 GB/s, copied into arrays, opened there and copied
+     * out 2.2 GB/s, arrays alone 2.5. The agent reads chunks into direct buffers (straight from the socket) and keeps
+     * them there (its cache). Larger chunks keep the buffers' path: two arrays of their size on every thread that opens
+     * chunks would cost more heap than the agent has.
+     */
+    static final int ARRAY_PATH_MAX_CHUNK = 64 << 10;
 
     private final ImageHeader header;
     private final byte[] headerDigest;
@@ -36,6 +46,9 @@ public final class ChunkSealer {
     private final MessageDigest sha256;
     private final ChunkHashes pinned;
     private final ByteBuffer indexBytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.BIG_ENDIAN);
+    /** The array path's sealed bytes and plaintext, made on first use. */
+    private byte[] sealedCopy;
+    private byte[] plaintextCopy;
 
     /**
      * @param key the image key; required for an encrypted header, ignored for an unencrypted one
@@ -125,7 +138,11 @@ public final class ChunkSealer {
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce(index)));
                 cipher.updateAAD(headerDigest);
                 cipher.updateAAD(indexBytes(index));
-                cipher.doFinal(sealed, out);
+                if ((sealed.hasArray() && out.hasArray()) || header.chunkSize() > ARRAY_PATH_MAX_CHUNK) {
+                    cipher.doFinal(sealed, out);
+                } else {
+                    openThroughArrays(sealed, out, expected);
+                }
                 GcmWarmUp.slowChunk(expected, System.nanoTime() - started);
             } catch (AEADBadTagException e) {
                 throw new ChunkIntegrityException(index, header.cipher().displayName() + " tag mismatch");
@@ -149,6 +166,17 @@ public final class ChunkSealer {
             out.put(body);
             sealed.position(sealed.limit());
         }
+    }
+
+    /** The tag is checked before any plaintext reaches {@code out}; a chunk that fails leaves it untouched. */
+    private void openThroughArrays(ByteBuffer sealed, ByteBuffer out, int length) throws GeneralSecurityException {
+        if (sealedCopy == null) {
+            sealedCopy = new byte[header.sealedChunkSize()];
+            plaintextCopy = new byte[header.chunkSize()];
+        }
+        sealed.get(sealedCopy, 0, length);
+        int opened = cipher.doFinal(sealedCopy, 0, length, plaintextCopy, 0);
+        out.put(plaintextCopy, 0, opened);
     }
 
     private byte[] hashChunk(long index, ByteBuffer body) {
