@@ -57,7 +57,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
      * loop device the kernel has up to four reads of a stream under way at once, of up to 512 KiB each (the
      * data-plane bench's trace), and they arrive out of order; each one taken for a new stream took a place of
      * {@link ReadAhead}'s few, and pushed out the stream being read ahead often enough that its window had to grow
-     * again from nothing (the bench's sequential reads: 340 to 450 new streams for 8197 reads before, 10 to 40 now).
+     * again from nothing (the bench's sequential reads: 340 to 450 new streams for 8197 reads before, 17 to 50 now).
      */
     static final int STREAM_BEHIND_BYTES = 2 << 20;
     /** Sealed run buffers kept for reuse; the rest of a burst's are freed when given back. */
