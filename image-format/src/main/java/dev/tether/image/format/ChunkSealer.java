@@ -13,7 +13,8 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Seals and opens the chunks of one container. Holds one {@link Cipher} or {@link MessageDigest} that it
- * re-initialises per chunk, so it is not thread-safe: use one per thread.
+ * re-initialises per chunk, and the arrays it opens small chunks through, so it is not thread-safe: one thread at a
+ * time uses it (the boot agent's {@code ChunkOpener} lends its sealers out from a pool).
  *
  * <p>Encrypted chunks: AES-256-GCM, nonce = first 12 bytes of SHA-256(salt || index), associated data =
  * header digest || index. The salt is random per container, so a key reused across images still never
