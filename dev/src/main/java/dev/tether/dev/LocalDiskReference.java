@@ -3,6 +3,7 @@ package dev.tether.dev;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,10 +13,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The limit a diskless boot is measured against (issue 16): the same image, kernel and initramfs booted from a
- * local virtio disk in the same emulation (memory, CPUs, user network), with no firmware network boot, no
- * download and no agent. The image's own initramfs boots it the stock way ({@code root=/dev/vda}, without
- * {@code boot=tether}), so what differs from a Tether boot is exactly what Tether adds.
+ * The limit a diskless boot is measured against (issue 16): the same image and kernel booted from a local virtio
+ * disk in the same emulation (memory, CPUs, user network), with no firmware network boot, no download and no agent,
+ * by the initramfs a local install of the image would have: the distribution's own, made by the image's mkinitramfs
+ * from its tree without Tether's hook and configuration ({@code MODULES=most}, every disk driver and no agent). The
+ * Tether image's initramfs could not boot it: it holds the network drivers and no disk driver (imgutil's
+ * {@code conf.d/00-tether}). So what differs from a Tether boot is exactly what Tether adds and leaves out.
  *
  * <p>The disk is an ext4 file system made from the image's tree ({@code imgutil unpack}), with what the agent and the
  * initramfs would otherwise provide at boot written into it once: SSH host keys, the test key in root's authorized
@@ -23,7 +26,9 @@ import java.util.Map;
  */
 public final class LocalDiskReference {
     /** Named by what is in it: a change to what is written into the disk gets a new one. */
-    static final String DISK = "reference/disk-v2.img";
+    static final String DISK = "reference/disk-v3.img";
+    /** The image's stock initramfs, made with the disk. */
+    static final String INITRD = "reference/initrd-stock-v3.img";
 
     private LocalDiskReference() {
     }
@@ -41,7 +46,7 @@ public final class LocalDiskReference {
         Path out = image.directory().resolve("out");
         Files.createDirectories(runDir);
         try (var vm = VirtualMachine.builder().workDir(runDir).disk(disk)
-                .directKernel(out.resolve("vmlinuz"), out.resolve("initrd.img"), "root=/dev/vda rw console=ttyS0")
+                .directKernel(out.resolve("vmlinuz"), image.directory().resolve(INITRD), "root=/dev/vda rw console=ttyS0")
                 .start()) {
             System.err.println("[LocalDiskReference] VM console: " + vm.consoleLog());
             var marks = new LinkedHashMap<String, Instant>();
@@ -59,13 +64,14 @@ public final class LocalDiskReference {
         }
     }
 
-    /** The reference disk of {@code image}, made on first use. */
+    /** The reference disk of {@code image}, and its stock initramfs beside it ({@link #INITRD}), made on first use. */
     static synchronized Path disk(Path projectDir, ImageCache.CachedImage image) throws Exception {
-        for (String tool : List.of("mkfs.ext4", "ssh-keygen", "unsquashfs")) {
+        for (String tool : List.of("mkfs.ext4", "ssh-keygen", "unsquashfs", "chroot", "unshare")) {
             MissingPrerequisite.require(ImageCache.onPath(tool), "the local-disk reference boot needs " + tool + " on the PATH");
         }
         Path disk = image.directory().resolve(DISK);
-        if (Files.exists(disk)) {
+        Path initrd = image.directory().resolve(INITRD);
+        if (Files.exists(disk) && Files.exists(initrd)) {
             return disk;
         }
         Path dir = disk.getParent();
@@ -91,6 +97,7 @@ public final class LocalDiskReference {
         Path wants = Files.createDirectories(tree.resolve("etc/systemd/system/multi-user.target.wants"));
         Files.deleteIfExists(wants.resolve("systemd-networkd.service"));
         Files.createSymbolicLink(wants.resolve("systemd-networkd.service"), Path.of("/lib/systemd/system/systemd-networkd.service"));
+        stockInitramfs(tree, initrd);
         long treeBytes = size(tree);
         // Room for what a booted system writes (journal, logs), as the zram layer gives a Tether boot.
         long diskBytes = treeBytes + treeBytes / 2 + (512L << 20);
@@ -102,6 +109,35 @@ public final class LocalDiskReference {
         System.err.printf(Locale.ROOT, "[LocalDiskReference] made %s: %d MiB of files on a %d MiB ext4 disk%n", disk,
                 treeBytes >> 20, diskBytes >> 20);
         return disk;
+    }
+
+    /**
+     * Makes the image's stock initramfs at {@code initrd}: its own mkinitramfs, run in its tree (a chroot, in a mount
+     * namespace of its own for /proc and /dev), with a copy of its configuration from which Tether's hook, boot script
+     * and configuration are taken out.
+     */
+    private static void stockInitramfs(Path tree, Path initrd) throws IOException, InterruptedException {
+        List<String> kernels;
+        try (var versions = Files.list(tree.resolve("lib/modules"))) {
+            kernels = versions.map(version -> version.getFileName().toString()).toList();
+        }
+        if (kernels.size() != 1) {
+            throw new IOException("the image's tree has " + kernels.size() + " kernels in /lib/modules (" + kernels
+                    + "), where the reference boot expects the one its manifest names");
+        }
+        String conf = "tmp/reference-initramfs-conf";
+        run(List.of("cp", "-a", tree.resolve("etc/initramfs-tools").toString(), tree.resolve(conf).toString()));
+        for (String tether : List.of("hooks/tether", "scripts/tether", "conf.d/00-tether")) {
+            Files.deleteIfExists(tree.resolve(conf).resolve(tether));
+        }
+        run(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount --bind /proc \"$1/proc\" && mount --bind /dev \"$1/dev\""
+                        + " && chroot \"$1\" mkinitramfs -d /" + conf + " -o /tmp/initrd-stock.img \"$2\"",
+                "sh", tree.toString(), kernels.getFirst()));
+        Files.move(tree.resolve("tmp/initrd-stock.img"), initrd, StandardCopyOption.REPLACE_EXISTING);
+        removeTree(tree.resolve(conf));
+        System.err.printf(Locale.ROOT, "[LocalDiskReference] made %s, the image's stock initramfs: %d bytes%n", initrd,
+                Files.size(initrd));
     }
 
     private static void run(List<String> command) throws IOException, InterruptedException {

@@ -12,8 +12,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /**
- * Installs Tether's initramfs integration into an image tree: the initramfs-tools hook and boot script
- * (Debian, Ubuntu) and the dracut module (RHEL family, and any image that uses dracut), plus the boot
+ * Installs Tether's initramfs integration into an image tree: the initramfs-tools hook, boot script and
+ * configuration (Debian, Ubuntu; network drivers only, no disk drivers: see the configuration) and the dracut module (RHEL family, and any image that uses dracut), plus the boot
  * agent bundle they copy into each initramfs. The image's own tool then builds a diskless-capable
  * initramfs every time it runs, including after a package upgrade inside the image.
  */
@@ -30,6 +30,7 @@ public final class InitramfsIntegration {
     private static final List<Installed> FILES = List.of(
             new Installed("initramfs-tools/hook", "etc/initramfs-tools/hooks/tether", true),
             new Installed("initramfs-tools/script", "etc/initramfs-tools/scripts/tether", false),
+            new Installed("initramfs-tools/conf", "etc/initramfs-tools/conf.d/00-tether", false),
             new Installed("dracut/module-setup.sh", "usr/lib/dracut/modules.d/90tether/module-setup.sh", true),
             new Installed("dracut/tether-cmdline.sh", "usr/lib/dracut/modules.d/90tether/tether-cmdline.sh", true),
             new Installed("dracut/tether-mount.sh", "usr/lib/dracut/modules.d/90tether/tether-mount.sh", true));

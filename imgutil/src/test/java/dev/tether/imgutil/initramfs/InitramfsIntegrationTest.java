@@ -42,6 +42,13 @@ class InitramfsIntegrationTest {
                     .isZero();
         }
         assertThat(root.resolve("etc/initramfs-tools/hooks/tether")).isExecutable();
+        // initramfs-tools sources conf.d's files as shell: a diskless initramfs with network drivers, not disk drivers.
+        Path conf = root.resolve("etc/initramfs-tools/conf.d/00-tether");
+        Process sourced = new ProcessBuilder("sh", "-c", ". \"$1\" && echo \"$MODULES\"", "sh", conf.toString())
+                .redirectErrorStream(true).start();
+        assertThat(new String(sourced.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip()).isEqualTo("netboot");
+        assertThat(sourced.waitFor()).isZero();
+        assertThat(Files.isExecutable(conf)).as("a configuration, sourced, not run").isFalse();
         assertThat(Files.readString(root.resolve("etc/initramfs-tools/scripts/tether")))
                 .contains("mountroot()", "/usr/lib/tether/agent/bin/tether-agent", "boot \"${rootmnt?}\"");
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("WARNING: no --agent-bundle given",
