@@ -13,7 +13,11 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -60,6 +64,11 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
      * again from nothing (the bench's sequential reads: 340 to 450 new streams for 8197 reads before, 17 to 50 now).
      */
     static final int STREAM_BEHIND_BYTES = 2 << 20;
+    /**
+     * Platform threads for the runs of a read beyond the one its own thread fetches: two for each FUSE thread (a read
+     * split over three edges has two more runs). Idle ones end after 30 s; a quiet node keeps none.
+     */
+    static final int READ_RUN_THREADS = 2 * FUSE_THREADS;
     /** Sealed run buffers kept for reuse; the rest of a burst's are freed when given back. */
     static final int SPARE_SEALED_RUNS = 4;
 
@@ -70,6 +79,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     private final ChunkBuffers sealedChunks;
     private final ReadAhead readAhead;
     private final ExecutorService prefetchers;
+    private final ThreadPoolExecutor readRuns;
     private final Semaphore prefetchSlots;
     private final ConsoleSink console;
     private final int maxRun;
@@ -102,6 +112,8 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         this.sealedChunks = new ChunkBuffers(header.sealedChunkSize() * maxRun, SPARE_SEALED_RUNS);
         this.prefetchSlots = new Semaphore(requestsAhead);
         this.prefetchers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-prefetch-", 0).factory());
+        this.readRuns = new ThreadPoolExecutor(0, READ_RUN_THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                Thread.ofPlatform().daemon().name("chunk-read-", 0).factory());
         this.readAhead = new ReadAhead(window, READ_PER_AHEAD, Math.max(1, STREAM_BEHIND_BYTES / header.chunkSize()),
                 header.chunkCount(), this::prefetch);
     }
@@ -186,7 +198,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
                 if (firstRun[0] == null) {
                     firstRun[0] = task;
                 } else {
-                    prefetchers.execute(task);
+                    startReadRun(task);
                 }
             });
             if (firstRun[0] != null) {
@@ -311,9 +323,27 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         }
     }
 
+    /**
+     * Starts one of a read's other runs on a platform thread, which the reader waits for. On a virtual thread, each
+     * time its socket had no bytes yet the exchange went through the JDK's poller and back onto a carrier thread:
+     * 130 to 190 us more for a 64 KiB range than the same exchange on a thread of its own (see
+     * {@link ChunkFetcher}), and a read waits for the slowest of its runs. The data-plane bench's random 128 KiB reads
+     * through this reader alone (three edges, 1 Gbit each; three runs each way, 2026-12-06): mean 618-639 us, p50
+     * 457-569, p90 682-706 on virtual threads; 541-605, 406-497, 632-640 so. More at once than
+     * {@link #READ_RUN_THREADS} (a burst on every FUSE thread) go to virtual threads, as the read-ahead does.
+     */
+    private void startReadRun(Runnable task) {
+        try {
+            readRuns.execute(task);
+        } catch (RejectedExecutionException e) {
+            prefetchers.execute(task);
+        }
+    }
+
     @Override
     public void close() {
         fetcher.close();
         prefetchers.shutdownNow();
+        readRuns.shutdownNow();
     }
 }

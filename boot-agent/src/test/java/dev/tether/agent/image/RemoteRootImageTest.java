@@ -119,6 +119,44 @@ class RemoteRootImageTest {
     }
 
     /**
+     * Every FUSE thread and more reading at once, each read split over the three edges: more of the reads' other runs
+     * than {@link RemoteRootImage#READ_RUN_THREADS} are under way, and the ones beyond go to virtual threads. Every
+     * read returns its bytes.
+     */
+    @Test
+    void moreSplitReadsAtOnceThanReadRunThreadsEachReturnTheirBytes() throws Exception {
+        int readers = RemoteRootImage.READ_RUN_THREADS + 4;
+        int length = 16 * image.header.chunkSize();
+        // Not closed with try-with-resources, which would wait for a read stuck for good: shut down at the end.
+        var threads = Executors.newFixedThreadPool(readers);
+        try (RemoteRootImage remote = open(1L << 20)) {
+            var start = new java.util.concurrent.CountDownLatch(1);
+            List<CompletableFuture<Void>> reads = new java.util.ArrayList<>();
+            for (int r = 0; r < readers; r++) {
+                Random random = new Random(100 + r);
+                reads.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        start.await();
+                        for (int i = 0; i < 10; i++) {
+                            int position = random.nextInt(expected.length - length);
+                            ByteBuffer got = ByteBuffer.allocate(length);
+                            remote.read(position, got);
+                            assertThat(got.array()).isEqualTo(Arrays.copyOfRange(expected, position, position + length));
+                        }
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                }, threads));
+            }
+            start.countDown();
+            CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).get(1, TimeUnit.MINUTES);
+            assertThat(remote.fetcher().stats().integrityFailures()).isZero();
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    /**
      * With the default 16 KiB chunks a small read is one request, not one per edge of a chunk each; a larger one is
      * still spread over the edges, in runs of equal length of {@link RemoteRootImage#MIN_SPLIT_BYTES} or more.
      */
