@@ -6,14 +6,18 @@ import static org.awaitility.Awaitility.await;
 import dev.tether.image.format.ImageHeader;
 import dev.tether.nodeapi.BootReport;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -125,13 +129,43 @@ class RemoteRootImageTest {
      */
     @Test
     void moreSplitReadsAtOnceThanReadRunThreadsEachReturnTheirBytes() throws Exception {
-        int readers = RemoteRootImage.READ_RUN_THREADS + 4;
+        try (RemoteRootImage remote = open(1L << 20)) {
+            readConcurrently(remote, RemoteRootImage.READ_RUN_THREADS + 4);
+            assertThat(remote.fetcher().stats().integrityFailures()).isZero();
+        }
+    }
+
+    /**
+     * An attacker's edge, or a wedged one, that takes every request and never answers, while more split reads are under
+     * way than {@link RemoteRootImage#READ_RUN_THREADS}: the runs it holds keep their threads until a hedge wins or
+     * the request times out, the runs beyond go to virtual threads, and every read returns its bytes from the others.
+     */
+    @Test
+    void anEdgeThatNeverAnswersHoldsNoReadForGoodWhileTheReadRunThreadsAreBusy() throws Exception {
+        try (FakeEdge silent = new FakeEdge(Files.readAllBytes(image.container), FakeEdge.Behaviour.SLOW, 0)) {
+            FetchSettings fetch = FetchSettings.defaults()
+                    .withTimeouts(Duration.ofSeconds(3), Duration.ofSeconds(2))
+                    .withBackoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(500)))
+                    .withConsoleInterval(Duration.ofMillis(500))
+                    .withConsole(console::add);
+            List<URI> urls = List.of(silent.url(), edges.urls().get(0), edges.urls().get(1));
+            try (RemoteRootImage remote = RemoteRootImage.open(urls, image.digest, image.key,
+                    new TetheredSettings(1L << 20, 2L << 20, fetch))) {
+                readConcurrently(remote, RemoteRootImage.READ_RUN_THREADS + 4);
+                assertThat(silent.requests.get()).as("the silent edge was asked").isPositive();
+                assertThat(remote.fetcher().stats().integrityFailures()).isZero();
+            }
+        }
+    }
+
+    /** {@code readers} threads at once, each reading ten random ranges of 16 chunks and checking their bytes. */
+    private static void readConcurrently(RemoteRootImage remote, int readers) throws Exception {
         int length = 16 * image.header.chunkSize();
         // Not closed with try-with-resources, which would wait for a read stuck for good: shut down at the end.
         var threads = Executors.newFixedThreadPool(readers);
-        try (RemoteRootImage remote = open(1L << 20)) {
-            var start = new java.util.concurrent.CountDownLatch(1);
-            List<CompletableFuture<Void>> reads = new java.util.ArrayList<>();
+        try {
+            var start = new CountDownLatch(1);
+            List<CompletableFuture<Void>> reads = new ArrayList<>();
             for (int r = 0; r < readers; r++) {
                 Random random = new Random(100 + r);
                 reads.add(CompletableFuture.runAsync(() -> {
@@ -143,14 +177,13 @@ class RemoteRootImageTest {
                             remote.read(position, got);
                             assertThat(got.array()).isEqualTo(Arrays.copyOfRange(expected, position, position + length));
                         }
-                    } catch (Exception e) {
-                        throw new java.util.concurrent.CompletionException(e);
+                    } catch (IOException | InterruptedException e) {
+                        throw new CompletionException(e);
                     }
                 }, threads));
             }
             start.countDown();
             CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).get(1, TimeUnit.MINUTES);
-            assertThat(remote.fetcher().stats().integrityFailures()).isZero();
         } finally {
             threads.shutdownNow();
         }
