@@ -123,7 +123,7 @@ public final class LocalDiskReference {
         }
         if (kernels.size() != 1) {
             throw new IOException("the image's tree has " + kernels.size() + " kernels in /lib/modules (" + kernels
-                    + "), where the reference boot expects the one its manifest names");
+                    + "), where the reference boots the image's one kernel with its stock initramfs");
         }
         String conf = "tmp/reference-initramfs-conf";
         run(List.of("cp", "-a", tree.resolve("etc/initramfs-tools").toString(), tree.resolve(conf).toString()));

@@ -329,7 +329,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
      * 130 to 190 us more for a 64 KiB range than the same exchange on a thread of its own (see
      * {@link ChunkFetcher}), and a read waits for the slowest of its runs. The data-plane bench's random 128 KiB reads
      * through this reader alone (three edges, 1 Gbit each; three runs each way, 2026-12-06): mean 618-639 us, p50
-     * 457-569, p90 682-706 on virtual threads; 541-605, 406-497, 632-640 so. More at once than
+     * 457-569, p90 682-706 on virtual threads; 541-605, 406-497, 632-640 on these. More at once than
      * {@link #READ_RUN_THREADS} (a burst on every FUSE thread) go to virtual threads, as the read-ahead does.
      */
     private void startReadRun(Runnable task) {

@@ -13,9 +13,10 @@ import java.util.List;
 
 /**
  * Installs Tether's initramfs integration into an image tree: the initramfs-tools hook, boot script and
- * configuration (Debian, Ubuntu; network drivers only, no disk drivers: see the configuration) and the dracut module (RHEL family, and any image that uses dracut), plus the boot
- * agent bundle they copy into each initramfs. The image's own tool then builds a diskless-capable
- * initramfs every time it runs, including after a package upgrade inside the image.
+ * configuration (Debian, Ubuntu; the configuration keeps network drivers only, no disk drivers) and the dracut
+ * module (RHEL family, and any image that uses dracut), plus the boot agent bundle they copy into each initramfs.
+ * The image's own tool then builds a diskless-capable initramfs every time it runs, including after a package
+ * upgrade inside the image.
  */
 public final class InitramfsIntegration {
     /** Where the boot agent bundle lives in the tree; the hook and module copy it from here. */
