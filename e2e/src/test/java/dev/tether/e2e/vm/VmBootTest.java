@@ -334,9 +334,10 @@ class VmBootTest {
                 + " awk '{printf \" when multi-user.target was active, %.1f s after the kernel started; \", $1}' /proc/uptime;"
                 + " systemd-analyze time | head -1;"
                 // The agent's threads by name (the JIT compilers, the FUSE loop, the fetches' carriers...); threads that
-                // ended count in the total only.
+                // ended count in the total only, and so does one that ends while it is looked at (idle read-run threads do).
                 + " [ -n \"$pid\" ] && printf 'agent CPU by thread, 0.1 s or more: ' && for task in /proc/$pid/task/*; do"
-                + " printf '%s=%s\\n' \"$(cat $task/comm)\" \"$(sed 's/.*) //' $task/stat | cut -d' ' -f12,13)\"; done"
+                + " comm=$(cat $task/comm 2>/dev/null) && stat=$(sed 's/.*) //' $task/stat 2>/dev/null) &&"
+                + " printf '%s=%s\\n' \"$comm\" \"$(echo \"$stat\" | cut -d' ' -f12,13)\"; done"
                 + " | awk -F= -v t=$t '{split($2, f, \" \"); a[$1] += f[1] + f[2]}"
                 + " END {for (k in a) if (a[k] >= t / 10) printf \"%.1f s %s\\n\", a[k] / t, k}' | sort -rn | tr '\\n' ';'",
                 Duration.ofMinutes(7));
