@@ -1,5 +1,7 @@
 package dev.tether.dev;
 
+import dev.tether.imgutil.initramfs.InitramfsIntegration;
+import dev.tether.imgutil.initramfs.KernelLocator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,23 +119,18 @@ public final class LocalDiskReference {
      * and configuration are taken out.
      */
     private static void stockInitramfs(Path tree, Path initrd) throws IOException, InterruptedException {
-        List<String> kernels;
-        try (var versions = Files.list(tree.resolve("lib/modules"))) {
-            kernels = versions.map(version -> version.getFileName().toString()).toList();
-        }
-        if (kernels.size() != 1) {
-            throw new IOException("the image's tree has " + kernels.size() + " kernels in /lib/modules (" + kernels
-                    + "), where the reference boots the image's one kernel with its stock initramfs");
-        }
+        // The kernel the image's build made its initramfs for (and whose vmlinuz the build put out).
+        String kernel = KernelLocator.locate(tree).version();
         String conf = "tmp/reference-initramfs-conf";
-        run(List.of("cp", "-a", tree.resolve("etc/initramfs-tools").toString(), tree.resolve(conf).toString()));
-        for (String tether : List.of("hooks/tether", "scripts/tether", "conf.d/00-tether")) {
+        run(List.of("cp", "-a", tree.resolve(InitramfsIntegration.INITRAMFS_TOOLS_DIR).toString(),
+                tree.resolve(conf).toString()));
+        for (String tether : InitramfsIntegration.initramfsToolsFiles()) {
             Files.deleteIfExists(tree.resolve(conf).resolve(tether));
         }
         run(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
                 "mount --bind /proc \"$1/proc\" && mount --bind /dev \"$1/dev\""
                         + " && chroot \"$1\" mkinitramfs -d /" + conf + " -o /tmp/initrd-stock.img \"$2\"",
-                "sh", tree.toString(), kernels.getFirst()));
+                "sh", tree.toString(), kernel));
         Files.move(tree.resolve("tmp/initrd-stock.img"), initrd, StandardCopyOption.REPLACE_EXISTING);
         removeTree(tree.resolve(conf));
         System.err.printf(Locale.ROOT, "[LocalDiskReference] made %s, the image's stock initramfs: %d bytes%n", initrd,

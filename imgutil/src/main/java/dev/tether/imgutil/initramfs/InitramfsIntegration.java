@@ -36,6 +36,18 @@ public final class InitramfsIntegration {
             new Installed("dracut/tether-cmdline.sh", "usr/lib/dracut/modules.d/90tether/tether-cmdline.sh", true),
             new Installed("dracut/tether-mount.sh", "usr/lib/dracut/modules.d/90tether/tether-mount.sh", true));
 
+    /** Where initramfs-tools reads its configuration, hooks and boot scripts in a tree. */
+    public static final String INITRAMFS_TOOLS_DIR = "etc/initramfs-tools";
+
+    /**
+     * Tether's files in {@link #INITRAMFS_TOOLS_DIR}, relative to it: what to take out of a copy of the image's
+     * configuration to build the image's stock initramfs.
+     */
+    public static List<String> initramfsToolsFiles() {
+        return FILES.stream().map(Installed::target).filter(target -> target.startsWith(INITRAMFS_TOOLS_DIR + "/"))
+                .map(target -> target.substring(INITRAMFS_TOOLS_DIR.length() + 1)).toList();
+    }
+
     private final Console console;
     private final ProcessRunner runner;
 

@@ -49,6 +49,9 @@ class InitramfsIntegrationTest {
         assertThat(new String(sourced.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip()).isEqualTo("netboot");
         assertThat(sourced.waitFor()).isZero();
         assertThat(Files.isExecutable(conf)).as("a configuration, sourced, not run").isFalse();
+        // What a stock initramfs of the same tree leaves out (the local-disk reference boot): every file above, and no other.
+        assertThat(InitramfsIntegration.initramfsToolsFiles()).containsExactlyInAnyOrder("hooks/tether", "scripts/tether",
+                "conf.d/00-tether");
         assertThat(Files.readString(root.resolve("etc/initramfs-tools/scripts/tether")))
                 .contains("mountroot()", "/usr/lib/tether/agent/bin/tether-agent", "boot \"${rootmnt?}\"");
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("WARNING: no --agent-bundle given",
