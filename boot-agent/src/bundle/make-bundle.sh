@@ -11,24 +11,23 @@
 # runs there, without the root a loop mount needs).
 #
 # Every byte here is downloaded by every node at every boot, and what the tethered agent maps or opens stays
-# in the node's RAM for its whole life (issue #16). So: no class-data archive (see bin/tether-agent), no tools
-# but java, libjvm.so without its symbol table, a size budget that fails the build when the bundle grows, and
+# in the node's RAM for its whole life (issue #16). So: no tools but java, libjvm.so without its symbol table, a size budget that fails the build when the bundle grows, and
 # the runtime as one squashfs: the initramfs is a RAM filesystem that keeps the squashfs file, compressed, in RAM,
 # where the runtime's files unpacked would be 55 MiB (the pages the JVM reads from the mount are page cache that
 # the kernel can drop and read again).
 #
-# The squashfs: xz in 1 MiB blocks, with its x86 branch filter on x86-64 (the JVM's machine code is most of the bytes),
-# 18.7 MB with the AOT cache where zstd level 19 made 21.5 MB (1 MiB blocks are squashfs's largest and zstd's window
-# in them; level 22 saves 4 KB; xz in 512, 256 or 128 KiB blocks 19.2, 19.8, 20.5 MB). What the 2.7 MB cost: the
-# kernel decompresses xz about ten times slower than zstd, and a JVM start reads the whole of libjvm.so and the AOT
-# cache, and most of lib/modules, from a fresh mount (it maps them; each page it touches brings in its 1 MiB block):
-# `tether-agent --version` on a fresh mount took 0.26-0.35 s (0.12-0.17 s of it system CPU) with zstd, 1.1-1.5 s
-# (1.0-1.3 s system) with xz, whatever the block size (2026-12-04, page cache dropped before each). Every node
-# downloads the 2.7 MB at every boot, 1.35 GB for a 500-node storm through its edges, and keeps the squashfs in RAM
-# for its life; a second of CPU at the agent's start (3.3-3.9 s in the VM suite's emulated boots) is the lesser cost
-# (issue #16's download target is 20 MB; docs/architecture.md has both ways measured). The class files in lib/modules
-# are stored as jlink's COMPRESS says (zip-0, none, by default), so that the squashfs's xz packs them whole (jlink's
-# per-class zip would leave xz little to do).
+# The squashfs: zstd level 19 in 1 MiB blocks (squashfs's largest, and zstd's window in them; level 22 saves 4 KB).
+# xz with its x86 branch filter packs the same runtime 2.7 MB smaller (18.7 MB where zstd makes 21.5), and was used
+# from 2026-12-04 to 2026-12-06, but the kernel decompresses xz about ten times slower, and a JVM start reads the
+# whole of libjvm.so and the AOT cache, and most of lib/modules, from a fresh mount (it maps them; each page it touches
+# brings in its 1 MiB block): `tether-agent --version` on a fresh mount took 0.26-0.35 s (0.12-0.17 s of it system
+# CPU) with zstd, 1.1-1.5 s (1.0-1.3 s system) with xz, whatever the block size (2026-12-04, page cache dropped before
+# each), and 3.3-3.9 s more at every emulated boot in the VM suite. xz paid for issue #16's download target (what
+# Tether adds to the image's initramfs, 20 MB) while Tether's initramfs kept Debian's disk drivers; since it is made
+# with MODULES=netboot (imgutil's conf.d/00-tether) a Tether initramfs is 12 MB over the stock one with xz and about
+# 15 MB with zstd, so the second of CPU at every boot is no longer traded for download (docs/architecture.md has both
+# ways measured). The class files in lib/modules are stored as jlink's COMPRESS says (zip-0, none, by default), so
+# that the squashfs's compressor packs them together (jlink's per-class zip would leave it little to do).
 #
 # Usage: make-bundle.sh JAVA_HOME AGENT_JAR JNA_JAR LAUNCHER MODULES OUTPUT BUDGET_BYTES COMPRESS RUNTIME
 set -eu
@@ -70,11 +69,10 @@ cp "$launcher" "$out/bin/tether-agent"
 chmod 755 "$out/bin/tether-agent"
 
 # What differs by architecture: JNA's native library (JNA would unpack it into a temporary directory at every start,
-# so this architecture's is shipped unpacked; the shaded jar carries none), and xz's branch filter for the squashfs
-# below: x86's on x86-64, none on aarch64, whose filter older kernels' xz decoders lack.
+# so this architecture's is shipped unpacked; the shaded jar carries none).
 case "$(uname -m)" in
-    x86_64) jna_arch=linux-x86-64 branch_filter="-Xbcj x86" ;;
-    aarch64) jna_arch=linux-aarch64 branch_filter= ;;
+    x86_64) jna_arch=linux-x86-64 ;;
+    aarch64) jna_arch=linux-aarch64 ;;
     *) echo "make-bundle.sh: no JNA native library known for $(uname -m)" >&2; exit 1 ;;
 esac
 jna_jar=$(cd "$(dirname "$jna_jar")" && pwd)/$(basename "$jna_jar")
@@ -106,11 +104,9 @@ cp "$launcher" "$bundle/bin/tether-agent"
 chmod 755 "$bundle/bin/tether-agent"
 mv "$out.libraries" "$bundle/system-libraries"
 # Fixed times and owners: the same runtime makes the same file.
-# In xz, with the architecture's branch filter (above). Squashfs's xz is in every distribution kernel's squashfs:
-# Debian, Ubuntu, RHEL and SUSE build CONFIG_SQUASHFS_XZ.
-# shellcheck disable=SC2086 # $branch_filter is zero or two words
+# In zstd (above): the root images imgutil packs are zstd squashfs by default, so a kernel that boots one reads this.
 mksquashfs "$out" "$bundle/agent.squashfs" -noappend -quiet -no-progress \
-    -comp xz $branch_filter -Xdict-size 100% -b 1M -all-root -no-xattrs -no-exports -mkfs-time 0 -all-time 0 >/dev/null
+    -comp zstd -Xcompression-level 19 -b 1M -all-root -no-xattrs -no-exports -mkfs-time 0 -all-time 0 >/dev/null
 
 # What the bundle weighs, largest first, and the budget it must stay under: an initramfs is zstd-compressed
 # (Debian's mkinitramfs: level 9), so that is the figure a node's download grows by.
