@@ -11,10 +11,10 @@
 # runs there, without the root a loop mount needs).
 #
 # Every byte here is downloaded by every node at every boot, and what the tethered agent maps or opens stays
-# in the node's RAM for its whole life (issue #16). So: no tools but java, libjvm.so without its symbol table, a size budget that fails the build when the bundle grows, and
-# the runtime as one squashfs: the initramfs is a RAM filesystem that keeps the squashfs file, compressed, in RAM,
-# where the runtime's files unpacked would be 55 MiB (the pages the JVM reads from the mount are page cache that
-# the kernel can drop and read again).
+# in the node's RAM for its whole life (issue #16). So: no tools but java, libjvm.so without its symbol table, a
+# size budget that fails the build when the bundle grows, and the runtime as one squashfs: the initramfs is a RAM
+# filesystem that keeps the squashfs file, compressed, in RAM, where the runtime's files unpacked would be 55 MiB
+# (the pages the JVM reads from the mount are page cache that the kernel can drop and read again).
 #
 # The squashfs: zstd level 19 in 1 MiB blocks (squashfs's largest, and zstd's window in them; level 22 saves 4 KB).
 # xz with its x86 branch filter packs the same runtime 2.7 MB smaller (18.7 MB where zstd makes 21.5), and was used
