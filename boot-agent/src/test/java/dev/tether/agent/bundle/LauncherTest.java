@@ -174,6 +174,18 @@ class LauncherTest {
         Path cmdline = Files.writeString(bundle.resolve("cmdline"), "boot=tether tether.method=untethered tether.node=n1\n");
         assertThat(launch(Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "--version").status()).isZero();
         assertThat(Files.readString(log)).contains("-Xmx192m").doesNotContain("-Xmx32m");
+        // Its download loop runs for the whole image: the JIT at ten times the JDK's thresholds, not a tethered boot's 30.
+        assertThat(Files.readString(log)).contains("-XX:CompileThresholdScaling=10 ")
+                .doesNotContain("-XX:CompileThresholdScaling=30");
+    }
+
+    @Test
+    void aTetheredBootCompilesLaterThanAnUntetheredOne() throws Exception {
+        javaDoes("exit 0");
+        Path cmdline = Files.writeString(bundle.resolve("cmdline"), "boot=tether tether.method=tethered tether.node=n1\n");
+        assertThat(launch(Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "--version").status()).isZero();
+        assertThat(Files.readString(log)).contains("-Xmx32m", "-XX:CompileThresholdScaling=30 ")
+                .doesNotContain("-XX:CompileThresholdScaling=10 ");
     }
 
     /** As shipped, the runtime is a squashfs the launcher mounts (at TETHER_AGENT_RUNTIME here) and runs the JVM from. */
