@@ -174,7 +174,8 @@ class LauncherTest {
         Path cmdline = Files.writeString(bundle.resolve("cmdline"), "boot=tether tether.method=untethered tether.node=n1\n");
         assertThat(launch(Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "--version").status()).isZero();
         assertThat(Files.readString(log)).contains("-Xmx192m").doesNotContain("-Xmx32m");
-        // Its download loop runs for the whole image: the JIT at ten times the JDK's thresholds, not a tethered boot's 30.
+        // Its download loop runs for the whole image: the JIT at ten times the JDK's thresholds, not a tethered boot's
+        // thirty.
         assertThat(Files.readString(log)).contains("-XX:CompileThresholdScaling=10 ")
                 .doesNotContain("-XX:CompileThresholdScaling=30");
     }
