@@ -25,19 +25,19 @@ public final class InitramfsIntegration {
 
     private static final String RESOURCES = "/dev/tether/imgutil/initramfs/";
 
+    /** Where initramfs-tools reads its configuration, hooks and boot scripts in a tree. */
+    public static final String INITRAMFS_TOOLS_DIR = "etc/initramfs-tools";
+
     private record Installed(String resource, String target, boolean executable) {
     }
 
     private static final List<Installed> FILES = List.of(
-            new Installed("initramfs-tools/hook", "etc/initramfs-tools/hooks/tether", true),
-            new Installed("initramfs-tools/script", "etc/initramfs-tools/scripts/tether", false),
-            new Installed("initramfs-tools/conf", "etc/initramfs-tools/conf.d/00-tether", false),
+            new Installed("initramfs-tools/hook", INITRAMFS_TOOLS_DIR + "/hooks/tether", true),
+            new Installed("initramfs-tools/script", INITRAMFS_TOOLS_DIR + "/scripts/tether", false),
+            new Installed("initramfs-tools/conf", INITRAMFS_TOOLS_DIR + "/conf.d/00-tether", false),
             new Installed("dracut/module-setup.sh", "usr/lib/dracut/modules.d/90tether/module-setup.sh", true),
             new Installed("dracut/tether-cmdline.sh", "usr/lib/dracut/modules.d/90tether/tether-cmdline.sh", true),
             new Installed("dracut/tether-mount.sh", "usr/lib/dracut/modules.d/90tether/tether-mount.sh", true));
-
-    /** Where initramfs-tools reads its configuration, hooks and boot scripts in a tree. */
-    public static final String INITRAMFS_TOOLS_DIR = "etc/initramfs-tools";
 
     /**
      * Tether's files in {@link #INITRAMFS_TOOLS_DIR}, relative to it: what to take out of a copy of the image's
