@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.tether.dev.ImageCache;
+import dev.tether.dev.Prerequisites;
+import dev.tether.dev.VirtualMachine;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +42,11 @@ class ReadmeDhcpVmTest {
     private static final String README_EDGE = "http://10.0.0.11:8080";
     private static final String SERVER = "10.231.9.1";
     private static final String MAC = "52:54:00:7e:7e:01";
+    private static final List<Prerequisites.Need> NEEDS = List.of(
+            new Prerequisites.Need("qemu-system-x86_64", "qemu-system-x86", false),
+            new Prerequisites.Need(VirtualMachine.IPXE_ROM.toString(), "ipxe-qemu", true),
+            new Prerequisites.Need("dnsmasq", "dnsmasq-base", false),
+            new Prerequisites.Need("ip", "iproute2", false));
 
     @TempDir
     Path dir;
@@ -66,9 +74,9 @@ class ReadmeDhcpVmTest {
     @Test
     void iPxeAsksTheEdgeForItsScriptWithItsMacAndIsToldNotToWaitForProxyDhcp() throws Exception {
         assumeTrue(ImageCache.isRoot(), "SKIPPED: a tap device needs root");
-        for (String tool : List.of("ip", "dnsmasq", "qemu-system-x86_64")) {
-            assumeTrue(ImageCache.onPath(tool), "SKIPPED: needs " + tool + " (apt-get install iproute2 dnsmasq-base qemu-system-x86 ipxe-qemu)");
-        }
+        Set<String> missing = Prerequisites.missingPackages(NEEDS);
+        assumeTrue(missing.isEmpty(), () -> "SKIPPED: needs " + String.join(", ", missing) + " ("
+                + Prerequisites.instructions(missing) + ")");
         assumeTrue(Files.exists(Path.of("/dev/net/tun")), "SKIPPED: needs /dev/net/tun for the machine's tap");
 
         tap = "tdhcp" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36);
