@@ -99,7 +99,8 @@ class ReadmeDhcpVmTest {
         edge.start();
 
         Path conf = dir.resolve("tether.conf");
-        Files.writeString(conf, readmeDnsmasqLines().replace(README_EDGE, "http://" + SERVER + ":" + edge.getAddress().getPort()));
+        String standIn = "http://" + SERVER + ":" + edge.getAddress().getPort();
+        Files.writeString(conf, readmeDnsmasqLines().replace(README_EDGE, standIn));
         Path log = dir.resolve("dnsmasq.log");
         dhcpServer = new ProcessBuilder("dnsmasq", "--no-daemon", "--conf-file=" + conf, "--port=0", "--bind-interfaces",
                 "--interface=" + tap, "--except-interface=lo", "--dhcp-range=10.231.9.10,10.231.9.50,1h",
@@ -116,7 +117,7 @@ class ReadmeDhcpVmTest {
                 "-device", "virtio-net-pci,netdev=n0,mac=" + MAC, "-boot", "n")
                 .redirectErrorStream(true).redirectOutput(console.toFile()).start();
 
-        // A machine emulated on a busy host takes its time; the firmware retries DHCP for about a minute on its own.
+        // Patience, not a measure: the exchange takes a few seconds here, an emulator on a busy host longer.
         Awaitility.await("the machine asking the edge for its script (console: " + console + ")")
                 .atMost(Duration.ofMinutes(5)).failFast("qemu exited", () -> !machine.isAlive())
                 .until(asked::isDone);
