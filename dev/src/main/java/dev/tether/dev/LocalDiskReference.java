@@ -35,8 +35,11 @@ public final class LocalDiskReference {
     private LocalDiskReference() {
     }
 
-    /** When each phase of the reference boot was reached, from power-on to an ssh login, in order. */
-    public record Boot(Map<String, Instant> marks) {
+    /**
+     * When each phase of the reference boot was reached, from power-on to an ssh login, in order; and what the boot had
+     * read from its disk by that login.
+     */
+    public record Boot(Map<String, Instant> marks, BlockReads rootReads) {
         public double secondsTo(String mark) {
             return Duration.between(marks.get("start"), marks.get(mark)).toMillis() / 1000.0;
         }
@@ -56,13 +59,16 @@ public final class LocalDiskReference {
             marks.put("kernel running", vm.waitFor("Linux version", patience).at());
             marks.put("systemd running", vm.waitFor("Welcome to", patience).at());
             marks.put("login prompt", vm.waitFor("login:", patience).at());
-            var login = vm.sshWhenReady(LoginKey.get().privateKey(), "findmnt -n -o FSTYPE,SOURCE /", patience);
+            var login = vm.sshWhenReady(LoginKey.get().privateKey(), "findmnt -n -o FSTYPE,SOURCE /; "
+                    + BlockReads.statCommand("/"), patience);
             marks.put("ssh login", Instant.now());
             // A reference that booted anything but the local disk would flatter no one: check what it is.
-            if (login.status() != 0 || !List.of(login.output().strip().split("\\s+")).equals(List.of("ext4", "/dev/vda"))) {
+            String[] lines = login.output().strip().split("\n");
+            if (login.status() != 0 || lines.length != 2
+                    || !List.of(lines[0].strip().split("\\s+")).equals(List.of("ext4", "/dev/vda"))) {
                 throw new AssertionError("the reference boot's root is not the local ext4 disk: " + login.output());
             }
-            return new Boot(marks);
+            return new Boot(marks, BlockReads.parse("the local disk", lines[1]));
         }
     }
 

@@ -16,6 +16,7 @@ import dev.tether.api.v1alpha1.NodeFileTemplate;
 import dev.tether.api.v1alpha1.NodeHostname;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
+import dev.tether.dev.BlockReads;
 import dev.tether.dev.ImageCache;
 import dev.tether.dev.TetherCluster;
 import dev.tether.dev.VirtualMachine;
@@ -137,6 +138,7 @@ class VmBootTest {
                 assertThat(readOutput).contains("status=0");
                 report.add(phases("boot 1: tethered, key from the network", marks, mounts.timings()));
                 report.add(againstReference("boot 1 (tethered)", marks, reference, 1.25));
+                report.add(reads("boot 1 (tethered)", mounts, reference));
                 report.add(fetched(cluster, image, result, sentAtLogin));
                 report.add(agentMemory(vm, sshKey, afterFirst.getStatus().lastBoot.agentMemory));
 
@@ -183,6 +185,7 @@ class VmBootTest {
                 assertThat(afterThird.getStatus().lastBoot.fetch.bytes).as("the whole image downloaded").isGreaterThanOrEqualTo(result.rootImageBytes() - 4096);
                 report.add(phases("boot 3: untethered, key from the TPM", marks3, mounts3.timings()));
                 report.add(againstReference("boot 3 (untethered)", marks3, reference, 1.5));
+                report.add(reads("boot 3 (untethered)", mounts3, reference));
 
                 // Boot 4: the edges serve a forged addon archive that names an attacker's CA and node API (issue
                 // #13). The sealed key must not leave the TPM; the credential is disarmed (arming: once), so the
@@ -276,7 +279,7 @@ class VmBootTest {
      *     checks after it, which wait for multi-user.target, are not part of the boot time)
      * @param timings  the agent's step timings, and on a line of its own the agent's CPU time and systemd's account
      */
-    private record RootCheck(Instant loggedIn, String timings) {
+    private record RootCheck(Instant loggedIn, String timings, BlockReads lowerReads) {
     }
 
     /** The cached image published, the tethered test profile, and one machine's credential; the build result. */
@@ -318,10 +321,15 @@ class VmBootTest {
      * on zram/xfs over the squashfs, tethered (FUSE) or in RAM (tmpfs), with ssh and multi-user active.
      */
     private static RootCheck checkRoot(VirtualMachine vm, LoginKey key, boolean tethered) throws Exception {
-        var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /", Duration.ofMinutes(5));
+        // With the login, what the squashfs had read through its loop device: each read one FUSE request (tethered).
+        var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /; "
+                + BlockReads.statCommand("/run/tether/lower"), Duration.ofMinutes(5));
         Instant loggedIn = Instant.now();
         assertThat(findmnt.status()).as(findmnt.output()).isZero();
         assertThat(findmnt.output()).startsWith("overlay");
+        String[] atLogin = findmnt.output().strip().split("\n");
+        assertThat(atLogin).as(findmnt.output()).hasSize(2);
+        var lowerReads = BlockReads.parse("the squashfs's loop device", atLogin[1]);
         var look = vm.ssh(key.privateKey(), "cat /proc/mounts; echo ---; cat /run/tether/boot-timings.json; echo;"
                 // sshd answers before systemd has reached multi-user; give it the time it needs.
                 + " echo ---; timeout 300 sh -c 'until systemctl is-active -q multi-user.target; do sleep 2; done';"
@@ -353,7 +361,7 @@ class VmBootTest {
             // The agent serving the root survived the switch and is marked for systemd-shutdown to spare it.
             assertThat(parts[3].strip()).as("first byte of the agent's argv[0]").isEqualTo("@");
         }
-        return new RootCheck(loggedIn, parts[1].strip() + "\n  " + parts[4].strip());
+        return new RootCheck(loggedIn, parts[1].strip() + "\n  " + parts[4].strip(), lowerReads);
     }
 
     private static String sshUnchecked(VirtualMachine vm, LoginKey key, String command) {
@@ -399,6 +407,12 @@ class VmBootTest {
         double limit = reference.secondsTo("ssh login");
         return String.format(Locale.ROOT, "%s: power-on to ssh login %.1f s against the local disk's %.1f s: %.2fx (target at most"
                 + " %.2fx)%n", title, boot, limit, boot / limit, bound);
+    }
+
+    /** The root's reads by the ssh login, side by side with the local disk's (reported, not asserted). */
+    private static String reads(String title, RootCheck check, LocalDiskReference.Boot reference) {
+        return title + ", the root's reads by the ssh login: " + check.lowerReads().describe() + "; the reference: "
+                + reference.rootReads().describe() + "\n";
     }
 
     private static String fetched(TetherCluster cluster, ImageCache.CachedImage image, BuildResult result, long[] sentAtLogin) throws Exception {
