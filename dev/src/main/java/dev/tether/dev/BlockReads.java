@@ -5,8 +5,8 @@ import java.util.Locale;
 /**
  * The reads a guest's block device has completed, from its {@code /sys/block/<device>/stat} (the kernel's
  * Documentation/block/stat.rst: read I/Os, read merges, sectors read, ...). Where a root is a local disk, a read is a
- * request to the disk; where it is Tether's squashfs, a read of its loop device is one FUSE request to the agent, so
- * the count is the number of round trips the served root cost.
+ * request to the disk; where it is a tethered Tether root, a read of its squashfs's loop device is one FUSE request to
+ * the agent, so the count is the number of round trips the served root cost.
  */
 public record BlockReads(String device, long requests, long bytes) {
     private static final int SECTOR_BYTES = 512;

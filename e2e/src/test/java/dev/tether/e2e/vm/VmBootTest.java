@@ -278,6 +278,8 @@ class VmBootTest {
      * @param loggedIn when the first ssh command succeeded: the boot's end, as {@link LocalDiskReference} marks it (the
      *     checks after it, which wait for multi-user.target, are not part of the boot time)
      * @param timings  the agent's step timings, and on a line of its own the agent's CPU time and systemd's account
+     * @param lowerReads what the squashfs had read through its loop device by that first ssh command (tethered, each
+     *     read one FUSE request to the agent; untethered, reads of the RAM disk's file)
      */
     private record RootCheck(Instant loggedIn, String timings, BlockReads lowerReads) {
     }
