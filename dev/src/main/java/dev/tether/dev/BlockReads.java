@@ -1,5 +1,8 @@
 package dev.tether.dev;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 
 /**
@@ -11,9 +14,18 @@ import java.util.Locale;
 public record BlockReads(String device, long requests, long bytes) {
     private static final int SECTOR_BYTES = 512;
 
-    /** A shell command that prints the stat line of the block device mounted at {@code mountPoint}. */
-    public static String statCommand(String mountPoint) {
-        return "cat /sys/block/$(basename $(findmnt -n -o SOURCE " + mountPoint + "))/stat";
+    /**
+     * The reads of the block device mounted at {@code mountPoint} in {@code vm}, asked over ssh. Asked after a boot's
+     * login is marked, not with the command that marks it: the processes it starts are no part of the boot's time.
+     */
+    public static BlockReads read(VirtualMachine vm, Path privateKey, String mountPoint, String device)
+            throws IOException, InterruptedException {
+        var stat = vm.ssh(privateKey, "cat /sys/block/$(basename $(findmnt -n -o SOURCE " + mountPoint + "))/stat",
+                Duration.ofMinutes(1));
+        if (stat.status() != 0) {
+            throw new IOException("cannot read the stat line of the block device at " + mountPoint + ": " + stat.output());
+        }
+        return parse(device, stat.output());
     }
 
     /** Parses a stat line ({@code /sys/block/<device>/stat}) of {@code device}. */

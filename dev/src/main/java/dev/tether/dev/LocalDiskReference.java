@@ -37,7 +37,7 @@ public final class LocalDiskReference {
 
     /**
      * When each phase of the reference boot was reached, from power-on to an ssh login, in order; and what the boot had
-     * read from its disk by that login.
+     * read from its disk right after that login.
      */
     public record Boot(Map<String, Instant> marks, BlockReads rootReads) {
         public double secondsTo(String mark) {
@@ -59,16 +59,13 @@ public final class LocalDiskReference {
             marks.put("kernel running", vm.waitFor("Linux version", patience).at());
             marks.put("systemd running", vm.waitFor("Welcome to", patience).at());
             marks.put("login prompt", vm.waitFor("login:", patience).at());
-            var login = vm.sshWhenReady(LoginKey.get().privateKey(), "findmnt -n -o FSTYPE,SOURCE /; "
-                    + BlockReads.statCommand("/"), patience);
+            var login = vm.sshWhenReady(LoginKey.get().privateKey(), "findmnt -n -o FSTYPE,SOURCE /", patience);
             marks.put("ssh login", Instant.now());
             // A reference that booted anything but the local disk would flatter no one: check what it is.
-            String[] lines = login.output().strip().split("\n");
-            if (login.status() != 0 || lines.length != 2
-                    || !List.of(lines[0].strip().split("\\s+")).equals(List.of("ext4", "/dev/vda"))) {
+            if (login.status() != 0 || !List.of(login.output().strip().split("\\s+")).equals(List.of("ext4", "/dev/vda"))) {
                 throw new AssertionError("the reference boot's root is not the local ext4 disk: " + login.output());
             }
-            return new Boot(marks, BlockReads.parse("the local disk", lines[1]));
+            return new Boot(marks, BlockReads.read(vm, LoginKey.get().privateKey(), "/", "the local disk"));
         }
     }
 

@@ -278,8 +278,8 @@ class VmBootTest {
      * @param loggedIn when the first ssh command succeeded: the boot's end, as {@link LocalDiskReference} marks it (the
      *     checks after it, which wait for multi-user.target, are not part of the boot time)
      * @param timings  the agent's step timings, and on a line of its own the agent's CPU time and systemd's account
-     * @param lowerReads what the squashfs had read through its loop device by that first ssh command (tethered, each
-     *     read one FUSE request to the agent; untethered, reads of the RAM disk's file)
+     * @param lowerReads what the squashfs had read through its loop device right after that first ssh command
+     *     (tethered, each read one FUSE request to the agent; untethered, reads of the RAM disk's file)
      */
     private record RootCheck(Instant loggedIn, String timings, BlockReads lowerReads) {
     }
@@ -323,15 +323,11 @@ class VmBootTest {
      * on zram/xfs over the squashfs, tethered (FUSE) or in RAM (tmpfs), with ssh and multi-user active.
      */
     private static RootCheck checkRoot(VirtualMachine vm, LoginKey key, boolean tethered) throws Exception {
-        // With the login, what the squashfs had read through its loop device: each read one FUSE request (tethered).
-        var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /; "
-                + BlockReads.statCommand("/run/tether/lower"), Duration.ofMinutes(5));
+        var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /", Duration.ofMinutes(5));
         Instant loggedIn = Instant.now();
         assertThat(findmnt.status()).as(findmnt.output()).isZero();
         assertThat(findmnt.output()).startsWith("overlay");
-        String[] atLogin = findmnt.output().strip().split("\n");
-        assertThat(atLogin).as(findmnt.output()).hasSize(2);
-        var lowerReads = BlockReads.parse("the squashfs's loop device", atLogin[1]);
+        var lowerReads = BlockReads.read(vm, key.privateKey(), "/run/tether/lower", "the squashfs's loop device");
         var look = vm.ssh(key.privateKey(), "cat /proc/mounts; echo ---; cat /run/tether/boot-timings.json; echo;"
                 // sshd answers before systemd has reached multi-user; give it the time it needs.
                 + " echo ---; timeout 300 sh -c 'until systemctl is-active -q multi-user.target; do sleep 2; done';"
@@ -411,9 +407,9 @@ class VmBootTest {
                 + " %.2fx)%n", title, boot, limit, boot / limit, bound);
     }
 
-    /** The root's reads by the ssh login, side by side with the local disk's (reported, not asserted). */
+    /** The root's reads at the ssh login, side by side with the local disk's (reported, not asserted). */
     private static String reads(String title, RootCheck check, LocalDiskReference.Boot reference) {
-        return title + ", the root's reads by the ssh login: " + check.lowerReads().describe() + "; the reference: "
+        return title + ", the root's reads at the ssh login: " + check.lowerReads().describe() + "; the reference: "
                 + reference.rootReads().describe() + "\n";
     }
 
