@@ -83,8 +83,7 @@ final class EdgeAddresses implements AutoCloseable {
     private static boolean ip(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("ip"));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        return process.waitFor() == 0;
+        return Commands.succeeds(command.toArray(String[]::new));
     }
 
     @Override

@@ -31,6 +31,8 @@ public final class LocalDiskReference {
     static final String DISK = "reference/disk-v3.img";
     /** The image's stock initramfs, made with the disk. */
     static final String INITRD = "reference/initrd-stock-v3.img";
+    /** For each tool that makes the disk: unpacking the image, mkfs.ext4 of its tree, mkinitramfs in a chroot. */
+    private static final Duration BUILD_PATIENCE = Duration.ofMinutes(30);
 
     private LocalDiskReference() {
     }
@@ -140,12 +142,9 @@ public final class LocalDiskReference {
                 Files.size(initrd));
     }
 
+    /** The image's unpacking, its disk's and its initramfs's making, on a busy machine. */
     private static void run(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        if (process.waitFor() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + output.strip());
-        }
+        Commands.run(command, BUILD_PATIENCE);
     }
 
     /** Bytes of the tree, as du counts them (symbolic links not followed: they point into the image, not the host). */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,9 +26,6 @@ class EdgeAddressesTest {
     }
 
     private static String loopbackAddresses() throws IOException, InterruptedException {
-        Process ip = new ProcessBuilder("ip", "-o", "-4", "addr", "show", "dev", "lo").redirectErrorStream(true).start();
-        String out = new String(ip.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-        assertThat(ip.waitFor()).isZero();
-        return out;
+        return Commands.run("ip", "-o", "-4", "addr", "show", "dev", "lo");
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.e2e.storm;
 
+import dev.tether.dev.Commands;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -65,7 +66,7 @@ record NetworkCounters(long segmentsSent, long segmentsRetransmitted, long timeo
 
     /** Packets dropped by the qdiscs on lo below the root (the links' own queues); 0 when lo is not shaped. */
     private static long leafQueueDrops() throws IOException, InterruptedException {
-        String out = StormBench.run("tc", "-s", "qdisc", "show", "dev", "lo");
+        String out = Commands.run("tc", "-s", "qdisc", "show", "dev", "lo");
         long drops = 0;
         boolean leaf = false;
         for (String line : out.split("\n")) {

@@ -1,5 +1,6 @@
 package dev.tether.e2e.storm;
 
+import dev.tether.dev.Commands;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +109,7 @@ final class NodeApiThreads {
         String stat = Files.readString(task.resolve("stat"));
         if (niceness(stat) != servers) {
             // A task's stat starts with the thread's id. util-linux's renice sets the niceness given, not an increment.
-            StormBench.run("renice", "-n", Integer.toString(servers), "-p", stat.substring(0, stat.indexOf(' ')));
+            Commands.run("renice", "-n", Integer.toString(servers), "-p", stat.substring(0, stat.indexOf(' ')));
         }
     }
 

@@ -8,6 +8,7 @@ import dev.tether.agent.image.TetheredSettings;
 import dev.tether.agent.trust.ApiKey;
 import dev.tether.agent.trust.NodeApiClient;
 import dev.tether.agent.trust.NodeApiTls;
+import dev.tether.dev.Commands;
 import dev.tether.nodeapi.ArmingRequest;
 import dev.tether.nodeapi.NodeApi;
 import java.io.IOException;
@@ -179,30 +180,30 @@ public final class StormBench {
 
     /** Each server's own address on loopback, and its own link: an HTB class matching its address. */
     private void network() throws IOException, InterruptedException {
-        run("ip", "link", "set", "lo", "up");
-        run("ip", "addr", "add", NODES_ADDRESS + "/32", "dev", "lo");
+        Commands.run("ip", "link", "set", "lo", "up");
+        Commands.run("ip", "addr", "add", NODES_ADDRESS + "/32", "dev", "lo");
         for (String address : SERVER_ADDRESSES) {
-            run("ip", "addr", "add", address + "/32", "dev", "lo");
+            Commands.run("ip", "addr", "add", address + "/32", "dev", "lo");
             // The nodes' packets to a server (requests, and the ACKs of every download) leave from the nodes' own
             // address, so that they do not queue on the server's shaped link as its replies do: a real node sends them
             // on its own uplink. By default a connection to a local address leaves from that same address.
-            run("ip", "route", "change", "local", address, "dev", "lo", "table", "local", "proto", "kernel", "scope", "host",
+            Commands.run("ip", "route", "change", "local", address, "dev", "lo", "table", "local", "proto", "kernel", "scope", "host",
                     "src", NODES_ADDRESS);
         }
         if (link.equals("none")) {
             return;
         }
-        run("tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "ffff", "r2q", "1000");
-        run("tc", "class", "add", "dev", "lo", "parent", "1:", "classid", "1:ffff", "htb", "rate", "100gbit");
+        Commands.run("tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "ffff", "r2q", "1000");
+        Commands.run("tc", "class", "add", "dev", "lo", "parent", "1:", "classid", "1:ffff", "htb", "rate", "100gbit");
         for (String address : SERVER_ADDRESSES) {
             String classId = linkClass(address);
-            run("tc", "class", "add", "dev", "lo", "parent", "1:", "classid", classId, "htb", "rate", link, "ceil", link);
-            run("tc", "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
+            Commands.run("tc", "class", "add", "dev", "lo", "parent", "1:", "classid", classId, "htb", "rate", link, "ceil", link);
+            Commands.run("tc", "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
                     "match", "ip", "src", address + "/32", "flowid", classId);
             // The link's queue as a server NIC's is by default where nothing sets fq_codel: pfifo_fast, whose first band
             // (low-delay packets: the edges' node API relays) goes before the rest. HTB's own leaf would be one FIFO for
             // every packet. Both hold lo's 1,000 packets of up to 64 KiB: half a second at 1 Gbit in a storm.
-            run("tc", "qdisc", "add", "dev", "lo", "parent", classId, "pfifo_fast");
+            Commands.run("tc", "qdisc", "add", "dev", "lo", "parent", classId, "pfifo_fast");
         }
     }
 
@@ -542,7 +543,7 @@ public final class StormBench {
             }
             cpu.put(part.getKey(), sum);
         }
-        return new StormWindows.Sample(nanos, StormWindows.parse(run("tc", "-s", "class", "show", "dev", "lo")), ticks[0],
+        return new StormWindows.Sample(nanos, StormWindows.parse(Commands.run("tc", "-s", "class", "show", "dev", "lo")), ticks[0],
                 ticks[1], cpu);
     }
 
@@ -573,19 +574,9 @@ public final class StormBench {
 
     private static Path fresh(Path dir) throws IOException, InterruptedException {
         if (Files.exists(dir)) {
-            run("rm", "-rf", dir.toString());
+            Commands.run("rm", "-rf", dir.toString());
         }
         return Files.createDirectories(dir);
-    }
-
-    /** Runs {@code command} to its end and returns what it printed; its failure (or 5 minutes) is an IOException. */
-    static String run(String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + output);
-        }
-        return output;
     }
 
     private static String env(String name, String otherwise) {
