@@ -21,9 +21,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * One qemu virtual machine (software emulation, user-mode network) that network-boots with iPXE, with its
- * serial console captured line by line (each line stamped with the host time it arrived) and written to a
- * log file, and an SSH helper through a forwarded port.
+ * One qemu virtual machine (software emulation) that network-boots with iPXE, with its serial console captured line by
+ * line (each line stamped with the host time it arrived) and written to a log file, and an SSH helper. Its network is
+ * qemu's user network (TFTP serves iPXE a script, ssh goes through a forwarded port), or a site's boot network on a tap
+ * ({@link Builder#network}: the README's DHCP, ssh to the machine's own address).
  *
  * <p>Later steps plug in here: a TPM ({@link Builder#tpmSocket}, for a {@code swtpm socket} the caller
  * runs), and a reboot with the same TPM state (stop, then start a new VM with the same builder).
@@ -32,7 +33,7 @@ public final class VirtualMachine implements AutoCloseable {
     /** The iPXE ROM qemu gives a virtio-net-pci device by default (Debian's ipxe-qemu). */
     public static final Path IPXE_ROM = Path.of("/usr/lib/ipxe/qemu/efi-virtio.rom");
     /** The host as the guest sees it under {@code -netdev user}. */
-    public static final String HOST_FROM_GUEST = "10.0.2.2";
+    private static final String HOST_FROM_GUEST = "10.0.2.2";
 
     /** A console line and when the host read it. */
     public record ConsoleLine(Instant at, String text) {
@@ -51,6 +52,7 @@ public final class VirtualMachine implements AutoCloseable {
         private Path disk;
         private Integer bmcPort;
         private String smbiosUuid;
+        private BootNetwork network;
 
         public Builder mac(String value) {
             mac = value;
@@ -67,9 +69,19 @@ public final class VirtualMachine implements AutoCloseable {
             return this;
         }
 
-        /** The script iPXE gets as its boot file over the user network's TFTP. */
+        /** The script iPXE gets as its boot file over the user network's TFTP; unused on a {@link #network}. */
         public Builder ipxeScript(String value) {
             ipxeScript = value;
+            return this;
+        }
+
+        /**
+         * Joins the machine to {@code value} through a tap instead of qemu's user network: its DHCP server gives iPXE
+         * the boot file (no {@link #ipxeScript}), and ssh reaches the machine at its address there. qemu's user network
+         * cannot send iPXE the option that ends its wait for ProxyDHCP offers, 3.1 s of every network boot.
+         */
+        public Builder network(BootNetwork value) {
+            network = value;
             return this;
         }
 
@@ -160,6 +172,8 @@ public final class VirtualMachine implements AutoCloseable {
     /** The console FIFO of a machine a BMC powers (null otherwise), held open while this object is. */
     private final FileChannel bmcConsole;
     private final int sshPort;
+    /** Where ssh reaches the guest: the user network's forwarded port on loopback, or the guest's own address. */
+    private final String sshHost;
     private final Path consoleLog;
     private final Instant started;
     private final List<ConsoleLine> lines = new ArrayList<>();
@@ -185,7 +199,23 @@ public final class VirtualMachine implements AutoCloseable {
             Files.writeString(tftp.resolve("tether.ipxe"), config.ipxeScript);
         }
         consoleLog = config.workDir.resolve("console.log");
-        sshPort = freePort();
+        List<String> netdev;
+        if (config.network != null) {
+            String tap;
+            try {
+                tap = config.network.attach(config.mac);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while joining the machine to its boot network", e);
+            }
+            sshHost = config.network.addressOf(config.mac);
+            sshPort = 22;
+            netdev = List.of("-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no");
+        } else {
+            sshHost = "127.0.0.1";
+            sshPort = freePort();
+            netdev = List.of("-netdev", "user,id=n0,tftp=" + tftp + ",bootfile=tether.ipxe,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22");
+        }
         List<String> command = new ArrayList<>(List.of("qemu-system-x86_64",
                 "-m", Integer.toString(config.memoryMiB), "-smp", Integer.toString(config.cpus),
                 // qemu's baseline CPU (qemu64: SSE3) with what every server CPU has and a Tether boot leans on:
@@ -203,8 +233,9 @@ public final class VirtualMachine implements AutoCloseable {
                 "-cpu", "qemu64,+rdrand,+aes,+pclmulqdq,+ssse3,+sse4.1",
                 // -nographic, not -display none: only without a display does SeaBIOS (and so iPXE) write to
                 // the serial port. The monitor shares stdio; only reset() writes to qemu's stdin.
-                "-nographic",
-                "-netdev", "user,id=n0,tftp=" + tftp + ",bootfile=tether.ipxe,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22",
+                "-nographic"));
+        command.addAll(netdev);
+        command.addAll(List.of(
                 "-device", "virtio-net-pci,netdev=n0,mac=" + config.mac + "" /* qemu's default ROM, IPXE_ROM; naming it as romfile= stops it booting */,
                 "-boot", "n"));
         Path consoleFifo = config.workDir.resolve("console");
@@ -406,6 +437,11 @@ public final class VirtualMachine implements AutoCloseable {
         return sshPort;
     }
 
+    /** The host's address as this machine sees it: for a server on the host that the machine is to reach. */
+    public String hostFromGuest() {
+        return config.network != null ? config.network.hostAddress() : HOST_FROM_GUEST;
+    }
+
     /** The result of a command run over SSH. */
     public record SshResult(int status, String output) {
     }
@@ -428,11 +464,11 @@ public final class VirtualMachine implements AutoCloseable {
             ssh.addAll(List.of("-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts,
                     "-o", "GlobalKnownHostsFile=/dev/null", "-o", "HostKeyAlias=" + hostName));
         }
-        ssh.add("root@127.0.0.1");
+        ssh.add("root@" + sshHost);
         return ssh;
     }
 
-    /** Runs {@code command} as root in the guest over the forwarded port. */
+    /** Runs {@code command} as root in the guest, over the forwarded port or to its address on its boot network. */
     public SshResult ssh(Path privateKey, String command, Duration timeout) throws IOException, InterruptedException {
         List<String> ssh = new ArrayList<>(sshCommand(privateKey));
         ssh.addAll(ssh.size() - 1, List.of("-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR"));

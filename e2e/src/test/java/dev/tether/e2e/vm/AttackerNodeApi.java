@@ -2,6 +2,7 @@ package dev.tether.e2e.vm;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.tether.dev.VirtualMachine;
 import dev.tether.nodeapi.NodeApi;
 import dev.tether.operator.trust.ClusterCa;
 import dev.tether.operator.trust.ServerIdentity;
@@ -66,9 +67,9 @@ final class AttackerNodeApi implements AutoCloseable {
         return attacker;
     }
 
-    /** The URL a VM under qemu's user network reaches this server at. */
-    String urlFromGuest() {
-        return "https://10.0.2.2:" + server.getAddress().getPort();
+    /** The URL {@code vm} reaches this server at (it listens on every address of the host). */
+    String urlFrom(VirtualMachine vm) {
+        return "https://" + vm.hostFromGuest() + ":" + server.getAddress().getPort();
     }
 
     String caPem() {

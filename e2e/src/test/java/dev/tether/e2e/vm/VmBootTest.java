@@ -8,6 +8,7 @@ import static dev.tether.e2e.vm.VmBoots.phases;
 import static dev.tether.e2e.vm.VmBoots.startMachine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
@@ -17,6 +18,7 @@ import dev.tether.api.v1alpha1.NodeHostname;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.dev.BlockReads;
+import dev.tether.dev.BootNetwork;
 import dev.tether.dev.ImageCache;
 import dev.tether.dev.TetherCluster;
 import dev.tether.dev.VirtualMachine;
@@ -74,6 +76,9 @@ class VmBootTest {
 
     @VmTest(minutes = 25)
     void aMachineBootsTetheredRebootsWithItsTpmKeyAndBootsUntethered() throws Exception {
+        // On a boot network as the README sets one up: the timed boots are a well-configured site's, not qemu's user
+        // network's, whose DHCP makes iPXE wait 3.1 s for ProxyDHCP offers at every boot.
+        BootNetwork.whyUnavailable().ifPresent(reason -> assumeTrue(false, "SKIPPED: " + reason));
         LoginKey sshKey = LoginKey.get();
         var image = ImageCache.get(PROJECT);
         Path runDir = freshDir("vm-boot");
@@ -83,7 +88,9 @@ class VmBootTest {
         var reference = LocalDiskReference.boot(PROJECT, image, runDir.resolve("reference"), BOOT_PATIENCE);
         report.add(phases("reference: the same image from a local virtio disk (no network boot, no agent)", reference.marks(),
                 "none (no agent)"));
-        try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir)) {
+        try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir);
+             var network = BootNetwork.start(PROJECT.resolve("README.md"), host -> cluster.edgeUrls().getFirst(),
+                     runDir.resolve("boot-network"))) {
             BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
             cluster.publish(image, result);
             NodeProfile profile = cluster.apply(withNodeIdentity(TetherCluster.profile(PROFILE, image.image(),
@@ -99,7 +106,7 @@ class VmBootTest {
             NodeCredential afterFirst;
             NodeCredential afterSecond;
             try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
-                 var vm = machine(cluster, runDir, MAC, tpm).allowReboot(true).start()) {
+                 var vm = machine(cluster, runDir, MAC, tpm).network(network).allowReboot(true).start()) {
                 System.err.println("[VmBootTest] VM console: " + vm.consoleLog() + "  (qemu: " + runDir.resolve("qemu-command.txt") + ")");
                 vm.trustHostKeysFrom(knownHosts, NODE + "." + ImageCache.NAMESPACE + ".tether.internal");
 
@@ -172,7 +179,7 @@ class VmBootTest {
             cluster.apply(profile);
             try (var tpm = SoftwareTpm.start(runDir.resolve("tpm"));
                  var vm = machine(cluster, Files.createDirectories(runDir.resolve("powered-on-again")), MAC, tpm)
-                         .allowReboot(true).start()) {
+                         .network(network).allowReboot(true).start()) {
                 System.err.println("[VmBootTest] VM console after the power cycle: " + vm.consoleLog());
                 vm.trustHostKeysFrom(knownHosts, NODE + "." + ImageCache.NAMESPACE + ".tether.internal");
                 var marks3 = bootPhases(vm, NODE, vm.started());
@@ -192,7 +199,7 @@ class VmBootTest {
                 // boot stops saying what happened.
                 try (var attacker = AttackerNodeApi.start(cluster.client())) {
                     cluster.serveForgedAddon(PROFILE, AddonArchive.build(NAMESPACE, PROFILE, "untethered", "preferred",
-                            result.digest(), cluster.edgeUrls(), List.of(attacker.urlFromGuest()), attacker.caPem()));
+                            result.digest(), cluster.edgeUrls(), List.of(attacker.urlFrom(vm)), attacker.caPem()));
                     int linesBefore = vm.lines().size();
                     vm.ssh(sshKey.privateKey(), "systemctl reboot", Duration.ofSeconds(30));
                     var mismatch = vm.waitFor("tether: .*is not the CA this node enrolled with", BOOT_PATIENCE);
