@@ -8,7 +8,6 @@ import static dev.tether.e2e.vm.VmBoots.phases;
 import static dev.tether.e2e.vm.VmBoots.startMachine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
@@ -39,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,21 +76,27 @@ class VmBootTest {
 
     @VmTest(minutes = 25)
     void aMachineBootsTetheredRebootsWithItsTpmKeyAndBootsUntethered() throws Exception {
-        // On a boot network as the README sets one up: the timed boots are a well-configured site's, not qemu's user
-        // network's, whose DHCP makes iPXE wait 3.1 s for ProxyDHCP offers at every boot.
-        BootNetwork.whyUnavailable().ifPresent(reason -> assumeTrue(false, "SKIPPED: " + reason));
         LoginKey sshKey = LoginKey.get();
         var image = ImageCache.get(PROJECT);
         Path runDir = freshDir("vm-boot");
         List<String> report = new ArrayList<>();
+        // On a boot network as the README sets one up: the timed boots are a well-configured site's, not qemu's user
+        // network's, whose DHCP makes iPXE wait 3.1 s for ProxyDHCP offers at every boot. Without one the boots are
+        // tested all the same, and the report says why their times include that wait.
+        Optional<String> noBootNetwork = BootNetwork.whyUnavailable();
+        noBootNetwork.ifPresent(reason -> {
+            report.add("on qemu's user network, not the README's DHCP (" + reason + "): iPXE waits 3.1 s for ProxyDHCP"
+                    + " offers at every network boot below");
+            System.err.println("[VmBootTest] " + report.getLast());
+        });
         // The limit (issue 16): the same image and kernel from a local disk, in the same emulation, with the image's
         // stock initramfs (a Tether initramfs has no disk drivers).
         var reference = LocalDiskReference.boot(PROJECT, image, runDir.resolve("reference"), BOOT_PATIENCE);
         report.add(phases("reference: the same image from a local virtio disk (no network boot, no agent)", reference.marks(),
                 "none (no agent)"));
         try (var cluster = TetherCluster.start(image, 2, VirtualMachine.freePort(), VirtualMachine.freePort(), runDir);
-             var network = BootNetwork.start(PROJECT.resolve("README.md"), host -> cluster.edgeUrls().getFirst(),
-                     runDir.resolve("boot-network"))) {
+             var network = noBootNetwork.isPresent() ? null : BootNetwork.start(PROJECT.resolve("README.md"),
+                     host -> cluster.edgeUrls().getFirst(), runDir.resolve("boot-network"))) {
             BuildResult result = AgentOverlay.enabled() ? AgentOverlay.apply(PROJECT, image, cluster.origin(), ImageCache.TOKEN) : image.result();
             cluster.publish(image, result);
             NodeProfile profile = cluster.apply(withNodeIdentity(TetherCluster.profile(PROFILE, image.image(),
