@@ -6,6 +6,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +28,7 @@ import java.util.function.UnaryOperator;
  * address, which ssh reaches directly. qemu's user network, the other way a {@link VirtualMachine} boots, cannot send
  * iPXE that option, so every network boot there pays iPXE's wait (3.1 s with qemu's iPXE).
  *
- * <p>Each network takes a block of addresses of its own, {@code 10.231.<block>.0/24} and {@code fd31:<block>::/64},
+ * <p>Each network takes a block of addresses of its own, {@code 10.214.<block>.0/24} and {@code fd14:<block>::/64},
  * and holds a lock on the block's file while it runs, as {@link EdgeAddresses} does: two VM suites on one machine
  * must not serve DHCP on each other's machines. Leftovers of a killed run in a free block are taken over. The host
  * routes the guests' packets to the edges' loopback addresses itself (they are its own), so the boot files the
@@ -43,12 +44,16 @@ public final class BootNetwork implements AutoCloseable {
     /** The edge the README's block names as its example; a network puts its own edge's URL in its place. */
     public static final String README_EDGE = "http://10.0.0.11:8080";
 
-    private static final String PREFIX = "10.231.";
+    /** Beside the edges' 10.213 (EdgeAddresses), and away from the 10.231.7.0/24 of imgutil's InitramfsNetworkTest. */
+    private static final String PREFIX = "10.214.";
+    private static final String PREFIX6 = "fd14:";
     private static final int BLOCKS = 250;
-    /** The machines' fixed addresses: .10 and up, one a MAC. */
+    /** The machines' fixed addresses: .10 to .99, one a MAC. A MAC dnsmasq does not know gets one from .100 up. */
     private static final int FIRST_MACHINE = 10;
+    private static final int LAST_MACHINE = 99;
     private static final Path LOCKS = Path.of(System.getProperty("java.io.tmpdir"), "tether-boot-networks");
-    private static final Duration DNSMASQ_START = Duration.ofMinutes(1);
+    /** For dnsmasq to start listening, or to read a machine's host file: patience on a busy machine, not a measure. */
+    private static final Duration DNSMASQ_PATIENCE = Duration.ofMinutes(1);
 
     private final int block;
     private final FileChannel lockFile;
@@ -147,28 +152,31 @@ public final class BootNetwork implements AutoCloseable {
         ip("link", "add", "name", bridge, "type", "bridge");
         ip("addr", "add", hostAddress() + "/24", "dev", bridge);
         // nodad: the address is usable at once, so dnsmasq's router advertisements do not wait for duplicate detection.
-        ip("-6", "addr", "add", "fd31:" + block + "::1/64", "dev", bridge, "nodad");
+        ip("-6", "addr", "add", PREFIX6 + block + "::1/64", "dev", bridge, "nodad");
         ip("link", "set", bridge, "up");
         Files.createDirectories(hostsDir);
         Path conf = dir.resolve("tether.conf");
         Files.writeString(conf, config);
         dnsmasq = new ProcessBuilder("dnsmasq", "--no-daemon", "--conf-file=" + conf, "--port=0", "--bind-interfaces",
                 "--interface=" + bridge, "--except-interface=lo",
-                "--dhcp-range=" + PREFIX + block + "." + FIRST_MACHINE + "," + PREFIX + block + ".250,1h",
-                "--dhcp-hostsdir=" + hostsDir, "--enable-ra", "--dhcp-range=fd31:" + block + "::,ra-only", "--no-ping",
+                "--dhcp-range=" + PREFIX + block + "." + (LAST_MACHINE + 1) + "," + PREFIX + block + ".250,1h",
+                "--dhcp-hostsdir=" + hostsDir, "--enable-ra", "--dhcp-range=" + PREFIX6 + block + "::,ra-only", "--no-ping",
                 "--log-dhcp", "--dhcp-leasefile=" + dir.resolve("leases"), "--pid-file=" + dir.resolve("dnsmasq.pid"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Instant deadline = Instant.now().plus(DNSMASQ_START);
-        String ready = "sockets bound exclusively to interface " + bridge;
-        // dnsmasq says so in its log once it listens; it has no other signal to wait on.
-        while (!Files.readString(log).contains(ready)) {
+        awaitLog("sockets bound exclusively to interface " + bridge, "listen on " + bridge);
+    }
+
+    /** Waits for dnsmasq to write {@code line} to its log: it says there what it did, and has no other signal. */
+    private void awaitLog(String line, String what) throws IOException, InterruptedException {
+        Instant deadline = Instant.now().plus(DNSMASQ_PATIENCE);
+        while (!Files.readString(log).contains(line)) {
             if (!dnsmasq.isAlive()) {
-                throw new IOException("dnsmasq exited (" + dnsmasq.exitValue() + ") on boot network " + bridge + ": "
+                throw new IOException("dnsmasq exited (" + dnsmasq.exitValue() + ") on boot network " + bridge() + ": "
                         + Files.readString(log).strip());
             }
             if (Instant.now().isAfter(deadline)) {
-                throw new IOException("dnsmasq did not listen on " + bridge + " within " + DNSMASQ_START.toSeconds()
-                        + " s; its log: " + log);
+                throw new IOException("dnsmasq did not " + what + " within " + DNSMASQ_PATIENCE.toSeconds() + " s; its log: "
+                        + log);
             }
             Thread.sleep(50);
         }
@@ -199,7 +207,7 @@ public final class BootNetwork implements AutoCloseable {
             return tap(existing);
         }
         int host = FIRST_MACHINE + machines.size();
-        if (host > 250) {
+        if (host > LAST_MACHINE) {
             throw new IOException("boot network " + bridge() + " has no address left for " + mac);
         }
         String tap = tap(host);
@@ -208,8 +216,14 @@ public final class BootNetwork implements AutoCloseable {
         taps.add(tap);
         ip("link", "set", tap, "master", bridge());
         ip("link", "set", tap, "up");
-        // dnsmasq reads a new file in its hosts directory as it appears (inotify).
-        Files.writeString(hostsDir.resolve(key.replace(':', '-')), key + "," + PREFIX + block + "." + host + "\n");
+        // dnsmasq reads a file that appears in its hosts directory (inotify), and passes over names starting with a dot:
+        // moved in whole, so it never reads half of one. Read before the machine starts, so its first DHCP request
+        // gets this address.
+        Path file = hostsDir.resolve(key.replace(':', '-'));
+        Path partial = hostsDir.resolve("." + file.getFileName());
+        Files.writeString(partial, key + "," + PREFIX + block + "." + host + "\n");
+        Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
+        awaitLog("read " + file, "read " + file);
         machines.put(key, host);
         return tap;
     }
