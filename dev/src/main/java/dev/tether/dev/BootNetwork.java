@@ -1,13 +1,9 @@
 package dev.tether.dev;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,9 +24,9 @@ import java.util.function.UnaryOperator;
  * address, which ssh reaches directly. qemu's user network, the other way a {@link VirtualMachine} boots, cannot send
  * iPXE that option, so every network boot there pays iPXE's wait (3.1 s with qemu's iPXE).
  *
- * <p>Each network takes a block of addresses of its own, {@code 10.214.<block>.0/24} and {@code fd14:<block>::/64},
- * and holds a lock on the block's file while it runs, as {@link EdgeAddresses} does: two VM suites on one machine
- * must not serve DHCP on each other's machines. Leftovers of a killed run in a free block are taken over. The host
+ * <p>Each network takes an {@link AddressBlock} of its own, {@code 10.214.<block>.0/24} and {@code fd14:<block>::/64},
+ * while it runs: two VM suites on one machine must not serve DHCP on each other's machines. Leftovers of a killed run
+ * in a free block are taken over. The host
  * routes the guests' packets to the edges' loopback addresses itself (they are its own), so the boot files the
  * operator writes work unchanged. Needs root, {@code /dev/net/tun}, iproute2 and dnsmasq ({@link #whyUnavailable()}).
  */
@@ -55,8 +51,9 @@ public final class BootNetwork implements AutoCloseable {
     /** For dnsmasq to start listening, or to read a machine's host file: patience on a busy machine, not a measure. */
     private static final Duration DNSMASQ_PATIENCE = Duration.ofMinutes(1);
 
+    private final AddressBlock addresses;
+    /** The block's number, in every address and interface name of this network. */
     private final int block;
-    private final FileChannel lockFile;
     private final Path dir;
     private final Path hostsDir;
     private final Path log;
@@ -64,9 +61,9 @@ public final class BootNetwork implements AutoCloseable {
     private final List<String> taps = new ArrayList<>();
     private Process dnsmasq;
 
-    private BootNetwork(int block, FileChannel lockFile, Path dir) {
-        this.block = block;
-        this.lockFile = lockFile;
+    private BootNetwork(AddressBlock addresses, Path dir) {
+        this.addresses = addresses;
+        this.block = addresses.number();
         this.dir = dir;
         this.hostsDir = dir.resolve("hosts");
         this.log = dir.resolve("dnsmasq.log");
@@ -99,25 +96,16 @@ public final class BootNetwork implements AutoCloseable {
     public static BootNetwork start(Path readme, UnaryOperator<String> edgeUrl, Path dir)
             throws IOException, InterruptedException {
         String lines = readmeDnsmasqLines(readme);
-        Files.createDirectories(LOCKS);
-        for (int block = 0; block < BLOCKS; block++) {
-            FileChannel lockFile = FileChannel.open(LOCKS.resolve(block + ".lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE);
-            if (!lock(lockFile)) {
-                lockFile.close();
-                continue;
-            }
-            var network = new BootNetwork(block, lockFile, Files.createDirectories(dir));
-            try {
-                network.up(lines.replace(README_EDGE, edgeUrl.apply(network.hostAddress())));
-                return network;
-            } catch (IOException | InterruptedException | RuntimeException e) {
-                network.close();
-                throw e;
-            }
+        Files.createDirectories(dir);
+        var network = new BootNetwork(AddressBlock.take(LOCKS, BLOCKS, "boot network addresses " + PREFIX + "<block>.0/24"),
+                dir);
+        try {
+            network.up(lines.replace(README_EDGE, edgeUrl.apply(network.hostAddress())));
+            return network;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            network.close();
+            throw e;
         }
-        throw new IOException("every boot network block (" + PREFIX + "0-" + (BLOCKS - 1) + ".0/24) is held by a running"
-                + " test; locks in " + LOCKS);
     }
 
     /**
@@ -241,15 +229,6 @@ public final class BootNetwork implements AutoCloseable {
         return "tbr" + block + "m" + host;
     }
 
-    private static boolean lock(FileChannel lockFile) throws IOException {
-        try {
-            FileLock lock = lockFile.tryLock();
-            return lock != null;
-        } catch (OverlappingFileLockException e) {
-            return false; // this JVM holds it
-        }
-    }
-
     private static void ip(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("ip"));
         command.addAll(List.of(args));
@@ -279,10 +258,6 @@ public final class BootNetwork implements AutoCloseable {
         } catch (IOException e) {
             System.err.println("[BootNetwork] could not remove " + bridge() + " and its taps: " + e.getMessage());
         }
-        try {
-            lockFile.close(); // releases the block
-        } catch (IOException e) {
-            System.err.println("[BootNetwork] could not release the lock on its block: " + e.getMessage());
-        }
+        addresses.close();
     }
 }

@@ -1,12 +1,7 @@
 package dev.tether.dev;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,11 +11,10 @@ import java.util.List;
  * user network reaches them as it reaches any outside address (qemu connects from the host), so the boot
  * files the operator writes for these pods work unchanged in the VM. Removed again on {@link #close()}.
  *
- * <p>Each local cluster takes a block of its own, {@code 10.213.<block>.1} and up, and holds a lock on the block's
- * file for as long as it runs: two clusters on one machine (two worktrees' VM tests, or a test beside
- * {@code ./tether-dev up}) once took the same addresses, and the first to stop removed the other's edges from under
- * its booting machine. A block whose lock is free belongs to nobody running, so addresses left in it by a killed run
- * are taken over.
+ * <p>Each local cluster takes an {@link AddressBlock} of its own, {@code 10.213.<block>.1} and up, for as long as it
+ * runs: two clusters on one machine (two worktrees' VM tests, or a test beside {@code ./tether-dev up}) once took the
+ * same addresses, and the first to stop removed the other's edges from under its booting machine. Addresses a killed
+ * run left in a free block are taken over.
  */
 final class EdgeAddresses implements AutoCloseable {
     /** A private range unlikely to be routed anywhere on a CI machine. */
@@ -28,51 +22,29 @@ final class EdgeAddresses implements AutoCloseable {
     private static final int BLOCKS = 250;
     private static final Path LOCKS = Path.of(System.getProperty("java.io.tmpdir"), "tether-edge-addresses");
 
-    private final List<String> added;
-    private final FileChannel lockFile;
+    private final List<String> added = new ArrayList<>();
+    private final AddressBlock block;
 
-    private EdgeAddresses(List<String> added, FileChannel lockFile) {
-        this.added = added;
-        this.lockFile = lockFile;
+    private EdgeAddresses(AddressBlock block) {
+        this.block = block;
     }
 
     static EdgeAddresses add(int count) throws IOException, InterruptedException {
-        Files.createDirectories(LOCKS);
-        for (int block = 0; block < BLOCKS; block++) {
-            FileChannel lockFile = FileChannel.open(LOCKS.resolve(block + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            if (!lock(lockFile)) {
-                lockFile.close();
-                continue;
-            }
-            List<String> added = new ArrayList<>();
-            var addresses = new EdgeAddresses(added, lockFile);
-            try {
-                for (int i = 1; i <= count; i++) {
-                    String address = PREFIX + block + "." + i;
-                    // Left over from a killed run of this block: take it over rather than fail.
-                    ip("addr", "del", address + "/32", "dev", "lo");
-                    if (!ip("addr", "add", address + "/32", "dev", "lo")) {
-                        throw new IOException("cannot add " + address + "/32 to the loopback interface (needs root)");
-                    }
-                    added.add(address);
-                }
-                return addresses;
-            } catch (IOException | InterruptedException | RuntimeException e) {
-                addresses.close();
-                throw e;
-            }
-        }
-        throw new IOException("every block of edge addresses (" + PREFIX + "0-" + (BLOCKS - 1) + ".x) is held by a running local"
-                + " cluster; locks in " + LOCKS);
-    }
-
-    /** Takes the block's lock, held until the channel closes (or the process ends); false when someone holds it. */
-    private static boolean lock(FileChannel lockFile) throws IOException {
+        var addresses = new EdgeAddresses(AddressBlock.take(LOCKS, BLOCKS, "edge addresses " + PREFIX + "<block>.x"));
         try {
-            FileLock lock = lockFile.tryLock();
-            return lock != null;
-        } catch (OverlappingFileLockException e) {
-            return false; // this JVM's own cluster holds it
+            for (int i = 1; i <= count; i++) {
+                String address = PREFIX + addresses.block.number() + "." + i;
+                // Left over from a killed run of this block: take it over rather than fail.
+                ip("addr", "del", address + "/32", "dev", "lo");
+                if (!ip("addr", "add", address + "/32", "dev", "lo")) {
+                    throw new IOException("cannot add " + address + "/32 to the loopback interface (needs root)");
+                }
+                addresses.added.add(address);
+            }
+            return addresses;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            addresses.close();
+            throw e;
         }
     }
 
@@ -98,10 +70,6 @@ final class EdgeAddresses implements AutoCloseable {
             }
         }
         added.clear();
-        try {
-            lockFile.close(); // releases the block
-        } catch (IOException e) {
-            System.err.println("[EdgeAddresses] could not release the lock on its block: " + e.getMessage());
-        }
+        block.close();
     }
 }
