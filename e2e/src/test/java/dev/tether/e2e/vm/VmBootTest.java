@@ -47,7 +47,8 @@ import org.junit.jupiter.api.Tag;
 /**
  * A real machine boots from Tether. The operator runs against the (mock) Kubernetes API with its node API on
  * loopback; it publishes an encrypted Debian image built by its builder command; two edges serve it. qemu
- * (software emulation) with a swtpm TPM network-boots with iPXE from an edge, and the image's own initramfs
+ * (software emulation) with a swtpm TPM network-boots with iPXE from an edge, which the README's DHCP lines name on a
+ * {@link BootNetwork} (qemu's user network where this machine cannot run one), and the image's own initramfs
  * runs the agent: network API key (the credential is armed once) sealed into the TPM, PCR 15 locked, image key
  * from the node API, the root mounted tethered from both edges under a zram overlay, fresh SSH host keys
  * signed by the cluster's SSH CA, then the image's systemd.
