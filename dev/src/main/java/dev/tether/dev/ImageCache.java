@@ -175,7 +175,7 @@ public final class ImageCache {
     }
 
     /** True when {@link #get} would find a finished build and not build (it would build without the inputs). */
-    public static boolean isBuilt(Path projectDir) throws IOException {
+    public static boolean isBuilt(Path projectDir) throws IOException, InterruptedException {
         Path imgutilJar = projectDir.resolve("imgutil/target/imgutil.jar");
         Path agentBundle = projectDir.resolve("boot-agent/target/agent-bundle");
         if (!Files.isRegularFile(imgutilJar) || !Files.isDirectory(agentBundle)) {
@@ -185,7 +185,7 @@ public final class ImageCache {
     }
 
     /** Where the build of these inputs is cached (or, with the agent overlay, an earlier build of the spec). */
-    private static Path entry(Recipe recipe, Path imgutilJar, Path agentBundle) throws IOException {
+    private static Path entry(Recipe recipe, Path imgutilJar, Path agentBundle) throws IOException, InterruptedException {
         Path entry = Path.of(CACHE_ROOT, recipe.prefix() + key(recipe.keyedSpec(), recipe.jobCommand(), imgutilJar, agentBundle));
         if (AgentOverlay.enabled() && !Files.exists(entry.resolve("result.json"))) {
             // The developer loop lays this checkout's agent over any earlier build of the same spec.
@@ -379,7 +379,8 @@ public final class ImageCache {
     }
 
     /** Content hashes, so a rebuilt but unchanged jar (new timestamps, new CDS archive) keeps the cache. */
-    static String key(String specJson, List<String> jobCommand, Path imgutilJar, Path agentBundle) throws IOException {
+    static String key(String specJson, List<String> jobCommand, Path imgutilJar, Path agentBundle)
+            throws IOException, InterruptedException {
         MessageDigest sha = sha256();
         update(sha, "recipe 2\n" + specJson + "\n" + String.join(" ", jobCommand) + "\n");
         update(sha, "imgutil " + jarContentHash(imgutilJar) + "\n");
@@ -390,7 +391,9 @@ public final class ImageCache {
                 if (name.endsWith(".jsa")) {
                     continue;
                 }
-                files.put(name, name.endsWith(".jar") ? jarContentHash(file) : HexFormat.of().formatHex(sha256().digest(Files.readAllBytes(file))));
+                files.put(name, name.endsWith(".jar") ? jarContentHash(file)
+                        : name.endsWith(".squashfs") ? squashfsContentHash(file)
+                        : HexFormat.of().formatHex(sha256().digest(Files.readAllBytes(file))));
             }
         }
         files.forEach((name, hash) -> update(sha, name + " " + hash + "\n"));
@@ -409,6 +412,36 @@ public final class ImageCache {
         }
         entries.forEach((name, hash) -> update(sha, name + " " + hash + "\n"));
         return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /**
+     * The files in the squashfs of the agent's runtime, without its AOT cache: a training run's output, which is not
+     * the same bytes twice, and follows from the jar, the runtime and the launcher, which are hashed. Hashed whole, the
+     * squashfs (its AOT cache, its timestamps) made every rebuild of the bundle a new image build.
+     */
+    static String squashfsContentHash(Path squashfs) throws IOException, InterruptedException {
+        Path tree = Files.createTempDirectory("tether-bundle-key-");
+        try {
+            Path root = tree.resolve("root");
+            Commands.run(List.of("unsquashfs", "-no-progress", "-quiet", "-d", root.toString(), squashfs.toString()),
+                    Commands.PATIENCE);
+            var entries = new TreeMap<String, String>();
+            try (Stream<Path> walk = Files.walk(root)) {
+                for (Path file : walk.toList()) {
+                    String name = root.relativize(file).toString();
+                    if (Files.isSymbolicLink(file)) {
+                        entries.put(name, "-> " + Files.readSymbolicLink(file));
+                    } else if (Files.isRegularFile(file) && !name.endsWith(".aot")) {
+                        entries.put(name, HexFormat.of().formatHex(sha256().digest(Files.readAllBytes(file))));
+                    }
+                }
+            }
+            MessageDigest sha = sha256();
+            entries.forEach((name, hash) -> update(sha, name + " " + hash + "\n"));
+            return HexFormat.of().formatHex(sha.digest());
+        } finally {
+            Commands.run(List.of("rm", "-rf", tree.toString()), Commands.PATIENCE);
+        }
     }
 
     private static void update(MessageDigest sha, String text) {

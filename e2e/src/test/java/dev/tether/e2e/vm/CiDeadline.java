@@ -36,6 +36,9 @@ public final class CiDeadline implements ExecutionCondition {
             imageBuilt = ImageCache.isBuilt(PROJECT);
         } catch (IOException e) {
             imageBuilt = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            imageBuilt = false;
         }
         return decide(test.get(), deadline.get(), Instant.now(), imageBuilt);
     }
