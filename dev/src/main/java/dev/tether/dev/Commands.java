@@ -37,11 +37,16 @@ public final class Commands {
         Path output = Files.createTempFile("tether-command-", ".out");
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            boolean ended = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            boolean ended;
+            try {
+                ended = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                // The caller gives up on it (a test stopped): nobody would wait for it any more.
+                kill(process);
+                throw e;
+            }
             if (!ended) {
-                // Its children too: a tool's helper left running would hold what it holds for nobody.
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
+                kill(process);
                 process.waitFor(10, TimeUnit.SECONDS);
             }
             String printed = Files.readString(output, StandardCharsets.UTF_8);
@@ -63,11 +68,21 @@ public final class Commands {
     public static boolean succeeds(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!process.waitFor(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-            return false;
+        try {
+            if (!process.waitFor(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
+                kill(process);
+                return false;
+            }
+        } catch (InterruptedException e) {
+            kill(process);
+            throw e;
         }
         return process.exitValue() == 0;
+    }
+
+    /** Its children too: a tool's helper left running would hold what it holds for nobody. */
+    private static void kill(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
     }
 }

@@ -7,9 +7,10 @@ import java.util.List;
 
 /**
  * Addresses for the edges' "nodes" on this machine: one /32 per edge on the loopback interface, so each edge
- * listens on the same ports as the others, as a DaemonSet's pods do on their own hosts. A guest on qemu's
- * user network reaches them as it reaches any outside address (qemu connects from the host), so the boot
- * files the operator writes for these pods work unchanged in the VM. Removed again on {@link #close()}.
+ * listens on the same ports as the others, as a DaemonSet's pods do on their own hosts. A guest reaches them through
+ * the host, on qemu's user network as any outside address (qemu connects from the host) and on a {@link BootNetwork}
+ * as addresses of its router, so the boot files the operator writes for these pods work unchanged in the VM. Removed
+ * again on {@link #close()}.
  *
  * <p>Each local cluster takes an {@link AddressBlock} of its own, {@code 10.213.<block>.1} and up, for as long as it
  * runs: two clusters on one machine (two worktrees' VM tests, or a test beside {@code ./tether-dev up}) once took the

@@ -142,7 +142,6 @@ public final class LocalDiskReference {
                 Files.size(initrd));
     }
 
-    /** The image's unpacking, its disk's and its initramfs's making, on a busy machine. */
     private static void run(List<String> command) throws IOException, InterruptedException {
         Commands.run(command, BUILD_PATIENCE);
     }
