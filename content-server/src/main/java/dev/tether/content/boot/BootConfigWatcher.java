@@ -17,14 +17,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the boot configuration current. Kubernetes updates a mounted ConfigMap by swapping a
- * symlink, which file-watch APIs report unreliably, so this polls: the real path, size and
- * modification time. A configuration that fails validation is logged and counted, and the previous one stays:
+ * symlink, which file-watch APIs report unreliably, so this polls: the real path, the file itself (its inode), size
+ * and modification time. The inode is what tells apart a file replaced within one tick of the file system's clock
+ * (4 ms on a 250 Hz kernel) by another of the same size: same path, size and time. A configuration that fails validation is logged and counted, and the previous one stays:
  * an edge keeps booting nodes with the last good configuration while an admin is told of the bad one.
  */
 public final class BootConfigWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BootConfigWatcher.class);
 
-    private record Stamp(Path realPath, long size, long modified) {
+    /** @param fileKey the file's identity (device and inode on Linux), or null where the file system has none */
+    private record Stamp(Path realPath, Object fileKey, long size, long modified) {
     }
 
     private final Path file;
@@ -96,7 +98,7 @@ public final class BootConfigWatcher implements AutoCloseable {
         try {
             Path real = file.toRealPath();
             BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class);
-            return new Stamp(real, a.size(), a.lastModifiedTime().toMillis());
+            return new Stamp(real, a.fileKey(), a.size(), a.lastModifiedTime().toMillis());
         } catch (NoSuchFileException e) {
             return null;
         }
