@@ -37,18 +37,7 @@ public final class Commands {
         Path output = Files.createTempFile("tether-command-", ".out");
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            boolean ended;
-            try {
-                ended = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                // The caller gives up on it (a test stopped): nobody would wait for it any more.
-                kill(process);
-                throw e;
-            }
-            if (!ended) {
-                kill(process);
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
+            boolean ended = endsWithin(process, timeout);
             String printed = Files.readString(output, StandardCharsets.UTF_8);
             if (!ended) {
                 throw new IOException(String.join(" ", command) + " did not end within "
@@ -68,19 +57,28 @@ public final class Commands {
     public static boolean succeeds(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return endsWithin(process, PATIENCE) && process.exitValue() == 0;
+    }
+
+    /**
+     * Whether {@code process} ended within {@code timeout}. It is killed, its children too, when it did not, or when
+     * the caller is interrupted while waiting (a test stopped): nobody would wait for it any more, and a tool's helper
+     * left running would hold what it holds for nobody.
+     */
+    private static boolean endsWithin(Process process, Duration timeout) throws InterruptedException {
         try {
-            if (!process.waitFor(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
-                kill(process);
-                return false;
+            if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                return true;
             }
         } catch (InterruptedException e) {
             kill(process);
             throw e;
         }
-        return process.exitValue() == 0;
+        kill(process);
+        process.waitFor(10, TimeUnit.SECONDS);
+        return false;
     }
 
-    /** Its children too: a tool's helper left running would hold what it holds for nobody. */
     private static void kill(Process process) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
