@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -64,6 +65,8 @@ public final class ImageCache {
      * process's pruning skips a build it cannot lock exclusively, so it never removes a store a running test reads.
      */
     private static final Map<Path, FileLock> IN_USE = new ConcurrentHashMap<>();
+    /** {@link #squashfsContentHash}'s answers, by the file's path, identity, size and modification time. */
+    private static final Map<String, String> SQUASHFS_HASHES = new ConcurrentHashMap<>();
 
     /** A built, published image: the origin store that holds it and what the builder reported. */
     public record CachedImage(Path storeDir, BuildResult result, DisklessImage image, Path directory) {
@@ -378,26 +381,80 @@ public final class ImageCache {
         }
     }
 
-    /** Content hashes, so a rebuilt but unchanged jar (new timestamps, new CDS archive) keeps the cache. */
+    /** Content hashes, so a rebuilt but unchanged bundle (new timestamps, a new AOT cache) keeps the cache. */
     static String key(String specJson, List<String> jobCommand, Path imgutilJar, Path agentBundle)
             throws IOException, InterruptedException {
         MessageDigest sha = sha256();
         update(sha, "recipe 2\n" + specJson + "\n" + String.join(" ", jobCommand) + "\n");
         update(sha, "imgutil " + jarContentHash(imgutilJar) + "\n");
-        var files = new TreeMap<String, String>();
-        try (Stream<Path> walk = Files.walk(agentBundle)) {
-            for (Path file : walk.filter(Files::isRegularFile).toList()) {
-                String name = agentBundle.relativize(file).toString();
-                if (name.endsWith(".jsa")) {
-                    continue;
+        update(sha, "agent " + treeHash(agentBundle) + "\n");
+        return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    }
+
+    /**
+     * Each file under {@code root} by what is in it ({@link #contentHash}), symbolic links by their targets, without the
+     * JVM's class-data archives (a CDS {@code .jsa}, the AOT cache's {@code .aot}): a training run makes them, never
+     * the same bytes twice, from the jar, the runtime and the launcher's options, which are hashed.
+     */
+    private static String treeHash(Path root) throws IOException, InterruptedException {
+        var entries = new TreeMap<String, String>();
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path file : walk.toList()) {
+                String name = root.relativize(file).toString();
+                if (Files.isSymbolicLink(file)) {
+                    entries.put(name, "-> " + Files.readSymbolicLink(file));
+                } else if (Files.isRegularFile(file) && !name.endsWith(".jsa") && !name.endsWith(".aot")) {
+                    entries.put(name, contentHash(file));
                 }
-                files.put(name, name.endsWith(".jar") ? jarContentHash(file)
-                        : name.endsWith(".squashfs") ? squashfsContentHash(file)
-                        : HexFormat.of().formatHex(sha256().digest(Files.readAllBytes(file))));
             }
         }
-        files.forEach((name, hash) -> update(sha, name + " " + hash + "\n"));
-        return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+        MessageDigest sha = sha256();
+        entries.forEach((name, hash) -> update(sha, name + " " + hash + "\n"));
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** A jar by its entries and a squashfs by its files (their timestamps left out), any other file by its bytes. */
+    private static String contentHash(Path file) throws IOException, InterruptedException {
+        String name = file.getFileName().toString();
+        if (name.endsWith(".jar")) {
+            return jarContentHash(file);
+        }
+        if (name.endsWith(".squashfs")) {
+            return squashfsContentHash(file);
+        }
+        MessageDigest sha = sha256();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /**
+     * The files in a squashfs (the agent's runtime), as {@link #treeHash} hashes a tree. Hashed as bytes, the runtime's
+     * AOT cache and timestamps made every rebuild of the bundle a new image build. Unpacked once per file and JVM: the
+     * VM suite asks for the key before each of its tests.
+     */
+    static String squashfsContentHash(Path squashfs) throws IOException, InterruptedException {
+        BasicFileAttributes a = Files.readAttributes(squashfs, BasicFileAttributes.class);
+        String stamp = squashfs.toRealPath() + " " + a.fileKey() + " " + a.size() + " " + a.lastModifiedTime().toMillis();
+        String known = SQUASHFS_HASHES.get(stamp);
+        if (known != null) {
+            return known;
+        }
+        Path tree = Files.createTempDirectory("tether-bundle-key-");
+        try {
+            Path root = tree.resolve("root");
+            Commands.run(List.of("unsquashfs", "-no-progress", "-quiet", "-d", root.toString(), squashfs.toString()),
+                    Commands.PATIENCE);
+            String hash = treeHash(root);
+            SQUASHFS_HASHES.put(stamp, hash);
+            return hash;
+        } finally {
+            Commands.run(List.of("rm", "-rf", tree.toString()), Commands.PATIENCE);
+        }
     }
 
     private static String jarContentHash(Path jar) throws IOException {
@@ -412,36 +469,6 @@ public final class ImageCache {
         }
         entries.forEach((name, hash) -> update(sha, name + " " + hash + "\n"));
         return HexFormat.of().formatHex(sha.digest());
-    }
-
-    /**
-     * The files in the squashfs of the agent's runtime, without its AOT cache: a training run's output, which is not
-     * the same bytes twice, and follows from the jar, the runtime and the launcher, which are hashed. Hashed whole, the
-     * squashfs (its AOT cache, its timestamps) made every rebuild of the bundle a new image build.
-     */
-    static String squashfsContentHash(Path squashfs) throws IOException, InterruptedException {
-        Path tree = Files.createTempDirectory("tether-bundle-key-");
-        try {
-            Path root = tree.resolve("root");
-            Commands.run(List.of("unsquashfs", "-no-progress", "-quiet", "-d", root.toString(), squashfs.toString()),
-                    Commands.PATIENCE);
-            var entries = new TreeMap<String, String>();
-            try (Stream<Path> walk = Files.walk(root)) {
-                for (Path file : walk.toList()) {
-                    String name = root.relativize(file).toString();
-                    if (Files.isSymbolicLink(file)) {
-                        entries.put(name, "-> " + Files.readSymbolicLink(file));
-                    } else if (Files.isRegularFile(file) && !name.endsWith(".aot")) {
-                        entries.put(name, HexFormat.of().formatHex(sha256().digest(Files.readAllBytes(file))));
-                    }
-                }
-            }
-            MessageDigest sha = sha256();
-            entries.forEach((name, hash) -> update(sha, name + " " + hash + "\n"));
-            return HexFormat.of().formatHex(sha.digest());
-        } finally {
-            Commands.run(List.of("rm", "-rf", tree.toString()), Commands.PATIENCE);
-        }
     }
 
     private static void update(MessageDigest sha, String text) {
