@@ -26,9 +26,9 @@ import java.util.function.UnaryOperator;
  *
  * <p>Each network takes an {@link AddressBlock} of its own, {@code 10.214.<block>.0/24} and {@code fd14:<block>::/64},
  * while it runs: two VM suites on one machine must not serve DHCP on each other's machines. Leftovers of a killed run
- * in a free block are taken over. The host
- * routes the guests' packets to the edges' loopback addresses itself (they are its own), so the boot files the
- * operator writes work unchanged. Needs root, {@code /dev/net/tun}, iproute2 and dnsmasq ({@link #whyUnavailable()}).
+ * in a free block are taken over. The host routes the guests' packets to the edges' loopback addresses itself (they
+ * are its own), so the boot files the operator writes work unchanged. Needs root, {@code /dev/net/tun}, iproute2 and
+ * dnsmasq ({@link #whyUnavailable()}).
  */
 public final class BootNetwork implements AutoCloseable {
     private static final List<Prerequisites.Need> NEEDS = List.of(
