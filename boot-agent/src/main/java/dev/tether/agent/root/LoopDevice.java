@@ -22,6 +22,7 @@ final class LoopDevice implements Closeable {
     private static final long LOOP_SET_FD = 0x4C00;
     private static final long LOOP_CLR_FD = 0x4C01;
     private static final long LOOP_SET_STATUS64 = 0x4C04;
+    private static final long LOOP_CHANGE_FD = 0x4C06;
     private static final long LOOP_SET_DIRECT_IO = 0x4C08;
     private static final long LOOP_CONFIGURE = 0x4C0A;
     private static final long LOOP_CTL_GET_FREE = 0x4C82;
@@ -100,6 +101,34 @@ final class LoopDevice implements Closeable {
             return Files.readString(Path.of("/sys/block", device.getFileName().toString(), "loop/dio")).strip().equals("1");
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /**
+     * Moves the device onto another file with the same bytes, under whatever is mounted from it ({@code LOOP_CHANGE_FD},
+     * which the kernel allows only on a read-only device and to a file of the same size): requests under way finish on
+     * the old file, later ones read the new one, and the old file is let go. The kernel drops the clean caches of the
+     * filesystem on the device as it does for a changed medium; they fill again from the new file. The driver reads
+     * the new file with direct I/O only where it takes it (a tmpfs file before Linux 6.6 does not).
+     */
+    void changeBackingFile(Path file) throws RootSetupException {
+        if (fd < 0) {
+            throw new IllegalStateException(device + " is no longer held");
+        }
+        Libc libc = Libc.get();
+        int fileFd = libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fileFd < 0) {
+            throw new RootSetupException("cannot open " + file + " to move " + device + " onto: "
+                    + Libc.failure(Native.getLastError()));
+        }
+        try {
+            if (libc.ioctl(fd, new NativeLong(LOOP_CHANGE_FD), new NativeLong(fileFd)) != 0) {
+                int errno = Native.getLastError();
+                throw new RootSetupException("cannot move " + device + " onto " + file + ": " + Libc.failure(errno)
+                        + (errno == Libc.EINVAL ? "; the device must be read-only and the file as large as the one it reads" : ""));
+            }
+        } finally {
+            libc.close(fileFd);
         }
     }
 

@@ -27,6 +27,13 @@ abstract class MountedFilesystem implements Closeable {
         return readsDirectly;
     }
 
+    /** As {@link #mountFile}, the loop device kept open for the caller to close. */
+    final LoopDevice mountFileHoldingDevice(String type, Path file, boolean directIo, String hint) throws RootSetupException {
+        LoopDevice loop = mounter.mountFileHoldingDevice(type, file, mountPoint, directIo, hint);
+        mounted = true;
+        return loop;
+    }
+
     public Path mountPoint() {
         return mountPoint;
     }

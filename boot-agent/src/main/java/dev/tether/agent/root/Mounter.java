@@ -69,10 +69,22 @@ public final class Mounter {
      * @return whether it does
      */
     public boolean mountFile(String type, Path file, Path target, boolean directIo, String hint) throws RootSetupException {
-        createDirectory(target);
-        try (LoopDevice loop = LoopDevice.attach(file, directIo)) {
-            mount(type, MS_RDONLY, null, loop.path().toString(), file + " (through " + loop.path() + ")", target, hint);
+        try (LoopDevice loop = mountFileHoldingDevice(type, file, target, directIo, hint)) {
             return loop.readsWithDirectIo();
+        }
+    }
+
+    /** As {@link #mountFile}, keeping the loop device open for the caller, who closes it (the device stays with the mount). */
+    LoopDevice mountFileHoldingDevice(String type, Path file, Path target, boolean directIo, String hint)
+            throws RootSetupException {
+        createDirectory(target);
+        LoopDevice loop = LoopDevice.attach(file, directIo);
+        try {
+            mount(type, MS_RDONLY, null, loop.path().toString(), file + " (through " + loop.path() + ")", target, hint);
+            return loop;
+        } catch (RootSetupException | RuntimeException e) {
+            loop.close();
+            throw e;
         }
     }
 

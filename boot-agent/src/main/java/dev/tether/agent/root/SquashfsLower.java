@@ -17,6 +17,8 @@ import java.nio.file.Path;
  */
 public final class SquashfsLower extends MountedFilesystem {
     private String readPath = "not mounted";
+    /** Held only for a file the root moves off later ({@link #mountMovable}). */
+    private LoopDevice movable;
 
     private SquashfsLower(Path mountPoint, Mounter mounter) {
         super(mountPoint, mounter);
@@ -37,6 +39,45 @@ public final class SquashfsLower extends MountedFilesystem {
         lower.readPath = readsDirectly ? "direct I/O"
                 : directIo ? "the page cache (the file takes no direct I/O)" : "the page cache";
         return lower;
+    }
+
+    /**
+     * Mounts a FUSE file as a tethered root's is mounted, keeping its loop device so that {@link #moveTo} can put it
+     * onto a copy of the same bytes later: an untethered image is served from the edges until its copy in RAM is
+     * complete.
+     */
+    public static SquashfsLower mountMovable(Path squashfsFile, Path mountPoint, Mounter mounter) throws RootSetupException {
+        SquashfsLower lower = new SquashfsLower(mountPoint, mounter);
+        lower.movable = lower.mountFileHoldingDevice("squashfs", squashfsFile, true,
+                "the initramfs must contain the squashfs kernel module, and " + squashfsFile + " must be a squashfs image");
+        lower.readPath = lower.movable.readsWithDirectIo() ? "direct I/O" : "the page cache (the file takes no direct I/O)";
+        return lower;
+    }
+
+    /**
+     * Moves the mounted squashfs onto {@code copy}, a file with the same bytes as the one it was mounted from, which is
+     * then no longer read (see {@link LoopDevice#changeBackingFile}). Once only.
+     */
+    public void moveTo(Path copy) throws RootSetupException {
+        if (movable == null) {
+            throw new IllegalStateException("the squashfs at " + mountPoint() + " was not mounted to be moved");
+        }
+        try {
+            movable.changeBackingFile(copy);
+            readPath = movable.readsWithDirectIo() ? "direct I/O" : "the page cache";
+        } finally {
+            movable.close();
+            movable = null;
+        }
+    }
+
+    @Override
+    public void close() throws RootSetupException {
+        if (movable != null) {
+            movable.close();
+            movable = null;
+        }
+        super.close();
     }
 
     /** How the loop device reads the image file, for the console: direct I/O, or the page cache and why. */

@@ -76,6 +76,42 @@ class LoopDeviceTest {
     }
 
     @Test
+    void aMountedSquashfsMovesOntoACopyOfItsFileAndLetsTheFirstGo() throws Exception {
+        Path image = SquashfsTrees.pack(Map.of("etc/motd", "hello\n", "usr/bin/tool", "x".repeat(300_000)),
+                temp.resolve("tree"), temp.resolve("served.sfs"));
+        Path copy = Files.copy(image, temp.resolve("copy.sfs"));
+        Path mountPoint = temp.resolve("lower");
+        SquashfsLower lower = SquashfsLower.mountMovable(image, mountPoint, new Mounter(HostTools.fromEnvironment()));
+        try {
+            assertThat(mountPoint.resolve("etc/motd")).hasContent("hello\n");
+            lower.moveTo(copy);
+            assertThat(OverlayRootTest.loopDevicesOver(image)).as("the first file let go").isEmpty();
+            assertThat(OverlayRootTest.loopDevicesOver(copy)).hasSize(1);
+            // Gone for good: whatever the squashfs reads from now on comes from the copy.
+            Files.delete(image);
+            assertThat(mountPoint.resolve("usr/bin/tool")).hasContent("x".repeat(300_000));
+            assertThat(mountPoint.resolve("etc/motd")).hasContent("hello\n");
+        } finally {
+            lower.close();
+        }
+        assertThat(OverlayRootTest.loopDevicesOver(copy)).as("freed by the unmount").isEmpty();
+    }
+
+    @Test
+    void aDeviceIsNotMovedOntoAFileOfAnotherSize() throws Exception {
+        Path image = SquashfsTrees.pack(Map.of("a", "b"), temp.resolve("tree"), temp.resolve("root.sfs"));
+        Path longer = Files.copy(image, temp.resolve("longer.sfs"));
+        Files.write(longer, new byte[4096], StandardOpenOption.APPEND);
+        try (LoopDevice loop = LoopDevice.attach(image, false)) {
+            assertThatThrownBy(() -> loop.changeBackingFile(longer)).isInstanceOf(RootSetupException.class)
+                    .hasMessage("cannot move " + loop.path() + " onto " + longer + ": Invalid argument (errno 22); the"
+                            + " device must be read-only and the file as large as the one it reads");
+            assertThat(Files.readString(Path.of("/sys/block", loop.path().getFileName().toString(), "loop/backing_file"))
+                    .strip()).isEqualTo(image.toString());
+        }
+    }
+
+    @Test
     void aMissingFileIsNamed() {
         Path missing = temp.resolve("no-such.sfs");
         assertThatThrownBy(() -> LoopDevice.attach(missing, false)).isInstanceOf(RootSetupException.class)
