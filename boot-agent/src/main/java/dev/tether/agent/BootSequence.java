@@ -34,6 +34,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -168,9 +169,9 @@ public final class BootSequence {
                 + config.method().value() + " from " + config.edges().size() + " edge"
                 + (config.edges().size() == 1 ? "" : "s") + " in " + seconds(last(timeline)));
 
-        boolean tethered = config.method() == ImageMethod.TETHERED;
-        SquashfsLower lower = root.add(timeline.run("lower",
-                () -> SquashfsLower.mount(image.squashfsFile(), options.lowerDir(), mounter, tethered)));
+        SquashfsLower lower = root.add(timeline.run("lower", () -> image.fillsRam()
+                ? SquashfsLower.mountMovable(image.squashfsFile(), options.lowerDir(), mounter)
+                : SquashfsLower.mount(image.squashfsFile(), options.lowerDir(), mounter, image.servedByThisProcess())));
         console.info("squashfs mounted, its loop device reads the image through " + lower.readPath());
         WritableLayer writable = writableStep.join();
         console.info("writable layer: " + describe(writable) + ", xfs with discard at " + writable.mountPoint()
@@ -204,6 +205,10 @@ public final class BootSequence {
             });
         }
         root.finish(layout, timeline, image);
+        if (image.fillsRam()) {
+            // Before the report, which then tells what the whole copy fetched.
+            root.whenHandedOver(() -> untether(image, lower));
+        }
         if (trusted.isPresent()) {
             // After the root is handed over: the image's init needs nothing from the report, and a report that fails
             // never fails the boot. Nothing may escape from here: a tethered agent that ended now would take the
@@ -238,6 +243,28 @@ public final class BootSequence {
         console.info("root ready at " + options.target() + " in " + seconds(timeline.totalMillis()) + " ("
                 + timeline.steps().stream().map(step -> step.name() + " " + step.millis() + "ms")
                         .collect(Collectors.joining(", ")) + ")");
+    }
+
+    /**
+     * An untethered image the node booted from before it was all in RAM: copies it into RAM behind the running node,
+     * moves the squashfs onto the copy and lets the edges go. Never throws: a copy that fails leaves the node served
+     * from the edges, as a tethered node is.
+     */
+    private void untether(RootImageSource.MountedImage image, SquashfsLower lower) {
+        long started = System.nanoTime();
+        try {
+            Path copy = image.fillRam();
+            // The initramfs switched to the node's root long ago: from here on paths are the node's.
+            services.nodeRoot().enter();
+            lower.moveTo(copy);
+            image.stopServing();
+            console.info("untethered: the root image is in RAM (" + (Files.size(copy) >> 20) + " MiB, copied in "
+                    + seconds(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
+                    + " behind the running node); the node no longer needs the edges");
+        } catch (IOException | RuntimeException e) {
+            console.warn("the root image stays served from the edges, not in RAM: " + BootTimeline.oneLine(e));
+            console.debug(e);
+        }
     }
 
     /** Registers this unknown machine with the addon's profile through its node API, until it is enrolled. */

@@ -18,6 +18,8 @@ import java.util.function.Consumer;
 public final class EdgeImageSource implements RootImageSource {
     /** A download's progress is printed this often; a console scrolled full of percentages helps no one. */
     private static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
+    /** A copy into RAM behind the running node prints its progress on the node's console this seldom. */
+    private static final long BACKGROUND_PROGRESS_INTERVAL_NANOS = 30_000_000_000L;
 
     @Override
     public MountedImage open(Request request) throws IOException {
@@ -28,22 +30,20 @@ public final class EdgeImageSource implements RootImageSource {
                 ? new ReadTraceRecorder(System::nanoTime, ReadTraceRecorder.DEFAULT_MAX_READS) : null;
         RootImageMount mount = switch (request.method()) {
             case TETHERED -> {
-                TetheredSettings defaults = TetheredSettings.defaults();
-                TetheredSettings settings = defaults.withFetch(defaults.fetch().withConsole(console::warn));
+                TetheredSettings settings = tetheredSettings(console);
                 yield request.pin().isPresent()
                         ? RootImageMount.tethered(request.edges(), request.pin().get(), key, request.workDir(), settings,
                                 reads)
                         : RootImageMount.tethered(request.edges(), request.rootImageDigest(), key, request.workDir(),
                                 settings, reads);
             }
-            case UNTETHERED -> {
-                FetchSettings settings = FetchSettings.defaults().withConsole(console::warn);
-                yield request.pin().isPresent()
-                        ? RootImageMount.untethered(request.edges(), request.pin().get(), key, request.workDir(),
-                                throttled(console), settings)
-                        : RootImageMount.untethered(request.edges(), request.rootImageDigest(), key, request.workDir(),
-                                throttled(console), settings);
-            }
+            // With the manifest's pins the node boots while the image is copied into RAM behind it; without them the
+            // copy must be whole, and held to the image's digest, before the boot goes on.
+            case UNTETHERED -> request.pin().isPresent()
+                    ? RootImageMount.untetheredServedUntilInRam(request.edges(), request.pin().get(), key,
+                            request.workDir(), tetheredSettings(console))
+                    : RootImageMount.untethered(request.edges(), request.rootImageDigest(), key, request.workDir(),
+                            throttled(console), FetchSettings.defaults().withConsole(console::warn));
         };
         return new MountedImage() {
             @Override
@@ -53,7 +53,28 @@ public final class EdgeImageSource implements RootImageSource {
 
             @Override
             public boolean servedByThisProcess() {
-                return mount.isTethered();
+                return mount.servedByThisProcess();
+            }
+
+            @Override
+            public boolean fillsRam() {
+                return mount.fillsRam();
+            }
+
+            @Override
+            public Path fillRam() throws IOException {
+                // Behind the running node, whose console is the user's now: seldom, and the end is the boot's to tell.
+                Consumer<DownloadProgress> every = throttled(console, BACKGROUND_PROGRESS_INTERVAL_NANOS);
+                return mount.fillRam(progress -> {
+                    if (!progress.done()) {
+                        every.accept(progress);
+                    }
+                });
+            }
+
+            @Override
+            public void stopServing() throws IOException {
+                mount.stopServing();
             }
 
             @Override
@@ -74,12 +95,21 @@ public final class EdgeImageSource implements RootImageSource {
         };
     }
 
+    private static TetheredSettings tetheredSettings(AgentConsole console) {
+        TetheredSettings defaults = TetheredSettings.defaults();
+        return defaults.withFetch(defaults.fetch().withConsole(console::warn));
+    }
+
     private static Consumer<DownloadProgress> throttled(AgentConsole console) {
+        return throttled(console, PROGRESS_INTERVAL_NANOS);
+    }
+
+    private static Consumer<DownloadProgress> throttled(AgentConsole console, long intervalNanos) {
         AtomicLong lastPrinted = new AtomicLong(System.nanoTime());
         return progress -> {
             long now = System.nanoTime();
             long last = lastPrinted.get();
-            if (progress.done() || (now - last >= PROGRESS_INTERVAL_NANOS && lastPrinted.compareAndSet(last, now))) {
+            if (progress.done() || (now - last >= intervalNanos && lastPrinted.compareAndSet(last, now))) {
                 console.info(progress.describe());
             }
         };

@@ -13,8 +13,8 @@ import java.util.Optional;
 
 /**
  * Makes the root image available as a plain squashfs file: tethered (a FUSE file reading chunks on demand
- * from the edges) or untethered (downloaded into RAM). The boot only needs the file; how it is served is
- * the data plane's business.
+ * from the edges) or untethered (downloaded into RAM, before the boot goes on or behind the running node). The boot
+ * only needs the file; how it is served is the data plane's business.
  */
 @FunctionalInterface
 public interface RootImageSource {
@@ -36,7 +36,10 @@ public interface RootImageSource {
     interface MountedImage extends Closeable {
         Path squashfsFile();
 
-        /** True when this process serves the file (tethered FUSE): it must outlive the hand-over then. */
+        /**
+         * True while this process serves the file (a FUSE file: tethered, or untethered until its copy in RAM is
+         * complete): it must outlive the hand-over then.
+         */
         default boolean servedByThisProcess() {
             return false;
         }
@@ -44,6 +47,26 @@ public interface RootImageSource {
         /** The recording of the boot's reads of the image, when this process serves it (tethered). */
         default Optional<BootTraceRecording> readTrace() {
             return Optional.empty();
+        }
+
+        /**
+         * Whether this process serves the image only until a copy of it in RAM is complete ({@link #fillRam}): an
+         * untethered image the node boots from before it is all downloaded.
+         */
+        default boolean fillsRam() {
+            return false;
+        }
+
+        /**
+         * Downloads the image into RAM behind the running node and returns the copy, a file with the same bytes as
+         * {@link #squashfsFile()}, to move the squashfs onto; then {@link #stopServing()}. Only where {@link #fillsRam()}.
+         */
+        default Path fillRam() throws IOException {
+            throw new IllegalStateException("this image is not copied into RAM");
+        }
+
+        /** Stops serving {@link #squashfsFile()}, which nothing reads any more; a copy in RAM stays. */
+        default void stopServing() throws IOException {
         }
 
         /** What reading the image from the edges took so far, when it was read from edges. */

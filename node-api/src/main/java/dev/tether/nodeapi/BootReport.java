@@ -69,6 +69,13 @@ public record BootReport(String digest, String method, String keySource, Map<Str
             return usefulBytes == null ? null : Math.max(0, bytes - usefulBytes);
         }
 
+        /** Both fetches' figures together; useful bytes only where both count them. */
+        public Fetch plus(Fetch other) {
+            return new Fetch(requests + other.requests, hedges + other.hedges, edgeFailures + other.edgeFailures,
+                    integrityFailures + other.integrityFailures, bytes + other.bytes,
+                    usefulBytes == null || other.usefulBytes == null ? null : usefulBytes + other.usefulBytes);
+        }
+
         /** The same figures with another count of the useful bytes. */
         public Fetch withUsefulBytes(long useful) {
             return new Fetch(requests, hedges, edgeFailures, integrityFailures, bytes, useful);

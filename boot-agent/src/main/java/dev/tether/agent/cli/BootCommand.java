@@ -23,6 +23,8 @@ import java.util.concurrent.CountDownLatch;
 public final class BootCommand implements TetherAgent.AgentCommand {
     static final int FAILED = 1;
     static final String SUMMARY = "Builds the root from the image the kernel command line names.";
+    /** Set by the launcher to where it mounted the agent's runtime, which the agent lets go when it ends. */
+    static final String RUNTIME_MOUNT = "TETHER_AGENT_RUNTIME_MOUNT";
 
     Path rootArgument;
     Path rootOption;
@@ -108,7 +110,25 @@ public final class BootCommand implements TetherAgent.AgentCommand {
             console.info("serving the root image from the edges; this process stays for as long as the node runs");
             awaitShutdown();
         }
+        releaseRuntime();
         return 0;
+    }
+
+    /**
+     * Untethered, nothing of the agent may stay in RAM once it ends: the launcher, which no longer waits for it, said
+     * where it mounted the agent's runtime, which is detached now and goes when this process ends (and with it the
+     * runtime's file in the initramfs, which the loop device kept).
+     */
+    private void releaseRuntime() {
+        String runtime = System.getenv(RUNTIME_MOUNT);
+        if (runtime == null || runtime.isEmpty()) {
+            return;
+        }
+        try {
+            services.nodeRoot().detach(Path.of(runtime));
+        } catch (IOException | RuntimeException e) {
+            console.warn("the agent's runtime stays mounted at " + runtime + " (" + e.getMessage() + ")");
+        }
     }
 
     /** The tethered image lives in this process: it must not end while the root is mounted. */

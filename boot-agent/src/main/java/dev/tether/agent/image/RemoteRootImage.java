@@ -157,6 +157,11 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         return header;
     }
 
+    /** Opens the chunks of this image as its reads do: bound to its header (and the manifest's pins). */
+    ChunkOpener opener() {
+        return opener;
+    }
+
     public ChunkFetcher fetcher() {
         return fetcher;
     }

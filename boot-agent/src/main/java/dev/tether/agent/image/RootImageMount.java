@@ -9,28 +9,49 @@ import dev.tether.nodeapi.BootReport;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The root image as a plain squashfs file for the agent to loop-mount: either a FUSE file that reads from
- * the edges on demand (tethered) or a file downloaded into RAM (untethered).
+ * The root image as a plain squashfs file for the agent to loop-mount: a FUSE file that reads from the edges on demand
+ * (tethered), a file downloaded into RAM (untethered), or a FUSE file served until its copy in RAM is complete
+ * (untethered, with a manifest).
  */
 public final class RootImageMount implements Closeable {
     public static final String FILE_NAME = "root.sfs";
+    /** Where an untethered image's FUSE file is mounted, in the RAM disk, until the copy beside it is complete. */
+    static final String FUSE_DIR = "fuse";
+    /**
+     * How long one of the copy's requests (several MiB) may take before it counts as a stall: its threads run at the
+     * lowest priority, and on a node busy booting they may wait seconds for the CPU between two reads of the socket.
+     */
+    static final Duration COPY_REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path squashfsFile;
     private final RemoteRootImage image;
     private final FuseMount fuse;
     private final ChunkFetcher fetcher;
+    /** The copy in RAM an untethered image served from the edges is downloaded into; null for the other two. */
+    private final RamCopy ramCopy;
+    private volatile boolean serving;
 
-    private RootImageMount(Path squashfsFile, RemoteRootImage image, FuseMount fuse, ChunkFetcher fetcher) {
+    /** The file in RAM, open for the download behind the node, the download, and the fetcher it has to itself. */
+    private record RamCopy(Path file, FileChannel channel, UntetheredDownload download, ChunkFetcher fetcher) {
+    }
+
+    private RootImageMount(Path squashfsFile, RemoteRootImage image, FuseMount fuse, ChunkFetcher fetcher,
+                           RamCopy ramCopy) {
         this.squashfsFile = squashfsFile;
         this.image = image;
         this.fuse = fuse;
         this.fetcher = fetcher;
+        this.ramCopy = ramCopy;
+        this.serving = fuse != null;
     }
 
     /**
@@ -74,7 +95,7 @@ public final class RootImageMount implements Closeable {
             throws IOException {
         try {
             FuseMount fuse = FuseMount.mount(fuseDir, FILE_NAME, reads == null ? image : new RecordingFile(image, reads));
-            return new RootImageMount(fuseDir.resolve(FILE_NAME), image, fuse, image.fetcher());
+            return new RootImageMount(fuseDir.resolve(FILE_NAME), image, fuse, image.fetcher(), null);
         } catch (IOException | RuntimeException e) {
             image.close();
             throw e;
@@ -123,7 +144,89 @@ public final class RootImageMount implements Closeable {
             throw e;
         }
         fetcher.close();
-        return new RootImageMount(target, null, null, fetcher);
+        return new RootImageMount(target, null, null, fetcher, null);
+    }
+
+    /**
+     * Untethered, without waiting for the whole image: serves it on demand from all edges as a tethered image is served
+     * (a FUSE file in {@code ramDir/fuse}), so the node boots from it at once, while {@link #fillRam} downloads it into
+     * {@code ramDir/root.sfs} (a tmpfs) behind the running node. The squashfs's loop device then moves onto that copy,
+     * and {@link #stopServing} lets the edges go. Only with the manifest's pins: every chunk, served or downloaded, is
+     * bound to the pinned header as it arrives, so the copy is the image once every chunk is in. An image named by its
+     * digest alone is downloaded whole first ({@link #untethered(List, String, ImageKey, Path, Consumer,
+     * FetchSettings)}), since only the whole download can be held to that digest.
+     *
+     * @param key null for an unencrypted image
+     * @throws ForeignImageException when no edge serves the pinned header
+     */
+    public static RootImageMount untetheredServedUntilInRam(List<URI> edges, RootImagePin pin, ImageKey key,
+            Path ramDir, TetheredSettings settings) throws IOException {
+        Path copy = Files.createDirectories(ramDir).resolve(FILE_NAME);
+        Path fuseDir = Files.createDirectories(ramDir.resolve(FUSE_DIR));
+        RemoteRootImage image = RemoteRootImage.open(edges, pin, key, settings);
+        // A fetcher of its own: the copy's large requests, slow at the lowest priority, neither count against the
+        // edges the node reads from nor lengthen the delay after which its reads are hedged.
+        FetchSettings fetch = settings.fetch();
+        ChunkFetcher copyFetcher = new ChunkFetcher(new EdgeSet(edges, fetch.backoff()), pin.containerDigest(),
+                fetch.withTimeouts(fetch.connectTimeout(), COPY_REQUEST_TIMEOUT));
+        FileChannel channel = null;
+        try {
+            // Opened now: once the initramfs has switched to the node's root, this path no longer leads here.
+            channel = FileChannel.open(copy, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+            int parallelism = UntetheredDownload.parallelismFor(edges.size(), Runtime.getRuntime().maxMemory());
+            // The image's opener: bound to the header it already held to the pins.
+            UntetheredDownload download = UntetheredDownload.pinned(copyFetcher, image.opener(), parallelism);
+            FuseMount fuse = FuseMount.mount(fuseDir, FILE_NAME, image);
+            return new RootImageMount(fuseDir.resolve(FILE_NAME), image, fuse, image.fetcher(),
+                    new RamCopy(copy, channel, download, copyFetcher));
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                channel.close();
+            }
+            Files.deleteIfExists(copy);
+            copyFetcher.close();
+            image.close();
+            throw e;
+        }
+    }
+
+    /** Whether {@link #fillRam} is to follow: an untethered image served from the edges until it is in RAM. */
+    public boolean fillsRam() {
+        return ramCopy != null;
+    }
+
+    /**
+     * Downloads the whole image into RAM, its threads at the lowest CPU priority (the node runs meanwhile), and
+     * returns the copy, a file as large as the FUSE file with the same bytes: move the squashfs's loop device onto it,
+     * then {@link #stopServing}. Chunks the node already read are fetched again (a boot reads a tenth of an image).
+     */
+    public Path fillRam(Consumer<DownloadProgress> progress) throws IOException {
+        if (ramCopy == null) {
+            throw new IllegalStateException("only an untethered image served from the edges fills a copy in RAM");
+        }
+        try (FileChannel channel = ramCopy.channel()) {
+            ramCopy.download().atLowestPriority().downloadInto(channel, progress);
+        } finally {
+            ramCopy.fetcher().close();
+        }
+        return ramCopy.file();
+    }
+
+    /**
+     * Unmounts the FUSE file and lets the edges go, once nothing reads the file any more (the squashfs's loop device
+     * moved onto the copy in RAM, which stays).
+     */
+    public void stopServing() throws IOException {
+        if (!serving) {
+            return;
+        }
+        serving = false;
+        try {
+            fuse.close();
+        } finally {
+            image.close();
+        }
     }
 
     /** The plain squashfs: the FUSE file, or the downloaded file. */
@@ -139,34 +242,46 @@ public final class RootImageMount implements Closeable {
         return image;
     }
 
-    public boolean isTethered() {
-        return fuse != null;
+    /** Whether this process serves the file (a FUSE file): it must outlive the hand-over then. */
+    public boolean servedByThisProcess() {
+        return serving;
     }
 
     /** Uses a refreshed list of edges (from the node API) from now on. */
     public void updateEdges(List<URI> edges) {
         fetcher.edges().replace(edges);
+        if (ramCopy != null) {
+            ramCopy.fetcher().edges().replace(edges);
+        }
     }
 
-    /** Tethered: bytes useful as the reader needs them (see {@link RemoteRootImage#stats()}); untethered: the download's. */
+    /**
+     * Tethered: bytes useful as the reader needs them (see {@link RemoteRootImage#stats()}); untethered: the
+     * download's, and the reads served before it was complete.
+     */
     public BootReport.Fetch stats() {
+        if (ramCopy != null) {
+            return image.stats().plus(ramCopy.fetcher().stats());
+        }
         return image != null ? image.stats() : fetcher.stats();
     }
 
     /**
-     * Tethered: unmounts the FUSE file (unmount the squashfs on it first). Untethered: deletes the file,
+     * Unmounts the FUSE file if it is still served (unmount the squashfs on it first), and deletes a file in RAM,
      * which gives the memory back once nothing has it open.
      */
     @Override
     public void close() throws IOException {
-        if (fuse != null) {
-            try {
-                fuse.close();
-            } finally {
-                image.close();
+        try {
+            stopServing();
+        } finally {
+            if (ramCopy != null) {
+                ramCopy.fetcher().close();
+                ramCopy.channel().close();
+                Files.deleteIfExists(ramCopy.file());
+            } else if (fuse == null) {
+                Files.deleteIfExists(squashfsFile);
             }
-        } else {
-            Files.deleteIfExists(squashfsFile);
         }
     }
 }

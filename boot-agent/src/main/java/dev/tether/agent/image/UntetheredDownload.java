@@ -1,5 +1,6 @@
 package dev.tether.agent.image;
 
+import dev.tether.agent.Libc;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageHeader;
 import java.io.IOException;
@@ -37,6 +38,7 @@ public final class UntetheredDownload {
     private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(500);
     /** Bytes asked for in one request: several chunks, so each edge streams long runs of its file. */
     static final int REQUEST_BYTES = 4 << 20;
+    private static final int LOWEST_PRIORITY = 19;
 
     private final ChunkFetcher fetcher;
     private final ChunkOpener opener;
@@ -49,6 +51,7 @@ public final class UntetheredDownload {
     private final AtomicLong nextChunk = new AtomicLong();
     private final AtomicLong bytesDone = new AtomicLong();
     private final AtomicReference<IOException> failure = new AtomicReference<>();
+    private volatile boolean lowestPriority;
 
     /**
      * A download whose header the manifest pinned ({@link RemoteHeader#fetch} held it to the pin), and whose
@@ -100,42 +103,62 @@ public final class UntetheredDownload {
     }
 
     /**
+     * Has the download's threads run at the lowest CPU priority (nice 19): a download behind a running node, which
+     * takes the CPU only where the node's own work leaves it.
+     */
+    public UntetheredDownload atLowestPriority() {
+        this.lowestPriority = true;
+        return this;
+    }
+
+    /**
      * Writes the plaintext to {@code target} (created or truncated), reporting progress along the way.
      *
      * @throws ForeignImageException when an unpinned download's bytes are not the container (the file is then
      *     garbage)
      */
     public void downloadTo(Path target, Consumer<DownloadProgress> progress) throws IOException {
-        long started = System.nanoTime();
-        addToDigest(0, ByteBuffer.wrap(header.encoded()));
         try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            List<Thread> workers = new ArrayList<>();
-            for (int i = 0; i < parallelism; i++) {
-                workers.add(Thread.ofPlatform().daemon().name("untethered-download-" + i).start(() -> work(out)));
-            }
-            try {
-                for (Thread worker : workers) {
-                    while (!worker.join(PROGRESS_INTERVAL)) {
-                        progress.accept(progress(started));
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failure.compareAndSet(null, new IOException("interrupted while downloading the root image"));
-                abandonDigest();
-                fetcher.close();
-            }
-            if (failure.get() != null) {
-                throw failure.get();
-            }
-            if (bytesDone.get() != header.plaintextSize()) {
-                throw new IOException("the download of the root image ended with " + bytesDone.get() + " of its "
-                        + header.plaintextSize() + " bytes written");
-            }
-            checkDigest();
-            out.force(false);
+            downloadInto(out, progress);
         }
+    }
+
+    /** As {@link #downloadTo}, into a file opened for writing earlier, which stays open. */
+    public void downloadInto(FileChannel out, Consumer<DownloadProgress> progress) throws IOException {
+        long started = System.nanoTime();
+        addToDigest(0, ByteBuffer.wrap(header.encoded()));
+        List<Thread> workers = new ArrayList<>();
+        for (int i = 0; i < parallelism; i++) {
+            workers.add(Thread.ofPlatform().daemon().name("untethered-download-" + i).start(() -> {
+                if (lowestPriority) {
+                    Libc libc = Libc.get();
+                    libc.setpriority(Libc.PRIO_PROCESS, libc.gettid(), LOWEST_PRIORITY);
+                }
+                work(out);
+            }));
+        }
+        try {
+            for (Thread worker : workers) {
+                while (!worker.join(PROGRESS_INTERVAL)) {
+                    progress.accept(progress(started));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure.compareAndSet(null, new IOException("interrupted while downloading the root image"));
+            abandonDigest();
+            fetcher.close();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        if (bytesDone.get() != header.plaintextSize()) {
+            throw new IOException("the download of the root image ended with " + bytesDone.get() + " of its "
+                    + header.plaintextSize() + " bytes written");
+        }
+        checkDigest();
+        out.force(false);
         progress.accept(progress(started));
     }
 

@@ -51,6 +51,7 @@ class LauncherTest {
                 #!/bin/sh
                 echo "args: $*" >> "%s"
                 echo "supervised: ${TETHER_AGENT_SUPERVISED-no} arenas: ${MALLOC_ARENA_MAX-} mmap threshold: ${MALLOC_MMAP_THRESHOLD_-}" >> "%s"
+                echo "runtime mount: ${TETHER_AGENT_RUNTIME_MOUNT-none}" >> "%s"
                 echo "environment: ${JAVA_TOOL_OPTIONS-} ${JDK_JAVA_OPTIONS-} ${_JAVA_OPTIONS-} ${LD_PRELOAD-} ${LD_AUDIT-} ${MALLOC_MMAP_MAX_-} ${MALLOC_TOP_PAD_-} ${MALLOC_CHECK_-}" >> "%s"
                 ready=
                 while [ $# -gt 0 ]; do
@@ -58,7 +59,7 @@ class LauncherTest {
                     shift
                 done
                 %s
-                """.formatted(log, log, log, body));
+                """.formatted(log, log, log, log, body));
         executable(java);
     }
 
@@ -174,19 +175,20 @@ class LauncherTest {
         Path cmdline = Files.writeString(bundle.resolve("cmdline"), "boot=tether tether.method=untethered tether.node=n1\n");
         assertThat(launch(Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "--version").status()).isZero();
         assertThat(Files.readString(log)).contains("-Xmx192m").doesNotContain("-Xmx32m");
-        // Its download loop runs for the whole image: the JIT at ten times the JDK's thresholds, not a tethered boot's
-        // thirty.
-        assertThat(Files.readString(log)).contains("-XX:CompileThresholdScaling=10 ")
-                .doesNotContain("-XX:CompileThresholdScaling=30");
+        // It boots as a tethered node does, the download behind the running node: the same JIT thresholds.
+        assertThat(Files.readString(log)).contains("-XX:CompileThresholdScaling=30 ");
     }
 
     @Test
-    void aTetheredBootCompilesLaterThanAnUntetheredOne() throws Exception {
-        javaDoes("exit 0");
-        Path cmdline = Files.writeString(bundle.resolve("cmdline"), "boot=tether tether.method=tethered tether.node=n1\n");
-        assertThat(launch(Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "--version").status()).isZero();
-        assertThat(Files.readString(log)).contains("-Xmx32m", "-XX:CompileThresholdScaling=30 ")
-                .doesNotContain("-XX:CompileThresholdScaling=10 ");
+    void anUntetheredBootReturnsOnceTheAgentIsReadyWhileTheAgentCopiesTheImage() throws Exception {
+        Path ended = bundle.resolve("ended");
+        javaDoes("echo ready > \"$ready\"; sleep 3; echo copied > " + ended);
+        Path cmdline = Files.writeString(bundle.resolve("cmdline"), "boot=tether tether.method=untethered tether.node=n1\n");
+        Instant start = Instant.now();
+        assertThat(launch(Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "boot", "/sysroot").status()).isZero();
+        assertThat(Duration.between(start, Instant.now())).as("returned before the agent ended").isLessThan(Duration.ofSeconds(3));
+        assertThat(ended).as("the agent still running").doesNotExist();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(ended));
     }
 
     /** As shipped, the runtime is a squashfs the launcher mounts (at TETHER_AGENT_RUNTIME here) and runs the JVM from. */
@@ -198,6 +200,8 @@ class LauncherTest {
         assertThat(launch("--version").status()).isZero();
         String real = bundle.toRealPath() + "/runtime/lib";
         assertThat(Files.readString(log)).contains("-Djna.boot.library.path=" + real, "-jar " + real + "/tether-agent.jar --version");
+        // The agent detaches it when it ends after the boot (untethered).
+        assertThat(Files.readString(log)).contains("runtime mount: " + bundle.resolve("runtime") + "\n");
     }
 
     @Test

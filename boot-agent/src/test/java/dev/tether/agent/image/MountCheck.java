@@ -3,7 +3,9 @@ package dev.tether.agent.image;
 import dev.tether.agent.root.HostTools;
 import dev.tether.agent.root.Mounter;
 import dev.tether.agent.root.SquashfsLower;
+import dev.tether.image.format.ImageCipher;
 import dev.tether.image.format.ImageKey;
+import dev.tether.image.format.RootImagePin;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.URI;
@@ -25,8 +27,11 @@ import java.util.stream.Collectors;
  * {@code MOUNTED}, {@code PROGRESS i n}, {@code CONSOLE text}, {@code MISMATCH path}, {@code ERROR path text},
  * {@code TMPFS used file}, {@code STATS ...}, {@code RESULT files mismatches errors}.
  *
- * <p>Arguments: {@code key=value}: method, edges (comma-separated), digest, key (hex or none), work, tree,
- * and optionally probe (a plaintext offset read through the FUSE file before anything else).
+ * <p>Arguments: {@code key=value}: method (tethered, untethered, or untethered-served: served from the edges until
+ * its copy in RAM is complete, then moved onto it, {@code MOVED backing-file served fuse-mounted}), edges
+ * (comma-separated), digest, key (hex or none), work, tree, optionally probe (a plaintext offset read through the FUSE
+ * file before anything else), and for untethered-served pin (container size, header digest, chunk size, squashfs
+ * size, comma-separated).
  */
 public final class MountCheck {
     private MountCheck() {
@@ -56,6 +61,13 @@ public final class MountCheck {
                     file.readFully(new byte[4096]);
                 }
             }
+        } else if ("untethered-served".equals(a.get("method"))) {
+            Path ram = Files.createDirectories(work.resolve("ram"));
+            run("mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", ram.toString());
+            String[] p = a.get("pin").split(",");
+            RootImagePin pin = new RootImagePin(a.get("digest"), Long.parseLong(p[0]), p[1], ImageCipher.AES_256_GCM,
+                    key.keyIdHex(), Integer.parseInt(p[2]), Long.parseLong(p[3]));
+            mount = RootImageMount.untetheredServedUntilInRam(edges, pin, key, ram, TetheredSettings.defaults());
         } else {
             Path ram = Files.createDirectories(work.resolve("ram"));
             run("mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", ram.toString());
@@ -65,13 +77,28 @@ public final class MountCheck {
                     + Files.size(mount.squashfsFile()));
         }
         // As the boot agent mounts it: a tethered root's loop device switched to direct I/O.
-        SquashfsLower lower = SquashfsLower.mount(mount.squashfsFile(), mnt, new Mounter(HostTools.fromEnvironment()),
-                "tethered".equals(a.get("method")));
+        Mounter mounter = new Mounter(HostTools.fromEnvironment());
+        SquashfsLower lower = mount.fillsRam() ? SquashfsLower.mountMovable(mount.squashfsFile(), mnt, mounter)
+                : SquashfsLower.mount(mount.squashfsFile(), mnt, mounter, "tethered".equals(a.get("method")));
         System.out.println("LOWER " + lower.readPath());
         System.out.println("MOUNTED " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " "
                 + Files.readString(mnt.resolve("etc/os-release")).lines().findFirst().orElse(""));
         // What mounting and reading one small file cost: the squashfs's tables and that file's block.
         System.out.println("FIRST-FILE " + mount.stats());
+        if (mount.fillsRam()) {
+            // As the agent does behind the running node: the copy in RAM, the squashfs moved onto it, the edges let go.
+            Path copy = mount.fillRam(p -> System.out.println("DOWNLOAD " + p.describe()));
+            lower.moveTo(copy);
+            mount.stopServing();
+            String loop = Files.readString(Path.of("/proc/self/mountinfo")).lines()
+                    .filter(line -> line.split(" ")[4].equals(mnt.toString())).findFirst().orElseThrow().split(" - ")[1]
+                    .split(" ")[1];
+            System.out.println("MOVED " + Files.readString(Path.of("/sys/block", Path.of(loop).getFileName().toString(),
+                    "loop/backing_file")).strip() + " " + mount.servedByThisProcess() + " "
+                    + Files.readString(Path.of("/proc/self/mountinfo")).contains(" fuse."));
+            FileStore store = Files.getFileStore(copy.getParent());
+            System.out.println("TMPFS " + (store.getTotalSpace() - store.getUnallocatedSpace()) + " " + Files.size(copy));
+        }
         List<Path> files = SourceTree.files(tree);
         List<Path> mounted = SourceTree.files(mnt);
         int mismatches = 0;

@@ -32,7 +32,7 @@ class UntetheredDownloadTest {
                     .withConsole(line -> { });
             try (RootImageMount mount = RootImageMount.untethered(edges.urls(), image.digest, image.key,
                     dir.resolve("ram"), progress::add, fetch)) {
-                assertThat(mount.isTethered()).isFalse();
+                assertThat(mount.servedByThisProcess()).isFalse();
                 assertThat(mount.squashfsFile()).hasSameBinaryContentAs(image.squashfs);
                 assertThat(mount.stats().integrityFailures()).isZero();
             }
