@@ -192,7 +192,11 @@ class VmBootTest {
                 var marks3 = bootPhases(vm, NODE, vm.started());
                 var mounts3 = checkRoot(vm, sshKey, false);
                 marks3.put("ssh login", mounts3.loggedIn());
-                NodeCredential afterThird = awaitBootReport(cluster, NODE, afterSecond.getStatus().lastBoot.bootedAt);
+                // The node booted from the edges while the agent copied the image into RAM behind it; the report follows
+                // the copy.
+                NodeCredential afterThird = awaitBootReport(cluster, NODE, afterSecond.getStatus().lastBoot.bootedAt,
+                        BOOT_PATIENCE);
+                report.add(untethered(vm, sshKey));
                 assertThat(afterThird.getStatus().lastBoot.keySource).isEqualTo(NodeCredentialStatus.KeySource.TPM);
                 // Edge 1 checked its cached copy when it started again, dropped the damaged one and filled it anew.
                 assertThat(afterThird.getStatus().lastBoot.fetch.integrityFailures).as("edge 1's copy, repaired at its restart").isZero();
@@ -222,7 +226,8 @@ class VmBootTest {
                 // Boot 5: the genuine addon again; the key the forged boot did not get is still in the TPM.
                 bootPhases(vm, NODE, Instant.now());
                 checkRoot(vm, sshKey, false);
-                NodeCredential afterFifth = awaitBootReport(cluster, NODE, afterThird.getStatus().lastBoot.bootedAt);
+                NodeCredential afterFifth = awaitBootReport(cluster, NODE, afterThird.getStatus().lastBoot.bootedAt,
+                        BOOT_PATIENCE);
                 assertThat(afterFifth.getStatus().lastBoot.keySource).as("the key after a forged addon")
                         .isEqualTo(NodeCredentialStatus.KeySource.TPM);
                 assertThat(afterFifth.getStatus().apiKey.issueCount).as("no key issued since the first boot")
@@ -286,6 +291,24 @@ class VmBootTest {
                 assertThat(vm.find("root ready at")).as("no root from a foreign container").isEmpty();
             }
         }
+    }
+
+    /**
+     * Once an untethered node's image is in RAM: its squashfs reads the copy in the RAM disk, and nothing of the agent
+     * is left (no FUSE mount, no runtime mount, no process). Returns the report's line on the copy.
+     */
+    private static String untethered(VirtualMachine vm, LoginKey key) throws Exception {
+        // tether-agent[.]jar: a pattern that does not match this command's own shell.
+        var look = vm.ssh(key.privateKey(), "timeout 120 sh -c 'while pgrep -f \"tether-agent[.]jar\" >/dev/null; do sleep 1; done';"
+                + " loop=$(findmnt -n -o SOURCE /run/tether/lower); cat /sys/block/${loop#/dev/}/loop/backing_file;"
+                + " awk '$3 ~ /^fuse/ {f++} $2 ~ /agent-runtime/ {r++} END {printf \"fuse mounts %d, runtime mounts %d\\n\", f, r}'"
+                + " /proc/mounts; pgrep -f 'tether-agent[.]jar' || echo no agent", Duration.ofMinutes(3));
+        System.err.println("[VmBootTest] untethered, after the copy:\n" + look.output().strip());
+        assertThat(look.output().strip().lines().toList()).as(look.output()).containsExactly(
+                "/run/tether/image/root.sfs", "fuse mounts 0, runtime mounts 0", "no agent");
+        String copied = vm.find("tether: untethered: the root image is in RAM.*").map(line -> line.text())
+                .orElseThrow(() -> new AssertionError("no console line on the copy in RAM"));
+        return "boot 3 (untethered): " + copied.substring(copied.indexOf("untethered:"));
     }
 
     /**

@@ -63,7 +63,13 @@ final class VmBoots {
 
     /** Node {@code node}'s credential once the operator has recorded a boot report newer than {@code previousBootAt}. */
     static NodeCredential awaitBootReport(TetherCluster cluster, String node, String previousBootAt) throws Exception {
-        return TetherCluster.eventually("the boot report in the NodeCredential's status", () -> {
+        return awaitBootReport(cluster, node, previousBootAt, Duration.ofSeconds(60));
+    }
+
+    /** @param patience how long the report may take after the caller's last check of the node */
+    static NodeCredential awaitBootReport(TetherCluster cluster, String node, String previousBootAt, Duration patience)
+            throws Exception {
+        return TetherCluster.eventually("the boot report in the NodeCredential's status", patience, () -> {
             NodeCredential credential = cluster.credential(ImageCache.NAMESPACE, node);
             var lastBoot = credential.getStatus() == null ? null : credential.getStatus().lastBoot;
             return lastBoot != null && !lastBoot.bootedAt.equals(previousBootAt) ? credential : null;
