@@ -64,7 +64,8 @@ public final class EdgeImageSource implements RootImageSource {
             @Override
             public Path fillRam() throws IOException {
                 // Behind the running node, whose console is the user's now: seldom, and the end is the boot's to tell.
-                Consumer<DownloadProgress> every = throttled(console, BACKGROUND_PROGRESS_INTERVAL_NANOS);
+                Consumer<DownloadProgress> every = throttled(line -> console.info("copying into RAM, " + line),
+                        BACKGROUND_PROGRESS_INTERVAL_NANOS);
                 return mount.fillRam(progress -> {
                     if (!progress.done()) {
                         every.accept(progress);
@@ -101,16 +102,16 @@ public final class EdgeImageSource implements RootImageSource {
     }
 
     private static Consumer<DownloadProgress> throttled(AgentConsole console) {
-        return throttled(console, PROGRESS_INTERVAL_NANOS);
+        return throttled(console::info, PROGRESS_INTERVAL_NANOS);
     }
 
-    private static Consumer<DownloadProgress> throttled(AgentConsole console, long intervalNanos) {
+    private static Consumer<DownloadProgress> throttled(Consumer<String> console, long intervalNanos) {
         AtomicLong lastPrinted = new AtomicLong(System.nanoTime());
         return progress -> {
             long now = System.nanoTime();
             long last = lastPrinted.get();
             if (progress.done() || (now - last >= intervalNanos && lastPrinted.compareAndSet(last, now))) {
-                console.info(progress.describe());
+                console.accept(progress.describe());
             }
         };
     }

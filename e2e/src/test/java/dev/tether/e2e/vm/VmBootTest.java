@@ -301,7 +301,8 @@ class VmBootTest {
         // tether-agent[.]jar: a pattern that does not match this command's own shell.
         var look = vm.ssh(key.privateKey(), "timeout 120 sh -c 'while pgrep -f \"tether-agent[.]jar\" >/dev/null; do sleep 1; done';"
                 + " loop=$(findmnt -n -o SOURCE /run/tether/lower); cat /sys/block/${loop#/dev/}/loop/backing_file;"
-                + " awk '$3 ~ /^fuse/ {f++} $2 ~ /agent-runtime/ {r++} END {printf \"fuse mounts %d, runtime mounts %d\\n\", f, r}'"
+                // The agent's FUSE file is a fuse.tether mount; systemd's fusectl at /sys/fs/fuse/connections is not one.
+                + " awk '$3 == \"fuse\" || $3 ~ /^fuse[.]/ {f++} $2 ~ /agent-runtime/ {r++} END {printf \"fuse mounts %d, runtime mounts %d\\n\", f, r}'"
                 + " /proc/mounts; pgrep -f 'tether-agent[.]jar' || echo no agent", Duration.ofMinutes(3));
         System.err.println("[VmBootTest] untethered, after the copy:\n" + look.output().strip());
         assertThat(look.output().strip().lines().toList()).as(look.output()).containsExactly(
