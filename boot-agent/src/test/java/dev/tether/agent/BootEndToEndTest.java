@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -110,6 +112,43 @@ class BootEndToEndTest {
         assertThat(timings.get("totalMillis").asLong()).isGreaterThanOrEqualTo(inLine);
         // The namespace is gone, and with it every mount the boot made.
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(temp.toString());
+    }
+
+    @ParameterizedTest(name = "the copy {0}")
+    @ValueSource(strings = {"ok", "fails"})
+    void anImageServedUntilItsCopyInRamIsCompleteMovesOntoTheCopyAfterTheHandOver(String copy) throws Exception {
+        Path squashfs = SquashfsTrees.pack(SquashfsTrees.sampleFiles(), temp.resolve("tree"), temp.resolve("root.sfs"));
+        String image = edge.publish(ManifestServer.manifest(ROOT_IMAGE, Files.size(squashfs), false, null));
+        Path addon = Files.writeString(temp.resolve("profile.json"), """
+                {"namespace":"tether","profile":"compute","method":"untethered","image":"%s","edges":["%s"],"nodeApi":[]}
+                """.formatted(image, edge.url()));
+        Path cmdline = Files.writeString(temp.resolve("cmdline"), "boot=tether tether.node=node-7 tether.zram=512Mi"
+                + " tether.console=console\n");
+        Path runDir = temp.resolve("run");
+
+        Result result = runInOwnMountNamespace("--copy=" + copy, squashfs.toString(), "boot",
+                temp.resolve("sysroot").toString(), "--cmdline", cmdline.toString(), "--addon", addon.toString(),
+                "--run-dir", runDir.toString());
+        zram.adopt(result.output());
+
+        assertThat(result.status()).as(result.output()).isZero();
+        List<String> lines = result.output().lines().toList();
+        // The copy starts once the root is handed over, never before.
+        assertThat(lines.indexOf("SOURCE copying")).as(result.output())
+                .isGreaterThan(lines.indexOf(lines.stream().filter(l -> l.startsWith("tether: root ready at")).findFirst()
+                        .orElseThrow()));
+        if (copy.equals("ok")) {
+            assertThat(lines).contains("SOURCE stopped serving", "VERIFY lower-reads=" + runDir.resolve("image/copy.sfs"),
+                    "VERIFY os-release=PRETTY_NAME=\"Tether test image\"");
+            assertThat(lines).anyMatch(line -> line.matches("tether: untethered: the root image is in RAM \\(0 MiB, copied"
+                    + " in [0-9.]+s behind the running node\\); the node no longer needs the edges"));
+        } else {
+            // Still served as it was, and said so; the node runs on.
+            assertThat(lines).contains("tether: the root image stays served from the edges, not in RAM:"
+                    + " no edge answers", "VERIFY lower-reads=" + squashfs, "VERIFY overlay-mounted=true")
+                    .doesNotContain("SOURCE stopped serving");
+        }
+        assertThat(result.output()).doesNotContain("SOURCE closed").doesNotContain("\tat ");
     }
 
     @Test

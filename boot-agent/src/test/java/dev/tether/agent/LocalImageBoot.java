@@ -4,6 +4,7 @@ import dev.tether.agent.cli.TetherAgent;
 import dev.tether.agent.root.HostTools;
 import dev.tether.agent.root.Mounter;
 import dev.tether.agent.root.PersistenceHook;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -14,15 +15,19 @@ import java.util.Optional;
  * {@link BootEndToEndTest} in a private mount namespace. After a successful boot it writes through the
  * root and prints {@code VERIFY} lines about where things landed, for the test to check.
  *
- * <p>Arguments: the squashfs file, then the agent's own arguments.
+ * <p>Arguments: optionally {@code --copy=ok} or {@code --copy=fails} (the image is served until a copy of it in the
+ * RAM disk is complete, as an untethered image with a manifest is: {@code copy.sfs} beside it, or an I/O error), then
+ * the squashfs file, then the agent's own arguments.
  */
 public final class LocalImageBoot {
     private LocalImageBoot() {
     }
 
     public static void main(String[] args) throws Exception {
-        Path squashfs = Path.of(args[0]);
-        String[] agentArgs = Arrays.copyOfRange(args, 1, args.length);
+        String copy = args[0].startsWith("--copy=") ? args[0].substring("--copy=".length()) : null;
+        int first = copy == null ? 0 : 1;
+        Path squashfs = Path.of(args[first]);
+        String[] agentArgs = Arrays.copyOfRange(args, first + 1, args.length);
         RootImageSource local = request -> {
             System.out.println("SOURCE " + request.method().value() + " " + request.rootImageDigest()
                     + " edges=" + request.edges().size() + " key=" + request.key().isPresent());
@@ -30,6 +35,25 @@ public final class LocalImageBoot {
                 @Override
                 public Path squashfsFile() {
                     return squashfs;
+                }
+
+                @Override
+                public boolean fillsRam() {
+                    return copy != null;
+                }
+
+                @Override
+                public Path fillRam() throws IOException {
+                    System.out.println("SOURCE copying");
+                    if (copy.equals("fails")) {
+                        throw new IOException("no edge answers");
+                    }
+                    return Files.copy(squashfs, request.workDir().resolve("copy.sfs"));
+                }
+
+                @Override
+                public void stopServing() {
+                    System.out.println("SOURCE stopped serving");
                 }
 
                 @Override
@@ -52,6 +76,12 @@ public final class LocalImageBoot {
             System.out.println("VERIFY upper-after-boot=" + Files.readString(upper.resolve("etc/after-boot")).strip());
             System.out.println("VERIFY upper-kept=" + Files.readString(upper.resolve("etc/kept")).strip());
             System.out.println("VERIFY overlay-mounted=" + Mounter.isMountPoint(target));
+            Path lower = Path.of(valueOf(agentArgs, "--run-dir")).resolve("lower");
+            String loop = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                    .filter(line -> line.split(" ")[4].equals(lower.toString())).findFirst().orElseThrow()
+                    .split(" - ")[1].split(" ")[1];
+            System.out.println("VERIFY lower-reads=" + Files.readString(Path.of("/sys/block",
+                    Path.of(loop).getFileName().toString(), "loop/backing_file")).strip());
         }
         System.out.flush();
         System.exit(status);
