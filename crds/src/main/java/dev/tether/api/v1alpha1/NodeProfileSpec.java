@@ -25,8 +25,8 @@ public class NodeProfileSpec {
     @Required
     public ImageRef image;
 
-    @JsonPropertyDescription("tethered: fetch the image from the edges chunk by chunk as it is read; untethered: download it into RAM "
-            + "first.")
+    @JsonPropertyDescription("tethered: fetch the image from the edges chunk by chunk as it is read; untethered: copy it into RAM "
+            + "(the node boots from the edges while the copy is made, and needs them no more once it is complete).")
     @Default("tethered")
     public ImageMethod imageMethod = ImageMethod.TETHERED;
 
