@@ -66,7 +66,8 @@ public final class EdgeImageSource implements RootImageSource {
                 // Behind the running node, whose console is the user's now: seldom, and the end is the boot's to tell.
                 Consumer<DownloadProgress> every = throttled(line -> console.info("copying into RAM, " + line),
                         BACKGROUND_PROGRESS_INTERVAL_NANOS);
-                return mount.fillRam(progress -> {
+                return mount.fillRam(wait -> console.info("copying the root image into RAM behind the running node, whose"
+                        + " reads of it paused " + wait.toMillis() / 100 / 10.0 + "s after the hand-over"), progress -> {
                     if (!progress.done()) {
                         every.accept(progress);
                     }

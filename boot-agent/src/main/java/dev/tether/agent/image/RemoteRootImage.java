@@ -89,6 +89,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
     /** Chunks some reader has read, each counted once as useful (however often it is fetched). */
     private final BitSet read = new BitSet();
     private final LongAdder usefulChunkBytes = new LongAdder();
+    private volatile long lastReadNanos = System.nanoTime();
 
     private RemoteRootImage(ChunkFetcher fetcher, ChunkOpener opener, TetheredSettings settings) {
         this.fetcher = fetcher;
@@ -157,6 +158,11 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         return header;
     }
 
+    /** How long ago the last read came ({@link System#nanoTime()} units); since the image was opened if none did. */
+    long nanosSinceLastRead() {
+        return System.nanoTime() - lastReadNanos;
+    }
+
     /** Opens the chunks of this image as its reads do: bound to its header (and the manifest's pins). */
     ChunkOpener opener() {
         return opener;
@@ -184,6 +190,7 @@ public final class RemoteRootImage implements ReadOnlyFile, Closeable {
         if (position >= size) {
             return -1;
         }
+        lastReadNanos = System.nanoTime();
         long end = Math.min(size, position + dst.remaining());
         long first = header.chunkIndexAt(position);
         long last = header.chunkIndexAt(end - 1);

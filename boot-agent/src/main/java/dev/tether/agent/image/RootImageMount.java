@@ -8,6 +8,7 @@ import dev.tether.image.format.RootImagePin;
 import dev.tether.nodeapi.BootReport;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -31,6 +33,14 @@ public final class RootImageMount implements Closeable {
      * lowest priority, and on a node busy booting they may wait seconds for the CPU between two reads of the socket.
      */
     static final Duration COPY_REQUEST_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * The copy into RAM starts once the node has read nothing from the image for this long, so that it takes neither
+     * the CPU nor the edges' links from the boot's own reads (on the VM suite's one emulated CPU a copy started at the
+     * hand-over, even at nice 19, had systemd reach multi-user 7 s later than a tethered boot's)...
+     */
+    static final Duration COPY_AFTER_QUIET = Duration.ofSeconds(2);
+    /** ...or at the latest this long after it was asked for, on a node that never stops reading. */
+    static final Duration COPY_WAIT_AT_MOST = Duration.ofSeconds(120);
 
     private final Path squashfsFile;
     private final RemoteRootImage image;
@@ -197,20 +207,45 @@ public final class RootImageMount implements Closeable {
     }
 
     /**
-     * Downloads the whole image into RAM, its threads at the lowest CPU priority (the node runs meanwhile), and
+     * Once the node's reads of the image pause ({@link #COPY_AFTER_QUIET}, at most {@link #COPY_WAIT_AT_MOST}),
+     * downloads the whole image into RAM, its threads at the lowest CPU priority (the node runs meanwhile), and
      * returns the copy, a file as large as the FUSE file with the same bytes: move the squashfs's loop device onto it,
      * then {@link #stopServing}. Chunks the node already read are fetched again (a boot reads a tenth of an image).
+     *
+     * @param starting told once the copy starts, with how long it waited for the reads to pause
      */
-    public Path fillRam(Consumer<DownloadProgress> progress) throws IOException {
+    public Path fillRam(Consumer<Duration> starting, Consumer<DownloadProgress> progress) throws IOException {
         if (ramCopy == null) {
             throw new IllegalStateException("only an untethered image served from the edges fills a copy in RAM");
         }
+        starting.accept(awaitQuietReads());
         try (FileChannel channel = ramCopy.channel()) {
             ramCopy.download().atLowestPriority().downloadInto(channel, progress);
         } finally {
             ramCopy.fetcher().close();
         }
         return ramCopy.file();
+    }
+
+    /** Sleeps until no read came for {@link #COPY_AFTER_QUIET}, or for {@link #COPY_WAIT_AT_MOST}; returns the wait. */
+    private Duration awaitQuietReads() throws IOException {
+        long started = System.nanoTime();
+        long quiet = COPY_AFTER_QUIET.toNanos();
+        long deadline = started + COPY_WAIT_AT_MOST.toNanos();
+        try {
+            for (long since = image.nanosSinceLastRead(); since < quiet; since = image.nanosSinceLastRead()) {
+                long left = Math.min(quiet - since, deadline - System.nanoTime());
+                if (left <= 0) {
+                    break;
+                }
+                // Until the window would close if no read came meanwhile; a read that came moves it on.
+                TimeUnit.NANOSECONDS.sleep(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting to copy the root image into RAM");
+        }
+        return Duration.ofNanos(System.nanoTime() - started);
     }
 
     /**

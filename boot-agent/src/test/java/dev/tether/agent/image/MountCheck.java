@@ -87,7 +87,23 @@ public final class MountCheck {
         System.out.println("FIRST-FILE " + mount.stats());
         if (mount.fillsRam()) {
             // As the agent does behind the running node: the copy in RAM, the squashfs moved onto it, the edges let go.
-            Path copy = mount.fillRam(p -> System.out.println("DOWNLOAD " + p.describe()));
+            // A reader still at work when the copy is asked for: the copy waits until its reads have paused.
+            long[] readerEnd = new long[1];
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    for (Path relative : SourceTree.files(tree)) {
+                        Files.readAllBytes(mnt.resolve(relative));
+                    }
+                } catch (IOException e) {
+                    System.out.println("ERROR reader " + e);
+                }
+                readerEnd[0] = System.nanoTime();
+            });
+            long[] copyStart = new long[1];
+            Path copy = mount.fillRam(wait -> copyStart[0] = System.nanoTime(),
+                    p -> System.out.println("DOWNLOAD " + p.describe()));
+            reader.join();
+            System.out.println("COPY-AFTER-READS " + TimeUnit.NANOSECONDS.toMillis(copyStart[0] - readerEnd[0]));
             lower.moveTo(copy);
             mount.stopServing();
             String loop = Files.readString(Path.of("/proc/self/mountinfo")).lines()

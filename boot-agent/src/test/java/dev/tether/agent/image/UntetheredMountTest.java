@@ -58,6 +58,9 @@ class UntetheredMountTest {
                     "digest=" + image.digest, "key=" + image.keyHex(), "work=" + dir.resolve("work"),
                     "tree=" + image.tree, "pin=" + pin), line -> { }, 180);
             assertThat(process.first("LOWER")).as("booted from the FUSE file first").isEqualTo("LOWER direct I/O");
+            // Asked for while a reader was still reading the whole tree, the copy started only after its reads had paused.
+            assertThat(Long.parseLong(process.first("COPY-AFTER-READS").split(" ")[1])).as("ms from the reader's end to the copy's start")
+                    .isNotNegative();
             // The squashfs now reads the copy; the FUSE file is unmounted and its reader closed, so every file compared
             // below came from RAM.
             assertThat(process.first("MOVED")).isEqualTo("MOVED " + dir.resolve("work/ram/root.sfs") + " false false");
