@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /** The root image from the edges, through the data plane ({@link RootImageMount}). */
@@ -63,13 +64,17 @@ public final class EdgeImageSource implements RootImageSource {
 
             @Override
             public Path fillRam() throws IOException {
-                // Behind the running node, whose console is the user's now: seldom, and the end is the boot's to tell.
-                Consumer<DownloadProgress> every = throttled(line -> console.info("copying into RAM, " + line),
-                        BACKGROUND_PROGRESS_INTERVAL_NANOS);
-                return mount.fillRam(wait -> console.info("copying the root image into RAM behind the running node, whose"
-                        + " reads of it paused " + wait.toMillis() / 100 / 10.0 + "s after the hand-over"), progress -> {
+                // Behind the running node, whose console is the user's now: seldom, counted from the copy's start, and
+                // the end is the boot's to tell.
+                AtomicReference<Consumer<DownloadProgress>> every = new AtomicReference<>(progress -> { });
+                return mount.fillRam(wait -> {
+                    console.info("copying the root image into RAM behind the running node, "
+                            + wait.toMillis() / 100 / 10.0 + "s after the hand-over");
+                    every.set(throttled(line -> console.info("copying into RAM, " + line),
+                            BACKGROUND_PROGRESS_INTERVAL_NANOS));
+                }, progress -> {
                     if (!progress.done()) {
-                        every.accept(progress);
+                        every.get().accept(progress);
                     }
                 });
             }
