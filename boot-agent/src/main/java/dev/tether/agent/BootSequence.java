@@ -252,19 +252,28 @@ public final class BootSequence {
      */
     private void untether(RootImageSource.MountedImage image, SquashfsLower lower) {
         long started = System.nanoTime();
+        long bytes;
         try {
             Path copy = image.fillRam();
             // The initramfs switched to the node's root long ago: from here on paths are the node's.
             services.nodeRoot().enter();
+            bytes = Files.size(copy);
             lower.moveTo(copy);
-            image.stopServing();
-            console.info("untethered: the root image is in RAM (" + (Files.size(copy) >> 20) + " MiB, copied in "
-                    + seconds(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
-                    + " behind the running node); the node no longer needs the edges");
         } catch (IOException | RuntimeException e) {
             console.warn("the root image stays served from the edges, not in RAM: " + BootTimeline.oneLine(e));
             console.debug(e);
+            return;
         }
+        try {
+            image.stopServing();
+        } catch (IOException | RuntimeException e) {
+            // The root reads the copy already; what is left of the FUSE file ends with this process.
+            console.warn("the root image's FUSE file did not stop cleanly: " + BootTimeline.oneLine(e));
+            console.debug(e);
+        }
+        console.info("untethered: the root image is in RAM (" + (bytes >> 20) + " MiB, copied in "
+                + seconds(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
+                + " behind the running node); the node no longer needs the edges");
     }
 
     /** Registers this unknown machine with the addon's profile through its node API, until it is enrolled. */

@@ -132,6 +132,7 @@ public final class UntetheredDownload {
         for (int i = 0; i < parallelism; i++) {
             workers.add(Thread.ofPlatform().daemon().name("untethered-download-" + i).start(() -> {
                 if (lowestPriority) {
+                    // Best effort: where the call fails the copy only competes with the node as any thread does.
                     Libc libc = Libc.get();
                     libc.setpriority(Libc.PRIO_PROCESS, libc.gettid(), LOWEST_PRIORITY);
                 }
