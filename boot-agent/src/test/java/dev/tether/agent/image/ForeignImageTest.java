@@ -266,6 +266,33 @@ class ForeignImageTest {
     }
 
     /**
+     * An untethered node that boots before its image is in RAM copies it behind the running node; the copy holds every
+     * chunk to the pinned header as the served reads do. An edge serving the pinned header with another build's chunks
+     * (the same key) gets every one refused by its tag, and the copy, which the root's loop device would move onto, is
+     * the genuine squashfs, read from the honest edge.
+     */
+    @Test
+    void theCopyIntoRamOfAServedImageRefusesAnotherBuildsChunksAndReadsThemFromAnotherEdge() throws Exception {
+        Tools.assumeRealMounts();
+        byte[] genuine = Files.readAllBytes(image.container);
+        byte[] forgedBytes = container(ImageOptions.encrypted(image.key));
+        System.arraycopy(genuine, 0, forgedBytes, 0, ImageHeader.SIZE);
+        Path ram = dir.resolve("ram");
+        try (FakeEdge forged = new FakeEdge(forgedBytes, FakeEdge.Behaviour.GOOD, 0);
+             FakeEdge honest = new FakeEdge(genuine, FakeEdge.Behaviour.GOOD, 0);
+             RootImageMount mount = RootImageMount.untetheredServedUntilInRam(List.of(forged.url(), honest.url()), pin,
+                     image.key, ram, settings())) {
+            Path copy = mount.fillRam(wait -> { }, progress -> { });
+            assertThat(copy).hasSameBinaryContentAs(image.squashfs);
+            assertThat(forged.requests).as("asked for chunks, not only the header").hasValueGreaterThan(1);
+            assertThat(console).anySatisfy(line -> assertThat(line).startsWith("chunk").contains(forged.url()
+                    + " failed verification"));
+            assertThat(mount.stats().integrityFailures()).as("the forger's answers refused").isPositive();
+        }
+        assertThat(ram.resolve(RootImageMount.FILE_NAME)).as("closed before it was moved onto: given back").doesNotExist();
+    }
+
+    /**
      * A container named without a manifest ({@code tether.rootimage=}, only without a node API) has no chunk pins;
      * its untethered download is still held to the container digest as a whole.
      */
