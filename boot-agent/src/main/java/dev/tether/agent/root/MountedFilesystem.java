@@ -20,16 +20,9 @@ abstract class MountedFilesystem implements Closeable {
         mounted = true;
     }
 
-    /** Mounts a filesystem image read-only through a loop device; returns whether that reads it with direct I/O. */
-    final boolean mountFile(String type, Path file, boolean directIo, String hint) throws RootSetupException {
-        boolean readsDirectly = mounter.mountFile(type, file, mountPoint, directIo, hint);
-        mounted = true;
-        return readsDirectly;
-    }
-
-    /** As {@link #mountFile}, the loop device kept open for the caller to close. */
-    final LoopDevice mountFileHoldingDevice(String type, Path file, boolean directIo, String hint) throws RootSetupException {
-        LoopDevice loop = mounter.mountFileHoldingDevice(type, file, mountPoint, directIo, hint);
+    /** Mounts a filesystem image read-only through a loop device; returns the device, held open for the caller to close. */
+    final LoopDevice mountFile(String type, Path file, boolean directIo, String hint) throws RootSetupException {
+        LoopDevice loop = mounter.mountFile(type, file, mountPoint, directIo, hint);
         mounted = true;
         return loop;
     }

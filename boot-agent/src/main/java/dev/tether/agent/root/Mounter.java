@@ -66,17 +66,10 @@ public final class Mounter {
      * The loop device goes when the filesystem is unmounted.
      *
      * @param directIo whether the loop device is to read the file with direct I/O, where the file takes it
-     * @return whether it does
+     * @return the loop device, held open for the caller, who closes it (the device stays with the mount) or keeps it to
+     *     move the filesystem onto another file
      */
-    public boolean mountFile(String type, Path file, Path target, boolean directIo, String hint) throws RootSetupException {
-        try (LoopDevice loop = mountFileHoldingDevice(type, file, target, directIo, hint)) {
-            return loop.readsWithDirectIo();
-        }
-    }
-
-    /** As {@link #mountFile}, keeping the loop device open for the caller, who closes it (the device stays with the mount). */
-    LoopDevice mountFileHoldingDevice(String type, Path file, Path target, boolean directIo, String hint)
-            throws RootSetupException {
+    LoopDevice mountFile(String type, Path file, Path target, boolean directIo, String hint) throws RootSetupException {
         createDirectory(target);
         LoopDevice loop = LoopDevice.attach(file, directIo);
         try {

@@ -32,13 +32,7 @@ public final class SquashfsLower extends MountedFilesystem {
     /** @param directIo whether its loop device is to read the file with direct I/O (a tethered root's FUSE file) */
     public static SquashfsLower mount(Path squashfsFile, Path mountPoint, Mounter mounter, boolean directIo)
             throws RootSetupException {
-        SquashfsLower lower = new SquashfsLower(mountPoint, mounter);
-        boolean readsDirectly = lower.mountFile("squashfs", squashfsFile, directIo,
-                "the initramfs must contain the squashfs kernel module, and " + squashfsFile + " must be a squashfs image");
-        // Without direct I/O the root works as before, it only fetches more.
-        lower.readPath = readsDirectly ? "direct I/O"
-                : directIo ? "the page cache (the file takes no direct I/O)" : "the page cache";
-        return lower;
+        return mount(squashfsFile, mountPoint, mounter, directIo, false);
     }
 
     /**
@@ -47,11 +41,27 @@ public final class SquashfsLower extends MountedFilesystem {
      * complete.
      */
     public static SquashfsLower mountMovable(Path squashfsFile, Path mountPoint, Mounter mounter) throws RootSetupException {
+        return mount(squashfsFile, mountPoint, mounter, true, true);
+    }
+
+    private static SquashfsLower mount(Path squashfsFile, Path mountPoint, Mounter mounter, boolean directIo,
+                                       boolean movable) throws RootSetupException {
         SquashfsLower lower = new SquashfsLower(mountPoint, mounter);
-        lower.movable = lower.mountFileHoldingDevice("squashfs", squashfsFile, true,
+        LoopDevice loop = lower.mountFile("squashfs", squashfsFile, directIo,
                 "the initramfs must contain the squashfs kernel module, and " + squashfsFile + " must be a squashfs image");
-        lower.readPath = lower.movable.readsWithDirectIo() ? "direct I/O" : "the page cache (the file takes no direct I/O)";
+        // Without direct I/O the root works as before, it only fetches more.
+        lower.readPath = readPath(loop, directIo);
+        if (movable) {
+            lower.movable = loop;
+        } else {
+            loop.close();
+        }
         return lower;
+    }
+
+    private static String readPath(LoopDevice loop, boolean directIo) {
+        return loop.readsWithDirectIo() ? "direct I/O"
+                : directIo ? "the page cache (the file takes no direct I/O)" : "the page cache";
     }
 
     /**
@@ -64,7 +74,7 @@ public final class SquashfsLower extends MountedFilesystem {
         }
         try {
             movable.changeBackingFile(copy);
-            readPath = movable.readsWithDirectIo() ? "direct I/O" : "the page cache";
+            readPath = readPath(movable, false);
         } finally {
             movable.close();
             movable = null;
