@@ -1,6 +1,7 @@
 package dev.tether.agent;
 
 import dev.tether.agent.cli.TetherAgent;
+import dev.tether.agent.root.DeviceNumber;
 import dev.tether.agent.root.HostTools;
 import dev.tether.agent.root.Mounter;
 import dev.tether.agent.root.PersistenceHook;
@@ -77,11 +78,8 @@ public final class LocalImageBoot {
             System.out.println("VERIFY upper-kept=" + Files.readString(upper.resolve("etc/kept")).strip());
             System.out.println("VERIFY overlay-mounted=" + Mounter.isMountPoint(target));
             Path lower = Path.of(valueOf(agentArgs, "--run-dir")).resolve("lower");
-            String loop = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-                    .filter(line -> line.split(" ")[4].equals(lower.toString())).findFirst().orElseThrow()
-                    .split(" - ")[1].split(" ")[1];
-            System.out.println("VERIFY lower-reads=" + Files.readString(Path.of("/sys/block",
-                    Path.of(loop).getFileName().toString(), "loop/backing_file")).strip());
+            System.out.println("VERIFY lower-reads=" + Files.readString(Path.of("/sys/dev/block",
+                    DeviceNumber.ofFileSystemAt(lower).toString(), "loop/backing_file")).strip());
         }
         System.out.flush();
         System.exit(status);

@@ -1,5 +1,6 @@
 package dev.tether.agent.image;
 
+import dev.tether.agent.root.DeviceNumber;
 import dev.tether.agent.root.HostTools;
 import dev.tether.agent.root.Mounter;
 import dev.tether.agent.root.SquashfsLower;
@@ -62,19 +63,15 @@ public final class MountCheck {
                 }
             }
         } else if ("untethered-served".equals(a.get("method"))) {
-            Path ram = Files.createDirectories(work.resolve("ram"));
-            run("mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", ram.toString());
+            Path ram = ramDisk(work);
             String[] p = a.get("pin").split(",");
             RootImagePin pin = new RootImagePin(a.get("digest"), Long.parseLong(p[0]), p[1], ImageCipher.AES_256_GCM,
                     key.keyIdHex(), Integer.parseInt(p[2]), Long.parseLong(p[3]));
             mount = RootImageMount.untetheredServedUntilInRam(edges, pin, key, ram, TetheredSettings.defaults());
         } else {
-            Path ram = Files.createDirectories(work.resolve("ram"));
-            run("mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", ram.toString());
+            Path ram = ramDisk(work);
             mount = RootImageMount.untethered(edges, a.get("digest"), key, ram, p -> System.out.println("DOWNLOAD " + p.describe()));
-            FileStore store = Files.getFileStore(ram);
-            System.out.println("TMPFS " + (store.getTotalSpace() - store.getUnallocatedSpace()) + " "
-                    + Files.size(mount.squashfsFile()));
+            printTmpfs(mount.squashfsFile());
         }
         // As the boot agent mounts it: a tethered root's loop device switched to direct I/O.
         Mounter mounter = new Mounter(HostTools.fromEnvironment());
@@ -106,14 +103,11 @@ public final class MountCheck {
             System.out.println("COPY-AFTER-READS " + TimeUnit.NANOSECONDS.toMillis(copyStart[0] - readerEnd[0]));
             lower.moveTo(copy);
             mount.stopServing();
-            String loop = Files.readString(Path.of("/proc/self/mountinfo")).lines()
-                    .filter(line -> line.split(" ")[4].equals(mnt.toString())).findFirst().orElseThrow().split(" - ")[1]
-                    .split(" ")[1];
-            System.out.println("MOVED " + Files.readString(Path.of("/sys/block", Path.of(loop).getFileName().toString(),
-                    "loop/backing_file")).strip() + " " + mount.servedByThisProcess() + " "
+            System.out.println("MOVED " + Files.readString(Path.of("/sys/dev/block",
+                    DeviceNumber.ofFileSystemAt(mnt).toString(), "loop/backing_file")).strip() + " "
+                    + mount.servedByThisProcess() + " "
                     + Files.readString(Path.of("/proc/self/mountinfo")).contains(" fuse."));
-            FileStore store = Files.getFileStore(copy.getParent());
-            System.out.println("TMPFS " + (store.getTotalSpace() - store.getUnallocatedSpace()) + " " + Files.size(copy));
+            printTmpfs(copy);
         }
         List<Path> files = SourceTree.files(tree);
         List<Path> mounted = SourceTree.files(mnt);
@@ -141,6 +135,19 @@ public final class MountCheck {
         mount.close();
         System.out.println("RESULT " + files.size() + " " + mismatches + " " + errors);
         System.exit(0);
+    }
+
+    /** A fresh tmpfs at {@code work/ram}, as the agent mounts its RAM disk. */
+    private static Path ramDisk(Path work) throws IOException, InterruptedException {
+        Path ram = Files.createDirectories(work.resolve("ram"));
+        run("mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", ram.toString());
+        return ram;
+    }
+
+    /** {@code TMPFS used size}: what the RAM disk holding {@code file} uses, and the file's size. */
+    private static void printTmpfs(Path file) throws IOException {
+        FileStore store = Files.getFileStore(file.getParent());
+        System.out.println("TMPFS " + (store.getTotalSpace() - store.getUnallocatedSpace()) + " " + Files.size(file));
     }
 
     private static void run(String... command) throws IOException, InterruptedException {
