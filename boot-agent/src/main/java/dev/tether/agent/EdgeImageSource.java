@@ -111,13 +111,13 @@ public final class EdgeImageSource implements RootImageSource {
         return throttled(console::info, PROGRESS_INTERVAL_NANOS);
     }
 
-    private static Consumer<DownloadProgress> throttled(Consumer<String> console, long intervalNanos) {
+    private static Consumer<DownloadProgress> throttled(Consumer<String> print, long intervalNanos) {
         AtomicLong lastPrinted = new AtomicLong(System.nanoTime());
         return progress -> {
             long now = System.nanoTime();
             long last = lastPrinted.get();
             if (progress.done() || (now - last >= intervalNanos && lastPrinted.compareAndSet(last, now))) {
-                console.accept(progress.describe());
+                print.accept(progress.describe());
             }
         };
     }
