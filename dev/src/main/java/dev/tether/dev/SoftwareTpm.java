@@ -3,9 +3,12 @@ package dev.tether.dev;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,10 +19,31 @@ import java.util.concurrent.TimeUnit;
 public final class SoftwareTpm implements AutoCloseable {
     private final Process process;
     private final Path controlSocket;
+    /** Set by {@link #close()}: an exit before it is the TPM dying under its machine, which must not pass unsaid. */
+    private volatile boolean closing;
+    /** Done once swtpm's exit was seen (and said, unless it was closed). */
+    final CompletableFuture<Void> exitSeen;
 
     private SoftwareTpm(Process process, Path controlSocket) {
         this.process = process;
         this.controlSocket = controlSocket;
+        // A machine whose swtpm died finds no TPM at its next boot ("tpm tpm0: A TPM error (9) occurred attempting to
+        // determine the timeouts", then the agent's "this machine has none"), which reads like a fault of the boot
+        // under test. swtpm logs nothing when it is killed by a signal: its exit status is the one clue.
+        exitSeen = process.onExit().thenAccept(exited -> {
+            if (!closing) {
+                String line = String.format(Locale.ROOT, "[SoftwareTpm] swtpm for %s exited with status %d%s while its"
+                        + " machine could still use it", controlSocket.getParent(), exited.exitValue(),
+                        exited.exitValue() > 128 ? " (signal " + (exited.exitValue() - 128) + ")" : "");
+                System.err.println(line);
+                try {
+                    Files.writeString(controlSocket.resolveSibling("swtpm.out"), line + "\n", StandardOpenOption.CREATE,
+                            StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                    System.err.println("[SoftwareTpm] and the line could not be added to swtpm.out: " + e.getMessage());
+                }
+            }
+        });
     }
 
     public static boolean available() {
@@ -56,6 +80,7 @@ public final class SoftwareTpm implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        closing = true;
         process.destroy();
         if (!process.waitFor(5, TimeUnit.SECONDS)) {
             process.destroyForcibly();
