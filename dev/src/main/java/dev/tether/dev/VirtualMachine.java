@@ -39,10 +39,35 @@ public final class VirtualMachine implements AutoCloseable {
     public record ConsoleLine(Instant at, String text) {
     }
 
+    /**
+     * The emulated CPUs of every machine the suites start, the local-disk reference's as much as a Tether boot's: two,
+     * or {@code TETHER_VM_CPUS}. A node has more than one core, and on one the agent's work (its JVM's compilers, the
+     * FUSE requests it serves while systemd starts, the writable layer it makes beside the image's mount) is all on
+     * the boot's one CPU, where a node does it beside the boot. Each emulated CPU is a host thread (qemu's
+     * multi-threaded TCG), so two use this machine's two cores. Until 2026-12-06 it was one: docs/architecture.md has
+     * the same boot measured both ways.
+     */
+    public static final int DEFAULT_CPUS = cpusFrom(System.getenv("TETHER_VM_CPUS"));
+
+    static int cpusFrom(String setting) {
+        if (setting == null || setting.isBlank()) {
+            return 2;
+        }
+        try {
+            int cpus = Integer.parseInt(setting.strip());
+            if (cpus >= 1 && cpus <= 64) {
+                return cpus;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("TETHER_VM_CPUS=" + setting + " is not a number of CPUs from 1 to 64");
+    }
+
     public static final class Builder {
         private String mac = "52:54:00:12:34:56";
         private int memoryMiB = 2048;
-        private int cpus = 1;
+        private int cpus = DEFAULT_CPUS;
         private String ipxeScript;
         private Path workDir;
         private Path tpmSocket;

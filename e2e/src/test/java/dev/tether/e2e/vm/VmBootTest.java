@@ -81,6 +81,8 @@ class VmBootTest {
         var image = ImageCache.get(PROJECT);
         Path runDir = freshDir("vm-boot");
         List<String> report = new ArrayList<>();
+        report.add("every machine below, the reference's too: " + VirtualMachine.DEFAULT_CPUS + " emulated CPU"
+                + (VirtualMachine.DEFAULT_CPUS == 1 ? "" : "s") + " (TETHER_VM_CPUS)");
         // On a boot network as the README sets one up: the timed boots are a well-configured site's, not qemu's user
         // network's, whose DHCP makes iPXE wait 3.1 s for ProxyDHCP offers at every boot. Without one the boots are
         // tested all the same, and the report says why their times include that wait.
@@ -371,7 +373,7 @@ class VmBootTest {
                 + " echo ---; timeout 300 sh -c 'until systemctl is-active -q multi-user.target; do sleep 2; done';"
                 + " systemctl is-active ssh.service multi-user.target;"
                 + " echo ---; head -c 1 /proc/$(pgrep -f -o tether-agent.jar)/cmdline; echo;"
-                // Where the one emulated CPU went: the agent's share of it, and systemd's own account of the boot.
+                // Where the emulated CPUs went: the agent's share of them, and systemd's own account of the boot.
                 + " echo ---; pid=$(pgrep -f -o tether-agent.jar); if [ -n \"$pid\" ]; then t=$(getconf CLK_TCK);"
                 + " awk -v t=$t '{printf \"agent CPU %.1f s (user %.1f, system %.1f)\", ($14 + $15) / t, $14 / t, $15 / t}'"
                 + " /proc/$pid/stat; else printf 'no agent running'; fi;"
