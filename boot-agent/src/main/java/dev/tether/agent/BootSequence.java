@@ -89,6 +89,12 @@ public final class BootSequence {
     }
 
     private void build(BootTimeline timeline, BootedRoot root) throws BootFailure {
+        if (options.initramfsReady().isPresent()) {
+            timeline.run("initramfs", () -> {
+                InitramfsReady.await(options.initramfsReady().get(), BootOptions.INITRAMFS_PATIENCE);
+                return null;
+            });
+        }
         KernelCommandLine cmdline = timeline.run("cmdline", () -> {
             String text = Files.readString(options.cmdlineFile());
             // tether.debug must apply to a command line that fails to parse, too.

@@ -35,6 +35,7 @@ public final class BootCommand implements TetherAgent.AgentCommand {
     long manifestTimeoutSeconds = BootOptions.DEFAULT_MANIFEST_PATIENCE.toSeconds();
     Path nodeApiCa = BootOptions.DEFAULT_NODE_API_CA;
     Path readyFile;
+    Path initramfsReady;
     boolean debug;
 
     private final AgentServices services;
@@ -72,6 +73,9 @@ public final class BootCommand implements TetherAgent.AgentCommand {
                 .option("--node-api-ca", "FILE", "The cluster CA certificate the node API's certificate must be"
                         + " signed by. Default: /etc/tether/node-api-ca.pem.",
                         value -> nodeApiCa = CommandSyntax.path("--node-api-ca", value))
+                .option("--wait-for", "FILE", "Waits until FILE exists before the boot begins: the initramfs starts the"
+                        + " agent while it still loads drivers and configures the network, and writes FILE once it has.",
+                        value -> initramfsReady = CommandSyntax.path("--wait-for", value))
                 .hiddenOption("--ready-file", "FILE", "Written when the root is ready; the launcher"
                         + " (bin/tether-agent), which supervises this process, waits for it.",
                         value -> readyFile = CommandSyntax.path("--ready-file", value))
@@ -87,7 +91,7 @@ public final class BootCommand implements TetherAgent.AgentCommand {
         Path target = rootOption != null ? rootOption : rootArgument != null ? rootArgument : BootOptions.DEFAULT_TARGET;
         console.configure(debug, true);
         BootOptions options = new BootOptions(target, cmdline, addon, runDir, Duration.ofSeconds(manifestTimeoutSeconds),
-                nodeApiCa);
+                nodeApiCa, Optional.ofNullable(initramfsReady));
         Optional<ImageKeyProvider> keys = Optional.ofNullable(keyFile).map(ImageKeyProvider::fromFile);
         HttpClient http = HttpClient.newBuilder().sslContext(EdgeTls.context()).connectTimeout(Duration.ofSeconds(3))
                 .build();
