@@ -537,6 +537,24 @@ public final class VirtualMachine implements AutoCloseable {
         stdin.flush();
     }
 
+    /**
+     * Waits until the machine is off (qemu exited, after a poweroff inside it); for a machine a BMC powers, until its
+     * console ends.
+     */
+    public void waitForExit(Duration timeout) throws InterruptedException {
+        boolean exited;
+        if (process == null) {
+            reader.join(timeout);
+            exited = !reader.isAlive();
+        } else {
+            exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        if (!exited) {
+            throw new AssertionError("the machine was still running " + timeout.toSeconds() + " s later; console: "
+                    + consoleLog());
+        }
+    }
+
     /** Whether qemu runs; for a machine a BMC powers, whether its console is still read (ask the BMC for its power). */
     public boolean isAlive() {
         return process == null ? reader.isAlive() : process.isAlive();

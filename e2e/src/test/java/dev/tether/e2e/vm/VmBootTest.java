@@ -177,8 +177,7 @@ class VmBootTest {
                 // the machine acknowledging seconds apart with no other traffic on its network (a capture of its
                 // netdev). Boot 2 keeps the reboot: there the path is tested, not timed against the reference.
                 vm.ssh(sshKey.privateKey(), "systemctl poweroff", Duration.ofSeconds(30));
-                await("the machine powered off").atMost(BOOT_PATIENCE)
-                        .pollInterval(Duration.ofMillis(200)).until(() -> !vm.isAlive());
+                vm.waitForExit(BOOT_PATIENCE);
             }
 
             // Boot 3: the profile switches to untethered; both edges serve again (edge 1 checks its cache as it
