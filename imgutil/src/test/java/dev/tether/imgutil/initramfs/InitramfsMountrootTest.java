@@ -77,8 +77,28 @@ class InitramfsMountrootTest {
         assertThat(output).contains("panic: Tether: the boot agent failed with exit status 1; see the messages above");
     }
 
-    /** Sources the real script, puts the stand-ins in place of the initramfs's functions and runs mountroot. */
+    @Test
+    void theKernelCommandLineCannotNameTheFileTheScriptWrites() throws Exception {
+        // The kernel hands every name=value on its command line that it does not know to init as an environment
+        // variable, and the command line comes over the boot network. Names the script uses, set so, must not steer it:
+        // ready=FILE would have it truncate FILE (": >") and give the agent a file that is there before the network is.
+        Path victim = Files.writeString(dir.resolve("node-api-ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        String output = mountroot(0, Map.of("ready", victim.toString(), "agent", "1", "status", "0"));
+        assertThat(victim).hasContent("-----BEGIN CERTIFICATE-----");
+        assertThat(Files.readAllLines(log)).contains("agent started: boot /root --wait-for /run/tether-initramfs.ready")
+                .endsWith("agent began");
+        assertThat(output).doesNotContain("panic");
+    }
+
     private String mountroot(int agentStatus) throws IOException, InterruptedException {
+        return mountroot(agentStatus, Map.of());
+    }
+
+    /**
+     * Sources the real script, puts the stand-ins in place of the initramfs's functions and runs mountroot, with
+     * {@code fromTheCommandLine} in its environment as init would have them.
+     */
+    private String mountroot(int agentStatus, Map<String, String> fromTheCommandLine) throws IOException, InterruptedException {
         String standIns = String.join("\n",
                 "modprobe() { echo \"modprobe $*\" >> \"$LOG\"; }",
                 "wait_for_udev() { echo \"wait_for_udev $*\" >> \"$LOG\"; }",
@@ -96,6 +116,7 @@ class InitramfsMountrootTest {
         ProcessBuilder builder = new ProcessBuilder("unshare", "--fork", "--kill-child", "--mount", "--propagation",
                 "private", "sh", "-c", body)
                 .redirectErrorStream(true);
+        builder.environment().putAll(fromTheCommandLine);
         builder.environment().putAll(Map.of("LOG", log.toString(), "AGENT", agent.toString(),
                 "SCRIPT", SCRIPT.toAbsolutePath().toString(), "AGENT_STATUS", Integer.toString(agentStatus)));
         Process process = builder.start();
