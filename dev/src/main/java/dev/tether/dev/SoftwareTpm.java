@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 public final class SoftwareTpm implements AutoCloseable {
     private final Process process;
     private final Path controlSocket;
-    /** Set by {@link #close()}: an exit before it is the TPM dying under its machine, which must not pass unsaid. */
+    /** Set by {@link #close()}: an exit before it, which may leave a running machine without its TPM, is said. */
     private volatile boolean closing;
     /** Done once swtpm's exit was seen (and said, unless it was closed). */
     final CompletableFuture<Void> exitSeen;
@@ -29,11 +29,12 @@ public final class SoftwareTpm implements AutoCloseable {
         this.controlSocket = controlSocket;
         // A machine whose swtpm died finds no TPM at its next boot ("tpm tpm0: A TPM error (9) occurred attempting to
         // determine the timeouts", then the agent's "this machine has none"), which reads like a fault of the boot
-        // under test. swtpm logs nothing when it is killed by a signal: its exit status is the one clue.
+        // under test, and swtpm logs nothing when it ends. It ends by itself, status 0, once its qemu has gone (a
+        // machine powered off); anything that starts or still runs on it after that line has no TPM.
         exitSeen = process.onExit().thenAccept(exited -> {
             if (!closing) {
-                String line = String.format(Locale.ROOT, "[SoftwareTpm] swtpm for %s exited with status %d%s while its"
-                        + " machine could still use it", controlSocket.getParent(), exited.exitValue(),
+                String line = String.format(Locale.ROOT, "[SoftwareTpm] swtpm for %s exited with status %d%s: a machine"
+                        + " that runs on it from now on has no TPM", controlSocket.getParent(), exited.exitValue(),
                         exited.exitValue() > 128 ? " (signal " + (exited.exitValue() - 128) + ")" : "");
                 System.err.println(line);
                 try {

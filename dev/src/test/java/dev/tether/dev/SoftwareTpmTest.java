@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The VM suite's swtpm: a TPM that dies under its machine says so, with its exit status; one closed says nothing. */
+/** The VM suite's swtpm: one that ends by itself says so, with its exit status; one closed by its owner says nothing. */
 class SoftwareTpmTest {
     @Test
     void aSwtpmKilledUnderItsMachineLeavesItsExitStatusBehind(@TempDir Path dir) throws Exception {
@@ -19,7 +19,7 @@ class SoftwareTpmTest {
             ProcessHandle swtpm = swtpmServing(tpm.controlSocket());
             swtpm.destroyForcibly();
             tpm.exitSeen.get(30, TimeUnit.SECONDS);
-            assertThat(Files.readString(dir.resolve("tpm/swtpm.out"))).contains("exited with status 137 (signal 9) while its machine could still use it");
+            assertThat(Files.readString(dir.resolve("tpm/swtpm.out"))).contains("exited with status 137 (signal 9): a machine that runs on it from now on has no TPM");
         }
     }
 
