@@ -33,9 +33,9 @@ final class InitramfsReady {
             while (!Files.exists(file)) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new IOException("the initramfs did not write " + file + " within " + String.format(Locale.ROOT,
-                            "%.1f s", patience.toMillis() / 1000.0) + " to say its network is configured; see its messages above (a network device"
-                            + " that never came up, DHCP that never answered)");
+                    throw new IOException(String.format(Locale.ROOT, "the initramfs did not write %s within %.1f s to"
+                            + " say its network is configured; see its messages above (a network device that never"
+                            + " came up, DHCP that never answered)", file, patience.toMillis() / 1000.0));
                 }
                 WatchKey key = watch.poll(left, TimeUnit.NANOSECONDS);
                 if (key != null) {
