@@ -19,7 +19,8 @@ class SoftwareTpmTest {
             ProcessHandle swtpm = swtpmServing(tpm.controlSocket());
             swtpm.destroyForcibly();
             tpm.exitSeen.get(30, TimeUnit.SECONDS);
-            assertThat(Files.readString(dir.resolve("tpm/swtpm.out"))).contains("exited with status 137 (signal 9): a machine that runs on it from now on has no TPM");
+            assertThat(Files.readString(dir.resolve("tpm/swtpm.out")))
+                    .contains("exited with status 137 (signal 9): a machine that runs on it from now on has no TPM");
         }
     }
 

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
@@ -157,7 +158,7 @@ class BootOrderVmTest {
             ImageCache.CachedImage image, BuildResult build, TetherCluster.Traffic before) throws Exception {
         vm.waitFor("root ready at", BOOT_PATIENCE);
         var login = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE /", Duration.ofMinutes(8));
-        Duration toLogin = Duration.between(vm.started(), java.time.Instant.now());
+        Duration toLogin = Duration.between(vm.started(), Instant.now());
         assertThat(login.output()).startsWith("overlay");
         TetherCluster.Traffic now = cluster.traffic(0);
         return new Fetched(now.bytesSent() - before.bytesSent() - blobSize(image, build.kernelDigest())
