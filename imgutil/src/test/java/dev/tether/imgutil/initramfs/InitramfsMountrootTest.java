@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Needs root (the namespace) and klibc-utils.
  */
 class InitramfsMountrootTest {
-    private static final Path SCRIPT = Path.of("src/main/resources/dev/tether/imgutil/initramfs/initramfs-tools/script");
-    private static final Path KLIBC_SH = Path.of("/usr/lib/klibc/bin/sh");
+    private static final Path SCRIPT = InitramfsToolsScript.SOURCE;
+    private static final Path KLIBC_SH = InitramfsToolsScript.KLIBC.resolve("sh");
 
     @TempDir
     Path dir;

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * namespace of its own. Needs root, ip, klibc-utils and dnsmasq; skips saying which is missing.
  */
 class InitramfsNetworkTest {
-    private static final Path SCRIPT = Path.of("src/main/resources/dev/tether/imgutil/initramfs/initramfs-tools/script");
-    private static final Path KLIBC = Path.of("/usr/lib/klibc/bin");
+    private static final Path SCRIPT = InitramfsToolsScript.SOURCE;
+    private static final Path KLIBC = InitramfsToolsScript.KLIBC;
 
     @TempDir
     Path dir;
