@@ -40,19 +40,21 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /**
-     * The emulated CPUs of every machine the suites start, the local-disk reference's as much as a Tether boot's: two,
-     * or {@code TETHER_VM_CPUS}. A node has more than one core; with one, the agent's work (its JVM's compilers, the
-     * FUSE requests it serves while systemd starts, the writable layer it makes beside the image's mount) all ran on
-     * the boot's one CPU. Each emulated CPU is a host thread (qemu's multi-threaded TCG), so two use this machine's two
-     * cores. Until 2026-12-06 it was one. Both boots gained alike (the local disk's ssh login 23.3-24.1 s instead of
-     * 29.9-30.5, the tethered boot's 43.3-44.9 instead of 56.2-56.6), so the ratio between them did not move (1.85x);
-     * the suites take less time (docs/architecture.md).
+     * The emulated CPUs of every machine the suites start, the local-disk reference's as much as a Tether boot's: one,
+     * or {@code TETHER_VM_CPUS}. With more than one, qemu runs each emulated CPU as a host thread (multi-threaded TCG),
+     * where a guest's JVM is not safe: the suites gave every machine two on 2026-12-06, and in that day's CI a boot's
+     * agent died in its fifth second with a SIGSEGV three bytes into the code its C1 compiler had made for
+     * {@code Math.unsignedMultiplyHigh}. Most likely the emulator's fault (JVMs crash the same way under multi-threaded
+     * TCG elsewhere: UTM issue 7070); one crash in about 45 boots at two CPUs, none seen in the many runs at one. Two
+     * CPUs sped both boots alike (the local disk's ssh login 23.3-24.1 s instead of 29.9-30.5, the tethered boot's
+     * 43.3-44.9 instead of 56.2-56.6), so the ratio between them, what the suites measure, did not move
+     * (docs/architecture.md).
      */
     public static final int DEFAULT_CPUS = cpusFrom(System.getenv("TETHER_VM_CPUS"));
 
     static int cpusFrom(String setting) {
         if (setting == null || setting.isBlank()) {
-            return 2;
+            return 1;
         }
         try {
             int cpus = Integer.parseInt(setting.strip());

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-/** TETHER_VM_CPUS: unset, two; a count from 1 to 64 taken; anything else refused by name, not run with a guess. */
+/** TETHER_VM_CPUS: unset, one; a count from 1 to 64 taken; anything else refused by name, not run with a guess. */
 class VirtualMachineCpusTest {
     @Test
-    void twoUnlessTheEnvironmentSaysOtherwise() {
-        assertThat(VirtualMachine.cpusFrom(null)).isEqualTo(2);
-        assertThat(VirtualMachine.cpusFrom(" ")).isEqualTo(2);
-        assertThat(VirtualMachine.cpusFrom("1")).isEqualTo(1);
+    void oneUnlessTheEnvironmentSaysOtherwise() {
+        assertThat(VirtualMachine.cpusFrom(null)).isEqualTo(1);
+        assertThat(VirtualMachine.cpusFrom(" ")).isEqualTo(1);
+        assertThat(VirtualMachine.cpusFrom("2")).isEqualTo(2);
         assertThat(VirtualMachine.cpusFrom(" 4 ")).isEqualTo(4);
     }
 
