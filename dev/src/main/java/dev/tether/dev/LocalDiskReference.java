@@ -38,10 +38,10 @@ public final class LocalDiskReference {
     }
 
     /**
-     * When each phase of the reference boot was reached, from power-on to an ssh login, in order; and what the boot had
-     * read from its disk right after that login.
+     * When each phase of the reference boot was reached, from power-on to an ssh login, in order; what the boot had
+     * read from its disk right after that login; and its CPU's account at the login.
      */
-    public record Boot(Map<String, Instant> marks, BlockReads rootReads) {
+    public record Boot(Map<String, Instant> marks, BlockReads rootReads, GuestCpu cpu) {
         public double secondsTo(String mark) {
             return Duration.between(marks.get("start"), marks.get(mark)).toMillis() / 1000.0;
         }
@@ -61,13 +61,17 @@ public final class LocalDiskReference {
             marks.put("kernel running", vm.waitFor("Linux version", patience).at());
             marks.put("systemd running", vm.waitFor("Welcome to", patience).at());
             marks.put("login prompt", vm.waitFor("login:", patience).at());
-            var login = vm.sshWhenReady(LoginKey.get().privateKey(), "findmnt -n -o FSTYPE,SOURCE /", patience);
+            var login = vm.sshWhenReady(LoginKey.get().privateKey(), GuestCpu.after("findmnt -n -o FSTYPE,SOURCE /"),
+                    patience);
             marks.put("ssh login", Instant.now());
             // A reference that booted anything but the local disk would flatter no one: check what it is.
-            if (login.status() != 0 || !List.of(login.output().strip().split("\\s+")).equals(List.of("ext4", "/dev/vda"))) {
+            if (login.status() != 0
+                    || !List.of(GuestCpu.commandOutput(login.output()).strip().split("\\s+"))
+                            .equals(List.of("ext4", "/dev/vda"))) {
                 throw new AssertionError("the reference boot's root is not the local ext4 disk: " + login.output());
             }
-            return new Boot(marks, BlockReads.read(vm, LoginKey.get().privateKey(), "/", "the local disk"));
+            return new Boot(marks, BlockReads.read(vm, LoginKey.get().privateKey(), "/", "the local disk"),
+                    GuestCpu.fromOutput(login.output()));
         }
     }
 

@@ -17,6 +17,7 @@ import dev.tether.api.v1alpha1.NodeHostname;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.dev.BlockReads;
+import dev.tether.dev.GuestCpu;
 import dev.tether.dev.BootNetwork;
 import dev.tether.dev.ImageCache;
 import dev.tether.dev.TetherCluster;
@@ -319,8 +320,9 @@ class VmBootTest {
      * @param timings  the agent's step timings, and on a line of its own the agent's CPU time and systemd's account
      * @param lowerReads what the squashfs had read through its loop device right after that first ssh command
      *     (tethered, each read one FUSE request to the agent; untethered, reads of the RAM disk's file)
+     * @param cpu      the machine's CPU account at that first ssh command
      */
-    private record RootCheck(Instant loggedIn, String timings, BlockReads lowerReads) {
+    private record RootCheck(Instant loggedIn, String timings, BlockReads lowerReads, GuestCpu cpu) {
     }
 
     /** The cached image published, the tethered test profile, and one machine's credential; the build result. */
@@ -362,10 +364,11 @@ class VmBootTest {
      * on zram/xfs over the squashfs, tethered (FUSE) or in RAM (tmpfs), with ssh and multi-user active.
      */
     private static RootCheck checkRoot(VirtualMachine vm, LoginKey key, boolean tethered) throws Exception {
-        var findmnt = vm.sshWhenReady(key.privateKey(), "findmnt -n -o FSTYPE,SOURCE,OPTIONS /", Duration.ofMinutes(5));
+        var findmnt = vm.sshWhenReady(key.privateKey(), GuestCpu.after("findmnt -n -o FSTYPE,SOURCE,OPTIONS /"),
+                Duration.ofMinutes(5));
         Instant loggedIn = Instant.now();
         assertThat(findmnt.status()).as(findmnt.output()).isZero();
-        assertThat(findmnt.output()).startsWith("overlay");
+        assertThat(GuestCpu.commandOutput(findmnt.output())).startsWith("overlay");
         var lowerReads = BlockReads.read(vm, key.privateKey(), "/run/tether/lower", "the squashfs's loop device");
         var look = vm.ssh(key.privateKey(), "cat /proc/mounts; echo ---; cat /run/tether/boot-timings.json; echo;"
                 // sshd answers before systemd has reached multi-user; give it the time it needs.
@@ -398,7 +401,8 @@ class VmBootTest {
             // The agent serving the root survived the switch and is marked for systemd-shutdown to spare it.
             assertThat(parts[3].strip()).as("first byte of the agent's argv[0]").isEqualTo("@");
         }
-        return new RootCheck(loggedIn, parts[1].strip() + "\n  " + parts[4].strip(), lowerReads);
+        return new RootCheck(loggedIn, parts[1].strip() + "\n  " + parts[4].strip(), lowerReads,
+                GuestCpu.fromOutput(findmnt.output()));
     }
 
     private static String sshUnchecked(VirtualMachine vm, LoginKey key, String command) {
@@ -446,10 +450,14 @@ class VmBootTest {
                 + " %.2fx)%n", title, boot, limit, boot / limit, bound);
     }
 
-    /** The root's reads at the ssh login, side by side with the local disk's (reported, not asserted). */
+    /**
+     * The root's reads at the ssh login, and where the machine's CPU time had gone by then, side by side with the local
+     * disk's (reported, not asserted).
+     */
     private static String reads(String title, RootCheck check, LocalDiskReference.Boot reference) {
         return title + ", the root's reads at the ssh login: " + check.lowerReads().describe() + "; the reference: "
-                + reference.rootReads().describe() + "\n";
+                + reference.rootReads().describe() + "\n" + title + ", CPU at the ssh login: " + check.cpu().describe()
+                + "; the reference: " + reference.cpu().describe() + "\n";
     }
 
     private static String fetched(TetherCluster cluster, ImageCache.CachedImage image, BuildResult result, long[] sentAtLogin) throws Exception {
