@@ -26,11 +26,10 @@ class GuestCpuTest {
      */
     @Test
     void theCommandReadsThisMachine() throws Exception {
-        var shell = new ProcessBuilder("sh", "-c", GuestCpu.after("findmnt -n -o FSTYPE /")).redirectErrorStream(true)
-                .start();
+        var shell = new ProcessBuilder("sh", "-c", GuestCpu.after("uname -s")).redirectErrorStream(true).start();
         String output = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(shell.waitFor()).as(output).isZero();
-        assertThat(GuestCpu.commandOutput(output).strip()).isNotBlank().doesNotContain("GuestCpu").doesNotContain("\n");
+        assertThat(GuestCpu.commandOutput(output)).isEqualTo("Linux\n");
         var cpu = GuestCpu.fromOutput(output);
         assertThat(cpu.cpus()).isPositive();
         // The stat line counts the CPUs' ticks since boot, as the uptime does; CPUs taken offline or ticks not yet
