@@ -148,6 +148,27 @@ class LauncherTest {
                 "tether: ignoring tether.jvm option -javaagent:/x.jar", "tether: ignoring tether.jvm option -Xss1m;x");
     }
 
+    /**
+     * The kernel takes a double-quoted value with spaces ({@code tether.jvm="-Xmx48m -XX:OnError=reboot"}) and keeps the
+     * quotes in /proc/cmdline; the launcher splits the line on spaces, not as the kernel does. Neither half may reach
+     * the JVM: the first starts with a quote, which is no memory bound, and the second is not a tether.jvm= word. A
+     * shell pattern among the options ({@code -Xmx4*}) is not expanded into what the launcher's directory holds.
+     */
+    @Test
+    void aQuotedOrPatternTetherJvmValueCarriesNoOptionPastTheCheck() throws Exception {
+        javaDoes("exit 0");
+        Files.writeString(bundle.resolve("-Xmx4m"), "a file named as an allowed option");
+        Path cmdline = Files.writeString(bundle.resolve("cmdline"), "boot=tether tether.jvm=\"-Xmx48m -XX:OnError=reboot\""
+                + " tether.jvm=\"-Xss1m,-XX:+UnlockDiagnosticVMOptions\" tether.jvm=-Xmx4*,-Xms8m tether.node=n1\n");
+        Run run = launchIn(bundle, Map.of("TETHER_AGENT_CMDLINE", cmdline.toString()), "--version");
+        assertThat(run.status()).isZero();
+        String args = Files.readString(log).lines().filter(line -> line.startsWith("args:")).findFirst().orElseThrow();
+        assertThat(args).endsWith(" -Xms8m -jar " + bundle.toRealPath() + "/lib/tether-agent.jar --version");
+        assertThat(args).doesNotContain("OnError", "Unlock", "-Xmx48m", "-Xss1m", "-Xmx4");
+        assertThat(run.output()).contains("tether: ignoring tether.jvm option \"-Xmx48m",
+                "tether: ignoring tether.jvm option -XX:+UnlockDiagnosticVMOptions\"", "tether: ignoring tether.jvm option -Xmx4*");
+    }
+
     @Test
     void optionsSmuggledInTheEnvironmentNeverReachTheJvm() throws Exception {
         // What the kernel would pass to init from a command line with JAVA_TOOL_OPTIONS=-XX:OnError=... on it: the JVM
@@ -223,11 +244,17 @@ class LauncherTest {
     }
 
     private Run launch(Map<String, String> environment, String... args) throws Exception {
+        return launchIn(null, environment, args);
+    }
+
+    /** As {@link #launch(Map, String...)}, from {@code directory} (null: this test's own). */
+    private Run launchIn(Path directory, Map<String, String> environment, String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of(bundle.resolve("bin/tether-agent").toString()));
         command.addAll(List.of(args));
         // Into a file, not a pipe: an agent that lives on keeps its output open, and the launcher must not wait for it.
         Path output = Files.createTempFile(bundle, "output", ".txt");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
+                .directory(directory == null ? null : directory.toFile());
         builder.environment().remove("TETHER_AGENT_SUPERVISED");
         // Not /run/tether/agent-runtime: the runtime's mount point, in the bundle for the test.
         builder.environment().put("TETHER_AGENT_RUNTIME", bundle.resolve("runtime").toString());
