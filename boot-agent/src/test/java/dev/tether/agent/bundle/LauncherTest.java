@@ -164,7 +164,7 @@ class LauncherTest {
         assertThat(run.status()).isZero();
         String args = Files.readString(log).lines().filter(line -> line.startsWith("args:")).findFirst().orElseThrow();
         assertThat(args).endsWith(" -Xms8m -jar " + bundle.toRealPath() + "/lib/tether-agent.jar --version");
-        assertThat(args).doesNotContain("OnError", "Unlock", "-Xmx48m", "-Xss1m", "-Xmx4");
+        assertThat(args).doesNotContain("OnError", "Unlock", "-Xmx48m", "-Xss1m", "-Xmx4", "\"");
         assertThat(run.output()).contains("tether: ignoring tether.jvm option \"-Xmx48m",
                 "tether: ignoring tether.jvm option -XX:+UnlockDiagnosticVMOptions\"", "tether: ignoring tether.jvm option -Xmx4*");
     }
