@@ -17,8 +17,8 @@ import dev.tether.api.v1alpha1.NodeHostname;
 import dev.tether.api.v1alpha1.NodeProfile;
 import dev.tether.api.v1alpha1.NodeProfileSpec;
 import dev.tether.dev.BlockReads;
-import dev.tether.dev.GuestCpu;
 import dev.tether.dev.BootNetwork;
+import dev.tether.dev.GuestCpu;
 import dev.tether.dev.ImageCache;
 import dev.tether.dev.TetherCluster;
 import dev.tether.dev.VirtualMachine;
@@ -155,7 +155,7 @@ class VmBootTest {
                 assertThat(readOutput).contains("status=0");
                 report.add(phases("boot 1: tethered, key from the network", marks, mounts.timings()));
                 report.add(againstReference("boot 1 (tethered)", marks, reference, 1.25));
-                report.add(reads("boot 1 (tethered)", mounts, reference));
+                report.add(atTheLogin("boot 1 (tethered)", mounts, reference));
                 report.add(fetched(cluster, image, result, sentAtLogin));
                 report.add(agentMemory(vm, sshKey, afterFirst.getStatus().lastBoot.agentMemory));
 
@@ -205,7 +205,7 @@ class VmBootTest {
                 assertThat(afterThird.getStatus().lastBoot.fetch.bytes).as("the whole image downloaded").isGreaterThanOrEqualTo(result.rootImageBytes() - 4096);
                 report.add(phases("boot 3: untethered, key from the TPM", marks3, mounts3.timings()));
                 report.add(againstReference("boot 3 (untethered)", marks3, reference, 1.5));
-                report.add(reads("boot 3 (untethered)", mounts3, reference));
+                report.add(atTheLogin("boot 3 (untethered)", mounts3, reference));
 
                 // Boot 4: the edges serve a forged addon archive that names an attacker's CA and node API (issue
                 // #13). The sealed key must not leave the TPM; the credential is disarmed (arming: once), so the
@@ -454,7 +454,7 @@ class VmBootTest {
      * The root's reads at the ssh login, and where the machine's CPU time had gone by then, side by side with the local
      * disk's (reported, not asserted).
      */
-    private static String reads(String title, RootCheck check, LocalDiskReference.Boot reference) {
+    private static String atTheLogin(String title, RootCheck check, LocalDiskReference.Boot reference) {
         return title + ", the root's reads at the ssh login: " + check.lowerReads().describe() + "; the reference: "
                 + reference.rootReads().describe() + "\n" + title + ", CPU at the ssh login: " + check.cpu().describe()
                 + "; the reference: " + reference.cpu().describe() + "\n";
