@@ -12,11 +12,20 @@ import java.util.Locale;
  */
 public record GuestCpu(int cpus, double uptimeSeconds, double busySeconds, double idleSeconds, double ioWaitSeconds) {
     /**
-     * The shell that prints what {@link #parse} reads: the clock tick, the number of CPUs the stat line sums, the line,
-     * and the uptime. Cheap enough to run in the command that marks a boot's login ({@link #after}).
+     * The shell that prints what {@link #parse} reads: the number of CPUs the stat line sums, the line, and the uptime.
+     * Shell built-ins only: it runs in the command that marks a boot's login ({@link #after}), and a program started
+     * there (getconf, grep, head) would add its start, on an emulated CPU and from the root being measured, to the
+     * boot's time.
      */
-    public static final String COMMAND =
-            "getconf CLK_TCK; grep -c '^cpu[0-9]' /proc/stat; head -1 /proc/stat; cut -d' ' -f1 /proc/uptime";
+    public static final String COMMAND = "n=0; while read -r name rest; do case $name in cpu) total=\"$name $rest\" ;;"
+            + " cpu[0-9]*) n=$((n + 1)) ;; *) break ;; esac; done < /proc/stat;"
+            + " read -r up idle < /proc/uptime; echo \"$n\"; echo \"$total\"; echo \"$up\"";
+
+    /**
+     * The clock tick /proc/stat counts in: the kernel's USER_HZ, 100 on x86 (what {@code getconf CLK_TCK} says there),
+     * a constant of its ABI rather than of a machine.
+     */
+    static final double USER_HZ = 100;
 
     /** Between a command's own output and {@link #COMMAND}'s, in {@link #after}. */
     private static final String MARKER = "--- GuestCpu";
@@ -52,17 +61,16 @@ public record GuestCpu(int cpus, double uptimeSeconds, double busySeconds, doubl
     public static GuestCpu parse(String output) {
         String[] lines = output.strip().split("\n");
         try {
-            if (lines.length == 4 && lines[2].startsWith("cpu ")) {
-                double tick = Long.parseLong(lines[0].strip());
-                int cpus = Integer.parseInt(lines[1].strip());
-                String[] fields = lines[2].strip().split("\\s+");
+            if (lines.length == 3 && lines[1].startsWith("cpu ")) {
+                int cpus = Integer.parseInt(lines[0].strip());
+                String[] fields = lines[1].strip().split("\\s+");
                 long busy = 0;
                 for (int field : new int[] {1, 2, 3, 6, 7, 8}) { // user nice system irq softirq steal
                     busy += Long.parseLong(fields[field]);
                 }
                 long ioWait = Long.parseLong(fields[5]);
-                return new GuestCpu(cpus, Double.parseDouble(lines[3].strip()), busy / tick,
-                        (Long.parseLong(fields[4]) + ioWait) / tick, ioWait / tick);
+                return new GuestCpu(cpus, Double.parseDouble(lines[2].strip()), busy / USER_HZ,
+                        (Long.parseLong(fields[4]) + ioWait) / USER_HZ, ioWait / USER_HZ);
             }
         } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
             // said below

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class GuestCpuTest {
     @Test
     void readsTheStatLineInClockTicks() {
-        var cpu = GuestCpu.parse("100\n1\ncpu  1500 20 700 300 40 5 3 0 0 0\n27.31\n");
+        var cpu = GuestCpu.parse("1\ncpu 1500 20 700 300 40 5 3 0 0 0\n27.31\n");
         assertThat(cpu.cpus()).isEqualTo(1);
         assertThat(cpu.uptimeSeconds()).isEqualTo(27.31);
         assertThat(cpu.busySeconds()).isCloseTo(22.28, within(1e-9)); // user, nice, system, irq, softirq, steal
@@ -32,6 +32,10 @@ class GuestCpuTest {
         assertThat(GuestCpu.commandOutput(output)).isEqualTo("Linux\n");
         var cpu = GuestCpu.fromOutput(output);
         assertThat(cpu.cpus()).isPositive();
+        var tick = new ProcessBuilder("getconf", "CLK_TCK").start();
+        assertThat(new String(tick.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip())
+                .as("the clock tick /proc/stat counts in").isEqualTo("100");
+        assertThat(tick.waitFor()).isZero();
         // The stat line counts the CPUs' ticks since boot, as the uptime does; CPUs taken offline or ticks not yet
         // counted make them differ a little, never by much.
         assertThat(cpu.busySeconds() + cpu.idleSeconds()).isCloseTo(cpu.uptimeSeconds() * cpu.cpus(),
@@ -46,8 +50,8 @@ class GuestCpuTest {
 
     @Test
     void anythingElseIsRefusedSayingWhatItGot() {
-        for (String bad : new String[] {"", "100\n1\nintr 5\n3.0", "100\n1\ncpu  1 2\n3.0",
-                "x\n1\ncpu  1 2 3 4 5 6 7 8\n3.0"}) {
+        for (String bad : new String[] {"", "1\nintr 5\n3.0", "1\ncpu 1 2\n3.0", "x\ncpu 1 2 3 4 5 6 7 8\n3.0",
+                "1\ncpu 1 2 3 4 5 6 7 8\n3.0\n4.0"}) {
             assertThatThrownBy(() -> GuestCpu.parse(bad)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageStartingWith("not the output of GuestCpu.COMMAND: '");
         }
