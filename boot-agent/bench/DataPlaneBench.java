@@ -68,6 +68,11 @@ public final class DataPlaneBench {
     /** The squashfs's block size (mksquashfs's default, given explicitly): the unit the kernel reads a file's data in. */
     private static final int SQUASHFS_BLOCK_KIB = 128;
     /**
+     * The squashfs's compression (BENCH_COMPRESSION): zstd, as imgutil packs every root image (its {@code Compression}
+     * default), so the kernel's decompression costs what it costs on a node; the reference reads the same squashfs.
+     */
+    private static final String COMPRESSION = System.getenv().getOrDefault("BENCH_COMPRESSION", "zstd");
+    /**
      * Random 4 KiB reads per reader: each in a squashfs block no other read touches ({@link #randomReadLog}), so every
      * one misses the page cache and costs the reader one block, and enough of them that a phase lasts a second or more
      * on this machine, not a few hundred milliseconds at the scheduler's mercy.
@@ -104,7 +109,7 @@ public final class DataPlaneBench {
             Files.move(partial, tree);
         }
         run(true, "mksquashfs", tree.toString(), squashfs.toString(), "-noappend", "-no-progress", "-quiet",
-                "-b", SQUASHFS_BLOCK_KIB + "K");
+                "-comp", COMPRESSION, "-b", SQUASHFS_BLOCK_KIB + "K");
         ImageOptions options = ImageOptions.encrypted(key);
         String chunkKib = System.getenv("BENCH_CHUNK_KIB");
         if (chunkKib != null) {
@@ -113,8 +118,8 @@ public final class DataPlaneBench {
         ImageHeader header = RootImageWriter.writeFile(squashfs, container, options);
         String digest = ContentDigest.ofFile(container);
         String plainDigest = ContentDigest.ofFile(squashfs);
-        System.out.printf("image: squashfs %d MiB, container %d MiB, %d chunks of %d KiB%n", Files.size(squashfs) >> 20,
-                Files.size(container) >> 20, header.chunkCount(), header.chunkSize() >> 10);
+        System.out.printf("image: squashfs (%s) %d MiB, container %d MiB, %d chunks of %d KiB%n", COMPRESSION,
+                Files.size(squashfs) >> 20, Files.size(container) >> 20, header.chunkCount(), header.chunkSize() >> 10);
 
         run(false, "ip", "link", "set", "lo", "up");
         String link = System.getenv().getOrDefault("BENCH_EDGE_LINK", "1gbit");
