@@ -300,6 +300,25 @@ class ChunkFetcherTest {
         });
     }
 
+    /**
+     * A request's stall deadline and its hedge are cancelled when it is answered; they must leave the timer then, not
+     * when due (a minute later here), or its thread wakes once for each request the node ever made.
+     */
+    @Test
+    void answeredRequestsLeaveNoDeadlineOrHedgeWaitingOnTheTimer() throws Exception {
+        FakeEdge first = edge(FakeEdge.Behaviour.GOOD);
+        FakeEdge second = edge(FakeEdge.Behaviour.GOOD);
+        ChunkFetcher fetcher = fetcherWith(Duration.ofSeconds(30), Duration.ofMinutes(1), first.url(), second.url());
+        for (int i = 0; i < 50; i++) {
+            int offset = i % 16 * 4096;
+            fetcher.fetch(offset, 4096, i, "chunk " + i, expecting(offset, 4096));
+        }
+
+        assertThat(first.requests.get() + second.requests.get()).isEqualTo(50);
+        // The deadline leaves as its request's answer is handed on, which may be a moment after the fetch returned.
+        await().atMost(Duration.ofSeconds(10)).until(fetcher::timersWaiting, waiting -> waiting == 0);
+    }
+
     @Test
     void whenEveryEdgeIsSlowHedgesStayWithinTheirBudgetInsteadOfDoublingTheLoad() throws Exception {
         FakeEdge a = edge(FakeEdge.Behaviour.GOOD);
