@@ -60,7 +60,7 @@ public final class DataPlaneBench {
     private static final boolean LOOP_DIRECT_IO = !"off".equals(System.getenv("BENCH_LOOP_DIRECT_IO"));
     private static final String TOKEN = "bench-token";
     /**
-     * Files of 64 MiB in the image (BENCH_BIG_FILES). 16 make a 1 GiB tree and a 576 MiB image, closer to real
+     * Files of 64 MiB in the image (BENCH_BIG_FILES). 16 make a 1 GiB tree and a 528 MiB image, closer to real
      * images than 4 (150 MiB), whose figures are dominated by start-up costs (JIT, connections).
      */
     private static final int BIG_FILES = Integer.parseInt(System.getenv().getOrDefault("BENCH_BIG_FILES", "16"));

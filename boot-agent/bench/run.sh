@@ -3,13 +3,13 @@
 # urlmount3 too when URLMOUNT names its binary) vs local disk, time to first file, untethered download vs one
 # curl. Needs root, /dev/fuse, loop devices, mksquashfs, fio, curl and tc.
 # Usage: boot-agent/bench/run.sh [work-dir]. BENCH_BIG_FILES sets the image size in 64 MiB files (default 16: a
-# 1 GiB tree, a 576 MiB image; 4 for a quick run); BENCH_COMPRESSION the squashfs's (default zstd, imgutil's);
-# BENCH_CHUNK_KIB the container's chunk size;
-# BENCH_READ_AHEAD_KIB the tethered reader's read-ahead; BENCH_FUSE_READ_AHEAD_KB the kernel's on the tethered
-# FUSE file; BENCH_JAVA_OPTS adds JVM options (e.g. a JFR recording); BENCH_TRACE=1 prints each reader's FUSE reads
-# per phase (count, size, latency, how many at once) and times 128 KiB random reads through each reader alone;
-# BENCH_ROUNDS how often each reader is measured in the run (default 3; the last round is the figure, the first ones
-# also pay for compiling the reader's code).
+# 1 GiB tree, a 528 MiB image; 4 for a quick run); BENCH_COMPRESSION the squashfs's compressor (default zstd, as
+# imgutil packs root images); BENCH_CHUNK_KIB the container's chunk size; BENCH_READ_AHEAD_KIB the tethered
+# reader's read-ahead; BENCH_FUSE_READ_AHEAD_KB the kernel's on the tethered FUSE file; BENCH_JAVA_OPTS adds JVM
+# options (e.g. a JFR recording); BENCH_TRACE=1 prints each reader's FUSE reads per phase (count, size, latency, how
+# many at once) and times 128 KiB random reads through each reader alone; BENCH_ROUNDS how often each reader is
+# measured in the run (default 3; the last round is the figure, the first ones also pay for compiling the reader's
+# code).
 #
 # The benchmark runs in its own network namespace. Edges are separate machines in a cluster, each behind
 # its own link; on one host's loopback they are not, and every reader is bound by the CPU instead. So by
