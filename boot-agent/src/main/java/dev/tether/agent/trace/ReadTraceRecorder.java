@@ -9,9 +9,11 @@ import java.util.function.LongSupplier;
 
 /**
  * Records the reads of the tethered root image's plaintext from the mount on, bounded in memory: only reads of
- * pages not read before are kept (the kernel caches the file, so a page read again is rare and says nothing new
- * about where the boot's data lies), a read that continues the one before extends it, and at most
- * {@code maxReads} reads are kept (later ones are counted, not kept). {@link #stop()} ends the recording.
+ * pages not read before are kept (a page read again says nothing new about where the boot's data lies, and such
+ * reads are many: the loop device reads the file with direct I/O, so every read the squashfs makes again past its
+ * own small caches, of a metadata or fragment block or of a device block two compressed blocks share, comes here),
+ * a read that continues the one before extends it, and at most {@code maxReads} reads are kept (later ones are
+ * counted, not kept). {@link #stop()} ends the recording.
  */
 public final class ReadTraceRecorder implements RecordingFile.ReadListener {
     public static final int DEFAULT_MAX_READS = 65_536;
