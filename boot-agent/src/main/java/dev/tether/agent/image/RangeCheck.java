@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 
 /**
  * Checks the head of an answer to {@code Range: bytes=offset-last} before any body is read: it must be a
- * 206 for exactly that range, and say so in Content-Range (and Content-Length when present). Anything
+ * 206 for exactly that range, and say so in one Content-Range (and one Content-Length when present). Anything
  * else, a 200 with the whole blob included, is the edge's failure: a reader must never take bytes it did
  * not ask for as the chunk it asked for.
  */
@@ -30,6 +30,13 @@ public final class RangeCheck {
                 case 416 -> "says bytes " + offset + "-" + last + " lie outside the root image (416)";
                 default -> "answered " + status + " to a range request";
             });
+        }
+        // A head that frames its body two ways is no answer (RFC 9112, 6.3), whichever value would pass below.
+        if (headers.allValues("content-range").size() > 1) {
+            throw new EdgeFailure("answered with more than one Content-Range");
+        }
+        if (headers.allValues("content-length").stream().map(String::trim).distinct().count() > 1) {
+            throw new EdgeFailure("answered with more than one Content-Length");
         }
         String contentRange = headers.firstValue("content-range").orElse(null);
         if (contentRange == null) {
