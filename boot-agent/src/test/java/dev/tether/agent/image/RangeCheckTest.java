@@ -51,13 +51,16 @@ class RangeCheckTest {
     void anAnswerFramedTwoWaysIsRefusedWhicheverValueWouldPass() throws EdgeFailure {
         HttpHeaders twoRanges = HttpHeaders.of(Map.of("content-range", List.of("bytes 0-9/100", "bytes 90-99/100")),
                 (a, b) -> true);
-        assertThatThrownBy(() -> RangeCheck.check(206, twoRanges, 0, 10)).hasMessage("answered with more than one Content-Range");
+        assertThatThrownBy(() -> RangeCheck.check(206, twoRanges, 0, 10))
+                .hasMessage("answered with more than one Content-Range");
         HttpHeaders twoLengths = HttpHeaders.of(Map.of("content-range", List.of("bytes 0-9/100"),
                 "content-length", List.of("10", "0")), (a, b) -> true);
-        assertThatThrownBy(() -> RangeCheck.check(206, twoLengths, 0, 10)).hasMessage("answered with more than one Content-Length");
+        assertThatThrownBy(() -> RangeCheck.check(206, twoLengths, 0, 10))
+                .hasMessage("answered with more than one Content-Length");
         HttpHeaders sameLengthTwice = HttpHeaders.of(Map.of("content-range", List.of("bytes 0-9/100"),
                 "content-length", List.of("10", "10")), (a, b) -> true);
-        assertThat(RangeCheck.check(206, sameLengthTwice, 0, 10)).as("the same length twice frames it one way").isEqualTo(100);
+        assertThat(RangeCheck.check(206, sameLengthTwice, 0, 10)).as("the same length twice frames it one way")
+                .isEqualTo(100);
     }
 
     @Test
