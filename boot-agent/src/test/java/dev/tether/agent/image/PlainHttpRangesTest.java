@@ -34,10 +34,11 @@ class PlainHttpRangesTest {
 
     /** Accepts connections; the first {@code drops} are closed once the request has arrived, the others answered. */
     private URI edgeDropping(int drops, AtomicInteger accepted) throws IOException {
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        ServerSocket listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        server = listening;
         Thread.ofVirtual().start(() -> {
-            while (!server.isClosed()) {
-                try (Socket socket = server.accept()) {
+            while (!listening.isClosed()) {
+                try (Socket socket = listening.accept()) {
                     InputStream in = socket.getInputStream();
                     readHead(in);
                     if (accepted.incrementAndGet() > drops) {
@@ -50,7 +51,7 @@ class PlainHttpRangesTest {
                 }
             }
         });
-        return URI.create("http://127.0.0.1:" + server.getLocalPort() + "/blobs/sha256/" + "a".repeat(64));
+        return URI.create("http://127.0.0.1:" + listening.getLocalPort() + "/blobs/sha256/" + "a".repeat(64));
     }
 
     /** Answers every request on every connection with {@code head} and {@link #BODY}, keeping the connection open. */
