@@ -32,47 +32,50 @@ class PlainHttpRangesTest {
         }
     }
 
-    /** Accepts connections; the first {@code drops} are closed once the request has arrived, the others answered. */
-    private URI edgeDropping(int drops, AtomicInteger accepted) throws IOException {
-        ServerSocket listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        server = listening;
-        Thread.ofVirtual().start(() -> {
-            while (!listening.isClosed()) {
-                try (Socket socket = listening.accept()) {
-                    InputStream in = socket.getInputStream();
-                    readHead(in);
-                    if (accepted.incrementAndGet() > drops) {
-                        socket.getOutputStream().write(("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/100\r\n"
-                                + "Content-Length: 10\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                        socket.getOutputStream().write(BODY);
-                    }
-                } catch (IOException e) {
-                    // closed at the end of the test
-                }
-            }
-        });
-        return URI.create("http://127.0.0.1:" + listening.getLocalPort() + "/blobs/sha256/" + "a".repeat(64));
+    /** What a raw edge does with one connection; {@code number} counts the edge's connections from 1. */
+    @FunctionalInterface
+    private interface ConnectionHandler {
+        void serve(Socket socket, int number) throws IOException;
     }
 
-    /** Answers every request on every connection with {@code head} and {@link #BODY}, keeping the connection open. */
-    private URI edgeAnswering(String head, AtomicInteger accepted) throws IOException {
+    /** A raw edge on loopback that hands each connection it accepts, counted in {@code accepted}, to {@code handler}. */
+    private URI edge(AtomicInteger accepted, ConnectionHandler handler) throws IOException {
+        // The loop keeps its own socket: a test that starts a second edge reassigns the field.
         ServerSocket listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         server = listening;
         Thread.ofVirtual().start(() -> {
             while (!listening.isClosed()) {
                 try (Socket socket = listening.accept()) {
-                    accepted.incrementAndGet();
-                    InputStream in = socket.getInputStream();
-                    while (readHead(in)) {
-                        socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-                        socket.getOutputStream().write(BODY);
-                    }
+                    handler.serve(socket, accepted.incrementAndGet());
                 } catch (IOException e) {
                     // closed by the client or at the end of the test
                 }
             }
         });
         return URI.create("http://127.0.0.1:" + listening.getLocalPort() + "/blobs/sha256/" + "a".repeat(64));
+    }
+
+    /** Accepts connections; the first {@code drops} are closed once the request has arrived, the others answered. */
+    private URI edgeDropping(int drops, AtomicInteger accepted) throws IOException {
+        return edge(accepted, (socket, number) -> {
+            readHead(socket.getInputStream());
+            if (number > drops) {
+                socket.getOutputStream().write(("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/100\r\n"
+                        + "Content-Length: 10\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(BODY);
+            }
+        });
+    }
+
+    /** Answers every request on every connection with {@code head} and {@link #BODY}, keeping the connection open. */
+    private URI edgeAnswering(String head, AtomicInteger accepted) throws IOException {
+        return edge(accepted, (socket, number) -> {
+            InputStream in = socket.getInputStream();
+            while (readHead(in)) {
+                socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(BODY);
+            }
+        });
     }
 
     /** @return false when the connection closed before a whole head */
