@@ -18,6 +18,13 @@ import org.slf4j.LoggerFactory;
  * are verified at the end, and a source whose bytes do not match is discarded and the next one
  * tried. Readers never start their own fetch: they read what the current attempt has written and
  * {@link #await wait} for the rest.
+ *
+ * <p>The size a source announces is believed as far as the source is. The origin's is the blob's:
+ * the quota makes room for all of it at once (evicting what it must), and a later source that
+ * announces another is refused. A peer is another edge, which this one does not trust, and it is
+ * asked when the origin cannot answer: what it announces holds for its own answer only, a claim
+ * beyond the whole quota ends that answer, and room is made for its bytes as they arrive. So a
+ * lying peer can neither keep the next source's true blob out nor evict the cache with a number.
  */
 final class CacheFill {
     private static final Logger log = LoggerFactory.getLogger(CacheFill.class);
@@ -29,14 +36,16 @@ final class CacheFill {
     private final Path tempDir;
     private final ServerMetrics metrics;
     private final long started = System.nanoTime();
-    private final CompletableFuture<Long> sized = new CompletableFuture<>();
+    /** The current attempt's size for readers; replaced when a later source announces another. */
+    private volatile CompletableFuture<Long> sized = new CompletableFuture<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final ConcurrentLinkedQueue<Runnable> waiters = new ConcurrentLinkedQueue<>();
 
     private volatile FillAttempt attempt;
     private volatile IOException failure;
     private volatile boolean stored;
-    private long size = -1;
+    /** The size the origin announced, which every later source must match; -1 until then. */
+    private long originSize = -1;
     private int nextSource;
     private boolean anyMissing;
     private boolean anyBroken;
@@ -106,17 +115,21 @@ final class CacheFill {
         AttemptSink sink = new AttemptSink(number, source);
         client.fetch(source.blobUri(digest), source.peer(), sink).whenComplete((ok, error) -> {
             if (error == null) {
-                finishStored(sink.attempt);
+                finishStored(sink);
             } else {
+                sink.releaseRoom();
                 attemptFailed(source, sink.attempt, error instanceof CompletionException ? error.getCause() : error);
             }
         });
     }
 
-    private void finishStored(FillAttempt a) {
+    private void finishStored(AttemptSink sink) {
+        FillAttempt a = sink.attempt;
+        long size = a.size;
         try {
             cache.commit(digest, a.path, size);
         } catch (IOException e) {
+            sink.releaseRoom();
             attemptFailed(a.source, a, e);
             return;
         }
@@ -158,11 +171,6 @@ final class CacheFill {
     }
 
     private void fail(BlobUnavailable.Reason why, String message) {
-        synchronized (this) {
-            if (size >= 0) {
-                cache.release(size);
-            }
-        }
         metrics.fillFailed();
         failure = new IOException(message);
         cache.fillFailed(this, message);
@@ -177,6 +185,8 @@ final class CacheFill {
         private final int number;
         private final FillSource source;
         private FillAttempt attempt;
+        /** Bytes of the quota this answer holds: the origin's size at once, a peer's bytes as they arrive. */
+        private long room;
 
         AttemptSink(int number, FillSource source) {
             this.number = number;
@@ -186,23 +196,47 @@ final class CacheFill {
         @Override
         public void begin(long contentLength) throws IOException {
             synchronized (CacheFill.this) {
-                if (size < 0) {
+                if (originSize >= 0 && originSize != contentLength) {
+                    throw new IOException(source + " announces " + contentLength + " bytes; the origin announced " + originSize);
+                }
+                if (source.peer()) {
+                    if (contentLength > cache.quota()) {
+                        throw new IOException(source + " announces " + contentLength + " bytes, more than this edge's whole"
+                                + " cache quota of " + cache.quota());
+                    }
+                } else {
                     cache.reserve(contentLength);
-                    size = contentLength;
-                } else if (size != contentLength) {
-                    throw new IOException(source + " announces " + contentLength + " bytes; an earlier source announced " + size);
+                    room = contentLength;
+                    originSize = contentLength;
+                }
+                attempt = new FillAttempt(number, source, tempDir.resolve(digest.hex() + "." + number), contentLength);
+                CacheFill.this.attempt = attempt;
+                if (!sized.complete(contentLength) && sized.getNow(-1L) != contentLength) {
+                    // Readers told an earlier source's size are cut when they come to this attempt (FillingBlob).
+                    sized = CompletableFuture.completedFuture(contentLength);
                 }
             }
-            attempt = new FillAttempt(number, source, tempDir.resolve(digest.hex() + "." + number), contentLength);
-            CacheFill.this.attempt = attempt;
-            sized.complete(contentLength);
             wakeAll();
         }
 
         @Override
         public void accept(ByteBuffer data) throws IOException {
+            if (source.peer()) {
+                try {
+                    cache.reserve(data.remaining());
+                } catch (BlobUnavailable full) {
+                    throw new IOException(full.getMessage());
+                }
+                room += data.remaining();
+            }
             attempt.write(data);
             wakeAll();
+        }
+
+        /** Gives back the quota this answer held, once it failed. */
+        void releaseRoom() {
+            cache.release(room);
+            room = 0;
         }
 
         @Override

@@ -151,6 +151,11 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
         return blobDir.resolve(digest.hex());
     }
 
+    /** The most bytes of blobs this edge keeps. */
+    long quota() {
+        return quota;
+    }
+
     public long used() {
         synchronized (lock) {
             return used;

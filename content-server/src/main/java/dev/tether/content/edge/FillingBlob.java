@@ -122,6 +122,11 @@ final class FillingBlob implements ServableBlob {
                     throw new IOException(attempt.source + " sent bytes of " + fill.digest()
                             + " that failed verification after part of them was sent; request again");
                 }
+                if (current != null && current.size != size) {
+                    // This answer was begun with an earlier source's size, which a peer may have lied about.
+                    throw new IOException(current.source + " announces " + current.size + " bytes of " + fill.digest()
+                            + ", where this answer was begun with " + size + "; request again");
+                }
                 closeFile();
                 attempt = current;
                 sentFromAttempt = false;

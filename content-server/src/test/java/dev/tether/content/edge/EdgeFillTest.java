@@ -103,6 +103,74 @@ class EdgeFillTest {
         }
     }
 
+    /**
+     * The origin down, the first peer (another edge, which this one does not trust) announces a size of its own and
+     * sends bytes that are not the blob. What a peer announces holds for its own answer only: the next peer's blob,
+     * of another size, fills.
+     */
+    @Test
+    void aPeerThatAnnouncesAnotherSizeCannotKeepTheBlobFromTheNextPeer() throws Exception {
+        byte[] content = Blobs.random(500_000, 27);
+        BlobDigest d = Blobs.digestOf(content);
+        String deadOrigin = TestServers.url(closedPort());
+        try (FakeSource liar = new FakeSource(Blobs.random(400_000, 28)).throttle(16 * 1024, 50).truncateAt(64 * 1024);
+             FakeSource honest = new FakeSource(content);
+             EdgeServer edge = TestServers.edge(dir, 1L << 30, deadOrigin, List.of(liar.url(), honest.url()))) {
+            // This reader starts the fill, so its answer begins with the liar's size: when the next peer's answer
+            // comes with another, it is cut (the liar never sent the bytes it asks for), not given "/400000".
+            CompletableFuture<HttpResponse<byte[]>> toldTheLie = getAsync(edge.port(), d, "bytes=300000-300099");
+            assertThat(toldTheLie).failsWithin(Duration.ofSeconds(30));
+            awaitHeld(edge, d);
+            HttpResponse<byte[]> again = get(edge.port(), d, "bytes=300000-300099");
+            assertThat(again.headers().firstValue("content-range")).hasValue("bytes 300000-300099/500000");
+            assertThat(again.body()).isEqualTo(Arrays.copyOfRange(content, 300_000, 300_100));
+            assertThat(get(edge.port(), d, null).body()).isEqualTo(content);
+            assertThat(liar.gets()).isEqualTo(1);
+            assertThat(honest.gets()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * The origin down, one peer announces a blob as large as the edge's whole quota and another one larger than the
+     * quota, each sending a little. Room is made for a peer's bytes as they arrive, not for what it announced: the
+     * blobs the edge holds stay, a claim beyond the quota ends that peer's answer and not the fill, and the next peer
+     * fills.
+     */
+    @Test
+    void aPeerThatAnnouncesAHugeBlobNeitherEvictsTheCacheNorEndsTheFill() throws Exception {
+        Path edgeDir = dir.resolve("edge");
+        BlobDigest a = Blobs.put(edgeDir, Blobs.random(1 << 20, 41));
+        BlobDigest b = Blobs.put(edgeDir, Blobs.random(1 << 20, 42));
+        byte[] content = Blobs.random(500_000, 43);
+        BlobDigest c = Blobs.digestOf(content);
+        String deadOrigin = TestServers.url(closedPort());
+        try (FakeSource quotaSized = new FakeSource(Blobs.random(100_000, 44)).announce(3L << 20);
+             FakeSource overQuota = new FakeSource(Blobs.random(100_000, 45)).announce(1L << 40);
+             FakeSource honest = new FakeSource(content);
+             EdgeServer edge = TestServers.edge(edgeDir, 3L << 20, deadOrigin,
+                     List.of(quotaSized.url(), overQuota.url(), honest.url()))) {
+            awaitHeld(edge, a);
+            awaitHeld(edge, b);
+            getOrCut(edge, c, content);
+            awaitHeld(edge, c);
+            assertThat(edge.cache().holds(a)).as("a blob held before the fill").isTrue();
+            assertThat(edge.cache().holds(b)).as("a blob held before the fill").isTrue();
+            assertThat(List.of(quotaSized.gets(), overQuota.gets(), honest.gets())).containsExactly(1, 1, 1);
+            assertThat(edge.cache().used()).isEqualTo((2L << 20) + content.length);
+        }
+    }
+
+    /** Reads the whole blob; a reader told a lying source's size is cut instead (never a wrong answer). */
+    private void getOrCut(EdgeServer edge, BlobDigest d, byte[] content) throws Exception {
+        try {
+            HttpResponse<byte[]> r = get(edge.port(), d, null);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo(content);
+        } catch (java.util.concurrent.ExecutionException cut) {
+            assertThat(cut).hasCauseInstanceOf(java.io.IOException.class);
+        }
+    }
+
     @Test
     void aPeerAskedOnlyIfCachedNeverStartsAFillOfItsOwn() throws Exception {
         byte[] content = Blobs.random(1000, 23);

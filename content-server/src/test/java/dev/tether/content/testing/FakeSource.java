@@ -25,6 +25,7 @@ public final class FakeSource implements AutoCloseable {
     private volatile long pauseMillis;
     private volatile int truncateAt = Integer.MAX_VALUE;
     private volatile int status = 200;
+    private volatile long announced = -1;
 
     public FakeSource(byte[] body) throws IOException {
         this.body = body;
@@ -42,6 +43,15 @@ public final class FakeSource implements AutoCloseable {
     /** Announces the whole body but hangs up after {@code bytes}: a source that dies mid-fill. */
     public FakeSource truncateAt(int bytes) {
         this.truncateAt = bytes;
+        return this;
+    }
+
+    /**
+     * Announces {@code length} bytes in its Content-Length whatever it sends (the body, then it hangs up): a source
+     * that lies about the blob's size.
+     */
+    public FakeSource announce(long length) {
+        this.announced = length;
         return this;
     }
 
@@ -104,7 +114,8 @@ public final class FakeSource implements AutoCloseable {
                 return;
             }
             byte[] b = body;
-            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + b.length + "\r\nConnection: close\r\n\r\n")
+            long length = announced >= 0 ? announced : b.length;
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + length + "\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             int end = Math.min(b.length, truncateAt);
             for (int off = 0; off < end; off += chunk) {
