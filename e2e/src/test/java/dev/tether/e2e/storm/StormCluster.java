@@ -261,7 +261,10 @@ public final class StormCluster implements AutoCloseable {
                 return;
             } catch (IOException | RuntimeException e) {
                 if (!closed) {
-                    System.err.println("[StormCluster] copying the boot ConfigMap to the edges failed: " + e);
+                    // The client's exception can come with no message (VmBootTest's runs printed five to seven
+                    // such a run): its cause says why.
+                    System.err.println("[StormCluster] copying the boot ConfigMap to the edges failed: " + e
+                            + (e.getCause() == null ? "" : ", caused by " + e.getCause()));
                 }
             }
         }
