@@ -63,7 +63,10 @@ final class CacheFill {
         return digest;
     }
 
-    /** Completes with the blob's size once a source has answered with it. */
+    /**
+     * Completes with the blob's size once a source has answered with it; when a later source announces another (an
+     * earlier peer's was wrong), a new future holds that one, and readers begun with the old size are cut.
+     */
     CompletableFuture<Long> sized() {
         return sized;
     }
