@@ -70,6 +70,11 @@ final class EdgeCommand implements Callable<Integer> {
             description = "Abandon a source that sends nothing for this long (default: ${DEFAULT-VALUE}).")
     Duration fillStall;
 
+    @Option(names = "--fill-peer-min-rate", defaultValue = "1Mi", converter = UnitConverters.ByteSize.class,
+            description = "Give up a peer's answer that falls below this many bytes a second on average, after the stall"
+                    + " timeout's grace (default: ${DEFAULT-VALUE}): a peer is another edge, and a trickle would hold the fill.")
+    long fillPeerMinRate;
+
     @Option(names = "--prefetch-token-file",
             description = "File holding the bearer token POST /prefetch needs (a mounted Secret); without it, prefetch requests are refused.")
     Path prefetchTokenFile;
@@ -91,7 +96,8 @@ final class EdgeCommand implements Callable<Integer> {
         if (quota <= 0) {
             throw new IllegalArgumentException("--quota must be positive");
         }
-        FillSettings fill = new FillSettings(fillConnect, fillHeader, fillStall, originCa == null ? null : trusting(originCa));
+        FillSettings fill = new FillSettings(fillConnect, fillHeader, fillStall, fillPeerMinRate,
+                originCa == null ? null : trusting(originCa));
         EdgeServer server = EdgeServer.start(new EdgeServer.Config(cache, quota, origin, peers, common.address(common.port),
                 apiBind, target, bootConfig, bootConfigPoll, common.tls(), common.http(), fill, apiIdle, common.ioThreads,
                 prefetchTokenFile == null ? null : BearerToken.fromFile(prefetchTokenFile), InstantSource.system(),

@@ -108,8 +108,7 @@ public final class EdgeCache implements BlobSource, AutoCloseable {
      */
     public static EdgeCache open(Path root, long quota, List<FillSource> sources, FillSettings settings, ServerMetrics metrics,
                                  InstantSource clock) throws IOException {
-        FillClient client = new FillClient(settings.connectTimeout(), settings.headerTimeout(), settings.stallTimeout(),
-                settings.sslContext());
+        FillClient client = new FillClient(settings);
         EdgeCache cache = new EdgeCache(root, quota, sources, client, metrics, clock);
         cache.load();
         metrics.cacheUsage(cache::used, quota);

@@ -17,12 +17,12 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
 
 /**
  * Fetches one blob from one source and pushes its bytes into a {@link Sink} as they arrive. Every
- * wait is bounded: connecting, the response head, and each pause in the body (a source that stops
- * sending is abandoned so the next one can be tried).
+ * wait is bounded: connecting, the response head, each pause in the body (a source that stops
+ * sending is abandoned so the next one can be tried), and a peer's whole answer (it must keep up
+ * {@link FillSettings#peerMinBytesPerSecond} on average, or a trickle would hold the fill).
  */
 final class FillClient implements AutoCloseable {
 
@@ -49,18 +49,20 @@ final class FillClient implements AutoCloseable {
     private final ScheduledExecutorService watchdog;
     private final Duration headerTimeout;
     private final Duration stallTimeout;
+    private final long peerMinBytesPerSecond;
 
-    FillClient(Duration connectTimeout, Duration headerTimeout, Duration stallTimeout, SSLContext ssl) {
+    FillClient(FillSettings settings) {
         this.executor = Executors.newFixedThreadPool(4, Thread.ofPlatform().name("fill-", 0).daemon().factory());
         HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NEVER).executor(executor);
-        if (ssl != null) {
-            b.sslContext(ssl);
+                .connectTimeout(settings.connectTimeout()).followRedirects(HttpClient.Redirect.NEVER).executor(executor);
+        if (settings.sslContext() != null) {
+            b.sslContext(settings.sslContext());
         }
         this.http = b.build();
         this.watchdog = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("fill-watchdog").daemon().factory());
-        this.headerTimeout = headerTimeout;
-        this.stallTimeout = stallTimeout;
+        this.headerTimeout = settings.headerTimeout();
+        this.stallTimeout = settings.stallTimeout();
+        this.peerMinBytesPerSecond = settings.peerMinBytesPerSecond();
     }
 
     CompletableFuture<Void> fetch(URI uri, boolean peer, Sink sink) {
@@ -73,7 +75,7 @@ final class FillClient implements AutoCloseable {
             if (info.statusCode() != 200 || length < 0) {
                 return HttpResponse.BodySubscribers.replacing(null);
             }
-            return new SinkSubscriber(sink, length);
+            return new SinkSubscriber(sink, length, peer);
         }).thenApply(response -> {
             int status = response.statusCode();
             if (status == 404 || status == 410 || (peer && status == 504)) {
@@ -94,13 +96,19 @@ final class FillClient implements AutoCloseable {
         private final Sink sink;
         private final long length;
         private final CompletableFuture<Void> result = new CompletableFuture<>();
+        private final long started = System.nanoTime();
+        /** When the whole answer must have arrived: a peer's, from its length; the origin's is not bounded so. */
+        private final long deadline;
         private volatile Flow.Subscription subscription;
-        private volatile long lastProgress = System.nanoTime();
+        private volatile long lastProgress = started;
+        private volatile long received;
         private ScheduledFuture<?> stallCheck;
 
-        SinkSubscriber(Sink sink, long length) {
+        SinkSubscriber(Sink sink, long length, boolean peer) {
             this.sink = sink;
             this.length = length;
+            double allowed = stallTimeout.toNanos() + length * 1e9 / peerMinBytesPerSecond;
+            this.deadline = peer && allowed < Long.MAX_VALUE / 2 ? started + (long) allowed : Long.MAX_VALUE;
         }
 
         @Override
@@ -125,6 +133,7 @@ final class FillClient implements AutoCloseable {
             }
             try {
                 for (ByteBuffer b : buffers) {
+                    received += b.remaining();
                     sink.accept(b);
                 }
             } catch (IOException | RuntimeException e) {
@@ -156,8 +165,13 @@ final class FillClient implements AutoCloseable {
         }
 
         private void checkStall() {
-            if (System.nanoTime() - lastProgress > stallTimeout.toNanos()) {
+            long now = System.nanoTime();
+            if (now - lastProgress > stallTimeout.toNanos()) {
                 fail(new IOException("the source sent nothing for " + stallTimeout.toMillis() + " ms"));
+            } else if (deadline != Long.MAX_VALUE && now - deadline > 0) {
+                fail(new IOException("the peer sent " + received + " of " + length + " bytes in "
+                        + (now - started) / 1_000_000 + " ms, below the " + peerMinBytesPerSecond
+                        + " bytes a second a peer's answer must keep up"));
             }
         }
 

@@ -160,6 +160,26 @@ class EdgeFillTest {
         }
     }
 
+    /**
+     * The origin down, the first peer trickles its answer: a KiB every half second, never still for as long as the
+     * stall timeout, so 500 KB would take four minutes, and the blob would wait for it. A peer's answer must keep up an
+     * average rate ({@link FillSettings#peerMinBytesPerSecond}): it is given up and the next peer fills.
+     */
+    @Test
+    void aPeerThatTricklesItsAnswerIsGivenUpAndTheNextPeerFills() throws Exception {
+        byte[] content = Blobs.random(500_000, 29);
+        BlobDigest d = Blobs.digestOf(content);
+        String deadOrigin = TestServers.url(closedPort());
+        try (FakeSource trickler = new FakeSource(content).throttle(1024, 500);
+             FakeSource honest = new FakeSource(content);
+             EdgeServer edge = TestServers.edge(dir, 1L << 30, deadOrigin, List.of(trickler.url(), honest.url()))) {
+            getOrCut(edge, d, content);
+            awaitHeld(edge, d);
+            assertThat(honest.gets()).isEqualTo(1);
+            assertThat(trickler.bytesSent()).as("the trickle given up").isLessThan(content.length / 10);
+        }
+    }
+
     /** Reads the whole blob; a reader told a lying source's size is cut instead (never a wrong answer). */
     private void getOrCut(EdgeServer edge, BlobDigest d, byte[] content) throws Exception {
         try {

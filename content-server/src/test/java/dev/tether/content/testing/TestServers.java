@@ -26,7 +26,8 @@ public final class TestServers {
     }
 
     public static FillSettings fastFill() {
-        return new FillSettings(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(3), null);
+        return new FillSettings(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(3),
+                FillSettings.DEFAULT_PEER_MIN_BYTES_PER_SECOND, null);
     }
 
     public static OriginServer origin(Path store) throws IOException {
