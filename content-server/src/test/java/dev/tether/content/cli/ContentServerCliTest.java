@@ -40,6 +40,7 @@ class ContentServerCliTest {
             origin --store S --token-file TOKEN --tls-cert TOKEN                | go together
             edge --cache C --quota 1G --origin http://o --prefetch-token-file missing-token | no such file
             edge --cache C --quota 1G --origin http://o --prefetch-token-file EMPTY | is empty
+            edge --cache C --quota 1G --origin http://o --fill-peer-min-rate 0  | minimum rate must be positive
             """)
     void aConfigurationErrorIsOneLineAndExitTwo(String args, String message) throws Exception {
         Files.writeString(dir.resolve("token"), "secret\n");
