@@ -200,12 +200,13 @@ final class CacheFill {
         public void begin(long contentLength) throws IOException {
             synchronized (CacheFill.this) {
                 if (originSize >= 0 && originSize != contentLength) {
-                    throw new IOException(source + " announces " + contentLength + " bytes; the origin announced " + originSize);
+                    throw new IOException(source + " announces " + contentLength + " bytes; the origin announced "
+                            + originSize);
                 }
                 if (source.peer()) {
                     if (contentLength > cache.quota()) {
-                        throw new IOException(source + " announces " + contentLength + " bytes, more than this edge's whole"
-                                + " cache quota of " + cache.quota());
+                        throw new IOException(source + " announces " + contentLength
+                                + " bytes, more than this edge's whole cache quota of " + cache.quota());
                     }
                 } else {
                     cache.reserve(contentLength);

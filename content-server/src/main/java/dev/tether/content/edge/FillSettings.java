@@ -12,9 +12,9 @@ import javax.net.ssl.SSLContext;
  *     next source only when this one ends; so a peer's answer of N bytes gets the stall timeout plus N at this rate
  * @param sslContext trust for https sources (the cluster CA), or null for the JDK's default
  */
-public record FillSettings(Duration connectTimeout, Duration headerTimeout, Duration stallTimeout, long peerMinBytesPerSecond,
-        SSLContext sslContext) {
-    /** 1 MiB/s: an edge's link shared by a hundred fills at once still gives each several times that. */
+public record FillSettings(Duration connectTimeout, Duration headerTimeout, Duration stallTimeout,
+        long peerMinBytesPerSecond, SSLContext sslContext) {
+    /** 1 MiB/s: a peer's 10 Gbit link shared by a hundred fills at once still gives each about twelve times that. */
     public static final long DEFAULT_PEER_MIN_BYTES_PER_SECOND = 1L << 20;
 
     public FillSettings {
