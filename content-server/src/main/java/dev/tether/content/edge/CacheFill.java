@@ -198,6 +198,7 @@ final class CacheFill {
 
         @Override
         public void begin(long contentLength) throws IOException {
+            CompletableFuture<Long> told;
             synchronized (CacheFill.this) {
                 if (originSize >= 0 && originSize != contentLength) {
                     throw new IOException(source + " announces " + contentLength + " bytes; the origin announced "
@@ -215,11 +216,14 @@ final class CacheFill {
                 }
                 attempt = new FillAttempt(number, source, tempDir.resolve(digest.hex() + "." + number), contentLength);
                 CacheFill.this.attempt = attempt;
-                if (!sized.complete(contentLength) && sized.getNow(-1L) != contentLength) {
+                if (sized.isDone() && sized.getNow(-1L) != contentLength) {
                     // Readers told an earlier source's size are cut when they come to this attempt (FillingBlob).
-                    sized = CompletableFuture.completedFuture(contentLength);
+                    sized = new CompletableFuture<>();
                 }
+                told = sized;
             }
+            // Outside the lock: completing runs the waiting readers' answers.
+            told.complete(contentLength);
             wakeAll();
         }
 
