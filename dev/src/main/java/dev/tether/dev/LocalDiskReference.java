@@ -38,8 +38,9 @@ public final class LocalDiskReference {
     }
 
     /**
-     * When each phase of the reference boot was reached, from power-on to an ssh login, in order; what the boot had
-     * read from its disk right after that login; and its CPU's account at the login.
+     * When each phase of the reference boot was reached, from power-on to an ssh login, in order, and last "sshd
+     * active" ({@link VirtualMachine#sshdActiveAt}, before the login); what the boot had read from its disk right
+     * after that login; and its CPU's account at the login.
      */
     public record Boot(Map<String, Instant> marks, BlockReads rootReads, GuestCpu cpu) {
         public double secondsTo(String mark) {
@@ -70,8 +71,9 @@ public final class LocalDiskReference {
                             .equals(List.of("ext4", "/dev/vda"))) {
                 throw new AssertionError("the reference boot's root is not the local ext4 disk: " + login.output());
             }
-            return new Boot(marks, BlockReads.read(vm, LoginKey.get().privateKey(), "/", "the local disk"),
-                    GuestCpu.fromOutput(login.output()));
+            var reads = BlockReads.read(vm, LoginKey.get().privateKey(), "/", "the local disk");
+            marks.put("sshd active", vm.sshdActiveAt(LoginKey.get().privateKey()));
+            return new Boot(marks, reads, GuestCpu.fromOutput(login.output()));
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.net.ServerSocket;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.Channels;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -34,6 +36,8 @@ public final class VirtualMachine implements AutoCloseable {
     public static final Path IPXE_ROM = Path.of("/usr/lib/ipxe/qemu/efi-virtio.rom");
     /** The host as the guest sees it under {@code -netdev user}. */
     private static final String HOST_FROM_GUEST = "10.0.2.2";
+    /** The pause between {@link #sshWhenReady}'s attempts. */
+    private static final Duration SSH_RETRY_PAUSE = Duration.ofMillis(500);
 
     /** A console line and when the host read it. */
     public record ConsoleLine(Instant at, String text) {
@@ -512,7 +516,11 @@ public final class VirtualMachine implements AutoCloseable {
         return new SshResult(p.exitValue(), text);
     }
 
-    /** Retries until sshd accepts the test key (sshd may start a little after the console says so). */
+    /**
+     * Retries until sshd accepts the test key (sshd may start a little after the console says so). The VM suite times
+     * a boot to the moment this returns, so the pause between attempts is short: with 3 s, the login was seen up to
+     * 3 s after sshd could have taken it. An attempt before sshd listens costs the guest a refused connection.
+     */
     public SshResult sshWhenReady(Path privateKey, String command, Duration timeout) throws IOException, InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         SshResult last = null;
@@ -521,10 +529,33 @@ public final class VirtualMachine implements AutoCloseable {
             if (last.status() != 255) {
                 return last;
             }
-            Thread.sleep(3000);
+            Thread.sleep(SSH_RETRY_PAUSE.toMillis());
         }
         throw new AssertionError("ssh to the VM did not succeed within " + timeout.toSeconds() + " s: "
                 + (last == null ? "no attempt" : last.output()));
+    }
+
+    /**
+     * When the guest's sshd was ready (systemd's {@code ssh.service} active), on the host's clock: the guest's monotonic
+     * time of it put against its uptime, read together, and the host's clock when the answer came (later by the
+     * session's end, a fraction of a second). Tells a boot's sshd start apart from the login's own work.
+     */
+    public Instant sshdActiveAt(Path privateKey) throws IOException, InterruptedException {
+        var answer = ssh(privateKey, "systemctl show -p ActiveEnterTimestampMonotonic --value ssh.service;"
+                + " read -r up idle < /proc/uptime; echo \"$up\"", Duration.ofMinutes(1));
+        return sshdActiveAt(answer, Instant.now());
+    }
+
+    /** {@link #sshdActiveAt(Path)}'s answer, which came at {@code answered}, on the host's clock. */
+    static Instant sshdActiveAt(SshResult answer, Instant answered) throws IOException {
+        List<String> lines = answer.output().strip().lines().toList();
+        if (answer.status() != 0 || lines.size() != 2 || !lines.get(0).matches("[1-9][0-9]{0,15}")
+                || !lines.get(1).matches("[0-9]{1,9}\\.[0-9]{1,6}")) {
+            throw new IOException("no time of sshd's start from the guest: " + answer.output().strip());
+        }
+        long activeMicros = Long.parseLong(lines.get(0));
+        long uptimeMicros = new BigDecimal(lines.get(1)).movePointRight(6).longValueExact();
+        return answered.minus(uptimeMicros - activeMicros, ChronoUnit.MICROS);
     }
 
     /**

@@ -126,6 +126,7 @@ class VmBootTest {
                 marks.put("ssh login", mounts.loggedIn());
                 checkNodeIdentity(vm, sshKey);
                 long[] sentAtLogin = {cluster.bytesSent(0), cluster.bytesSent(1)};
+                marks.put("sshd active", vm.sshdActiveAt(sshKey.privateKey()));
                 afterFirst = awaitBootReport(cluster, NODE, null);
                 assertThat(afterFirst.getStatus().lastBoot.keySource).as("first boot's key").isEqualTo(NodeCredentialStatus.KeySource.NETWORK);
                 assertThat(afterFirst.getStatus().apiKey.issuedVia).isEqualTo(NodeCredentialStatus.KeySource.NETWORK);
@@ -165,6 +166,7 @@ class VmBootTest {
                 var marks2 = bootPhases(vm, NODE, rebooted);
                 var mounts2 = checkRoot(vm, sshKey, true);
                 marks2.put("ssh login", mounts2.loggedIn());
+                marks2.put("sshd active", vm.sshdActiveAt(sshKey.privateKey()));
                 afterSecond = awaitBootReport(cluster, NODE, afterFirst.getStatus().lastBoot.bootedAt);
                 assertThat(afterSecond.getStatus().lastBoot.keySource).as("second boot's key").isEqualTo(NodeCredentialStatus.KeySource.TPM);
                 assertThat(afterSecond.getStatus().apiKey.issueCount).as("no second key issued").isEqualTo(afterFirst.getStatus().apiKey.issueCount);
@@ -194,6 +196,7 @@ class VmBootTest {
                 var marks3 = bootPhases(vm, NODE, vm.started());
                 var mounts3 = checkRoot(vm, sshKey, false);
                 marks3.put("ssh login", mounts3.loggedIn());
+                marks3.put("sshd active", vm.sshdActiveAt(sshKey.privateKey()));
                 // The node booted from the edges while the agent copied the image into RAM behind it; the report follows
                 // the copy.
                 NodeCredential afterThird = awaitBootReport(cluster, NODE, afterSecond.getStatus().lastBoot.bootedAt,

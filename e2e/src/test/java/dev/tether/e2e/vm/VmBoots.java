@@ -52,7 +52,9 @@ final class VmBoots {
         var text = new StringBuilder(title + ": phase wall times (host clock, from console lines)\n");
         Instant start = marks.get("start");
         Instant previous = null;
-        for (var mark : marks.entrySet()) {
+        // In the order they happened: "sshd active" comes from the guest's clock after the login and may be earlier
+        // than the login prompt.
+        for (var mark : marks.entrySet().stream().sorted(Map.Entry.comparingByValue()).toList()) {
             text.append(String.format(Locale.ROOT, "  %-22s +%6.1fs%s%n", mark.getKey(), Duration.between(start, mark.getValue()).toMillis() / 1000.0,
                     previous == null ? "" : String.format(Locale.ROOT, "  (%.1fs)", Duration.between(previous, mark.getValue()).toMillis() / 1000.0)));
             previous = mark.getValue();
