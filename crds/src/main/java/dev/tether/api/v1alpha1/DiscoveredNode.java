@@ -22,7 +22,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ShortNames("dn")
 @Categories("tether")
 @AdditionalPrinterColumn(name = "Profile", jsonPath = ".spec.profile", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "MAC", jsonPath = ".status.hardware.macs[0]", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "MAC", jsonPath = ".spec.hardware.macs[0]", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Accepted", jsonPath = ".spec.accept", type = AdditionalPrinterColumn.Type.BOOLEAN)
 @AdditionalPrinterColumn(name = "Enrolled As", jsonPath = ".status.enrolledAs", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
