@@ -149,7 +149,8 @@ public class DisklessImageSpec {
         @Pattern("^[a-z0-9][a-z0-9._/-]*$")
         public String suite;
 
-        @JsonPropertyDescription("Debian/Ubuntu components (main, contrib); the distribution's default when empty.")
+        @JsonPropertyDescription("Debian/Ubuntu components (main, contrib); main when empty, none for a flat repository"
+                + " (a suite ending in /).")
         @Size(max = 16)
         public List<@Pattern("^[a-z0-9][a-z0-9._-]*$") String> components = new ArrayList<>();
 

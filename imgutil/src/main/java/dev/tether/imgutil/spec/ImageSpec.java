@@ -23,6 +23,9 @@ public record ImageSpec(String distribution, String release, String architecture
         List<JsonNode> repositories, List<Step> steps, List<FileEntry> files, String compression, String encryption,
         String chunkSize, String mirror, Source source) {
 
+    /** The component of an extra Debian-family repository whose entry names none. */
+    static final String DEFAULT_COMPONENT = "main";
+
     private static final ObjectMapper JSON = new ObjectMapper()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -90,9 +93,14 @@ public record ImageSpec(String distribution, String release, String architecture
                 String suite = repository.path("suite").asText(release);
                 String components = repository.path("components").isArray()
                         ? String.join(" ", JSON.convertValue(repository.get("components"), String[].class))
-                        : repository.path("components").asText("main");
+                        : repository.path("components").asText("");
+                // The operator writes a repository given without components with an empty list, and apt refuses a
+                // line without one, so it gets main, as a bare URL does; except a flat repository (its suite is a
+                // path ending in /), which has no components and whose line must name none.
+                boolean flat = suite.endsWith("/");
+                components = components.isBlank() && !flat ? DEFAULT_COMPONENT : components;
                 lines.add(distribution.equals("rhel-family") ? repository.get("url").asText()
-                        : "deb " + repository.get("url").asText() + " " + suite + " " + components);
+                        : ("deb " + repository.get("url").asText() + " " + suite + " " + components).strip());
             } else {
                 throw new UserError("repository entry " + repository + " has no url");
             }

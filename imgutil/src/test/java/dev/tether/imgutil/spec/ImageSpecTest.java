@@ -39,6 +39,20 @@ class ImageSpecTest {
     }
 
     @Test
+    void aRepositoryWithoutComponentsGetsMain() throws Exception {
+        // The operator writes the DisklessImage spec with every list, so a repository given without components
+        // arrives with an empty list; "deb <url> <suite> " with no component is a line apt refuses.
+        Path file = Files.writeString(dir.resolve("spec.json"), """
+                {"distribution":"debian","release":"bookworm","repositories":[
+                 {"url":"http://example.org/extra","components":[]},
+                 {"url":"http://example.org/other","suite":"stable"},
+                 {"url":"http://example.org/flat","suite":"stable/","components":[]}]}
+                """);
+        assertThat(ImageSpec.read(file).repositoryLines()).containsExactly("deb http://example.org/extra bookworm main",
+                "deb http://example.org/other stable main", "deb http://example.org/flat stable/");
+    }
+
+    @Test
     void encryptionIsOnUnlessDisabled() throws Exception {
         Path file = Files.writeString(dir.resolve("spec.json"),
                 "{\"distribution\":\"debian\",\"release\":\"bookworm\",\"encryption\":\"disabled\"}");
