@@ -53,7 +53,8 @@ public class NodeCredentialSpec {
 
     @JsonPropertyDescription("Until when the credential is armed, as an RFC 3339 date-time (e.g. 2026-12-02T06:00:00Z); absent: no "
             + "end. After it, no key is issued over the network whatever arming says. Setting or changing it arms a "
-            + "once credential again, until then.")
+            + "once credential again, until then; removing it arms nothing (a once credential that issued its key stays"
+            + " disarmed; re-arm it with the tether.dev/rearm annotation).")
     @Pattern(Patterns.DATE_TIME)
     @Size(max = 64)
     public String armedUntil;

@@ -18,7 +18,8 @@ import java.util.Optional;
  *   <li>{@code disarmed}: never.</li>
  *   <li>{@code once}: armed until a key has been fetched, then disarmed until the administrator
  *       re-arms it, by setting the {@value NodeCredential#REARM_ANNOTATION} annotation to a new
- *       value, by switching the mode, or by setting a new {@code spec.armedUntil}.</li>
+ *       value, by switching the mode, or by setting a new {@code spec.armedUntil} (removing it re-arms
+ *       nothing).</li>
  * </ul>
  *
  * Whatever the mode, nothing is armed after {@code spec.armedUntil}: an arming window that an administrator
@@ -32,10 +33,12 @@ public final class ArmingState {
         Arming mode = mode(credential);
         String rearm = rearmValue(credential);
         String until = credential.getSpec().armedUntil;
+        // A window set or moved starts afresh; one removed does not: a clean-up that drops a spent window from the
+        // spec (by hand or by a GitOps tool) must not hand out another key with no end.
         boolean freshStart = status.armed == null
                 || status.observedArming != mode
                 || (rearm != null && !Objects.equals(rearm, status.rearmedBy))
-                || !Objects.equals(until, status.observedArmedUntil);
+                || (until != null && !Objects.equals(until, status.observedArmedUntil));
         boolean byMode = switch (mode) {
             case CONTINUOUS -> true;
             case DISARMED -> false;

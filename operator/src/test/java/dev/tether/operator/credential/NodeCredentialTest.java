@@ -187,6 +187,40 @@ class NodeCredentialTest {
     }
 
     @Test
+    void removingASpentWindowFromTheSpecArmsNothing() {
+        // A once credential armed for a window, whose key the node took: then a clean-up drops the spent window.
+        var credential = credential("n", Arming.ONCE);
+        credential.getSpec().armedUntil = "2026-12-01T12:00:00Z";
+        var status = new NodeCredentialStatus();
+        ArmingState.refresh(credential, status, NOW.minusSeconds(600));
+        ArmingState.afterNetworkIssue(credential, status);
+        credential.getSpec().armedUntil = null;
+        ArmingState.refresh(credential, status, NOW.plus(java.time.Duration.ofDays(7)));
+        assertThat(status.armed).as("a week later, the key taken and the window removed").isFalse();
+
+        // Its window closed before any key was taken: removing it opens none either; the annotation does.
+        var unused = credential("m", Arming.ONCE);
+        unused.getSpec().armedUntil = "2026-12-01T12:00:00Z";
+        var unusedStatus = new NodeCredentialStatus();
+        ArmingState.refresh(unused, unusedStatus, NOW.plusSeconds(60));
+        unused.getSpec().armedUntil = null;
+        ArmingState.refresh(unused, unusedStatus, NOW.plusSeconds(120));
+        assertThat(unusedStatus.armed).as("a closed window removed").isFalse();
+        unused.getMetadata().getAnnotations().put(NodeCredential.REARM_ANNOTATION, "after-the-window");
+        ArmingState.refresh(unused, unusedStatus, NOW.plusSeconds(180));
+        assertThat(unusedStatus.armed).as("re-armed by the annotation, with no end").isTrue();
+
+        // Still open and unused: removing the end leaves it armed, now with no end, as the spec then says.
+        var open = credential("o", Arming.ONCE);
+        open.getSpec().armedUntil = "2026-12-01T12:00:00Z";
+        var openStatus = new NodeCredentialStatus();
+        ArmingState.refresh(open, openStatus, NOW.minusSeconds(60));
+        open.getSpec().armedUntil = null;
+        ArmingState.refresh(open, openStatus, NOW.plusSeconds(3600));
+        assertThat(openStatus.armed).as("an open window whose end was removed").isTrue();
+    }
+
+    @Test
     void theKeyStoreJudgesTheWindowByItsClock() throws Exception {
         var deadline = java.time.Instant.parse("2999-01-01T00:00:00Z");
         var credential = credential("node-005", Arming.CONTINUOUS);
