@@ -142,7 +142,10 @@ public class NodeCredentialReconciler implements Reconciler<NodeCredential> {
                 ? powerPlan.flatMap(PowerPlan.Outcome::health).orElse(new Health.Current("ProfileFound", "Boots with NodeProfile " + profile + "."))
                 : new Health.Stalled("ProfileNotFound", "NodeProfile " + profile + " does not exist in namespace " + ns + "; create it or fix spec.profile.");
         status.conditions = Health.apply(status.conditions, health, generation);
-        if (Condition.find(status.conditions, NodeCredentialStatus.KEY_ISSUED) == null) {
+        // Until a key is issued (the node API sets it True), its reason follows the arming: re-armed, disarmed or its
+        // window closed, the condition says what the node can do now, not what it could when the credential was made.
+        Condition keyIssued = Condition.find(status.conditions, NodeCredentialStatus.KEY_ISSUED);
+        if (keyIssued == null || Condition.FALSE.equals(keyIssued.status)) {
             status.conditions = Condition.upsert(status.conditions, new Condition(NodeCredentialStatus.KEY_ISSUED, false,
                     status.armed ? "AwaitingFirstBoot" : "NotArmed",
                     status.armed ? "The node may fetch its key over the network at its next boot."

@@ -261,6 +261,40 @@ class NodeCredentialTest {
                 .plan(closed.desired(), true, json).changesStatus()).as("a status already written is not written again").isFalse();
     }
 
+    @Test
+    void untilAKeyIsIssuedKeyIssuedSaysWhetherTheNodeMayFetchOneNow() {
+        var credential = credential("node-007", Arming.DISARMED);
+        credential.getMetadata().setGeneration(1L);
+        var json = harness.client.getKubernetesSerialization();
+        var power = new dev.tether.operator.power.PowerControl(harness.client, dev.tether.operator.power.PowerSettings.defaults(),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), java.time.Clock.systemUTC());
+        var reconciler = new NodeCredentialReconciler(new CredentialsByNodeName(), power, java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC));
+
+        var disarmed = reconciler.plan(credential, true, json).desired();
+        assertThat(keyIssued(disarmed).reason).isEqualTo("NotArmed");
+
+        disarmed.getSpec().arming = Arming.ONCE;
+        disarmed.getMetadata().setGeneration(2L);
+        var armed = reconciler.plan(disarmed, true, json);
+        assertThat(armed.changesStatus()).isTrue();
+        assertThat(keyIssued(armed.desired())).satisfies(c -> {
+            assertThat(c.status).isEqualTo(Condition.FALSE);
+            assertThat(c.reason).isEqualTo("AwaitingFirstBoot");
+            assertThat(c.observedGeneration).isEqualTo(2L);
+        });
+
+        // Issued: the node API's True stays, whatever the arming does next.
+        var issued = armed.desired();
+        issued.getStatus().conditions = Condition.upsert(issued.getStatus().conditions,
+                new Condition(NodeCredentialStatus.KEY_ISSUED, true, "IssuedOverNetwork", "issued", 2L));
+        issued.getSpec().arming = Arming.DISARMED;
+        assertThat(keyIssued(reconciler.plan(issued, true, json).desired()).reason).isEqualTo("IssuedOverNetwork");
+    }
+
+    private static Condition keyIssued(NodeCredential credential) {
+        return Condition.find(credential.getStatus().conditions, NodeCredentialStatus.KEY_ISSUED);
+    }
+
     private void create(String name, Arming arming) {
         harness.client.resource(credential(name, arming)).create();
     }
