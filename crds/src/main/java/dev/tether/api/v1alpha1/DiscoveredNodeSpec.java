@@ -33,7 +33,9 @@ public class DiscoveredNodeSpec {
     public Hardware hardware;
 
     @JsonPropertyDescription("Enrol the machine: the operator creates a NodeCredential for it, armed once and bound to the TPM "
-            + "endorsement key it reported, and the machine boots normally at its next registration attempt.")
+            + "endorsement key it reported, and the machine boots normally at its next registration attempt. A machine"
+            + " that reported no TPM gets a credential with tpm: absent and arming: continuous (it fetches its key at"
+            + " every boot).")
     @Default("false")
     public Boolean accept = false;
 

@@ -76,7 +76,8 @@ public class DisklessImageSpec {
     @Pattern("^(16|32|64|128|256|512)Ki$|^(1|2|4|8|16)Mi$")
     public String chunkSize;
 
-    @JsonPropertyDescription("How many published versions to keep beyond those still pinned or booted by nodes.")
+    @JsonPropertyDescription("How many of the newest published versions always stay; an older one stays too while a"
+            + " NodeProfile pins it or a node last booted it, and goes once neither holds.")
     @Default("3")
     @Min(1)
     @Max(100)
@@ -155,7 +156,8 @@ public class DisklessImageSpec {
         public List<@Pattern("^[a-z0-9][a-z0-9._-]*$") String> components = new ArrayList<>();
 
         @JsonPropertyDescription("RHEL family: the public key that signs this repository's packages (file://, http:// or"
-                + " https://). Packages of extra repositories must be signed; a repository without a key fails the build.")
+                + " https://). Packages of extra repositories must be signed by one of the keys the image's repositories"
+                + " name (each is trusted for all of them); extra repositories with no key at all fail the build.")
         @Pattern("^(file|https?)://[!-~]+$")
         @Size(max = 2048)
         public String gpgKey;

@@ -139,7 +139,8 @@ public class NodeProfileSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Persistence {
         @JsonPropertyDescription("Absolute paths kept across reboots (directories or files), each node's own: restored before the"
-                + " image's init runs, saved every saveInterval and at a clean shutdown. Not under /proc, /sys, /dev or /run.")
+                + " image's init runs, saved every saveInterval and at a clean shutdown. Not / itself, nor under /proc,"
+                + " /sys, /dev, /run, /var/run or /tmp.")
         @Size(max = 64)
         public List<@Pattern(Patterns.ABSOLUTE_PATH) @Size(max = 4096) String> paths = new ArrayList<>();
 
@@ -173,7 +174,9 @@ public class NodeProfileSpec {
         public List<@Pattern("^[0-9a-f]{2}(:[0-9a-f]{2}){0,5}$") String> macPrefixes = new ArrayList<>();
 
         @JsonPropertyDescription("Enrol registering machines without waiting for an administrator. Only sensible on a boot network "
-                + "no stranger can reach, with macPrefixes naming the site's hardware.")
+                + "no stranger can reach, with macPrefixes naming the site's hardware. Machines that report no TPM are"
+                + " never enrolled by it: without a TPM a node fetches its key at every boot on the strength of its MAC,"
+                + " which an administrator must accept by name.")
         @Default("false")
         public Boolean autoAccept = false;
 
