@@ -152,6 +152,11 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
             status.build = build;
             throw e;
         }
+        if (repacking || started) {
+            // status.buildLog promises the newest build's log: it follows the build from its start, since the log of
+            // a running build is the one worth reading, not the previous build's.
+            status.buildLog = buildLog(image, status.build.jobName);
+        }
         if (repacking) {
             status.phase = Phase.BUILDING;
             setCondition(status, DisklessImageStatus.BUILT, false, "Repacking", "Re-packing generation " + generation
@@ -204,7 +209,6 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
     /** @return when to look again at a build whose end is not known yet, or null */
     private Duration observeBuild(DisklessImage image, Build build, Context<DisklessImage> context, EventRecorder events) {
         var status = image.getStatus();
-        String ns = namespace(image);
         var pods = context.getSecondaryResources(Pod.class).stream()
                 .filter(pod -> build.jobName.equals(pod.getMetadata().getLabels().get("job-name")))
                 .toList();
@@ -226,7 +230,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
                 build.finishedAt = now();
                 build.failure = failed.reason();
                 status.phase = Phase.FAILED;
-                status.buildLog = "kubectl logs -n " + ns + " job/" + build.jobName;
+                status.buildLog = buildLog(image, build.jobName);
                 setCondition(status, DisklessImageStatus.BUILT, false, "BuildFailed", failed.reason(), build.generation);
                 events.record(image, Type.Warning, "BuildFailed", "Build of generation " + build.generation + " failed: " + failed.reason());
                 buildMetrics.finished(image, build, false, Duration.between(Instant.parse(build.startedAt), Instant.parse(build.finishedAt)));
@@ -250,6 +254,8 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         build.finishedAt = build.startedAt;
         build.failure = why;
         status.build = build;
+        // This newest build ran no Job, so it has no log; the previous build's would answer the wrong question.
+        status.buildLog = null;
         status.phase = Phase.FAILED;
         setCondition(status, DisklessImageStatus.BUILT, false, "PullSecretRefused", why, generation);
         events.record(image, Type.Warning, "PullSecretRefused", why);
@@ -290,7 +296,7 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
         status.kernelVersion = result.kernelVersion();
         status.sourceDigest = result.sourceDigest();
         status.artifacts = version.artifacts;
-        status.buildLog = "kubectl logs -n " + namespace(image) + " job/" + build.jobName;
+        status.buildLog = buildLog(image, build.jobName);
         status.buildSeconds = result.buildSeconds() != null
                 ? result.buildSeconds()
                 : Duration.between(Instant.parse(build.startedAt), clock.instant()).toSeconds();
@@ -330,6 +336,11 @@ public class DisklessImageReconciler implements Reconciler<DisklessImage>, Clean
 
     private static void setCondition(DisklessImageStatus status, String type, boolean value, String reason, String message, Long generation) {
         status.conditions = Condition.upsert(status.conditions, new Condition(type, value, reason, message, generation));
+    }
+
+    /** The command that shows a build's log: so far, while it runs. */
+    private static String buildLog(DisklessImage image, String jobName) {
+        return "kubectl logs -n " + namespace(image) + " job/" + jobName;
     }
 
     static String blobPath(String digest) {

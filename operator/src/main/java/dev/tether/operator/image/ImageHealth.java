@@ -25,7 +25,9 @@ final class ImageHealth {
         }
         if (build.state == BuildState.FAILED) {
             return new Health.Stalled("BuildFailed", "The build of generation " + build.generation + " failed: " + build.failure
-                    + "\nFix the spec (a new generation builds again); see " + status.buildLog + "." + served);
+                    + "\nFix the spec (a new generation builds again)"
+                    // A build refused before it started (its pull Secret) has no log.
+                    + (status.buildLog == null ? "." : "; see " + status.buildLog + ".") + served);
         }
         return new Health.InProgress("Building", "Building generation " + build.generation + " in Job " + build.jobName + "." + served);
     }

@@ -14,6 +14,7 @@ import dev.tether.operator.OperatorHarness;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -262,6 +263,74 @@ class DisklessImageReconcilerTest {
         var status = image("compute").getStatus();
         assertThat(status.sourceDigest).isEqualTo(source);
         assertThat(status.versions).singleElement().satisfies(v -> assertThat(v.sourceDigest).isEqualTo(source));
+    }
+
+    /** spec.builder.nodeSelector: the builder pod runs only on the cluster nodes it names. */
+    @Test
+    void theBuildersNodeSelectorReachesTheBuilderPod() {
+        var image = newImage("bookworm", List.of());
+        image.getSpec().builder = new DisklessImageSpec.Builder();
+        image.getSpec().builder.nodeSelector = Map.of("tether.dev/builder", "true", "kubernetes.io/arch", "amd64");
+        harness.client.resource(image).create();
+
+        Job job = eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE)
+                .withName("bookworm-build-g1").get());
+        assertThat(job.getSpec().getTemplate().getSpec().getNodeSelector())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("tether.dev/builder", "true", "kubernetes.io/arch", "amd64"));
+    }
+
+    /**
+     * status.buildLog is "how to read the log of the newest build": the running build's from its start, not the last
+     * finished one's while a new one runs.
+     */
+    @Test
+    void theBuildLogNamesTheNewestBuildWhileItRuns() {
+        create("bookworm", List.of());
+        eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.BUILDING));
+        assertThat(image("bookworm").getStatus().buildLog)
+                .isEqualTo("kubectl logs -n " + NAMESPACE + " job/bookworm-build-g1");
+        builderSucceeds("bookworm-build-g1", DIGEST_A, "6.1.0-28-amd64", 100_000_000L);
+        eventually(() -> assertThat(image("bookworm").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.PUBLISHED));
+
+        harness.edit(DisklessImage.class, "bookworm", i -> {
+            i.getSpec().packages = List.of("htop");
+            return i;
+        });
+
+        // The build of generation 2 and its log are written in the same status write.
+        eventually(() -> assertThat(image("bookworm").getStatus().build.generation).isEqualTo(2L));
+        var building = image("bookworm").getStatus();
+        assertThat(building.digest).as("generation 1's version is still served").isEqualTo(DIGEST_A);
+        assertThat(building.buildLog).isEqualTo("kubectl logs -n " + NAMESPACE + " job/bookworm-build-g2");
+        builderSucceeds("bookworm-build-g2", DIGEST_B, "6.1.0-29-amd64", 110_000_000L);
+        eventually(() -> assertThat(image("bookworm").getStatus().digest).isEqualTo(DIGEST_B));
+        assertThat(image("bookworm").getStatus().buildLog)
+                .isEqualTo("kubectl logs -n " + NAMESPACE + " job/bookworm-build-g2");
+    }
+
+    /** A build refused before it ran (its pull Secret) has no log: status does not point at the previous build's. */
+    @Test
+    void aRefusedBuildPointsAtNoOlderBuildsLog() {
+        harness.client.secrets().inNamespace(NAMESPACE).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata().withName("db-password").withNamespace(NAMESPACE).endMetadata()
+                .withType("Opaque").addToStringData("password", "hunter2").build()).create();
+        harness.client.resource(newOciImage("compute", "registry.example.org/hpc/compute:2024.1", null)).create();
+        eventually(() -> harness.client.batch().v1().jobs().inNamespace(NAMESPACE).withName("compute-build-g1").get());
+        builderSucceeds("compute-build-g1", DIGEST_A, "6.1.0-28-amd64", 100_000_000L);
+        eventually(() -> assertThat(image("compute").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.PUBLISHED));
+
+        harness.edit(DisklessImage.class, "compute", i -> {
+            i.getSpec().source.pullSecret = "db-password";
+            return i;
+        });
+
+        eventually(() -> assertThat(image("compute").getStatus().phase).isEqualTo(DisklessImageStatus.Phase.FAILED));
+        var status = image("compute").getStatus();
+        assertThat(status.build.generation).isEqualTo(2L);
+        assertThat(status.buildLog).as("no Job ran for generation 2").isNull();
+        assertThat(Condition.find(status.conditions, Condition.STALLED).message)
+                .contains("has type Opaque", "Fix the spec (a new generation builds again).")
+                .doesNotContain("compute-build-g1", "see null");
     }
 
     private void create(String name, List<String> packages) {
