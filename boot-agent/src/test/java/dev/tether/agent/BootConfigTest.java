@@ -3,6 +3,8 @@ package dev.tether.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tether.agent.root.ZramSettings;
+import dev.tether.agent.root.ZramSize;
 import dev.tether.nodeapi.BootConfiguration;
 import java.net.URI;
 import java.util.List;
@@ -24,6 +26,11 @@ class BootConfigTest {
                 List.of(), null, List.of(), null, null, "preferred");
     }
 
+    private static BootConfiguration remote(BootConfiguration.WritableLayer writable) {
+        return new BootConfiguration("hpc", "n1", null, List.of(), "compute", IMAGE, "tethered",
+                List.of("http://api-edge"), List.of(), writable, List.of(), null, null, "preferred");
+    }
+
     private static BootConfig merge(String cmdline, BootConfiguration remote) throws Exception {
         return BootConfig.merge(KernelCommandLine.parse(cmdline), Optional.of(ADDON), AddonProfile.DEFAULT_PATH,
                 Optional.of(remote));
@@ -40,6 +47,27 @@ class BootConfigTest {
         // Edges are untrusted whichever source names them, and the zram size is the node's own business.
         assertThat(config.edges()).containsExactly(URI.create("http://cmdline-edge"));
         assertThat(config.zram().size().bytes(8L << 30)).isEqualTo(1L << 30);
+    }
+
+    /** The profile's writableLayer, as the node API serves it, is the zram device the node makes. */
+    @Test
+    void theNodeApisWritableLayerSetsTheZramSizeAndAlgorithm() throws Exception {
+        long ram = 64L << 30;
+        BootConfig bySize = merge("tether.node=n1", remote(new BootConfiguration.WritableLayer(null, 8L << 30, "zstd")));
+        assertThat(bySize.zram().size()).isEqualTo(new ZramSize.Bytes(8L << 30));
+        assertThat(bySize.zram().algorithm()).contains("zstd");
+
+        BootConfig byFraction = merge("tether.node=n1", remote(new BootConfiguration.WritableLayer(0.25, null, "842")));
+        assertThat(byFraction.zram().size().bytes(ram)).as("not the default half").isEqualTo(16L << 30);
+        assertThat(byFraction.zram().algorithm()).contains("842");
+
+        BootConfig unset = merge("tether.node=n1", remote((BootConfiguration.WritableLayer) null));
+        assertThat(unset.zram()).as("the profile gave none").isEqualTo(ZramSettings.DEFAULT);
+
+        BootConfig overridden = merge("tether.node=n1 tether.zram=1Gi tether.zram_alg=lz4",
+                remote(new BootConfiguration.WritableLayer(0.25, null, "842")));
+        assertThat(overridden.zram().size().bytes(ram)).as("the command line wins").isEqualTo(1L << 30);
+        assertThat(overridden.zram().algorithm()).contains("lz4");
     }
 
     @Test

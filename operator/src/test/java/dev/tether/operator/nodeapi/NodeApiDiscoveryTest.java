@@ -310,6 +310,36 @@ class NodeApiDiscoveryTest extends NodeApiTestBase {
         assertThat(withoutTpm.getSpec().arming).as("without a TPM it fetches its key at every boot").isEqualTo(Arming.CONTINUOUS);
     }
 
+    /** spec.discovery.namePrefix: an accepted machine becomes the NodeCredential named by the prefix and its boot MAC. */
+    @Test
+    void anAcceptedMachineIsNamedWithTheProfilesPrefixAndItsBootMac() throws Exception {
+        NodeProfile profile = profile("compute", "bookworm");
+        profile.getSpec().discovery = new NodeProfileSpec.Discovery();
+        profile.getSpec().discovery.enabled = true;
+        profile.getSpec().discovery.namePrefix = "rack7-";
+        harness.client.resource(profile).update();
+
+        assertThat(register("compute", request(BOOT_MAC, genuine)).status()).isEqualTo(202);
+        eventually(() -> assertThat(ready(discovered("mac-525400aa0001")).reason).isEqualTo("AwaitingAcceptance"));
+        accept("mac-525400aa0001");
+
+        NodeCredential enrolled = eventually(() -> harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE)
+                .withName("rack7-525400aa0001").get());
+        assertThat(enrolled.getSpec().nodeName).isEqualTo("rack7-525400aa0001");
+        assertThat(enrolled.getSpec().profile).isEqualTo("compute");
+        assertThat(enrolled.getSpec().hardware.macs).containsExactly(BOOT_MAC, "52:54:00:aa:00:02");
+        eventually(() -> assertThat(discovered("mac-525400aa0001").getStatus().enrolledAs)
+                .isEqualTo("rack7-525400aa0001"));
+        assertThat(harness.client.resources(NodeCredential.class).inNamespace(NAMESPACE)
+                .withName("node-525400aa0001").get()).as("not the default prefix").isNull();
+        var again = eventually(() -> {
+            var r = register("compute", request(BOOT_MAC, genuine));
+            return r.status() == 200 ? r : null;
+        });
+        assertThat(again.as(DiscoveryAnswer.class).name()).as("the node the machine reboots as")
+                .isEqualTo("rack7-525400aa0001");
+    }
+
     private void discoverable(String name, List<String> prefixes, boolean autoAccept, int maxPending) {
         NodeProfile profile = profile(name, "bookworm");
         profile.getSpec().discovery = new NodeProfileSpec.Discovery();

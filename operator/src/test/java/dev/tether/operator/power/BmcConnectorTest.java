@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tether.api.v1alpha1.Bmc;
 import dev.tether.api.v1alpha1.NodeCredential;
 import dev.tether.api.v1alpha1.NodeCredentialSpec;
+import dev.tether.api.v1alpha1.NodeCredentialStatus.PowerState;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +28,37 @@ class BmcConnectorTest {
         assertThatThrownBy(() -> connector.connect(credential(Bmc.Protocol.REDFISH), new BmcCredentials("u", "p", "not a certificate")))
                 .isInstanceOfSatisfying(BmcException.class, e -> assertThat(e.kind()).isEqualTo(BmcException.Kind.SECRET_NOT_USABLE))
                 .hasMessageContaining("ca.crt of Secret hpc/n1-bmc");
+    }
+
+    /**
+     * spec.bmc.redfish.insecureSkipTlsVerify, through the client the connector builds: a BMC whose certificate no
+     * trusted CA signed (and that does not name the address used) is refused without the flag, before the password goes
+     * out, and reached with it.
+     */
+    @Test
+    void insecureSkipTlsVerifyInTheSpecIsWhatSkipsVerification() throws Exception {
+        try (var bmc = new RecordedRedfish("admin", "rf-pw-71c3")) {
+            var node = credential(Bmc.Protocol.REDFISH);
+            node.getSpec().bmc.address = "127.0.0.1";
+            node.getSpec().bmc.port = bmc.base().getPort();
+            var credentials = new BmcCredentials("admin", "rf-pw-71c3", null);
+
+            try (var client = connector.connect(node, credentials)) {
+                assertThatThrownBy(client::powerState).isInstanceOfSatisfying(BmcException.class,
+                        e -> assertThat(e.kind()).isEqualTo(BmcException.Kind.UNREACHABLE));
+            }
+            node.getSpec().bmc.redfish = new Bmc.Redfish();
+            node.getSpec().bmc.redfish.insecureSkipTlsVerify = false;
+            try (var client = connector.connect(node, credentials)) {
+                assertThatThrownBy(client::powerState).isInstanceOf(BmcException.class);
+            }
+            assertThat(bmc.requests).as("no request, so no password, went out").isEmpty();
+
+            node.getSpec().bmc.redfish.insecureSkipTlsVerify = true;
+            try (var client = connector.connect(node, credentials)) {
+                assertThat(client.powerState()).isEqualTo(PowerState.ON);
+            }
+        }
     }
 
     private static NodeCredential credential(Bmc.Protocol protocol) {

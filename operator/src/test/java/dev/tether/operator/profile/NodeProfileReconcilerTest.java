@@ -158,6 +158,43 @@ class NodeProfileReconcilerTest {
     }
 
     /**
+     * spec.edges.hostNetwork false: the edges run on the pod network, and everything that tells nodes where the edges
+     * are (status, the edges' boot.json, the addon's profile.json the agent reads) names the pods' addresses, not the
+     * hosts'.
+     */
+    @Test
+    void edgesOffTheHostNetworkAreGivenToNodesByTheirPodAddresses() throws Exception {
+        harness.client.resource(image("bookworm")).create();
+        publish("bookworm", DIGEST);
+        var profile = profile("compute", "bookworm");
+        profile.getSpec().edges = new NodeProfileSpec.Edges();
+        profile.getSpec().edges.hostNetwork = false;
+        harness.client.resource(profile).create();
+
+        DaemonSet daemonSet = eventually(() -> harness.client.apps().daemonSets().inNamespace(NAMESPACE)
+                .withName("compute-edge").get());
+        var pod = daemonSet.getSpec().getTemplate().getSpec();
+        assertThat(pod.getHostNetwork()).isFalse();
+        assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirst");
+        edgesScheduled("compute", 2);
+        readyEdgePod("compute", "compute-edge-abcde", "192.168.10.11", "10.244.1.5");
+        readyEdgePod("compute", "compute-edge-fghij", "192.168.10.12", "fd00:10:244::7");
+
+        eventually(() -> assertThat(status("compute").readyEdges).isEqualTo(2));
+        assertThat(status("compute").edgeUrls).containsExactly("http://10.244.1.5:8080", "http://[fd00:10:244::7]:8080");
+        eventually(() -> assertThat(bootJson("compute").path("edgeUrls")).hasSize(2));
+        assertThat(bootJson("compute").path("edgeUrls")).extracting(JsonNode::asText)
+                .containsExactly("http://10.244.1.5:8080", "http://[fd00:10:244::7]:8080");
+        var configMap = harness.client.configMaps().inNamespace(NAMESPACE).withName("compute-boot").get();
+        var addon = cpioFiles(Base64.getDecoder().decode(configMap.getBinaryData().get("addon-compute.cpio")));
+        JsonNode profileJson = JSON.readTree(addon.get("etc/tether/profile.json"));
+        assertThat(profileJson.path("edges")).extracting(JsonNode::asText)
+                .containsExactly("http://10.244.1.5:8080", "http://[fd00:10:244::7]:8080");
+        assertThat(profileJson.path("nodeApi")).extracting(JsonNode::asText)
+                .containsExactly("https://10.244.1.5:8443", "https://[fd00:10:244::7]:8443");
+    }
+
+    /**
      * A profile reconciles at every event of everything it watches (its image, its credentials, its edges); most change
      * nothing in its status, and an unchanged status is not written: a write costs the API server, wakes every watcher,
      * and comes back to this reconciler as one more event.
@@ -270,13 +307,17 @@ class NodeProfileReconcilerTest {
     }
 
     private void readyEdgePod(String profile, String name, String hostIp) {
+        readyEdgePod(profile, name, hostIp, hostIp);
+    }
+
+    private void readyEdgePod(String profile, String name, String hostIp, String podIp) {
         var labels = new HashMap<String, String>();
         labels.put("tether.dev/profile", profile);
         labels.put("app.kubernetes.io/component", "edge");
         harness.client.pods().inNamespace(NAMESPACE).resource(new PodBuilder()
                 .withNewMetadata().withName(name).withNamespace(NAMESPACE).withLabels(labels).endMetadata()
                 .withNewSpec().addNewContainer().withName("edge").withImage("edge").endContainer().endSpec()
-                .withNewStatus().withPhase("Running").withHostIP(hostIp).withPodIP(hostIp)
+                .withNewStatus().withPhase("Running").withHostIP(hostIp).withPodIP(podIp)
                 .addNewCondition().withType("Ready").withStatus("True").endCondition()
                 .endStatus().build()).create();
     }
