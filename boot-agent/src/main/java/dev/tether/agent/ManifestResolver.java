@@ -1,5 +1,6 @@
 package dev.tether.agent;
 
+import dev.tether.agent.trust.BoundedBody;
 import dev.tether.contracts.BlobDigest;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageFormatException;
@@ -14,14 +15,24 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Fetches the build's manifest ({@code <edge>/blobs/sha256/<hex>}) from the first edge that has it. The
  * manifest's own sha256 is the image digest, so a wrong or damaged answer is recognised and the next edge
  * asked. The network may still be settling at boot, so the edges are asked again, with growing pauses,
  * until the patience runs out.
+ *
+ * <p>The digest binds the bytes only once they are all read, so an edge's answer is bounded before that, in size and
+ * in time: the JDK client's byte-array body read whatever an edge sent before its size was looked at (a 32 MiB heap
+ * filled after 27 MiB and the fetch never returned), and its request timeout ends at the head, so an edge that
+ * trickled its body held the boot for as long as it liked. Either way the edges after it were never asked.
  */
 public final class ManifestResolver {
+    /** For the head; the whole answer gets twice this, as the node API's do (the largest manifest at 52 KiB/s). */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration FIRST_PAUSE = Duration.ofMillis(500);
     private static final Duration MAX_PAUSE = Duration.ofSeconds(5);
@@ -33,11 +44,17 @@ public final class ManifestResolver {
 
     private final HttpClient http;
     private final Duration patience;
+    private final Duration requestTimeout;
     private final AgentConsole console;
 
     public ManifestResolver(HttpClient http, Duration patience, AgentConsole console) {
+        this(http, patience, REQUEST_TIMEOUT, console);
+    }
+
+    ManifestResolver(HttpClient http, Duration patience, Duration requestTimeout, AgentConsole console) {
         this.http = http;
         this.patience = patience;
+        this.requestTimeout = requestTimeout;
         this.console = console;
     }
 
@@ -66,17 +83,28 @@ public final class ManifestResolver {
 
     private Manifest fetchFrom(URI edge, String imageDigest) throws EdgeAnswerException, BootConfigException {
         URI uri = URI.create(edge + BlobDigest.parse(imageDigest).path());
+        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(
+                HttpRequest.newBuilder(uri).timeout(requestTimeout).GET().build(), BoundedBody.handler(MAX_BYTES));
+        Duration wholeAnswer = requestTimeout.multipliedBy(2);
         HttpResponse<byte[]> response;
         try {
-            response = http.send(HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        } catch (HttpTimeoutException e) {
-            throw new EdgeAnswerException("no answer within " + REQUEST_TIMEOUT.toSeconds() + "s");
-        } catch (ConnectException e) {
-            throw new EdgeAnswerException("cannot connect" + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"));
-        } catch (IOException e) {
-            throw new EdgeAnswerException(BootTimeline.oneLine(e));
+            // The request timeout covers the head only; this also bounds the body.
+            response = exchange.get(wholeAnswer.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            // Cancelling has the client close the connection, so the edge's trickle costs nothing after this.
+            exchange.cancel(true);
+            throw new EdgeAnswerException("no whole answer within " + wholeAnswer.toSeconds() + "s");
+        } catch (ExecutionException e) {
+            throw new EdgeAnswerException(switch (e.getCause()) {
+                case BoundedBody.TooLarge tooLarge -> "sent more than the " + MAX_BYTES + " bytes a manifest may have";
+                case HttpTimeoutException timeout -> "no answer within " + requestTimeout.toSeconds() + "s";
+                case ConnectException refused -> "cannot connect"
+                        + (refused.getMessage() == null ? "" : " (" + refused.getMessage() + ")");
+                case null -> BootTimeline.oneLine(e);
+                case Throwable other -> BootTimeline.oneLine(other);
+            });
         } catch (InterruptedException e) {
+            exchange.cancel(true);
             Thread.currentThread().interrupt();
             throw new EdgeAnswerException("interrupted");
         }
@@ -87,7 +115,7 @@ public final class ManifestResolver {
             throw new EdgeAnswerException("HTTP " + response.statusCode());
         }
         byte[] body = response.body();
-        if (body.length > MAX_BYTES || !ContentDigest.of(body).equals(imageDigest)) {
+        if (!ContentDigest.of(body).equals(imageDigest)) {
             throw new EdgeAnswerException("served content that does not match the digest");
         }
         try {

@@ -10,8 +10,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 
-/** A response body read into memory up to a limit; a larger one is cut off and fails the request. */
-final class BoundedBody implements BodySubscriber<byte[]> {
+/**
+ * A response body read into memory up to a limit; a larger one is cut off and fails the request with {@link TooLarge}.
+ * Used for the node API's answers and for the manifest an untrusted edge serves.
+ */
+public final class BoundedBody implements BodySubscriber<byte[]> {
     private final int limit;
     private final CompletableFuture<byte[]> result = new CompletableFuture<>();
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -21,7 +24,7 @@ final class BoundedBody implements BodySubscriber<byte[]> {
         this.limit = limit;
     }
 
-    static BodyHandler<byte[]> handler(int limit) {
+    public static BodyHandler<byte[]> handler(int limit) {
         return info -> new BoundedBody(limit);
     }
 
@@ -39,7 +42,7 @@ final class BoundedBody implements BodySubscriber<byte[]> {
         for (ByteBuffer buffer : buffers) {
             if (bytes.size() + (long) buffer.remaining() > limit) {
                 subscription.cancel();
-                result.completeExceptionally(new IOException("the answer is larger than " + limit + " bytes"));
+                result.completeExceptionally(new TooLarge(limit));
                 return;
             }
             byte[] chunk = new byte[buffer.remaining()];
@@ -61,5 +64,14 @@ final class BoundedBody implements BodySubscriber<byte[]> {
     @Override
     public CompletionStage<byte[]> getBody() {
         return result;
+    }
+
+    /** The body went past the limit; what came of it was dropped and the connection closed. */
+    public static final class TooLarge extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        TooLarge(int limit) {
+            super("the answer is larger than " + limit + " bytes");
+        }
     }
 }
