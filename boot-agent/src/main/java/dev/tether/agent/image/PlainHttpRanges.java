@@ -374,9 +374,12 @@ final class PlainHttpRanges implements Closeable {
             Map<String, List<String>> fields = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
-                if (colon > 0) {
-                    fields.computeIfAbsent(lines[i].substring(0, colon).trim(), k -> new ArrayList<>())
-                            .add(lines[i].substring(colon + 1).trim());
+                if (colon >= 0) {
+                    String name = lines[i].substring(0, colon).trim();
+                    if (name.isEmpty()) {
+                        throw new EdgeFailure("answered with a header line without a name: " + lines[i]);
+                    }
+                    fields.computeIfAbsent(name, k -> new ArrayList<>()).add(lines[i].substring(colon + 1).trim());
                 }
             }
             HttpHeaders headers = HttpHeaders.of(fields, (name, value) -> true);

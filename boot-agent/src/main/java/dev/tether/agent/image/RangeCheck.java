@@ -48,19 +48,28 @@ public final class RangeCheck {
         }
         long first;
         long end;
+        long total;
         try {
             first = Long.parseLong(m.group(1));
             end = Long.parseLong(m.group(2));
+            total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
         } catch (NumberFormatException e) {
+            // Digits past a long's range: the pattern takes any number of them.
             throw new EdgeFailure("answered with an unreadable Content-Range: " + contentRange);
         }
         if (first != offset || end != last) {
             throw new EdgeFailure("answered bytes " + first + "-" + end + " to a request for bytes " + offset + "-" + last);
         }
-        OptionalLong contentLength = headers.firstValueAsLong("content-length");
+        OptionalLong contentLength;
+        try {
+            contentLength = headers.firstValueAsLong("content-length");
+        } catch (NumberFormatException e) {
+            throw new EdgeFailure("answered with an unreadable Content-Length: " + headers.firstValue("content-length")
+                    .orElse(""));
+        }
         if (contentLength.isPresent() && contentLength.getAsLong() != length) {
             throw new EdgeFailure("announced " + contentLength.getAsLong() + " bytes for a range of " + length);
         }
-        return m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+        return total;
     }
 }

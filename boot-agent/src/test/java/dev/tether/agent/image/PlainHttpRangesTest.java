@@ -126,6 +126,17 @@ class PlainHttpRangesTest {
         }
     }
 
+    /** A header line with no name before its colon: the edge's failure, said so, not an exception of the parser's. */
+    @Test
+    void aHeaderLineWithoutANameIsRefusedSayingSo() throws Exception {
+        URI blob = edgeAnswering("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/100\r\nContent-Length: 10\r\n"
+                + "   : x\r\n\r\n", new AtomicInteger());
+
+        assertThatThrownBy(() -> client.fetch(blob, 0, 10, null).get(30, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class).cause().isInstanceOf(EdgeFailure.class)
+                .hasMessage("answered with a header line without a name:    : x");
+    }
+
     @Test
     void anEdgeThatDropsEveryConnectionIsTheEdgesFailureAfterTwo() throws Exception {
         var accepted = new AtomicInteger();

@@ -48,6 +48,17 @@ class RangeCheckTest {
     }
 
     @Test
+    void numbersNoLongHoldsOrThatAreNoNumbersAreRefusedSayingWhichHeader() {
+        assertThatThrownBy(() -> RangeCheck.check(206, headers("content-range", "bytes 0-9/99999999999999999999"), 0, 10))
+                .isInstanceOf(EdgeFailure.class)
+                .hasMessage("answered with an unreadable Content-Range: bytes 0-9/99999999999999999999");
+        assertThatThrownBy(() -> RangeCheck.check(206, headers("content-range", "bytes 0-99999999999999999999/100"), 0, 10))
+                .isInstanceOf(EdgeFailure.class).hasMessageContaining("unreadable Content-Range");
+        assertThatThrownBy(() -> RangeCheck.check(206, headers("content-range", "bytes 0-9/100", "content-length", "ten"), 0, 10))
+                .isInstanceOf(EdgeFailure.class).hasMessage("answered with an unreadable Content-Length: ten");
+    }
+
+    @Test
     void anAnswerFramedTwoWaysIsRefusedWhicheverValueWouldPass() throws EdgeFailure {
         HttpHeaders twoRanges = HttpHeaders.of(Map.of("content-range", List.of("bytes 0-9/100", "bytes 90-99/100")),
                 (a, b) -> true);
