@@ -189,35 +189,39 @@ class NodeCredentialTest {
     @Test
     void removingASpentWindowFromTheSpecArmsNothing() {
         // A once credential armed for a window, whose key the node took: then a clean-up drops the spent window.
-        var credential = credential("n", Arming.ONCE);
-        credential.getSpec().armedUntil = "2026-12-01T12:00:00Z";
-        var status = new NodeCredentialStatus();
-        ArmingState.refresh(credential, status, NOW.minusSeconds(600));
-        ArmingState.afterNetworkIssue(credential, status);
-        credential.getSpec().armedUntil = null;
-        ArmingState.refresh(credential, status, NOW.plus(java.time.Duration.ofDays(7)));
-        assertThat(status.armed).as("a week later, the key taken and the window removed").isFalse();
+        var taken = withWindowRemoved("n", NOW.minusSeconds(600), true, NOW.plus(java.time.Duration.ofDays(7)));
+        assertThat(taken.status().armed).as("a week later, the key taken and the window removed").isFalse();
 
         // Its window closed before any key was taken: removing it opens none either; the annotation does.
-        var unused = credential("m", Arming.ONCE);
-        unused.getSpec().armedUntil = "2026-12-01T12:00:00Z";
-        var unusedStatus = new NodeCredentialStatus();
-        ArmingState.refresh(unused, unusedStatus, NOW.plusSeconds(60));
-        unused.getSpec().armedUntil = null;
-        ArmingState.refresh(unused, unusedStatus, NOW.plusSeconds(120));
-        assertThat(unusedStatus.armed).as("a closed window removed").isFalse();
-        unused.getMetadata().getAnnotations().put(NodeCredential.REARM_ANNOTATION, "after-the-window");
-        ArmingState.refresh(unused, unusedStatus, NOW.plusSeconds(180));
-        assertThat(unusedStatus.armed).as("re-armed by the annotation, with no end").isTrue();
+        var closed = withWindowRemoved("m", NOW.plusSeconds(60), false, NOW.plusSeconds(120));
+        assertThat(closed.status().armed).as("a closed window removed").isFalse();
+        closed.credential().getMetadata().getAnnotations().put(NodeCredential.REARM_ANNOTATION, "after-the-window");
+        ArmingState.refresh(closed.credential(), closed.status(), NOW.plusSeconds(180));
+        assertThat(closed.status().armed).as("re-armed by the annotation, with no end").isTrue();
 
         // Still open and unused: removing the end leaves it armed, now with no end, as the spec then says.
-        var open = credential("o", Arming.ONCE);
-        open.getSpec().armedUntil = "2026-12-01T12:00:00Z";
-        var openStatus = new NodeCredentialStatus();
-        ArmingState.refresh(open, openStatus, NOW.minusSeconds(60));
-        open.getSpec().armedUntil = null;
-        ArmingState.refresh(open, openStatus, NOW.plusSeconds(3600));
-        assertThat(openStatus.armed).as("an open window whose end was removed").isTrue();
+        var open = withWindowRemoved("o", NOW.minusSeconds(60), false, NOW.plusSeconds(3600));
+        assertThat(open.status().armed).as("an open window whose end was removed").isTrue();
+    }
+
+    private record Armed(NodeCredential credential, NodeCredentialStatus status) {
+    }
+
+    /**
+     * A once credential whose window ends at {@code NOW}, seen by the reconciler at {@code seen}, its key taken then or
+     * not, and seen again at {@code removed} after its window was removed from the spec.
+     */
+    private static Armed withWindowRemoved(String name, java.time.Instant seen, boolean keyTaken, java.time.Instant removed) {
+        var credential = credential(name, Arming.ONCE);
+        credential.getSpec().armedUntil = NOW.toString();
+        var status = new NodeCredentialStatus();
+        ArmingState.refresh(credential, status, seen);
+        if (keyTaken) {
+            ArmingState.afterNetworkIssue(credential, status);
+        }
+        credential.getSpec().armedUntil = null;
+        ArmingState.refresh(credential, status, removed);
+        return new Armed(credential, status);
     }
 
     @Test
