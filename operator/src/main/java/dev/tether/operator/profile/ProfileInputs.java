@@ -29,11 +29,13 @@ record ProfileInputs(ResolvedImage image, List<NodeCredential> credentials, List
         var credentials = context.getSecondaryResourcesAsStream(NodeCredential.class)
                 .sorted(Comparator.comparing(c -> c.getMetadata().getName()))
                 .toList();
+        var edges = EdgeDaemonSet.settings(profile);
         var pods = context.getSecondaryResourcesAsStream(Pod.class)
-                .filter(ProfileInputs::ready)
+                // A pod nodes have no address for (off the host network, before its pod address) would be given out
+                // as "null".
+                .filter(p -> ready(p) && address(p, edges) != null)
                 .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
                 .toList();
-        var edges = EdgeDaemonSet.settings(profile);
         var edgeUrls = pods.stream().map(p -> "http://" + address(p, edges) + ":" + edges.port).toList();
         var apiUrls = pods.stream().map(p -> "https://" + address(p, edges) + ":" + edges.apiPort).toList();
         return new ProfileInputs(image, credentials, pods, edgeUrls, apiUrls);
@@ -47,7 +49,6 @@ record ProfileInputs(ResolvedImage image, List<NodeCredential> credentials, List
 
     private static boolean ready(Pod pod) {
         return pod.getStatus() != null && pod.getStatus().getConditions() != null
-                && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()))
-                && (pod.getStatus().getHostIP() != null || pod.getStatus().getPodIP() != null);
+                && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 }

@@ -160,7 +160,7 @@ class NodeProfileReconcilerTest {
     /**
      * spec.edges.hostNetwork false: the edges run on the pod network, and everything that tells nodes where the edges
      * are (status, the edges' boot.json, the addon's profile.json the agent reads) names the pods' addresses, not the
-     * hosts'.
+     * hosts', and a pod without one yet is left out.
      */
     @Test
     void edgesOffTheHostNetworkAreGivenToNodesByTheirPodAddresses() throws Exception {
@@ -179,6 +179,8 @@ class NodeProfileReconcilerTest {
         edgesScheduled("compute", 2);
         readyEdgePod("compute", "compute-edge-abcde", "192.168.10.11", "10.244.1.5");
         readyEdgePod("compute", "compute-edge-fghij", "192.168.10.12", "fd00:10:244::7");
+        // Ready but with no pod address yet: nodes could not reach it, so it is not given to them (not as "null").
+        readyEdgePod("compute", "compute-edge-klmno", "192.168.10.13", null);
 
         eventually(() -> assertThat(status("compute").readyEdges).isEqualTo(2));
         assertThat(status("compute").edgeUrls).containsExactly("http://10.244.1.5:8080", "http://[fd00:10:244::7]:8080");
