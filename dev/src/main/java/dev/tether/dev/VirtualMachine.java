@@ -536,9 +536,9 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /**
-     * When the guest's sshd was ready (systemd's {@code ssh.service} active), on the host's clock: the guest's monotonic
-     * time of it put against its uptime, read together, and the host's clock when the answer came (later by the
-     * session's end, a fraction of a second). Tells a boot's sshd start apart from the login's own work.
+     * When the guest's sshd was ready (systemd's {@code ssh.service} active), on the host's clock: the guest's
+     * monotonic time of it put against its uptime, read together, and the host's clock when the answer came (later by
+     * the session's end, a fraction of a second). Tells a boot's sshd start apart from the login's own work.
      */
     public Instant sshdActiveAt(Path privateKey) throws IOException, InterruptedException {
         var answer = ssh(privateKey, "systemctl show -p ActiveEnterTimestampMonotonic --value ssh.service;"

@@ -211,7 +211,8 @@ class NodeCredentialTest {
      * A once credential whose window ends at {@code NOW}, seen by the reconciler at {@code seen}, its key taken then or
      * not, and seen again at {@code removed} after its window was removed from the spec.
      */
-    private static Armed withWindowRemoved(String name, java.time.Instant seen, boolean keyTaken, java.time.Instant removed) {
+    private static Armed withWindowRemoved(String name, java.time.Instant seen, boolean keyTaken,
+            java.time.Instant removed) {
         var credential = credential(name, Arming.ONCE);
         credential.getSpec().armedUntil = NOW.toString();
         var status = new NodeCredentialStatus();
@@ -270,9 +271,11 @@ class NodeCredentialTest {
         var credential = credential("node-007", Arming.DISARMED);
         credential.getMetadata().setGeneration(1L);
         var json = harness.client.getKubernetesSerialization();
-        var power = new dev.tether.operator.power.PowerControl(harness.client, dev.tether.operator.power.PowerSettings.defaults(),
+        var power = new dev.tether.operator.power.PowerControl(harness.client,
+                dev.tether.operator.power.PowerSettings.defaults(),
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), java.time.Clock.systemUTC());
-        var reconciler = new NodeCredentialReconciler(new CredentialsByNodeName(), power, java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC));
+        var reconciler = new NodeCredentialReconciler(new CredentialsByNodeName(), power,
+                java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC));
 
         var disarmed = reconciler.plan(credential, true, json).desired();
         assertThat(keyIssued(disarmed).reason).isEqualTo("NotArmed");
