@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -110,6 +111,13 @@ public final class InMemoryKubernetes implements AutoCloseable {
     @Override
     public void close() {
         client.close();
-        server.destroy();
+        try {
+            server.destroy();
+        } catch (RejectedExecutionException e) {
+            // The mock server (fabric8 mockwebserver 7.5.2) closes its HTTP server and then waits for that close by
+            // adding a listener to its future; now and then the Vert.x event loop the listener is handed to has
+            // already terminated, and the wait throws this though the server is closed (a teardown failed with it
+            // once in about 600 of the operator's tests, 2026-12-07). Nothing is left to close.
+        }
     }
 }
