@@ -1,6 +1,7 @@
 package dev.tether.agent;
 
 import dev.tether.agent.trust.BoundedBody;
+import dev.tether.agent.trust.BoundedExchange;
 import dev.tether.contracts.BlobDigest;
 import dev.tether.image.format.ContentDigest;
 import dev.tether.image.format.ImageFormatException;
@@ -15,10 +16,6 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Fetches the build's manifest ({@code <edge>/blobs/sha256/<hex>}) from the first edge that has it. The
@@ -83,28 +80,23 @@ public final class ManifestResolver {
 
     private Manifest fetchFrom(URI edge, String imageDigest) throws EdgeAnswerException, BootConfigException {
         URI uri = URI.create(edge + BlobDigest.parse(imageDigest).path());
-        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(
-                HttpRequest.newBuilder(uri).timeout(requestTimeout).GET().build(), BoundedBody.handler(MAX_BYTES));
         Duration wholeAnswer = requestTimeout.multipliedBy(2);
         HttpResponse<byte[]> response;
         try {
-            // The request timeout covers the head only; this also bounds the body.
-            response = exchange.get(wholeAnswer.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            // Cancelling has the client close the connection, so the edge's trickle costs nothing after this.
-            exchange.cancel(true);
-            throw new EdgeAnswerException("no whole answer within " + wholeAnswer.toSeconds() + "s");
-        } catch (ExecutionException e) {
-            throw new EdgeAnswerException(switch (e.getCause()) {
+            // The request timeout covers the head only; the deadline also bounds the body (cancelled at it, the
+            // exchange's connection is closed, so the edge's trickle costs nothing after that).
+            response = BoundedExchange.send(http, HttpRequest.newBuilder(uri).timeout(requestTimeout).GET().build(),
+                    BoundedBody.handler(MAX_BYTES), wholeAnswer);
+        } catch (IOException e) {
+            throw new EdgeAnswerException(switch (e) {
+                case BoundedExchange.Late late -> "no whole answer within " + wholeAnswer.toSeconds() + "s";
                 case BoundedBody.TooLarge tooLarge -> "sent more than the " + MAX_BYTES + " bytes a manifest may have";
                 case HttpTimeoutException timeout -> "no answer within " + requestTimeout.toSeconds() + "s";
                 case ConnectException refused -> "cannot connect"
                         + (refused.getMessage() == null ? "" : " (" + refused.getMessage() + ")");
-                case null -> BootTimeline.oneLine(e);
-                case Throwable other -> BootTimeline.oneLine(other);
+                default -> BootTimeline.oneLine(e);
             });
         } catch (InterruptedException e) {
-            exchange.cancel(true);
             Thread.currentThread().interrupt();
             throw new EdgeAnswerException("interrupted");
         }

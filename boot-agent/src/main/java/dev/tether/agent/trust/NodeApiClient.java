@@ -31,10 +31,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 
@@ -230,19 +226,13 @@ public final class NodeApiClient {
                         .header(NodeApi.AUTHORIZATION, NodeApi.BEARER + token)
                         .method(method, body)
                         .build();
-                CompletableFuture<HttpResponse<Object>> exchange = http.sendAsync(request, handler);
                 HttpResponse<Object> response;
                 try {
-                    response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    exchange.cancel(true);
-                    failures.add(base + ": no answer within " + timeout.toSeconds() + "s");
-                    continue;
-                } catch (ExecutionException e) {
-                    failures.add(base + ": " + oneLine(e.getCause()));
+                    response = BoundedExchange.send(http, request, handler, timeout);
+                } catch (IOException e) {
+                    failures.add(base + ": " + oneLine(e));
                     continue;
                 } catch (InterruptedException e) {
-                    exchange.cancel(true);
                     Thread.currentThread().interrupt();
                     throw new IOException("interrupted while moving " + what, e);
                 }
@@ -364,28 +354,16 @@ public final class NodeApiClient {
         } else {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         }
-        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request.build(),
-                BoundedBody.handler(MAX_ANSWER_BYTES));
         try {
-            // The request timeout covers the headers; this also bounds the body.
-            return exchange.get(settings.requestTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            exchange.cancel(true);
-            throw new IOException("no answer within " + settings.requestTimeout().multipliedBy(2).toSeconds() + "s", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof SSLHandshakeException handshake) {
+            // The request timeout covers the headers; the deadline also bounds the body.
+            return BoundedExchange.send(http, request.build(), BoundedBody.handler(MAX_ANSWER_BYTES),
+                    settings.requestTimeout().multipliedBy(2));
+        } catch (IOException e) {
+            if (e.getCause() instanceof SSLHandshakeException handshake) {
                 throw handshake;
             }
-            if (cause instanceof IOException io && cause.getCause() instanceof SSLHandshakeException handshake) {
-                throw handshake;
-            }
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException(cause);
+            throw e;
         } catch (InterruptedException e) {
-            exchange.cancel(true);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting for the node API", e);
         }
