@@ -162,7 +162,7 @@ public final class DataPlaneBench {
         UrlmountReference urlmountLike = new UrlmountReference(plainBlobs, Files.size(squashfs));
         TimedFile referenceTrace = TRACE ? new TimedFile(urlmountLike, urlmountLike::bytes) : null;
         Figures reference = null;
-        try (FuseMount single = FuseMount.mount(fuseDir, "root.sfs", TRACE ? referenceTrace : urlmountLike)) {
+        try (LibfuseMount single = LibfuseMount.mount(fuseDir, "root.sfs", TRACE ? referenceTrace : urlmountLike)) {
             // Tether's mount raises the kernel's read-ahead on its FUSE file; urlmount3's keeps the default.
             kernelReadAhead(fuseDir, 128);
             for (int round = 1; round <= ROUNDS; round++) {

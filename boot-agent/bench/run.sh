@@ -32,7 +32,7 @@ rm -f "$cp_file"
 java="$JAVA_HOME/bin/java"
 out="$work/classes"
 mkdir -p "$out"
-"${java}c" -d "$out" -cp "$classpath" "$here/DataPlaneBench.java" "$here/UrlmountReference.java" "$here/TimedFile.java" \
+"${java}c" -d "$out" -cp "$classpath" "$here/DataPlaneBench.java" "$here/UrlmountReference.java" "$here/LibfuseMount.java" "$here/TimedFile.java" \
     "$repo/dev/src/main/java/dev/tether/dev/PlainHttpConnection.java"
 # Private mount and network namespaces: every mount and the traffic shaping vanish with them.
 exec unshare --mount --net --propagation private env BENCH_EDGE_LINK="${BENCH_EDGE_LINK:-1gbit}" "$java" --enable-native-access=ALL-UNNAMED -Xmx2g ${BENCH_JAVA_OPTS:-} \

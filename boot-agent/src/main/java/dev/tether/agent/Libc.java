@@ -6,7 +6,8 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 
 /**
- * The C library through JNA, for what Java cannot do: mount(2), umount2(2) and the loop device's ioctls (the root),
+ * The C library through JNA, for what Java cannot do: mount(2), umount2(2) and the loop device's ioctls (the root and
+ * its FUSE file, with the mounting user's ids),
  * chroot(2) into the node's root after the initramfs switched to it and a thread's own nice value (an untethered
  * image's download behind the running node), extended attributes and set-id modes (persistence), and getpid for the
  * selftest, which checks that JNA works.
@@ -66,6 +67,10 @@ public interface Libc extends Library {
     int chmod(String path, int mode);
 
     int getpid();
+
+    int getuid();
+
+    int getgid();
 
     /** Loaded on first use. */
     static Libc get() {

@@ -5,7 +5,7 @@ import dev.tether.agent.AddonProfile;
 import dev.tether.agent.AgentConsole;
 import dev.tether.agent.AgentFootprint;
 import dev.tether.agent.Libc;
-import dev.tether.agent.fuse.Fuse3;
+import dev.tether.agent.fuse.FuseMount;
 import dev.tether.agent.trust.HostKey;
 import dev.tether.nodeapi.BootReport;
 import dev.tether.nodeapi.NodeApiJson;
@@ -42,11 +42,11 @@ public final class SelftestCommand implements TetherAgent.AgentCommand {
     @Override
     public CommandSyntax syntax() {
         return new CommandSyntax("tether-agent selftest",
-                List.of("Checks that this agent bundle can do what a boot needs: FUSE and the TPM libraries through",
-                        "JNA, the profile's JSON, SSH host keys of every type, TLS and AES-GCM. One line per check."),
+                List.of("Checks that this agent bundle can do what a boot needs: FUSE, the TPM libraries through JNA,",
+                        "the profile's JSON, SSH host keys of every type, TLS and AES-GCM. One line per check."),
                 List.of("", "Exit status: 0 when every required check passed, 1 otherwise."))
-                .flag("--require-libraries", "Fail when libfuse3 or the tpm2-tss libraries cannot be loaded (by"
-                        + " default they are reported only: a build host need not have them).",
+                .flag("--require-libraries", "Fail when /dev/fuse cannot be opened or the tpm2-tss libraries cannot be"
+                        + " loaded (by default they are reported only: a build host need not have them).",
                         () -> requireLibraries = true);
     }
 
@@ -63,7 +63,7 @@ public final class SelftestCommand implements TetherAgent.AgentCommand {
             }
             return "libc getpid() = " + pid + ", " + Libc.failure(2) + ", JNA " + Native.VERSION_NATIVE;
         });
-        check("fuse", requireLibraries, () -> "libfuse3 version " + Fuse3.load().fuse_version());
+        check("fuse", requireLibraries, FuseMount::checkDevice);
         check("tpm", requireLibraries, () -> "tpm2-tss decodes 0x99d as " + Tpm2.checkLibraries());
         check("json", true, this::json);
         for (String type : HostKey.TYPES) {

@@ -1,119 +1,180 @@
 package dev.tether.agent.fuse;
 
-import com.sun.jna.CallbackThreadInitializer;
-import com.sun.jna.Function;
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
+import static dev.tether.agent.fuse.FuseProtocol.DT_DIR;
+import static dev.tether.agent.fuse.FuseProtocol.DT_REG;
+import static dev.tether.agent.fuse.FuseProtocol.EINVAL;
+import static dev.tether.agent.fuse.FuseProtocol.EIO;
+import static dev.tether.agent.fuse.FuseProtocol.EISDIR;
+import static dev.tether.agent.fuse.FuseProtocol.ENOENT;
+import static dev.tether.agent.fuse.FuseProtocol.ENOSYS;
+import static dev.tether.agent.fuse.FuseProtocol.ENOTDIR;
+import static dev.tether.agent.fuse.FuseProtocol.EROFS;
+import static dev.tether.agent.fuse.FuseProtocol.ROOT_ID;
+
+import dev.tether.agent.fuse.FuseProtocol.Attributes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /**
- * A read-only filesystem with one regular file in its root. Reads go straight from the kernel's buffer to
- * {@link ReadOnlyFile#read}; the file may block as long as it must (an edge outage), it does not return
- * an error unless it is closed. Errors are negative errno values, as libfuse wants them.
+ * A read-only filesystem with one regular file in its root, answering the kernel's FUSE requests. Reads go from
+ * {@link ReadOnlyFile#read} straight into the answer's buffer; the file may block as long as it must (an edge
+ * outage), it does not fail a read unless it is closed.
+ *
+ * <p>The two nodes never change, so the kernel may keep every answer about them for a day (libfuse's
+ * {@code kernel_cache} and day-long attribute, entry and negative timeouts, as the agent mounted it before).
  */
-public final class SingleFileFilesystem {
-    private static final int ENOENT = 2;
-    private static final int EIO = 5;
-    private static final int EISDIR = 21;
-    private static final int EROFS = 30;
+final class SingleFileFilesystem {
+    static final long FILE_ID = 2;
+    private static final long VALID_SECONDS = 86_400;
     private static final int O_ACCMODE = 3;
-    private static final int S_IFDIR = 0040000;
-    private static final int S_IFREG = 0100000;
 
-    private final String path;
-    private final String name;
+    private final byte[] name;
     private final ReadOnlyFile file;
-    private final NativeLayout layout = NativeLayout.forThisMachine();
-    private final long mtime = System.currentTimeMillis() / 1000;
-    private final FuseOperations operations = new FuseOperations();
+    private final Attributes root;
+    private final Attributes regular;
 
-    public SingleFileFilesystem(String fileName, ReadOnlyFile file) {
-        if (fileName.isEmpty() || fileName.contains("/")) {
+    SingleFileFilesystem(String fileName, ReadOnlyFile file) {
+        if (fileName.isEmpty() || fileName.contains("/") || fileName.equals(".") || fileName.equals("..")) {
             throw new IllegalArgumentException("the file name must be one path element, not " + fileName);
         }
-        this.name = fileName;
-        this.path = "/" + fileName;
+        this.name = fileName.getBytes(StandardCharsets.UTF_8);
         this.file = file;
-        operations.getattr = this::getattr;
-        operations.open = this::open;
-        operations.read = this::read;
-        operations.release = (p, fi) -> 0;
-        operations.statfs = this::statfs;
-        operations.opendir = (p, fi) -> "/".equals(p) ? 0 : -ENOENT;
-        operations.readdir = this::readdir;
-        operations.releasedir = (p, fi) -> 0;
-        // libfuse calls from its own threads: keep them attached to the JVM rather than attaching per request.
-        CallbackThreadInitializer attached = new CallbackThreadInitializer(true, false, "fuse-worker");
-        Native.setCallbackThreadInitializer(operations.getattr, attached);
-        Native.setCallbackThreadInitializer(operations.open, attached);
-        Native.setCallbackThreadInitializer(operations.read, attached);
-        Native.setCallbackThreadInitializer(operations.release, attached);
-        Native.setCallbackThreadInitializer(operations.statfs, attached);
-        Native.setCallbackThreadInitializer(operations.opendir, attached);
-        Native.setCallbackThreadInitializer(operations.readdir, attached);
-        Native.setCallbackThreadInitializer(operations.releasedir, attached);
-        operations.write();
+        long mtime = System.currentTimeMillis() / 1000;
+        this.root = new Attributes(ROOT_ID, FuseProtocol.S_IFDIR | 0555, 2, 0, mtime);
+        this.regular = new Attributes(FILE_ID, FuseProtocol.S_IFREG | 0444, 1, file.size(), mtime);
     }
 
-    public FuseOperations operations() {
-        return operations;
+    /**
+     * Answers one request: {@code request} holds its body (after the header), {@code reply} takes the answer's body
+     * from its position to at most its limit.
+     *
+     * @return 0, the answer's body ending at {@code reply}'s position; or a negative errno, the answer
+     */
+    int answer(int opcode, long node, ByteBuffer request, ByteBuffer reply) {
+        return switch (opcode) {
+            case FuseProtocol.LOOKUP -> lookup(node, request, reply);
+            case FuseProtocol.GETATTR -> getattr(node, reply);
+            case FuseProtocol.OPEN -> open(node, request, reply);
+            case FuseProtocol.READ -> read(node, request, reply);
+            case FuseProtocol.OPENDIR -> opendir(node, reply);
+            case FuseProtocol.READDIR -> readdir(node, request, reply);
+            case FuseProtocol.STATFS -> statfs(reply);
+            case FuseProtocol.RELEASE, FuseProtocol.RELEASEDIR, FuseProtocol.FLUSH -> 0;
+            // Extended attributes, access(2) and the rest: the kernel stops asking after the first ENOSYS.
+            default -> -ENOSYS;
+        };
     }
 
-    private int getattr(String p, Pointer st, Pointer fi) {
-        if ("/".equals(p)) {
-            layout.stat(st, S_IFDIR | 0555, 2, 0, mtime);
-            return 0;
+    private Attributes node(long id) {
+        return id == ROOT_ID ? root : id == FILE_ID ? regular : null;
+    }
+
+    private int lookup(long parent, ByteBuffer request, ByteBuffer reply) {
+        if (parent != ROOT_ID) {
+            return node(parent) == null ? -ENOENT : -ENOTDIR;
         }
-        if (path.equals(p)) {
-            layout.stat(st, S_IFREG | 0444, 1, file.size(), mtime);
-            return 0;
+        int start = request.position();
+        int end = start;
+        while (end < request.limit() && request.get(end) != 0) {
+            end++;
         }
-        return -ENOENT;
+        if (end == request.limit()) {
+            return -EINVAL;
+        }
+        boolean found = end - start == name.length;
+        for (int i = 0; found && i < name.length; i++) {
+            found = request.get(start + i) == name[i];
+        }
+        // Not found is a negative entry, which the kernel keeps as long as a found one.
+        FuseProtocol.putEntry(reply, found ? regular : null, VALID_SECONDS);
+        return 0;
     }
 
-    private int open(String p, Pointer fi) {
-        if ("/".equals(p)) {
+    private int getattr(long node, ByteBuffer reply) {
+        Attributes attributes = node(node);
+        if (attributes == null) {
+            return -ENOENT;
+        }
+        FuseProtocol.putAttrOut(reply, attributes, VALID_SECONDS);
+        return 0;
+    }
+
+    private int open(long node, ByteBuffer request, ByteBuffer reply) {
+        if (node == ROOT_ID) {
             return -EISDIR;
         }
-        if (!path.equals(p)) {
+        if (node != FILE_ID) {
             return -ENOENT;
         }
-        int flags = fi.getInt(0);
-        return (flags & O_ACCMODE) == 0 ? 0 : -EROFS;
+        if (request.remaining() < 8) {
+            return -EINVAL;
+        }
+        if ((request.getInt(request.position()) & O_ACCMODE) != 0) {
+            return -EROFS;
+        }
+        FuseProtocol.putOpenOut(reply, FuseProtocol.FOPEN_KEEP_CACHE);
+        return 0;
     }
 
-    private int read(String p, Pointer buffer, long size, long offset, Pointer fi) {
-        if (!path.equals(p)) {
-            return -ENOENT;
+    private int read(long node, ByteBuffer request, ByteBuffer reply) {
+        if (node != FILE_ID) {
+            return node == ROOT_ID ? -EISDIR : -ENOENT;
         }
-        if (size <= 0 || offset >= file.size()) {
+        if (request.remaining() < FuseProtocol.READ_IN_SIZE) {
+            return -EINVAL;
+        }
+        long offset = request.getLong(request.position() + 8);
+        long size = Integer.toUnsignedLong(request.getInt(request.position() + 16));
+        if (offset < 0) {
+            return -EINVAL;
+        }
+        if (offset >= file.size() || size == 0) {
             return 0;
         }
-        ByteBuffer dst = buffer.getByteBuffer(0, Math.min(size, Integer.MAX_VALUE));
+        int start = reply.position();
+        int length = (int) Math.min(Math.min(size, reply.remaining()), file.size() - offset);
+        reply.limit(start + length);
         try {
-            int n = file.read(offset, dst);
-            return Math.max(n, 0);
+            int read = file.read(offset, reply);
+            reply.position(start + Math.max(read, 0));
+            return 0;
         } catch (IOException | RuntimeException e) {
             return -EIO;
         }
     }
 
-    private int statfs(String p, Pointer st) {
-        layout.statvfs(st, 4096, (file.size() + 4095) / 4096, 2, 255);
+    private int opendir(long node, ByteBuffer reply) {
+        if (node != ROOT_ID) {
+            return node == FILE_ID ? -ENOTDIR : -ENOENT;
+        }
+        FuseProtocol.putOpenOut(reply, 0);
         return 0;
     }
 
-    private int readdir(String p, Pointer buffer, Pointer filler, long offset, Pointer fi, int flags) {
-        if (!"/".equals(p)) {
-            return -ENOENT;
+    private int readdir(long node, ByteBuffer request, ByteBuffer reply) {
+        if (node != ROOT_ID) {
+            return node == FILE_ID ? -ENOTDIR : -ENOENT;
         }
-        Function fill = Function.getFunction(filler);
-        for (String entry : new String[]{".", "..", name}) {
-            if (fill.invokeInt(new Object[]{buffer, entry, null, 0L, 0}) != 0) {
+        if (request.remaining() < FuseProtocol.READ_IN_SIZE) {
+            return -EINVAL;
+        }
+        long offset = request.getLong(request.position() + 8);
+        long size = Integer.toUnsignedLong(request.getInt(request.position() + 16));
+        reply.limit(reply.position() + (int) Math.min(size, reply.remaining()));
+        byte[][] names = {{'.'}, {'.', '.'}, name};
+        long[] inodes = {ROOT_ID, ROOT_ID, FILE_ID};
+        int[] types = {DT_DIR, DT_DIR, DT_REG};
+        for (long i = Math.max(offset, 0); i < names.length; i++) {
+            if (!FuseProtocol.putDirent(reply, inodes[(int) i], i + 1, types[(int) i], names[(int) i])) {
                 break;
             }
         }
+        return 0;
+    }
+
+    private int statfs(ByteBuffer reply) {
+        FuseProtocol.putStatfs(reply, (file.size() + 4095) / 4096, 2, 4096, 255);
         return 0;
     }
 }

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.LongAdder;
  * edge serves another image's chunk (a {@link ForeignImageException}, an I/O error to the reader).
  */
 public final class RemoteRootImage implements ReadOnlyFile, Closeable {
-    /** Most reads at once: libfuse serves on up to ten threads. */
+    /** Most reads at once: the FUSE mount serves on up to ten threads (FuseMount.MAX_THREADS). */
     static final int FUSE_THREADS = 10;
     /**
      * The chunks of one read that are missing are fetched with range requests of several chunks each, verified chunk

@@ -102,7 +102,7 @@ class AgentBundleTest {
         List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private",
                 bundle.resolve("bin/tether-agent").toString(), "selftest"));
         Path runtime = dir.resolve("runtime");
-        boolean librariesHere = Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libfuse3.so.3"))
+        boolean librariesHere = Files.exists(Path.of("/dev/fuse"))
                 && Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libtss2-esys.so.0"));
         if (librariesHere) {
             command.add("--require-libraries");
@@ -120,7 +120,7 @@ class AgentBundleTest {
         // The launcher has the node API's TLS offer P-256 alone: one key share, one curve's code in the handshake.
         assertThat(output).containsPattern("selftest: tls: ok \\(TLSv1.3 TLS_[A-Z0-9_]+, key exchange offered secp256r1, with the node API client");
         if (librariesHere) {
-            assertThat(output).contains("selftest: fuse: ok (libfuse3 version 3", "selftest: tpm: ok");
+            assertThat(output).contains("selftest: fuse: ok (/dev/fuse opens", "selftest: tpm: ok");
         }
     }
 

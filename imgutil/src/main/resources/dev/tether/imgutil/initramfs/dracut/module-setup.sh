@@ -20,10 +20,10 @@ installkernel() {
 
 install() {
     local agent=/usr/lib/tether/agent
-    # No fusermount3: see the initramfs-tools hook (auto_unmount's helper blocks shutdown).
+    # No fusermount3 and no libfuse: the agent mounts FUSE and serves /dev/fuse itself.
     # mount for the launcher's loop mount of the agent's runtime; the agent itself mounts with system calls.
     inst_multiple -o mount umount mkfs.xfs fstrim modprobe
-    inst_libdir_file "libfuse3.so*" "libtss2-esys.so*" "libtss2-mu.so*" "libtss2-rc.so*" "libtss2-tctildr.so*" "libtss2-tcti-device.so*"
+    inst_libdir_file "libtss2-esys.so*" "libtss2-mu.so*" "libtss2-rc.so*" "libtss2-tctildr.so*" "libtss2-tcti-device.so*"
     if [[ -x $agent/bin/tether-agent ]]; then
         # inst resolves the libraries of every ELF file it copies.
         while IFS= read -r -d '' file; do
