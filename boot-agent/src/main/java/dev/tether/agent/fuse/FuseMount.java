@@ -130,7 +130,7 @@ public final class FuseMount implements Closeable {
         int kernelFlags = in.getInt(IN_HEADER_SIZE + 12);
         if (major != FuseProtocol.MAJOR || minor < FuseProtocol.MIN_KERNEL_MINOR) {
             throw new IOException("the kernel speaks FUSE " + major + "." + minor + "; the agent needs 7."
-                    + FuseProtocol.MIN_KERNEL_MINOR + " or later (Linux 4.20)");
+                    + FuseProtocol.MIN_KERNEL_MINOR + " or later (Linux 3.15)");
         }
         int flags = kernelFlags & (FuseProtocol.ASYNC_READ | FuseProtocol.ASYNC_DIO | FuseProtocol.PARALLEL_DIROPS
                 | FuseProtocol.MAX_PAGES);

@@ -10,10 +10,11 @@ import java.nio.ByteBuffer;
 final class FuseProtocol {
     static final int MAJOR = 7;
     /**
-     * The minor version this side speaks: 7.28 added {@code max_pages} (reads larger than 128 KiB, Linux 4.20); nothing
-     * after 7.31 is used, and a minor the kernel does not know is never sent (the lower of the two is).
+     * The oldest kernel side this one answers: 7.23 (Linux 3.15) takes the INIT answer's 64 bytes. Reads larger than
+     * 128 KiB need {@link #MAX_PAGES} (7.28, Linux 4.20), used when the kernel offers it.
      */
-    static final int MIN_KERNEL_MINOR = 28;
+    static final int MIN_KERNEL_MINOR = 23;
+    /** The minor version this side speaks: nothing after 7.31 is used; the lower of this and the kernel's is sent. */
     static final int MINOR = 31;
 
     static final int IN_HEADER_SIZE = 40;
