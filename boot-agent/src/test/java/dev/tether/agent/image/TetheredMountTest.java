@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The tethered root for real: FUSE through libfuse3, the squashfs loop-mounted on it, in a private mount
+ * The tethered root for real: the agent's FUSE on /dev/fuse, the squashfs loop-mounted on it, in a private mount
  * namespace, against three real edges; every file of the source tree is compared while the edges misbehave.
  * Needs root, /dev/fuse and loop devices; skips saying which is missing.
  */

@@ -28,7 +28,7 @@ import picocli.CommandLine.ParentCommand;
             "",
             "Builds a root tree from distribution packages: debootstrap for Debian and Ubuntu, dnf --installroot "
                     + "for the RHEL family. A kernel, the image's initramfs tool and what the boot agent needs "
-                    + "(util-linux, xfsprogs, fuse3, the TPM2 libraries, kmod) are always installed, then Tether's "
+                    + "(util-linux, xfsprogs, the TPM2 libraries, kmod) are always installed, then Tether's "
                     + "initramfs integration (initramfs-tools hook and script, dracut module).",
             "With --distro oci the tree is an OCI image (--from): copied with skopeo, its layers applied with umoci; "
                     + "an image without a kernel or initramfs tool gets them (and --packages) from its own apt-get "
