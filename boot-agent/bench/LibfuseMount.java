@@ -188,8 +188,8 @@ public final class LibfuseMount implements Closeable {
     @Structure.FieldOrder({"getattr", "readlink", "mknod", "mkdir", "unlink", "rmdir", "symlink", "rename", "link",
             "chmod", "chown", "truncate", "open", "read", "write", "statfs", "flush", "release", "fsync", "setxattr",
             "getxattr", "listxattr", "removexattr", "opendir", "readdir", "releasedir", "fsyncdir", "init", "destroy",
-            "access", "create", "lock", "utimens", "bmap", "ioctl", "poll", "write_buf", "read_buf", "flock", "fallocate",
-            "copy_file_range", "lseek"})
+            "access", "create", "lock", "utimens", "bmap", "ioctl", "poll", "write_buf", "read_buf", "flock",
+            "fallocate", "copy_file_range", "lseek"})
     public static final class FuseOperations extends Structure {
         /** {@code int getattr(const char *path, struct stat *st, struct fuse_file_info *fi)} */
         public interface GetAttr extends Callback {
@@ -280,8 +280,8 @@ public final class LibfuseMount implements Closeable {
             return switch (arch) {
                 case "amd64", "x86_64" -> new NativeLayout(true);
                 case "aarch64", "arm64" -> new NativeLayout(false);
-                default -> throw new UnsupportedOperationException("the FUSE binding knows struct stat on x86-64 and arm64, not "
-                        + arch + "; use tether.method=untethered on this machine");
+                default -> throw new UnsupportedOperationException(
+                        "the FUSE binding knows struct stat on x86-64 and arm64, not " + arch);
             };
         }
 

@@ -40,14 +40,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * away. All are named {@code fuse-loop}, the name the boot report sums their CPU under.
  */
 public final class FuseMount implements Closeable {
-    /** Most requests served at once (libfuse's loop allows as many). The kernel sends at most 12 reads at a time. */
+    /** Most requests served at once, as libfuse's loop allows; the kernel keeps at most 12 of its reads in flight. */
     static final int MAX_THREADS = 10;
     private static final int READ_AHEAD_KB = 4096;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     /** Pages one read may ask for: 1 MiB, as libfuse asks. */
     private static final int MAX_PAGES = 256;
     private static final int PAGE = 4096;
-    /** The kernel sends no writes to a read-only mount, but wants a request buffer of max_write + 80 and 8 KiB at least. */
+    /** No writes come to a read-only mount, but the kernel wants a request buffer of max_write + 80, 8 KiB at least. */
     private static final int MAX_WRITE = 4096;
     private static final int REQUEST_BUFFER = 16 * 1024;
     /**
@@ -90,8 +90,8 @@ public final class FuseMount implements Closeable {
             Libc libc = Libc.get();
             String options = "fd=" + device.descriptor() + ",rootmode=40000,user_id=" + libc.getuid() + ",group_id="
                     + libc.getgid();
-            if (libc.mount("tether-root", mountPoint.toString(), "fuse.tether", new NativeLong(MS_RDONLY | MS_NOSUID | MS_NODEV),
-                    options) != 0) {
+            NativeLong flags = new NativeLong(MS_RDONLY | MS_NOSUID | MS_NODEV);
+            if (libc.mount("tether-root", mountPoint.toString(), "fuse.tether", flags, options) != 0) {
                 throw new IOException("cannot mount FUSE at " + mountPoint + ": " + Libc.failure(Native.getLastError())
                         + " (this needs root)");
             }
@@ -121,7 +121,8 @@ public final class FuseMount implements Closeable {
         }
         ByteBuffer in = request.getByteBuffer(0, n).order(ByteOrder.nativeOrder());
         if (n < IN_HEADER_SIZE + FuseProtocol.INIT_IN_SIZE || in.getInt(4) != FuseProtocol.INIT) {
-            throw new IOException("the kernel's first FUSE request was not INIT (" + n + " bytes, opcode " + in.getInt(4) + ")");
+            throw new IOException("the kernel's first FUSE request was not INIT (" + n + " bytes, opcode "
+                    + in.getInt(4) + ")");
         }
         long unique = in.getLong(8);
         int major = in.getInt(IN_HEADER_SIZE);
@@ -207,7 +208,8 @@ public final class FuseMount implements Closeable {
         int opcode = in.getInt(4);
         long unique = in.getLong(8);
         Memory reply = answerBuffer(in, kept);
-        ByteBuffer out = reply == kept ? keptOut.clear() : reply.getByteBuffer(0, reply.size()).order(ByteOrder.nativeOrder());
+        ByteBuffer out = reply == kept
+                ? keptOut.clear() : reply.getByteBuffer(0, reply.size()).order(ByteOrder.nativeOrder());
         out.position(OUT_HEADER_SIZE);
         in.position(IN_HEADER_SIZE);
         int error;

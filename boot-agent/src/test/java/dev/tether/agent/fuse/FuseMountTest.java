@@ -8,6 +8,7 @@ import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,8 @@ class FuseMountTest {
 
     @BeforeEach
     void needsRootAndFuse() {
-        assumeTrue("root".equals(System.getProperty("user.name")), "SKIPPED: mounting FUSE needs root; run the tests as root");
+        assumeTrue("root".equals(System.getProperty("user.name")),
+                "SKIPPED: mounting FUSE needs root; run the tests as root");
         assumeTrue(Files.exists(Path.of("/dev/fuse")), "SKIPPED: /dev/fuse is missing (modprobe fuse)");
         new Random(16).nextBytes(content);
     }
@@ -120,7 +122,8 @@ class FuseMountTest {
         AtomicInteger largest = new AtomicInteger();
         mount(bytes(largest));
         ByteBuffer buffer = ByteBuffer.allocateDirect((1 << 20) + 4096).alignedSlice(4096);
-        try (FileChannel channel = FileChannel.open(dir.resolve(NAME), StandardOpenOption.READ, ExtendedOpenOption.DIRECT)) {
+        try (FileChannel channel = FileChannel.open(dir.resolve(NAME), StandardOpenOption.READ,
+                ExtendedOpenOption.DIRECT)) {
             assertThat(channel.read(buffer, 1 << 20)).isEqualTo(1 << 20);
         }
         byte[] read = new byte[1 << 20];
@@ -215,6 +218,35 @@ class FuseMountTest {
             buffer.clear().limit(4096);
             assertThat(channel.read(buffer, 8192)).isEqualTo(4096);
         }
+    }
+
+    /**
+     * The file is the whole decrypted root image, root-only files ({@code /etc/shadow}) among its bytes: a node's other
+     * users must not read it past the permissions the root's files have. FUSE lets only the mounting user in unless the
+     * mount says {@code allow_other}, which it does not.
+     */
+    @Test
+    void anotherUserOfTheNodeCannotReadTheDecryptedImage() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")),
+                "SKIPPED: setpriv (util-linux) is needed to read as another user");
+        mount(bytes(new AtomicInteger()));
+        Path file = dir.resolve(NAME);
+        // Mounted over, the temporary directory's own mode is not what a reader meets: the mount's root is (0555).
+        List<String[]> commands = List.of(new String[]{"head", "-c", "16", file.toString()},
+                new String[]{"ls", dir.toString()});
+        for (String[] command : commands) {
+            List<String> asNobody = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534",
+                    "--clear-groups"));
+            asNobody.addAll(List.of(command));
+            Process process = new ProcessBuilder(asNobody).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).as("%s as nobody: %s", command[0], output).isNotZero();
+            assertThat(output).contains("Permission denied");
+        }
+        Process asRoot = new ProcessBuilder("head", "-c", "16", file.toString()).start();
+        assertThat(asRoot.getInputStream().readAllBytes()).isEqualTo(Arrays.copyOf(content, 16));
+        assertThat(asRoot.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
 
     @Test
