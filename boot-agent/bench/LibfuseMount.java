@@ -8,7 +8,6 @@ import com.sun.jna.Pointer;
 import com.sun.jna.StringArray;
 import com.sun.jna.Structure;
 import dev.tether.agent.fuse.ReadOnlyFile;
-import dev.tether.agent.root.DeviceNumber;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,7 +26,6 @@ import java.util.List;
  * when {@code fusermount3} is installed (libfuse needs it for that), so a dead benchmark leaves no hung mount.
  */
 public final class LibfuseMount implements Closeable {
-    private static final int READ_AHEAD_KB = 4096;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final List<Path> FUSERMOUNT = List.of(Path.of("/usr/bin/fusermount3"), Path.of("/bin/fusermount3"));
 
@@ -68,28 +66,9 @@ public final class LibfuseMount implements Closeable {
                     + "root, or fusermount3");
         }
         LibfuseMount mount = new LibfuseMount(fuse3, fuse, mountPoint, filesystem);
+        // The kernel's read-ahead on the file stays its default (128 KiB), as urlmount3 leaves it.
         mount.loop.start();
-        raiseReadAhead(mountPoint);
         return mount;
-    }
-
-    /**
-     * The kernel reads a FUSE file ahead by only 128 KiB by default, one request at a time, and each
-     * request is a round trip through libfuse and JNA: the loop device reading the squashfs then waits on
-     * every one of them. A larger window lets the kernel send several requests of up to 1 MiB at once,
-     * which the file (read-ahead of its own, from all edges) answers in parallel. Best effort: without
-     * sysfs the mount works as before. The root's loop device reads with direct I/O, past this window
-     * ({@link dev.tether.agent.root.SquashfsLower}); it serves a loop device that could not switch, and other readers.
-     */
-    static void raiseReadAhead(Path mountPoint) {
-        try {
-            Path readAhead = Path.of("/sys/class/bdi/" + DeviceNumber.ofFileSystemAt(mountPoint) + "/read_ahead_kb");
-            if (Files.isWritable(readAhead)) {
-                Files.writeString(readAhead, Integer.toString(READ_AHEAD_KB));
-            }
-        } catch (IOException | RuntimeException e) {
-            // Keep the kernel's default.
-        }
     }
 
     static boolean autoUnmountAvailable() {
