@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and through libfuse's high-level API each one was a path lookup in libfuse, a JNA callback into the JVM (its
  * arguments boxed and converted, the path decoded into a String), and a buffer wrapped for the call, on top of the
  * kernel's round trip. Here a request is a read(2) into a buffer the thread keeps, a switch on its opcode, the
- * file's read into the answer's buffer, and a write(2): two direct-mapped calls and no allocation. The protocol for
- * one read-only file is small ({@link FuseProtocol}), and the node needs no libfuse in its initramfs.
+ * file's read into the answer's buffer, and a write(2): two direct-mapped calls, and no allocation for a read of up
+ * to 256 KiB (a squashfs block's is 129). The protocol for one read-only file is small ({@link FuseProtocol}), and the
+ * node needs no libfuse in its initramfs.
  *
  * <p>Threads: one waits for requests, and whenever none is left waiting another is started, up to
  * {@link #MAX_THREADS}, as libfuse's multi-threaded loop does; a read may block on the edges for as long as they are
