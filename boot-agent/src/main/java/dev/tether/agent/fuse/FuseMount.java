@@ -236,10 +236,12 @@ public final class FuseMount implements Closeable {
 
     /** The thread's kept buffer, or for a read larger than it one of the read's size, to be freed with the answer. */
     private Memory answerBuffer(ByteBuffer in, Memory kept) {
-        if (in.getInt(4) != FuseProtocol.READ || in.limit() < IN_HEADER_SIZE + FuseProtocol.READ_IN_SIZE) {
+        FuseProtocol.ReadIn read = in.getInt(4) == FuseProtocol.READ
+                ? FuseProtocol.ReadIn.at(in, IN_HEADER_SIZE) : null;
+        if (read == null) {
             return kept;
         }
-        long size = OUT_HEADER_SIZE + Math.min(Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + 16)), maxRead);
+        long size = OUT_HEADER_SIZE + Math.min(read.size(), maxRead);
         return size > kept.size() ? new Memory(size) : kept;
     }
 

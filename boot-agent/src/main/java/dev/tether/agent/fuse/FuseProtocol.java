@@ -82,6 +82,17 @@ final class FuseProtocol {
         return opcode != FORGET && opcode != BATCH_FORGET && opcode != INTERRUPT;
     }
 
+    /** {@code struct fuse_read_in}, the body of READ and READDIR: where to read and how much. */
+    record ReadIn(long offset, long size) {
+        /** The body at {@code position} of {@code request}, or null when the request ends before a whole one. */
+        static ReadIn at(ByteBuffer request, int position) {
+            if (request.limit() - position < READ_IN_SIZE) {
+                return null;
+            }
+            return new ReadIn(request.getLong(position + 8), Integer.toUnsignedLong(request.getInt(position + 16)));
+        }
+    }
+
     /** What a node is, for {@code struct fuse_attr}. */
     record Attributes(long inode, int mode, int links, long size, long mtimeSeconds) {
     }

@@ -12,6 +12,7 @@ import static dev.tether.agent.fuse.FuseProtocol.EROFS;
 import static dev.tether.agent.fuse.FuseProtocol.ROOT_ID;
 
 import dev.tether.agent.fuse.FuseProtocol.Attributes;
+import dev.tether.agent.fuse.FuseProtocol.ReadIn;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -121,14 +122,12 @@ final class SingleFileFilesystem {
         if (node != FILE_ID) {
             return node == ROOT_ID ? -EISDIR : -ENOENT;
         }
-        if (request.remaining() < FuseProtocol.READ_IN_SIZE) {
+        ReadIn asked = ReadIn.at(request, request.position());
+        if (asked == null || asked.offset() < 0) {
             return -EINVAL;
         }
-        long offset = request.getLong(request.position() + 8);
-        long size = Integer.toUnsignedLong(request.getInt(request.position() + 16));
-        if (offset < 0) {
-            return -EINVAL;
-        }
+        long offset = asked.offset();
+        long size = asked.size();
         if (offset >= file.size() || size == 0) {
             return 0;
         }
@@ -156,12 +155,12 @@ final class SingleFileFilesystem {
         if (node != ROOT_ID) {
             return node == FILE_ID ? -ENOTDIR : -ENOENT;
         }
-        if (request.remaining() < FuseProtocol.READ_IN_SIZE) {
+        ReadIn read = ReadIn.at(request, request.position());
+        if (read == null) {
             return -EINVAL;
         }
-        long offset = request.getLong(request.position() + 8);
-        long size = Integer.toUnsignedLong(request.getInt(request.position() + 16));
-        reply.limit(reply.position() + (int) Math.min(size, reply.remaining()));
+        long offset = read.offset();
+        reply.limit(reply.position() + (int) Math.min(read.size(), reply.remaining()));
         byte[][] names = {{'.'}, {'.', '.'}, name};
         long[] inodes = {ROOT_ID, ROOT_ID, FILE_ID};
         int[] types = {DT_DIR, DT_DIR, DT_REG};
