@@ -155,12 +155,12 @@ final class SingleFileFilesystem {
         if (node != ROOT_ID) {
             return node == FILE_ID ? -ENOTDIR : -ENOENT;
         }
-        ReadIn read = ReadIn.at(request, request.position());
-        if (read == null) {
+        ReadIn asked = ReadIn.at(request, request.position());
+        if (asked == null) {
             return -EINVAL;
         }
-        long offset = read.offset();
-        reply.limit(reply.position() + (int) Math.min(read.size(), reply.remaining()));
+        long offset = asked.offset();
+        reply.limit(reply.position() + (int) Math.min(asked.size(), reply.remaining()));
         byte[][] names = {{'.'}, {'.', '.'}, name};
         long[] inodes = {ROOT_ID, ROOT_ID, FILE_ID};
         int[] types = {DT_DIR, DT_DIR, DT_REG};
