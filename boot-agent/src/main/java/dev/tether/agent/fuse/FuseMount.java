@@ -216,8 +216,8 @@ public final class FuseMount implements Closeable {
         int error;
         if (in.getInt(0) != in.limit()) {
             error = -FuseProtocol.EINVAL;
-        } else if (closed) {
-            error = -EIO;
+        } else if (closed && opcode == FuseProtocol.READ) {
+            error = -EIO; // the file's closing (flush, release) still answered as ever: it fails nothing of the user's
         } else if (opcode == FuseProtocol.DESTROY) {
             error = 0;
         } else {
@@ -289,8 +289,8 @@ public final class FuseMount implements Closeable {
 
     /**
      * Unmounts (lazily, as libfuse does for root, so a still-open file does not block this) and stops serving once
-     * the kernel has let go of the filesystem. Whatever still uses the file gets errors from now on: unmount the
-     * squashfs first.
+     * the kernel has let go of the filesystem. Whatever still has the file open gets read errors from now on, and this
+     * waits for it to close the file: unmount the squashfs first.
      */
     @Override
     public void close() throws IOException {

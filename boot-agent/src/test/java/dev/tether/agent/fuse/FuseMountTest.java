@@ -2,6 +2,7 @@ package dev.tether.agent.fuse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.nio.file.ExtendedOpenOption;
@@ -13,6 +14,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -259,6 +261,35 @@ class FuseMountTest {
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(" " + dir + " ");
         assertThat(Files.exists(dir.resolve(NAME))).isFalse();
         mount.close(); // a second close does nothing
+    }
+
+    /** What {@link FuseMount#close()} promises a user it did not wait for: errors, then an end once it lets go. */
+    @Test
+    void aFileStillOpenWhenTheMountClosesGetsErrorsAndTheCloseEndsWhenItIsLetGo() throws Exception {
+        FuseMount mount = FuseMount.mount(dir, NAME, bytes(new AtomicInteger()));
+        FileChannel channel = FileChannel.open(dir.resolve(NAME), StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+        ByteBuffer buffer = ByteBuffer.allocateDirect(2 * 4096).alignedSlice(4096);
+        buffer.limit(4096);
+        assertThat(channel.read(buffer, 0)).isEqualTo(4096);
+        ExecutorService closer = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> closing = closer.submit(() -> {
+                mount.close();
+                return null;
+            });
+            // Unmounted lazily: gone from the mount table at once, while the open file keeps the connection.
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !Files.readString(Path.of("/proc/self/mountinfo")).contains(" " + dir + " "));
+            buffer.clear().limit(4096);
+            assertThatThrownBy(() -> channel.read(buffer, 8192)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("Input/output error");
+            channel.close();
+            closing.get(30, TimeUnit.SECONDS);
+            assertThat(mount.threads()).isZero();
+        } finally {
+            closer.shutdownNow();
+            channel.close();
+        }
     }
 
     @Test
