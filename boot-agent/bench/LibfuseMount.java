@@ -75,10 +75,6 @@ public final class LibfuseMount implements Closeable {
         return FUSERMOUNT.stream().anyMatch(Files::isExecutable);
     }
 
-    public Path mountPoint() {
-        return mountPoint;
-    }
-
     /**
      * Stops serving and unmounts (lazily, as libfuse does for root, so a still-open file does not block
      * this). Whatever still uses the file gets errors from now on: unmount the squashfs first.

@@ -278,10 +278,6 @@ public final class FuseMount implements Closeable {
         }
     }
 
-    public Path mountPoint() {
-        return mountPoint;
-    }
-
     /** Serving threads running now (for tests). */
     synchronized int threads() {
         return (int) threads.stream().filter(Thread::isAlive).count();
